@@ -1,0 +1,45 @@
+"""The emulator's Flask application: one app serving the login, Graph and SharePoint hosts.
+
+Paths tell the services apart, as their hosts do at Microsoft:
+`/{tenant}/oauth2/v2.0/...` and `/{tenant}/v2.0/.well-known/...` are Entra ID, `/v1.0/...` is
+Graph, `/_api/...` below a site path is SharePoint REST, `/_emulator/...` is the control API.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+
+from connector.emulator import faults, odata
+from connector.emulator.tenant import Tenant
+
+
+def create_app(tenant: Tenant, fault_profile: str = "none") -> Flask:
+    app = Flask(__name__)
+    app.config["JSON_SORT_KEYS"] = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.compact = True  # type: ignore[attr-defined]
+    app.extensions["tenant"] = tenant
+    app.extensions["faults"] = faults.FaultBoard(profile=fault_profile)
+
+    from connector.emulator import (
+        control,
+        entra,
+        graph_batch,
+        graph_directory,
+        graph_files,
+        sharepoint,
+    )
+
+    for module in (entra, graph_directory, graph_files, graph_batch, sharepoint, control):
+        app.register_blueprint(module.bp)
+
+    app.register_error_handler(odata.GraphHTTPError, odata.graph_error_response)
+    app.before_request(faults.before_request)
+    app.after_request(_stamp_request_ids)
+    return app
+
+
+def _stamp_request_ids(response: Response) -> Response:
+    response.headers.setdefault("request-id", odata.request_id())
+    response.headers.setdefault("client-request-id", odata.client_request_id())
+    return response

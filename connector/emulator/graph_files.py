@@ -1,0 +1,5 @@
+"""Placeholder: filled in by its owner."""
+
+from flask import Blueprint
+
+bp = Blueprint("graph_files", __name__)
