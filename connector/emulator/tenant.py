@@ -1,9 +1,9 @@
 """The emulated tenant: directory, sites, drives, items, permissions, and their change journals.
 
 Items are never all held in memory: a drive's generated items are a pure function of the
-seed and their position (see generator.py); only what the control API changed since start is
-stored, as overrides. So start-up time does not grow with size and a full enumeration pages
-through positions with flat memory.
+seed and their position (see documents.py); only what the control API changed since start is
+stored, as overrides (drive_state.py). So start-up time does not grow with size and a full
+enumeration pages through positions with flat memory.
 
 Every mutation takes the lock, bumps `seq`, and appends to a journal (per drive for items, one
 for the directory), which is what delta queries read.
@@ -13,68 +13,26 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
 
-from connector.emulator import generator, ids
-from connector.emulator.model import (
-    EVERYONE,
-    GROUP,
-    OWNER,
-    READ,
-    SITE_GROUP,
-    USER,
-    WRITE,
-    App,
-    Change,
-    Drive,
-    Grant,
-    Group,
-    Item,
-    Link,
-    Principal,
-    Site,
-    User,
-)
+from connector.emulator import access, documents, generator
+from connector.emulator.drive_state import DriveState
+from connector.emulator.model import App, Change, Drive, Grant, Group, Item, Site, User
+from connector.emulator.mutations import TenantMutations
 
 
-@dataclass
-class ItemOverride:
-    """What the control API changed about one item; None means "as generated"."""
-
-    name: str | None = None
-    parent_index: int | None = None
-    folder: bool | None = None
-    size: int | None = None
-    modified_at: str | None = None
-    modified_by: str | None = None
-    version_bump: int = 0
-    content_bump: int = 0
-    deleted: bool = False
-    grants: list[Grant] | None = None  # set = unique permissions; None = as generated
-    inherits: bool = False  # True = inheritance restored (generated unique perms dropped)
-    created_at: str | None = None
-    created_by: str | None = None
-
-
-@dataclass
-class DriveState:
-    drive: Drive
-    overrides: dict[int, ItemOverride] = field(default_factory=dict)
-    extra_children: dict[int, set[int]] = field(default_factory=dict)  # moved/created, by parent
-    next_index: int = 0
-    journal: list[Change] = field(default_factory=list)
-
-
-class Tenant:
+class Tenant(TenantMutations):
     """One tenant, generated from (seed, size); safe to share between server threads."""
 
     def __init__(self, seed: int = 1, size: int | str = "small", base_url: str = "") -> None:
         self.lock = threading.RLock()
         self.spec = generator.TenantSpec.make(seed, size)
+        self.ids = self.spec.ids  # ids.IdMaker: guid(), item_id(), item_guid(), ...
         self.base_url = base_url  # e.g. "https://localhost:8443"; set by the server
         self.seq = 0
         self.delta_epoch = 0  # delta tokens from an older epoch answer 410
         self.directory_journal: list[tuple[int, str, str]] = []  # (seq, "user"|"group", id)
+        # (seq, group id, member id, added?) for members@delta
+        self.membership_log: list[tuple[int, str, str, bool]] = []
         directory = generator.generate_directory(self.spec)
         self.tenant_id: str = directory.tenant_id
         self.domain: str = directory.domain
@@ -88,10 +46,14 @@ class Tenant:
         for site, drives in generator.generate_sites(self.spec, directory):
             self.sites[site.id] = site
             for drive in drives:
-                self.drives[drive.id] = DriveState(drive, next_index=drive.base_count)
-        self._drive_by_number = {s.drive.number: s for s in self.drives.values()}
+                web_url = self.site_web_url(site) + "/" + drive.url_name
+                ctx = generator.drive_context(self.spec, directory, site, drive, web_url)
+                self.drives[drive.id] = DriveState(self.spec, ctx)
         self._membership_cache: dict[str, frozenset[str]] = {}
-        ids.configure(self.spec.seed)
+
+    @property
+    def main_app(self) -> App:
+        return next(iter(self.apps.values()))
 
     # -- directory ---------------------------------------------------------------------------
 
@@ -105,54 +67,37 @@ class Tenant:
         return group if group and not group.deleted else None
 
     def transitive_groups(self, user_id: str) -> frozenset[str]:
-        """Ids of every group the user belongs to, directly or through nested groups."""
+        """Ids of every group the user (or group) belongs to, directly or through nesting."""
         with self.lock:
             cached = self._membership_cache.get(user_id)
-            if cached is not None:
-                return cached
-            parents: dict[str, set[str]] = {}
-            for group in self.groups.values():
-                if group.deleted:
-                    continue
-                for member in group.member_ids:
-                    parents.setdefault(member, set()).add(group.id)
-            found: set[str] = set()
-            todo = list(parents.get(user_id, ()))
-            while todo:
-                gid = todo.pop()
-                if gid not in found:
-                    found.add(gid)
-                    todo.extend(parents.get(gid, ()))
-            result = frozenset(found)
-            self._membership_cache[user_id] = result
-            return result
+            if cached is None:
+                cached = self._membership_cache[user_id] = access.groups_containing(self, user_id)
+            return cached
 
     def transitive_members(self, group_id: str) -> list[str]:
         """Ids of every user and group inside the group, nested groups expanded (no repeats)."""
-        seen: list[str] = []
+        seen: dict[str, None] = {}
         todo = list(self.groups[group_id].member_ids)
         while todo:
             member = todo.pop(0)
             if member in seen:
                 continue
-            seen.append(member)
-            if member in self.groups and not self.groups[member].deleted:
-                todo.extend(self.groups[member].member_ids)
-        return seen
+            seen[member] = None
+            nested = self.group(member)
+            if nested:
+                todo.extend(nested.member_ids)
+        return list(seen)
 
     def photo(self, user_id: str) -> bytes | None:
         user = self.user(user_id)
-        return generator.photo_bytes(self.spec, user) if user and user.has_photo else None
+        return documents.photo_bytes(self.spec, user) if user and user.has_photo else None
 
     # -- sites and drives --------------------------------------------------------------------
 
     def site_by_path(self, path: str) -> Site | None:
         """A site by server-relative path ("/sites/tax"), case-insensitive; "/" is the root site."""
         wanted = "/" + path.strip("/").lower()
-        for site in self.sites.values():
-            if site.path.lower() == wanted or (wanted == "/" and site.path == "/"):
-                return site
-        return None
+        return next((s for s in self.sites.values() if s.path.lower() == wanted), None)
 
     def site_web_url(self, site: Site) -> str:
         return self.base_url + (site.path if site.path != "/" else "")
@@ -168,117 +113,103 @@ class Tenant:
         state = self.drives.get(drive_id)
         return state.drive if state else None
 
+    def site_of(self, drive_id: str) -> Site:
+        return self.sites[self.drives[drive_id].drive.site_id]
+
     # -- items -------------------------------------------------------------------------------
 
+    def _locate(self, drive_id: str, item_id: str) -> tuple[DriveState, int] | None:
+        state = self.drives.get(drive_id)
+        index = state.index_of(item_id) if state else None
+        return None if state is None or index is None else (state, index)
+
     def item(self, drive_id: str, item_id: str) -> Item | None:
-        """Current state of an item, tombstones included (check .deleted); None if unknown."""
-        raise NotImplementedError
+        """Current state of an item, tombstones included (check .deleted); None if unknown.
+
+        `item_id` may be "root".
+        """
+        with self.lock:
+            found = self._locate(drive_id, item_id)
+            return found[0].item_at(found[1]) if found else None
 
     def item_at(self, drive_id: str, index: int) -> Item | None:
         """Current state of the item at a position (None past the end)."""
-        raise NotImplementedError
+        with self.lock:
+            return self.drives[drive_id].item_at(index)
 
     def root(self, drive_id: str) -> Item:
-        raise NotImplementedError
+        return self.item_at(drive_id, 0)  # type: ignore[return-value]
 
     def children(self, drive_id: str, item_id: str) -> list[Item]:
-        """Live children of a folder, in a stable order (folders and files mixed as generated)."""
-        raise NotImplementedError
+        """Live children of a folder, in a stable order (generated first, then added)."""
+        with self.lock:
+            found = self._locate(drive_id, item_id)
+            if not found:
+                return []
+            state, index = found
+            return [state.item_at(i) for i in state.children_indexes(index)]  # type: ignore[misc]
 
     def iter_items(self, drive_id: str, start: int = 0) -> Iterator[Item]:
         """Every live item of a drive by position from `start` (root first), for enumeration.
 
-        Positions are stable: resume with `item.index + 1`.
+        Positions are stable: resume with `item.index + 1`. The lock is not held across yields.
         """
-        raise NotImplementedError
+        state = self.drives[drive_id]
+        position = start
+        while True:
+            with self.lock:
+                batch = []
+                for item in state.iter_items(position):
+                    batch.append(item)
+                    if len(batch) == 256:
+                        break
+            if not batch:
+                return
+            yield from batch
+            position = batch[-1].index + 1
 
     def end_position(self, drive_id: str) -> int:
         """One past the last position in use in the drive."""
-        raise NotImplementedError
+        return self.drives[drive_id].next_index
 
     def changes_since(self, drive_id: str, seq: int) -> list[Change]:
         """Journal entries after `seq`, one per item (its latest), oldest first."""
-        raise NotImplementedError
+        with self.lock:
+            return self.drives[drive_id].changes_since(seq)
 
     def path_of(self, item: Item) -> str:
         """Path below the drive root, e.g. "/Clients/Acme/Plan.docx" ("" for the root)."""
-        raise NotImplementedError
+        with self.lock:
+            names = self.drives[item.drive_id].path_names(item.index)
+        return "".join("/" + n for n in names)
 
     # -- permissions -------------------------------------------------------------------------
 
     def grants(self, drive_id: str, item_id: str) -> list[Grant]:
         """The item's effective grants (its own if unique, else its nearest such ancestor's)."""
-        raise NotImplementedError
+        with self.lock:
+            found = self._locate(drive_id, item_id)
+            return access.effective_grants(found[0], found[1]) if found else []
 
     def can_open(self, user_id: str, drive_id: str, item_id: str) -> bool:
         """Whether the user can open the item in SharePoint right now (the oracle's rule)."""
-        raise NotImplementedError
+        with self.lock:
+            found = self._locate(drive_id, item_id)
+            if not found:
+                return False
+            state, index = found
+            item = state.item_at(index)
+            if item is None or item.deleted:
+                return False
+            return access.admits(self, user_id, state, access.effective_grants(state, index))
+
+    def can_open_site(self, user_id: str, site: Site) -> bool:
+        """Whether the user may open the site (its root web), through any of its site groups."""
+        with self.lock:
+            grants = documents.site_grants(site)
+            return any(access.admits_site(self, user_id, site, g) for g in grants)
 
     def visible_items(self, user_id: str) -> Iterator[tuple[str, str]]:
         """(drive_id, item_id) of every live item the user can open, roots included."""
-        raise NotImplementedError
-
-    def can_open_site(self, user_id: str, site: Site) -> bool:
-        raise NotImplementedError
-
-    # -- mutations (the control API) -----------------------------------------------------------
-
-    def add_item(self, drive_id: str, parent_id: str, name: str, folder: bool, by: str) -> Item:
-        raise NotImplementedError
-
-    def edit_item(self, drive_id: str, item_id: str, by: str, size: int | None = None) -> Item:
-        """A content edit: bumps eTag and cTag, modified by/at."""
-        raise NotImplementedError
-
-    def rename_item(self, drive_id: str, item_id: str, name: str) -> Item:
-        raise NotImplementedError
-
-    def move_item(self, drive_id: str, item_id: str, new_parent_id: str) -> Item:
-        raise NotImplementedError
-
-    def delete_item(self, drive_id: str, item_id: str) -> list[Item]:
-        """Deletes the item and its descendants; returns the tombstones."""
-        raise NotImplementedError
-
-    def break_inheritance(
-        self, drive_id: str, item_id: str, grants: list[Grant] | None = None
-    ) -> list[Grant]:
-        """Gives the item unique permissions: `grants`, or a copy of what it inherited."""
-        raise NotImplementedError
-
-    def restore_inheritance(self, drive_id: str, item_id: str) -> None:
-        raise NotImplementedError
-
-    def add_grant(self, drive_id: str, item_id: str, principal: Principal, roles: tuple[str, ...]) -> Grant:
-        """Grants a principal access (breaking inheritance first, as SharePoint does)."""
-        raise NotImplementedError
-
-    def remove_grant(self, drive_id: str, item_id: str, grant_id: str) -> None:
-        raise NotImplementedError
-
-    def create_link(
-        self, drive_id: str, item_id: str, scope: str, link_type: str, grantees: tuple[str, ...] = ()
-    ) -> Grant:
-        """A sharing link of scope anonymous | organization | users."""
-        raise NotImplementedError
-
-    def add_group_member(self, group_id: str, member_id: str) -> None:
-        raise NotImplementedError
-
-    def remove_group_member(self, group_id: str, member_id: str) -> None:
-        raise NotImplementedError
-
-    def update_user(self, user_id: str, **fields: object) -> User:
-        """Changes profile fields (snake_case names of User), e.g. account_enabled=False."""
-        raise NotImplementedError
-
-    def expire_delta_tokens(self) -> None:
-        """Every delta token handed out so far answers 410 from now on."""
-        with self.lock:
-            self.delta_epoch += 1
-
-
-__all__ = [
-    "EVERYONE", "GROUP", "OWNER", "READ", "SITE_GROUP", "USER", "WRITE",
-    "Grant", "Link", "Principal", "Tenant", "replace",
-]
+        for drive_id in list(self.drives):
+            yield from access.visible_in_drive(self, user_id, self.drives[drive_id])

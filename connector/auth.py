@@ -1,0 +1,149 @@
+"""App-only access tokens from Entra ID through one long-lived MSAL confidential client.
+
+One `TokenProvider` per process: MSAL keeps its token cache in the app object and refreshes
+a token before it expires, so building an app per call would re-discover the authority and
+fetch a token every time. Audiences: Microsoft Graph (`token("graph")`) and SharePoint
+(`token("https://contoso.sharepoint.com")`, i.e. the resource's origin).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import msal
+import requests
+
+from connector.errors import AuthError, TokenError
+from connector.settings import ConnectorSettings
+
+GRAPH = "graph"
+
+
+def trusted_session(settings: ConnectorSettings) -> requests.Session:
+    """A requests session that trusts exactly the configured CA bundle.
+
+    requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE from the environment override a
+    session's `verify` (PROTOCOL.md "TLS trust"); trust_env=False stops that, so a custom
+    bundle (the emulator's CA) works on machines that set those variables.
+    """
+    session = _TimeoutSession(settings.http_timeout)
+    if settings.ca_bundle:
+        session.trust_env = False
+        session.verify = settings.ca_bundle
+    return session
+
+
+class _TimeoutSession(requests.Session):
+    """A session whose every request has a timeout (MSAL passes none of its own)."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(method, url, *args, **kwargs)
+
+
+class TokenProvider:
+    """Tokens for the configured app; thread-safe; the MSAL app is built on first use."""
+
+    def __init__(self, settings: ConnectorSettings, session: requests.Session | None = None):
+        self.settings = settings
+        self._session = session or trusted_session(settings)
+        self._lock = threading.Lock()
+        self._app: msal.ConfidentialClientApplication | None = None
+
+    @property
+    def credential_kind(self) -> str:
+        """"secret", "certificate" or "pfx" (SharePoint REST needs one of the last two)."""
+        return self.settings.credential_kind
+
+    @property
+    def app_only(self) -> bool:
+        return True
+
+    def token(self, audience: str = GRAPH) -> str:
+        """An access token for Graph ("graph") or a SharePoint origin; TokenError if refused."""
+        scope = self.scope_for(audience)
+        with self._lock:
+            app = self._msal_app()
+            try:
+                result = app.acquire_token_for_client(scopes=[scope])
+            except requests.RequestException as exc:
+                raise AuthError(f"cannot reach the sign-in service {self.settings.authority}: "
+                                f"{exc}") from exc
+        if "access_token" not in result:
+            raise _token_error(result)
+        return result["access_token"]
+
+    def invalidate(self, audience: str, rejected_token: str) -> None:
+        """Forget cached tokens after a 401, so the next `token()` asks Entra ID again.
+
+        Only acts if the cache still holds the rejected token: when several workers hit the
+        same 401, the first one refreshes and the others reuse its new token.
+        """
+        scope = self.scope_for(audience)
+        with self._lock:
+            app = self._msal_app()
+            cached = app.token_cache.search(
+                msal.TokenCache.CredentialType.ACCESS_TOKEN,
+                query={"client_id": self.settings.client_id, "secret": rejected_token},
+            )
+            if any(scope.lower() in entry.get("target", "").lower() for entry in cached):
+                app.remove_tokens_for_client()
+
+    def scope_for(self, audience: str) -> str:
+        if audience == GRAPH:
+            return self.settings.graph_scope
+        parts = urlsplit(audience)
+        return f"{parts.scheme}://{parts.netloc}/.default"
+
+    def _msal_app(self) -> msal.ConfidentialClientApplication:
+        if self._app is None:
+            try:
+                self._app = msal.ConfidentialClientApplication(
+                    self.settings.client_id,
+                    client_credential=_credential(self.settings),
+                    authority=self.settings.authority,
+                    # Non-Microsoft authorities (the emulator) must skip instance discovery,
+                    # which would call login.microsoftonline.com (PROTOCOL.md 5.2).
+                    instance_discovery=None if self.settings.authority_is_microsoft else False,
+                    http_client=self._session,
+                )
+            except (ValueError, requests.RequestException) as exc:
+                raise AuthError(f"cannot use the authority {self.settings.authority}: {exc}"
+                                ) from exc
+        return self._app
+
+
+def _credential(settings: ConnectorSettings) -> str | dict[str, object]:
+    kind = settings.credential_kind
+    if kind == "pfx":
+        credential: dict[str, object] = {"private_key_pfx_path": settings.cert_pfx_path}
+        if settings.cert_pfx_password:
+            credential["passphrase"] = settings.cert_pfx_password
+        return credential
+    if kind == "certificate":
+        assert settings.cert_key_path
+        credential = {"private_key": Path(settings.cert_key_path).read_text()}
+        if settings.cert_key_password:
+            credential["passphrase"] = settings.cert_key_password
+        if settings.cert_thumbprint:
+            credential["thumbprint"] = settings.cert_thumbprint
+        if settings.cert_path:
+            credential["public_certificate"] = Path(settings.cert_path).read_text()
+        return credential
+    assert settings.client_secret is not None
+    return settings.client_secret
+
+
+def _token_error(result: dict) -> TokenError:
+    return TokenError(
+        result.get("error", "unknown_error"),
+        result.get("error_description", "no description"),
+        correlation_id=result.get("correlation_id"),
+        error_codes=tuple(result.get("error_codes") or ()),
+    )
