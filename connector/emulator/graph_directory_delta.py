@@ -23,9 +23,15 @@ import base64
 import binascii
 import json
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
+
+from flask import current_app, request
+
+from connector.emulator.odata import GraphHTTPError, absolute_url, query_param
 
 USER_TYPE, GROUP_TYPE = "#microsoft.graph.user", "#microsoft.graph.group"
 KEEP_SNAPSHOTS = 64  # older deltatokens answer 410, as expired sync state does at Microsoft
@@ -57,8 +63,8 @@ class Query:
     """What a round tracks, fixed when the round starts and carried in its tokens."""
 
     kind: str  # "users" | "groups"
-    properties: tuple[str, ...]  # tracked properties, in output order (id excluded)
-    selected: bool  # $select given (id then goes last, and @odata.context lists it)
+    properties: tuple[str, ...]  # tracked properties in output order ("id" where it shows)
+    selected: bool  # $select given: @odata.context lists it; id is added last if not selected
     members: bool  # groups: track members@delta
     ids: tuple[str, ...] = ()  # $filter=id eq '...' or ...; empty = everything
 
@@ -198,8 +204,6 @@ def render(change: Change, query: Query, minimal: bool, members: list[dict]) -> 
         return {"id": change.id, "@removed": {"reason": change.removed or "deleted"}}
     props = change.entry.properties
     body: dict[str, Any] = {}
-    if not query.selected and query.kind == "groups":
-        body["id"] = change.id  # a group's full JSON starts with its id
     for name in query.properties:
         value = props.get(name)
         # Changed properties always show (null included: "cleared"); unchanged ones unless
@@ -248,3 +252,113 @@ def query_from_token(payload: dict[str, Any]) -> Query:
         members=bool(payload["m"]),
         ids=tuple(payload["i"]),
     )
+
+
+# -- requests --------------------------------------------------------------------------------
+
+Build = Callable[[], dict[str, dict[str, Entry]]]
+_stores: weakref.WeakKeyDictionary[Any, SnapshotStore] = weakref.WeakKeyDictionary()
+_stores_lock = threading.Lock()
+
+
+def store_of(tenant) -> SnapshotStore:
+    """The tenant's snapshot store (kept beside the tenant: it is the tenant's history)."""
+    with _stores_lock:
+        return _stores.setdefault(tenant, SnapshotStore())
+
+
+def respond(kind: str, initial_query: Callable[[], Query], build: Build) -> dict[str, Any]:
+    """One page of `GET /{kind}/delta`, whichever token (or none) the request carries."""
+    tenant = current_app.extensions["tenant"]
+    store = store_of(tenant)
+    skip, delta = query_param("$skiptoken"), query_param("$deltatoken")
+    if skip:
+        state = _state(skip, tenant, kind, page_token=True)
+        query = query_from_token(state)
+        new, old = store.find(state["n"]), None
+        if state["q"] is not None:
+            old = store.find(state["q"])
+        if new is None or (state["q"] is not None and old is None):
+            raise GraphHTTPError(
+                400,
+                "Directory_ExpiredPageToken",
+                "The specified page token value has expired and can no longer be included in "
+                "your request.",
+            )
+        position, first = (state["at"][0], state["at"][1]), False
+    elif delta and delta.lower() == "latest":
+        # "Sync from now": no data, just a deltaLink (delta-query-overview.md).
+        query = initial_query()
+        snapshot = store.capture(tenant, build)
+        return _body(kind, query, True, [], _link(tenant, query, "$deltatoken", q=snapshot.seq))
+    else:
+        if delta:
+            state = _state(delta, tenant, kind, page_token=False)
+            query = query_from_token(state)
+            old = store.find(state["q"])
+            if old is None:
+                raise _reset(query)
+        else:  # a fresh round; an empty $deltatoken (410's Location) starts one too
+            query, old = initial_query(), None
+        new, position, first = store.capture(tenant, build), (0, 0), True
+    changes = store.round(old, new, query)
+    minimal = old is not None and "return=minimal" in request.headers.get("Prefer", "").lower()
+    size = int(current_app.config.get("GRAPH_DIRECTORY_DELTA_PAGE_SIZE", 200))
+    value, next_at = page(changes, position, size, query, minimal)
+    if next_at is None:
+        link = _link(tenant, query, "$deltatoken", q=new.seq)
+    else:
+        old_seq = old.seq if old else None
+        link = _link(tenant, query, "$skiptoken", n=new.seq, q=old_seq, at=list(next_at))
+    return _body(kind, query, first, value, link)
+
+
+def _body(kind, query: Query, first: bool, value: list, link: tuple[str, str]) -> dict[str, Any]:
+    context = f"/v1.0/$metadata#{kind}"
+    if first and query.selected:  # $select shows in the context of a round's first page only
+        context += "(" + ",".join(_selection(query)) + ")"
+    name, url = link
+    return {"@odata.context": absolute_url(context), name: url, "value": value}
+
+
+def _link(tenant, query: Query, option: str, **state: Any) -> tuple[str, str]:
+    payload = {"v": 1, "t": tenant.tenant_id, "e": tenant.delta_epoch, **query_to_token(query)}
+    token = encode_token({**payload, **state})
+    name = "@odata.deltaLink" if option == "$deltatoken" else "@odata.nextLink"
+    return name, absolute_url(f"/v1.0/{query.kind}/delta?{option}={token}")
+
+
+def _state(token: str, tenant, kind: str, page_token: bool) -> dict[str, Any]:
+    """A token's payload, checked: 400 if it is not ours, 410 if its sync state has expired."""
+    state = decode_token(token)
+    if state is None or state.get("k") != kind or ("n" in state) != page_token:
+        name = "skip" if page_token else "delta"
+        raise GraphHTTPError(400, "Request_BadRequest", f"Invalid {name} token '{token}'.")
+    if state.get("t") != tenant.tenant_id or state.get("e") != tenant.delta_epoch:
+        raise _reset(query_from_token(state))
+    return state
+
+
+def _reset(query: Query) -> GraphHTTPError:
+    """410 Gone with a Location to restart from: the 'synchronization reset' of
+    delta-query-overview.md (a request URL with an empty $deltaToken, same as the initial query)."""
+    options = []
+    if query.selected:
+        options.append("$select=" + quote(",".join(_selection(query)), safe=","))
+    if query.ids:
+        clause = " or ".join(f"id eq '{i}'" for i in query.ids)
+        options.append("$filter=" + quote(clause, safe="'"))
+    location = absolute_url(f"/v1.0/{query.kind}/delta" + ("?" + "&".join(options) if options else ""))
+    return GraphHTTPError(
+        410,
+        "syncStateNotFound",
+        "The sync state generation is not found; restart with a full synchronization.",
+        headers={"Location": location},
+    )
+
+
+def _selection(query: Query) -> list[str]:
+    names = list(query.properties)
+    if query.kind == "groups" and query.members:
+        names.append("members")
+    return names
