@@ -58,7 +58,7 @@ class TokenProvider:
 
     @property
     def credential_kind(self) -> str:
-        """"secret", "certificate" or "pfx" (SharePoint REST needs one of the last two)."""
+        """ "secret", "certificate" or "pfx" (SharePoint REST needs one of the last two)."""
         return self.settings.credential_kind
 
     @property
@@ -73,8 +73,9 @@ class TokenProvider:
             try:
                 result = app.acquire_token_for_client(scopes=[scope])
             except requests.RequestException as exc:
-                raise AuthError(f"cannot reach the sign-in service {self.settings.authority}: "
-                                f"{exc}") from exc
+                raise AuthError(
+                    f"cannot reach the sign-in service {self.settings.authority}: {exc}"
+                ) from exc
         if "access_token" not in result:
             raise _token_error(result)
         return result["access_token"]
@@ -114,8 +115,9 @@ class TokenProvider:
                     http_client=self._session,
                 )
             except (ValueError, requests.RequestException) as exc:
-                raise AuthError(f"cannot use the authority {self.settings.authority}: {exc}"
-                                ) from exc
+                raise AuthError(
+                    f"cannot use the authority {self.settings.authority}: {exc}"
+                ) from exc
         return self._app
 
 

@@ -31,7 +31,7 @@ PLAIN_KEYS = (
 
 @dataclass(frozen=True)
 class Cloud:
-    """Where a Microsoft cloud signs people in and serves Graph (learn.microsoft.com/graph/deployments)."""
+    """Where a Microsoft cloud signs in and serves Graph (learn.microsoft.com/graph/deployments)."""
 
     login: str
     graph: str
@@ -76,7 +76,7 @@ class ConnectorSettings:
 
     @property
     def credential_kind(self) -> str:
-        """"pfx", "certificate" or "secret": a certificate wins when several are configured
+        """ "pfx", "certificate" or "secret": a certificate wins when several are configured
         (SharePoint REST only accepts app-only tokens obtained with a certificate)."""
         if self.cert_pfx_path:
             return "pfx"
@@ -92,7 +92,7 @@ class ConnectorSettings:
     def from_env(
         cls, environ: Mapping[str, str] | None = None, config_file: str | Path | None = None
     ) -> ConnectorSettings:
-        """Settings from the environment over the optional config file; SettingsError if unusable."""
+        """Settings from the environment over the optional config file, or SettingsError."""
         env = os.environ if environ is None else environ
         problems: list[str] = []
         raw = _read_config_file(config_file or env.get(PREFIX + "CONFIG"), problems)
@@ -123,8 +123,10 @@ def _read_config_file(path: str | Path | None, problems: list[str]) -> dict[str,
     values: dict[str, str] = {}
     for key, value in table.items():
         if key in SECRET_KEYS:
-            problems.append(f"{key} must come from the environment (PLAZA_{key.upper()}), "
-                            "not from the config file")
+            problems.append(
+                f"{key} must come from the environment (PLAZA_{key.upper()}), "
+                "not from the config file"
+            )
         elif key not in PLAIN_KEYS:
             problems.append(f"config file {path}: unknown setting '{key}'")
         else:
@@ -143,13 +145,17 @@ def _build(raw: dict[str, str], problems: list[str]) -> ConnectorSettings | None
     if not tenant_id:
         problems.append("PLAZA_TENANT_ID is required (the directory (tenant) id of your Entra ID)")
     if not raw.get("client_id"):
-        problems.append("PLAZA_CLIENT_ID is required (the application (client) id of the app "
-                        "registration)")
+        problems.append(
+            "PLAZA_CLIENT_ID is required (the application (client) id of the app registration)"
+        )
     authority = authority or f"{cloud.login}/{tenant_id}"
     graph_url = _graph_root(raw.get("graph_url") or cloud.graph)
     sharepoint_url = raw.get("sharepoint_url", "").rstrip("/") or None
-    for name, url in (("PLAZA_AUTHORITY", authority), ("PLAZA_GRAPH_URL", graph_url),
-                      ("PLAZA_SHAREPOINT_URL", sharepoint_url)):
+    for name, url in (
+        ("PLAZA_AUTHORITY", authority),
+        ("PLAZA_GRAPH_URL", graph_url),
+        ("PLAZA_SHAREPOINT_URL", sharepoint_url),
+    ):
         if url and not _is_https(url):
             problems.append(f"{name} must be an https:// URL with a host, got '{url}'")
     _check_credentials(raw, problems)
@@ -187,19 +193,26 @@ def _build(raw: dict[str, str], problems: list[str]) -> ConnectorSettings | None
 def _check_credentials(raw: dict[str, str], problems: list[str]) -> None:
     has_pem = bool(raw.get("cert_key_path"))
     if not (raw.get("client_secret") or has_pem or raw.get("cert_pfx_path")):
-        problems.append("no credential: set PLAZA_CLIENT_SECRET, or PLAZA_CERT_KEY_PATH with "
-                        "PLAZA_CERT_THUMBPRINT or PLAZA_CERT_PATH, or PLAZA_CERT_PFX_PATH")
+        problems.append(
+            "no credential: set PLAZA_CLIENT_SECRET, or PLAZA_CERT_KEY_PATH with "
+            "PLAZA_CERT_THUMBPRINT or PLAZA_CERT_PATH, or PLAZA_CERT_PFX_PATH"
+        )
     if has_pem and not (raw.get("cert_thumbprint") or raw.get("cert_path")):
-        problems.append("PLAZA_CERT_KEY_PATH needs PLAZA_CERT_THUMBPRINT (SHA-1) or "
-                        "PLAZA_CERT_PATH (the public certificate, PEM)")
-    if (raw.get("cert_path") or raw.get("cert_thumbprint")) and not has_pem:
-        if not raw.get("cert_pfx_path"):
-            problems.append("PLAZA_CERT_PATH / PLAZA_CERT_THUMBPRINT need PLAZA_CERT_KEY_PATH "
-                            "(the private key, PEM)")
+        problems.append(
+            "PLAZA_CERT_KEY_PATH needs PLAZA_CERT_THUMBPRINT (SHA-1) or "
+            "PLAZA_CERT_PATH (the public certificate, PEM)"
+        )
+    cert_named = raw.get("cert_path") or raw.get("cert_thumbprint")
+    if cert_named and not has_pem and not raw.get("cert_pfx_path"):
+        problems.append(
+            "PLAZA_CERT_PATH / PLAZA_CERT_THUMBPRINT need PLAZA_CERT_KEY_PATH "
+            "(the private key, PEM)"
+        )
     thumbprint = _clean_thumbprint(raw.get("cert_thumbprint"))
     if thumbprint and not re.fullmatch(r"[0-9A-F]{40}", thumbprint):
-        problems.append("PLAZA_CERT_THUMBPRINT must be the certificate's SHA-1 thumbprint "
-                        "(40 hex digits)")
+        problems.append(
+            "PLAZA_CERT_THUMBPRINT must be the certificate's SHA-1 thumbprint (40 hex digits)"
+        )
 
 
 def _number(raw, key, default, kind, problems, minimum=1):

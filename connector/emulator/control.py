@@ -13,13 +13,25 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from connector.emulator import faults
+from connector.emulator import control_faults
 from connector.emulator.documents import principal_grant
-from connector.emulator.model import EVERYONE, GROUP, OWNER, READ, SITE_GROUP, USER, WRITE
-from connector.emulator.model import Grant, Item, Principal, User
+from connector.emulator.model import (
+    EVERYONE,
+    GROUP,
+    OWNER,
+    READ,
+    SITE_GROUP,
+    USER,
+    WRITE,
+    Grant,
+    Item,
+    Principal,
+    User,
+)
 from connector.emulator.tenant import Tenant
 
 bp = Blueprint("control", __name__, url_prefix="/_emulator")
+bp.register_blueprint(control_faults.bp)  # /_emulator/faults
 
 ROLES = (READ, WRITE, OWNER)
 LINK_SCOPES = ("anonymous", "organization", "users")
@@ -63,11 +75,13 @@ def _text(body: dict[str, Any], name: str, default: str | None = None) -> str:
 
 
 def _call(action, *args, **kwargs):
-    """Runs a tenant mutation, turning its refusals into 400s (e.g. a move into a descendant)."""
+    """Runs a tenant mutation: its ValueError (a refused change) is a 400, KeyError a 404."""
     try:
         return action(*args, **kwargs)
     except ValueError as err:
         raise ControlError(400, str(err)) from err
+    except KeyError as err:
+        raise ControlError(404, str(err.args[0]) if err.args else "Not found.") from err
 
 
 # -- lookups (404 for unknown ids) ---------------------------------------------------------------
@@ -103,7 +117,7 @@ def _principal(tenant: Tenant, raw: Any) -> Principal:
         return Principal(GROUP, pid)
     if kind == SITE_GROUP:
         if not pid.isdigit():
-            raise ControlError(400, "A siteGroup principal's id is its number, e.g. \"5\".")
+            raise ControlError(400, 'A siteGroup principal\'s id is its number, e.g. "5".')
         return Principal(SITE_GROUP, pid)
     kinds = ", ".join((USER, GROUP, SITE_GROUP, EVERYONE))
     raise ControlError(400, f"Principal kind must be one of {kinds}; got {kind!r}.")
@@ -176,7 +190,7 @@ def add_item():
 
 @bp.patch("/items/<drive_id>/<item_id>")
 def change_item(drive_id: str, item_id: str):
-    """Edit content ({"content": {"by", "size"?}}), rename ({"name"}) and/or move ({"parent_id"})."""
+    """Edit content {"content": {"by", "size"?}}, rename {"name"} and/or move {"parent_id"}."""
     tenant, body = _tenant(), _body()
     item = _live_item(tenant, drive_id, item_id)
     if not {"content", "name", "parent_id"} & set(body):
@@ -313,7 +327,9 @@ def update_user(user_id: str):
     user = _user(tenant, user_id)
     unknown = set(body) - USER_FIELDS
     if unknown or not body:
-        raise ControlError(400, f"Give profile fields to change, from: {', '.join(sorted(USER_FIELDS))}.")
+        raise ControlError(
+            400, f"Give profile fields to change, from: {', '.join(sorted(USER_FIELDS))}."
+        )
     updated = _call(tenant.update_user, user.id, **body)
     return jsonify(dataclasses.asdict(updated))
 
@@ -326,9 +342,11 @@ def set_app_roles(client_id: str):
         raise ControlError(404, f"No app registration {client_id!r}.")
     roles = body.get("roles")
     if not isinstance(roles, list) or any(not isinstance(r, str) or not r for r in roles):
-        raise ControlError(400, "'roles' must be a list of permission names, e.g. [\"Sites.Read.All\"].")
-    app = _call(tenant.set_app_roles, client_id, set(roles))
-    return jsonify({"client_id": client_id, "roles": sorted(app.roles)})
+        raise ControlError(
+            400, "'roles' must be a list of permission names, e.g. [\"Sites.Read.All\"]."
+        )
+    _call(tenant.set_app_roles, client_id, list(roles))
+    return jsonify({"client_id": client_id, "roles": sorted(tenant.apps[client_id].roles)})
 
 
 @bp.post("/delta/expire")
@@ -373,43 +391,3 @@ def state():
                 "counts": counts,
             }
         )
-
-
-# -- faults --------------------------------------------------------------------------------------
-
-
-def _board() -> faults.FaultBoard:
-    return current_app.extensions["faults"]
-
-
-def _faults_json():
-    board = _board()
-    return jsonify({"profile": board.profile, "rules": [r.to_json() for r in board.rules()]})
-
-
-@bp.get("/faults")
-def list_faults():
-    return _faults_json()
-
-
-@bp.post("/faults")
-def add_faults():
-    """Adds {"rules": [...]}; {"profile": name} also switches the profile."""
-    body = _body()
-    rules = body.get("rules", [])
-    if not isinstance(rules, list):
-        raise ControlError(400, "'rules' must be a list of fault rules.")
-    try:
-        parsed = [faults.FaultRule.from_json(raw) for raw in rules]
-        if "profile" in body:
-            _board().set_profile(str(body["profile"]))
-    except ValueError as err:
-        raise ControlError(400, str(err)) from err
-    _board().add(parsed)
-    return _faults_json(), 201
-
-
-@bp.delete("/faults")
-def clear_faults():
-    _board().clear()
-    return _faults_json()

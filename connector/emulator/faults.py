@@ -16,6 +16,7 @@ Rule kinds:
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
 import socket
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import jwt
 from flask import Response, current_app, has_request_context, jsonify, request
 
 from connector.emulator import odata
@@ -129,7 +131,7 @@ def _retry_after(value: Any) -> str:
         parsedate_to_datetime(value)
     except (TypeError, ValueError) as err:
         raise FaultRuleError(
-            f"Rule 'retry_after' must be seconds (\"2\", \"2.128\") or an HTTP date; got {value!r}."
+            f'Rule \'retry_after\' must be seconds ("2", "2.128") or an HTTP date; got {value!r}.'
         ) from err
     return value
 
@@ -319,7 +321,29 @@ def throttled_response(retry_after: str) -> Response:
     response = jsonify(body)
     response.status_code = 429
     response.headers["Retry-After"] = retry_after
+    response.headers.update(_directory_throttle_headers())
     return response
+
+
+DIRECTORY_PATHS = re.compile(r"^/v1\.0/(users|groups|me|directoryObjects|organization)\b", re.I)
+
+
+def _directory_throttle_headers() -> dict[str, str]:
+    """x-ms-throttle-* as Entra's directory APIs add them to a 429 (PROTOCOL 3.1)."""
+    if not has_request_context() or not DIRECTORY_PATHS.match(request.path):
+        return {}
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return {}
+    if scheme.lower() != "bearer" or "azp" not in claims:
+        return {}
+    scope = f"Tenant_Application/ReadWrite/{claims['azp']}/{claims.get('tid', '')}"
+    return {
+        "x-ms-throttle-scope": scope,
+        "x-ms-throttle-information": "ResourceUnitLimitExceeded",
+    }
 
 
 def _error(code: str, message: str, status: int, headers: dict[str, str]) -> Response:
@@ -340,9 +364,7 @@ def _reset_connection() -> Response:
     if sock is None:  # not served by werkzeug: the nearest thing is a gateway timeout
         return _error("gatewayTimeout", "The connection was reset.", 504, {})
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    try:
+    with contextlib.suppress(OSError):  # the peer may be gone already
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass  # the peer is already gone
     sock.close()
     return Response(status=500)

@@ -48,7 +48,9 @@ class Entry:
 
     def same_as(self, other: Entry) -> bool:
         return (self.properties, self.deleted, self.members) == (
-            other.properties, other.deleted, other.members
+            other.properties,
+            other.deleted,
+            other.members,
         )
 
 
@@ -89,7 +91,7 @@ class SnapshotStore:
         self._rounds: dict[tuple, list[Change]] = {}
 
     def capture(self, tenant, build: Callable[[], dict[str, dict[str, Entry]]]) -> Snapshot:
-        """The directory now: the last snapshot if the journal has not moved since, else a new one."""
+        """The directory now: the last snapshot if the journal has not moved since, or a new one."""
         with tenant.lock, self._lock:
             last = self._snapshots[-1] if self._snapshots else None
             journal = tenant.directory_journal
@@ -267,50 +269,62 @@ def store_of(tenant) -> SnapshotStore:
         return _stores.setdefault(tenant, SnapshotStore())
 
 
+@dataclass(frozen=True)
+class RoundPage:
+    """Which page of which round a request asks for."""
+
+    query: Query
+    old: Snapshot | None  # None: the initial enumeration
+    new: Snapshot
+    position: tuple[int, int] = (0, 0)  # (change index, member offset)
+    first: bool = True  # the round's first page (its @odata.context shows $select)
+
+
 def respond(kind: str, initial_query: Callable[[], Query], build: Build) -> dict[str, Any]:
     """One page of `GET /{kind}/delta`, whichever token (or none) the request carries."""
     tenant = current_app.extensions["tenant"]
     store = store_of(tenant)
     skip, delta = query_param("$skiptoken"), query_param("$deltatoken")
-    if skip:
-        state = _state(skip, tenant, kind, page_token=True)
-        query = query_from_token(state)
-        new, old = store.find(state["n"]), None
-        if state["q"] is not None:
-            old = store.find(state["q"])
-        if new is None or (state["q"] is not None and old is None):
-            raise GraphHTTPError(
-                400,
-                "Directory_ExpiredPageToken",
-                "The specified page token value has expired and can no longer be included in "
-                "your request.",
-            )
-        position, first = (state["at"][0], state["at"][1]), False
-    elif delta and delta.lower() == "latest":
+    if delta and delta.lower() == "latest" and not skip:
         # "Sync from now": no data, just a deltaLink (delta-query-overview.md).
         query = initial_query()
         snapshot = store.capture(tenant, build)
         return _body(kind, query, True, [], _link(tenant, query, "$deltatoken", q=snapshot.seq))
-    else:
-        if delta:
-            state = _state(delta, tenant, kind, page_token=False)
-            query = query_from_token(state)
-            old = store.find(state["q"])
-            if old is None:
-                raise _reset(query)
-        else:  # a fresh round; an empty $deltatoken (410's Location) starts one too
-            query, old = initial_query(), None
-        new, position, first = store.capture(tenant, build), (0, 0), True
-    changes = store.round(old, new, query)
-    minimal = old is not None and "return=minimal" in request.headers.get("Prefer", "").lower()
+    if skip:
+        at = _continued(store, _state(skip, tenant, kind, page_token=True))
+    elif delta:
+        state = _state(delta, tenant, kind, page_token=False)
+        query, old = query_from_token(state), store.find(state["q"])
+        if old is None:  # aged out of the store: as expired sync state
+            raise _reset(query)
+        at = RoundPage(query, old, store.capture(tenant, build))
+    else:  # a fresh round; an empty $deltatoken (410's Location) starts one too
+        at = RoundPage(initial_query(), None, store.capture(tenant, build))
+    changes = store.round(at.old, at.new, at.query)
+    minimal = at.old is not None and "return=minimal" in request.headers.get("Prefer", "").lower()
     size = int(current_app.config.get("GRAPH_DIRECTORY_DELTA_PAGE_SIZE", 200))
-    value, next_at = page(changes, position, size, query, minimal)
+    value, next_at = page(changes, at.position, size, at.query, minimal)
     if next_at is None:
-        link = _link(tenant, query, "$deltatoken", q=new.seq)
+        link = _link(tenant, at.query, "$deltatoken", q=at.new.seq)
     else:
-        old_seq = old.seq if old else None
-        link = _link(tenant, query, "$skiptoken", n=new.seq, q=old_seq, at=list(next_at))
-    return _body(kind, query, first, value, link)
+        old_seq = at.old.seq if at.old else None
+        link = _link(tenant, at.query, "$skiptoken", n=at.new.seq, q=old_seq, at=list(next_at))
+    return _body(kind, at.query, at.first, value, link)
+
+
+def _continued(store: SnapshotStore, state: dict[str, Any]) -> RoundPage:
+    """The round a skiptoken continues; 400 Directory_ExpiredPageToken if it is gone."""
+    new = store.find(state["n"])
+    old = store.find(state["q"]) if state["q"] is not None else None
+    if new is None or (state["q"] is not None and old is None):
+        raise GraphHTTPError(
+            400,
+            "Directory_ExpiredPageToken",
+            "The specified page token value has expired and can no longer be included in "
+            "your request.",
+        )
+    position = (state["at"][0], state["at"][1])
+    return RoundPage(query_from_token(state), old, new, position, first=False)
 
 
 def _body(kind, query: Query, first: bool, value: list, link: tuple[str, str]) -> dict[str, Any]:
@@ -348,7 +362,9 @@ def _reset(query: Query) -> GraphHTTPError:
     if query.ids:
         clause = " or ".join(f"id eq '{i}'" for i in query.ids)
         options.append("$filter=" + quote(clause, safe="'"))
-    location = absolute_url(f"/v1.0/{query.kind}/delta" + ("?" + "&".join(options) if options else ""))
+    location = absolute_url(
+        f"/v1.0/{query.kind}/delta" + ("?" + "&".join(options) if options else "")
+    )
     return GraphHTTPError(
         410,
         "syncStateNotFound",

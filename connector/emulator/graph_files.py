@@ -1,9 +1,10 @@
-"""Graph sites and files: sites, drives, driveItems, children, permissions (and delta's routes).
+"""Graph sites and files: the routes for sites, drives and driveItems, and their URL grammar.
 
 URL shapes are parsed by hand rather than by Flask rules because Graph's own grammar mixes
 path addressing (`root:/A/B:/children`), OData functions (`delta()`, `getAllSites`) and site
 addresses with colons (`{hostname}:/sites/tax:`). `/sites/{id}/drive/...` resolves to the
-default drive and then follows the same code as `/drives/{id}/...`.
+default drive and then follows the same code as `/drives/{id}/...`; item-level handlers live in
+graph_items, delta in graph_delta.
 
 Visibility: app-only callers need a Sites.* (or, for files, Files.*) application permission;
 delegated callers see only what `tenant.can_open` allows, and anything else answers 404
@@ -12,15 +13,24 @@ itemNotFound, exactly like a missing item.
 
 from __future__ import annotations
 
-import base64
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, request
 
-from connector.emulator import access, graph_json, odata, tokens
-from connector.emulator.model import Drive, Item, Site
+from connector.emulator import graph_delta, graph_json, odata, tokens
+from connector.emulator.graph_items import (
+    DriveScope,
+    context_url,
+    get_item,
+    graph_json_response,
+    item_not_found,
+    list_children,
+    list_permissions,
+    locate_item,
+    select_fields,
+)
+from connector.emulator.model import Drive, Site
 from connector.emulator.odata import GraphHTTPError
 
 if TYPE_CHECKING:
@@ -32,74 +42,22 @@ SITE_ROLES = ("Sites.Read.All", "Sites.ReadWrite.All", "Sites.FullControl.All")
 FILE_ROLES = (*SITE_ROLES, "Files.Read.All", "Files.ReadWrite.All")
 SITE_SCOPES = SITE_ROLES
 FILE_SCOPES = (*FILE_ROLES, "Files.Read", "Files.ReadWrite")
-CHILDREN_PAGE, MAX_PAGE = 200, 999
-JSON_TYPE = (
-    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;"
-    "charset=utf-8"
-)
 # `{locator}[:/{path}[:]][/{action}]`, the locator being `root` or `items/{id}`.
 ITEM_ADDRESS = re.compile(
     r"^(?:(?P<root>root)|items/(?P<id>[^/:]+))(?::/?(?P<path>[^:]*):?)?(?:/(?P<action>.*))?$",
     re.IGNORECASE,
 )
 DELTA_ACTION = re.compile(r"^(?:microsoft\.graph\.)?delta(?:\((?P<args>.*)\))?$", re.IGNORECASE)
-ALL_SITES = {"getallsites", "getallsites()", "microsoft.graph.getallsites",
-             "microsoft.graph.getallsites()"}
-
-
-@dataclass(frozen=True)
-class DriveScope:
-    """A resolved drive and who asks about it: what every drive-level handler starts from."""
-
-    tenant: Tenant
-    caller: tokens.Caller
-    site: Site
-    drive: Drive
-
-    def can_open(self, item: Item) -> bool:
-        if item.deleted:
-            return False
-        return self.caller.app_only or self.tenant.can_open(
-            self.caller.user_id, self.drive.id, item.id)  # type: ignore[arg-type]
+ALL_SITES = {
+    "getallsites",
+    "getallsites()",
+    "microsoft.graph.getallsites",
+    "microsoft.graph.getallsites()",
+}
 
 
 def _tenant() -> Tenant:
     return current_app.extensions["tenant"]
-
-
-def graph_json_response(body: dict[str, Any], resource_units: int = 1,
-                        headers: dict[str, str] | None = None) -> Response:
-    """A Graph JSON answer, with the SharePoint resource-unit cost of the call (PROTOCOL 3.2)."""
-    response = jsonify(body)
-    response.headers["Content-Type"] = JSON_TYPE
-    response.headers["OData-Version"] = "4.0"
-    response.headers["Cache-Control"] = "no-store, no-cache"
-    response.headers["x-ms-resource-unit"] = str(resource_units)
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
-
-
-def context_url(fragment: str) -> str:
-    return odata.absolute_url("/v1.0/$metadata#" + fragment)
-
-
-def item_not_found() -> GraphHTTPError:
-    return GraphHTTPError(404, "itemNotFound", "The resource could not be found.")
-
-
-def page_size(default: int) -> int:
-    """`$top` for drive listings: ODB clamps large values instead of failing."""
-    raw = odata.query_param("$top")
-    if raw is None:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise GraphHTTPError(400, "invalidRequest", f"Invalid value '{raw}' for $top.")
-    return min(int(raw), MAX_PAGE)
-
-
-def select_fields() -> list[str] | None:
-    return odata.selected_fields()
 
 
 # -- the caller ----------------------------------------------------------------------------
@@ -130,8 +88,11 @@ def sites(rest: str):
     if rest.lower() in ALL_SITES:
         return list_all_sites(tenant)
     if not rest:
-        return search_sites(tenant) if odata.query_param("search") is not None \
+        return (
+            search_sites(tenant)
+            if odata.query_param("search") is not None
             else list_all_sites(tenant)
+        )
     site, tail = resolve_site(tenant, rest)
     return site_route(tenant, site, tail)
 
@@ -143,7 +104,7 @@ def resolve_site(tenant: Tenant, rest: str) -> tuple[Site, str]:
         return tenant.site_by_path("/"), tail  # type: ignore[return-value]
     split = rest.find(":/")
     if split > 0 and "/" not in rest[:split]:
-        host, after = rest[:split], rest[split + 2:]
+        host, after = rest[:split], rest[split + 2 :]
         check_hostname(tenant, host)
         path, _, tail = after.partition(":")
         site = tenant.site_by_path("/" + path)
@@ -154,7 +115,8 @@ def resolve_site(tenant: Tenant, rest: str) -> tuple[Site, str]:
         check_hostname(tenant, head)
         return tenant.site_by_path("/"), tail  # type: ignore[return-value]
     site = tenant.sites.get(head) or next(
-        (s for s in tenant.sites.values() if s.id.lower() == head.lower()), None)
+        (s for s in tenant.sites.values() if s.id.lower() == head.lower()), None
+    )
     if site is None:
         raise GraphHTTPError(404, "itemNotFound", "Requested site could not be found")
     return site, tail
@@ -175,11 +137,13 @@ def site_route(tenant: Tenant, site: Site, tail: str):
     head, _, rest = tail.partition("/")
     head = head.lower()
     if head == "":
-        body = {"@odata.context": context_url("sites/$entity"), **graph_json.site_json(tenant, site)}
+        body = graph_json.site_json(tenant, site)
+        body = {"@odata.context": context_url("sites/$entity"), **body}
         return graph_json_response(odata.apply_select(body, select_fields()))
     if head == "sites":
-        return graph_json_response({"@odata.context": context_url(f"sites('{site.id}')/sites"),
-                                    "value": []})
+        return graph_json_response(
+            {"@odata.context": context_url(f"sites('{site.id}')/sites"), "value": []}
+        )
     if head == "drives" and not rest:
         return list_drives(tenant, caller, site)
     if head == "drives":
@@ -218,9 +182,15 @@ def search_sites(tenant: Tenant) -> Response:
     caller = files_caller(sites_only=True)
     query = (odata.query_param("search") or "").strip().strip('"').lower()
     found = [
-        s for s in tenant.sites.values()
-        if (query in ("", "*") or query in s.name.lower() or query in s.display_name.lower()
-            or query in s.description.lower()) and can_open_site(tenant, caller, s)
+        s
+        for s in tenant.sites.values()
+        if (
+            query in ("", "*")
+            or query in s.name.lower()
+            or query in s.display_name.lower()
+            or query in s.description.lower()
+        )
+        and can_open_site(tenant, caller, s)
     ]
     return sites_page(tenant, found)
 
@@ -240,8 +210,9 @@ def list_drives(tenant: Tenant, caller: tokens.Caller, site: Site) -> Response:
     if not caller.app_only and not can_open_site(tenant, caller, site):
         drives = [d for d in drives if tenant.can_open(caller.user_id, d.id, "root")]  # type: ignore[arg-type]
     value = [
-        odata.apply_select(graph_json.drive_json(tenant, d, site, drive_used(tenant, d),
-                                                 with_system), fields)
+        odata.apply_select(
+            graph_json.drive_json(tenant, d, site, drive_used(tenant, d), with_system), fields
+        )
         for d in drives
     ]
     return graph_json_response({"@odata.context": context_url("drives"), "value": value}, 2)
@@ -268,12 +239,14 @@ def drive_route(scope: DriveScope, tail: str):
     action = (address["action"] or "").strip("/")
     delta = DELTA_ACTION.match(action)
     if delta is not None:
-        from connector.emulator import graph_delta  # graph_delta builds on this module
-
-        if address["path"] or (address["id"] and address["id"].lower() != "root"
-                               and address["id"] != scope.tenant.root(scope.drive.id).id):
-            raise GraphHTTPError(400, "invalidRequest",
-                                 "Delta is only supported on the root of a drive.")
+        if address["path"] or (
+            address["id"]
+            and address["id"].lower() != "root"
+            and address["id"] != scope.tenant.root(scope.drive.id).id
+        ):
+            raise GraphHTTPError(
+                400, "invalidRequest", "Delta is only supported on the root of a drive."
+            )
         return graph_delta.delta(scope, delta["args"])
     item = locate_item(scope, address["id"] or "root", address["path"])
     if action == "":
@@ -288,8 +261,7 @@ def drive_route(scope: DriveScope, tail: str):
 def get_drive(scope: DriveScope) -> Response:
     tenant, drive = scope.tenant, scope.drive
     if not scope.caller.app_only and not (
-        can_open_site(tenant, scope.caller, scope.site)
-        or scope.can_open(tenant.root(drive.id))
+        can_open_site(tenant, scope.caller, scope.site) or scope.can_open(tenant.root(drive.id))
     ):
         raise item_not_found()
     fields = select_fields()
@@ -297,128 +269,3 @@ def get_drive(scope: DriveScope) -> Response:
     body = graph_json.drive_json(tenant, drive, scope.site, drive_used(tenant, drive), with_system)
     body = {"@odata.context": context_url("drives/$entity"), **body}
     return graph_json_response(odata.apply_select(body, fields))
-
-
-# -- items ---------------------------------------------------------------------------------
-
-
-def locate_item(scope: DriveScope, item_id: str, path: str | None) -> Item:
-    """The live item at `items/{id}` (or root), then down `path` by case-insensitive names."""
-    item = scope.tenant.item(scope.drive.id, item_id)
-    if item is None or item.deleted:
-        raise item_not_found()
-    for name in (path or "").split("/"):
-        if not name:
-            continue
-        if not item.folder:
-            raise item_not_found()
-        wanted = name.lower()
-        item = next((c for c in scope.tenant.children(scope.drive.id, item.id)
-                     if c.name.lower() == wanted), None)
-        if item is None:
-            raise item_not_found()
-    if not scope.can_open(item):
-        raise item_not_found()
-    return item
-
-
-def child_count(scope: DriveScope, item: Item) -> int:
-    return len(scope.tenant.children(scope.drive.id, item.id)) if item.folder else 0
-
-
-def shared_facet(tenant: Tenant, drive: Drive, item: Item) -> dict[str, Any] | None:
-    """Default sharing rule (no Prefer header): `shared` on every item that is shared."""
-    scope = graph_json.sharing_scope(tenant.grants(drive.id, item.id))
-    return {"scope": scope} if scope else None
-
-
-def render_item(scope: DriveScope, item: Item, in_delta: bool = False,
-                shared: dict[str, Any] | None = None, default_shared: bool = True) -> dict[str, Any]:
-    if default_shared:
-        shared = shared_facet(scope.tenant, scope.drive, item)
-    return graph_json.item_json(scope.tenant, scope.site, scope.drive, item,
-                                child_count=child_count(scope, item), shared=shared,
-                                in_delta=in_delta)
-
-
-def get_item(scope: DriveScope, item: Item) -> Response:
-    body = graph_json.select_item(render_item(scope, item), select_fields())
-    context = context_url(f"drives('{scope.drive.id}')/items/$entity")
-    return graph_json_response({"@odata.context": context, **body})
-
-
-def list_children(scope: DriveScope, item: Item) -> Response:
-    """A folder's children, $top per page (default 200), resumed with an opaque $skiptoken."""
-    if not item.folder:
-        return graph_json_response({"value": []}, 2)
-    size = page_size(CHILDREN_PAGE)
-    children = [c for c in scope.tenant.children(scope.drive.id, item.id) if scope.can_open(c)]
-    start = resume_position(children, odata.query_param("$skiptoken"))
-    page = children[start:start + size]
-    fields = select_fields()
-    body: dict[str, Any] = {
-        "@odata.context": context_url(f"drives('{scope.drive.id}')/items('{item.id}')/children"),
-        "value": [graph_json.select_item(render_item(scope, c), fields) for c in page],
-    }
-    if start + size < len(children):
-        token = skip_token(page[-1], start + size)
-        body["@odata.nextLink"] = odata.absolute_url(
-            f"{request.path}?{next_query(size, token)}")
-    return graph_json_response(body, 2)
-
-
-def skip_token(last: Item, offset: int) -> str:
-    # Shaped like SharePoint's own paging cookie (base64 of "Paged=TRUE&p_ID=...").
-    text = f"Paged=TRUE&p_SortBehavior=0&p_ID={last.index}&p_Offset={offset}"
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-
-def resume_position(children: list[Item], token: str | None) -> int:
-    """Continue after the last item sent (by position), or at the sent offset if it is gone."""
-    if not token:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        fields = dict(part.split("=", 1) for part in text.split("&"))
-        last, offset = int(fields["p_ID"]), int(fields["p_Offset"])
-    except (ValueError, KeyError, UnicodeDecodeError) as err:
-        raise GraphHTTPError(400, "invalidRequest", "Invalid skip token.") from err
-    for position, child in enumerate(children):
-        if child.index == last:
-            return position + 1
-    return min(offset, len(children))
-
-
-def next_query(size: int, token: str) -> str:
-    parts = [f"$top={size}"] if odata.query_param("$top") else []
-    select = odata.query_param("$select")
-    if select:
-        parts.append(f"$select={select}")
-    parts.append(f"$skiptoken={token}")
-    return "&".join(parts)
-
-
-# -- permissions ---------------------------------------------------------------------------
-
-
-def list_permissions(scope: DriveScope, item: Item) -> Response:
-    """The item's effective grants. Delegated callers who don't own the item see only the
-    entries that admit them (driveitem-list-permissions.md)."""
-    tenant = scope.tenant
-    grants = tenant.grants(scope.drive.id, item.id)
-    if not scope.caller.app_only:
-        grants = grants_for_user(tenant, scope, grants)
-    fields = select_fields()
-    value = [odata.apply_select(graph_json.permission_json(tenant, scope.site, g), fields)
-             for g in grants]
-    context = context_url(f"drives('{scope.drive.id}')/items('{item.id}')/permissions")
-    return graph_json_response({"@odata.context": context, "value": value}, 5)
-
-
-def grants_for_user(tenant: Tenant, scope: DriveScope, grants: list) -> list:
-    user_id = scope.caller.user_id or ""
-    state = tenant.drives[scope.drive.id]
-    mine = [g for g in grants if access.admits(tenant, user_id, state, [g])]
-    if any("owner" in g.roles for g in mine):
-        return grants
-    return mine

@@ -25,34 +25,39 @@ DEPRECATED_GRANTED_TO = "GrantedTo has been deprecated. Refer to GrantedToV2"
 DEPRECATED_IDENTITIES = "GrantedToIdentities has been deprecated. Refer to GrantedToIdentitiesV2"
 
 # What Graph returns without $select; anything else (sharepointIds, ...) only when selected.
-ITEM_DEFAULT_FIELDS = frozenset({
-    "createdby", "createddatetime", "etag", "id", "lastmodifiedby", "lastmodifieddatetime",
-    "name", "parentreference", "weburl", "ctag", "file", "filesysteminfo", "folder", "root",
-    "shared", "size", "deleted",
-})
+ITEM_DEFAULT_FIELDS = frozenset(
+    {
+        "createdby",
+        "createddatetime",
+        "etag",
+        "id",
+        "lastmodifiedby",
+        "lastmodifieddatetime",
+        "name",
+        "parentreference",
+        "weburl",
+        "ctag",
+        "file",
+        "filesysteminfo",
+        "folder",
+        "root",
+        "shared",
+        "size",
+        "deleted",
+    }
+)
 
+OPENXML = "application/vnd.openxmlformats-officedocument."
 MIME_TYPES = {
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "doc": "application/msword",
-    "xls": "application/vnd.ms-excel",
-    "ppt": "application/vnd.ms-powerpoint",
+    "docx": OPENXML + "wordprocessingml.document",
+    "xlsx": OPENXML + "spreadsheetml.sheet",
+    "pptx": OPENXML + "presentationml.presentation",
     "pdf": "application/pdf",
+    "msg": "application/vnd.ms-outlook",
     "txt": "text/plain",
     "csv": "text/csv",
-    "md": "text/markdown",
-    "json": "application/json",
-    "xml": "text/xml",
     "png": "image/png",
     "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "gif": "image/gif",
-    "mp4": "video/mp4",
-    "zip": "application/zip",
-    "msg": "application/vnd.ms-outlook",
-    "vsdx": "application/vnd.ms-visio.drawing",
-    "one": "application/msonenote",
 }
 
 
@@ -135,13 +140,19 @@ def drive_web_url(tenant: Tenant, site: Site, drive: Drive) -> str:
 def drive_owner(tenant: Tenant, drive: Drive, site: Site) -> dict[str, Any]:
     group = tenant.groups.get(drive.owner_group_id or site.group_id or "")
     if group is not None:
-        return {"group": {"email": f"{group.mail_nickname}@{tenant.domain}", "id": group.id,
-                          "displayName": group.display_name}}
+        return {
+            "group": {
+                "email": f"{group.mail_nickname}@{tenant.domain}",
+                "id": group.id,
+                "displayName": group.display_name,
+            }
+        }
     return {"user": {"displayName": "System Account"}}
 
 
-def drive_json(tenant: Tenant, drive: Drive, site: Site, used: int,
-               with_system: bool = False) -> dict[str, Any]:
+def drive_json(
+    tenant: Tenant, drive: Drive, site: Site, used: int, with_system: bool = False
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "createdDateTime": drive.created_at,
         "description": "",
@@ -181,9 +192,9 @@ def ctag(tenant: Tenant, drive: Drive, item: Item) -> str:
 
 
 def quick_xor_hash(tenant: Tenant, drive: Drive, item: Item) -> str:
-    """A stable stand-in for the content's quickXorHash (base64 of 20 bytes), per content version."""
+    """A stable stand-in for the content's quickXorHash (base64 of 20 bytes) per content version."""
     seed = f"{tenant.spec.seed}|{drive.number}|{item.index}|{item.content_version}|{item.size}"
-    return base64.b64encode(hashlib.sha1(seed.encode()).digest()).decode()  # noqa: S324
+    return base64.b64encode(hashlib.sha1(seed.encode()).digest()).decode()
 
 
 def mime_type(item: Item) -> str:
@@ -199,29 +210,48 @@ def sharepoint_ids(tenant: Tenant, site: Site, drive: Drive, item: Item) -> dict
     if not item.is_root:  # the library root is no list item
         ids["listItemId"] = str(item.list_item_id)
         ids["listItemUniqueId"] = item_guid(tenant, drive, item).lower()
-    ids.update(siteId=site.collection_id, siteUrl=tenant.site_web_url(site),
-               tenantId=tenant.tenant_id, webId=site.web_id)
+    ids.update(
+        siteId=site.collection_id,
+        siteUrl=tenant.site_web_url(site),
+        tenantId=tenant.tenant_id,
+        webId=site.web_id,
+    )
     return ids
 
 
-def parent_reference(tenant: Tenant, site: Site, drive: Drive, item: Item,
-                     with_path: bool) -> dict[str, Any]:
-    """itemReference to the parent; delta leaves out `path` (renames don't re-emit children)."""
+def parent_reference(
+    site: Site, drive: Drive, item: Item, parent_path: str | None
+) -> dict[str, Any]:
+    """itemReference to the parent, with its `path` (below the root) when given: delta leaves
+    `path` out, because renaming a folder does not re-emit its descendants."""
     ref: dict[str, Any] = {"driveType": DRIVE_TYPE, "driveId": drive.id}
     if item.is_root:
         return ref
     ref["id"] = item.parent_id
-    if with_path:
-        parent_path = tenant.path_of(tenant.item(drive.id, item.parent_id))
-        ref["name"] = tenant.item(drive.id, item.parent_id).name
+    if parent_path is not None:
+        ref["name"] = parent_path.rsplit("/", 1)[-1] or "root"
         ref["path"] = f"/drives/{drive.id}/root:{quote(parent_path)}"
     ref["siteId"] = site.id
     return ref
 
 
-def item_json(tenant: Tenant, site: Site, drive: Drive, item: Item, *, child_count: int,
-              shared: dict[str, Any] | None, in_delta: bool = False) -> dict[str, Any]:
-    """A live driveItem in ODB's shape (the caller decides `shared` and counts children)."""
+def item_json(
+    tenant: Tenant,
+    site: Site,
+    drive: Drive,
+    item: Item,
+    *,
+    child_count: int,
+    shared: dict[str, Any] | None,
+    in_delta: bool = False,
+    path: str | None = None,
+) -> dict[str, Any]:
+    """A live driveItem in ODB's shape (the caller decides `shared` and counts children).
+
+    `path` is the item's path below the root when the caller already knows it.
+    """
+    path = tenant.path_of(item) if path is None else path
+    parent_path = None if in_delta else path.rsplit("/", 1)[0]
     body: dict[str, Any] = {
         "createdBy": identity_set(tenant, item.created_by),
         "createdDateTime": item.created_at,
@@ -230,17 +260,21 @@ def item_json(tenant: Tenant, site: Site, drive: Drive, item: Item, *, child_cou
         "lastModifiedBy": identity_set(tenant, item.modified_by),
         "lastModifiedDateTime": item.modified_at,
         "name": item.name,
-        "parentReference": parent_reference(tenant, site, drive, item, with_path=not in_delta),
-        "webUrl": item_web_url(tenant, site, drive, item),
+        "parentReference": parent_reference(site, drive, item, parent_path),
+        "webUrl": drive_web_url(tenant, site, drive) + quote(path),
     }
     if not item.folder:
         # ODB: no cTag on folders; delta on ODB omits cTag altogether (driveitem-delta.md).
         if not in_delta:
             body["cTag"] = ctag(tenant, drive, item)
-        body["file"] = {"hashes": {"quickXorHash": quick_xor_hash(tenant, drive, item)},
-                        "mimeType": mime_type(item)}
-    body["fileSystemInfo"] = {"createdDateTime": item.created_at,
-                              "lastModifiedDateTime": item.modified_at}
+        body["file"] = {
+            "hashes": {"quickXorHash": quick_xor_hash(tenant, drive, item)},
+            "mimeType": mime_type(item),
+        }
+    body["fileSystemInfo"] = {
+        "createdDateTime": item.created_at,
+        "lastModifiedDateTime": item.modified_at,
+    }
     if item.folder:
         body["folder"] = {"childCount": child_count}
     if item.is_root:
@@ -305,14 +339,16 @@ def sharing_scope(grants: list[Grant]) -> str | None:
 
 
 def site_user(tenant: Tenant, kind: str, principal_id: str, display_name: str) -> dict[str, Any]:
-    return {"displayName": display_name, "id": site_user_id(tenant, principal_id),
-            "loginName": login_name(tenant, kind, principal_id)}
+    return {
+        "displayName": display_name,
+        "id": site_user_id(tenant, principal_id),
+        "loginName": login_name(tenant, kind, principal_id),
+    }
 
 
 def user_identity_set_v2(tenant: Tenant, user_id: str) -> dict[str, Any]:
     identity = user_identity(tenant, user_id)
-    return {"user": identity,
-            "siteUser": site_user(tenant, USER, user_id, identity["displayName"])}
+    return {"user": identity, "siteUser": site_user(tenant, USER, user_id, identity["displayName"])}
 
 
 def permission_json(tenant: Tenant, site: Site, grant: Grant) -> dict[str, Any]:
@@ -321,14 +357,19 @@ def permission_json(tenant: Tenant, site: Site, grant: Grant) -> dict[str, Any]:
     if grant.link is not None:
         link = grant.link
         body["roles"] = list(grant.roles)
-        body["shareId"] = "u!" + base64.urlsafe_b64encode(link.web_url.encode()).decode().rstrip("=")
+        encoded = base64.urlsafe_b64encode(link.web_url.encode()).decode().rstrip("=")
+        body["shareId"] = "u!" + encoded
         body["hasPassword"] = False
         if link.scope == "users":
             body["@deprecated.GrantedToIdentities"] = DEPRECATED_IDENTITIES
             body["grantedToIdentities"] = [identity_set(tenant, u) for u in link.grantees]
             body["grantedToIdentitiesV2"] = [user_identity_set_v2(tenant, u) for u in link.grantees]
-        body["link"] = {"scope": link.scope, "type": link.type, "webUrl": link.web_url,
-                        "preventsDownload": False}
+        body["link"] = {
+            "scope": link.scope,
+            "type": link.type,
+            "webUrl": link.web_url,
+            "preventsDownload": False,
+        }
         return body
     principal = grant.principal
     body["roles"] = list(grant.roles)
@@ -337,8 +378,9 @@ def permission_json(tenant: Tenant, site: Site, grant: Grant) -> dict[str, Any]:
     if principal.kind == SITE_GROUP:
         group = next((g for g in site.groups if str(g.id) == principal.id), None)
         title = group.title if group else f"Group {principal.id}"
-        body["grantedToV2"] = {"siteGroup": {"displayName": title, "id": principal.id,
-                                             "loginName": title}}
+        body["grantedToV2"] = {
+            "siteGroup": {"displayName": title, "id": principal.id, "loginName": title}
+        }
     elif principal.kind == USER:
         body["@deprecated.GrantedTo"] = DEPRECATED_GRANTED_TO
         body["grantedTo"] = identity_set(tenant, principal.id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import socket
 import ssl
 import tempfile
 import threading
@@ -26,6 +27,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from connector.emulator import certs, tokens
 from connector.emulator.app import create_app
+from connector.emulator.entra_oauth import main_app
 from connector.emulator.model import App
 from connector.emulator.tenant import Tenant
 
@@ -76,14 +78,18 @@ class EmulatorHandle:
         self.base_url = tenant.base_url
         self._server = server
         self._scratch = scratch
+        # A short poll keeps stop() fast (tests start and stop many emulators).
         self._thread = threading.Thread(
-            target=server.serve_forever, name=f"emulator:{server.server_port}", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"emulator:{server.port}",
+            daemon=True,
         )
         self.info = connection_info(tenant, certificates)
 
     @property
     def port(self) -> int:
-        return self._server.server_port
+        return self._server.port
 
     def serve_in_background(self) -> None:
         self._thread.start()
@@ -99,13 +105,13 @@ class EmulatorHandle:
             self._scratch = None
 
     def write_info(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.info, indent=2) + "\n")
+        _write_atomically(Path(path), json.dumps(self.info, indent=2) + "\n")
 
     def write_env(self, path: str | Path) -> None:
         """PLAZA_* settings, shell-quoted, for `set -a; . file; set +a`."""
         lines = [f"{name}={shlex.quote(str(self.info[key]))}" for name, key in ENV_KEYS.items()]
         lines.append("PLAZA_EMULATOR=1")
-        Path(path).write_text("\n".join(lines) + "\n")
+        _write_atomically(Path(path), "\n".join(lines) + "\n")
 
     def session(self) -> requests.Session:
         """A requests session that trusts the emulator's CA whatever REQUESTS_CA_BUNDLE says."""
@@ -156,6 +162,13 @@ class EmulatorHandle:
         }
 
 
+def _write_atomically(path: Path, text: str) -> None:
+    """Readers polling for the file (scripts, tests) never see it half written."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
 def client_assertion(client_id: str, audience: str, key_pem: bytes, sha1_hex: str) -> str:
     """A client assertion as MSAL signs it for a certificate given by thumbprint (RS256 + x5t)."""
     now = time.time()
@@ -170,11 +183,6 @@ def client_assertion(client_id: str, audience: str, key_pem: bytes, sha1_hex: st
     }
     key = serialization.load_pem_private_key(key_pem, password=None)
     return jwt.encode(claims, key, algorithm="RS256", headers={"x5t": x5t})  # type: ignore[arg-type]
-
-
-def main_app(tenant: Tenant) -> App:
-    """The connector's app registration: the generator registers it first, with every role."""
-    return next(iter(tenant.apps.values()))
 
 
 def sign_in_users(tenant: Tenant) -> list[str]:
@@ -222,6 +230,23 @@ def _tls_context(certificates: certs.CertificateSet) -> ssl.SSLContext:
     return context
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket; OSError (e.g. address in use) reaches the caller.
+
+    werkzeug binds by itself only to print and exit on failure, which a library must not do.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(128)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
 def start(
     seed: int = 1,
     size: int | str = "small",
@@ -243,8 +268,20 @@ def start(
     app = create_app(tenant, fault_profile)
     handler = _QuietRequestHandler if quiet else WSGIRequestHandler
     tls = _tls_context(certificates)
-    server = make_server(host, port, app, threaded=True, request_handler=handler, ssl_context=tls)
-    tenant.base_url = f"https://localhost:{server.server_port}"
+    listener = _listen(host, port)
+    try:
+        server = make_server(
+            host,
+            port,
+            app,
+            threaded=True,
+            request_handler=handler,
+            ssl_context=tls,
+            fd=listener.fileno(),
+        )
+    finally:
+        listener.close()  # the server holds its own duplicate of the descriptor
+    tenant.base_url = f"https://localhost:{server.port}"
     handle = EmulatorHandle(tenant, app, server, certificates, scratch)
     handle.serve_in_background()
     return handle

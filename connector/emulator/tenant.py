@@ -149,6 +149,12 @@ class Tenant(TenantMutations):
             state, index = found
             return [state.item_at(i) for i in state.children_indexes(index)]  # type: ignore[misc]
 
+    def child_count(self, drive_id: str, item_id: str) -> int:
+        """How many live children a folder has (`folder.childCount`), without building them."""
+        with self.lock:
+            found = self._locate(drive_id, item_id)
+            return len(found[0].children_indexes(found[1])) if found else 0
+
     def iter_items(self, drive_id: str, start: int = 0) -> Iterator[Item]:
         """Every live item of a drive by position from `start` (root first), for enumeration.
 

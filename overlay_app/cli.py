@@ -1,0 +1,41 @@
+"""The `plaza` command.
+
+Command groups are imported only when used, so that `plaza` starts fast and the web app never
+imports the emulator at run time (ARCHITECTURE.md: no runtime module imports it).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# name -> "module:attribute" of a click command or group
+LAZY_COMMANDS = {
+    "connector": "connector.cli:connector_group",
+    "emulator": "connector.emulator.cli:emulator",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = LAZY_COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module_name, attribute = target.split(":")
+        return getattr(importlib.import_module(module_name), attribute)
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(package_name="plaza")
+def main() -> None:
+    """Plaza: a social layer over SharePoint Online."""
+
+
+if __name__ == "__main__":
+    main()
