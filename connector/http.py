@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from requests.exceptions import ChunkedEncodingError
 
 from connector.auth import GRAPH, TokenProvider, trusted_session
 from connector.errors import (
@@ -40,7 +41,13 @@ from connector.errors import (
     Throttled,
 )
 from connector.models import ErrorInfo
-from connector.pacing import RequestBudget, ThrottleGate, backoff, retry_after_seconds
+from connector.pacing import (
+    BACKOFF_BASE,
+    RequestBudget,
+    ThrottleGate,
+    backoff,
+    retry_after_seconds,
+)
 from connector.settings import ConnectorSettings
 
 log = logging.getLogger("connector.http")
@@ -137,6 +144,7 @@ class GraphHttp:
         self.gate = ThrottleGate(sleep)
         self.budget = RequestBudget(settings.max_requests_per_minute, sleep)
         self.user_agent = user_agent(settings.user_agent_company)
+        self.backoff_base = BACKOFF_BASE  # seconds; the first wait without a Retry-After
         self._sleep = sleep
         self._stats = HttpStats()
         self._stats_lock = threading.Lock()
@@ -242,7 +250,7 @@ class GraphHttp:
             ]
             delay = max((w for w in waits if w is not None), default=None)
             self._count(throttled_waits=1)
-            self.gate.pause(backoff(attempt) if delay is None else delay)
+            self.gate.pause(backoff(attempt, self.backoff_base) if delay is None else delay)
             todo = throttled
             attempt += 1
         return done
@@ -291,7 +299,7 @@ class GraphHttp:
                 json=json,
                 timeout=self.settings.http_timeout,
             )
-        except (requests.ConnectionError, requests.Timeout) as exc:
+        except (requests.ConnectionError, requests.Timeout, ChunkedEncodingError) as exc:
             log.debug(
                 "%s %s -> %s after %d ms",
                 method,
@@ -300,7 +308,7 @@ class GraphHttp:
                 (time.monotonic() - started) * 1000,
             )
             if retryable and attempt < self.settings.max_retries:
-                self._sleep(backoff(attempt))
+                self._sleep(backoff(attempt, self.backoff_base))
                 return None
             raise GraphError(
                 f"{method} {_path(url)} failed: {exc}", code="connectionError"
@@ -323,7 +331,7 @@ class GraphHttp:
     def _wait_throttled(self, response: requests.Response, attempt: int) -> None:
         delay = retry_after_seconds(response.headers.get("Retry-After"))
         if delay is None:
-            delay = backoff(attempt)
+            delay = backoff(attempt, self.backoff_base)
         log.info(
             "throttled (%d) on %s: pausing all requests for %.2f s",
             response.status_code,

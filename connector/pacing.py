@@ -37,9 +37,9 @@ def retry_after_seconds(value: str | None) -> float | None:
     return min(max(seconds, 0.0), MAX_WAIT)
 
 
-def backoff(attempt: int) -> float:
+def backoff(attempt: int, base: float = BACKOFF_BASE) -> float:
     """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
-    return random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))
+    return random.uniform(0, min(BACKOFF_CAP, base * 2**attempt))
 
 
 class ThrottleGate:

@@ -1,0 +1,1 @@
+"""Mirrors documents, people, groups and permissions into Plaza's local SQLite index."""

@@ -47,8 +47,11 @@ def test_pfx_with_password(emulator, make_env, tmp_path: Path):
     key = serialization.load_pem_private_key(Path(info["cert_key_path"]).read_bytes(), None)
     cert = x509.load_pem_x509_certificate(Path(info["cert_path"]).read_bytes())
     pfx = tmp_path / "app.pfx"
-    pfx.write_bytes(pkcs12.serialize_key_and_certificates(
-        b"plaza", key, cert, None, serialization.BestAvailableEncryption(b"pfx-pass")))
+    pfx.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"plaza", key, cert, None, serialization.BestAvailableEncryption(b"pfx-pass")
+        )
+    )
     env = make_env(emulator, PLAZA_CERT_PFX_PATH=str(pfx), PLAZA_CERT_PFX_PASSWORD="pfx-pass")
     tokens = TokenProvider(ConnectorSettings.from_env(env))
     assert tokens.credential_kind == "pfx"
@@ -69,15 +72,30 @@ def test_unregistered_certificate_is_refused(emulator, make_env, tmp_path: Path)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not registered")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(1).not_valid_before(now)
-            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
-    (tmp_path / "key.pem").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    env = make_env(emulator, "certificate", PLAZA_CERT_KEY_PATH=str(tmp_path / "key.pem"),
-                   PLAZA_CERT_PATH=str(tmp_path / "cert.pem"))
+    env = make_env(
+        emulator,
+        "certificate",
+        PLAZA_CERT_KEY_PATH=str(tmp_path / "key.pem"),
+        PLAZA_CERT_PATH=str(tmp_path / "cert.pem"),
+    )
     with pytest.raises(TokenError) as caught:
         TokenProvider(ConnectorSettings.from_env(env)).token()
     assert (caught.value.code, caught.value.error_codes) == ("invalid_client", (700027,))

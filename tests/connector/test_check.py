@@ -16,15 +16,17 @@ def run_check(handle, tmp_path: Path, **env: str):
     env_file = tmp_path / "emulator.env"
     handle.write_env(env_file)
     clean = {name: None for name in os.environ if name.startswith("PLAZA_")}
-    result = CliRunner().invoke(connector_group, ["check", "--env-file", str(env_file)],
-                                env={**clean, **env})
+    result = CliRunner().invoke(
+        connector_group, ["check", "--env-file", str(env_file)], env={**clean, **env}
+    )
     return result.exit_code, result.output.splitlines()
 
 
 def set_roles(handle, roles: list[str]) -> None:
     client_id = handle.info["client_id"]
-    answer = handle.session().put(f"{handle.base_url}/_emulator/apps/{client_id}/roles",
-                                  json={"roles": roles})
+    answer = handle.session().put(
+        f"{handle.base_url}/_emulator/apps/{client_id}/roles", json={"roles": roles}
+    )
     assert answer.ok, answer.text
 
 
@@ -32,8 +34,14 @@ def test_all_green(emulator, tmp_path: Path):
     code, lines = run_check(emulator, tmp_path)
     assert code == 0, lines
     assert [line.split(":")[0] for line in lines[:-1]] == [
-        "OK    token", "OK    sites", "OK    drive", "OK    permissions", "OK    users",
-        "OK    groups", "OK    sharepoint comments"]
+        "OK    token",
+        "OK    sites",
+        "OK    drive",
+        "OK    permissions",
+        "OK    users",
+        "OK    groups",
+        "OK    sharepoint comments",
+    ]
     assert lines[-1] == "all checks passed"
     assert lines[1].startswith("OK    sites: Sites.Read.All works: read site ")
 
@@ -50,30 +58,40 @@ def test_missing_roles_are_named_for_the_admin(fresh_emulator, tmp_path: Path):
 
 
 def test_wrong_secret_is_explained(emulator, tmp_path: Path):
-    code, lines = run_check(emulator, tmp_path, PLAZA_CLIENT_SECRET="wrong",
-                            PLAZA_CERT_KEY_PATH="", PLAZA_CERT_PATH="", PLAZA_CERT_THUMBPRINT="")
+    code, lines = run_check(
+        emulator,
+        tmp_path,
+        PLAZA_CLIENT_SECRET="wrong",
+        PLAZA_CERT_KEY_PATH="",
+        PLAZA_CERT_PATH="",
+        PLAZA_CERT_THUMBPRINT="",
+    )
     assert code == 1
     assert lines[0] == (
         "FAIL  token: Entra ID refused a token: the client secret is wrong or expired: create a "
         "new one in Entra ID -> App registrations -> Certificates & secrets and set "
-        "PLAZA_CLIENT_SECRET (invalid_client)")
+        "PLAZA_CLIENT_SECRET (invalid_client)"
+    )
     assert len(lines) == 2
 
 
 def test_secret_only_cannot_read_sharepoint_comments(emulator, tmp_path: Path):
-    code, lines = run_check(emulator, tmp_path, PLAZA_CERT_KEY_PATH="", PLAZA_CERT_PATH="",
-                            PLAZA_CERT_THUMBPRINT="")
+    code, lines = run_check(
+        emulator, tmp_path, PLAZA_CERT_KEY_PATH="", PLAZA_CERT_PATH="", PLAZA_CERT_THUMBPRINT=""
+    )
     assert code == 1
-    assert lines[-2].startswith("FAIL  sharepoint comments: SharePoint REST does not accept "
-                                "app-only tokens obtained with a client secret")
+    assert lines[-2].startswith(
+        "FAIL  sharepoint comments: SharePoint REST does not accept "
+        "app-only tokens obtained with a client secret"
+    )
 
 
 def test_unusable_settings_exit_2(tmp_path: Path):
     env_file = tmp_path / "empty.env"
     env_file.write_text("# nothing here\n")
     clean = {name: None for name in os.environ if name.startswith("PLAZA_")}
-    result = CliRunner().invoke(connector_group, ["check", "--env-file", str(env_file)],
-                                env=clean)
+    result = CliRunner().invoke(connector_group, ["check", "--env-file", str(env_file)], env=clean)
     assert result.exit_code == 2
     assert result.output.splitlines()[0] == (
-        "FAIL  settings: PLAZA_TENANT_ID is required (the directory (tenant) id of your Entra ID)")
+        "FAIL  settings: PLAZA_TENANT_ID is required (the directory (tenant) id of your Entra ID)"
+    )

@@ -10,8 +10,9 @@ USER, GROUP = "user", "group"
 
 
 def control(handle, method: str, path: str, **body):
-    answer = handle.session().request(method, f"{handle.base_url}/_emulator/{path}",
-                                      json=body or None)
+    answer = handle.session().request(
+        method, f"{handle.base_url}/_emulator/{path}", json=body or None
+    )
     assert answer.ok, answer.text
     return answer.json() if answer.content else None
 
@@ -22,8 +23,10 @@ def live_item_ids(tenant, drive_id: str) -> set[str]:
 
 def a_document_drive(tenant):
     """The drive with the most items (so pages and folders exist)."""
-    return max((s.drive for s in tenant.drives.values() if not s.drive.system),
-               key=lambda drive: drive.base_count)
+    return max(
+        (s.drive for s in tenant.drives.values() if not s.drive.system),
+        key=lambda drive: drive.base_count,
+    )
 
 
 def test_sites_all_by_url_and_search(emulator, source):
@@ -84,8 +87,13 @@ def test_sharing_change_is_flagged_in_delta(fresh_emulator, fresh_source):
     first = list(fresh_source.drive_changes(drive.id))
     item = next(i for page in first for i in page.items if i.is_file)
     user = next(u for u in tenant.users.values() if u.account_enabled)
-    control(fresh_emulator, "POST", f"items/{drive.id}/{item.id}/permissions",
-            principal={"kind": "user", "id": user.id}, roles=["read"])
+    control(
+        fresh_emulator,
+        "POST",
+        f"items/{drive.id}/{item.id}/permissions",
+        principal={"kind": "user", "id": user.id},
+        roles=["read"],
+    )
     second = list(fresh_source.drive_changes(drive.id, first[-1].delta_link))
     flagged = [i for page in second for i in page.items if i.id == item.id]
     assert len(flagged) == 1 and flagged[0].sharing_changed and flagged[0].shared

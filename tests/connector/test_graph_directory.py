@@ -4,8 +4,9 @@ from __future__ import annotations
 
 
 def control(handle, method: str, path: str, **body):
-    answer = handle.session().request(method, f"{handle.base_url}/_emulator/{path}",
-                                      json=body or None)
+    answer = handle.session().request(
+        method, f"{handle.base_url}/_emulator/{path}", json=body or None
+    )
     assert answer.ok, answer.text
     return answer.json() if answer.content else None
 
@@ -20,7 +21,11 @@ def test_users_and_one_user(emulator, source):
     expected = live_users(emulator.tenant)[0]
     user = source.user(expected.user_principal_name)
     assert (user.id, user.display_name, user.job_title, user.account_enabled) == (
-        expected.id, expected.display_name, expected.job_title, expected.account_enabled)
+        expected.id,
+        expected.display_name,
+        expected.job_title,
+        expected.account_enabled,
+    )
     assert user.user_type == expected.user_type
 
 
@@ -83,12 +88,30 @@ def test_a_group_split_over_pages_is_merged():
     from connector.graph_directory import merge_group
     from connector.models import Group, Member
 
-    first = Group.from_graph({"id": "g", "displayName": "Tax", "groupTypes": ["Unified"],
-                              "members@delta": [{"@odata.type": "#microsoft.graph.user", "id": "a"},
-                                                {"@odata.type": "#microsoft.graph.user", "id": "b"}]})
-    later = Group.from_graph({"id": "g", "members@delta": [
-        {"@odata.type": "#microsoft.graph.user", "id": "c"},
-        {"@odata.type": "#microsoft.graph.user", "id": "b", "@removed": {"reason": "deleted"}}]})
+    first = Group.from_graph(
+        {
+            "id": "g",
+            "displayName": "Tax",
+            "groupTypes": ["Unified"],
+            "members@delta": [
+                {"@odata.type": "#microsoft.graph.user", "id": "a"},
+                {"@odata.type": "#microsoft.graph.user", "id": "b"},
+            ],
+        }
+    )
+    later = Group.from_graph(
+        {
+            "id": "g",
+            "members@delta": [
+                {"@odata.type": "#microsoft.graph.user", "id": "c"},
+                {
+                    "@odata.type": "#microsoft.graph.user",
+                    "id": "b",
+                    "@removed": {"reason": "deleted"},
+                },
+            ],
+        }
+    )
     merged = merge_group(first, later)
     assert (merged.display_name, merged.group_types) == ("Tax", ("Unified",))
     assert merged.members_added == (Member("a", "user"), Member("c", "user"))

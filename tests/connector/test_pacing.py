@@ -21,8 +21,15 @@ from connector.pacing import (
 
 @pytest.mark.parametrize(
     ("header", "seconds"),
-    [("2", 2.0), ("2.128", 2.128), ("0", 0.0), ("100000", MAX_WAIT), (None, None), ("", None),
-     ("soon", None)],
+    [
+        ("2", 2.0),
+        ("2.128", 2.128),
+        ("0", 0.0),
+        ("100000", MAX_WAIT),
+        (None, None),
+        ("", None),
+        ("soon", None),
+    ],
 )
 def test_retry_after_seconds(header, seconds):
     assert retry_after_seconds(header) == seconds

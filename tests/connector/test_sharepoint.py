@@ -33,7 +33,8 @@ def a_site_with_comments(handle):
         for page_id in (1, 2, 3):
             answer = session.get(
                 f"{url}/_api/web/lists/GetByTitle('{SITE_PAGES}')/items({page_id})/comments",
-                headers={**NOMETADATA, "Authorization": f"Bearer {token}"})
+                headers={**NOMETADATA, "Authorization": f"Bearer {token}"},
+            )
             if answer.ok and answer.json()["value"]:
                 return url, page_id
     raise AssertionError("the emulator has no commented page")
@@ -58,24 +59,27 @@ def test_page_comments_with_replies_and_likers(emulator, app_comments):
     wire = raw(emulator, f"{item}/comments?$expand=replies,likedBy,replies/likedBy")["value"]
     comments = app_comments.page_comments(site_url, page_id)
     assert [(c.id, c.text, c.author.login_name) for c in comments] == [
-        (w["id"], w["text"], w["author"]["loginName"]) for w in wire]
+        (w["id"], w["text"], w["author"]["loginName"]) for w in wire
+    ]
     assert [[r.id for r in c.replies] for c in comments] == [
-        [r["id"] for r in w["replies"]] for w in wire]
+        [r["id"] for r in w["replies"]] for w in wire
+    ]
     assert [[p.name for p in c.liked_by] for c in comments] == [
-        [p["name"] for p in w["likedBy"]] for w in wire]
+        [p["name"] for p in w["likedBy"]] for w in wire
+    ]
     likes = app_comments.likes(site_url, SITE_PAGES, page_id)
     wire_likes = raw(emulator, f"{item}/likedByInformation?$expand=likedBy")
     assert likes.count == wire_likes["likeCount"]
     assert [like.person.login_name for like in likes.liked_by] == [
-        p["loginName"] for p in wire_likes["likedBy"]]
+        p["loginName"] for p in wire_likes["likedBy"]
+    ]
 
 
 def test_document_comments_by_list_id(emulator, app_comments, source):
     site = next(s for s in emulator.tenant.sites.values() if s.path != "/")
     drive = source.drives(site.id)[0]
     item = next(i for page in source.drive_changes(drive.id) for i in page.items if i.is_file)
-    comments = app_comments.comments(emulator.base_url + site.path, item.list_id,
-                                     item.list_item_id)
+    comments = app_comments.comments(emulator.base_url + site.path, item.list_id, item.list_item_id)
     assert comments == []
 
 
@@ -124,7 +128,9 @@ def test_throttled_sharepoint_read_is_retried(fresh_emulator, make_settings):
     expected = comments.page_comments(site_url, page_id)
     answer = fresh_emulator.session().post(
         f"{fresh_emulator.base_url}/_emulator/faults",
-        json={"rules": [{"kind": "throttle", "path": "/comments$", "retry_after": "0.2",
-                         "count": 2}]})
+        json={
+            "rules": [{"kind": "throttle", "path": "/comments$", "retry_after": "0.2", "count": 2}]
+        },
+    )
     assert answer.status_code == 201
     assert comments.page_comments(site_url, page_id) == expected

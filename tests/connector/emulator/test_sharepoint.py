@@ -175,6 +175,10 @@ def test_set_like_by_user_through_office365_and_url_aliases(fresh_emulator):
     unliked = call(fresh_emulator, "POST", alias, token, VERBOSE)
     assert unliked.json() == {"d": {"SetLike": info["likeCount"] - 1}}
     assert user.id not in store.social(list_id, 3).likes
+    assert call(fresh_emulator, "POST", f"{pages_path()}/items(3)/like", token).status_code == 200
+    assert user.id in store.social(list_id, 3).likes
+    call(fresh_emulator, "POST", f"{pages_path()}/items(3)/unlike", token)
+    assert user.id not in store.social(list_id, 3).likes
 
 
 def test_post_comment_reply_like_and_delete(fresh_emulator):

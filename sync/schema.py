@@ -1,0 +1,124 @@
+"""The index's schema, as numbered migrations (never ad-hoc ALTERs at run time).
+
+Glossary of the tables:
+- sites, drives, items: what exists in SharePoint. An item is keyed by (drive_id, item_id), its
+  Graph ids; `path` and `web_url` are derived and recomputed on renames and moves. Deleted items
+  stay as tombstones (`deleted = 1`): social data refers to them.
+- acl: principals granted on an item with unique permissions, or on a library root. Principal
+  keys: "user:{oid}", "group:{group id}", "sitegroup:{site id}:{number}", "everyone" (everyone
+  except external users), "link:organization", "link:anonymous" (never matched: nobody is
+  known to hold an anonymous link).
+- items.acl_item_id: the item whose acl applies (itself when unique, else the nearest such
+  ancestor, else the library root). NULL = unknown = visible to nobody. `perms_state` on the
+  acl holder says whether its acl rows are complete ("ok"); anything else is visible to nobody.
+- site_group_members: who is in a SharePoint site group (principal keys as above).
+- people, groups, group_members (direct), memberships (transitive, user -> group), stored once;
+  never expanded into per-item rows.
+- cursors: the deltaLink per drive and for users and groups. jobs, runs, locks: the scheduler's.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("plaza.index")
+
+
+@MIGRATIONS()
+def m001_documents(db: Database) -> None:
+    db.executescript("""
+    CREATE TABLE sites (
+        id TEXT PRIMARY KEY, hostname TEXT, name TEXT, title TEXT, description TEXT,
+        web_url TEXT, created_at TEXT, modified_at TEXT, synced_at TEXT,
+        removed INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE drives (
+        id TEXT PRIMARY KEY, site_id TEXT NOT NULL REFERENCES sites(id), name TEXT,
+        web_url TEXT, drive_type TEXT, synced_at TEXT, removed INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE items (
+        drive_id TEXT NOT NULL REFERENCES drives(id), item_id TEXT NOT NULL,
+        parent_id TEXT, name TEXT, path TEXT, web_url TEXT,
+        is_folder INTEGER NOT NULL DEFAULT 0, is_root INTEGER NOT NULL DEFAULT 0,
+        file_type TEXT, mime_type TEXT, size INTEGER,
+        created_by TEXT, created_by_name TEXT, created_at TEXT,
+        modified_by TEXT, modified_by_name TEXT, modified_at TEXT,
+        etag TEXT, ctag TEXT, site_id TEXT, site_title TEXT,
+        list_id TEXT, list_item_id INTEGER, list_item_unique_id TEXT,
+        has_unique_perms INTEGER NOT NULL DEFAULT 0,
+        perms_state TEXT NOT NULL DEFAULT 'unknown',
+        acl_item_id TEXT,
+        deleted INTEGER NOT NULL DEFAULT 0, deleted_at TEXT,
+        seen_round TEXT,
+        PRIMARY KEY (drive_id, item_id)
+    );
+    CREATE INDEX items_by_parent ON items (drive_id, parent_id);
+    CREATE INDEX items_by_acl ON items (drive_id, acl_item_id);
+    CREATE INDEX items_by_modified ON items (modified_at);
+    CREATE TABLE acl (
+        drive_id TEXT NOT NULL, item_id TEXT NOT NULL, principal TEXT NOT NULL,
+        role TEXT NOT NULL, via TEXT NOT NULL DEFAULT 'grant',
+        PRIMARY KEY (drive_id, item_id, principal, via)
+    );
+    CREATE INDEX acl_by_principal ON acl (principal, drive_id, item_id);
+    CREATE TABLE site_group_members (
+        site_id TEXT NOT NULL, group_number INTEGER NOT NULL, principal TEXT NOT NULL,
+        PRIMARY KEY (site_id, group_number, principal)
+    );
+    CREATE INDEX site_group_members_by_principal ON site_group_members (principal);
+    CREATE TABLE cursors (
+        scope TEXT PRIMARY KEY, delta_link TEXT NOT NULL, updated_at TEXT NOT NULL
+    );
+    """)
+    db["items"].enable_fts(["name", "path", "site_title"], create_triggers=True,
+                           tokenize="unicode61 remove_diacritics 2")
+
+
+@MIGRATIONS()
+def m002_people(db: Database) -> None:
+    db.executescript("""
+    CREATE TABLE people (
+        id TEXT PRIMARY KEY, upn TEXT, display_name TEXT, given_name TEXT, surname TEXT,
+        mail TEXT, job_title TEXT, department TEXT, office TEXT, business_phone TEXT,
+        manager_id TEXT, has_photo INTEGER, enabled INTEGER NOT NULL DEFAULT 1,
+        guest INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0, synced_at TEXT
+    );
+    CREATE INDEX people_by_upn ON people (upn COLLATE NOCASE);
+    CREATE TABLE groups (
+        id TEXT PRIMARY KEY, display_name TEXT, mail TEXT, description TEXT,
+        unified INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0, synced_at TEXT
+    );
+    CREATE TABLE group_members (
+        group_id TEXT NOT NULL, member_id TEXT NOT NULL, member_type TEXT NOT NULL,
+        PRIMARY KEY (group_id, member_id)
+    );
+    CREATE INDEX group_members_by_member ON group_members (member_id);
+    CREATE TABLE memberships (
+        user_id TEXT NOT NULL, group_id TEXT NOT NULL, PRIMARY KEY (user_id, group_id)
+    );
+    """)
+
+
+@MIGRATIONS()
+def m003_jobs(db: Database) -> None:
+    db.executescript("""
+    CREATE TABLE jobs (
+        name TEXT PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL,
+        schedule TEXT NOT NULL, enabled INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+    );
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL, started_at TEXT NOT NULL,
+        ended_at TEXT, outcome TEXT NOT NULL DEFAULT 'running', full INTEGER NOT NULL DEFAULT 0,
+        added INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL DEFAULT 0,
+        moved INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0,
+        permission_changes INTEGER NOT NULL DEFAULT 0, throttled_waits INTEGER NOT NULL DEFAULT 0,
+        throttled_seconds REAL NOT NULL DEFAULT 0, error TEXT, request_id TEXT
+    );
+    CREATE INDEX runs_by_job ON runs (job, id);
+    CREATE TABLE locks (
+        name TEXT PRIMARY KEY, owner TEXT NOT NULL, acquired_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    """)
