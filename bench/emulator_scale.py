@@ -108,8 +108,8 @@ def main() -> None:
             session.headers["Authorization"] = f"Bearer {app_token(session, info)}"
             libraries = drives(session, info)
             # The first practice's Documents library is one of the largest (about 52,000 items).
-            largest = [d for d in libraries if d["webUrl"].endswith("/sites/audit/Shared%20Documents")
-                       or d["webUrl"].endswith("/sites/audit/Shared Documents")]
+            audit = ("/sites/audit/Shared%20Documents", "/sites/audit/Shared Documents")
+            largest = [d for d in libraries if d["webUrl"].endswith(audit)]
             chosen = largest if args.quick else libraries
             total, seconds, first, peak = 0, 0.0, rss_mb(large.pid), rss_mb(large.pid)
             for drive in chosen:

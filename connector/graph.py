@@ -126,6 +126,17 @@ class GraphSource(DirectoryReads):
             items = [DriveItem.from_graph(raw, drive_id) for raw in page.get("value", ())]
             yield ChangesPage.from_objects(items, page, removed=lambda item: item.deleted)
 
+    def latest_delta_link(self, drive_id: str) -> str:
+        """A deltaLink for "from now on", without enumerating the drive (`token=latest`)."""
+        params = {"$select": ITEM_SELECT, "token": "latest"}
+        page = self.http.get_json(
+            f"/drives/{drive_id}/root/delta",
+            params=params,
+            headers={"Prefer": DELTA_PREFER},
+            needs=SITES_READ,
+        )
+        return page["@odata.deltaLink"]
+
     # -- permissions -----------------------------------------------------------------------
 
     def permissions(self, drive_id: str, item_id: str) -> list[Permission]:

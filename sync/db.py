@@ -43,7 +43,7 @@ def open_index(path: str | Path) -> sqlite_utils.Database:
     """The index at `path`, created or migrated to this version's schema."""
     db = connect(path)
     known = {m.name for m in MIGRATIONS._migrations}
-    applied = {m.name for m in MIGRATIONS.applied(db)} if db["_sqlite_migrations"].exists() else set()
+    applied = {m.name for m in MIGRATIONS.applied(db)}
     unknown = applied - known
     if unknown:
         db.close()

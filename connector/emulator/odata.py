@@ -81,9 +81,11 @@ def top(default: int = 100, maximum: int = 999) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise bad_request(f"Invalid value '{raw}' for query option '$top'.", "Request_BadRequest")
+        message = f"Invalid value '{raw}' for query option '$top'."
+        raise bad_request(message, "Request_BadRequest") from None
     if value < 1:
-        raise bad_request(f"Invalid page size specified: '{raw}'. Must be between 1 and 999 inclusive.", "Request_UnsupportedQuery")
+        message = f"Invalid page size specified: '{raw}'. Must be between 1 and 999 inclusive."
+        raise bad_request(message, "Request_UnsupportedQuery")
     return min(value, maximum)
 
 

@@ -112,3 +112,14 @@ def test_permissions_one_by_one_and_batched_agree(emulator, source):
     for item_id in item_ids:
         assert len(batched[item_id]) == len(tenant.grants(drive.id, item_id))
         assert all(p.roles and (p.grantees or p.link) for p in batched[item_id])
+
+
+def test_latest_delta_link_starts_from_now(fresh_emulator, fresh_source):
+    drive = a_document_drive(fresh_emulator.tenant)
+    latest = fresh_source.latest_delta_link(drive.id)
+    item = next(iter(fresh_emulator.tenant.iter_items(drive.id, 1)))
+    control(fresh_emulator, "PATCH", f"items/{drive.id}/{item.id}", name="Now Renamed.docx")
+    pages = list(fresh_source.drive_changes(drive.id, latest))
+    assert [(i.id, i.name) for p in pages for i in p.items if not i.is_root] == [
+        (item.id, "Now Renamed.docx")
+    ]
