@@ -13,6 +13,7 @@ import click
 # name -> "module:attribute" of a click command or group
 LAZY_COMMANDS = {
     "connector": "connector.cli:connector_group",
+    "demo": "overlay_app.demo:demo_command",
     "emulator": "connector.emulator.cli:emulator",
 }
 
