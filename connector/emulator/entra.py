@@ -216,9 +216,14 @@ def _check_authorize_request(tenant: Tenant, app: App, params) -> None:
         )
 
 
+# The page lists a few people to pick; anyone else signs in by name (a large tenant has thousands).
+LISTED_MEMBERS, LISTED_GUESTS = 24, 3
+
+
 def _sign_in_page(tenant: Tenant, app: App, login_hint: str = "", error: str = "") -> Response:
-    people = [u for u in tenant.users.values() if u.account_enabled and not u.deleted]
-    people.sort(key=lambda u: u.user_type == "Guest")
+    enabled = [u for u in tenant.users.values() if u.account_enabled and not u.deleted]
+    members = [u for u in enabled if u.user_type != "Guest"][:LISTED_MEMBERS]
+    people = members + [u for u in enabled if u.user_type == "Guest"][:LISTED_GUESTS]
     return entra_pages.sign_in(
         request.full_path, app.display_name, people, tenant.password, login_hint, error
     )
