@@ -1,0 +1,47 @@
+"""Plaza's web app and JSON API: discussions about SharePoint documents, trimmed by access."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from flask import Flask
+
+from overlay_app import db, errors
+from overlay_app.settings import OverlaySettings
+
+# One blueprint per feature; each module exposes `bp` (pages and its /api/v1 routes).
+FEATURES = (
+    "auth",
+    "browse",
+    "documents",
+    "comments",
+    "likes",
+    "tags",
+    "search",
+    "people",
+    "notifications",
+    "openapi",
+)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    if test_config is None:
+        settings = OverlaySettings.from_env()
+    else:
+        settings = OverlaySettings.from_mapping(test_config)
+        app.testing = bool(test_config.get("extra", {}).get("testing", True))
+    app.extensions["plaza.settings"] = settings
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=1_000_000)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    db.init_app(app)
+    errors.init_app(app)
+    security = importlib.import_module("overlay_app.security")
+    security.init_app(app)
+    for name in FEATURES:
+        module = importlib.import_module(f"overlay_app.{name}")
+        app.register_blueprint(module.bp)
+        if hasattr(module, "init_app"):
+            module.init_app(app)
+    return app

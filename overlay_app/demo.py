@@ -48,8 +48,10 @@ def _print_welcome(handle, env_file: Path) -> None:
     info = handle.info
     people = info["users"][:3]
     click.echo(f"Tenant emulator running at {handle.base_url}")
-    click.echo(f"  Open:       {info['authority']}/oauth2/v2.0/authorize?client_id="
-               f"{info['client_id']}&response_type=code&redirect_uri=https://localhost/&scope=openid")
+    click.echo(
+        f"  Open:       {info['authority']}/oauth2/v2.0/authorize?client_id="
+        f"{info['client_id']}&response_type=code&redirect_uri=https://localhost/&scope=openid"
+    )
     click.echo(f"  Sign in as: {', '.join(people)} ... (password {info['password']})")
     click.echo(f"  Graph:      {info['graph_url']}   SharePoint: {info['sharepoint_url']}")
     click.echo(f"  CA file:    {info['ca_file']}")

@@ -1,0 +1,1 @@
+"""Placeholder: the one access check (filled in by its owner)."""

@@ -1,0 +1,6 @@
+"""Placeholder: filled in by its owner."""
+
+from flask import Blueprint
+
+bp = Blueprint("browse", __name__)
+API_PATHS: dict = {}

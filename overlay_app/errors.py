@@ -1,0 +1,112 @@
+"""The overlay's exception tree and the one place that turns errors into words for people.
+
+    PlazaError (500 internal)
+    ├── BadInput (400 badRequest)          what is wrong and what to do
+    ├── Unauthenticated (401 unauthenticated)
+    ├── Forbidden (403 forbidden)          only for things that are not documents
+    ├── NotFound (404 notFound)            also everything a person may not see
+    ├── Conflict (409 conflict)
+    ├── PayloadTooLarge (413 payloadTooLarge)
+    └── RateLimited (429 tooManyRequests)  carries retry_after seconds
+
+Under /api the answer is JSON {"error": {"code", "message"}}; elsewhere an HTML page.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+
+class PlazaError(Exception):
+    status = 500
+    code = "internal"
+    default_message = "Something went wrong on our side. Try again in a moment."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.default_message)
+        self.message = message or self.default_message
+
+
+class BadInput(PlazaError):
+    status, code, default_message = 400, "badRequest", "The request is not valid."
+
+
+class Unauthenticated(PlazaError):
+    status, code, default_message = 401, "unauthenticated", "Sign in to continue."
+
+
+class Forbidden(PlazaError):
+    status, code, default_message = 403, "forbidden", "You are not allowed to do that."
+
+
+class NotFound(PlazaError):
+    status, code, default_message = 404, "notFound", "Not found."
+
+
+class Conflict(PlazaError):
+    status, code, default_message = 409, "conflict", "That conflicts with the current state."
+
+
+class PayloadTooLarge(PlazaError):
+    status, code, default_message = 413, "payloadTooLarge", "That is too long."
+
+
+class RateLimited(PlazaError):
+    status, code, default_message = 429, "tooManyRequests", "Too many changes at once."
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message or f"Too many changes at once: try again in {retry_after} s.")
+        self.retry_after = retry_after
+
+
+HTTP_CODES = {
+    400: "badRequest",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "notFound",
+    405: "methodNotAllowed",
+    413: "payloadTooLarge",
+    415: "unsupportedMediaType",
+    429: "tooManyRequests",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def render_error(status: int, code: str, message: str) -> Response:
+    if wants_json():
+        response = jsonify({"error": {"code": code, "message": message}})
+    else:
+        response = Response(render_template("error.html", status=status, message=message))
+    response.status_code = status
+    return response
+
+
+def _plaza_error(error: PlazaError) -> Response:
+    response = render_error(error.status, error.code, error.message)
+    if isinstance(error, RateLimited):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    message = "Not found." if status == 404 else (error.description or error.name)
+    return render_error(status, HTTP_CODES.get(status, "error"), message)
+
+
+def _unexpected(error: Exception) -> Response:
+    from flask import current_app
+
+    current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
+    return render_error(500, "internal", PlazaError.default_message)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(PlazaError, _plaza_error)
+    app.register_error_handler(HTTPException, _http_error)
+    if not app.testing:
+        app.register_error_handler(Exception, _unexpected)

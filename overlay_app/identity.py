@@ -1,0 +1,35 @@
+"""Who is asking: the signed-in person (or bearer-token caller) of the current request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import g
+
+from overlay_app.errors import Unauthenticated
+
+ADMIN, MEMBER, GUEST = "admin", "member", "guest"
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str  # Entra object id
+    display_name: str
+    upn: str
+    guest: bool
+    roles: frozenset[str]  # ADMIN / MEMBER / GUEST
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN in self.roles
+
+
+def current_person() -> Person | None:
+    return g.get("person")
+
+
+def require_person() -> Person:
+    person = current_person()
+    if person is None:
+        raise Unauthenticated()
+    return person

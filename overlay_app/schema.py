@@ -1,0 +1,76 @@
+"""The social store's schema (overlay.db), as numbered migrations.
+
+Everything people write lives here, keyed by Graph ids (drive_id, item_id) and Entra object ids,
+so the index can be rebuilt by a full re-sync without losing a word. Opened with
+synchronous=FULL: an acknowledged comment survives power loss.
+
+Tables: comments (replies via parent_id; soft-deleted via deleted_at), comment_likes,
+document_likes, tags, mentions, notifications, idempotency (request key -> the response it
+produced), audit (append-only), comments_fts (comment text for search).
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("plaza.social")
+
+
+@MIGRATIONS()
+def m001_discussion(db: Database) -> None:
+    db.executescript("""
+    CREATE TABLE comments (
+        id TEXT PRIMARY KEY,
+        drive_id TEXT NOT NULL, item_id TEXT NOT NULL,
+        parent_id TEXT REFERENCES comments(id),
+        author_id TEXT NOT NULL,
+        body TEXT NOT NULL,              -- Markdown as written
+        body_html TEXT NOT NULL,         -- sanitised rendering
+        created_at TEXT NOT NULL, edited_at TEXT, deleted_at TEXT
+    );
+    CREATE INDEX comments_by_document ON comments (drive_id, item_id, created_at);
+    CREATE INDEX comments_by_parent ON comments (parent_id);
+    CREATE INDEX comments_by_author ON comments (author_id, created_at);
+    CREATE TABLE comment_likes (
+        comment_id TEXT NOT NULL REFERENCES comments(id), person_id TEXT NOT NULL,
+        created_at TEXT NOT NULL, PRIMARY KEY (comment_id, person_id)
+    );
+    CREATE TABLE document_likes (
+        drive_id TEXT NOT NULL, item_id TEXT NOT NULL, person_id TEXT NOT NULL,
+        created_at TEXT NOT NULL, PRIMARY KEY (drive_id, item_id, person_id)
+    );
+    CREATE INDEX document_likes_by_person ON document_likes (person_id);
+    CREATE TABLE tags (
+        drive_id TEXT NOT NULL, item_id TEXT NOT NULL, tag TEXT NOT NULL,
+        added_by TEXT NOT NULL, added_at TEXT NOT NULL, PRIMARY KEY (drive_id, item_id, tag)
+    );
+    CREATE INDEX tags_by_tag ON tags (tag);
+    CREATE TABLE mentions (
+        comment_id TEXT NOT NULL REFERENCES comments(id), person_id TEXT NOT NULL,
+        PRIMARY KEY (comment_id, person_id)
+    );
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        person_id TEXT NOT NULL, kind TEXT NOT NULL,  -- mention | reply | like
+        actor_id TEXT NOT NULL, drive_id TEXT NOT NULL, item_id TEXT NOT NULL,
+        comment_id TEXT, created_at TEXT NOT NULL, read_at TEXT
+    );
+    CREATE INDEX notifications_by_person ON notifications (person_id, id);
+    CREATE TABLE idempotency (
+        person_id TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL,
+        status INTEGER NOT NULL, response TEXT NOT NULL, created_at TEXT NOT NULL,
+        PRIMARY KEY (person_id, key)
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor_id TEXT,
+        action TEXT NOT NULL, target TEXT, detail TEXT
+    );
+    CREATE TRIGGER audit_is_append_only_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_is_append_only_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    """)
+    db["comments"].enable_fts(
+        ["body"], create_triggers=True, tokenize="unicode61 remove_diacritics 2"
+    )
