@@ -272,16 +272,17 @@ class ChangesPage(Generic[T]):
         cls, objects: Iterable[T], page: Json, removed: Callable[[T], bool]
     ) -> ChangesPage[T]:
         """A page from its parsed objects: the last occurrence of an id wins (delta feeds may
-        repeat an object), and removed objects become `deleted_ids`."""
-        latest: dict[str, T] = {}
-        for obj in objects:
+        repeat an object), and removed objects become `deleted_ids`. An object without an id
+        (the abbreviated documentation examples) is kept as it is, never merged or dropped."""
+        latest: dict[object, tuple[str | None, T]] = {}
+        for position, obj in enumerate(objects):
             obj_id = getattr(obj, "id", None)
-            if obj_id is not None:
-                latest.pop(obj_id, None)  # re-insert so the order follows the last occurrence
-                latest[obj_id] = obj
+            key = ("no id", position) if obj_id is None else obj_id
+            latest.pop(key, None)  # re-insert so the order follows the last occurrence
+            latest[key] = (obj_id, obj)
         return cls(
-            items=tuple(obj for obj in latest.values() if not removed(obj)),
-            deleted_ids=tuple(obj_id for obj_id, obj in latest.items() if removed(obj)),
+            items=tuple(obj for _, obj in latest.values() if not removed(obj)),
+            deleted_ids=tuple(i for i, obj in latest.values() if i is not None and removed(obj)),
             next_link=page.get("@odata.nextLink"),
             delta_link=page.get("@odata.deltaLink"),
         )

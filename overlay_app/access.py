@@ -1,1 +1,250 @@
-"""Placeholder: the one access check (filled in by its owner)."""
+"""The one access check: whether a person may read a document and everything derived from it.
+
+Every read of a document, its comments, replies, likes, tags, notifications, search hits and
+counts goes through here (like Zulip's `access_stream_by_id`); nothing else decides visibility.
+
+Rules:
+- The index decides first, through sync's trimming predicate (the person's principal set
+  joined with the effective ACL); unknown people, unknown or failed permissions, empty ACLs and
+  missing rows are visible to nobody (fail closed).
+- An archived document (deleted in SharePoint, or its library removed) stays visible,
+  read-only, to whoever its last known ACL admitted.
+- `require_document(..., live=True)` also asks Graph with the person's own delegated token
+  whether they can open the item now; the answer is cached per (person, drive, item) for at
+  most `live_check_seconds`. No token, or Graph not answering, leaves the index's word.
+- Refusal is NotFound, exactly like a missing document, and is written to the audit log with
+  ids only: a title must never appear in an exception, a log line or a header.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app
+
+from connector.delegated import DelegatedSession, item_reachable
+from connector.errors import ConnectorError
+from overlay_app import db, security
+from overlay_app.errors import NotFound
+from overlay_app.identity import Person
+from sync.access import can_view, principal_set
+from sync.trimming import ITEM_IS_VISIBLE_OR_ARCHIVED, principals_json
+
+log = logging.getLogger("overlay_app.access")
+
+DENIED = "access.denied"
+DENIED_LIVE = "access.denied.live"
+MAX_CACHED_CHECKS = 10_000
+
+DOCUMENT_SQL = f"""
+    SELECT i.drive_id, i.item_id, i.name, i.path, i.web_url, d.site_id, s.title AS site_title,
+           d.name AS drive_name, i.is_folder, i.file_type, i.size, i.modified_at,
+           i.modified_by_name, i.created_by_name, (i.deleted OR d.removed) AS archived,
+           i.list_id, i.list_item_id
+    FROM items AS i
+    JOIN drives AS d ON d.id = i.drive_id
+    LEFT JOIN sites AS s ON s.id = d.site_id
+    WHERE i.drive_id = :drive_id AND i.item_id = :item_id AND {ITEM_IS_VISIBLE_OR_ARCHIVED}"""
+
+# One query for a whole batch of keys, passed as a JSON array of [drive_id, item_id] pairs.
+VISIBLE_AMONG_SQL = f"""
+    SELECT i.drive_id, i.item_id
+    FROM json_each(:keys) AS k
+    JOIN items AS i ON i.drive_id = json_extract(k.value, '$[0]')
+                   AND i.item_id = json_extract(k.value, '$[1]')
+    WHERE {ITEM_IS_VISIBLE_OR_ARCHIVED}"""
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document (or folder) as the overlay shows it, built from the index."""
+
+    drive_id: str
+    item_id: str
+    name: str | None
+    path: str | None
+    web_url: str | None
+    site_id: str | None
+    site_title: str | None
+    drive_name: str | None
+    is_folder: bool
+    file_type: str | None
+    size: int | None
+    modified_at: str | None
+    modified_by_name: str | None
+    created_by_name: str | None
+    archived: bool  # deleted in SharePoint: the discussion stays, read-only
+    list_id: str | None
+    list_item_id: int | None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.drive_id, self.item_id)
+
+
+# -- the public checks ---------------------------------------------------------------------------
+
+
+def require_document(
+    person: Person, drive_id: str, item_id: str, *, live: bool = False
+) -> Document:
+    """The document if `person` may read it, else NotFound (recorded in the audit log)."""
+    document = _visible_document(person.id, drive_id, item_id)
+    if document is None:
+        why = _why_hidden(drive_id, item_id)
+        _deny(person.id, DENIED, _document_target(drive_id, item_id), why)
+        raise NotFound()
+    # Graph cannot confirm an archived item (it answers 404 for everyone): the last known ACL
+    # is all there is.
+    if live and not document.archived and not live_checks().allows(person, drive_id, item_id):
+        _deny(person.id, DENIED_LIVE, _document_target(drive_id, item_id), "graph refused")
+        raise NotFound()
+    return document
+
+
+def filter_visible(person: Person, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (drive_id, item_id) pairs among `keys` that `person` may see, in one query."""
+    wanted = sorted({(str(d), str(i)) for d, i in keys})
+    if not wanted:
+        return set()
+    principals = principal_set(db.index(), person.id)
+    if not principals:
+        return set()
+    rows = db.index().execute(
+        VISIBLE_AMONG_SQL,
+        {"keys": json.dumps(wanted), "principals": principals_json(principals)},
+    )
+    return {(drive_id, item_id) for drive_id, item_id in rows}
+
+
+def can_see(person_id: str, drive_id: str, item_id: str) -> bool:
+    """Whether the person (a mention's or notification's recipient) may see the document."""
+    return can_view(db.index(), person_id, drive_id, item_id, include_archived=True)
+
+
+def require_comment(person: Person, comment_id: str) -> tuple[dict[str, Any], Document]:
+    """The comment and its document, if `person` may read the document; else NotFound."""
+    row = db.social().execute("SELECT * FROM comments WHERE id = ?", [comment_id])
+    found = row.fetchone()
+    if found is None:
+        _deny(person.id, DENIED, f"comment:{comment_id}", "unknown comment")
+        raise NotFound()
+    comment = dict(zip([c[0] for c in row.description], found, strict=True))
+    document = _visible_document(person.id, comment["drive_id"], comment["item_id"])
+    if document is None:
+        target = _document_target(comment["drive_id"], comment["item_id"])
+        _deny(person.id, DENIED, target, f"comment:{comment_id}")
+        raise NotFound()
+    return comment, document
+
+
+# -- the index -----------------------------------------------------------------------------------
+
+
+def _visible_document(person_id: str, drive_id: str, item_id: str) -> Document | None:
+    index = db.index()
+    principals = principal_set(index, person_id)
+    if not principals:
+        return None
+    cursor = index.execute(
+        DOCUMENT_SQL,
+        {"drive_id": drive_id, "item_id": item_id, "principals": principals_json(principals)},
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    values = dict(zip([column[0] for column in cursor.description], row, strict=True))
+    values.update(is_folder=bool(values["is_folder"]), archived=bool(values["archived"]))
+    return Document(**values)
+
+
+def _why_hidden(drive_id: str, item_id: str) -> str:
+    """For the audit log only: whether the index knows the item at all (never its name)."""
+    query = "SELECT 1 FROM items WHERE drive_id = ? AND item_id = ?"
+    known = db.index().execute(query, [drive_id, item_id]).fetchone()
+    return "not visible" if known else "unknown item"
+
+
+def _document_target(drive_id: str, item_id: str) -> str:
+    return f"document:{drive_id}/{item_id}"
+
+
+def _deny(person_id: str, action: str, target: str, detail: str) -> None:
+    security.audit_denial(person_id, action, target, detail)
+
+
+# -- the live check ------------------------------------------------------------------------------
+
+
+@dataclass
+class LiveChecks:
+    """Graph's answer to "can this person open this item now", cached briefly per process.
+
+    `clock` is monotonic seconds (tests inject their own); entries live `ttl` seconds.
+    """
+
+    graph_url: str
+    ca_bundle: str
+    ttl: float
+    clock: Callable[[], float] = time.monotonic
+    _answers: dict[tuple[str, str, str], tuple[float, bool]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _session: DelegatedSession | None = None
+
+    def allows(self, person: Person, drive_id: str, item_id: str) -> bool:
+        key = (person.id, drive_id, item_id)
+        now = self.clock()
+        with self._lock:
+            cached = self._answers.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        token = _delegated_token(person)
+        if not token:
+            return True  # no delegated token: the index's answer stands
+        try:
+            allowed = item_reachable(self.session(), self.graph_url, token, drive_id, item_id)
+        except ConnectorError as exc:
+            # Not a refusal: Graph could not be asked (expired token, outage). The index
+            # already admitted the person; do not cache, ask again next time.
+            log.warning("live access check not answered (%s, status %s)", exc.code, exc.status)
+            return True
+        self._remember(key, now, allowed)
+        return allowed
+
+    def _remember(self, key: tuple[str, str, str], now: float, allowed: bool) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            if len(self._answers) >= MAX_CACHED_CHECKS:
+                self._answers = {k: v for k, v in self._answers.items() if v[0] > now}
+            self._answers[key] = (now + self.ttl, allowed)
+
+    def session(self) -> DelegatedSession:
+        if self._session is None:
+            self._session = DelegatedSession(self.ca_bundle)
+        return self._session
+
+
+def live_checks(app: Flask | None = None) -> LiveChecks:
+    """The app's live-check cache (one per app and process), created on first use."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    checks = app.extensions.get("plaza.live_checks")
+    if checks is None:
+        settings = app.extensions["plaza.settings"]
+        checks = LiveChecks(settings.graph_url, settings.ca_bundle, settings.live_check_seconds)
+        checks = app.extensions.setdefault("plaza.live_checks", checks)
+    return checks
+
+
+def _delegated_token(person: Person) -> str | None:
+    """The person's delegated Graph token from the sign-in layer, when it keeps one."""
+    auth = importlib.import_module("overlay_app.auth")
+    provider = getattr(auth, "delegated_graph_token", None)
+    return provider(person) if provider is not None else None

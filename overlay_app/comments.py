@@ -1,6 +1,199 @@
-"""Placeholder: filled in by its owner."""
+"""Comments on documents: threads of replies, Markdown, mentions, edit and delete.
 
-from flask import Blueprint
+Contract with the document page (documents.py, helper "overlay-browse"): document.html shows
+the discussion with
+
+    {% include "_discussion.html" %}        (the comment threads and the forms to write)
+    {% include "_document_like.html" %}     (optional: the document's like button and likers)
+
+and both expect two variables in the template context:
+
+    document    the access.Document of the page (drive_id, item_id, name, archived, ...)
+    discussion  comments.discussion_for(person, document): a discussion.Discussion with
+                drive_id, item_id, viewer_id, read_only (archived), comments (top-level
+                CommentNode list, oldest first, each with .replies), comment_count (live
+                comments, replies included), like_count, liked_by_me, likers (PersonRef list)
+
+The page must call access.require_document first; discussion_for trusts that it did.
+
+Every write goes through comment_actions (check_* then do_* in one transaction); the views here
+only parse the request and shape the answer. Page forms post to the same paths as the API under
+the page URLs, carry the CSRF token (checked by security.py) and redirect back (303) to the
+document page; a refused form write comes back as a flashed message.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Flask, flash, jsonify, redirect, request
+
+from overlay_app import access, comment_actions, discussion, discussion_openapi, mentions
+from overlay_app.errors import BadInput, Conflict, Forbidden, PayloadTooLarge, RateLimited
+from overlay_app.identity import Person, require_person
 
 bp = Blueprint("comments", __name__)
-API_PATHS: dict = {}
+API_PATHS = discussion_openapi.COMMENT_PATHS
+API_SCHEMAS = discussion_openapi.API_SCHEMAS
+
+# Refusals that a form shows as a message on the document page (404s stay 404s).
+FORM_ERRORS = (BadInput, Conflict, Forbidden, PayloadTooLarge, RateLimited)
+
+
+def discussion_for(person: Person, document: Any) -> discussion.Discussion:
+    """The `discussion` variable for _discussion.html (document already access-checked)."""
+    return discussion.load(person.id, document)
+
+
+def document_url(document: Any, anchor: str = "") -> str:
+    url = f"/documents/{document.drive_id}/{document.item_id}"
+    return f"{url}#{anchor}" if anchor else url
+
+
+def back_to_document(url: str, action: Callable[[], Any]):
+    """Runs a form's write and goes back to the document page (PRG). The action may return a
+    better place to land (a new comment's anchor)."""
+    try:
+        landing = action()
+    except FORM_ERRORS as error:
+        flash(error.message, "error")
+        landing = None
+    return redirect(landing if isinstance(landing, str) else url, code=303)
+
+
+def _json_payload() -> dict[str, Any]:
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        raise BadInput('Send a JSON object such as {"body": "Looks good", "parent_id": null}.')
+    return payload
+
+
+# --- JSON API -----------------------------------------------------------------------------
+
+
+@bp.get("/api/v1/documents/<drive_id>/<item_id>/comments")
+def api_list(drive_id: str, item_id: str):
+    person = require_person()
+    document = access.require_document(person, drive_id, item_id)
+    found = discussion.load(person.id, document)
+    return jsonify(
+        {
+            "commentCount": found.comment_count,
+            "comments": [node.to_json() for node in found.comments],
+        }
+    )
+
+
+@bp.post("/api/v1/documents/<drive_id>/<item_id>/comments")
+def api_create(drive_id: str, item_id: str):
+    person = require_person()
+    payload = _json_payload()
+    outcome = comment_actions.add_comment(
+        person,
+        drive_id,
+        item_id,
+        payload.get("body"),
+        payload.get("parent_id"),
+        request.headers.get("Idempotency-Key"),
+    )
+    response = jsonify(outcome.payload)
+    response.status_code = outcome.status
+    response.headers["Location"] = f"/api/v1/comments/{outcome.payload['id']}"
+    if outcome.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+@bp.get("/api/v1/comments/<comment_id>")
+def api_get(comment_id: str):
+    return jsonify(comment_actions.view_comment(require_person(), comment_id).to_json())
+
+
+@bp.patch("/api/v1/comments/<comment_id>")
+def api_edit(comment_id: str):
+    person = require_person()
+    body = _json_payload().get("body")
+    return jsonify(comment_actions.edit_comment(person, comment_id, body).to_json())
+
+
+@bp.delete("/api/v1/comments/<comment_id>")
+def api_delete(comment_id: str):
+    comment_actions.delete_comment(require_person(), comment_id)
+    return "", 204
+
+
+@bp.get("/api/v1/mentions/suggest")
+def api_suggest():
+    person = require_person()
+    drive_id, item_id = request.args.get("drive_id", ""), request.args.get("item_id", "")
+    if not drive_id or not item_id:
+        raise BadInput("Give drive_id and item_id of the document.")
+    access.require_document(person, drive_id, item_id)
+    found = mentions.suggest(person.id, drive_id, item_id, request.args.get("q", ""))
+    return jsonify({"people": [suggestion.to_json() for suggestion in found]})
+
+
+# --- page forms ---------------------------------------------------------------------------
+
+
+@bp.post("/documents/<drive_id>/<item_id>/comments")
+def form_create(drive_id: str, item_id: str):
+    person = require_person()
+    document = access.require_document(person, drive_id, item_id)
+
+    def create() -> str:
+        outcome = comment_actions.add_comment(
+            person,
+            drive_id,
+            item_id,
+            request.form.get("body", ""),
+            request.form.get("parent_id") or None,
+            request.form.get("idempotency_key") or None,
+        )
+        return document_url(document, f"comment-{outcome.payload['id']}")
+
+    return back_to_document(document_url(document, "discussion"), create)
+
+
+@bp.post("/comments/<comment_id>/edit")
+def form_edit(comment_id: str):
+    person = require_person()
+    _comment, document = access.require_comment(person, comment_id)
+    return back_to_document(
+        document_url(document, f"comment-{comment_id}"),
+        lambda: comment_actions.edit_comment(person, comment_id, request.form.get("body", "")),
+    )
+
+
+@bp.post("/comments/<comment_id>/delete")
+def form_delete(comment_id: str):
+    person = require_person()
+    _comment, document = access.require_comment(person, comment_id)
+    return back_to_document(
+        document_url(document, "discussion"),
+        lambda: comment_actions.delete_comment(person, comment_id),
+    )
+
+
+# --- template helpers ---------------------------------------------------------------------
+
+
+def new_idempotency_key() -> str:
+    """A fresh key per rendered form, so a double-submitted form makes one comment."""
+    return str(uuid.uuid4())
+
+
+def discussion_time(stamp: str | None) -> str:
+    """'22 Nov 2025, 16:58 UTC' from a stored ISO time."""
+    if not stamp:
+        return ""
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_global(new_idempotency_key)
+    app.add_template_filter(discussion_time)

@@ -74,3 +74,15 @@ def m001_discussion(db: Database) -> None:
     db["comments"].enable_fts(
         ["body"], create_triggers=True, tokenize="unicode61 remove_diacritics 2"
     )
+
+
+@MIGRATIONS()
+def m002_rate_events(db: Database) -> None:
+    # One row per write a person made in the last minute (security.check_rate): kept in the
+    # database, not process memory, so that every gunicorn worker counts the same writes.
+    db.executescript("""
+    CREATE TABLE rate_events (
+        person_id TEXT NOT NULL, action TEXT NOT NULL, at REAL NOT NULL  -- unix seconds
+    );
+    CREATE INDEX rate_events_by_person ON rate_events (person_id, action, at);
+    """)

@@ -1,7 +1,265 @@
-"""Placeholder: CSRF, CSP with nonces, rate limits, audit (filled in by its owner)."""
+"""The browser-facing defences and the audit log: CSRF tokens, a nonce-based Content-Security-
+Policy with the other security headers, per-person write rate limits, and `audit()`.
 
-from flask import Flask
+- CSRF: a random token lives in the signed session; forms carry it as `csrf_token` (template
+  global `csrf_token()`), script calls as the `X-CSRF-Token` header. It is required on every
+  POST/PUT/PATCH/DELETE except API calls authenticated by `Authorization: Bearer` (a browser
+  never attaches that header cross-site on its own), API calls without the session cookie (they
+  are unauthenticated and get 401 from the auth layer), and views marked `@csrf_exempt`.
+- CSP: `script-src` admits only our own files and elements carrying this request's nonce
+  (template global `csp_nonce()`), so injected markup can never run script.
+- Rate limits: `check_rate(person, action)` keeps a sliding one-minute window per person and
+  action in overlay.db, so that every gunicorn worker sees the same count.
+- Audit: `audit()` appends to the append-only `audit` table (admin actions, access denials).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import math
+import secrets
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, g, has_request_context, request, session
+
+from overlay_app import db
+from overlay_app.errors import BadInput, RateLimited
+from overlay_app.identity import Person
+from overlay_app.settings import SettingsError
+
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSRF_SESSION_KEY = "csrf_token"
+CSRF_FORM_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_EXPIRED = "the form expired: reload the page and try again"
+RATE_WINDOW_SECONDS = 60
+MAX_AUDIT_FIELD = 500  # target and detail come partly from URLs: keep the log bounded
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+# -- CSRF ------------------------------------------------------------------------------------
+
+
+def csrf_exempt(view: View) -> View:
+    """Marks a view that checks its request some other way (e.g. an OAuth form_post)."""
+    view.csrf_exempt = True  # type: ignore[attr-defined]
+    return view
+
+
+def csrf_token() -> str:
+    """This session's CSRF token, created on first use (template global).
+
+    A signed-out visitor without a session gets "" rather than a new session: they have
+    nothing to post, and pages seen by crawlers should not each store a session."""
+    token = session.get(CSRF_SESSION_KEY)
+    if not token:
+        if not session and g.get("person") is None:
+            return ""
+        token = secrets.token_urlsafe(32)
+        session[CSRF_SESSION_KEY] = token
+    return token
+
+
+def _check_csrf() -> None:
+    if request.method not in STATE_CHANGING or not _needs_csrf():
+        return
+    expected = session.get(CSRF_SESSION_KEY)
+    sent = request.headers.get(CSRF_HEADER) or _form_token()
+    if not expected or not sent or not hmac.compare_digest(str(sent), str(expected)):
+        raise BadInput(CSRF_EXPIRED)
+
+
+def _needs_csrf() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is not None and getattr(view, "csrf_exempt", False):
+        return False
+    if request.path.startswith("/api/"):
+        # The auth layer takes a bearer token instead of the cookie only under /api.
+        return not _bearer_call() and _session_cookie_name() in request.cookies
+    return True
+
+
+def _bearer_call() -> bool:
+    authorization = request.headers.get("Authorization", "")
+    return authorization[:7].lower() == "bearer "
+
+
+def _session_cookie_name() -> str:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return app.session_interface.get_cookie_name(app)
+
+
+def _form_token() -> str | None:
+    # Only urlencoded and multipart bodies are forms; reading request.form on a JSON body
+    # would return nothing anyway, but skip the parse.
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return request.form.get(CSRF_FORM_FIELD)
+    return None
+
+
+# -- Content-Security-Policy and other headers -------------------------------------------------
+
+
+def csp_nonce() -> str:
+    """This request's script nonce (template global): put it on every <script> element."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return g.csp_nonce
+
+
+def policy_template(frame_ancestors: Sequence[str], authority: str) -> str:
+    """The CSP with `{nonce}` left to fill per request.
+
+    form-action admits the authority because sign-in and sign-out forms end in a redirect
+    to it, and browsers apply form-action to redirects too.
+    """
+    form_action = ["'self'"]
+    origin = _origin(authority)
+    if origin:
+        form_action.append(origin)
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self' 'nonce-{nonce}'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors " + " ".join(frame_ancestors),
+            "form-action " + " ".join(form_action),
+        ]
+    )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def frame_ancestors_of(settings: Any) -> list[str]:
+    """Who may frame Plaza (Teams and SharePoint hosts, later): `'self'` unless configured."""
+    configured = getattr(settings, "frame_ancestors", None)
+    if configured is None:
+        configured = settings.extra.get("frame_ancestors")
+    if isinstance(configured, str):
+        configured = configured.split()
+    sources = [str(source) for source in configured or ()] or ["'self'"]
+    bad = [s for s in sources if any(c in s for c in ";,\r\n\t ")]
+    if bad:
+        raise SettingsError([f"frame ancestor {s!r} is not a CSP source" for s in bad])
+    return sources
+
+
+def _security_headers(response):
+    policy = current_app.extensions["plaza.csp"]
+    response.headers["Content-Security-Policy"] = policy.format(nonce=csp_nonce())
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+# -- rate limits -------------------------------------------------------------------------------
+
+
+def check_rate(person: Person | str, action: str) -> None:
+    """Counts one write of `action` by `person`; RateLimited when the last minute already holds
+    writes_per_minute of them. Called inside the caller's write transaction, the count and the
+    write commit together (and a refused write leaves nothing behind)."""
+    limit = current_app.extensions["plaza.settings"].writes_per_minute
+    if limit <= 0:
+        return
+    person_id = person.id if isinstance(person, Person) else person
+    now = time.time()
+    with _writing() as conn:
+        conn.execute(
+            "DELETE FROM rate_events WHERE person_id = ? AND action = ? AND at <= ?",
+            (person_id, action, now - RATE_WINDOW_SECONDS),
+        )
+        count, oldest = conn.execute(
+            "SELECT count(*), min(at) FROM rate_events WHERE person_id = ? AND action = ?",
+            (person_id, action),
+        ).fetchone()
+        if count >= limit:
+            raise RateLimited(max(1, math.ceil(oldest + RATE_WINDOW_SECONDS - now)))
+        conn.execute(
+            "INSERT INTO rate_events (person_id, action, at) VALUES (?, ?, ?)",
+            (person_id, action, now),
+        )
+
+
+# -- audit ---------------------------------------------------------------------------------------
+
+
+def audit(actor_id: str | None, action: str, target: str | None = None, detail: Any = None) -> None:
+    """Appends one entry to the audit log. Inside an open transaction it commits with it (an
+    admin action and its record stand or fall together); otherwise it commits on its own."""
+    entry = _audit_entry(actor_id, action, target, detail)
+    with _writing() as conn:
+        _insert_audit(conn, [entry])
+
+
+def audit_denial(
+    actor_id: str | None, action: str, target: str | None = None, detail: Any = None
+) -> None:
+    """Like audit(), for refusals: the refusal usually rolls back the transaction it happens
+    in, so then the entry waits and is written when the request ends."""
+    entry = _audit_entry(actor_id, action, target, detail)
+    if has_request_context() and db.social().conn.in_transaction:
+        g.setdefault("pending_audit", []).append(entry)
+        return
+    with _writing() as conn:
+        _insert_audit(conn, [entry])
+
+
+def _audit_entry(actor_id, action, target, detail) -> tuple:
+    if detail is not None and not isinstance(detail, str):
+        detail = json.dumps(detail, sort_keys=True, default=str)
+    at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return (at, actor_id, action, _bounded(target), _bounded(detail))
+
+
+def _bounded(text: str | None) -> str | None:
+    return None if text is None else text[:MAX_AUDIT_FIELD]
+
+
+def _insert_audit(conn, entries: list[tuple]) -> None:
+    conn.executemany(
+        "INSERT INTO audit (at, actor_id, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+        entries,
+    )
+
+
+def _flush_pending_audit(_error: BaseException | None) -> None:
+    entries = g.pop("pending_audit", None)
+    if entries:
+        with _writing() as conn:
+            _insert_audit(conn, entries)
+
+
+@contextmanager
+def _writing() -> Iterator[Any]:
+    """The caller's open transaction if there is one, else a new one around the block."""
+    conn = db.social().conn
+    if conn.in_transaction:
+        yield conn
+        return
+    with db.transaction() as conn:
+        yield conn
+
+
+# -- wiring --------------------------------------------------------------------------------------
 
 
 def init_app(app: Flask) -> None:
-    pass
+    settings = app.extensions["plaza.settings"]
+    app.extensions["plaza.csp"] = policy_template(frame_ancestors_of(settings), settings.authority)
+    app.before_request(_check_csrf)
+    app.after_request(_security_headers)
+    app.teardown_request(_flush_pending_audit)
+    app.add_template_global(csrf_token, "csrf_token")
+    app.add_template_global(csp_nonce, "csp_nonce")

@@ -1,14 +1,40 @@
 """The web app's settings, from PLAZA_* environment variables and an optional TOML file.
 
+The file (`PLAZA_CONFIG`) holds a `[web]` table whose keys are the variable names without
+`PLAZA_`, in lower case; the tenant's keys (authority, tenant_id, client_id, graph_url,
+ca_bundle, cloud) may instead come from its `[connector]` table, so one file serves both. The
+environment wins over the file. Secrets (PLAZA_CLIENT_SECRET, PLAZA_SECRET_KEY) come from the
+environment only, so that a config file can be committed; they never appear in repr().
+
 Validated at start with every problem reported at once (SettingsError lists them all).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import re
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from connector.settings import CLOUDS
+
+PREFIX = "PLAZA_"
+SECRET_NAMES = ("client_secret", "secret_key")
+SHARED_WITH_CONNECTOR = ("authority", "tenant_id", "client_id", "graph_url", "ca_bundle", "cloud")
+# name -> (smallest, largest) allowed
+NUMBERS = {
+    "session_idle_minutes": (1, 7 * 24 * 60),
+    "session_max_hours": (1, 30 * 24),
+    "writes_per_minute": (1, 10_000),
+    "live_check_seconds": (0, 60),  # the issue caps the live access cache at 60 s
+}
+SECRET_KEY_FILE = "secret_key"
+MIN_SECRET_KEY = 32
 
 
 class SettingsError(Exception):
@@ -20,12 +46,12 @@ class SettingsError(Exception):
 @dataclass(frozen=True)
 class OverlaySettings:
     data_dir: Path
-    secret_key: str
+    secret_key: str = field(repr=False)
     public_url: str = "http://localhost:5000"  # where people reach Plaza (redirect URI base)
     authority: str = ""
     tenant_id: str = ""
     client_id: str = ""
-    client_secret: str = ""
+    client_secret: str = field(default="", repr=False)
     ca_bundle: str = ""
     graph_url: str = "https://graph.microsoft.com/v1.0"
     api_audience: str = ""  # accepted `aud` of bearer tokens; default api://{client_id}
@@ -46,26 +72,200 @@ class OverlaySettings:
         return self.data_dir / "index.db"
 
     @property
+    def auth_path(self) -> Path:
+        """Sign-in sessions and each person's MSAL token cache (never in the cookie)."""
+        return self.data_dir / "auth.db"
+
+    @property
     def secure_cookies(self) -> bool:
         return self.public_url.startswith("https://")
 
+    @property
+    def redirect_uri(self) -> str:
+        return f"{self.public_url}/auth/callback"
+
+    @property
+    def api_audiences(self) -> frozenset[str]:
+        """`aud` values a bearer token for Plaza's API may carry (v2 tokens use the client id)."""
+        named = {self.api_audience} if self.api_audience else set()
+        return frozenset(named | {f"api://{self.client_id}", self.client_id})
+
     @classmethod
-    def from_mapping(cls, values: dict[str, Any]) -> OverlaySettings:
+    def from_mapping(cls, values: Mapping[str, Any]) -> OverlaySettings:
         """Settings from a dict of field names (tests); unknown names are an error."""
-        known = set(cls.__dataclass_fields__)
+        known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
             raise SettingsError([f"unknown setting {name}" for name in unknown])
         values = dict(values)
         values["data_dir"] = Path(values.get("data_dir") or "plaza-data").resolve()
+        values["public_url"] = str(values.get("public_url") or cls.public_url).rstrip("/")
         return cls(**values)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> OverlaySettings:
-        environ = os.environ if environ is None else environ
-        return cls.from_mapping(
-            {
-                "data_dir": environ.get("PLAZA_DATA_DIR") or "plaza-data",
-                "secret_key": environ.get("PLAZA_SECRET_KEY", ""),
-            }
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, config_file: str | Path | None = None
+    ) -> OverlaySettings:
+        """Settings from the environment over the optional config file, or SettingsError."""
+        env = os.environ if environ is None else environ
+        problems: list[str] = []
+        raw = _read_config_file(config_file or env.get(PREFIX + "CONFIG"), problems)
+        for name in (*_plain_names(), *SECRET_NAMES):
+            value = env.get(PREFIX + name.upper())
+            if value is not None and value.strip():
+                raw[name] = value.strip()
+        values = _convert(raw, problems)
+        if not values.get("secret_key"):
+            values["secret_key"] = _stored_secret_key(Path(values["data_dir"]), problems)
+        settings = cls.from_mapping(values)
+        reported = {problem.split(" ")[0] for problem in problems}
+        problems += [p for p in settings.problems() if p.split(" ")[0] not in reported]
+        if problems:
+            raise SettingsError(problems)
+        return settings
+
+    def problems(self) -> list[str]:
+        """Every reason these settings cannot run Plaza, as sentences saying what to do."""
+        found: list[str] = []
+        if self.data_dir.exists() and not self.data_dir.is_dir():
+            found.append(f"PLAZA_DATA_DIR {self.data_dir} is a file, not a directory")
+        if len(self.secret_key) < MIN_SECRET_KEY:
+            found.append(
+                f"PLAZA_SECRET_KEY must be at least {MIN_SECRET_KEY} characters (make one with"
+                " `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        found += _url_problems("PLAZA_PUBLIC_URL", self.public_url, ("http", "https"), path=False)
+        if self.authority:  # else the tenant id is missing too, and said so below
+            found += _url_problems("PLAZA_AUTHORITY", self.authority, ("https",), path=True)
+        found += _url_problems("PLAZA_GRAPH_URL", self.graph_url, ("https",), path=True)
+        if not self.tenant_id:
+            found.append(
+                "PLAZA_TENANT_ID is required (the directory (tenant) id of your Entra ID),"
+                " or PLAZA_AUTHORITY naming it"
+            )
+        if not self.client_id:
+            found.append(
+                "PLAZA_CLIENT_ID is required (the application (client) id of Plaza's app"
+                " registration)"
+            )
+        if not self.client_secret:
+            found.append(
+                "PLAZA_CLIENT_SECRET is required (a client secret of Plaza's app registration;"
+                " sign-in uses the authorization-code flow of a confidential client)"
+            )
+        if self.ca_bundle and not Path(self.ca_bundle).is_file():
+            found.append(f"PLAZA_CA_BUNDLE names a file that does not exist: {self.ca_bundle}")
+        for name, (low, high) in NUMBERS.items():
+            value = getattr(self, name)
+            if not isinstance(value, int) or not low <= value <= high:
+                found.append(f"PLAZA_{name.upper()} must be a whole number from {low} to {high}")
+        return found
+
+
+def _plain_names() -> list[str]:
+    skip = {"extra", *SECRET_NAMES}
+    return [f.name for f in fields(OverlaySettings) if f.name not in skip] + ["cloud"]
+
+
+def _read_config_file(path: str | Path | None, problems: list[str]) -> dict[str, Any]:
+    """The [web] table over the tenant keys of the [connector] table."""
+    if not path:
+        return {}
+    try:
+        with open(path, "rb") as handle:
+            document = tomllib.load(handle)
+    except OSError as exc:
+        problems.append(f"config file {path} cannot be read: {exc.strerror}")
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(f"config file {path} is not valid TOML: {exc}")
+        return {}
+    connector = document.get("connector", {})
+    values = {k: connector[k] for k in SHARED_WITH_CONNECTOR if k in connector}
+    for key, value in document.get("web", {}).items():
+        if key in SECRET_NAMES:
+            problems.append(
+                f"{key} must come from the environment (PLAZA_{key.upper()}), not from the"
+                " config file"
+            )
+        elif key not in _plain_names():
+            problems.append(f"config file {path}: unknown setting '{key}' in [web]")
+        else:
+            values[key] = value
+    return values
+
+
+def _convert(raw: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    """Field values from text: numbers parsed, URLs trimmed, defaults filled from the cloud."""
+    values = {k: v if k in NUMBERS else str(v) for k, v in raw.items() if k != "cloud"}
+    cloud_name = str(raw.get("cloud", "global")).lower()
+    cloud = CLOUDS.get(cloud_name)
+    if cloud is None:
+        problems.append(f"PLAZA_CLOUD '{cloud_name}' is not one of {', '.join(CLOUDS)}")
+        cloud = CLOUDS["global"]
+    for name in NUMBERS:
+        if name in values:
+            number = _whole_number(name, values.pop(name), problems)
+            if number is not None:
+                values[name] = number
+    authority = str(values.get("authority", "")).rstrip("/")
+    tenant_id = str(values.get("tenant_id", "")) or _tenant_from_authority(authority)
+    values["tenant_id"] = tenant_id
+    values["authority"] = authority or (f"{cloud.login}/{tenant_id}" if tenant_id else "")
+    graph_url = str(values.get("graph_url") or cloud.graph).rstrip("/")
+    values["graph_url"] = (
+        graph_url if re.search(r"/(v1\.0|beta)$", graph_url) else graph_url + "/v1.0"
+    )
+    values["data_dir"] = values.get("data_dir") or "plaza-data"
+    return values
+
+
+def _whole_number(name: str, value: Any, problems: list[str]) -> int | None:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        low, high = NUMBERS[name]
+        problems.append(
+            f"PLAZA_{name.upper()} must be a whole number from {low} to {high}, got '{value}'"
         )
+        return None
+
+
+def _stored_secret_key(data_dir: Path, problems: list[str]) -> str:
+    """Without PLAZA_SECRET_KEY, one made once and kept in the data directory (mode 0600).
+
+    Every worker of one installation reads the same file, so sessions survive restarts.
+    """
+    path = data_dir / SECRET_KEY_FILE
+    try:
+        if not path.exists():
+            data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+    except FileExistsError:  # another worker made it first
+        return path.read_text().strip()
+    except OSError as exc:
+        problems.append(
+            f"PLAZA_SECRET_KEY is not set and {path} cannot be made ({exc.strerror}):"
+            " set PLAZA_SECRET_KEY or make PLAZA_DATA_DIR writable"
+        )
+        return ""
+
+
+def _url_problems(name: str, url: str, schemes: tuple[str, ...], path: bool) -> list[str]:
+    parts = urlsplit(url)
+    kinds = " or ".join(f"{s}://" for s in schemes)
+    if parts.scheme not in schemes or not parts.hostname:
+        return [f"{name} must be an {kinds} URL with a host, got '{url}'"]
+    if path and not parts.path.strip("/"):
+        return [f"{name} must name a path after the host, got '{url}'"]
+    if not path and (parts.path.strip("/") or parts.query or parts.fragment):
+        return [f"{name} must be the site's root URL (no path, query or fragment), got '{url}'"]
+    return []
+
+
+def _tenant_from_authority(authority: str) -> str:
+    path = urlsplit(authority).path.strip("/")
+    return path.split("/")[0] if path else ""

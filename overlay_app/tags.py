@@ -1,6 +1,364 @@
-"""Placeholder: filled in by its owner."""
+"""Tags on documents: any viewer adds or removes them; a page per tag; suggestions.
 
-from flask import Blueprint
+A tag is normalised (trimmed, lower-case) and must then be 1 to 40 characters of a-z, 0-9 and
+hyphens; anything else is refused with that rule (400). Writes follow check_* (access +
+validation + rate limit) then do_* (the row). Everything read is trimmed: a tag page lists only
+documents the person may see, and suggestions count only tags on such documents, so a tag used
+only on hidden documents is never shown.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+
+from overlay_app import access, db, discussion, security
+from overlay_app.errors import BadInput, Conflict
+from overlay_app.identity import Person, require_person
+from overlay_app.listing import (
+    DOCUMENT_PARAMS,
+    LISTED_ITEM_PROPERTIES,
+    NOT_FOUND,
+    NULLABLE_STRING,
+    PAGE_PARAM,
+    PER_PAGE,
+    RATE_LIMITED,
+    STRING,
+    STRINGS,
+    UNAUTHENTICATED,
+    Counts,
+    DocumentRow,
+    Key,
+    array,
+    document_rows,
+    error_response,
+    json_response,
+    keys_json,
+    listing_json,
+    obj,
+    page_number,
+    paged,
+    path_param,
+    ref,
+    social_counts,
+)
 
 bp = Blueprint("tags", __name__)
-API_PATHS: dict = {}
+
+TAG_RULE = "A tag is 1 to 40 characters: lower-case letters a-z, digits 0-9 and hyphens."
+_TAG = re.compile(r"[a-z0-9-]{1,40}")
+SUGGESTIONS = 8
+READ_ONLY = "This document was deleted in SharePoint: its discussion is read-only."
+
+
+def normalise(raw: Any) -> str:
+    """The tag as stored (trimmed, lower-case), or BadInput naming the rule."""
+    tag = raw.strip().lower() if isinstance(raw, str) else ""
+    if not _TAG.fullmatch(tag):
+        raise BadInput(TAG_RULE)
+    return tag
+
+
+# ---- reads -------------------------------------------------------------------------------
+
+
+def tags_of(drive_id: str, item_id: str) -> list[str]:
+    """The tags of one document (already access-checked), alphabetically."""
+    rows = db.social().execute(
+        "SELECT tag FROM tags WHERE drive_id = ? AND item_id = ? ORDER BY tag",
+        [drive_id, item_id],
+    )
+    return [tag for (tag,) in rows]
+
+
+def tag_entries(drive_id: str, item_id: str) -> list[dict[str, Any]]:
+    rows = (
+        db.social()
+        .execute(
+            "SELECT tag, added_by, added_at FROM tags WHERE drive_id = ? AND item_id = ? "
+            "ORDER BY tag",
+            [drive_id, item_id],
+        )
+        .fetchall()
+    )
+    names = discussion.display_names(row[1] for row in rows)
+    return [entry_json(tag, added_by, added_at, names) for tag, added_by, added_at in rows]
+
+
+def entry_json(tag: str, added_by: str, added_at: str, names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "tag": tag,
+        "addedBy": {"id": added_by, "displayName": discussion.name_of(added_by, names)},
+        "addedAt": added_at,
+    }
+
+
+def tags_on(visible_keys: list[Key]) -> dict[Key, list[str]]:
+    """The tags of many documents the person may see, in one query."""
+    if not visible_keys:
+        return {}
+    rows = db.social().execute(
+        """SELECT drive_id, item_id, tag FROM tags WHERE (drive_id, item_id) IN
+           (SELECT value ->> 0, value ->> 1 FROM json_each(?)) ORDER BY tag""",
+        [keys_json(visible_keys)],
+    )
+    found: dict[Key, list[str]] = {}
+    for drive_id, item_id, tag in rows:
+        found.setdefault((drive_id, item_id), []).append(tag)
+    return found
+
+
+def visible_tagged_keys(person: Person, tag: str | None = None) -> set[Key]:
+    """Documents carrying `tag` (or any tag) that the person may see."""
+    if tag is None:
+        rows = db.social().execute("SELECT DISTINCT drive_id, item_id FROM tags")
+    else:
+        rows = db.social().execute("SELECT drive_id, item_id FROM tags WHERE tag = ?", [tag])
+    return access.filter_visible(person, [(d, i) for d, i in rows])
+
+
+def suggestions(person: Person, exclude: Iterable[str] = (), limit: int = SUGGESTIONS) -> list[str]:
+    """The most used tags on documents the person may see (ties alphabetically)."""
+    visible = visible_tagged_keys(person)
+    if not visible:
+        return []
+    rows = db.social().execute(
+        """SELECT tag FROM tags WHERE (drive_id, item_id) IN
+               (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))
+             AND tag NOT IN (SELECT value FROM json_each(:exclude))
+           GROUP BY tag ORDER BY count(*) DESC, tag LIMIT :limit""",
+        {"keys": keys_json(sorted(visible)), "exclude": _json_list(exclude), "limit": limit},
+    )
+    return [tag for (tag,) in rows]
+
+
+def _json_list(values: Iterable[str]) -> str:
+    return json.dumps(list(values))
+
+
+def tagged_page(person: Person, tag: str, page: int) -> tuple[list[DocumentRow], int]:
+    """One page of the visible documents with `tag`, by name, and how many there are."""
+    visible = visible_tagged_keys(person, tag)
+    rows = sorted(
+        document_rows(visible).values(),
+        key=lambda r: ((r.name or "").casefold(), r.drive_id, r.item_id),
+    )
+    start = (page - 1) * PER_PAGE
+    return rows[start : start + PER_PAGE], len(rows)
+
+
+# ---- writes ------------------------------------------------------------------------------
+
+
+def check_tag_write(person: Person, drive_id: str, item_id: str, raw_tag: Any):
+    """The document and the normalised tag, if the person may tag it: the access check comes
+    first, so an invisible document answers 404 whatever the tag."""
+    document = access.require_document(person, drive_id, item_id, live=True)
+    tag = normalise(raw_tag)
+    if document.archived:
+        raise Conflict(READ_ONLY)
+    return document, tag
+
+
+def do_add_tag(person: Person, drive_id: str, item_id: str, tag: str) -> bool:
+    """Adds the tag (True) or leaves an existing one alone (False)."""
+    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    with db.transaction() as conn:
+        security.check_rate(person, "tag")
+        cursor = conn.execute(
+            "INSERT OR IGNORE INTO tags (drive_id, item_id, tag, added_by, added_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [drive_id, item_id, tag, person.id, now],
+        )
+    return cursor.rowcount == 1
+
+
+def do_remove_tag(person: Person, drive_id: str, item_id: str, tag: str) -> bool:
+    with db.transaction() as conn:
+        security.check_rate(person, "tag")
+        cursor = conn.execute(
+            "DELETE FROM tags WHERE drive_id = ? AND item_id = ? AND tag = ?",
+            [drive_id, item_id, tag],
+        )
+    return cursor.rowcount == 1
+
+
+# ---- pages (forms post here and come back: PRG) -----------------------------------------
+
+
+def _back(drive_id: str, item_id: str):
+    return redirect(
+        url_for("documents.document_page", drive_id=drive_id, item_id=item_id) + "#tags"
+    )
+
+
+@bp.post("/documents/<drive_id>/<item_id>/tags")
+def add_tag_form(drive_id: str, item_id: str):
+    person = require_person()
+    try:
+        _, tag = check_tag_write(person, drive_id, item_id, request.form.get("tag"))
+        do_add_tag(person, drive_id, item_id, tag)
+    except (BadInput, Conflict) as refusal:
+        flash(refusal.message, "error")
+    return _back(drive_id, item_id)
+
+
+@bp.post("/documents/<drive_id>/<item_id>/tags/<tag>/delete")
+def remove_tag_form(drive_id: str, item_id: str, tag: str):
+    person = require_person()
+    try:
+        _, tag = check_tag_write(person, drive_id, item_id, tag)
+        do_remove_tag(person, drive_id, item_id, tag)
+    except (BadInput, Conflict) as refusal:
+        flash(refusal.message, "error")
+    return _back(drive_id, item_id)
+
+
+@bp.get("/tags/<tag>")
+def tag_page(tag: str):
+    person = require_person()
+    tag, page = normalise(tag), page_number()
+    rows, total = tagged_page(person, tag, page)
+    counts = social_counts(row.key for row in rows)
+    return render_template(
+        "tag.html", tag=tag, rows=rows, total=total, page=page, per_page=PER_PAGE, counts=counts
+    )
+
+
+# ---- API ---------------------------------------------------------------------------------
+
+
+@bp.get("/api/v1/documents/<drive_id>/<item_id>/tags")
+def api_tags(drive_id: str, item_id: str):
+    person = require_person()
+    access.require_document(person, drive_id, item_id)
+    existing = tags_of(drive_id, item_id)
+    return jsonify(
+        {
+            "value": tag_entries(drive_id, item_id),
+            "suggestions": suggestions(person, exclude=existing),
+        }
+    )
+
+
+@bp.post("/api/v1/documents/<drive_id>/<item_id>/tags")
+def api_add_tag(drive_id: str, item_id: str):
+    person = require_person()
+    body = request.get_json(silent=True)
+    raw = body.get("tag") if isinstance(body, dict) else None
+    _, tag = check_tag_write(person, drive_id, item_id, raw)
+    created = do_add_tag(person, drive_id, item_id, tag)
+    entry = next(e for e in tag_entries(drive_id, item_id) if e["tag"] == tag)
+    return jsonify(entry), 201 if created else 200
+
+
+@bp.delete("/api/v1/documents/<drive_id>/<item_id>/tags/<tag>")
+def api_remove_tag(drive_id: str, item_id: str, tag: str):
+    person = require_person()
+    _, tag = check_tag_write(person, drive_id, item_id, tag)
+    do_remove_tag(person, drive_id, item_id, tag)
+    return "", 204
+
+
+@bp.get("/api/v1/tags/<tag>")
+def api_tag(tag: str):
+    person = require_person()
+    tag, page = normalise(tag), page_number()
+    rows, total = tagged_page(person, tag, page)
+    counts = social_counts(row.key for row in rows)
+    return jsonify(
+        {
+            "tag": tag,
+            "total": total,
+            "page": page,
+            "perPage": PER_PAGE,
+            "value": [
+                listing_json(row, counts.get(row.key, Counts()))
+                | {"site": {"id": row.site_id, "title": row.site_title}}
+                for row in rows
+            ],
+        }
+    )
+
+
+# ---- OpenAPI -----------------------------------------------------------------------------
+
+TAG_PARAM = path_param("tag", TAG_RULE)
+BAD_TAG = error_response(TAG_RULE + " Also a browser call without its CSRF token.")
+READ_ONLY_ERROR = error_response(READ_ONLY)
+WRITE_ERRORS = {
+    "400": BAD_TAG,
+    "401": UNAUTHENTICATED,
+    "404": NOT_FOUND,
+    "409": READ_ONLY_ERROR,
+    "429": RATE_LIMITED,
+}
+
+API_SCHEMAS = {
+    "TagEntry": obj(
+        {
+            "tag": {"type": "string", "pattern": "^[a-z0-9-]{1,40}$"},
+            "addedBy": obj({"id": STRING, "displayName": STRING}),
+            "addedAt": STRING,
+        }
+    ),
+    "TaggedDocument": obj(
+        {**LISTED_ITEM_PROPERTIES, "site": obj({"id": NULLABLE_STRING, "title": NULLABLE_STRING})}
+    ),
+}
+
+API_PATHS = {
+    "/api/v1/documents/{drive_id}/{item_id}/tags": {
+        "get": {
+            "summary": "The document's tags, and suggestions from tags the caller can see.",
+            "operationId": "listTags",
+            "parameters": DOCUMENT_PARAMS,
+            "responses": {
+                "200": json_response(
+                    obj({"value": array(ref("TagEntry")), "suggestions": STRINGS}), "The tags."
+                ),
+                "401": UNAUTHENTICATED,
+                "404": NOT_FOUND,
+            },
+        },
+        "post": {
+            "summary": "Adds a tag (normalised: trimmed, lower-case).",
+            "operationId": "addTag",
+            "parameters": DOCUMENT_PARAMS,
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": obj({"tag": STRING})}},
+            },
+            "responses": {
+                "200": json_response(ref("TagEntry"), "The tag was already there."),
+                "201": json_response(ref("TagEntry"), "Added."),
+                **WRITE_ERRORS,
+            },
+        },
+    },
+    "/api/v1/documents/{drive_id}/{item_id}/tags/{tag}": {
+        "delete": {
+            "summary": "Removes a tag (no error when it was not there).",
+            "operationId": "removeTag",
+            "parameters": [*DOCUMENT_PARAMS, TAG_PARAM],
+            "responses": {"204": {"description": "Removed."}, **WRITE_ERRORS},
+        }
+    },
+    "/api/v1/tags/{tag}": {
+        "get": {
+            "summary": "Documents with this tag that the caller may see, by name.",
+            "operationId": "getTag",
+            "parameters": [TAG_PARAM, PAGE_PARAM],
+            "responses": {
+                "200": paged("TaggedDocument", "One page of tagged documents.", tag=STRING),
+                "400": BAD_TAG,
+                "401": UNAUTHENTICATED,
+            },
+        }
+    },
+}

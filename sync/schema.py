@@ -14,7 +14,9 @@ Glossary of the tables:
 - site_group_members: who is in a SharePoint site group (principal keys as above).
 - people, groups, group_members (direct), memberships (transitive, user -> group), stored once;
   never expanded into per-item rows.
-- cursors: the deltaLink per drive and for users and groups. jobs, runs, locks: the scheduler's.
+- cursors: the deltaLink per drive and for users and groups (a nextLink while a round is
+  under way; `round_id` while that round is a full enumeration to mark and sweep).
+- jobs, runs, locks: the scheduler's.
 """
 
 from __future__ import annotations
@@ -122,3 +124,11 @@ def m003_jobs(db: Database) -> None:
         expires_at TEXT NOT NULL
     );
     """)
+
+
+@MIGRATIONS()
+def m004_cursor_rounds(db: Database) -> None:
+    # A full enumeration (first sync, 410, --full) marks what it sees with a round id and,
+    # when it ends, tombstones the drive's items it did not see. The id is kept with the
+    # cursor so that a round interrupted by a crash still sweeps when it is resumed.
+    db.executescript("ALTER TABLE cursors ADD COLUMN round_id TEXT;")

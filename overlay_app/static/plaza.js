@@ -1,1 +1,182 @@
 // Progressive enhancement only: every page works without this file.
+
+// --- Discussion: comment forms, likes, @mention autocomplete (helper "overlay-discussion") ---
+// Forms post normally without JavaScript. With it, writes go to the JSON API so a refused
+// comment keeps its text and shows why, likes toggle in place, and typing "@" offers people
+// who can open the document. User text is only ever set with textContent, never as HTML.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function callApi(method, url, body, extraHeaders) {
+    var headers = { "Accept": "application/json", "X-CSRF-Token": csrfToken() };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    Object.keys(extraHeaders || {}).forEach(function (name) { headers[name] = extraHeaders[name]; });
+    return fetch(url, {
+      method: method, headers: headers, credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (response) {
+      if (response.status === 204) return { ok: true, status: 204, data: null };
+      return response.json().then(function (data) {
+        return { ok: response.ok, status: response.status, data: data };
+      }, function () { return { ok: response.ok, status: response.status, data: null }; });
+    });
+  }
+
+  function errorMessage(result) {
+    if (result.data && result.data.error && result.data.error.message) return result.data.error.message;
+    return "That did not work (" + result.status + "). Try again.";
+  }
+
+  // -- comment, reply and edit forms --------------------------------------------------------
+  function enhanceCommentForm(form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var field = form.querySelector("textarea[name=body]");
+      var shown = form.querySelector(".form-error");
+      var button = form.querySelector("button[type=submit]");
+      var method = form.getAttribute("data-method") || "POST";
+      var payload = { body: field.value };
+      var headers = {};
+      if (method === "POST") {
+        var parent = form.querySelector("input[name=parent_id]");
+        payload.parent_id = parent ? parent.value : null;
+        var key = form.querySelector("input[name=idempotency_key]");
+        if (key) headers["Idempotency-Key"] = key.value;
+      }
+      button.disabled = true;
+      callApi(method, form.getAttribute("data-api"), payload, headers).then(function (result) {
+        if (!result.ok) {
+          shown.textContent = errorMessage(result);
+          shown.hidden = false;
+          button.disabled = false;
+          return;
+        }
+        var id = result.data && result.data.id;
+        var here = window.location.pathname + window.location.search;
+        window.location.replace(here + (id ? "#comment-" + id : "#discussion"));
+        window.location.reload();
+      }, function () {
+        form.submit();  // the network failed: fall back to the plain form post
+      });
+    });
+  }
+
+  // -- likes -----------------------------------------------------------------------------------
+  function enhanceLikeForm(form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var wanted = form.querySelector("input[name=liked]");
+      var like = wanted.value !== "0";
+      callApi(like ? "PUT" : "DELETE", form.getAttribute("data-api")).then(function (result) {
+        if (!result.ok) { form.submit(); return; }
+        var button = form.querySelector("button");
+        button.textContent = result.data.likedByMe ? "Unlike" : "Like";
+        button.setAttribute("aria-pressed", result.data.likedByMe ? "true" : "false");
+        wanted.value = result.data.likedByMe ? "0" : "1";
+        var count = form.parentNode.querySelector(".like-count");
+        if (count) {
+          var n = result.data.likeCount;
+          count.textContent = n + (n === 1 ? " like" : " likes");
+        }
+      }, function () { form.submit(); });
+    });
+  }
+
+  function enhanceConfirm(form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+    });
+  }
+
+  // -- @mention autocomplete -------------------------------------------------------------------
+  var MENTION_QUERY = /(^|[\s(])@([^\s@\[\]()]{0,40})$/;
+
+  function enhanceMentions(field, driveId, itemId) {
+    var list = document.createElement("ul");
+    list.className = "mention-suggestions";
+    list.setAttribute("role", "listbox");
+    list.hidden = true;
+    field.parentNode.insertBefore(list, field.nextSibling);
+    var people = [], active = -1, pending = 0, start = -1;
+
+    function close() { list.hidden = true; people = []; active = -1; }
+
+    function show() {
+      list.textContent = "";
+      people.forEach(function (person, index) {
+        var option = document.createElement("li");
+        option.setAttribute("role", "option");
+        option.setAttribute("aria-selected", index === active ? "true" : "false");
+        option.textContent = person.displayName + (person.jobTitle ? " · " + person.jobTitle : "");
+        option.addEventListener("mousedown", function (event) { event.preventDefault(); choose(index); });
+        list.appendChild(option);
+      });
+      list.hidden = people.length === 0;
+    }
+
+    function choose(index) {
+      var person = people[index];
+      if (!person || start < 0) return;
+      var caret = field.selectionStart;
+      var before = field.value.slice(0, start), after = field.value.slice(caret);
+      var text = person.mention + " ";
+      field.value = before + text + after;
+      field.selectionStart = field.selectionEnd = before.length + text.length;
+      close();
+      field.focus();
+    }
+
+    field.addEventListener("input", function () {
+      var upToCaret = field.value.slice(0, field.selectionStart);
+      var match = MENTION_QUERY.exec(upToCaret);
+      if (!match) { close(); return; }
+      start = upToCaret.length - match[2].length - 1;
+      var ticket = ++pending;
+      var url = "/api/v1/mentions/suggest?drive_id=" + encodeURIComponent(driveId) +
+        "&item_id=" + encodeURIComponent(itemId) + "&q=" + encodeURIComponent(match[2]);
+      callApi("GET", url).then(function (result) {
+        if (ticket !== pending || !result.ok) return;
+        people = result.data.people || [];
+        active = people.length ? 0 : -1;
+        show();
+      });
+    });
+
+    field.addEventListener("keydown", function (event) {
+      if (list.hidden) return;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        var step = event.key === "ArrowDown" ? 1 : people.length - 1;
+        active = (active + step) % people.length;
+        show();
+      } else if (event.key === "Enter" || event.key === "Tab") {
+        if (active >= 0) { event.preventDefault(); choose(active); }
+      } else if (event.key === "Escape") {
+        close();
+      }
+    });
+    field.addEventListener("blur", function () { window.setTimeout(close, 150); });
+  }
+
+  function start() {
+    if (!window.fetch) return;
+    document.querySelectorAll("form.comment-form[data-api]").forEach(enhanceCommentForm);
+    document.querySelectorAll("form.like-form[data-api]").forEach(enhanceLikeForm);
+    document.querySelectorAll("form[data-confirm]").forEach(enhanceConfirm);
+    var section = document.getElementById("discussion");
+    if (section) {
+      var driveId = section.getAttribute("data-drive-id"), itemId = section.getAttribute("data-item-id");
+      section.querySelectorAll("textarea[data-mentions]").forEach(function (field) {
+        enhanceMentions(field, driveId, itemId);
+      });
+    }
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

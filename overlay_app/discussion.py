@@ -1,0 +1,257 @@
+"""Reading a document's discussion: its comment threads, likes and who wrote what.
+
+The caller has already passed the access check for the document (access.require_document or
+access.require_comment): everything here is about one visible document. Threads nest to any
+depth in the store; what is shown nests at most MAX_NESTING levels and deeper replies are listed
+under their ancestor at that level (each keeps its true parentId), so a very long chain of
+replies can never exhaust the template engine's or the JSON encoder's recursion.
+
+A deleted comment that still has (visible) replies shows as "comment deleted" with its body and
+author removed; without replies it disappears.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from overlay_app import db
+
+MAX_NESTING = 24
+
+
+def now() -> str:
+    """The time of a write, as stored: UTC, ISO 8601 with milliseconds and a Z."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class CommentNode:
+    id: str
+    drive_id: str
+    item_id: str
+    parent_id: str | None
+    author_id: str | None
+    author_name: str | None
+    body: str
+    body_html: str
+    created_at: str
+    edited_at: str | None
+    deleted: bool
+    like_count: int
+    liked_by_me: bool
+    likers: list[PersonRef] = field(default_factory=list)  # earliest like first
+    replies: list[CommentNode] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        author = None
+        if self.author_id is not None:
+            author = {"id": self.author_id, "displayName": self.author_name}
+        return {
+            "id": self.id,
+            "documentId": {"driveId": self.drive_id, "itemId": self.item_id},
+            "parentId": self.parent_id,
+            "author": author,
+            "bodyHtml": self.body_html,
+            "body": self.body,
+            "createdAt": self.created_at,
+            "editedAt": self.edited_at,
+            "deleted": self.deleted,
+            "likeCount": self.like_count,
+            "likedByMe": self.liked_by_me,
+            "replies": [reply.to_json() for reply in self.replies],
+        }
+
+
+@dataclass(frozen=True)
+class PersonRef:
+    id: str
+    display_name: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"id": self.id, "displayName": self.display_name}
+
+
+@dataclass
+class Discussion:
+    """What templates/_discussion.html needs besides `document` (see comments.py)."""
+
+    drive_id: str
+    item_id: str
+    viewer_id: str
+    read_only: bool  # archived: deleted in SharePoint
+    comments: list[CommentNode]  # top-level comments, oldest first, replies nested
+    comment_count: int  # live (not deleted) comments, replies included
+    like_count: int
+    liked_by_me: bool
+    likers: list[PersonRef]
+
+
+COMMENTS_SQL = """
+    SELECT id, parent_id, author_id, body, body_html, created_at, edited_at,
+           deleted_at IS NOT NULL
+    FROM comments
+    WHERE drive_id = :drive_id AND item_id = :item_id
+    ORDER BY created_at, rowid"""
+
+# Every like on the document's comments in one query (comments_by_document, then the pk).
+COMMENT_LIKES_SQL = """
+    SELECT l.comment_id, l.person_id
+    FROM comments AS c JOIN comment_likes AS l ON l.comment_id = c.id
+    WHERE c.drive_id = :drive_id AND c.item_id = :item_id
+    ORDER BY l.created_at, l.person_id"""
+
+
+def display_names(person_ids: Iterable[str]) -> dict[str, str]:
+    """Directory names of people by object id (from the index); unknown ids are left out."""
+    ids = sorted(set(person_ids))
+    if not ids:
+        return {}
+    rows = db.index().execute(
+        "SELECT id, display_name FROM people WHERE id IN (SELECT value FROM json_each(?))",
+        [json.dumps(ids)],
+    )
+    return {person_id: name or "" for person_id, name in rows}
+
+
+def name_of(person_id: str, names: dict[str, str]) -> str:
+    return names.get(person_id) or "Former colleague"
+
+
+def load_nodes(viewer_id: str, drive_id: str, item_id: str) -> list[CommentNode]:
+    """Every comment of the document (deleted ones too), oldest first, not yet nested."""
+    params = {"drive_id": drive_id, "item_id": item_id}
+    rows = db.social().execute(COMMENTS_SQL, params).fetchall()
+    likes = db.social().execute(COMMENT_LIKES_SQL, params).fetchall()
+    names = display_names([row[2] for row in rows] + [person_id for _, person_id in likes])
+    likers: dict[str, list[PersonRef]] = {}
+    for comment_id, person_id in likes:
+        likers.setdefault(comment_id, []).append(PersonRef(person_id, name_of(person_id, names)))
+    nodes = []
+    for cid, parent, author, body, html, created, edited, deleted in rows:
+        liked = likers.get(cid, [])
+        node = CommentNode(
+            cid,
+            drive_id,
+            item_id,
+            parent,
+            author,
+            name_of(author, names),
+            body,
+            html,
+            created,
+            edited,
+            bool(deleted),
+            len(liked),
+            any(p.id == viewer_id for p in liked),
+            liked,
+        )
+        nodes.append(node)
+    return nodes
+
+
+def build_threads(nodes: list[CommentNode]) -> list[CommentNode]:
+    """Nests replies under their parents and prunes deleted comments without live replies."""
+    by_id = {node.id: node for node in nodes}
+    live_below: dict[str, bool] = {}
+    # Replies are newer than their parents, so walking newest first settles children first.
+    for node in reversed(nodes):
+        shown = not node.deleted or live_below.get(node.id, False)
+        live_below[node.id] = shown
+        if shown and node.parent_id in by_id:
+            live_below[node.parent_id] = True
+    roots: list[CommentNode] = []
+    depth: dict[str, int] = {}
+    for node in nodes:
+        if not live_below[node.id]:
+            continue
+        if node.deleted:
+            _blank(node)
+        parent = by_id.get(node.parent_id) if node.parent_id else None
+        if parent is None:
+            depth[node.id] = 0
+            roots.append(node)
+            continue
+        anchor = parent
+        while depth[anchor.id] >= MAX_NESTING:  # too deep to nest further: list beside
+            anchor = by_id[anchor.parent_id]
+        depth[node.id] = depth[anchor.id] + 1
+        anchor.replies.append(node)
+    return roots
+
+
+def _blank(node: CommentNode) -> None:
+    node.author_id = node.author_name = None
+    node.body = node.body_html = ""
+    node.like_count, node.liked_by_me, node.likers = 0, False, []
+
+
+def find(roots: list[CommentNode], comment_id: str) -> CommentNode | None:
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if node.id == comment_id:
+            return node
+        stack.extend(node.replies)
+    return None
+
+
+def threads(viewer_id: str, drive_id: str, item_id: str) -> list[CommentNode]:
+    return build_threads(load_nodes(viewer_id, drive_id, item_id))
+
+
+def comment_view(
+    viewer_id: str, drive_id: str, item_id: str, comment_id: str
+) -> CommentNode | None:
+    """One comment with its replies as the viewer sees it (None when it is not shown)."""
+    return find(threads(viewer_id, drive_id, item_id), comment_id)
+
+
+def document_likers(drive_id: str, item_id: str) -> list[PersonRef]:
+    """Who liked the document, oldest like first."""
+    rows = (
+        db.social()
+        .execute(
+            "SELECT person_id FROM document_likes WHERE drive_id = ? AND item_id = ? "
+            "ORDER BY created_at, person_id",
+            [drive_id, item_id],
+        )
+        .fetchall()
+    )
+    names = display_names(row[0] for row in rows)
+    return [PersonRef(pid, name_of(pid, names)) for (pid,) in rows]
+
+
+def comment_likers(comment_id: str) -> list[PersonRef]:
+    rows = (
+        db.social()
+        .execute(
+            "SELECT person_id FROM comment_likes WHERE comment_id = ?"
+            " ORDER BY created_at, person_id",
+            [comment_id],
+        )
+        .fetchall()
+    )
+    names = display_names(row[0] for row in rows)
+    return [PersonRef(pid, name_of(pid, names)) for (pid,) in rows]
+
+
+def load(viewer_id: str, document: Any) -> Discussion:
+    """The whole discussion of a visible document, as the viewer sees it."""
+    nodes = load_nodes(viewer_id, document.drive_id, document.item_id)
+    live = sum(1 for node in nodes if not node.deleted)
+    likers = document_likers(document.drive_id, document.item_id)
+    return Discussion(
+        drive_id=document.drive_id,
+        item_id=document.item_id,
+        viewer_id=viewer_id,
+        read_only=bool(document.archived),
+        comments=build_threads(nodes),
+        comment_count=live,
+        like_count=len(likers),
+        liked_by_me=any(liker.id == viewer_id for liker in likers),
+        likers=likers,
+    )

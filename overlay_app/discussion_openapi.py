@@ -1,0 +1,380 @@
+"""OpenAPI 3.1 path items and schemas of the discussion API (comments, likes, notifications).
+
+Kept beside, not inside, the view modules so that those stay short; comments.py, likes.py and
+notifications.py expose these as their API_PATHS, and comments.py's API_SCHEMAS carries the
+schemas. Every 4xx refers to the shared Error schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+ERROR_WORDS = {
+    400: "The request is not valid (the message says what to change)",
+    401: "Not signed in, or the bearer token is not valid",
+    403: "Not your comment",
+    404: "No such document or comment, or the caller may not see it (indistinguishable)",
+    409: "The discussion is archived, the comment was deleted, or the Idempotency-Key was "
+    "used for another request",
+    413: "The comment is longer than 10,000 characters",
+    429: "Too many writes: retry after the Retry-After header's seconds",
+}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    return {
+        str(status): {
+            "description": ERROR_WORDS[status],
+            "content": {"application/json": {"schema": _ref("Error")}},
+        }
+        for status in statuses
+    }
+
+
+def _ok(description: str, schema: dict[str, Any] | None, status: int = 200) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": description}
+    if schema is not None:
+        answer["content"] = {"application/json": {"schema": schema}}
+    return {str(status): answer}
+
+
+def _path_param(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+DOCUMENT_PARAMS = [
+    _path_param("drive_id", "The document's Graph drive id"),
+    _path_param("item_id", "The document's Graph drive item id"),
+]
+COMMENT_PARAMS = [_path_param("comment_id", "The comment's id")]
+
+
+def _operation(
+    summary: str,
+    responses: dict[str, Any],
+    *,
+    parameters=None,
+    body: dict[str, Any] | None = None,
+    operation_id: str,
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "operationId": operation_id,
+        "tags": ["discussion"],
+        "responses": responses,
+    }
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": body}},
+        }
+    return operation
+
+
+NEW_COMMENT = {
+    "type": "object",
+    "required": ["body"],
+    "properties": {
+        "body": {
+            "type": "string",
+            "description": "Markdown, at most 10,000 characters; "
+            "mentions as @[Display Name](oid) or @upn",
+        },
+        "parent_id": {"type": ["string", "null"], "description": "The comment replied to"},
+    },
+}
+EDIT_COMMENT = {"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Retrying with the same key and body answers the original response "
+    "without a second comment; the same key with another body is a 409.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+}
+
+COMMENT_PATHS: dict[str, Any] = {
+    "/api/v1/documents/{drive_id}/{item_id}/comments": {
+        "get": _operation(
+            "The document's comment threads, oldest first, replies nested",
+            {**_ok("The threads", _ref("CommentList")), **_errors(401, 404)},
+            parameters=DOCUMENT_PARAMS,
+            operation_id="listComments",
+        ),
+        "post": _operation(
+            "Comment on the document, or reply to one of its comments",
+            {
+                **_ok(
+                    "The new comment (or, for a retried key, the original answer)",
+                    _ref("Comment"),
+                    201,
+                ),
+                **_errors(400, 401, 404, 409, 413, 429),
+            },
+            parameters=[*DOCUMENT_PARAMS, IDEMPOTENCY_KEY],
+            body=NEW_COMMENT,
+            operation_id="createComment",
+        ),
+    },
+    "/api/v1/comments/{comment_id}": {
+        "get": _operation(
+            "One comment with its replies",
+            {**_ok("The comment", _ref("Comment")), **_errors(401, 404)},
+            parameters=COMMENT_PARAMS,
+            operation_id="getComment",
+        ),
+        "patch": _operation(
+            "Edit one's own comment",
+            {
+                **_ok("The edited comment", _ref("Comment")),
+                **_errors(400, 401, 403, 404, 409, 413, 429),
+            },
+            parameters=COMMENT_PARAMS,
+            body=EDIT_COMMENT,
+            operation_id="editComment",
+        ),
+        "delete": _operation(
+            "Delete one's own comment (shown as deleted while it has replies)",
+            {**_ok("Deleted", None, 204), **_errors(401, 403, 404, 409, 429)},
+            parameters=COMMENT_PARAMS,
+            operation_id="deleteComment",
+        ),
+    },
+    "/api/v1/mentions/suggest": {
+        "get": _operation(
+            "People who can open the document, for @mention autocomplete (at most 10)",
+            {**_ok("Matching people", _ref("MentionSuggestions")), **_errors(400, 401, 404)},
+            parameters=[
+                {"name": "drive_id", "in": "query", "required": True, "schema": {"type": "string"}},
+                {"name": "item_id", "in": "query", "required": True, "schema": {"type": "string"}},
+                {
+                    "name": "q",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": "Start of a name or user principal name",
+                },
+            ],
+            operation_id="suggestMentions",
+        ),
+    },
+}
+
+
+def _like_paths(prefix: str, params: list[dict[str, Any]], noun: str, kind: str) -> dict[str, Any]:
+    write_errors = _errors(401, 404, 409, 429)
+    return {
+        f"{prefix}/like": {
+            "put": _operation(
+                f"Like the {noun} (idempotent)",
+                {**_ok("The count after the change", _ref("LikeSummary")), **write_errors},
+                parameters=params,
+                operation_id=f"like{kind}",
+            ),
+            "delete": _operation(
+                f"Take back one's like of the {noun} (idempotent)",
+                {**_ok("The count after the change", _ref("LikeSummary")), **write_errors},
+                parameters=params,
+                operation_id=f"unlike{kind}",
+            ),
+        },
+        f"{prefix}/likes": {
+            "get": _operation(
+                f"Who liked the {noun}, earliest first",
+                {**_ok("The likers", _ref("Likers")), **_errors(401, 404)},
+                parameters=params,
+                operation_id=f"likersOf{kind}",
+            ),
+        },
+    }
+
+
+LIKE_PATHS: dict[str, Any] = {
+    **_like_paths(
+        "/api/v1/documents/{drive_id}/{item_id}", DOCUMENT_PARAMS, "document", "Document"
+    ),
+    **_like_paths("/api/v1/comments/{comment_id}", COMMENT_PARAMS, "comment", "Comment"),
+}
+
+NOTIFICATION_PATHS: dict[str, Any] = {
+    "/api/v1/notifications": {
+        "get": _operation(
+            "One's notifications about documents one can still see, newest first",
+            {**_ok("The notifications", _ref("NotificationList")), **_errors(400, 401)},
+            parameters=[
+                {
+                    "name": "unread",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "boolean"},
+                    "description": "Only unread ones",
+                },
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+                },
+            ],
+            operation_id="listNotifications",
+        ),
+    },
+    "/api/v1/notifications/read": {
+        "post": _operation(
+            "Mark notifications read: the given ids, or all",
+            {**_ok("The unread count after the change", _ref("UnreadCount")), **_errors(400, 401)},
+            body={
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "required": ["ids"],
+                        "properties": {
+                            "ids": {"type": "array", "maxItems": 500, "items": {"type": "integer"}}
+                        },
+                    },
+                    {"type": "object", "required": ["all"], "properties": {"all": {"const": True}}},
+                ]
+            },
+            operation_id="markNotificationsRead",
+        ),
+    },
+}
+
+PERSON_REF = {
+    "type": "object",
+    "required": ["id", "displayName"],
+    "properties": {"id": {"type": "string"}, "displayName": {"type": "string"}},
+}
+
+API_SCHEMAS: dict[str, Any] = {
+    "PersonRef": PERSON_REF,
+    "Comment": {
+        "type": "object",
+        "required": [
+            "id",
+            "documentId",
+            "parentId",
+            "author",
+            "bodyHtml",
+            "body",
+            "createdAt",
+            "editedAt",
+            "deleted",
+            "likeCount",
+            "likedByMe",
+            "replies",
+        ],
+        "properties": {
+            "id": {"type": "string"},
+            "documentId": {
+                "type": "object",
+                "required": ["driveId", "itemId"],
+                "properties": {"driveId": {"type": "string"}, "itemId": {"type": "string"}},
+            },
+            "parentId": {"type": ["string", "null"]},
+            "author": {
+                "oneOf": [_ref("PersonRef"), {"type": "null"}],
+                "description": "null when the comment was deleted",
+            },
+            "bodyHtml": {"type": "string", "description": "Sanitised HTML"},
+            "body": {"type": "string", "description": "The Markdown as written"},
+            "createdAt": {"type": "string", "format": "date-time"},
+            "editedAt": {"type": ["string", "null"], "format": "date-time"},
+            "deleted": {"type": "boolean"},
+            "likeCount": {"type": "integer"},
+            "likedByMe": {"type": "boolean"},
+            "replies": {"type": "array", "items": _ref("Comment")},
+        },
+    },
+    "CommentList": {
+        "type": "object",
+        "required": ["commentCount", "comments"],
+        "properties": {
+            "commentCount": {"type": "integer"},
+            "comments": {"type": "array", "items": _ref("Comment")},
+        },
+    },
+    "LikeSummary": {
+        "type": "object",
+        "required": ["likeCount", "likedByMe"],
+        "properties": {"likeCount": {"type": "integer"}, "likedByMe": {"type": "boolean"}},
+    },
+    "Likers": {
+        "type": "object",
+        "required": ["likeCount", "likedByMe", "people"],
+        "properties": {
+            "likeCount": {"type": "integer"},
+            "likedByMe": {"type": "boolean"},
+            "people": {"type": "array", "items": _ref("PersonRef")},
+        },
+    },
+    "MentionSuggestions": {
+        "type": "object",
+        "required": ["people"],
+        "properties": {
+            "people": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string"},
+                        "displayName": {"type": "string"},
+                        "upn": {"type": "string"},
+                        "jobTitle": {"type": ["string", "null"]},
+                        "mention": {
+                            "type": "string",
+                            "description": "Text to insert: @[Name](oid)",
+                        },
+                    },
+                },
+            }
+        },
+    },
+    "Notification": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "kind": {"enum": ["mention", "reply", "like"]},
+            "read": {"type": "boolean"},
+            "createdAt": {"type": "string", "format": "date-time"},
+            "actor": _ref("PersonRef"),
+            "document": {
+                "type": "object",
+                "properties": {
+                    "driveId": {"type": "string"},
+                    "itemId": {"type": "string"},
+                    "name": {"type": "string"},
+                },
+            },
+            "commentId": {"type": ["string", "null"]},
+            "excerpt": {"type": "string"},
+            "url": {"type": "string"},
+        },
+    },
+    "NotificationList": {
+        "type": "object",
+        "required": ["unreadCount", "notifications"],
+        "properties": {
+            "unreadCount": {"type": "integer"},
+            "notifications": {"type": "array", "items": _ref("Notification")},
+        },
+    },
+    "UnreadCount": {
+        "type": "object",
+        "required": ["unreadCount"],
+        "properties": {"unreadCount": {"type": "integer"}},
+    },
+}

@@ -1,0 +1,253 @@
+"""Read helpers shared by the listing pages (browse, tags, search, people).
+
+Paging, comment and like counts of a page in one grouped query, index metadata of documents
+that overlay_app.access already let through, their JSON form, and OpenAPI pieces. Nothing here
+decides visibility: callers pass only keys that were trimmed first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, request, url_for
+
+from overlay_app import db
+
+PER_PAGE = 50
+MAX_PAGE = 10_000
+Key = tuple[str, str]
+
+
+def page_number() -> int:
+    """The 1-based `page` query argument; anything unusable means the first page."""
+    try:
+        page = int(request.args.get("page", "1"))
+    except ValueError:
+        return 1
+    return min(max(page, 1), MAX_PAGE)
+
+
+def keys_json(keys: Iterable[Key]) -> str:
+    return json.dumps([list(key) for key in keys])
+
+
+COUNTS_SQL = """
+    SELECT drive_id, item_id, sum(kind = 'c'), sum(kind = 'l') FROM (
+        SELECT drive_id, item_id, 'c' AS kind FROM comments
+        WHERE deleted_at IS NULL AND (drive_id, item_id) IN
+            (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))
+        UNION ALL
+        SELECT drive_id, item_id, 'l' FROM document_likes
+        WHERE (drive_id, item_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))
+    ) GROUP BY drive_id, item_id"""
+
+
+@dataclass(frozen=True)
+class Counts:
+    comments: int = 0
+    likes: int = 0
+
+
+def social_counts(keys: Iterable[Key]) -> dict[Key, Counts]:
+    """Comment (not deleted) and like counts of already-trimmed documents, in one query."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    rows = db.social().execute(COUNTS_SQL, {"keys": keys_json(keys)})
+    return {(d, i): Counts(comments, likes) for d, i, comments, likes in rows}
+
+
+DOCUMENT_ROWS_SQL = """
+    SELECT i.drive_id, i.item_id, i.name, i.path, i.web_url, i.is_folder, i.file_type, i.size,
+           i.modified_at, i.modified_by_name, i.site_id, i.site_title, d.name, i.deleted
+    FROM items AS i LEFT JOIN drives AS d ON d.id = i.drive_id
+    WHERE (i.drive_id, i.item_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))"""
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """Listing metadata of a document. Only ever built for keys the viewer may see."""
+
+    drive_id: str
+    item_id: str
+    name: str | None
+    path: str | None
+    web_url: str | None
+    is_folder: bool
+    file_type: str | None
+    size: int | None
+    modified_at: str | None
+    modified_by_name: str | None
+    site_id: str | None
+    site_title: str | None
+    library: str | None
+    archived: bool
+
+    @property
+    def key(self) -> Key:
+        return (self.drive_id, self.item_id)
+
+    @property
+    def url(self) -> str:
+        if self.is_folder:
+            return url_for("browse.folder_page", drive_id=self.drive_id, item_id=self.item_id)
+        return url_for("documents.document_page", drive_id=self.drive_id, item_id=self.item_id)
+
+
+def document_rows(visible_keys: Iterable[Key]) -> dict[Key, DocumentRow]:
+    """Index metadata for keys that access already let through (never call it on others)."""
+    keys = list(visible_keys)
+    if not keys:
+        return {}
+    rows = db.index().execute(DOCUMENT_ROWS_SQL, {"keys": keys_json(keys)})
+    found = {}
+    for row in rows:
+        drive_id, item_id, name, path, web_url, is_folder, *rest = row
+        *middle, archived = rest
+        found[(drive_id, item_id)] = DocumentRow(
+            drive_id, item_id, name, path, web_url, bool(is_folder), *middle, bool(archived)
+        )
+    return found
+
+
+def listing_json(row: Any, counts: Counts) -> dict[str, Any]:
+    """A DocumentRow or sync's ListedItem with its counts, as the API shows it."""
+    return {
+        "driveId": row.drive_id,
+        "itemId": row.item_id,
+        "name": row.name,
+        "path": row.path,
+        "webUrl": row.web_url,
+        "isFolder": row.is_folder,
+        "fileType": row.file_type,
+        "size": row.size,
+        "modifiedAt": row.modified_at,
+        "modifiedBy": row.modified_by_name,
+        "commentCount": counts.comments,
+        "likeCount": counts.likes,
+    }
+
+
+# ---- OpenAPI pieces (each feature module documents its own paths) -------------------------
+
+STRING = {"type": "string"}
+NULLABLE_STRING = {"type": ["string", "null"]}
+INTEGER = {"type": "integer"}
+BOOLEAN = {"type": "boolean"}
+STRINGS = {"type": "array", "items": STRING}
+
+
+def ref(schema_name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{schema_name}"}
+
+
+def obj(properties: dict[str, Any], required: Iterable[str] | None = None) -> dict[str, Any]:
+    """An object schema; every property is required unless `required` says otherwise."""
+    names = list(properties) if required is None else list(required)
+    return {"type": "object", "required": names, "properties": properties}
+
+
+def array(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
+def json_response(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def paged(item_schema: str, description: str, **extra: Any) -> dict[str, Any]:
+    """A page of `item_schema` objects: {total, page, perPage, value, ...extra}."""
+    properties = {"total": INTEGER, "page": INTEGER, "perPage": INTEGER, **extra}
+    return json_response(obj({**properties, "value": array(ref(item_schema))}), description)
+
+
+def error_response(description: str) -> dict[str, Any]:
+    return json_response(ref("Error"), description)
+
+
+def path_param(name: str, description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": STRING,
+    }
+
+
+def query_param(name: str, description: str, schema: dict[str, Any] = STRING) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema,
+    }
+
+
+LISTED_ITEM_PROPERTIES = {
+    "driveId": STRING,
+    "itemId": STRING,
+    "name": NULLABLE_STRING,
+    "path": NULLABLE_STRING,
+    "webUrl": NULLABLE_STRING,
+    "isFolder": BOOLEAN,
+    "fileType": NULLABLE_STRING,
+    "size": {"type": ["integer", "null"]},
+    "modifiedAt": NULLABLE_STRING,
+    "modifiedBy": NULLABLE_STRING,
+    "commentCount": INTEGER,
+    "likeCount": INTEGER,
+}
+PAGE_PARAM = query_param(
+    "page", "1-based page number.", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}
+)
+DOCUMENT_PARAMS = [
+    path_param("drive_id", "Graph drive id."),
+    path_param("item_id", "Graph item id."),
+]
+UNAUTHENTICATED = error_response("Not signed in, or the token is not valid.")
+NOT_FOUND = error_response("Missing, or not visible to the caller (indistinguishable).")
+RATE_LIMITED = error_response("Too many changes at once (see Retry-After).")
+
+
+# ---- template helpers (registered by browse.init_app) ------------------------------------
+
+
+def page_url(page: int) -> str:
+    """The current page's URL with `page` replaced, other query arguments kept."""
+    args = request.args.to_dict(flat=False)
+    args["page"] = [str(page)]
+    return url_for(request.endpoint or "browse.home", **(request.view_args or {}), **args)
+
+
+def short_date(stamp: str | None) -> str:
+    """"12 Mar 2024" from an ISO 8601 time (UTC as stored); "" when unknown."""
+    if not stamp:
+        return ""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    return f"{moment.day} {moment:%b %Y}"
+
+
+def file_size(size: int | None) -> str:
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return ""
+
+
+def init_templates(app: Flask) -> None:
+    app.add_template_global(page_url, "page_url")
+    app.add_template_filter(short_date, "short_date")
+    app.add_template_filter(file_size, "file_size")

@@ -1,0 +1,239 @@
+"""What one delta page means for the index, decided without any I/O.
+
+`plan_page` takes the page's DriveItems and what the index already knows about them (and their
+parents) and returns a PagePlan: rows to upsert, items to tombstone, whose permissions to read
+or drop, and whose derived columns (path, web URL, effective ACL) must be recomputed with their
+subtree. apply.py carries the plan out inside one transaction.
+
+Glossary: an item is *unique* when it is a root of the permission hierarchy: the library root,
+or an item with a `shared` facet (with `Prefer: hierarchicalsharing`, Graph puts the facet on
+exactly those, empty when the item is unique but shared with nobody beyond the site's groups).
+Other items inherit: their ACL is their nearest unique ancestor's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from connector.models import DriveItem
+from sync.targets import DocumentTarget
+
+INHERITED, UNKNOWN, OK, FAILED = "inherited", "unknown", "ok", "failed"  # perms_state values
+
+
+@dataclass(frozen=True)
+class DriveContext:
+    """The drive a page belongs to, with the site facts copied onto each item row."""
+
+    drive_id: str
+    site_id: str
+    site_title: str | None
+
+
+@dataclass(frozen=True)
+class KnownItem:
+    """What the index holds about an item before the page is applied."""
+
+    item_id: str
+    parent_id: str | None
+    name: str | None
+    etag: str | None
+    web_url: str | None
+    path: str | None
+    is_folder: bool
+    has_unique_perms: bool
+    perms_state: str
+    deleted: bool
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    """The columns of `items` that come straight from Graph (field order = SQL order)."""
+
+    drive_id: str
+    item_id: str
+    parent_id: str | None
+    name: str | None
+    web_url: str | None
+    is_folder: int
+    is_root: int
+    file_type: str | None
+    mime_type: str | None
+    size: int | None
+    created_by: str | None
+    created_by_name: str | None
+    created_at: str | None
+    modified_by: str | None
+    modified_by_name: str | None
+    modified_at: str | None
+    etag: str | None
+    ctag: str | None
+    site_id: str
+    site_title: str | None
+    list_id: str | None
+    list_item_id: int | None
+    list_item_unique_id: str | None
+    has_unique_perms: int
+    seen_round: str | None
+
+
+@dataclass
+class PagePlan:
+    upserts: list[ItemRow] = field(default_factory=list)
+    tombstones: list[str] = field(default_factory=list)  # live items to delete (+ subtrees)
+    read_permissions: list[str] = field(default_factory=list)
+    drop_permissions: list[str] = field(default_factory=list)  # no longer unique
+    rederive: list[str] = field(default_factory=list)  # recompute with their subtrees
+    old_web_urls: dict[str, str | None] = field(default_factory=dict)
+    added: int = 0
+    updated: int = 0
+    moved: int = 0
+
+
+def ids_to_know(items: Iterable[DriveItem], deleted_ids: Iterable[str]) -> set[str]:
+    """Which rows plan_page needs from the index: the page's items, their parents, the deleted."""
+    wanted = set(deleted_ids)
+    for item in items:
+        wanted.add(item.id or "")
+        if item.parent_id:
+            wanted.add(item.parent_id)
+    wanted.discard("")
+    return wanted
+
+
+def plan_page(
+    drive: DriveContext,
+    items: Iterable[DriveItem],
+    deleted_ids: Iterable[str],
+    known: Mapping[str, KnownItem],
+    target: DocumentTarget,
+    round_id: str | None = None,
+) -> PagePlan:
+    """Decide everything about a page. `round_id` set = a full enumeration (mark and sweep),
+    in which every unique item's permissions are read again."""
+    plan = PagePlan()
+    paths: dict[str, str | None] = {}  # paths met on this page, for the file filters
+    for item in items:
+        if not item.id:
+            continue
+        before = known.get(item.id)
+        path = _path(item, known, paths)
+        paths[item.id] = path
+        if not _kept(item, path, target):
+            if before is not None and not before.deleted:
+                plan.tombstones.append(item.id)
+            continue
+        row = item_row(drive, item, round_id)
+        plan.upserts.append(row)
+        _count(plan, before, row)
+        _decide_permissions(plan, item, before, bool(row.has_unique_perms), round_id)
+        if _needs_rederive(before, row):
+            plan.rederive.append(item.id)
+            plan.old_web_urls[item.id] = before.web_url if before and not before.deleted else None
+    for item_id in deleted_ids:
+        before = known.get(item_id)
+        if before is not None and not before.deleted:
+            plan.tombstones.append(item_id)
+    return plan
+
+
+def item_row(drive: DriveContext, item: DriveItem, round_id: str | None) -> ItemRow:
+    assert item.id is not None
+    created, modified = item.created_by, item.modified_by
+    return ItemRow(
+        drive_id=drive.drive_id,
+        item_id=item.id,
+        parent_id=None if item.is_root else item.parent_id,
+        name=item.name,
+        web_url=item.web_url,
+        is_folder=int(item.is_folder),
+        is_root=int(item.is_root),
+        file_type=file_type(item),
+        mime_type=item.mime_type,
+        size=item.size,
+        created_by=created.id if created else None,
+        created_by_name=created.display_name if created else None,
+        created_at=item.created_at,
+        modified_by=modified.id if modified else None,
+        modified_by_name=modified.display_name if modified else None,
+        modified_at=item.modified_at,
+        etag=item.etag,
+        ctag=item.ctag,
+        site_id=drive.site_id,
+        site_title=drive.site_title,
+        list_id=item.list_id,
+        list_item_id=item.list_item_id,
+        list_item_unique_id=item.list_item_unique_id,
+        has_unique_perms=int(item.is_root or item.shared),
+        seen_round=round_id,
+    )
+
+
+def file_type(item: DriveItem) -> str | None:
+    """The extension of a file's name, lower case, without the dot ("docx")."""
+    if item.is_folder or not item.name or "." not in item.name:
+        return None
+    return item.name.rsplit(".", 1)[-1].lower() or None
+
+
+def _path(
+    item: DriveItem, known: Mapping[str, KnownItem], paths: Mapping[str, str | None]
+) -> str | None:
+    """The item's path below its library root, if its parent's path is known yet."""
+    if item.is_root:
+        return ""
+    parent = item.parent_id or ""
+    if parent in paths:
+        parent_path = paths[parent]
+    else:
+        parent_item = known.get(parent)
+        parent_path = parent_item.path if parent_item and not parent_item.deleted else None
+    return None if parent_path is None else f"{parent_path}/{item.name}"
+
+
+def _kept(item: DriveItem, path: str | None, target: DocumentTarget) -> bool:
+    """Folders are always kept; a file whose path is not known yet is kept for now."""
+    if item.is_folder or item.is_root or path is None:
+        return True
+    return target.keeps_file(path, file_type(item))
+
+
+def _count(plan: PagePlan, before: KnownItem | None, row: ItemRow) -> None:
+    if before is None or before.deleted:
+        plan.added += 1
+    elif before.parent_id != row.parent_id:
+        plan.moved += 1
+    elif before.etag != row.etag or before.name != row.name:
+        plan.updated += 1
+
+
+def _decide_permissions(
+    plan: PagePlan, item: DriveItem, before: KnownItem | None, unique: bool, round_id: str | None
+) -> None:
+    assert item.id is not None
+    if not unique:
+        if before is not None and before.has_unique_perms:
+            plan.drop_permissions.append(item.id)
+        return
+    stale = (
+        round_id is not None
+        or before is None
+        or before.deleted
+        or not before.has_unique_perms
+        or before.perms_state != OK
+        or item.sharing_changed
+    )
+    if stale:
+        plan.read_permissions.append(item.id)
+
+
+def _needs_rederive(before: KnownItem | None, row: ItemRow) -> bool:
+    return (
+        before is None
+        or before.deleted
+        or before.path is None
+        or before.name != row.name
+        or before.parent_id != row.parent_id
+        or before.has_unique_perms != bool(row.has_unique_perms)
+    )

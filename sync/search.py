@@ -1,0 +1,236 @@
+"""Trimmed full-text search over the index (FTS5 on items: name, path, site title).
+
+The access predicate applies before anything is counted, ranked into pages or highlighted: an
+item the person may not see never changes a total, a page or a snippet. Ranking is bm25 with
+the name weighted above the path and the site title. User input never reaches FTS5 as syntax:
+each whitespace-separated chunk becomes a quoted phrase (all must match) and the last one also
+matches as a prefix, so "acme q3 rep" finds "Acme Q3 report.docx".
+
+Later issues add tags and comment text: they become further sources of (item, score) rows
+inside the `hits` CTE, combined per item and kept under the same access predicate.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import sqlite3
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime
+
+import sqlite_utils
+
+from sync.trimming import VISIBLE_HOLDERS, principals_json
+
+MAX_PER_PAGE = 100
+# bm25 column weights, in items_fts column order: name, path, site_title.
+COLUMN_WEIGHTS = (10.0, 3.0, 1.0)
+SNIPPET_TOKENS = 12
+# Private-use characters mark matches inside FTS5 output; the text is HTML-escaped afterwards
+# and only then are the markers turned into <mark> tags, so a file name cannot inject markup.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+_HAS_TOKEN = re.compile(r"[^\W_]")  # unicode61 tokens are letters and digits
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # FTS5 reads a NUL as the end of its input
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Narrowing a search. Times are ISO 8601 (a date means its first instant, UTC):
+    `modified_after` keeps items modified at or after it, `modified_before` strictly before."""
+
+    site_id: str | None = None
+    drive_id: str | None = None
+    file_type: str | None = None  # extension without the dot, any case: "pdf"
+    modified_after: str | date | None = None
+    modified_before: str | date | None = None
+
+    @classmethod
+    def of(cls, filters: SearchFilters | dict | None) -> SearchFilters:
+        if isinstance(filters, SearchFilters):
+            return filters
+        unknown = set(filters or {}) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown search filter(s): {', '.join(sorted(unknown))}")
+        return cls(**(filters or {}))
+
+    def sql(self) -> tuple[str, dict[str, str]]:
+        """Extra WHERE conditions on `i` (items) and their parameters."""
+        conditions, params = [], {}
+        if self.site_id:
+            conditions.append("i.site_id = :site_id")
+            params["site_id"] = self.site_id
+        if self.drive_id:
+            conditions.append("i.drive_id = :drive_id")
+            params["drive_id"] = self.drive_id
+        if self.file_type:
+            conditions.append("lower(i.file_type) = :file_type")
+            params["file_type"] = self.file_type.lower().lstrip(".")
+        if self.modified_after:
+            conditions.append("i.modified_at >= :modified_after")
+            params["modified_after"] = _instant(self.modified_after)
+        if self.modified_before:
+            conditions.append("i.modified_at < :modified_before")
+            params["modified_before"] = _instant(self.modified_before)
+        return "".join(f" AND {c}" for c in conditions), params
+
+
+def _instant(value: str | date) -> str:
+    """An ISO 8601 string comparable with Graph's `...Z` timestamps (raises ValueError)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.isoformat()
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    drive_id: str
+    item_id: str
+    name: str | None
+    path: str | None
+    web_url: str | None
+    site_id: str | None
+    site_title: str | None
+    is_folder: bool
+    file_type: str | None
+    modified_at: str | None
+    modified_by_name: str | None
+    score: float  # higher is better (negated bm25)
+    name_html: str = ""  # the name, HTML-escaped, matches in <mark>
+    snippet_html: str = ""  # a fragment of the best-matching column, likewise
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[SearchHit]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return -(-self.total // self.per_page)
+
+
+def fts_query(text: str) -> str | None:
+    """An FTS5 expression that matches `text` literally (last chunk as prefix), or None."""
+    chunks = [chunk for chunk in _CONTROL.sub(" ", text).split() if _HAS_TOKEN.search(chunk)]
+    if not chunks:
+        return None
+    phrases = ['"' + chunk.replace('"', '""') + '"' for chunk in chunks]
+    phrases[-1] += " *"
+    return " ".join(phrases)
+
+
+# Trimmed matches are collected narrow (rowid and score) so that ranking and counting stay
+# cheap; equal scores keep index order (rowid), a total order, so pages never overlap. The
+# page's columns, highlights and snippets are read afterwards, for its rows only.
+_RANKED = """
+    WITH {holders},
+    hits(doc_rowid, score) AS MATERIALIZED (
+        SELECT i.rowid, bm25(items_fts, {weights})
+        FROM items_fts AS f
+        JOIN items AS i ON i.rowid = f.rowid
+        JOIN visible_holders AS vh ON vh.drive_id = i.drive_id AND vh.item_id = i.acl_item_id
+        WHERE items_fts MATCH :match AND i.deleted = 0 {filters}
+    )
+    SELECT doc_rowid, -score, (SELECT count(*) FROM hits) FROM hits
+    ORDER BY score, doc_rowid
+    LIMIT :limit OFFSET :offset"""
+
+_PAGE = """
+    SELECT i.rowid, i.drive_id, i.item_id, i.name, i.path, i.web_url, i.site_id, i.site_title,
+           i.is_folder, i.file_type, i.modified_at, i.modified_by_name,
+           highlight(items_fts, 0, :open, :close),
+           snippet(items_fts, -1, :open, :close, '…', {tokens})
+    FROM items_fts AS f
+    JOIN items AS i ON i.rowid = f.rowid
+    WHERE items_fts MATCH :match AND f.rowid IN (SELECT value FROM json_each(:rowids))"""
+
+
+def ranked_sql(filters: SearchFilters) -> tuple[str, dict[str, str]]:
+    """The trimmed, ranked, paged query (exposed for query-plan tests) and its filter params."""
+    conditions, params = filters.sql()
+    weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
+    sql = _RANKED.format(holders=VISIBLE_HOLDERS, weights=weights, filters=conditions)
+    return sql, params
+
+
+def search_documents(
+    db: sqlite_utils.Database,
+    principals: frozenset[str],
+    query: str,
+    filters: SearchFilters,
+    page: int = 1,
+    per_page: int = 20,
+) -> SearchPage:
+    """Search what `principals` may see; pages are 1-based, per_page at most MAX_PER_PAGE."""
+    page, per_page = max(page, 1), min(max(per_page, 1), MAX_PER_PAGE)
+    match = fts_query(query)
+    if match is None or not principals:
+        return SearchPage([], 0, page, per_page)
+    sql, params = ranked_sql(filters)
+    params |= {
+        "match": match,
+        "principals": principals_json(principals),
+        "limit": per_page,
+        "offset": (page - 1) * per_page,
+    }
+    try:
+        ranked = db.execute(sql, params).fetchall()
+        total = ranked[0][2] if ranked else (_count(db, sql, params) if page > 1 else 0)
+        details = _page_rows(db, match, [rowid for rowid, _, _ in ranked])
+    except sqlite3.OperationalError as error:
+        # Quoting leaves FTS5 nothing to misparse; should it still object, answer "no match"
+        # rather than show a user the engine's syntax error.
+        if "fts5" in str(error):
+            return SearchPage([], 0, page, per_page)
+        raise
+    hits = [_hit(details[rowid], score) for rowid, score, _ in ranked if rowid in details]
+    return SearchPage(hits, total, page, per_page)
+
+
+def _count(db: sqlite_utils.Database, sql: str, params: dict) -> int:
+    """The total when the page asked for lies past the end (no row carried it)."""
+    row = db.execute(sql, params | {"limit": 1, "offset": 0}).fetchone()
+    return row[2] if row else 0
+
+
+def _page_rows(db: sqlite_utils.Database, match: str, rowids: list[int]) -> dict[int, tuple]:
+    """Columns, highlighted name and snippet of one page's rows (never of hidden items)."""
+    if not rowids:
+        return {}
+    rows = db.execute(
+        _PAGE.format(tokens=SNIPPET_TOKENS),
+        {"open": _OPEN, "close": _CLOSE, "match": match, "rowids": str(rowids)},
+    )
+    return {row[0]: row for row in rows}
+
+
+def _marked_html(marked: str | None) -> str:
+    escaped = html.escape(marked or "", quote=False)
+    return escaped.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
+
+
+def _hit(row: tuple, score: float) -> SearchHit:
+    _, drive_id, item_id, name, path, web_url, site_id, site_title, is_folder, *rest = row
+    file_type, modified_at, modified_by_name, name_marked, snippet_marked = rest
+    return SearchHit(
+        drive_id,
+        item_id,
+        name,
+        path,
+        web_url,
+        site_id,
+        site_title,
+        bool(is_folder),
+        file_type,
+        modified_at,
+        modified_by_name,
+        float(score),
+        _marked_html(name_marked),
+        _marked_html(snippet_marked),
+    )

@@ -1,0 +1,348 @@
+"""Shared fixtures for the web app: a synced tenant, the app, and real sign-in.
+
+- `plaza_env` (session): its own emulator (seed 7) and a data dir where a first sync (people,
+  then every site's documents) has run. Treat its emulator as read-only; `fresh_plaza_env`
+  gives a new emulator + synced data dir for a test that changes the tenant.
+- `people`: UPNs by part played: "author" and "reader" (members who can open `document`),
+  "outsider" (a member who cannot), "guest" (an external user, who cannot either), "disabled"
+  (an account disabled in Entra), "admin" (a member of the admin group, none of the others).
+- `document`: (drive_id, item_id) of a file the author and reader can open, the others not.
+- `make_app(**settings)` / `app`: create_app on a per-test data dir (a copy of the synced
+  index, a fresh overlay.db and auth.db); `clock` is the sessions' clock (`clock.advance(s)`).
+- `client`: a Flask test client; `sign_in(client, upn)` signs in through the emulator's real
+  sign-in page (GET /signin, the authorize page with requests, POST login + password, then
+  /auth/callback with the code and state) and returns the callback's response.
+- `api(who)`: JSON calls; `who` a UPN (a real bearer token for Plaza's API from the emulator)
+  or a signed-in test client (its cookie, plus X-CSRF-Token on writes).
+- `resync(app, people=True, documents=False)`: syncs the emulator into that app's index.
+- `csrf_token(client)`: the session's CSRF token, read from a page's <meta name="csrf-token">.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from connector.emulator import server
+from connector.emulator.tenant import Tenant
+from overlay_app import create_app
+from sync.db import open_index
+from sync.engine import Connector, sync_documents, sync_people
+from sync.targets import DocumentTarget
+
+SEED = 7
+PUBLIC_URL = "http://localhost"
+SECRET_KEY = "test-secret-key-" + "x" * 40
+
+
+@dataclass
+class PlazaEnv:
+    """An emulator and a data dir synced from it."""
+
+    handle: server.EmulatorHandle
+    data_dir: Path
+    connector_env: dict[str, str] = field(default_factory=dict)
+    people: dict[str, str] = field(default_factory=dict)  # chosen before any test runs
+    document: tuple[str, str] = ("", "")
+    admin_group_id: str = ""
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return self.handle.info
+
+    @property
+    def tenant(self) -> Tenant:
+        return self.handle.tenant
+
+    def sync(self, data_dir: Path, people: bool = True, documents: bool = True) -> None:
+        db = open_index(data_dir / "index.db")
+        try:
+            connector = Connector.from_env(self.connector_env)
+            if people:
+                sync_people(db, connector)
+            if documents:
+                sync_documents(db, connector, DocumentTarget(all_sites=True))
+        finally:
+            db.close()
+
+    def copy_index(self, data_dir: Path) -> None:
+        """The synced index, copied consistently (sqlite's backup API) into `data_dir`."""
+        data_dir.mkdir(parents=True, exist_ok=True)
+        source = sqlite3.connect(self.data_dir / "index.db")
+        target = sqlite3.connect(data_dir / "index.db")
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+            target.close()
+
+    def settings(self, data_dir: Path, **overrides: Any) -> dict[str, Any]:
+        info = self.info
+        values: dict[str, Any] = {
+            "data_dir": str(data_dir),
+            "secret_key": SECRET_KEY,
+            "public_url": PUBLIC_URL,
+            "authority": info["authority"],
+            "tenant_id": info["tenant_id"],
+            "client_id": info["client_id"],
+            "client_secret": info["client_secret"],
+            "ca_bundle": info["ca_file"],
+            "graph_url": info["graph_url"],
+            "admin_group_id": self.admin_group_id,
+        }
+        values.update(overrides)
+        values.setdefault("extra", {"testing": True})
+        return values
+
+
+def start_plaza_env(state_dir: Path, data_dir: Path) -> PlazaEnv:
+    handle = server.start(seed=SEED, size="small", state_dir=state_dir)
+    env = PlazaEnv(handle, data_dir)
+    env.connector_env = {name: str(handle.info[key]) for name, key in server.ENV_KEYS.items()}
+    env.people, env.document = _cast(handle.tenant)
+    group = admin_group(handle.tenant, set(env.people.values()))
+    env.admin_group_id = group.id
+    admin = handle.tenant.user(handle.tenant.transitive_members(group.id)[0])
+    assert admin is not None
+    env.people["admin"] = admin.user_principal_name
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env.sync(data_dir)
+    return env
+
+
+@pytest.fixture(scope="session")
+def plaza_env(emulator_state: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlazaEnv]:
+    env = start_plaza_env(emulator_state, tmp_path_factory.mktemp("plaza-synced"))
+    yield env
+    env.handle.stop()
+
+
+@pytest.fixture
+def fresh_plaza_env(emulator_state: Path, tmp_path: Path) -> Iterator[PlazaEnv]:
+    env = start_plaza_env(emulator_state, tmp_path / "fresh-synced")
+    yield env
+    env.handle.stop()
+
+
+# -- who and what --------------------------------------------------------------------------
+
+
+def admin_group(tenant: Tenant, cast: set[str]):
+    """A group of members holding none of the `cast` (its first member is the admin):
+    "Tax Leadership" in the seed-7 firm."""
+    for group in sorted(tenant.groups.values(), key=lambda g: g.display_name):
+        members = [tenant.user(m) for m in tenant.transitive_members(group.id)]
+        upns = {m.user_principal_name for m in members if m is not None}
+        if members and not upns & cast and all(m and m.user_type == "Member" for m in members):
+            return group
+    raise AssertionError("no group without the cast")
+
+
+def _cast(tenant: Tenant) -> tuple[dict[str, str], tuple[str, str]]:
+    """The people and the document, chosen from the tenant by who can open what."""
+    users = [u for u in tenant.users.values() if not u.deleted]
+    members = [u for u in users if u.account_enabled and u.user_type == "Member"]
+    guest = next(u for u in users if u.account_enabled and u.user_type == "Guest")
+    disabled = next(u for u in users if not u.account_enabled)
+    for site in sorted(tenant.sites.values(), key=lambda s: s.name):
+        for drive in tenant.drives_of(site.id):
+            for item in tenant.iter_items(drive.id):
+                if item.folder or item.deleted:
+                    continue
+                can = [u for u in members if tenant.can_open(u.id, drive.id, item.id)]
+                cannot = [u for u in members if u not in can]
+                if len(can) >= 2 and cannot and not tenant.can_open(guest.id, drive.id, item.id):
+                    cast = {
+                        "author": can[0].user_principal_name,
+                        "reader": can[1].user_principal_name,
+                        "outsider": cannot[0].user_principal_name,
+                        "guest": guest.user_principal_name,
+                        "disabled": disabled.user_principal_name,
+                    }
+                    return cast, (drive.id, item.id)
+    raise AssertionError("no document with both readers and outsiders")
+
+
+@pytest.fixture(scope="session")
+def people(plaza_env: PlazaEnv) -> dict[str, str]:
+    return dict(plaza_env.people)
+
+
+@pytest.fixture(scope="session")
+def document(plaza_env: PlazaEnv) -> tuple[str, str]:
+    return plaza_env.document
+
+
+# -- the app -------------------------------------------------------------------------------
+
+
+class Clock:
+    """The sessions' clock: real time plus however far a test has travelled."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def make_app(plaza_env: PlazaEnv, tmp_path: Path, clock: Clock) -> Callable[..., Flask]:
+    """create_app on a fresh data dir holding a copy of the synced index (settings override)."""
+    made = 0
+
+    def make(env: PlazaEnv | None = None, **overrides: Any) -> Flask:
+        nonlocal made
+        made += 1
+        source = env or plaza_env
+        data_dir = tmp_path / f"plaza-{made}"
+        source.copy_index(data_dir)
+        overrides.setdefault("extra", {"testing": True, "clock": clock})
+        app = create_app(source.settings(data_dir, **overrides))
+        app.extensions["plaza.test_env"] = source
+        return app
+
+    return make
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def resync(app: Flask, people: bool = True, documents: bool = False) -> None:
+    """Runs a sync from the app's emulator into the app's own index."""
+    env: PlazaEnv = app.extensions["plaza.test_env"]
+    env.sync(app.extensions["plaza.settings"].data_dir, people=people, documents=documents)
+
+
+@pytest.fixture(name="resync")
+def resync_fixture() -> Callable[..., None]:
+    return resync
+
+
+# -- signing in ----------------------------------------------------------------------------
+
+CREDENTIALS_FORM = re.compile(r'<form method="post" action="([^"]+)" class="credentials">')
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+
+
+def sign_in(client: FlaskClient, upn: str, next_url: str | None = None):
+    """Signs `upn` in through the emulator's sign-in page; the /auth/callback response."""
+    app: Flask = client.application
+    env: PlazaEnv = app.extensions["plaza.test_env"]
+    start = client.get("/signin", query_string={"next": next_url} if next_url else None)
+    assert start.status_code == 302, start.status_code
+    authorize_url = start.headers["Location"]
+    with env.handle.session() as browser:
+        page = browser.get(authorize_url, timeout=30)
+        assert page.status_code == 200, page.text
+        action = html.unescape(CREDENTIALS_FORM.search(page.text).group(1))
+        posted = browser.post(
+            env.handle.base_url + action,
+            data={"login": upn, "password": env.info["password"]},
+            allow_redirects=False,
+            timeout=30,
+        )
+    assert posted.status_code == 302, posted.text
+    back = urlsplit(posted.headers["Location"])
+    public_url = app.extensions["plaza.settings"].public_url
+    assert f"{back.scheme}://{back.netloc}" == public_url, back
+    return client.get(f"{back.path}?{back.query}")
+
+
+@pytest.fixture(name="sign_in")
+def sign_in_fixture() -> Callable[..., Any]:
+    return sign_in
+
+
+def csrf_token(client: FlaskClient) -> str | None:
+    """The session's CSRF token as pages carry it (None when no CSRF layer is installed)."""
+    page = client.get("/signout")
+    found = CSRF_META.search(page.get_data(as_text=True))
+    return html.unescape(found.group(1)) if found else None
+
+
+@pytest.fixture(name="csrf_token")
+def csrf_token_fixture() -> Callable[[FlaskClient], str | None]:
+    return csrf_token
+
+
+class Api:
+    """JSON calls to /api/v1 as one person: by bearer token, or by a signed-in client."""
+
+    def __init__(self, client: FlaskClient, token: str | None = None) -> None:
+        self.client = client
+        self.token = token
+        self._csrf: str | None = None
+
+    def _headers(self, method: str, headers: dict[str, str] | None) -> dict[str, str]:
+        sent = dict(headers or {})
+        if self.token:
+            sent.setdefault("Authorization", f"Bearer {self.token}")
+        elif method != "GET":
+            if self._csrf is None:
+                self._csrf = csrf_token(self.client) or ""
+            sent.setdefault("X-CSRF-Token", self._csrf)
+        return sent
+
+    def call(self, method: str, path: str, json: Any = None, headers=None, **kwargs):
+        return self.client.open(
+            path, method=method, json=json, headers=self._headers(method, headers), **kwargs
+        )
+
+    def get(self, path: str, **kwargs):
+        return self.call("GET", path, **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs):
+        return self.call("POST", path, json=json, **kwargs)
+
+    def put(self, path: str, json: Any = None, **kwargs):
+        return self.call("PUT", path, json=json, **kwargs)
+
+    def patch(self, path: str, json: Any = None, **kwargs):
+        return self.call("PATCH", path, json=json, **kwargs)
+
+    def delete(self, path: str, **kwargs):
+        return self.call("DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def api(app: Flask) -> Callable[..., Api]:
+    """`api(upn)` or `api(client)`; `api(upn, other_app)` for an app made with make_app."""
+    tokens: dict[tuple[str, int], str] = {}
+
+    def for_whom(who: str | FlaskClient, on: Flask | None = None) -> Api:
+        if isinstance(who, FlaskClient):
+            return Api(who)
+        target = on or app
+        env: PlazaEnv = target.extensions["plaza.test_env"]
+        if (who, id(env)) not in tokens:
+            tokens[(who, id(env))] = env.handle.token("api", user=who)
+        return Api(target.test_client(), tokens[(who, id(env))])
+
+    return for_whom

@@ -1,0 +1,371 @@
+"""Sign-in through the emulator's real Entra pages, sessions, sign-out, roles and bearer tokens."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+
+from connector.emulator import entra_token
+from connector.emulator import tokens as emulator_tokens
+from overlay_app import auth
+from overlay_app.entra import SignInFailed, nonce_hash
+
+SIGNED_OUT = {"error": {"code": "unauthenticated", "message": "Sign in to continue."}}
+
+
+def profile(env, upn: str, roles: list[str]) -> dict:
+    user = env.tenant.user(upn)
+    return {
+        "id": user.id,
+        "displayName": user.display_name,
+        "upn": upn,
+        "mail": user.mail,
+        "jobTitle": user.job_title,
+        "department": user.department,
+        "roles": roles,
+    }
+
+
+def session_rows(app) -> list[tuple]:
+    with sqlite3.connect(app.extensions["plaza.settings"].auth_path) as conn:
+        signed_in = "SELECT person_id FROM sessions WHERE person_id IS NOT NULL ORDER BY 1"
+        return conn.execute(signed_in).fetchall()
+
+
+def token_cache_blobs(app) -> list[tuple]:
+    with sqlite3.connect(app.extensions["plaza.settings"].auth_path) as conn:
+        return conn.execute("SELECT person_id, cache FROM token_caches").fetchall()
+
+
+def cookie_value(response) -> str:
+    return response.headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+
+
+# -- sign-in -------------------------------------------------------------------------------
+
+
+def test_signin_sends_the_browser_to_the_authority_with_pkce(client, plaza_env):
+    answer = client.get("/signin")
+    assert answer.status_code == 302
+    url = urlsplit(answer.headers["Location"])
+    assert f"{url.scheme}://{url.netloc}{url.path}" == (
+        f"{plaza_env.info['authority']}/oauth2/v2.0/authorize"
+    )
+    query = {k: v[0] for k, v in parse_qs(url.query).items()}
+    assert query["client_id"] == plaza_env.info["client_id"]
+    assert query["response_type"] == "code"
+    assert query["redirect_uri"] == "http://localhost/auth/callback"
+    assert sorted(query["scope"].split()) == [
+        "Files.Read.All", "Sites.Read.All", "User.Read", "offline_access", "openid", "profile",
+    ]  # fmt: skip
+    assert query["code_challenge_method"] == "S256"
+    assert len(query["code_challenge"]) == 43
+    assert len(query["nonce"]) == 64 and query["state"]
+
+
+def test_sign_in_through_the_emulator_page(client, sign_in, people, plaza_env, app):
+    answer = sign_in(client, people["author"])
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/"
+    session_id = cookie_value(answer)
+    assert answer.headers["Set-Cookie"] == f"plaza={session_id}; HttpOnly; Path=/; SameSite=Lax"
+    me = client.get("/api/v1/me")
+    assert me.status_code == 200
+    assert me.get_json() == profile(plaza_env, people["author"], ["member"])
+    author_id = plaza_env.tenant.user(people["author"]).id
+    assert session_rows(app) == [(author_id,)]
+    # The token cache (with the refresh token) is kept server-side, encrypted.
+    [(person_id, blob)] = token_cache_blobs(app)
+    assert person_id == author_id
+    assert b"refresh" not in blob.lower() and b"RefreshToken" not in blob
+
+
+def test_https_cookie_has_the_host_prefix_and_secure(make_app, sign_in, people):
+    app = make_app(public_url="https://localhost")
+    client = app.test_client()
+    answer = sign_in(client, people["reader"])
+    session_id = cookie_value(answer)
+    assert answer.headers["Set-Cookie"] == (
+        f"__Host-plaza={session_id}; Secure; HttpOnly; Path=/; SameSite=Lax"
+    )
+    assert client.get("/api/v1/me").status_code == 200
+
+
+def test_a_new_session_id_at_sign_in(client, sign_in, people):
+    started = client.get("/signin")
+    before = cookie_value(started)
+    after = cookie_value(sign_in(client, people["author"]))
+    assert before != after
+    client.set_cookie("plaza", before)
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_sign_in_returns_to_local_next_only(make_app, sign_in, people):
+    app = make_app()
+    cases = {
+        "/people?q=ana": "/people?q=ana",
+        "https://evil.example/": "/",
+        "//evil.example/x": "/",
+        "/\\evil.example": "/",
+        "javascript:alert(1)": "/",
+    }
+    for asked, landed in cases.items():
+        answer = sign_in(app.test_client(), people["author"], next_url=asked)
+        assert answer.headers["Location"] == landed, asked
+
+
+def test_callback_with_unknown_state_or_replayed_is_refused(client, sign_in, people):
+    stale = client.get("/auth/callback?code=abc&state=nope")
+    assert stale.status_code == 400
+    assert "This sign-in has expired or was already used" in stale.get_data(as_text=True)
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_signed_out_pages_redirect_and_api_answers_401(client):
+    page = client.get("/people?q=x")
+    assert page.status_code == 302
+    assert page.headers["Location"] == "/signin?next=%2Fpeople%3Fq%3Dx"
+    assert client.get("/nowhere").headers["Location"] == "/signin?next=%2Fnowhere"
+    api = client.get("/api/v1/me")
+    assert api.status_code == 401
+    assert api.get_json() == SIGNED_OUT
+    assert api.headers["WWW-Authenticate"] == "Bearer"
+
+
+# -- timeouts and sign-out -----------------------------------------------------------------
+
+
+def test_idle_timeout(make_app, clock, sign_in, people, app):
+    app = make_app(session_idle_minutes=1)
+    client = app.test_client()
+    sign_in(client, people["author"])
+    for _ in range(3):  # activity keeps the session alive past one idle period
+        clock.advance(50)
+        assert client.get("/api/v1/me").status_code == 200
+    clock.advance(61)
+    assert client.get("/api/v1/me").status_code == 401
+    assert session_rows(app) == []
+    assert client.get("/").headers["Location"] == "/signin?next=%2F"
+
+
+def test_absolute_timeout(make_app, clock, sign_in, people):
+    app = make_app(session_idle_minutes=60, session_max_hours=1)
+    client = app.test_client()
+    sign_in(client, people["author"])
+    clock.advance(59 * 60)
+    assert client.get("/api/v1/me").status_code == 200
+    clock.advance(2 * 60)
+    assert client.get("/api/v1/me").status_code == 401
+    assert session_rows(app) == []
+
+
+def test_sign_out(client, sign_in, people, plaza_env, app, csrf_token):
+    sign_in(client, people["author"])
+    session_id = client.get_cookie("plaza").value
+    token = csrf_token(client)
+    answer = client.post("/signout", data={"csrf_token": token} if token else {})
+    assert answer.status_code == 302
+    back = "http://localhost/signout"
+    assert answer.headers["Location"] == (
+        f"{plaza_env.info['authority']}/oauth2/v2.0/logout?post_logout_redirect_uri="
+        "http%3A%2F%2Flocalhost%2Fsignout"
+    )
+    assert answer.headers["Set-Cookie"] == (
+        "plaza=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; HttpOnly; Path=/; SameSite=Lax"
+    )
+    with plaza_env.handle.session() as browser:
+        logout = browser.get(answer.headers["Location"], allow_redirects=False, timeout=10)
+    assert logout.headers["Location"] == back
+    page = client.get("/signout")
+    assert "You have signed out" in page.get_data(as_text=True)
+    assert client.get("/api/v1/me").status_code == 401
+    client.set_cookie("plaza", session_id)  # a copied cookie is dead too
+    assert client.get("/api/v1/me").status_code == 401
+    assert session_rows(app) == [] and token_cache_blobs(app) == []
+
+
+def test_delegated_graph_token_is_the_persons_own(client, sign_in, people, plaza_env, app):
+    sign_in(client, people["reader"])
+    person_id = plaza_env.tenant.user(people["reader"]).id
+    with app.test_request_context("/"):
+        person = auth.load_person(person_id)
+        token = auth.delegated_graph_token(person)
+        other = auth.load_person(plaza_env.tenant.user(people["outsider"]).id)
+        assert auth.delegated_graph_token(other) is None  # never signed in here
+    with plaza_env.handle.session() as graph:
+        me = graph.get(
+            f"{plaza_env.info['graph_url']}/me",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+    assert me.status_code == 200
+    assert me.json()["id"] == person_id
+
+
+# -- people who lose access ----------------------------------------------------------------
+
+
+def test_disabled_or_deleted_in_entra_loses_access_after_people_sync(
+    fresh_plaza_env, make_app, sign_in, people, api, resync
+):
+    app = make_app(env=fresh_plaza_env)
+    author, reader = app.test_client(), app.test_client()
+    sign_in(author, people["author"])
+    sign_in(reader, people["reader"])
+    bearer = api(people["author"], app)
+    assert bearer.get("/api/v1/me").status_code == 200
+    with fresh_plaza_env.handle.session() as control:
+        base = f"{fresh_plaza_env.handle.base_url}/_emulator/users"
+        for upn, change in ((people["author"], {"account_enabled": False}),
+                            (people["reader"], {"deleted": True})):  # fmt: skip
+            done = control.patch(f"{base}/{upn}", json=change, timeout=10)
+            assert done.status_code == 200, done.text
+    # Plaza learns it from the next people sync, not before.
+    assert author.get("/api/v1/me").status_code == 200
+    resync(app, people=True)
+    assert author.get("/api/v1/me").status_code == 401
+    assert reader.get("/").headers["Location"] == "/signin?next=%2F"
+    assert session_rows(app) == [] and token_cache_blobs(app) == []
+    refused = bearer.get("/api/v1/me")
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"] == (
+        'Bearer error="invalid_token", error_description="The token\'s user cannot use'
+        ' Plaza (unknown or disabled)."'
+    )
+
+
+# -- roles ---------------------------------------------------------------------------------
+
+
+def test_roles(make_app, sign_in, people, plaza_env, api):
+    app = make_app()
+    expected = {"admin": ["admin", "member"], "guest": ["guest"], "outsider": ["member"]}
+    for who, roles in expected.items():
+        client = app.test_client()
+        sign_in(client, people[who])
+        assert client.get("/api/v1/me").get_json()["roles"] == roles, who
+        assert api(people[who], app).get("/api/v1/me").get_json()["roles"] == roles, who
+
+
+def test_admin_app_role_in_the_token(make_app, people, plaza_env, api):
+    app = make_app(admin_group_id="")
+    raw = plaza_env.handle.token("api", user=people["reader"])
+    claims = jwt.decode(raw, options={"verify_signature": False})
+    with_role = emulator_tokens.sign(plaza_env.tenant, {**claims, "roles": ["Plaza.Admin"]})
+    caller = api(people["reader"], app)
+    assert caller.get("/api/v1/me").get_json()["roles"] == ["member"]
+    caller.token = with_role
+    assert caller.get("/api/v1/me").get_json()["roles"] == ["admin", "member"]
+
+
+# -- bearer tokens -------------------------------------------------------------------------
+
+
+def test_bearer_token_valid(app, api, people, plaza_env):
+    answer = api(people["author"]).get("/api/v1/me")
+    assert answer.status_code == 200
+    assert answer.get_json() == profile(plaza_env, people["author"], ["member"])
+    assert "Set-Cookie" not in answer.headers
+
+
+def _forged(plaza_env, upn: str, **changes) -> str:
+    raw = plaza_env.handle.token("api", user=upn)
+    claims = jwt.decode(raw, options={"verify_signature": False})
+    return emulator_tokens.sign(plaza_env.tenant, {**claims, **changes})
+
+
+def _tampered(plaza_env, upn: str, other_oid: str) -> str:
+    header, payload, signature = plaza_env.handle.token("api", user=upn).split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["oid"] = other_oid
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{forged}.{signature}"
+
+
+@pytest.mark.parametrize(
+    ("case", "description"),
+    [
+        ("expired", "The access token has expired."),
+        ("graph audience", "The access token is not for Plaza's API (audience)."),
+        ("wrong issuer", "The access token is not from Plaza's tenant (issuer)."),
+        ("other tenant", "The access token is not valid."),
+        ("tampered", "The access token's signature is not valid."),
+        ("app only", "Plaza's API takes delegated tokens (signed-in people) only."),
+        ("garbage", "The access token is not valid."),
+    ],
+)
+def test_bearer_token_refused(app, people, plaza_env, case, description):
+    upn = people["author"]
+    tenant = plaza_env.tenant
+    token = {
+        "expired": lambda: _forged(plaza_env, upn, exp=1_600_000_000, iat=1_599_990_000),
+        "graph audience": lambda: plaza_env.handle.token("graph", user=upn),
+        "wrong issuer": lambda: _forged(
+            plaza_env, upn, iss=f"https://login.microsoftonline.com/{tenant.tenant_id}/v2.0"
+        ),
+        "other tenant": lambda: _forged(plaza_env, upn, tid="00000000-0000-0000-0000-000000000001"),
+        "tampered": lambda: _tampered(plaza_env, upn, tenant.user(people["reader"]).id),
+        "app only": lambda: plaza_env.handle.token("api"),
+        "garbage": lambda: "not-a-jwt",
+    }[case]()
+    answer = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 401
+    assert answer.get_json() == {"error": {"code": "unauthenticated", "message": description}}
+    assert answer.headers["WWW-Authenticate"] == (
+        f'Bearer error="invalid_token", error_description="{description.replace(chr(34), chr(39))}"'
+    )
+
+
+# -- the id token, which MSAL does not validate ----------------------------------------------
+
+
+def _id_token(plaza_env, upn: str, nonce: str, **changes) -> str:
+    tenant = plaza_env.tenant
+    raw = entra_token.id_token(
+        tenant, tenant.apps[plaza_env.info["client_id"]], tenant.user(upn), frozenset(), nonce
+    )
+    claims = jwt.decode(raw, options={"verify_signature": False})
+    return emulator_tokens.sign(tenant, {**claims, **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"aud": "someone-else"}, "the sign-in answer could not be trusted (Audience doesn't match)"),
+        ({"exp": 1_600_000_000}, "the sign-in answer could not be trusted (Signature has expired)"),
+        ({"iss": "https://login.microsoftonline.com/x/v2.0"},
+         "the sign-in answer could not be trusted (Invalid issuer)"),
+        ({"nonce": nonce_hash("another sign-in")},
+         "the sign-in answer does not belong to this sign-in (nonce)"),
+    ],
+)  # fmt: skip
+def test_id_token_is_validated(app, plaza_env, people, changes, problem):
+    with app.test_request_context("/"):
+        checker = auth.entra()
+        good = _id_token(plaza_env, people["author"], nonce_hash("secret"))
+        claims = checker.check_id_token(good, "secret")
+        assert claims["oid"] == plaza_env.tenant.user(people["author"]).id
+        bad = _id_token(plaza_env, people["author"], nonce_hash("secret"), **changes)
+        with pytest.raises(SignInFailed) as refused:
+            checker.check_id_token(bad, "secret")
+    assert str(refused.value) == problem
+
+
+def test_id_token_signed_by_another_key_is_refused(app, plaza_env, people):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    good = _id_token(plaza_env, people["author"], nonce_hash("secret"))
+    claims = jwt.decode(good, options={"verify_signature": False})
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    kid = jwt.get_unverified_header(good)["kid"]
+    forged = jwt.encode(claims, stranger, algorithm="RS256", headers={"kid": kid})
+    with app.test_request_context("/"), pytest.raises(SignInFailed) as refused:
+        auth.entra().check_id_token(forged, "secret")
+    assert str(refused.value) == (
+        "the sign-in answer could not be trusted (Signature verification failed)"
+    )

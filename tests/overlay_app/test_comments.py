@@ -1,0 +1,416 @@
+"""Comments through HTTP: threads, body limits, edit and delete rules, idempotent retries,
+archived documents, mentions, and the session + CSRF page forms. Exact values throughout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from overlay_app import db
+
+NOT_FOUND = {"error": {"code": "notFound", "message": "Not found."}}
+ARCHIVED = "this document was deleted in SharePoint; its discussion is archived"
+MISSING = ("b!no-such-drive", "NO-SUCH-ITEM")
+
+
+# -- helpers (each discussion test module keeps its own few) ---------------------------------
+
+
+def comments_path(document: tuple[str, str]) -> str:
+    return "/api/v1/documents/{}/{}/comments".format(*document)
+
+
+def post(api, document, body: str, parent_id: str | None = None, key: str | None = None):
+    headers = {"Idempotency-Key": key} if key else None
+    return api.post(
+        comments_path(document), json={"body": body, "parent_id": parent_id}, headers=headers
+    )
+
+
+def posted(api, document, body: str, parent_id: str | None = None) -> dict[str, Any]:
+    answer = post(api, document, body, parent_id)
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()
+
+
+def rows(app: Flask, sql: str, params: list[Any] | None = None) -> list[tuple]:
+    with app.app_context():
+        return [tuple(row) for row in db.social().execute(sql, params or [])]
+
+
+def who(app: Flask, upn: str) -> tuple[str, str]:
+    """(object id, display name) of a person, from the app's index."""
+    with app.app_context():
+        return tuple(
+            db.index()
+            .execute("SELECT id, display_name FROM people WHERE upn = ? COLLATE NOCASE", [upn])
+            .fetchone()
+        )
+
+
+def title_of(app: Flask, document: tuple[str, str]) -> str:
+    with app.app_context():
+        return (
+            db.index()
+            .execute("SELECT name FROM items WHERE drive_id = ? AND item_id = ?", list(document))
+            .fetchone()[0]
+        )
+
+
+def shape(node: dict[str, Any]) -> tuple:
+    """(author name, body, [replies...]) of a comment tree."""
+    author = node["author"]["displayName"] if node["author"] else None
+    return (author, node["body"], [shape(reply) for reply in node["replies"]])
+
+
+# -- threads -------------------------------------------------------------------------------
+
+
+def test_replies_nest_three_deep_and_read_the_same_for_every_viewer(app, api, people, document):
+    author, reader = api(people["author"]), api(people["reader"])
+    author_id, author_name = who(app, people["author"])
+    reader_id, reader_name = who(app, people["reader"])
+    root = posted(author, document, "Is **section 2** final?")
+    reply = posted(reader, document, "Not yet", parent_id=root["id"])
+    deeper = posted(author, document, "Then *wait*", parent_id=reply["id"])
+    deepest = posted(reader, document, "Will do", parent_id=deeper["id"])
+    second = posted(reader, document, "Another topic")
+
+    assert root == {
+        "id": root["id"],
+        "documentId": {"driveId": document[0], "itemId": document[1]},
+        "parentId": None,
+        "author": {"id": author_id, "displayName": author_name},
+        "bodyHtml": "<p>Is <strong>section 2</strong> final?</p>",
+        "body": "Is **section 2** final?",
+        "createdAt": root["createdAt"],
+        "editedAt": None,
+        "deleted": False,
+        "likeCount": 0,
+        "likedByMe": False,
+        "replies": [],
+    }
+    assert root["createdAt"].endswith("Z") and len(root["createdAt"]) == 24
+    listing = reader.get(comments_path(document)).get_json()
+    assert listing["commentCount"] == 5
+    assert [shape(node) for node in listing["comments"]] == [
+        (author_name, "Is **section 2** final?", [
+            (reader_name, "Not yet", [
+                (author_name, "Then *wait*", [(reader_name, "Will do", [])])])]),
+        (reader_name, "Another topic", []),
+    ]  # fmt: skip
+    thread = listing["comments"][0]
+    assert thread["replies"][0]["parentId"] == root["id"]
+    assert thread["replies"][0]["replies"][0]["id"] == deeper["id"]
+    assert thread["replies"][0]["replies"][0]["replies"][0]["id"] == deepest["id"]
+    assert thread["replies"][0]["replies"][0]["bodyHtml"] == "<p>Then <em>wait</em></p>"
+    assert author.get(comments_path(document)).get_json() == listing
+    one = author.get(f"/api/v1/comments/{reply['id']}").get_json()
+    assert one == thread["replies"][0]
+    assert second["parentId"] is None and reader_id != author_id
+    assert rows(app, "SELECT count(*) FROM comments") == [(5,)]
+
+
+def test_a_reply_must_name_a_live_comment_of_the_same_document(app, api, people, document):
+    author = api(people["author"])
+    answer = post(author, document, "Orphan", parent_id="no-such-comment")
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["message"] == '"parent_id" is not a comment on this document.'
+    root = posted(author, document, "Root")
+    assert author.delete(f"/api/v1/comments/{root['id']}").status_code == 204
+    answer = post(author, document, "Too late", parent_id=root["id"])
+    assert (answer.status_code, answer.get_json()["error"]["message"]) == (
+        409,
+        "That comment was deleted, so it cannot be replied to.",
+    )
+    assert rows(app, "SELECT body FROM comments") == [("",)]
+
+
+# -- body limits ---------------------------------------------------------------------------
+
+
+def test_body_limits(app, api, people, document):
+    author = api(people["author"])
+    for body in ("", "   \n\t "):
+        answer = post(author, document, body)
+        assert answer.status_code == 400
+        assert answer.get_json() == {
+            "error": {"code": "badRequest", "message": "write something first"}
+        }
+    too_long = post(author, document, "x" * 10_001)
+    assert too_long.status_code == 413
+    assert too_long.get_json() == {
+        "error": {
+            "code": "payloadTooLarge",
+            "message": (
+                "A comment can be at most 10,000 characters; this one has 10,001. "
+                "Shorten it or split it into replies."
+            ),
+        }
+    }
+    not_text = author.post(comments_path(document), json={"body": 42})
+    assert (not_text.status_code, not_text.get_json()["error"]["message"]) == (
+        400,
+        '"body" must be text: write something first',
+    )
+    not_json = author.post(
+        comments_path(document), data="body=hi", content_type="application/x-www-form-urlencoded"
+    )
+    assert not_json.status_code == 400
+    assert rows(app, "SELECT count(*) FROM comments") == [(0,)]
+    assert posted(author, document, "y" * 10_000)["body"] == "y" * 10_000
+
+
+# -- who may see and change what -----------------------------------------------------------
+
+
+def test_people_without_access_get_the_same_404_as_for_a_missing_document(
+    app, api, people, document
+):
+    comment = posted(api(people["author"]), document, "Confidential figures inside")
+    title = title_of(app, document)
+    missing = api(people["outsider"]).get(comments_path(MISSING))
+    assert (missing.status_code, missing.get_json()) == (404, NOT_FOUND)
+    for upn in (people["outsider"], people["guest"]):
+        caller = api(upn)
+        answers = [
+            caller.get(comments_path(document)),
+            post(caller, document, "Let me in"),
+            caller.get(f"/api/v1/comments/{comment['id']}"),
+            caller.patch(f"/api/v1/comments/{comment['id']}", json={"body": "mine now"}),
+            caller.delete(f"/api/v1/comments/{comment['id']}"),
+            caller.get(
+                "/api/v1/mentions/suggest",
+                query_string={"drive_id": document[0], "item_id": document[1], "q": ""},
+            ),
+        ]
+        for answer in answers:
+            assert answer.status_code == 404
+            assert answer.get_data() == missing.get_data()
+            assert title not in answer.get_data(as_text=True)
+            assert title not in str(answer.headers)
+    assert rows(app, "SELECT body FROM comments") == [("Confidential figures inside",)]
+
+
+def test_only_the_author_edits_and_deletes(app, api, people, document):
+    author, reader = api(people["author"]), api(people["reader"])
+    comment = posted(author, document, "First draft")
+    path = f"/api/v1/comments/{comment['id']}"
+
+    refused = reader.patch(path, json={"body": "Hijacked"})
+    assert (refused.status_code, refused.get_json()) == (
+        403,
+        {"error": {"code": "forbidden", "message": "You can only edit your own comments."}},
+    )
+    refused = reader.delete(path)
+    assert (refused.status_code, refused.get_json()["error"]["message"]) == (
+        403,
+        "You can only delete your own comments.",
+    )
+
+    edited = author.patch(path, json={"body": "Second _draft_"})
+    assert edited.status_code == 200
+    body = edited.get_json()
+    assert (body["id"], body["body"], body["bodyHtml"]) == (
+        comment["id"],
+        "Second _draft_",
+        "<p>Second <em>draft</em></p>",
+    )
+    assert body["editedAt"] >= body["createdAt"] == comment["createdAt"]
+    empty = author.patch(path, json={"body": " "})
+    assert (empty.status_code, empty.get_json()["error"]["message"]) == (
+        400,
+        "write something first",
+    )
+    assert rows(app, "SELECT body, body_html FROM comments") == [
+        ("Second _draft_", "<p>Second <em>draft</em></p>")
+    ]
+
+
+def test_deleted_comment_with_replies_shows_as_deleted_and_without_disappears(
+    app, api, people, document
+):
+    author, reader = api(people["author"]), api(people["reader"])
+    reader_id, reader_name = who(app, people["reader"])
+    root = posted(author, document, "Root words")
+    reply = posted(reader, document, "Reply words", parent_id=root["id"])
+    lonely = posted(author, document, "Nobody answers this")
+
+    assert author.delete(f"/api/v1/comments/{root['id']}").status_code == 204
+    assert author.delete(f"/api/v1/comments/{lonely['id']}").status_code == 204
+    listing = reader.get(comments_path(document)).get_json()
+    assert listing["commentCount"] == 1
+    assert len(listing["comments"]) == 1
+    stub = listing["comments"][0]
+    assert {k: stub[k] for k in ("id", "author", "body", "bodyHtml", "deleted", "likeCount")} == {
+        "id": root["id"],
+        "author": None,
+        "body": "",
+        "bodyHtml": "",
+        "deleted": True,
+        "likeCount": 0,
+    }
+    assert [(r["id"], r["author"], r["body"]) for r in stub["replies"]] == [
+        (reply["id"], {"id": reader_id, "displayName": reader_name}, "Reply words")
+    ]
+    assert reader.get(f"/api/v1/comments/{lonely['id']}").status_code == 404
+    again = author.delete(f"/api/v1/comments/{root['id']}")
+    assert (again.status_code, again.get_json()["error"]["message"]) == (
+        409,
+        "That comment was deleted.",
+    )
+    # The last reply goes: the deleted root has nothing left to hold up.
+    assert reader.delete(f"/api/v1/comments/{reply['id']}").status_code == 204
+    assert reader.get(comments_path(document)).get_json() == {"commentCount": 0, "comments": []}
+    assert (
+        rows(app, "SELECT body, body_html, deleted_at IS NOT NULL FROM comments")
+        == [("", "", 1)] * 3
+    )
+
+
+# -- idempotency ---------------------------------------------------------------------------
+
+
+def test_idempotent_retries_answer_the_original_without_a_duplicate(app, api, people, document):
+    author, reader = api(people["author"]), api(people["reader"])
+    first = post(author, document, "Exactly once", key="key-1")
+    retry = post(author, document, "Exactly once", key="key-1")
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.get_json() == first.get_json()
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert retry.headers["Location"] == f"/api/v1/comments/{first.get_json()['id']}"
+
+    clash = post(author, document, "Something else", key="key-1")
+    assert (clash.status_code, clash.get_json()) == (
+        409,
+        {
+            "error": {
+                "code": "conflict",
+                "message": (
+                    "This Idempotency-Key was already used for a different request; "
+                    "use a new key for a new comment."
+                ),
+            }
+        },
+    )
+    other_person = post(reader, document, "Exactly once", key="key-1")  # keys are per person
+    assert other_person.status_code == 201
+    assert other_person.get_json()["id"] != first.get_json()["id"]
+    assert rows(app, "SELECT body FROM comments ORDER BY rowid") == [
+        ("Exactly once",),
+        ("Exactly once",),
+    ]
+    assert rows(
+        app,
+        "SELECT key, status FROM idempotency ORDER BY person_id = ?",
+        [who(app, people["author"])[0]],
+    ) == [("key-1", 201), ("key-1", 201)]
+    assert post(author, document, "x", key="k" * 201).status_code == 400
+
+
+# -- archived documents --------------------------------------------------------------------
+
+
+def test_archived_document_keeps_its_discussion_read_only(
+    make_app, fresh_plaza_env, api, people, document, resync
+):
+    app = make_app(env=fresh_plaza_env)
+    author = api(people["author"], app)
+    comment = posted(author, document, "Before the deletion")
+    base = fresh_plaza_env.handle.base_url
+    with fresh_plaza_env.handle.session() as control:
+        gone = control.delete(f"{base}/_emulator/items/{document[0]}/{document[1]}", timeout=30)
+    assert gone.status_code == 200
+    resync(app, people=False, documents=True)
+
+    listing = author.get(comments_path(document))
+    assert listing.status_code == 200
+    assert [c["body"] for c in listing.get_json()["comments"]] == ["Before the deletion"]
+    conflict = {"error": {"code": "conflict", "message": ARCHIVED}}
+    path = f"/api/v1/comments/{comment['id']}"
+    for answer in (
+        post(author, document, "After"),
+        post(author, document, "Reply after", parent_id=comment["id"]),
+        author.patch(path, json={"body": "Changed"}),
+        author.delete(path),
+        author.put(f"{path}/like"),
+        author.put("/api/v1/documents/{}/{}/like".format(*document)),
+    ):
+        assert (answer.status_code, answer.get_json()) == (409, conflict)
+    assert rows(app, "SELECT body, deleted_at FROM comments") == [("Before the deletion", None)]
+
+
+# -- page forms (session + CSRF) -----------------------------------------------------------
+
+
+def test_page_forms_write_with_csrf_and_redirect_back(
+    app, client, sign_in, csrf_token, people, document
+):
+    sign_in(client, people["author"])
+    token = csrf_token(client)
+    page = "/documents/{}/{}".format(*document)
+
+    refused = client.post(f"{page}/comments", data={"body": "no token"})
+    assert refused.status_code == 400
+    assert rows(app, "SELECT count(*) FROM comments") == [(0,)]
+
+    made = client.post(
+        f"{page}/comments",
+        data={"csrf_token": token, "body": "From the form", "idempotency_key": "form-key-1"},
+    )
+    [(comment_id,)] = rows(app, "SELECT id FROM comments")
+    assert (made.status_code, made.headers["Location"]) == (303, f"{page}#comment-{comment_id}")
+    again = client.post(
+        f"{page}/comments",
+        data={"csrf_token": token, "body": "From the form", "idempotency_key": "form-key-1"},
+    )
+    assert again.headers["Location"] == f"{page}#comment-{comment_id}"
+    replied = client.post(
+        f"{page}/comments", data={"csrf_token": token, "body": "A reply", "parent_id": comment_id}
+    )
+    assert replied.status_code == 303
+    edited = client.post(
+        f"/comments/{comment_id}/edit", data={"csrf_token": token, "body": "Edited on the page"}
+    )
+    assert (edited.status_code, edited.headers["Location"]) == (303, f"{page}#comment-{comment_id}")
+    deleted = client.post(f"/comments/{comment_id}/delete", data={"csrf_token": token})
+    assert (deleted.status_code, deleted.headers["Location"]) == (303, f"{page}#discussion")
+    assert rows(
+        app, "SELECT parent_id, body, deleted_at IS NOT NULL FROM comments ORDER BY rowid"
+    ) == [(None, "", 1), (comment_id, "A reply", 0)]
+
+    empty = client.post(f"{page}/comments", data={"csrf_token": token, "body": ""})
+    assert (empty.status_code, empty.headers["Location"]) == (303, f"{page}#discussion")
+    shown = client.get("/notifications").get_data(as_text=True)  # the next page shows why
+    assert '<p class="flash error" role="status">write something first</p>' in shown
+    assert rows(app, "SELECT count(*) FROM comments") == [(2,)]
+
+
+def test_session_json_calls_need_the_csrf_header(app, client, sign_in, api, people, document):
+    sign_in(client, people["author"])
+    without = client.post(comments_path(document), json={"body": "no header"})
+    assert without.status_code == 400
+    with_header = post(api(client), document, "with header")
+    assert with_header.status_code == 201
+    assert rows(app, "SELECT body FROM comments") == [("with header",)]
+
+
+def test_form_writes_by_people_without_access_are_404(
+    app, client, sign_in, csrf_token, people, document, api
+):
+    comment = posted(api(people["author"]), document, "Private")
+    sign_in(client, people["outsider"])
+    token = csrf_token(client)
+    page = "/documents/{}/{}".format(*document)
+    title = title_of(app, document)
+    for path in (
+        f"{page}/comments",
+        f"/comments/{comment['id']}/edit",
+        f"/comments/{comment['id']}/delete",
+    ):
+        answer = client.post(path, data={"csrf_token": token, "body": "x"})
+        assert answer.status_code == 404
+        assert title not in answer.get_data(as_text=True)
+    assert rows(app, "SELECT body FROM comments") == [("Private",)]

@@ -1,0 +1,224 @@
+"""Trimmed full-text search on a small hand-built index: ranking, prefixes, snippets, paging,
+filters, hostile input, and that hidden items never change a total, a page or a snippet.
+
+Ann is an ordinary member: she sees the Tax library through "everyone" on its root, except a
+folder restricted to its owners, a tombstone and an item whose permissions are not read yet.
+The Audit library grants only the auditors group (Bob): all hidden from Ann.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from sync import access
+from sync.access import SearchFilters
+from sync.db import open_index
+from sync.search import fts_query, ranked_sql
+
+FULL_SCAN = re.compile(r"SCAN (i|h|a|items|acl)\b")  # of the items or acl tables (aliases)
+TAX, AUDIT = "localhost,1,1", "localhost,2,2"
+TAX_DOCS, AUDIT_DOCS = "b!tax", "b!audit"
+
+EVERYONE_READS = [("everyone", "read"), ("group:auditors", "owner")]
+AUDITORS_ONLY = [("group:auditors", "owner")]
+# item id, parent, name (folders have no extension), modified_at, own acl (None = inherits;
+# "pending" = not read yet)
+TAX_ITEMS = [
+    ("t-root", None, "", "2024-01-01T00:00:00Z", EVERYONE_READS),
+    ("clients", "t-root", "Clients", "2024-01-02T00:00:00Z", None),
+    ("acme", "clients", "Acme", "2024-01-03T00:00:00Z", None),
+    ("q3", "acme", "Acme Q3 report.docx", "2024-03-10T09:30:00Z", None),
+    ("budget", "acme", "Acme budget.xlsx", "2024-01-15T12:00:00Z", None),
+    ("minutes", "acme", "Board minutes.docx", "2024-02-20T08:00:00Z", None),
+    ("resume", "clients", "Résumé Acme.pdf", "2024-02-29T23:59:59Z", None),
+    ("script", "clients", "<script>alert(1)</script> acme & co.txt", "2024-04-01T00:00:00Z", None),
+    ("reports", "t-root", "Reports", "2024-01-04T00:00:00Z", None),
+    ("quarterly", "reports", "Quarterly report.pdf", "2024-02-01T10:00:00Z", None),
+    ("private", "t-root", "Private", "2024-01-05T00:00:00Z", AUDITORS_ONLY),
+    ("secret", "private", "Acme secret report.docx", "2024-03-01T00:00:00Z", None),
+    ("old", "clients", "Acme old report.docx", "2023-12-01T00:00:00Z", None),  # a tombstone
+    ("waiting", "t-root", "Acme waiting report.docx", "2024-03-02T00:00:00Z", "pending"),
+]
+# Plain notes, so that the terms above are rare enough for bm25 to weigh them.
+TAX_ITEMS += [("archive", "t-root", "Archive", "2023-01-01T00:00:00Z", None)] + [
+    (f"note-{n}", "archive", f"Note {n}.txt", "2023-01-01T00:00:00Z", None) for n in range(24)
+]
+AUDIT_ITEMS = [
+    ("a-root", None, "", "2024-01-01T00:00:00Z", AUDITORS_ONLY),
+    ("audit", "a-root", "Acme audit report.docx", "2024-03-03T00:00:00Z", None),
+]
+
+
+def add_library(db, drive_id, site_id, site_title, items) -> None:
+    """Items with derived paths and acl holders, as the engine stores them."""
+    paths, holders = {}, {}
+    for item_id, parent, name, modified_at, own in items:
+        paths[item_id] = "/" if parent is None else f"{paths[parent].rstrip('/')}/{name}"
+        unique = isinstance(own, list)
+        holders[item_id] = item_id if unique else None if own == "pending" else holders[parent]
+        folder = "." not in name
+        row = {"drive_id": drive_id, "item_id": item_id, "parent_id": parent, "name": name,
+               "path": paths[item_id], "web_url": f"https://localhost/{drive_id}{paths[item_id]}",
+               "is_folder": int(folder), "is_root": int(parent is None),
+               "file_type": None if folder else name.rsplit(".", 1)[-1], "site_id": site_id,
+               "site_title": site_title, "modified_at": modified_at, "modified_by_name": "Ann Lee",
+               "perms_state": "ok" if unique else "inherited", "acl_item_id": holders[item_id],
+               "deleted": int(item_id == "old")}  # fmt: skip
+        db["items"].insert(row)
+        db["acl"].insert_all(
+            {"drive_id": drive_id, "item_id": item_id, "principal": principal, "role": role}
+            for principal, role in (own if unique else [])
+        )
+
+
+@pytest.fixture
+def index(tmp_path: Path):
+    db = open_index(tmp_path / "index.db")
+    db["sites"].insert_all([{"id": TAX, "title": "Tax"}, {"id": AUDIT, "title": "Audit"}])
+    db["drives"].insert_all(
+        {"id": drive, "site_id": site, "name": "Documents"}
+        for drive, site in ((TAX_DOCS, TAX), (AUDIT_DOCS, AUDIT))
+    )
+    db["people"].insert_all(
+        {"id": name, "upn": f"{name}@firm.example", "display_name": name.title()}
+        for name in ("ann", "bob")
+    )
+    db["groups"].insert({"id": "auditors", "display_name": "Auditors"})
+    db["memberships"].insert({"user_id": "bob", "group_id": "auditors"})
+    add_library(db, TAX_DOCS, TAX, "Tax", TAX_ITEMS)
+    add_library(db, AUDIT_DOCS, AUDIT, "Audit", AUDIT_ITEMS)
+    yield db
+    db.close()
+
+
+def ids(page) -> list[str]:
+    return [hit.item_id for hit in page.hits]
+
+
+def test_ranks_name_matches_above_path_matches(index) -> None:
+    page = access.search(index, "ann", "clients")
+    assert ids(page) == ["clients", "acme", "resume", "budget", "minutes", "q3", "script"]
+    assert page.total == 7
+    # Ties (the budget and the minutes both sit in /Clients/Acme/) keep index order.
+    scores = [2.8718, 2.3961, 2.1272, 2.0691, 2.0691, 1.962, 1.7372]
+    assert [round(hit.score, 4) for hit in page.hits] == scores
+
+
+def test_shorter_names_rank_higher(index) -> None:
+    page = access.search(index, "ann", "report")
+    assert ids(page) == ["reports", "quarterly", "q3"]
+    assert [round(hit.score, 4) for hit in page.hits] == [3.1955, 3.1131, 2.9866]
+
+
+def test_hidden_items_change_nothing(index) -> None:
+    # Bob also sees the private folder's secret and the Audit library; neither of them sees the
+    # tombstone or the item whose permissions are unknown.
+    bobs = access.search(index, "bob", "report")
+    assert (ids(bobs), bobs.total) == (["reports", "quarterly", "audit", "secret", "q3"], 5)
+    anns = access.search(index, "ann", "report")
+    assert (ids(anns), anns.total) == (["reports", "quarterly", "q3"], 3)
+
+
+def test_last_term_is_a_prefix(index) -> None:
+    assert ids(access.search(index, "ann", "acme rep")) == ["q3"]
+    assert ids(access.search(index, "ann", "ACM")) == ids(access.search(index, "ann", "acme"))
+    assert ids(access.search(index, "ann", "rep acme")) == []  # only the last term is a prefix
+
+
+def test_diacritics_are_ignored(index) -> None:
+    assert ids(access.search(index, "ann", "resume")) == ["resume"]
+
+
+def test_highlights_and_snippets_are_escaped_html(index) -> None:
+    [q3] = access.search(index, "ann", "acme rep").hits
+    assert q3.name_html == "<mark>Acme</mark> Q3 <mark>report</mark>.docx"
+    q3_path = "/Clients/<mark>Acme</mark>/<mark>Acme</mark> Q3 <mark>report</mark>.docx"
+    assert q3.snippet_html == q3_path
+    [script] = access.search(index, "ann", "alert").hits
+    escaped = "&lt;script&gt;<mark>alert</mark>(1)&lt;/script&gt; acme &amp; co.txt"
+    assert script.name_html == escaped
+    [minutes] = access.search(index, "ann", "acme board").hits
+    assert minutes.name_html == "<mark>Board</mark> minutes.docx"
+    assert minutes.snippet_html == "/Clients/<mark>Acme</mark>/<mark>Board</mark> minutes.docx"
+
+
+def test_hit_fields(index) -> None:
+    [q3] = access.search(index, "ann", "q3").hits
+    name, path = "Acme Q3 report.docx", "/Clients/Acme/Acme Q3 report.docx"
+    assert (q3.drive_id, q3.item_id, q3.name, q3.path) == (TAX_DOCS, "q3", name, path)
+    assert q3.web_url == f"https://localhost/b!tax{path}"
+    assert (q3.site_id, q3.site_title, q3.is_folder, q3.file_type) == (TAX, "Tax", False, "docx")
+    assert (q3.modified_at, q3.modified_by_name) == ("2024-03-10T09:30:00Z", "Ann Lee")
+
+
+def test_paging(index) -> None:
+    pages = [access.search(index, "ann", "acme", page=n, per_page=4) for n in (1, 2, 3)]
+    expected = [["acme", "budget", "resume", "q3"], ["script", "minutes"], []]
+    assert [ids(p) for p in pages] == expected
+    assert [(p.total, p.page, p.per_page, p.pages) for p in pages] == [
+        (6, 1, 4, 2), (6, 2, 4, 2), (6, 3, 4, 2),
+    ]  # fmt: skip
+    clamped = access.search(index, "ann", "acme", page=0, per_page=1000)
+    assert (clamped.page, clamped.per_page, len(clamped.hits)) == (1, 100, 6)
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"file_type": "PDF"}, "resume"),
+        ({"file_type": ".docx"}, "q3 minutes"),
+        ({"site_id": TAX}, "acme budget resume q3 script minutes"),
+        ({"site_id": AUDIT}, ""),
+        ({"drive_id": AUDIT_DOCS}, ""),
+        ({"modified_after": "2024-02-29"}, "resume q3 script"),
+        ({"modified_before": "2024-02-29"}, "acme budget minutes"),
+        ({"modified_after": "2024-02-01", "modified_before": "2024-03-01"}, "resume minutes"),
+        # 2024-03-01T00:00:00+01:00 is 2024-02-29T23:00:00Z: the Résumé (23:59:59Z) is not before
+        ({"modified_after": "2024-02-01", "modified_before": "2024-03-01T00:00+01:00"}, "minutes"),
+        (SearchFilters(file_type="xlsx", modified_before="2024-02-01"), "budget"),
+    ],
+)
+def test_filters(index, filters, expected: str) -> None:
+    page = access.search(index, "ann", "acme", filters)
+    assert (ids(page), page.total) == (expected.split(), len(expected.split()))
+
+
+def test_unknown_filter_is_refused(index) -> None:
+    with pytest.raises(ValueError, match="unknown search filter"):
+        access.search(index, "ann", "acme", {"author": "ann"})
+
+
+HOSTILE = ["", "   ", '"', '""', "AND", "acme AND", "NOT acme", "(", ")", "*", "acme*",
+           "NEAR(acme", "name:acme", "^acme", "-acme", "+", "acme OR budget", "{name}: acme",
+           "'", "_", "acme\x00"]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_input_never_raises(index, text: str) -> None:
+    page = access.search(index, "ann", text)
+    assert page.total == len(page.hits)
+    assert set(ids(page)) <= {"acme", "q3", "budget", "resume", "script", "minutes"}
+
+
+def test_fts_query_quotes_every_chunk() -> None:
+    assert fts_query('Acme "Q3" rep') == '"Acme" """Q3""" "rep" *'
+    assert fts_query("NEAR( OR -x") == '"NEAR(" "OR" "-x" *'
+    assert fts_query(" ( ) * ") is None
+
+
+def test_person_by_upn_or_unknown(index) -> None:
+    assert access.search(index, "ann@FIRM.example", "acme").total == 6
+    assert access.search(index, "nobody", "acme") == access.SearchPage([], 0, 1, 20)
+
+
+def test_search_plan_uses_indexes(index) -> None:
+    sql, params = ranked_sql(SearchFilters(file_type="pdf", modified_after="2024-01-01"))
+    params |= {"match": '"acme" *', "principals": "[]", "limit": 10, "offset": 0}
+    plan = [row[3] for row in index.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+    assert not [step for step in plan if FULL_SCAN.match(step)], plan
+    assert "SCAN f VIRTUAL TABLE INDEX 0:M3" in plan
+    assert "SEARCH i USING INTEGER PRIMARY KEY (rowid=?)" in plan
+    assert "SEARCH a USING COVERING INDEX acl_by_principal (principal=?)" in plan
