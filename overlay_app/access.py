@@ -131,12 +131,12 @@ def can_see(person_id: str, drive_id: str, item_id: str) -> bool:
 
 def require_comment(person: Person, comment_id: str) -> tuple[dict[str, Any], Document]:
     """The comment and its document, if `person` may read the document; else NotFound."""
-    row = db.social().execute("SELECT * FROM comments WHERE id = ?", [comment_id])
-    found = row.fetchone()
+    cursor = db.social().execute("SELECT * FROM comments WHERE id = ?", [comment_id])
+    found = cursor.fetchone()
     if found is None:
         _deny(person.id, DENIED, f"comment:{comment_id}", "unknown comment")
         raise NotFound()
-    comment = dict(zip([c[0] for c in row.description], found, strict=True))
+    comment = dict(zip([c[0] for c in cursor.description], found, strict=True))
     document = _visible_document(person.id, comment["drive_id"], comment["item_id"])
     if document is None:
         target = _document_target(comment["drive_id"], comment["item_id"])

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from overlay_app import access, db, discussion, mentions, notifications, rendering, security
+from overlay_app.access import Document
 from overlay_app.discussion import CommentNode
 from overlay_app.errors import BadInput, Conflict, Forbidden, NotFound, PayloadTooLarge
 from overlay_app.identity import Person
@@ -63,7 +64,7 @@ def check_body(body: Any) -> str:
     return body
 
 
-def check_writable(document: Any) -> None:
+def check_writable(document: Document) -> None:
     if document.archived:
         raise Conflict(ARCHIVED)
 
@@ -78,7 +79,7 @@ def check_live(comment: dict[str, Any]) -> None:
         raise Conflict("That comment was deleted.")
 
 
-def check_parent(document: Any, parent_id: Any) -> str | None:
+def check_parent(document: Document, parent_id: Any) -> str | None:
     """The author of the comment being replied to (None for a top-level comment)."""
     if parent_id is None or parent_id == "":
         return None
@@ -100,7 +101,7 @@ def check_parent(document: Any, parent_id: Any) -> str | None:
     return row[0]
 
 
-def check_new_comment(document: Any, body: Any, parent_id: Any) -> Draft:
+def check_new_comment(document: Document, body: Any, parent_id: Any) -> Draft:
     check_writable(document)
     body = check_body(body)
     parent_author = check_parent(document, parent_id)
@@ -125,7 +126,7 @@ def check_idempotency_key(key: str | None) -> str | None:
 # --- idempotency ------------------------------------------------------------------------------
 
 
-def request_hash(document: Any, body: Any, parent_id: Any) -> str:
+def request_hash(document: Document, body: Any, parent_id: Any) -> str:
     canonical = json.dumps([document.drive_id, document.item_id, body, parent_id or None])
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -167,7 +168,7 @@ def remember(
 
 
 def do_add_comment(
-    conn: sqlite3.Connection, person: Person, document: Any, draft: Draft
+    conn: sqlite3.Connection, person: Person, document: Document, draft: Draft
 ) -> CommentNode:
     comment_id, at = str(uuid.uuid4()), discussion.now()
     conn.execute(
@@ -311,7 +312,7 @@ def edit_comment(person: Person, comment_id: str, body: Any) -> CommentNode:
     return view_comment(person, comment_id)
 
 
-def delete_comment(person: Person, comment_id: str) -> Any:
+def delete_comment(person: Person, comment_id: str) -> Document:
     """Deletes one's own comment; returns the document it was on (for redirects)."""
     comment, document = access.require_comment(person, comment_id)
     check_own(person, comment, "delete")

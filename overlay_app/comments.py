@@ -32,6 +32,7 @@ from typing import Any
 from flask import Blueprint, Flask, flash, jsonify, redirect, request
 
 from overlay_app import access, comment_actions, discussion, discussion_openapi, mentions
+from overlay_app.access import Document
 from overlay_app.errors import BadInput, Conflict, Forbidden, PayloadTooLarge, RateLimited
 from overlay_app.identity import Person, require_person
 
@@ -43,12 +44,12 @@ API_SCHEMAS = discussion_openapi.API_SCHEMAS
 FORM_ERRORS = (BadInput, Conflict, Forbidden, PayloadTooLarge, RateLimited)
 
 
-def discussion_for(person: Person, document: Any) -> discussion.Discussion:
+def discussion_for(person: Person, document: Document) -> discussion.Discussion:
     """The `discussion` variable for _discussion.html (document already access-checked)."""
     return discussion.load(person.id, document)
 
 
-def document_url(document: Any, anchor: str = "") -> str:
+def document_url(document: Document, anchor: str = "") -> str:
     url = f"/documents/{document.drive_id}/{document.item_id}"
     return f"{url}#{anchor}" if anchor else url
 

@@ -1,25 +1,34 @@
 """`plaza demo`: a whole Plaza on one machine, against the offline tenant emulator.
 
-Starts the emulator with a generated firm, writes the PLAZA_* settings that point every part of
-Plaza at it, and prints where to go. Everything lives under the data directory.
+Starts the emulator with a generated firm, points every part of Plaza at it (PLAZA_* settings,
+written to {data_dir}/emulator.env), runs a first sync of people and documents, adds two sync
+jobs, then starts the scheduler and the web app as their own processes, and prints the URL.
+Everything lives under the data directory; Ctrl-C stops it all.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import click
 
+WEB_PORT = 5000
+DEMO_JOBS = (("people", "people", "5m"), ("tenant-docs", "documents", "2m"))
+
 
 @click.command("demo")
 @click.option("--port", default=8443, show_default=True, help="Port for the emulator (0 = any).")
+@click.option("--web-port", default=WEB_PORT, show_default=True, help="Port for the web app.")
 @click.option("--size", default="small", show_default=True, help="small, medium, large or N.")
 @click.option("--seed", default=1, show_default=True, type=int, help="Which generated firm.")
-def demo_command(port: int, size: str, seed: int) -> None:
-    """Run the demo: the tenant emulator, with everything pointed at it."""
+def demo_command(port: int, web_port: int, size: str, seed: int) -> None:
+    """Run the demo: emulator, first sync, scheduler and web app."""
     from connector.emulator import server
 
     data_dir = Path(os.environ.get("PLAZA_DATA_DIR") or "plaza-data").resolve()
@@ -30,30 +39,97 @@ def demo_command(port: int, size: str, seed: int) -> None:
         raise click.ClickException(
             f"cannot listen on port {port} ({error.strerror}): pass --port 0 or another port"
         ) from error
-    env_file = data_dir / "emulator.env"
-    handle.write_env(env_file)
-    handle.write_info(data_dir / "emulator.json")
-    _print_welcome(handle, env_file)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    children: list[subprocess.Popen] = []
     try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+        env = _demo_environment(handle, data_dir, web_port)
+        click.echo(f"Tenant emulator running at {handle.base_url}")
+        _first_sync(data_dir)
+        children.append(_spawn(["scheduler"], env, data_dir / "scheduler.log"))
+        children.append(_spawn(["serve", "--port", str(web_port), "--workers", "2"], env,
+                               data_dir / "web.log"))
+        _print_welcome(handle, web_port, data_dir)
+        _wait_for_stop(children)
     finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.wait(timeout=30)
         handle.stop()
 
 
-def _print_welcome(handle, env_file: Path) -> None:
+def _demo_environment(handle, data_dir: Path, web_port: int) -> dict[str, str]:
+    """PLAZA_* settings for this process and its children, also kept in emulator.env."""
+    from connector.emulator.server import ENV_KEYS
+
+    env_file = data_dir / "emulator.env"
+    handle.write_env(env_file)
+    handle.write_info(data_dir / "emulator.json")
+    own = {"PLAZA_DATA_DIR": str(data_dir), "PLAZA_PUBLIC_URL": f"http://localhost:{web_port}"}
+    with env_file.open("a") as lines:
+        lines.writelines(f"{name}={shlex.quote(value)}\n" for name, value in own.items())
+    settings = {name: str(handle.info[key]) for name, key in ENV_KEYS.items()}
+    os.environ.update({**settings, "PLAZA_EMULATOR": "1", **own})
+    return {**os.environ}
+
+
+def _first_sync(data_dir: Path) -> None:
+    """People first (documents' permissions name them), then every site's documents."""
+    from sync import db as index_db
+    from sync import jobs, runs
+    from sync.schedules import Schedule
+    from sync.targets import DocumentTarget
+
+    index_path = data_dir / "index.db"
+    index = index_db.open_index(index_path)
+    try:
+        known = {job.name for job in jobs.list_jobs(index)}
+        for name, kind, every in DEMO_JOBS:
+            if name in known:
+                continue
+            if kind == "people":
+                jobs.add_job(index, jobs.people_job(name, Schedule.interval(every)))
+            else:
+                target = DocumentTarget(all_sites=True)
+                jobs.add_job(index, jobs.documents_job(name, target, Schedule.interval(every)))
+    finally:
+        index.close()
+    for name, _, _ in DEMO_JOBS:
+        click.echo(f"Syncing {name} ...")
+        run = runs.run_job(index_path, name)
+        if run.outcome != "succeeded":
+            raise click.ClickException(f"first sync of {name} failed: {run.error}")
+        click.echo(f"  {run.added} added, {run.updated} updated in {run.seconds or 0:.1f} s")
+
+
+def _spawn(arguments: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    plaza = str(Path(sys.executable).with_name("plaza"))
+    with log.open("ab") as output:
+        return subprocess.Popen([plaza, *arguments], env=env, stdout=output,
+                                stderr=subprocess.STDOUT)
+
+
+def _wait_for_stop(children: list[subprocess.Popen]) -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1):
+            for child in children:
+                if child.poll() is not None:
+                    raise click.ClickException(
+                        f"{' '.join(child.args[1:3])} stopped (exit {child.returncode}): "
+                        "see its log in the data directory")
+    except KeyboardInterrupt:
+        pass
+
+
+def _print_welcome(handle, web_port: int, data_dir: Path) -> None:
     info = handle.info
-    people = info["users"][:3]
-    click.echo(f"Tenant emulator running at {handle.base_url}")
-    click.echo(
-        f"  Open:       {info['authority']}/oauth2/v2.0/authorize?client_id="
-        f"{info['client_id']}&response_type=code&redirect_uri=https://localhost/&scope=openid"
-    )
-    click.echo(f"  Sign in as: {', '.join(people)} ... (password {info['password']})")
-    click.echo(f"  Graph:      {info['graph_url']}   SharePoint: {info['sharepoint_url']}")
-    click.echo(f"  CA file:    {info['ca_file']}")
-    click.echo(f"  Settings:   set -a; . {env_file}; set +a")
+    people = ", ".join(info["users"][:3])
+    click.echo("")
+    click.echo(f"Plaza is running: open http://localhost:{web_port}")
+    click.echo(f"  Sign in as one of the demo people ({people}, ...) with password "
+               f"{info['password']}")
+    click.echo(f"  Emulator:   {handle.base_url} (CA file {info['ca_file']})")
+    click.echo(f"  Settings:   set -a; . {data_dir / 'emulator.env'}; set +a")
+    click.echo(f"  Logs:       {data_dir / 'web.log'}, {data_dir / 'scheduler.log'}")
     click.echo("Press Ctrl-C to stop.")

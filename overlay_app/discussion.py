@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from overlay_app import db
+from overlay_app.access import Document
 
 MAX_NESTING = 24
 
@@ -239,7 +240,7 @@ def comment_likers(comment_id: str) -> list[PersonRef]:
     return [PersonRef(pid, name_of(pid, names)) for (pid,) in rows]
 
 
-def load(viewer_id: str, document: Any) -> Discussion:
+def load(viewer_id: str, document: Document) -> Discussion:
     """The whole discussion of a visible document, as the viewer sees it."""
     nodes = load_nodes(viewer_id, document.drive_id, document.item_id)
     live = sum(1 for node in nodes if not node.deleted)

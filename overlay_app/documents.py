@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, jsonify, redirect, render_template, url_for
 
-from overlay_app import access, browse, db, discussion, tags
+from overlay_app import access, browse, comments, db, tags
 from overlay_app.identity import Person, require_person
 from overlay_app.listing import (
     BOOLEAN,
@@ -72,7 +72,7 @@ def load_document(person: Person, drive_id: str, item_id: str) -> access.Documen
 
 
 def document_json(person: Person, document: access.Document) -> dict[str, Any]:
-    talk = discussion.load(person.id, document)
+    talk = comments.discussion_for(person, document)
     return {
         "driveId": document.drive_id,
         "itemId": document.item_id,
@@ -116,13 +116,14 @@ def document_page(drive_id: str, item_id: str):
     document = load_document(person, drive_id, item_id)
     if document.is_folder:
         return redirect(url_for("browse.folder_page", drive_id=drive_id, item_id=item_id))
+    on_document = tags.tags_of(drive_id, item_id)
     return render_template(
         "document.html",
         document=document,
         office_url=office_url(document),
-        discussion=discussion.load(person.id, document),
-        tags=tags.tags_of(drive_id, item_id),
-        suggestions=tags.suggestions(person, exclude=tags.tags_of(drive_id, item_id)),
+        discussion=comments.discussion_for(person, document),
+        tags=on_document,
+        suggestions=tags.suggestions(person, exclude=on_document),
         crumbs=document_crumbs(person, document),
     )
 

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 
 from overlay_app import access, db, discussion, notifications, security
+from overlay_app.access import Document
 from overlay_app.comment_actions import check_live, check_writable
 from overlay_app.comments import back_to_document, document_url
 from overlay_app.discussion_openapi import LIKE_PATHS
@@ -66,7 +67,7 @@ def document_likes(
 # --- comments -------------------------------------------------------------------------------
 
 
-def set_comment_like(person: Person, comment_id: str, liked: bool) -> Any:
+def set_comment_like(person: Person, comment_id: str, liked: bool) -> Document:
     """Likes or unlikes a comment; returns its document (for redirects)."""
     comment, document = access.require_comment(person, comment_id)
     check_live(comment)

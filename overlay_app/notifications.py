@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Flask, jsonify, redirect, render_template, request
+from flask import Blueprint, Flask, g, jsonify, redirect, render_template, request
 
 from overlay_app import access, db, discussion, rendering
 from overlay_app.discussion_openapi import NOTIFICATION_PATHS
@@ -122,23 +122,30 @@ def withdraw(
 # --- reading (trimmed by the recipient's access) -------------------------------------------
 
 
+# The hot queries, as constants so that tests can check their plans (notifications_by_person).
+NEWEST_SQL = """
+    SELECT id, kind, actor_id, drive_id, item_id, comment_id, created_at, read_at
+    FROM notifications
+    WHERE person_id = :person AND id < :before AND (:unread_only = 0 OR read_at IS NULL)
+    ORDER BY id DESC LIMIT :batch"""
+
+UNREAD_BY_DOCUMENT_SQL = """
+    SELECT drive_id, item_id, count(*) FROM notifications
+    WHERE person_id = :person AND read_at IS NULL
+    GROUP BY drive_id, item_id"""
+
+
 def visible_rows(person: Person, limit: int, unread_only: bool = False) -> list[tuple]:
     """The person's newest notifications about documents they can still see."""
-    sql = (
-        "SELECT id, kind, actor_id, drive_id, item_id, comment_id, created_at, read_at"
-        " FROM notifications WHERE person_id = ? AND id < ?"
-        + (" AND read_at IS NULL" if unread_only else "")
-        + " ORDER BY id DESC LIMIT ?"
-    )
+    params = {"person": person.id, "before": 2**62, "unread_only": int(unread_only), "batch": BATCH}
     found: list[tuple] = []
-    before = 2**62
     while len(found) < limit:
-        rows = db.social().execute(sql, [person.id, before, BATCH]).fetchall()
+        rows = db.social().execute(NEWEST_SQL, params).fetchall()
         if not rows:
             break
         visible = access.filter_visible(person, {(row[3], row[4]) for row in rows})
         found.extend(row for row in rows if (row[3], row[4]) in visible)
-        before = rows[-1][0]
+        params["before"] = rows[-1][0]
     return found[:limit]
 
 
@@ -191,15 +198,7 @@ def _excerpts(comment_ids: set[str]) -> dict[str, str]:
 
 def count_unread(person: Person) -> int:
     """Unread notifications about documents the person can still see."""
-    rows = (
-        db.social()
-        .execute(
-            "SELECT drive_id, item_id, count(*) FROM notifications"
-            " WHERE person_id = ? AND read_at IS NULL GROUP BY drive_id, item_id",
-            [person.id],
-        )
-        .fetchall()
-    )
+    rows = db.social().execute(UNREAD_BY_DOCUMENT_SQL, {"person": person.id}).fetchall()
     if not rows:
         return 0
     visible = access.filter_visible(person, {(d, i) for d, i, _ in rows})
@@ -207,9 +206,14 @@ def count_unread(person: Person) -> int:
 
 
 def unread_count() -> int:
-    """Template global for the header badge: 0 when nobody is signed in."""
+    """Template global for the header badge: 0 when nobody is signed in. Counted once per
+    request (base.html asks twice)."""
     person = current_person()
-    return 0 if person is None else count_unread(person)
+    if person is None:
+        return 0
+    if "plaza_unread_count" not in g:
+        g.plaza_unread_count = count_unread(person)
+    return g.plaza_unread_count
 
 
 def mark_read(person: Person, ids: list[int] | None, at: str) -> None:

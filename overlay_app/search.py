@@ -23,7 +23,6 @@ from overlay_app.listing import (
     BOOLEAN,
     INTEGER,
     NULLABLE_STRING,
-    PAGE_PARAM,
     STRING,
     STRINGS,
     UNAUTHENTICATED,
@@ -42,6 +41,7 @@ from overlay_app.search_arms import (
     comment_matches,
     comment_snippets,
     name_scores,
+    path_highlights,
     tag_matches,
 )
 from sync import access as sync_access
@@ -50,6 +50,7 @@ from sync.search import MAX_PER_PAGE, SearchFilters, fts_query
 bp = Blueprint("search", __name__)
 
 PER_PAGE = 20
+MAX_SEARCH_PAGE = 50  # bounds how deep a merge reads sync's ranking (MAX_SEARCH_PAGE x PER_PAGE)
 MAX_QUERY = 200
 COMMENT_WEIGHT = 1.0
 
@@ -94,6 +95,10 @@ def parse_query() -> Query:
         modified_before=args.get("modified_before") or None,
         page=page_number(),
     )
+    if query.page > MAX_SEARCH_PAGE:
+        raise BadInput(
+            f"Search shows the first {MAX_SEARCH_PAGE} pages: add words or filters to narrow it."
+        )
     try:
         query.filters.sql()
     except ValueError as error:
@@ -174,7 +179,7 @@ def social_hits(person: Person, query: Query, match: str | None) -> dict[Key, Hi
         hit.matched_tags = sorted(tag for tag, _ in tagged.get(key, []))
         tag_score = max((score for _, score in tagged.get(key, [])), default=0.0)
         if key in names:
-            hit.name_score, hit.name_html, hit.snippet_html = names[key]
+            hit.name_score, hit.name_html = names[key]
         hit.score = (hit.name_score or 0.0) + hit.comment_score + tag_score
         if match is None or hit.score > 0:
             hits[key] = hit
@@ -191,6 +196,8 @@ def merge(person: Person, query: Query) -> tuple[list[Hit], int]:
     social = social_hits(person, query, match)
     start, wanted = (query.page - 1) * PER_PAGE, query.page * PER_PAGE
     others, total = [], len(social)
+    if match is not None and query.tag is None and not social:
+        return sync_page(person, query)
     if match is not None and query.tag is None:
         others, sync_total = name_only_hits(person, query, set(social), wanted)
         total += sync_total - sum(1 for hit in social.values() if hit.name_score is not None)
@@ -198,6 +205,14 @@ def merge(person: Person, query: Query) -> tuple[list[Hit], int]:
     if match is None:  # a tag filter alone: the tagged documents by name
         ranked.sort(key=lambda hit: hit.sort_key()[1:])
     return ranked[start:wanted], total
+
+
+def sync_page(person: Person, query: Query) -> tuple[list[Hit], int]:
+    """The common case, nothing found by tags or comments: sync's own page, as it is."""
+    found = sync_access.search(
+        db.index(), person.id, query.text, query.filters, query.page, PER_PAGE
+    )
+    return [hit_of(hit) for hit in found.hits], found.total
 
 
 def name_only_hits(
@@ -237,9 +252,7 @@ def hit_of(found: sync_access.SearchHit) -> Hit:
         None,
         False,
     )
-    return Hit(
-        row, found.score, found.score, name_html=found.name_html, snippet_html=found.snippet_html
-    )
+    return Hit(row, found.score, found.score, name_html=found.name_html)
 
 
 def run_search(person: Person, query: Query) -> Results:
@@ -249,8 +262,10 @@ def run_search(person: Person, query: Query) -> Results:
     match = fts_query(query.text)
     rowids = [hit.comment_rowid for hit in hits if hit.comment_rowid is not None]
     snippets = comment_snippets(rowids, match) if rowids and match else {}
-    all_tags = tags.tags_on([hit.row.key for hit in hits])
+    page_keys = [hit.row.key for hit in hits]
+    all_tags, paths = tags.tags_on(page_keys), path_highlights(match, page_keys)
     for hit in hits:
+        hit.snippet_html = paths.get(hit.row.key, "")
         hit.comment_html = snippets.get(hit.comment_rowid, "")
         hit.name_html = hit.name_html or html.escape(hit.row.name or "", quote=False)
         hit.tags = all_tags.get(hit.row.key, [])
@@ -353,7 +368,11 @@ API_PATHS = {
                 query_param("tag", "Only documents with this tag."),
                 query_param("modified_after", "Modified at or after (YYYY-MM-DD or ISO 8601)."),
                 query_param("modified_before", "Modified before (YYYY-MM-DD or ISO 8601)."),
-                PAGE_PARAM,
+                query_param(
+                    "page",
+                    "1-based page number.",
+                    {"type": "integer", "minimum": 1, "maximum": MAX_SEARCH_PAGE},
+                ),
             ],
             "responses": {
                 "200": paged("SearchHit", "Hits; total counts visible ones only.", query=STRING),

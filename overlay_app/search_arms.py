@@ -57,15 +57,10 @@ def tag_matches(text: str) -> dict[Key, list[tuple[str, float]]]:
     return found
 
 
-def name_scores(match: str | None, keys: list[Key]) -> dict[Key, tuple[float, str, str]]:
-    """Name/path score, highlighted name and snippet of visible, live documents."""
-    if match is None or not keys:
-        return {}
-    weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
-    rows = db.index().execute(
-        f"""SELECT i.drive_id, i.item_id, -bm25(items_fts, {weights}),
-                   highlight(items_fts, 0, :open, :close),
-                   snippet(items_fts, -1, :open, :close, '…', 12)
+def _matching_rows(match: str, keys: list[Key], columns: str) -> list[tuple]:
+    """`columns` of items_fts for the given live documents that match; keys are trimmed."""
+    return db.index().execute(
+        f"""SELECT i.drive_id, i.item_id, {columns}
             FROM items_fts JOIN items AS i ON i.rowid = items_fts.rowid
             WHERE items_fts MATCH :match AND i.deleted = 0 AND (i.drive_id, i.item_id) IN
                 (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))""",
@@ -75,8 +70,26 @@ def name_scores(match: str | None, keys: list[Key]) -> dict[Key, tuple[float, st
             "open": _OPEN,
             "close": _CLOSE,
         },
-    )
-    return {(d, i): (score, marked(name), marked(snip)) for d, i, score, name, snip in rows}
+    ).fetchall()
+
+
+def name_scores(match: str | None, keys: list[Key]) -> dict[Key, tuple[float, str]]:
+    """Name/path score (sync's bm25 weights, so comparable with its hits) and the highlighted
+    name of visible documents."""
+    if match is None or not keys:
+        return {}
+    weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
+    columns = f"-bm25(items_fts, {weights}), highlight(items_fts, 0, :open, :close)"
+    rows = _matching_rows(match, keys, columns)
+    return {(d, i): (score, marked(name)) for d, i, score, name in rows}
+
+
+def path_highlights(match: str | None, keys: list[Key]) -> dict[Key, str]:
+    """The whole path of each visible document with its matches marked (paths are short)."""
+    if match is None or not keys:
+        return {}
+    rows = _matching_rows(match, keys, "highlight(items_fts, 1, :open, :close)")
+    return {(d, i): marked(path) for d, i, path in rows}
 
 
 def comment_snippets(rowids: list[int], match: str) -> dict[int, str]:

@@ -131,28 +131,31 @@ class ServerSessionInterface(SessionInterface):
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, ServerSession)
-        name = self.get_cookie_name(app)
         if session.session_id and (session.renew or not session):
             store().execute("DELETE FROM sessions WHERE id_hash = ?", [_hash(session.session_id)])
             if not session:
-                response.delete_cookie(
-                    name,
-                    path=self.get_cookie_path(app),
-                    domain=self.get_cookie_domain(app),
-                    secure=self.get_cookie_secure(app),
-                    httponly=self.get_cookie_httponly(app),
-                    samesite=self.get_cookie_samesite(app),
-                )
+                self._delete_cookie(app, response)
                 return
             session.session_id = None
         elif session.ended and not session:
-            response.delete_cookie(name, path=self.get_cookie_path(app))
+            self._delete_cookie(app, response)
             return
         if session.session_id is None:
             if session:
                 self._create(app, session, response)
         elif session.modified:
             _update(session)
+
+    def _delete_cookie(self, app: Flask, response: Response) -> None:
+        # With every attribute it was set with: browsers ignore a __Host- cookie without Secure.
+        response.delete_cookie(
+            self.get_cookie_name(app),
+            path=self.get_cookie_path(app),
+            domain=self.get_cookie_domain(app),
+            secure=self.get_cookie_secure(app),
+            httponly=self.get_cookie_httponly(app),
+            samesite=self.get_cookie_samesite(app),
+        )
 
     def _create(self, app: Flask, session: ServerSession, response: Response) -> None:
         session_id = secrets.token_urlsafe(32)

@@ -28,8 +28,8 @@ UPSERT = (
     ", deleted = 0, deleted_at = NULL"
 )
 KNOWN = """
-SELECT item_id, parent_id, name, etag, web_url, path, is_folder, has_unique_perms, perms_state,
-       deleted
+SELECT item_id, parent_id, name, etag, web_url, path, acl_item_id, is_folder, has_unique_perms,
+       perms_state, deleted
 FROM items WHERE drive_id = ? AND item_id IN (SELECT value FROM json_each(?))
 """
 TOMBSTONE_SUBTREES = """
@@ -55,7 +55,7 @@ class Applied:
 def load_known(conn: sqlite3.Connection, drive_id: str, ids: Iterable[str]) -> dict[str, KnownItem]:
     rows = conn.execute(KNOWN, (drive_id, json.dumps(sorted(ids))))
     return {
-        row[0]: KnownItem(*row[:6], bool(row[6]), bool(row[7]), row[8], bool(row[9]))
+        row[0]: KnownItem(*row[:7], bool(row[7]), bool(row[8]), row[9], bool(row[10]))
         for row in rows
     }
 

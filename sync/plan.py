@@ -41,6 +41,7 @@ class KnownItem:
     etag: str | None
     web_url: str | None
     path: str | None
+    acl_item_id: str | None
     is_folder: bool
     has_unique_perms: bool
     perms_state: str
@@ -76,6 +77,8 @@ class ItemRow:
     list_item_unique_id: str | None
     has_unique_perms: int
     seen_round: str | None
+    path: str | None = None  # derived: set by plan_page when the parent's is known
+    acl_item_id: str | None = None
 
 
 @dataclass
@@ -84,8 +87,8 @@ class PagePlan:
     tombstones: list[str] = field(default_factory=list)  # live items to delete (+ subtrees)
     read_permissions: list[str] = field(default_factory=list)
     drop_permissions: list[str] = field(default_factory=list)  # no longer unique
-    rederive: list[str] = field(default_factory=list)  # recompute with their subtrees
-    old_web_urls: dict[str, str | None] = field(default_factory=dict)
+    rederive: list[str] = field(default_factory=list)  # folders to recompute with subtrees
+    old_web_urls: dict[str, str | None] = field(default_factory=dict)  # of every upsert
     added: int = 0
     updated: int = 0
     moved: int = 0
@@ -113,24 +116,25 @@ def plan_page(
     """Decide everything about a page. `round_id` set = a full enumeration (mark and sweep),
     in which every unique item's permissions are read again."""
     plan = PagePlan()
-    paths: dict[str, str | None] = {}  # paths met on this page, for the file filters
+    derived: dict[str, tuple[str | None, str | None]] = {}  # this page's (path, acl holder)
     for item in items:
         if not item.id:
             continue
         before = known.get(item.id)
-        path = _path(item, known, paths)
-        paths[item.id] = path
+        unique = item.is_root or item.shared
+        path, acl = _derive(item, unique, known, derived)
+        derived[item.id] = (path, acl)
         if not _kept(item, path, target):
             if before is not None and not before.deleted:
                 plan.tombstones.append(item.id)
             continue
-        row = item_row(drive, item, round_id)
+        row = item_row(drive, item, round_id, path, acl)
         plan.upserts.append(row)
         _count(plan, before, row)
-        _decide_permissions(plan, item, before, bool(row.has_unique_perms), round_id)
-        if _needs_rederive(before, row):
+        _decide_permissions(plan, item, before, unique, round_id)
+        plan.old_web_urls[item.id] = before.web_url if before and not before.deleted else None
+        if item.is_folder and _needs_rederive(before, row):
             plan.rederive.append(item.id)
-            plan.old_web_urls[item.id] = before.web_url if before and not before.deleted else None
     for item_id in deleted_ids:
         before = known.get(item_id)
         if before is not None and not before.deleted:
@@ -138,7 +142,13 @@ def plan_page(
     return plan
 
 
-def item_row(drive: DriveContext, item: DriveItem, round_id: str | None) -> ItemRow:
+def item_row(
+    drive: DriveContext,
+    item: DriveItem,
+    round_id: str | None,
+    path: str | None = None,
+    acl_item_id: str | None = None,
+) -> ItemRow:
     assert item.id is not None
     created, modified = item.created_by, item.modified_by
     return ItemRow(
@@ -167,6 +177,8 @@ def item_row(drive: DriveContext, item: DriveItem, round_id: str | None) -> Item
         list_item_unique_id=item.list_item_unique_id,
         has_unique_perms=int(item.is_root or item.shared),
         seen_round=round_id,
+        path=path,
+        acl_item_id=acl_item_id,
     )
 
 
@@ -177,19 +189,27 @@ def file_type(item: DriveItem) -> str | None:
     return item.name.rsplit(".", 1)[-1].lower() or None
 
 
-def _path(
-    item: DriveItem, known: Mapping[str, KnownItem], paths: Mapping[str, str | None]
-) -> str | None:
-    """The item's path below its library root, if its parent's path is known yet."""
+def _derive(
+    item: DriveItem,
+    unique: bool,
+    known: Mapping[str, KnownItem],
+    derived: Mapping[str, tuple[str | None, str | None]],
+) -> tuple[str | None, str | None]:
+    """(path below the library root, ACL holder) from the parent as this page or the index
+    has it; (None, None) while the parent is not known (derive.py fills it in later)."""
     if item.is_root:
-        return ""
+        return "", item.id
     parent = item.parent_id or ""
-    if parent in paths:
-        parent_path = paths[parent]
+    if parent in derived:
+        parent_path, parent_acl = derived[parent]
     else:
         parent_item = known.get(parent)
-        parent_path = parent_item.path if parent_item and not parent_item.deleted else None
-    return None if parent_path is None else f"{parent_path}/{item.name}"
+        if parent_item is None or parent_item.deleted:
+            return None, None
+        parent_path, parent_acl = parent_item.path, parent_item.acl_item_id
+    if parent_path is None:
+        return None, None
+    return f"{parent_path}/{item.name}", item.id if unique else parent_acl
 
 
 def _kept(item: DriveItem, path: str | None, target: DocumentTarget) -> bool:

@@ -132,3 +132,22 @@ def m004_cursor_rounds(db: Database) -> None:
     # when it ends, tombstones the drive's items it did not see. The id is kept with the
     # cursor so that a round interrupted by a crash still sweeps when it is resumed.
     db.executescript("ALTER TABLE cursors ADD COLUMN round_id TEXT;")
+
+
+@MIGRATIONS()
+def m005_fts_on_text_changes(db: Database) -> None:
+    # The FTS index only holds name, path and site title: refresh it when one of those
+    # changes, not on every update of an item (a full delta round re-writes every row, and
+    # permission reads touch perms_state), which doubled the cost of writing a page.
+    db.executescript("""
+    DROP TRIGGER IF EXISTS items_au;
+    CREATE TRIGGER items_au AFTER UPDATE OF name, path, site_title ON items
+    WHEN old.name IS NOT new.name OR old.path IS NOT new.path
+         OR old.site_title IS NOT new.site_title
+    BEGIN
+      INSERT INTO items_fts (items_fts, rowid, name, path, site_title)
+      VALUES ('delete', old.rowid, old.name, old.path, old.site_title);
+      INSERT INTO items_fts (rowid, name, path, site_title)
+      VALUES (new.rowid, new.name, new.path, new.site_title);
+    END;
+    """)

@@ -15,6 +15,7 @@ from connector.emulator import tokens as emulator_tokens
 from overlay_app import auth
 from overlay_app.entra import SignInFailed, nonce_hash
 
+UNTRUSTED = "the sign-in answer could not be trusted"
 SIGNED_OUT = {"error": {"code": "unauthenticated", "message": "Sign in to continue."}}
 
 
@@ -85,7 +86,7 @@ def test_sign_in_through_the_emulator_page(client, sign_in, people, plaza_env, a
     assert b"refresh" not in blob.lower() and b"RefreshToken" not in blob
 
 
-def test_https_cookie_has_the_host_prefix_and_secure(make_app, sign_in, people):
+def test_https_cookie_has_the_host_prefix_and_secure(make_app, sign_in, people, csrf_token):
     app = make_app(public_url="https://localhost")
     client = app.test_client()
     answer = sign_in(client, people["reader"])
@@ -94,6 +95,12 @@ def test_https_cookie_has_the_host_prefix_and_secure(make_app, sign_in, people):
         f"__Host-plaza={session_id}; Secure; HttpOnly; Path=/; SameSite=Lax"
     )
     assert client.get("/api/v1/me").status_code == 200
+    token = csrf_token(client)
+    ended = client.post("/signout", data={"csrf_token": token} if token else {})
+    assert ended.headers["Set-Cookie"] == (
+        "__Host-plaza=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Secure; HttpOnly;"
+        " Path=/; SameSite=Lax"
+    )
 
 
 def test_a_new_session_id_at_sign_in(client, sign_in, people):
@@ -324,11 +331,10 @@ def test_bearer_token_refused(app, people, plaza_env, case, description):
 # -- the id token, which MSAL does not validate ----------------------------------------------
 
 
-def _id_token(plaza_env, upn: str, nonce: str, **changes) -> str:
+def _id_token(plaza_env, upn: str, sent_nonce: str, **changes) -> str:
     tenant = plaza_env.tenant
-    raw = entra_token.id_token(
-        tenant, tenant.apps[plaza_env.info["client_id"]], tenant.user(upn), frozenset(), nonce
-    )
+    app = tenant.apps[plaza_env.info["client_id"]]
+    raw = entra_token.id_token(tenant, app, tenant.user(upn), frozenset(), sent_nonce)
     claims = jwt.decode(raw, options={"verify_signature": False})
     return emulator_tokens.sign(tenant, {**claims, **changes})
 
@@ -336,10 +342,9 @@ def _id_token(plaza_env, upn: str, nonce: str, **changes) -> str:
 @pytest.mark.parametrize(
     ("changes", "problem"),
     [
-        ({"aud": "someone-else"}, "the sign-in answer could not be trusted (Audience doesn't match)"),
-        ({"exp": 1_600_000_000}, "the sign-in answer could not be trusted (Signature has expired)"),
-        ({"iss": "https://login.microsoftonline.com/x/v2.0"},
-         "the sign-in answer could not be trusted (Invalid issuer)"),
+        ({"aud": "someone-else"}, f"{UNTRUSTED} (Audience doesn't match)"),
+        ({"exp": 1_600_000_000}, f"{UNTRUSTED} (Signature has expired)"),
+        ({"iss": "https://login.microsoftonline.com/x/v2.0"}, f"{UNTRUSTED} (Invalid issuer)"),
         ({"nonce": nonce_hash("another sign-in")},
          "the sign-in answer does not belong to this sign-in (nonce)"),
     ],
@@ -369,3 +374,34 @@ def test_id_token_signed_by_another_key_is_refused(app, plaza_env, people):
     assert str(refused.value) == (
         "the sign-in answer could not be trusted (Signature verification failed)"
     )
+
+
+def test_sign_in_refused_to_someone_not_yet_synced(app, client, sign_in, people):
+    index = app.extensions["plaza.settings"].index_path
+    with sqlite3.connect(index) as conn:  # as if they joined after the last people sync
+        conn.execute("DELETE FROM people WHERE upn = ?", [people["author"]])
+    answer = sign_in(client, people["author"])
+    assert answer.status_code == 403
+    assert "Your account cannot use Plaza" in answer.get_data(as_text=True)
+    assert session_rows(app) == [] and token_cache_blobs(app) == []
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_delegated_graph_token_is_refreshed_when_near_expiry(
+    fresh_plaza_env, make_app, sign_in, people
+):
+    app = make_app(env=fresh_plaza_env)
+    client = app.test_client()
+    handle = fresh_plaza_env.handle
+    with handle.session() as control:  # the sign-in's tokens live one minute
+        rule = {"kind": "token_lifetime", "seconds": 60, "count": 1}
+        assert control.post(f"{handle.base_url}/_emulator/faults", json={"rules": [rule]}).ok
+    sign_in(client, people["reader"])
+    [(_, signed_in_cache)] = token_cache_blobs(app)
+    with app.test_request_context("/"):
+        person = auth.load_person(handle.tenant.user(people["reader"]).id)
+        token = auth.delegated_graph_token(person)  # MSAL refreshes tokens this close to expiry
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 3599
+    [(_, refreshed_cache)] = token_cache_blobs(app)
+    assert refreshed_cache != signed_in_cache

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from overlay_app import db
+from overlay_app import db, discussion
 
 NOT_FOUND = {"error": {"code": "notFound", "message": "Not found."}}
 ARCHIVED = "this document was deleted in SharePoint; its discussion is archived"
@@ -310,6 +310,21 @@ def test_idempotent_retries_answer_the_original_without_a_duplicate(app, api, pe
     assert post(author, document, "x", key="k" * 201).status_code == 400
 
 
+def test_rate_limited_writes_leave_nothing_behind_and_retries_do_not_count(
+    make_app, api, people, document
+):
+    app = make_app(writes_per_minute=2)
+    author = api(people["author"], app)
+    assert post(author, document, "one", key="k1").status_code == 201
+    assert post(author, document, "one", key="k1").status_code == 201  # a replay: not a write
+    assert post(author, document, "two").status_code == 201
+    limited = post(author, document, "three")
+    assert limited.status_code == 429
+    assert limited.get_json()["error"]["code"] == "tooManyRequests"
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    assert rows(app, "SELECT body FROM comments ORDER BY rowid") == [("one",), ("two",)]
+
+
 # -- archived documents --------------------------------------------------------------------
 
 
@@ -414,3 +429,19 @@ def test_form_writes_by_people_without_access_are_404(
         assert answer.status_code == 404
         assert title not in answer.get_data(as_text=True)
     assert rows(app, "SELECT body FROM comments") == [("Private",)]
+
+
+def test_the_document_page_queries_use_their_indexes(app):
+    params = {"drive_id": "b!d", "item_id": "i"}
+    with app.app_context():
+        plans = [
+            [row[3] for row in db.social().execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+            for sql in (discussion.COMMENTS_SQL, discussion.COMMENT_LIKES_SQL)
+        ]
+    assert plans[0] == [
+        "SEARCH comments USING INDEX comments_by_document (drive_id=? AND item_id=?)"
+    ]
+    assert plans[1][:2] == [
+        "SEARCH c USING INDEX comments_by_document (drive_id=? AND item_id=?)",
+        "SEARCH l USING INDEX sqlite_autoindex_comment_likes_1 (comment_id=?)",
+    ]

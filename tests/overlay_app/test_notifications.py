@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from overlay_app import db
+from overlay_app import db, notifications
 
 # -- helpers (each discussion test module keeps its own few) ---------------------------------
 
@@ -276,3 +276,21 @@ def test_notifications_about_a_document_one_can_no_longer_open_are_hidden_everyw
     assert refused.get_json()["error"]["message"] == (
         f"{name} cannot open this document, so they cannot be mentioned"
     )
+
+
+def test_the_notification_queries_use_their_index(app):
+    with app.app_context():
+        newest, unread = (
+            [row[3] for row in db.social().execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+            for sql, params in (
+                (
+                    notifications.NEWEST_SQL,
+                    {"person": "p", "before": 9, "unread_only": 1, "batch": 5},
+                ),
+                (notifications.UNREAD_BY_DOCUMENT_SQL, {"person": "p"}),
+            )
+        )
+    assert newest == [
+        "SEARCH notifications USING INDEX notifications_by_person (person_id=? AND id<?)"
+    ]
+    assert unread[0] == "SEARCH notifications USING INDEX notifications_by_person (person_id=?)"

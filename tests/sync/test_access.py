@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from sync import access
-from sync.access import CAN_VIEW_SQL, CHILDREN_SQL, VISIBLE_KEYS_SQL
+from sync.access import CAN_VIEW_OR_ARCHIVED_SQL, CAN_VIEW_SQL, CHILDREN_SQL, VISIBLE_KEYS_SQL
 from sync.cli_access import register
 from sync.db import open_index
 
@@ -202,6 +202,15 @@ def test_can_view_unknown_item(firm) -> None:
     assert access.can_view(firm, "bob-oid", DEALS_DOCS, "plan") is False
 
 
+def test_archived_items_stay_visible_to_their_last_acl_on_request(firm) -> None:
+    """The tombstone old.docx inherited the Tax root (owners and members)."""
+    for person, expected in (("ann-oid", True), ("gus-oid", True), ("carl-oid", False)):
+        assert access.can_view(firm, person, TAX_DOCS, "old") is False
+        assert access.can_view(firm, person, TAX_DOCS, "old", include_archived=True) is expected
+    assert access.can_view(firm, "carl-oid", TAX_DOCS, "plan", include_archived=True) is True
+    assert access.can_view(firm, "ann-oid", TAX_DOCS, "draft", include_archived=True) is False
+
+
 def test_list_children_folders_first_then_name(firm) -> None:
     listed = access.list_children(firm, "bob-oid", TAX_DOCS, "shared")
     names = ["all-hands.pptx", "anon.docx", "org-link.pptx", "people-link.docx"]
@@ -337,8 +346,9 @@ def assert_indexed(plan: list[str]) -> None:
     assert not [step for step in plan if re.match(r"SCAN (i|h|a|items|acl)\b", step)], plan
 
 
-def test_can_view_plan_uses_indexes(firm) -> None:
-    plan = query_plan(firm, CAN_VIEW_SQL)
+@pytest.mark.parametrize("sql", [CAN_VIEW_SQL, CAN_VIEW_OR_ARCHIVED_SQL])
+def test_can_view_plan_uses_indexes(firm, sql: str) -> None:
+    plan = query_plan(firm, sql)
     assert_indexed(plan)
     assert "SEARCH i USING INDEX sqlite_autoindex_items_1 (drive_id=? AND item_id=?)" in plan
     acl_search = "SEARCH a USING COVERING INDEX sqlite_autoindex_acl_1"

@@ -70,9 +70,21 @@ def test_add_list_show(emulator, env):
         "added job people: people and groups, every 1h\n"
     )
     result = plaza(
-        env, "sync", "add", "tax", "--site", tax + "/", "--include", "/Clients/*",
-        "--file-type", ".PDF", "--cron", "0 9 * * 1-5", "--tz", "Europe/London",
-    )  # fmt: skip
+        env,
+        "sync",
+        "add",
+        "tax",
+        "--site",
+        tax + "/",
+        "--include",
+        "/Clients/*",
+        "--file-type",
+        ".PDF",
+        "--cron",
+        "0 9 * * 1-5",
+        "--tz",
+        "Europe/London",
+    )
     assert result.exit_code == 0
     assert result.stdout == (
         f"added job tax: sites {tax}; include /Clients/*; file types pdf, "
@@ -113,9 +125,7 @@ def test_edit_pause_resume_remove(emulator, env):
     plaza(env, "sync", "add", "docs", "--site", f"{emulator.base_url}/sites/tax", "--every", "1h")
     plaza(env, "sync", "add", "people", "--people", "--cron", "0 * * * *", "--tz", "Asia/Tokyo")
     edit = plaza(env, "sync", "edit", "docs", "--site-search", "Tax", "--exclude", "/Old/*")
-    assert edit.stdout == (
-        "updated job docs: sites matching 'Tax'; exclude /Old/*, every 1h\n"
-    )
+    assert edit.stdout == ("updated job docs: sites matching 'Tax'; exclude /Old/*, every 1h\n")
     assert plaza(env, "sync", "edit", "docs", "--library", "Policies", "--every", "30m").stdout == (
         "updated job docs: sites matching 'Tax'; libraries Policies; exclude /Old/*, every 30m\n"
     )
@@ -136,8 +146,9 @@ def test_edit_pause_resume_remove(emulator, env):
 
 
 def test_library_alone_means_every_site(env):
-    result = plaza(env, "sync", "add", "deliverables", "--library", "Client Deliverables",
-                   "--every", "1d")  # fmt: skip
+    result = plaza(
+        env, "sync", "add", "deliverables", "--library", "Client Deliverables", "--every", "1d"
+    )
     assert result.stdout == (
         "added job deliverables: all sites; libraries Client Deliverables, every 1d\n"
     )
@@ -149,40 +160,76 @@ def test_library_alone_means_every_site(env):
 @pytest.mark.parametrize(
     ("args", "status", "message"),
     [
-        (["add", "Tenant Docs", "--all-sites", "--every", "1h"], 2,
-         "job name 'Tenant Docs' is not valid: use lower-case letters, digits and '-' only"),
-        (["add", "docs", "--all-sites", "--every", "15"], 2,
-         "interval '15' is not valid: use a number and a unit s, m, h or d, such as 15m, 1h or 1d"),
-        (["add", "docs", "--all-sites", "--cron", "61 * * * *"], 2,
-         "cron expression '61 * * * *' is not valid: Error validating expression '61': "
-         "the last value (61) is higher than the maximum value (59)"),
-        (["add", "docs", "--all-sites", "--cron", "0 * * *"], 2,
-         "cron expression '0 * * *' is not valid: Wrong number of fields; got 4, expected 5"),
-        (["add", "docs", "--all-sites", "--cron", "0 * * * *", "--tz", "Mars/Olympus"], 2,
-         "time zone 'Mars/Olympus' is unknown (use an IANA name such as Europe/London)"),
-        (["add", "docs", "--all-sites", "--every", "1h", "--tz", "UTC"], 2,
-         "--tz applies to --cron schedules only"),
-        (["add", "docs", "--all-sites", "--every", "1h", "--cron", "0 * * * *"], 2,
-         "give either --every or --cron, not both"),
-        (["add", "docs", "--all-sites"], 2,
-         "say when the job runs: --every INTERVAL or --cron EXPR"),
-        (["add", "docs", "--every", "1h"], 2,
-         "choose the sites with exactly one of --all-sites, --site URL, --site-search QUERY "
-         "(or --library alone for those libraries on every site)"),
-        (["add", "staff", "--people", "--all-sites", "--every", "1h"], 2,
-         "--people mirrors people and groups: it takes no site options"),
-        (["add", "people", "--people", "--every", "2h"], 1,
-         "a job named 'people' already exists"),
-        (["edit", "people", "--all-sites"], 2,
-         "job 'people' mirrors people and groups: it takes no site options"),
+        (
+            ["add", "Tenant Docs", "--all-sites", "--every", "1h"],
+            2,
+            "job name 'Tenant Docs' is not valid: use lower-case letters, digits and '-' only",
+        ),
+        (
+            ["add", "docs", "--all-sites", "--every", "15"],
+            2,
+            "interval '15' is not valid: use a number and a unit s, m, h or d, such as 15m, 1h "
+            "or 1d",
+        ),
+        (
+            ["add", "docs", "--all-sites", "--cron", "61 * * * *"],
+            2,
+            "cron expression '61 * * * *' is not valid: Error validating expression '61': "
+            "the last value (61) is higher than the maximum value (59)",
+        ),
+        (
+            ["add", "docs", "--all-sites", "--cron", "0 * * *"],
+            2,
+            "cron expression '0 * * *' is not valid: Wrong number of fields; got 4, expected 5",
+        ),
+        (
+            ["add", "docs", "--all-sites", "--cron", "0 * * * *", "--tz", "Mars/Olympus"],
+            2,
+            "time zone 'Mars/Olympus' is unknown (use an IANA name such as Europe/London)",
+        ),
+        (
+            ["add", "docs", "--all-sites", "--every", "1h", "--tz", "UTC"],
+            2,
+            "--tz applies to --cron schedules only",
+        ),
+        (
+            ["add", "docs", "--all-sites", "--every", "1h", "--cron", "0 * * * *"],
+            2,
+            "give either --every or --cron, not both",
+        ),
+        (
+            ["add", "docs", "--all-sites"],
+            2,
+            "say when the job runs: --every INTERVAL or --cron EXPR",
+        ),
+        (
+            ["add", "docs", "--every", "1h"],
+            2,
+            "choose the sites with exactly one of --all-sites, --site URL, --site-search QUERY "
+            "(or --library alone for those libraries on every site)",
+        ),
+        (
+            ["add", "staff", "--people", "--all-sites", "--every", "1h"],
+            2,
+            "--people mirrors people and groups: it takes no site options",
+        ),
+        (["add", "people", "--people", "--every", "2h"], 1, "a job named 'people' already exists"),
+        (
+            ["edit", "people", "--all-sites"],
+            2,
+            "job 'people' mirrors people and groups: it takes no site options",
+        ),
         (["edit", "people"], 2, "nothing to change: give the options to replace"),
-        (["edit", "people", "--every", "bad"], 2,
-         "interval 'bad' is not valid: use a number and a unit s, m, h or d, such as 15m, 1h "
-         "or 1d"),
+        (
+            ["edit", "people", "--every", "bad"],
+            2,
+            "interval 'bad' is not valid: use a number and a unit s, m, h or d, such as 15m, 1h "
+            "or 1d",
+        ),
         (["run"], 2, "give a job NAME or --all"),
         (["run", "people", "--all"], 2, "give a job NAME or --all"),
     ],
-)  # fmt: skip
+)
 def test_bad_input(env, args, status, message):
     plaza(env, "sync", "add", "people", "--people", "--every", "1h")
     db = index_of(env)
@@ -197,9 +244,8 @@ def test_bad_input(env, args, status, message):
 
 @pytest.mark.parametrize(
     "command",
-    [["show"], ["edit", "--every", "1h"], ["remove"], ["pause"], ["resume"], ["run"],
-     ["history"]],
-)  # fmt: skip
+    [["show"], ["edit", "--every", "1h"], ["remove"], ["pause"], ["resume"], ["run"], ["history"]],
+)
 def test_unknown_job(env, command):
     result = plaza(env, "sync", command[0], "nope", *command[1:])
     assert (result.exit_code, result.stdout, result.stderr) == (1, "", NOT_FOUND)
@@ -221,8 +267,9 @@ def test_unknown_site_url(emulator, env):
 def test_unreachable_tenant(emulator, tmp_path):
     graph = f"https://localhost:{closed_port()}/v1.0"
     env = sync_env(emulator, tmp_path / "data", PLAZA_GRAPH_URL=graph, PLAZA_MAX_RETRIES="0")
-    result = plaza(env, "sync", "add", "docs", "--site", f"{emulator.base_url}/sites/tax",
-                   "--every", "1h")  # fmt: skip
+    result = plaza(
+        env, "sync", "add", "docs", "--site", f"{emulator.base_url}/sites/tax", "--every", "1h"
+    )
     assert result.exit_code == 1
     assert result.stderr.startswith(
         "Error: the tenant does not answer: GET /v1.0/sites/localhost:/sites/tax failed: "
@@ -235,8 +282,9 @@ def test_unreachable_tenant(emulator, tmp_path):
 
 def test_unusable_connector_settings(emulator, tmp_path):
     env = sync_env(emulator, tmp_path / "data", PLAZA_CLIENT_ID="")
-    result = plaza(env, "sync", "add", "docs", "--site", f"{emulator.base_url}/sites/tax",
-                   "--every", "1h")  # fmt: skip
+    result = plaza(
+        env, "sync", "add", "docs", "--site", f"{emulator.base_url}/sites/tax", "--every", "1h"
+    )
     assert (result.exit_code, result.stderr) == (
         1,
         "Error: invalid connector settings: PLAZA_CLIENT_ID is required (the application "
@@ -257,10 +305,16 @@ def test_index_from_a_newer_plaza(env):
         "upgrade Plaza or point PLAZA_DATA_DIR at another directory\n"
     )
     for args in (
-        ["add", "docs", "--all-sites", "--every", "1h"], ["list"], ["show", "people"],
-        ["edit", "people", "--every", "2h"], ["pause", "people"], ["remove", "people"],
-        ["run", "people"], ["run", "--all"], ["history"],
-    ):  # fmt: skip
+        ["add", "docs", "--all-sites", "--every", "1h"],
+        ["list"],
+        ["show", "people"],
+        ["edit", "people", "--every", "2h"],
+        ["pause", "people"],
+        ["remove", "people"],
+        ["run", "people"],
+        ["run", "--all"],
+        ["history"],
+    ):
         result = plaza(env, "sync", *args)
         assert (result.exit_code, result.stdout, result.stderr) == (1, "", message), args
     with sqlite3.connect(path) as conn:
@@ -307,16 +361,18 @@ def test_run_all_runs_enabled_jobs_only(emulator, env):
     runs = list(reversed(history(db)))
     db.close()
     assert [(r.job, r.outcome, r.full) for r in runs] == [
-        ("people", "succeeded", True), ("tax", "succeeded", True),
-    ]  # fmt: skip
+        ("people", "succeeded", True),
+        ("tax", "succeeded", True),
+    ]
     summaries = [line for line in result.stdout.splitlines() if line.startswith("run ")]
     assert summaries == [summary(r) for r in runs]
 
 
 def test_run_with_revoked_consent_fails_with_the_engines_words(fresh_emulator, tmp_path):
     env = sync_env(fresh_emulator, tmp_path / "data")
-    plaza(env, "sync", "add", "tax", "--site", f"{fresh_emulator.base_url}/sites/tax",
-          "--every", "1h")  # fmt: skip
+    plaza(
+        env, "sync", "add", "tax", "--site", f"{fresh_emulator.base_url}/sites/tax", "--every", "1h"
+    )
     client_id = fresh_emulator.info["client_id"]
     fresh_emulator.session().put(
         f"{fresh_emulator.base_url}/_emulator/apps/{client_id}/roles", json={"roles": []}
@@ -344,9 +400,11 @@ def test_run_of_a_job_running_elsewhere(env):
     db.close()
     result = plaza(env, "sync", "run", "people")
     assert (result.exit_code, result.stdout, result.stderr) == (
-        1, "", "Error: run 1 of people skipped: job 'people' is already running "
+        1,
+        "",
+        "Error: run 1 of people skipped: job 'people' is already running "
         "(lock held by batch-7:311:0a1b2c3d)\n",
-    )  # fmt: skip
+    )
 
 
 def test_history_is_exact(env):
@@ -357,15 +415,35 @@ def test_history_is_exact(env):
     plaza(env, "sync", "add", "tenant-docs", "--all-sites", "--every", "15m")
     db = index_of(env)
     one = start_run(db, "tenant-docs", full=True)
-    finish_run(db, one, SUCCEEDED, RunCounts(added=1204, updated=3, moved=2, deleted=1,
-               permission_changes=17, throttled_waits=2, throttled_seconds=3.25))  # fmt: skip
+    finish_run(
+        db,
+        one,
+        SUCCEEDED,
+        RunCounts(
+            added=1204,
+            updated=3,
+            moved=2,
+            deleted=1,
+            permission_changes=17,
+            throttled_waits=2,
+            throttled_seconds=3.25,
+        ),
+    )
     two = start_run(db, "people", full=False)
-    finish_run(db, two, FAILED, RunCounts(added=5), "Microsoft is still throttling this app "
-               "after every retry (request-id 8d1c)", "8d1c")  # fmt: skip
+    finish_run(
+        db,
+        two,
+        FAILED,
+        RunCounts(added=5),
+        "Microsoft is still throttling this app after every retry (request-id 8d1c)",
+        "8d1c",
+    )
     record_skipped(db, "people", False, "host:9:ab")
-    times = [("2024-05-01T09:00:00.000+00:00", "2024-05-01T09:02:05.500+00:00"),
-             ("2024-05-01T10:00:00.000+00:00", "2024-05-01T10:00:01.250+00:00"),
-             ("2024-05-01T10:00:00.500+00:00", "2024-05-01T10:00:00.500+00:00")]  # fmt: skip
+    times = [
+        ("2024-05-01T09:00:00.000+00:00", "2024-05-01T09:02:05.500+00:00"),
+        ("2024-05-01T10:00:00.000+00:00", "2024-05-01T10:00:01.250+00:00"),
+        ("2024-05-01T10:00:00.500+00:00", "2024-05-01T10:00:00.500+00:00"),
+    ]
     for run_id, (started, ended) in enumerate(times, start=1):
         db.conn.execute(
             "UPDATE runs SET started_at = ?, ended_at = ? WHERE id = ?", (started, ended, run_id)
@@ -453,8 +531,10 @@ def test_plaza_sync_in_a_subprocess(emulator, tmp_path):
 
     added = sync("add", "tax-docs", "--site", tax, "--every", "1h")
     assert (added.returncode, added.stdout, added.stderr) == (
-        0, f"added job tax-docs: sites {tax}, every 1h\n", "",
-    )  # fmt: skip
+        0,
+        f"added job tax-docs: sites {tax}, every 1h\n",
+        "",
+    )
     ran = sync("run", "tax-docs")
     assert (ran.returncode, ran.stderr) == (0, "")
     db = open_index(tmp_path / "data" / "index.db")
@@ -475,13 +555,19 @@ def test_plaza_sync_in_a_subprocess(emulator, tmp_path):
 def test_plaza_sync_run_on_a_terminal_shows_a_bar(emulator, tmp_path):
     env, env_file = process_env(emulator, tmp_path)
     command = [str(PLAZA), "sync", "--env-file", str(env_file)]
-    subprocess.run([*command, "add", "people", "--people", "--every", "1h"], env=env, check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        [*command, "add", "people", "--people", "--every", "1h"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
-        [*command, "run", "people"], env={**env, "COLUMNS": "120"}, stdout=terminal,
+        [*command, "run", "people"],
+        env={**env, "COLUMNS": "120"},
+        stdout=terminal,
         stderr=subprocess.PIPE,
-    )  # fmt: skip
+    )
     os.close(terminal)
     screen = b""
     while True:

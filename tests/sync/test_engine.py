@@ -60,8 +60,8 @@ def visible_in_index(db, user_id: str) -> set[tuple[str, str]]:
         """SELECT i.drive_id, i.item_id FROM items i
            JOIN items h ON h.drive_id = i.drive_id AND h.item_id = i.acl_item_id
            WHERE i.deleted = 0 AND h.deleted = 0 AND h.perms_state = 'ok'
-             AND EXISTS (SELECT 1 FROM acl a WHERE a.drive_id = h.drive_id
-                         AND a.item_id = h.item_id AND a.principal IN (SELECT value FROM json_each(?)))""",
+             AND EXISTS (SELECT 1 FROM acl a WHERE a.drive_id = h.drive_id AND a.item_id = h.item_id
+                         AND a.principal IN (SELECT value FROM json_each(?)))""",
         [json.dumps(sorted(principals))],
     )
     return {tuple(r) for r in rows}
@@ -175,9 +175,7 @@ def test_site_group_members_come_from_sharepoint_claims(emulator, first_sync):
         for group in site.groups:
             for principal in group.members:
                 key = {"user": "user:", "group": "group:"}.get(principal.kind)
-                expected.add(
-                    (site.id, group.id, "everyone" if key is None else key + principal.id)
-                )
+                expected.add((site.id, group.id, "everyone" if key is None else key + principal.id))
     rows = db.execute("SELECT site_id, group_number, principal FROM site_group_members")
     assert set(map(tuple, rows)) == expected
 
@@ -203,9 +201,7 @@ def test_target_chooses_sites_libraries_and_file_types(emulator, tmp_path):
     sync_documents(db, connector_for(emulator), target, page_size=PAGE)
     drive = next(d for d in tenant.drives_of(site.id) if d.name == "Documents")
     expected = {
-        item.id
-        for item in tenant.iter_items(drive.id)
-        if item.folder or item.extension == "docx"
+        item.id for item in tenant.iter_items(drive.id) if item.folder or item.extension == "docx"
     }
     assert {r[0] for r in db.execute("SELECT DISTINCT drive_id FROM items")} == {drive.id}
     assert {r[0] for r in db.execute("SELECT item_id FROM items")} == expected
@@ -250,7 +246,9 @@ def test_throttled_waits_are_counted_and_the_result_is_exact(fresh_emulator, tmp
     handle = fresh_emulator
     rules = [{"kind": "throttle", "path": "/root/delta", "count": 3, "retry_after": "0.05"}]
     with handle.session() as session:
-        session.post(f"{handle.base_url}/_emulator/faults", json={"rules": rules}).raise_for_status()
+        session.post(
+            f"{handle.base_url}/_emulator/faults", json={"rules": rules}
+        ).raise_for_status()
     db = open_index(tmp_path / "index.db")
     connector = connector_for(handle)
     sync_people(db, connector)
@@ -266,7 +264,7 @@ def test_throttled_waits_are_counted_and_the_result_is_exact(fresh_emulator, tmp
         def on_message(self, text: str) -> None:
             pass
 
-    counts = sync_documents(db, connector, ALL_SITES, page_size=PAGE, workers=4, progress=Watch())
+    counts = sync_documents(db, connector, ALL_SITES, page_size=PAGE, progress=Watch())
     assert counts.throttled_waits == 3
     assert len(waits) == 3
     for user in handle.tenant.users.values():

@@ -72,8 +72,8 @@ def visible_in_index(db, user_id: str) -> set[tuple[str, str]]:
         """SELECT i.drive_id, i.item_id FROM items i
            JOIN items h ON h.drive_id = i.drive_id AND h.item_id = i.acl_item_id
            WHERE i.deleted = 0 AND h.deleted = 0 AND h.perms_state = 'ok'
-             AND EXISTS (SELECT 1 FROM acl a WHERE a.drive_id = h.drive_id
-                         AND a.item_id = h.item_id AND a.principal IN (SELECT value FROM json_each(?)))""",
+             AND EXISTS (SELECT 1 FROM acl a WHERE a.drive_id = h.drive_id AND a.item_id = h.item_id
+                         AND a.principal IN (SELECT value FROM json_each(?)))""",
         [json.dumps(sorted(principals))],
     )
     return {tuple(r) for r in rows}
@@ -155,8 +155,12 @@ def test_rename_and_move_update_every_descendant(synced, tmp_path):
     drive = deep_drive(tenant)
     first, second = folders_at_top(tenant, drive.id)[:2]
     who = tenant.drives[drive.id].ctx.authors[0]
-    deep = control(handle, "POST", "items", {"drive_id": drive.id, "parent_id": first.id,
-                                             "name": "Deep", "folder": True, "by": who})
+    deep = control(
+        handle,
+        "POST",
+        "items",
+        {"drive_id": drive.id, "parent_id": first.id, "name": "Deep", "folder": True, "by": who},
+    )
     control(handle, "POST", "items", {"drive_id": drive.id, "parent_id": deep["item_id"],
                                       "name": "Notes on tax.docx", "by": who})  # fmt: skip
     sync_documents(db, connector, ALL_SITES)

@@ -7,13 +7,12 @@ and a real index in tmp_path for the SQL.
 
 from __future__ import annotations
 
+from connector.models import DriveItem, Permission
 from sync.apply import apply_page, load_known
 from sync.db import open_index, transaction
 from sync.plan import DriveContext, KnownItem, plan_page
 from sync.principals import AclEntry, acl_of, principal_of_claim
 from sync.targets import DocumentTarget
-
-from connector.models import DriveItem, Permission
 
 SITE = "contoso.sharepoint.com,1111,2222"
 DRIVE = DriveContext("b!docs", SITE, "Tax")
@@ -91,7 +90,8 @@ def item(item_id, name, parent="root-id", folder=False, **extra) -> DriveItem:
 
 
 def known(item_id, name, parent, path, unique=False, state="inherited", deleted=False):
-    return KnownItem(item_id, parent, name, f'"{{{item_id}}},1"', f"{BASE}{path}", path,
+    holder = item_id if unique else "root-id"
+    return KnownItem(item_id, parent, name, f'"{{{item_id}}},1"', f"{BASE}{path}", path, holder,
                      path is not None and "." not in name, unique, state, deleted)  # fmt: skip
 
 
@@ -118,7 +118,12 @@ def test_plan_decides_upserts_permissions_and_rederivation():
     assert plan.read_permissions == ["b", "n"]
     assert plan.drop_permissions == ["a"]
     assert plan.tombstones == ["gone"]
-    assert plan.rederive == ["a", "b", "c", "n", "o"]
+    derived = [(r.path, r.acl_item_id) for r in plan.upserts]
+    assert derived == [
+        ("/A", "root-id"), ("/B2", "b"), ("/A/c.docx", "root-id"), ("/B2/n.pdf", "n"),
+        (None, None),
+    ]  # fmt: skip
+    assert plan.rederive == ["a", "b"]  # folders whose subtrees must follow
     assert plan.old_web_urls == {"a": f"{BASE}/A", "b": f"{BASE}/B", "c": f"{BASE}/B/c.docx",
                                  "n": None, "o": None}  # fmt: skip
     assert (plan.added, plan.updated, plan.moved) == (2, 1, 1)
@@ -131,6 +136,7 @@ def test_a_full_round_rereads_every_unique_item_and_marks_rows():
     plan = plan_page(DRIVE, [root], [], index, DocumentTarget(), round_id="r1")
     assert plan.read_permissions == ["root-id"]
     assert plan.rederive == []
+    assert (plan.upserts[0].path, plan.upserts[0].acl_item_id) == ("", "root-id")
     assert plan.upserts[0].seen_round == "r1"
     assert plan.upserts[0].parent_id is None
 
@@ -186,8 +192,10 @@ def test_moving_a_folder_rederives_its_subtree(tmp_path):
 
 def test_an_orphan_has_no_path_or_acl_until_its_parent_arrives(tmp_path):
     db = index_with_library(tmp_path)
-    root = DriveItem.from_graph({"id": "root-id", "name": "root", "root": {}, "folder": {},
-                                 "webUrl": BASE, "parentReference": {"driveId": "b!docs"}})  # fmt: skip
+    root = DriveItem.from_graph(
+        {"id": "root-id", "name": "root", "root": {}, "folder": {}, "webUrl": BASE,
+         "parentReference": {"driveId": "b!docs"}}
+    )  # fmt: skip
     pages = [
         [root, item("o", "o.docx", parent="p", webUrl=f"{BASE}/P/o.docx")],
         [item("p", "P", folder=True, webUrl=f"{BASE}/P")],

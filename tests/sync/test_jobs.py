@@ -108,14 +108,18 @@ def test_cron_fires_in_its_time_zone_on_the_crontab_weekday():
 @pytest.mark.parametrize(
     ("expression", "message"),
     [
-        ("0 * * *", "cron expression '0 * * *' is not valid: Wrong number of fields; got 4, "
-         "expected 5"),
-        ("61 * * * *", "cron expression '61 * * * *' is not valid: Error validating expression "
-         "'61': the last value (61) is higher than the maximum value (59)"),
-        ("0 9 * * 8", "cron day of week '8' is not valid: use 0-7 (0 and 7 are Sunday) or "
-         "sun-sat"),
+        (
+            "0 * * *",
+            "cron expression '0 * * *' is not valid: Wrong number of fields; got 4, expected 5",
+        ),
+        (
+            "61 * * * *",
+            "cron expression '61 * * * *' is not valid: Error validating expression "
+            "'61': the last value (61) is higher than the maximum value (59)",
+        ),
+        ("0 9 * * 8", "cron day of week '8' is not valid: use 0-7 (0 and 7 are Sunday) or sun-sat"),
     ],
-)  # fmt: skip
+)
 def test_bad_cron(expression, message):
     with pytest.raises(BadSchedule) as caught:
         Schedule.crontab(expression)
@@ -289,8 +293,11 @@ def test_history_newest_first_and_latest_runs(db):
     assert [run.id for run in history(db, limit=1)] == [third]
     done = get_run(db, first)
     assert (done.outcome, done.added, done.throttled_waits, done.throttled_seconds) == (
-        SUCCEEDED, 3, 1, 2.5,
-    )  # fmt: skip
+        SUCCEEDED,
+        3,
+        1,
+        2.5,
+    )
     assert done.ended_at >= done.started_at
     failed = get_run(db, second)
     assert (failed.full, failed.request_id) == (True, "r-1")

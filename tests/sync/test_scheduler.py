@@ -3,8 +3,10 @@ processes on one index that never run one job twice at once."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -15,8 +17,10 @@ from pathlib import Path
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from click.testing import CliRunner
 
 from connector.cli import read_env_file
+from overlay_app.cli import main
 from sync.db import open_index
 from sync.jobs import add_job, documents_job, people_job, remove_job, set_enabled, update_job
 from sync.runs import FAILED, SKIPPED, SUCCEEDED, history
@@ -42,8 +46,14 @@ def test_reconcile_follows_the_jobs_table(tmp_path):
     try:
         before = datetime.now(UTC)
         add_job(db, people_job("people", Schedule.interval("1h")))
-        docs = add_job(db, documents_job("docs", DocumentTarget(all_sites=True),
-                                         Schedule.crontab("0 9 * * 1", "Europe/London")))  # fmt: skip
+        docs = add_job(
+            db,
+            documents_job(
+                "docs",
+                DocumentTarget(all_sites=True),
+                Schedule.crontab("0 9 * * 1", "Europe/London"),
+            ),
+        )
         add_job(db, replace(people_job("paused", Schedule.interval("1m")), enabled=False))
         scheduler.reconcile()
         jobs = scheduled(scheduler)
@@ -55,8 +65,9 @@ def test_reconcile_follows_the_jobs_table(tmp_path):
             None, datetime.now(UTC)
         )
 
-        update_job(db, documents_job("docs", DocumentTarget(all_sites=True),
-                                     Schedule.interval("15m")))  # fmt: skip
+        update_job(
+            db, documents_job("docs", DocumentTarget(all_sites=True), Schedule.interval("15m"))
+        )
         set_enabled(db, "people", False)
         set_enabled(db, "paused", True)
         scheduler.reconcile()
@@ -147,7 +158,7 @@ def test_two_schedulers_never_run_a_job_twice_at_once(fresh_emulator, tmp_path):
     runs = finished_runs(path)
     worked = [r for r in runs if r.outcome != SKIPPED]
     assert {r.outcome for r in worked} <= {SUCCEEDED, FAILED}
-    for earlier, later in zip(worked, worked[1:], strict=False):
+    for earlier, later in itertools.pairwise(worked):
         assert later.started_at >= earlier.ended_at, (earlier, later)
     assert all(r.ended_at for r in runs)
     for failed in (r for r in worked if r.outcome == FAILED):
@@ -194,3 +205,22 @@ def test_sigint_stops_an_idle_scheduler(tmp_path, signum):
     process.send_signal(signum)
     assert process.wait(timeout=30) == 0
     assert "scheduler stopped" in log.read_text()
+
+
+def test_scheduler_refuses_an_index_from_a_newer_plaza(tmp_path):
+    path = tmp_path / "data" / "index.db"
+    open_index(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at)"
+            " VALUES ('plaza.index', 'm999_from_the_future', '2030-01-01')"
+        )
+    env = {k: None for k in os.environ if k.startswith("PLAZA_")}
+    env["PLAZA_DATA_DIR"] = str(tmp_path / "data")
+    result = CliRunner().invoke(main, ["scheduler"], env=env)
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        1,
+        "",
+        f"Error: {path} was written by a newer Plaza (migrations m999_from_the_future): "
+        "upgrade Plaza or point PLAZA_DATA_DIR at another directory\n",
+    )
