@@ -226,7 +226,7 @@ def page_url(page: int) -> str:
 
 
 def short_date(stamp: str | None) -> str:
-    """"12 Mar 2024" from an ISO 8601 time (UTC as stored); "" when unknown."""
+    """The day of an ISO 8601 time as "12 Mar 2024" (UTC as stored); "" when unknown."""
     if not stamp:
         return ""
     try:

@@ -59,18 +59,22 @@ def tag_matches(text: str) -> dict[Key, list[tuple[str, float]]]:
 
 def _matching_rows(match: str, keys: list[Key], columns: str) -> list[tuple]:
     """`columns` of items_fts for the given live documents that match; keys are trimmed."""
-    return db.index().execute(
-        f"""SELECT i.drive_id, i.item_id, {columns}
+    return (
+        db.index()
+        .execute(
+            f"""SELECT i.drive_id, i.item_id, {columns}
             FROM items_fts JOIN items AS i ON i.rowid = items_fts.rowid
             WHERE items_fts MATCH :match AND i.deleted = 0 AND (i.drive_id, i.item_id) IN
                 (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))""",
-        {
-            "match": match,
-            "keys": json.dumps([list(k) for k in keys]),
-            "open": _OPEN,
-            "close": _CLOSE,
-        },
-    ).fetchall()
+            {
+                "match": match,
+                "keys": json.dumps([list(k) for k in keys]),
+                "open": _OPEN,
+                "close": _CLOSE,
+            },
+        )
+        .fetchall()
+    )
 
 
 def name_scores(match: str | None, keys: list[Key]) -> dict[Key, tuple[float, str]]:

@@ -186,8 +186,8 @@ def sweep(conn: sqlite3.Connection, drive_id: str, round_id: str, now: str) -> i
 def unread_acl_holders(conn: sqlite3.Connection, drive_id: str, limit: int) -> list[str]:
     """Live unique items whose permissions are not known (a read failed or never happened)."""
     rows = conn.execute(
-        "SELECT item_id FROM items WHERE drive_id = ? AND deleted = 0 AND has_unique_perms = 1 "
-        "AND perms_state != ? LIMIT ?",
-        (drive_id, OK, limit),
+        "SELECT item_id FROM items WHERE drive_id = ? "
+        "AND has_unique_perms = 1 AND perms_state != 'ok' AND deleted = 0 LIMIT ?",  # partial index
+        (drive_id, limit),
     )
     return [row[0] for row in rows]

@@ -145,7 +145,7 @@ def _secret(ids: IdMaker, name: str) -> str:
 
 def generate_sites(spec: TenantSpec, directory: Directory) -> list[tuple[Site, list[Drive]]]:
     """Every site with its libraries; the items of all libraries add up to spec.items."""
-    layouts = _site_layouts(directory)
+    layouts = _site_layouts(directory) + _engagement_layouts(spec, directory)
     weights = [w for _, libraries in layouts for _, w in libraries]
     budget = _split(spec.items, weights)
     result, number = [], 0
@@ -177,7 +177,7 @@ def _site_layouts(directory: Directory) -> list[tuple[Site, list[tuple[str, int]
                 [editors],
                 [everyone],
             ),
-            [("Documents", 1)],
+            [("Documents", 10)],
         ),
         (
             _site(
@@ -190,7 +190,7 @@ def _site_layouts(directory: Directory) -> list[tuple[Site, list[tuple[str, int]
                 [editors],
                 [everyone],
             ),
-            [("Documents", 2), ("Policies", 1)],
+            [("Documents", 20), ("Policies", 10)],
         ),
     ]
     for practice in directory.practices:
@@ -206,7 +206,37 @@ def _site_layouts(directory: Directory) -> list[tuple[Site, list[tuple[str, int]
             visitors,
         )
         site.group_id = practice.group_id
-        layouts.append((site, [("Documents", 4), ("Client Deliverables", 2)]))
+        layouts.append((site, [("Documents", 40), ("Client Deliverables", 20)]))
+    return layouts
+
+
+# One engagement site per this many documents: a large tenant has hundreds of small sites.
+ITEMS_PER_ENGAGEMENT = 2_000
+
+
+def _engagement_layouts(spec: TenantSpec, directory: Directory) -> list:
+    """Private project sites: a practice's leaders own them, a handful of its people work there."""
+    layouts = []
+    for n in range(spec.items // ITEMS_PER_ENGAGEMENT):
+        practice = directory.practices[n % len(directory.practices)]
+        client = names.CLIENTS[(n // len(directory.practices)) % len(names.CLIENTS)]
+        dice = spec.ids.number("engagement", n)
+        team = [
+            practice.member_ids[(dice >> (8 * k)) % len(practice.member_ids)]
+            for k in range(3 + dice % 4)
+        ]
+        slug = f"eng-{n:04d}-{client.lower().replace(' ', '-')}"
+        site = _site(
+            directory,
+            slug,
+            f"/sites/{slug}",
+            f"{client} - {practice.title} {2021 + dice % 6}",
+            f"Engagement workspace for {client}",
+            [Principal(USER, i) for i in practice.owner_ids],
+            [Principal(USER, i) for i in dict.fromkeys(team)],
+            [Principal(GROUP, directory.group_ids["confidential"])],
+        )
+        layouts.append((site, [("Documents", 1), ("Deliverables", 1)]))
     return layouts
 
 
@@ -270,7 +300,9 @@ def drive_context(
         guests = [i for i in group.member_ids if i not in practice.member_ids]
         restricted = practice.leadership_group_id
     else:
-        authors = [u.id for u in directory.users if u.user_type == "Member" and u.id in enabled]
+        team = [p.id for g in site.groups for p in g.members if p.kind == USER]
+        members = [u.id for u in directory.users if u.user_type == "Member"]
+        authors = [i for i in (team or members) if i in enabled]
         guests, restricted = [], directory.group_ids["editors"]
     return DriveContext(
         drive, site, tuple(authors or [directory.users[0].id]), tuple(guests), restricted, web_url

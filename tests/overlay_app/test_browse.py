@@ -227,3 +227,60 @@ def test_the_count_query_uses_the_indexes(app):
     details = " ".join(row[-1] for row in plan)
     assert "USING INDEX comments_by_document" in details
     assert "USING PRIMARY KEY" in details or "sqlite_autoindex_document_likes" in details
+
+
+def shared_folder_with_two_files(tenant, upns: list[str]):
+    """A folder that every one of `upns` can open, holding two files they can all open."""
+    ids = [tenant.user(upn).id for upn in upns]
+    for drive_id, item_id in sorted(tenant.visible_items(ids[0])):
+        folder = tenant.item(drive_id, item_id)
+        if not folder.folder or not all(tenant.can_open(u, drive_id, item_id) for u in ids):
+            continue
+        files = [
+            child
+            for child in tenant.children(drive_id, item_id)
+            if not child.folder and all(tenant.can_open(u, drive_id, child.id) for u in ids)
+        ]
+        if len(files) >= 2:
+            return folder, files[0], files[1]
+    raise AssertionError("no folder shared by all of them")
+
+
+def test_a_file_restricted_inside_a_shared_folder_and_its_counts_vanish_for_others(
+    fresh_plaza_env, make_app, sign_in, api, people, resync
+):
+    tenant = fresh_plaza_env.tenant
+    folder, secret, open_file = shared_folder_with_two_files(
+        tenant, [people["author"], people["outsider"]]
+    )
+    drive_id = folder.drive_id
+    author_id = tenant.user(people["author"]).id
+    with fresh_plaza_env.handle.session() as control:
+        broken = control.post(
+            f"{fresh_plaza_env.handle.base_url}/_emulator/items/{drive_id}/{secret.id}"
+            "/permissions/break",
+            json={"grants": [{"principal": {"kind": "user", "id": author_id}, "roles": ["read"]}]},
+        )
+    assert broken.status_code == 200, broken.text
+    app = make_app(fresh_plaza_env)
+    resync(app, people=False, documents=True)
+    author = api(people["author"], app)
+    author.post(f"/api/v1/documents/{drive_id}/{secret.id}/comments", json={"body": "secret"})
+    author.put(f"/api/v1/documents/{drive_id}/{secret.id}/like")
+    author.post(f"/api/v1/documents/{drive_id}/{open_file.id}/comments", json={"body": "open"})
+
+    url = f"/api/v1/drives/{drive_id}/items/{folder.id}/children"
+    mine = {row["itemId"]: row for row in author.get(url).json["value"]}
+    assert (mine[secret.id]["commentCount"], mine[secret.id]["likeCount"]) == (1, 1)
+    assert (mine[open_file.id]["commentCount"], mine[open_file.id]["likeCount"]) == (1, 0)
+    outsider = api(people["outsider"], app).get(url)
+    theirs = {row["itemId"]: row for row in outsider.json["value"]}
+    assert secret.id not in theirs
+    assert (theirs[open_file.id]["commentCount"], theirs[open_file.id]["likeCount"]) == (1, 0)
+    assert listed(outsider) == oracle_children(tenant, people["outsider"], drive_id, folder.id)
+
+    client = app.test_client()
+    sign_in(client, people["outsider"])
+    page = client.get(f"/drives/{drive_id}/items/{folder.id}").get_data(as_text=True)
+    assert open_file.id in page
+    assert secret.id not in page and secret.name not in page.replace("&amp;", "&")

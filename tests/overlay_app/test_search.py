@@ -6,6 +6,7 @@ path or site title holds a word starting with it (FTS5's unicode61 tokens, last 
 
 from __future__ import annotations
 
+import html
 import re
 
 from overlay_app import search
@@ -117,7 +118,14 @@ def test_hits_merge_by_document_and_comments_lift_the_rank(api, people, document
     first = after[0]
     assert first["commentSnippetHtml"] == f"Is <mark>{word}</mark> still our client?"
     assert first["matchedTags"] == [word]
-    assert f"<mark>{word}</mark>" in first["nameHtml"].lower()
+    item = tenant.item(*document)
+    cased = item.name.split()[0]
+    assert first["nameHtml"] == html.escape(item.name, quote=False).replace(
+        cased, f"<mark>{cased}</mark>"
+    )
+    assert first["snippetHtml"] == html.escape(tenant.path_of(item), quote=False).replace(
+        cased, f"<mark>{cased}</mark>"
+    )
     scores = [hit["score"] for hit in after]
     assert scores == sorted(scores, reverse=True)
     earlier = next(hit for hit in before if (hit["driveId"], hit["itemId"]) == document)
