@@ -3,10 +3,8 @@
 Every listing is trimmed by the synced ACL: folder children come from sync.access.list_children,
 sites and libraries from the acl holders that admit the person (the same predicate, in its set
 form), folders themselves through overlay_app.access. A person without access sees neither an
-item nor its counts. The counts of a page come from one grouped query, never one per row.
-
-Also home to the small read helpers the other listing pages share (paging, counts, batch
-metadata of documents already trimmed).
+item nor its counts. The counts of a page come from one grouped query, never one per row
+(listing.social_counts).
 """
 
 from __future__ import annotations
