@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
-import threading
+import time
 from pathlib import Path
 
 import click
@@ -31,6 +32,8 @@ def demo_command(port: int, web_port: int, size: str, seed: int) -> None:
     """Run the demo: emulator, first sync, scheduler and web app."""
     from connector.emulator import server
 
+    signal.signal(signal.SIGTERM, _interrupt)  # stop as cleanly as on Ctrl-C, at any moment
+    web_port = web_port or _free_port()
     data_dir = Path(os.environ.get("PLAZA_DATA_DIR") or "plaza-data").resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -41,20 +44,36 @@ def demo_command(port: int, web_port: int, size: str, seed: int) -> None:
         ) from error
     children: list[subprocess.Popen] = []
     try:
-        env = _demo_environment(handle, data_dir, web_port)
-        click.echo(f"Tenant emulator running at {handle.base_url}")
-        _first_sync(data_dir)
-        children.append(_spawn(["scheduler"], env, data_dir / "scheduler.log"))
-        children.append(_spawn(["serve", "--port", str(web_port), "--workers", "2"], env,
-                               data_dir / "web.log"))
-        _print_welcome(handle, web_port, data_dir)
-        _wait_for_stop(children)
+        _run_demo(handle, data_dir, web_port, children)
+    except KeyboardInterrupt:
+        pass
     finally:
         for child in children:
             child.terminate()
         for child in children:
             child.wait(timeout=30)
         handle.stop()
+
+
+def _run_demo(handle, data_dir: Path, web_port: int, children: list[subprocess.Popen]) -> None:
+    env = _demo_environment(handle, data_dir, web_port)
+    click.echo(f"Tenant emulator running at {handle.base_url}")
+    _first_sync(data_dir)
+    children.append(_spawn(["scheduler"], env, data_dir / "scheduler.log"))
+    serve = ["serve", "--port", str(web_port), "--workers", "2"]
+    children.append(_spawn(serve, env, data_dir / "web.log"))
+    _print_welcome(handle, web_port, data_dir)
+    _wait_for_stop(children)
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _demo_environment(handle, data_dir: Path, web_port: int) -> dict[str, str]:
@@ -109,17 +128,14 @@ def _spawn(arguments: list[str], env: dict[str, str], log: Path) -> subprocess.P
 
 
 def _wait_for_stop(children: list[subprocess.Popen]) -> None:
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        while not stop.wait(1):
-            for child in children:
-                if child.poll() is not None:
-                    raise click.ClickException(
-                        f"{' '.join(child.args[1:3])} stopped (exit {child.returncode}): "
-                        "see its log in the data directory")
-    except KeyboardInterrupt:
-        pass
+    """Until Ctrl-C or SIGTERM (KeyboardInterrupt), or until a child process dies."""
+    while True:
+        time.sleep(1)
+        for child in children:
+            if child.poll() is not None:
+                raise click.ClickException(
+                    f"{' '.join(child.args[1:3])} stopped (exit {child.returncode}): "
+                    "see its log in the data directory")
 
 
 def _print_welcome(handle, web_port: int, data_dir: Path) -> None:

@@ -98,6 +98,8 @@ def sync_people(
         counts = sync_people_and_groups(db, connector, full, watch)
     except ConnectorError as exc:
         raise _failed(from_connector_error(exc), RunCounts(), watch) from exc
+    except SyncError as exc:
+        raise _failed(exc, RunCounts(), watch) from None
     watch.finish(counts)
     return counts
 

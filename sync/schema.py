@@ -135,14 +135,11 @@ def m004_cursor_rounds(db: Database) -> None:
 
 
 @MIGRATIONS()
-def m005_sync_write_path(db: Database) -> None:
+def m005_fts_on_text_changes(db: Database) -> None:
     # The FTS index only holds name, path and site title: refresh it when one of those
     # changes, not on every update of an item (a full delta round re-writes every row, and
     # permission reads touch perms_state), which doubled the cost of writing a page.
-    # items_unread_acl: each run re-reads the ACLs that failed, without scanning the drive.
     db.executescript("""
-    CREATE INDEX items_unread_acl ON items (drive_id)
-    WHERE has_unique_perms = 1 AND perms_state != 'ok' AND deleted = 0;
     DROP TRIGGER IF EXISTS items_au;
     CREATE TRIGGER items_au AFTER UPDATE OF name, path, site_title ON items
     WHEN old.name IS NOT new.name OR old.path IS NOT new.path
@@ -153,4 +150,14 @@ def m005_sync_write_path(db: Database) -> None:
       INSERT INTO items_fts (rowid, name, path, site_title)
       VALUES (new.rowid, new.name, new.path, new.site_title);
     END;
+    """)
+
+
+@MIGRATIONS()
+def m006_unread_acl_index(db: Database) -> None:
+    # Each documents run re-reads the ACLs that failed or were never read, without scanning
+    # every item of the drive to find them.
+    db.executescript("""
+    CREATE INDEX IF NOT EXISTS items_unread_acl ON items (drive_id)
+    WHERE has_unique_perms = 1 AND perms_state != 'ok' AND deleted = 0;
     """)

@@ -74,9 +74,7 @@ class LiveSite:
         self.env = env
         self._app: Flask | None = None
         # Bound first so the public URL (and with it the redirect URI) names the real port.
-        self._server: BaseWSGIServer = make_server(
-            "127.0.0.1", 0, self._dispatch, threaded=True
-        )
+        self._server: BaseWSGIServer = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
         self.url = f"http://localhost:{self._server.server_port}"
         env.copy_index(data_dir)
         settings.setdefault("writes_per_minute", 10_000)  # tests write faster than people

@@ -1,12 +1,15 @@
-"""`plaza demo` starts the emulator, writes the settings and says where to go."""
+"""`plaza demo` starts the emulator, syncs, starts the scheduler and the web app, prints the URL."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import requests
@@ -14,27 +17,53 @@ import requests
 PLAZA = str(Path(sys.executable).with_name("plaza"))
 
 
-def test_demo_serves_the_tenant_and_writes_settings(tmp_path):
+def test_demo_runs_everything_and_stops_cleanly(tmp_path):
     env = {**os.environ, "PLAZA_DATA_DIR": str(tmp_path)}
-    with subprocess.Popen([PLAZA, "demo", "--port", "0"], env=env, stdout=subprocess.PIPE,
-                          text=True) as process:
-        check_demo(process, tmp_path)
+    command = [PLAZA, "demo", "--port", "0", "--web-port", "0"]
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            lines = read_until(process, "Press Ctrl-C to stop.")
+            check_running_demo(lines, tmp_path)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=60) == 0
 
 
-def check_demo(process: subprocess.Popen, tmp_path: Path) -> None:
-    try:
-        first_line = process.stdout.readline()
-        assert first_line.startswith("Tenant emulator running at https://localhost:")
-        base_url = first_line.split(" at ")[1].strip()
-        info = json.loads((tmp_path / "emulator.json").read_text())
-        assert info["graph_url"] == f"{base_url}/v1.0"
-        settings = (tmp_path / "emulator.env").read_text()
-        assert f"PLAZA_GRAPH_URL={base_url}/v1.0" in settings.splitlines()
-        discovery = f"{info['authority']}/v2.0/.well-known/openid-configuration"
-        with requests.Session() as session:
-            session.trust_env = False
-            answer = session.get(discovery, verify=info["ca_file"], timeout=10)
-        assert answer.json()["issuer"] == f"{info['authority']}/v2.0"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
+def read_until(process: subprocess.Popen, last: str) -> list[str]:
+    lines = []
+    while not lines or lines[-1] != last:
+        line = process.stdout.readline()
+        assert line, f"demo stopped early after: {lines}"
+        lines.append(line.rstrip("\n"))
+    return lines
+
+
+def check_running_demo(lines: list[str], data_dir: Path) -> None:
+    emulator_url = lines[0].removeprefix("Tenant emulator running at ")
+    info = json.loads((data_dir / "emulator.json").read_text())
+    assert info["graph_url"] == f"{emulator_url}/v1.0"
+    assert lines[1:5] == [
+        "Syncing people ...", lines[2], "Syncing tenant-docs ...", lines[4],
+    ]
+    assert re.fullmatch(r"  40 added, 0 updated in \d+\.\d s", lines[2])
+    assert re.fullmatch(r"  400 added, 0 updated in \d+\.\d s", lines[4])
+    web_url = next(line for line in lines if line.startswith("Plaza is running: open "))
+    web_url = web_url.removeprefix("Plaza is running: open ")
+    with sqlite3.connect(data_dir / "index.db") as index:
+        jobs = index.execute("SELECT name, kind FROM jobs ORDER BY name").fetchall()
+    assert jobs == [("people", "people"), ("tenant-docs", "documents")]
+    answer = wait_for(web_url)
+    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/signin?next=%2F"
+
+
+def wait_for(url: str) -> requests.Response:
+    deadline = time.monotonic() + 30
+    with requests.Session() as session:
+        session.trust_env = False
+        while True:
+            try:
+                return session.get(url, allow_redirects=False, timeout=5)
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, f"{url} never answered"
+                time.sleep(0.2)

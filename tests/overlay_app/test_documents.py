@@ -6,6 +6,7 @@ someone cannot open answers exactly like a missing one and never names itself.
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -87,9 +88,19 @@ def test_office_documents_open_in_the_sharepoint_wopi_frame(plaza_env, api, peop
     site_url = ids["siteUrl"]
     guid = ids["listItemUniqueId"].upper()
     answer = api(people["author"]).get(f"/api/v1/documents/{item.drive_id}/{item.id}")
-    assert answer.json["officeUrl"] == (
-        f"{site_url}/_layouts/15/Doc.aspx?sourcedoc=%7B{guid}%7D&action=view"
-    )
+    office = f"{site_url}/_layouts/15/Doc.aspx?sourcedoc=%7B{guid}%7D&action=view"
+    assert answer.json["officeUrl"] == office
+
+
+def test_the_page_links_to_office_for_the_web(app, sign_in, api, people, plaza_env):
+    item = office_document(plaza_env.tenant, people["author"], "docx")
+    described = api(people["author"]).get(f"/api/v1/documents/{item.drive_id}/{item.id}").json
+    client = signed_in(app, sign_in, people["author"])
+    text = client.get(f"/documents/{item.drive_id}/{item.id}").get_data(as_text=True)
+    link = re.search(r'id="open-office" href="([^"]+)"', text)
+    assert link is not None and "/_layouts/15/Doc.aspx?sourcedoc=%7B" in link.group(1)
+    assert html.unescape(link.group(1)) == described["officeUrl"]
+    assert f'id="open-sharepoint" href="{html.escape(described["webUrl"])}"' in text
 
 
 def test_the_page_shows_metadata_links_likes_tags_and_discussion(
