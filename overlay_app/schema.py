@@ -86,3 +86,63 @@ def m002_rate_events(db: Database) -> None:
     );
     CREATE INDEX rate_events_by_person ON rate_events (person_id, action, at);
     """)
+
+
+@MIGRATIONS()
+def m003_chat(db: Database) -> None:
+    """Chat: rooms (per document, community channels, direct), messages, read markers, events.
+
+    `events` is the durable, ordered log every real-time process reads: a message is written
+    with its event in one transaction, and clients resume from the last event id they saw.
+    """
+    db.executescript("""
+    CREATE TABLE rooms (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,                   -- document | channel | direct
+        drive_id TEXT, item_id TEXT,          -- document rooms only
+        name TEXT,                            -- channels; NULL for document and direct rooms
+        description TEXT,
+        closed INTEGER NOT NULL DEFAULT 0,    -- channels: 1 = members only
+        created_by TEXT NOT NULL, created_at TEXT NOT NULL, archived_at TEXT
+    );
+    CREATE UNIQUE INDEX rooms_by_document ON rooms (drive_id, item_id) WHERE kind = 'document';
+    CREATE UNIQUE INDEX rooms_by_channel_name ON rooms (name COLLATE NOCASE)
+        WHERE kind = 'channel';
+    CREATE TABLE room_members (
+        room_id TEXT NOT NULL REFERENCES rooms(id), person_id TEXT NOT NULL,
+        role TEXT NOT NULL DEFAULT 'member',  -- member | owner
+        joined_at TEXT NOT NULL, PRIMARY KEY (room_id, person_id)
+    );
+    CREATE INDEX room_members_by_person ON room_members (person_id);
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        room_id TEXT NOT NULL REFERENCES rooms(id),
+        author_id TEXT NOT NULL,
+        body TEXT NOT NULL, body_html TEXT NOT NULL,
+        created_at TEXT NOT NULL, edited_at TEXT, deleted_at TEXT,
+        client_key TEXT                       -- the sender's idempotency key
+    );
+    CREATE INDEX messages_by_room ON messages (room_id, id);
+    CREATE UNIQUE INDEX messages_by_client_key ON messages (author_id, client_key)
+        WHERE client_key IS NOT NULL;
+    CREATE TABLE message_mentions (
+        message_id INTEGER NOT NULL REFERENCES messages(id), person_id TEXT NOT NULL,
+        PRIMARY KEY (message_id, person_id)
+    );
+    CREATE TABLE read_markers (
+        room_id TEXT NOT NULL, person_id TEXT NOT NULL, last_read_id INTEGER NOT NULL,
+        updated_at TEXT NOT NULL, PRIMARY KEY (room_id, person_id)
+    );
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        room_id TEXT,                         -- NULL: addressed to `person_id` only
+        person_id TEXT,
+        kind TEXT NOT NULL,                   -- message.new | message.edited | message.deleted |
+                                              -- room.read | notification.new | ...
+        payload TEXT NOT NULL,                -- JSON
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX events_by_room ON events (room_id, id);
+    """)
+    db["messages"].enable_fts(["body"], create_triggers=True,
+                              tokenize="unicode61 remove_diacritics 2")

@@ -102,6 +102,7 @@ class TenantMutations:
             if parent == index or parent in state.descendants(index):
                 raise ValueError("an item cannot move into itself or its own descendants")
             self._check_name(state, parent, item.name)
+            self._freeze_copies(state, index)
             state.attach(index, parent)
             state.override(index).version_bump += 1
             state.record(self._next_seq(), index)
@@ -119,12 +120,32 @@ class TenantMutations:
                 state.record(self._next_seq(), position)
             return [state.item_at(p) for p in doomed]
 
+    def _freeze_copies(self, state: DriveState, index: int) -> None:
+        """Snapshots generated grants that copy their parent's, at and below `index`.
+
+        SharePoint copies the parent's permissions when sharing breaks inheritance, and the copy
+        does not follow later changes to the parent; a generated item computes its copy on the
+        fly, so before anything above it changes, the copy is frozen as it stands.
+        """
+        todo = [index]
+        while todo:
+            position = todo.pop()
+            sharing = state.own_sharing(position)
+            override = state.overrides.get(position)
+            if sharing and sharing[0] and (override is None or override.grants is None):
+                state.override(position).grants = access.effective_grants(state, position)
+                continue
+            if sharing and position != index:
+                continue  # its own permissions: nothing below depends on what changes here
+            todo.extend(state.children_indexes(position))
+
     def break_inheritance(
         self, drive_id: str, item_id: str, grants: list[Grant] | None = None
     ) -> list[Grant]:
         """Gives the item unique permissions: `grants`, or a copy of what it inherited."""
         with self.lock:
             state, index, _ = self._live(drive_id, item_id)
+            self._freeze_copies(state, index)
             own = list(grants) if grants is not None else access.effective_grants(state, index)
             override = state.override(index)
             override.grants, override.inherits = own, False
@@ -137,6 +158,7 @@ class TenantMutations:
             state, index, _ = self._live(drive_id, item_id)
             if index == 0:
                 raise ValueError("a library root always has its own permissions")
+            self._freeze_copies(state, index)
             override = state.override(index)
             override.grants, override.inherits = None, True
             override.version_bump += 1
@@ -149,6 +171,7 @@ class TenantMutations:
         return list(override.grants)
 
     def _set_grants(self, state: DriveState, index: int, grants: list[Grant]) -> None:
+        self._freeze_copies(state, index)
         override = state.override(index)
         override.grants, override.inherits = grants, False
         override.version_bump += 1

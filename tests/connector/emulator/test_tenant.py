@@ -189,3 +189,18 @@ def test_visible_items_equals_the_item_by_item_rule(tenant, user_number):
     )
     expected = [(d, i) for d, i in every_item if tenant.can_open(user.id, d, i)]
     assert list(tenant.visible_items(user.id)) == expected
+
+
+def test_shared_copies_keep_their_snapshot_when_the_parent_changes(tenant):
+    """SharePoint copies the parent's grants when sharing breaks inheritance; later changes to
+    the parent do not reach the copy (and so never show up as a change of the copy)."""
+    for drive_id, state in tenant.drives.items():
+        copy = next((i for i in tenant.iter_items(drive_id)
+                     if (state.own_sharing(i.index) or (False,))[0]), None)
+        if copy is not None and copy.parent_index != 0:
+            break
+    before = tenant.grants(drive_id, copy.id)
+    start = tenant.seq
+    tenant.break_inheritance(drive_id, copy.parent_id, [])
+    assert tenant.grants(drive_id, copy.id) == before
+    assert [c.item_index for c in tenant.changes_since(drive_id, start)] == [copy.parent_index]
