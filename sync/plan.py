@@ -1,9 +1,10 @@
 """What one delta page means for the index, decided without any I/O.
 
 `plan_page` takes the page's DriveItems and what the index already knows about them (and their
-parents) and returns a PagePlan: rows to upsert, items to tombstone, whose permissions to read
-or drop, and whose derived columns (path, web URL, effective ACL) must be recomputed with their
-subtree. apply.py carries the plan out inside one transaction.
+parents) and returns a PagePlan: rows to upsert (each with its path and ACL holder when its
+parent's are known), items to tombstone, whose permissions to read or drop, and the folders
+whose subtree must be re-derived (new, renamed, moved, or changed uniqueness; derive.py).
+apply.py carries the plan out inside one transaction.
 
 Glossary: an item is *unique* when it is a root of the permission hierarchy: the library root,
 or an item with a `shared` facet (with `Prefer: hierarchicalsharing`, Graph puts the facet on

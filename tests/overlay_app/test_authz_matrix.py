@@ -367,7 +367,12 @@ def call(world: World, case: Case, role: str, ids: dict[str, str]):
 def _missing_ids(ids: dict[str, str]) -> dict[str, str]:
     """The same ids with the document and comments replaced by ones that do not exist."""
     fresh_comment = ids["fresh"].count("-") == 4  # a comment id (a GUID), not a tag
-    missing = {"i": MISSING_ITEM, "c": MISSING_COMMENT, "r": MISSING_COMMENT}
+    missing = {
+        "i": MISSING_ITEM,
+        "folder": MISSING_ITEM,
+        "c": MISSING_COMMENT,
+        "r": MISSING_COMMENT,
+    }
     return {**ids, **missing, "fresh": MISSING_COMMENT if fresh_comment else ids["fresh"]}
 
 
@@ -460,3 +465,12 @@ def test_no_write_by_those_without_access_landed(world: World) -> None:
             assert counts == [0, 0, 0, 0], role
     finally:
         conn.close()
+
+
+def test_the_secrets_are_what_readers_see(world: World) -> None:
+    """The leak check's control: the words it looks for are on the reader's pages."""
+    ids = world.ids
+    page = world.pages[READER].get(f"/documents/{ids['d']}/{ids['i']}").get_data(as_text=True)
+    listed = world.apis[READER].get(f"/api/v1/documents/{ids['d']}/{ids['i']}/comments")
+    assert [secret for secret in world.secrets if secret not in page] == []
+    assert [said for said in SAID if said not in listed.get_data(as_text=True)] == []

@@ -1,0 +1,180 @@
+"""/api/v1/openapi.json: a valid OpenAPI 3.1 document that tells the truth about the API.
+
+- Valid: OpenAPI 3.1's own JSON Schema (openapi-spec-validator when installed; always the copy
+  of the OAS 3.1 schema that schemathesis ships), and every schema in it a valid JSON Schema.
+- True: every /api/v1 route of app.url_map is documented with its method and path parameters,
+  and every documented operation is a route.
+- Robust: schemathesis generates requests from the document and sends them over HTTP to the app
+  served on loopback, with a real bearer token: no answer is a 5xx.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import time
+from typing import Any
+
+import hypothesis
+import jsonschema_rs
+import pytest
+import requests
+import schemathesis
+from flask import Flask
+from hypothesis import HealthCheck
+from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
+
+from tests.browser.conftest import LiveSite, start_live_site
+from tests.overlay_app.conftest import PlazaEnv
+
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+FLASK_PARAM = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
+EXAMPLES_PER_OPERATION = 6  # the whole run stays well under a minute on 2 cores
+
+
+@pytest.fixture
+def spec(client) -> dict[str, Any]:
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    return response.get_json()
+
+
+def routes(app: Flask) -> set[tuple[str, str]]:
+    """(method, OpenAPI path) of every /api/v1 route the app serves."""
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/"):
+            path = FLASK_PARAM.sub(r"{\1}", rule.rule)
+            found |= {(method.lower(), path) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    return found
+
+
+def operations(spec: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (method, path): operation
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    }
+
+
+def test_the_document_is_valid_openapi_3_1(spec: dict[str, Any]) -> None:
+    assert spec["openapi"].startswith("3.1.")
+    if importlib.util.find_spec("openapi_spec_validator") is not None:
+        from openapi_spec_validator import validate
+
+        validate(spec)
+    problems = [
+        f"{error.instance_path}: {error.message}"
+        for error in OPENAPI_31_VALIDATOR.iter_errors(spec)
+    ]
+    assert problems == []
+    schemathesis.openapi.from_dict(spec).validate()
+
+
+def test_every_schema_in_it_is_valid_json_schema(spec: dict[str, Any]) -> None:
+    schemas = dict(spec["components"]["schemas"])
+    for (method, path), operation in operations(spec).items():
+        for parameter in operation.get("parameters", []):
+            schemas[f"{method} {path} {parameter['name']}"] = parameter["schema"]
+        for media in operation.get("requestBody", {}).get("content", {}).values():
+            schemas[f"{method} {path} body"] = media["schema"]
+        for status, answer in operation["responses"].items():
+            for media in answer.get("content", {}).values():
+                schemas[f"{method} {path} {status}"] = media["schema"]
+    invalid = [name for name, schema in schemas.items() if not jsonschema_rs.meta.is_valid(schema)]
+    assert invalid == []
+
+
+def test_every_api_route_is_documented_and_nothing_else(app: Flask, spec: dict[str, Any]) -> None:
+    # The document itself is the one route it does not describe.
+    served = routes(app) - {("get", "/api/v1/openapi.json")}
+    documented = set(operations(spec))
+    assert sorted(served - documented) == [], "routes missing from the document"
+    assert sorted(documented - served) == [], "documented operations the app does not serve"
+
+
+def test_path_parameters_are_declared(spec: dict[str, Any]) -> None:
+    undeclared = []
+    for (method, path), operation in operations(spec).items():
+        declared = {
+            p["name"]
+            for p in spec["paths"][path].get("parameters", []) + operation.get("parameters", [])
+            if p["in"] == "path" and p.get("required") is True
+        }
+        named = set(re.findall(r"{([^}]+)}", path))
+        if named != declared:
+            undeclared.append((method, path, sorted(named ^ declared)))
+    assert undeclared == []
+
+
+def test_every_operation_answers_401_and_uses_the_error_envelope(spec: dict[str, Any]) -> None:
+    wrong = []
+    for (method, path), operation in operations(spec).items():
+        if path == "/api/v1/openapi.json":
+            continue
+        responses = operation["responses"]
+        if "401" not in responses:
+            wrong.append((method, path, "no 401"))
+        for status, answer in responses.items():
+            if status.startswith("4"):
+                schema = answer.get("content", {}).get("application/json", {}).get("schema")
+                if schema != {"$ref": "#/components/schemas/Error"}:
+                    wrong.append((method, path, status))
+    assert wrong == []
+
+
+# -- schemathesis against the served app -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served(plaza_env: PlazaEnv, tmp_path_factory: pytest.TempPathFactory):
+    site = start_live_site(plaza_env, tmp_path_factory.mktemp("openapi-live"))
+    yield site
+    site.stop()
+
+
+def _seed_discussion(site: LiveSite, document: tuple[str, str]) -> requests.Session:
+    """Something for the generated requests to find: a comment, a like, a tag."""
+    author = site.api(site.env.people["author"])
+    base = f"{site.url}/api/v1/documents/{document[0]}/{document[1]}"
+    assert author.post(base + "/comments", json={"body": "Seed for the fuzzer"}).status_code == 201
+    assert author.put(base + "/like").status_code == 200
+    assert author.post(base + "/tags", json={"tag": "fuzz"}).status_code == 201
+    return author
+
+
+def test_generated_requests_never_meet_a_server_error(
+    served: LiveSite, document: tuple[str, str]
+) -> None:
+    author = _seed_discussion(served, document)
+    schema = schemathesis.openapi.from_url(served.url + "/api/v1/openapi.json")
+    failures: list[str] = []
+    seen: dict[str, list[int]] = {}
+    started = time.monotonic()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @hypothesis.settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+            phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+        )
+        @hypothesis.given(case=operation.as_strategy())
+        def send(case) -> None:
+            response = case.call(session=author)
+            seen.setdefault(f"{case.method} {operation.path}", []).append(response.status_code)
+            if response.status_code >= 500:
+                failures.append(
+                    f"{case.method} {case.formatted_path} query={case.query} body={case.body!r}"
+                    f" -> {response.status_code}"
+                )
+
+        send()
+    print(seen)
+    assert failures == []
+    assert time.monotonic() - started < 60
