@@ -22,6 +22,9 @@ FEATURES = (
     "people",
     "notifications",
     "openapi",
+    "chat",
+    "realtime",
+    "chat_pages",
 )
 
 

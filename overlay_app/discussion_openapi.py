@@ -352,7 +352,8 @@ API_SCHEMAS: dict[str, Any] = {
             "createdAt": {"type": "string", "format": "date-time"},
             "actor": _ref("PersonRef"),
             "document": {
-                "type": "object",
+                "type": ["object", "null"],
+                "description": "null for a mention in a channel or direct conversation",
                 "properties": {
                     "driveId": {"type": "string"},
                     "itemId": {"type": "string"},
@@ -360,6 +361,8 @@ API_SCHEMAS: dict[str, Any] = {
                 },
             },
             "commentId": {"type": ["string", "null"]},
+            "roomId": {"type": ["string", "null"], "description": "Chat mentions: the room"},
+            "messageId": {"type": ["integer", "null"], "description": "Chat mentions"},
             "excerpt": {"type": "string"},
             "url": {"type": "string"},
         },

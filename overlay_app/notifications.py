@@ -5,6 +5,10 @@ never to the actor themself. Reading trims at read time: a notification about a 
 recipient can no longer see is hidden from every surface (the list, the page, unread_count), so
 revoking access in SharePoint silences it without touching the rows; granting it back brings
 it back.
+
+Chat mentions are notifications too: their rows also name the room and message (room_id,
+message_id; drive_id and item_id are '' for channels and direct rooms) and are trimmed by
+chat_access instead, so leaving a closed channel or losing a document silences them alike.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, g, jsonify, redirect, render_template, request
 
-from overlay_app import access, db, discussion, rendering
+from overlay_app import access, chat_access, db, discussion, rendering
 from overlay_app.discussion_openapi import NOTIFICATION_PATHS
 from overlay_app.errors import BadInput
 from overlay_app.identity import Person, current_person, require_person
@@ -41,9 +45,14 @@ class Notification:
     excerpt: str
     created_at: str
     read: bool
+    room_id: str | None = None  # chat mentions
+    message_id: int | None = None
+    room_title: str = ""  # "#channel", "the chat about <document>", "a direct conversation"
 
     @property
     def url(self) -> str:
+        if self.room_id is not None:
+            return f"/chat/{self.room_id}#message-{self.message_id}"
         anchor = f"#comment-{self.comment_id}" if self.comment_id else ""
         return f"/documents/{self.drive_id}/{self.item_id}{anchor}"
 
@@ -54,16 +63,21 @@ class Notification:
             REPLY: "replied to you on",
             LIKE: "liked your comment on",
         }.get(self.kind, "wrote on")
+        if self.room_id is not None:
+            what = "mentioned you in" if self.kind == MENTION else "wrote in"
+            return f"{self.actor.display_name} {what} {self.room_title}"
         return f"{self.actor.display_name} {what} {self.document_name}"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        answer = {
             "id": self.id,
             "kind": self.kind,
             "read": self.read,
             "createdAt": self.created_at,
             "actor": self.actor.to_json(),
-            "document": {
+            "document": None
+            if not self.drive_id
+            else {
                 "driveId": self.drive_id,
                 "itemId": self.item_id,
                 "name": self.document_name,
@@ -72,6 +86,9 @@ class Notification:
             "excerpt": self.excerpt,
             "url": self.url,
         }
+        if self.room_id is not None:
+            answer.update(roomId=self.room_id, messageId=self.message_id)
+        return answer
 
 
 # --- writing (inside the caller's transaction) ---------------------------------------------
@@ -87,15 +104,18 @@ def notify(
     item_id: str,
     comment_id: str | None,
     at: str,
-) -> None:
-    """Records one notification, unless the recipient is the actor."""
+    room_id: str | None = None,
+    message_id: int | None = None,
+) -> int | None:
+    """Records one notification, unless the recipient is the actor; its id."""
     if recipient_id is None or recipient_id == actor_id:
-        return
-    conn.execute(
+        return None
+    cursor = conn.execute(
         "INSERT INTO notifications (person_id, kind, actor_id, drive_id, item_id, comment_id,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [recipient_id, kind, actor_id, drive_id, item_id, comment_id, at],
+        " created_at, room_id, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [recipient_id, kind, actor_id, drive_id, item_id, comment_id, at, room_id, message_id],
     )
+    return cursor.lastrowid
 
 
 def withdraw(
@@ -119,20 +139,45 @@ def withdraw(
     conn.execute(sql, params)
 
 
+def withdraw_message(
+    conn: sqlite3.Connection, message_id: int, recipients: list[str] | None = None
+) -> None:
+    """Removes notifications about a chat message (deleted, or mentions edited away)."""
+    sql, params = "DELETE FROM notifications WHERE message_id = ?", [message_id]
+    if recipients is not None:
+        sql += " AND person_id IN (SELECT value FROM json_each(?))"
+        params.append(json.dumps(recipients))
+    conn.execute(sql, params)
+
+
 # --- reading (trimmed by the recipient's access) -------------------------------------------
 
 
 # The hot queries, as constants so that tests can check their plans (notifications_by_person).
 NEWEST_SQL = """
-    SELECT id, kind, actor_id, drive_id, item_id, comment_id, created_at, read_at
+    SELECT id, kind, actor_id, drive_id, item_id, comment_id, created_at, read_at, room_id,
+           message_id
     FROM notifications
     WHERE person_id = :person AND id < :before AND (:unread_only = 0 OR read_at IS NULL)
     ORDER BY id DESC LIMIT :batch"""
 
 UNREAD_BY_DOCUMENT_SQL = """
-    SELECT drive_id, item_id, count(*) FROM notifications
+    SELECT drive_id, item_id, room_id, count(*) FROM notifications
     WHERE person_id = :person AND read_at IS NULL
-    GROUP BY drive_id, item_id"""
+    GROUP BY drive_id, item_id, room_id"""
+
+
+def _visible_places(person: Person, places: set[tuple]) -> set[tuple]:
+    """The (drive_id, item_id, room_id) places the person may still see: documents through
+    access, chat rooms through chat_access."""
+    rooms = {room_id for _, _, room_id in places if room_id}
+    documents = access.filter_visible(person, {(d, i) for d, i, room_id in places if not room_id})
+    rooms_seen = chat_access.visible_room_ids(person, rooms) if rooms else set()
+    return {
+        (d, i, room_id)
+        for d, i, room_id in places
+        if (room_id in rooms_seen if room_id else (d, i) in documents)
+    }
 
 
 def visible_rows(person: Person, limit: int, unread_only: bool = False) -> list[tuple]:
@@ -143,8 +188,8 @@ def visible_rows(person: Person, limit: int, unread_only: bool = False) -> list[
         rows = db.social().execute(NEWEST_SQL, params).fetchall()
         if not rows:
             break
-        visible = access.filter_visible(person, {(row[3], row[4]) for row in rows})
-        found.extend(row for row in rows if (row[3], row[4]) in visible)
+        visible = _visible_places(person, {(row[3], row[4], row[8]) for row in rows})
+        found.extend(row for row in rows if (row[3], row[4], row[8]) in visible)
         params["before"] = rows[-1][0]
     return found[:limit]
 
@@ -154,8 +199,10 @@ def listing(
 ) -> list[Notification]:
     rows = visible_rows(person, limit, unread_only)
     names = discussion.display_names(row[2] for row in rows)
-    titles = _document_names({(row[3], row[4]) for row in rows})
+    titles = _document_names({(row[3], row[4]) for row in rows if row[3]})
+    places = _room_titles({row[8] for row in rows if row[8]}, titles)
     excerpts = _excerpts({row[5] for row in rows if row[5]})
+    chat_excerpts = _message_excerpts({row[9] for row in rows if row[9]})
     return [
         Notification(
             nid,
@@ -165,12 +212,29 @@ def listing(
             item_id,
             titles.get((drive_id, item_id), "a document"),
             comment_id,
-            excerpts.get(comment_id or "", ""),
+            chat_excerpts.get(message_id, "") if message_id else excerpts.get(comment_id or "", ""),
             created,
             read is not None,
+            room_id,
+            message_id,
+            places.get(room_id or "", ""),
         )
-        for nid, kind, actor, drive_id, item_id, comment_id, created, read in rows
+        for nid, kind, actor, drive_id, item_id, comment_id, created, read, room_id, message_id
+        in rows
     ]
+
+
+def _room_titles(room_ids: set[str], titles: dict[tuple[str, str], str]) -> dict[str, str]:
+    """How a notification names a chat room: the document's chat, #channel, or a direct one."""
+    found = {}
+    for room in chat_access.load_rooms(room_ids).values():
+        if room.document_key is not None:
+            found[room.id] = "the chat about " + titles.get(room.document_key, "a document")
+        elif room.kind == chat_access.CHANNEL:
+            found[room.id] = f"#{room.name}"
+        else:
+            found[room.id] = "a direct conversation"
+    return found
 
 
 def _document_names(keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
@@ -196,13 +260,24 @@ def _excerpts(comment_ids: set[str]) -> dict[str, str]:
     return {cid: rendering.excerpt(body) for cid, body in rows}
 
 
+def _message_excerpts(message_ids: set[int]) -> dict[int, str]:
+    if not message_ids:
+        return {}
+    rows = db.social().execute(
+        "SELECT id, body FROM messages WHERE deleted_at IS NULL"
+        " AND id IN (SELECT value FROM json_each(?))",
+        [json.dumps(sorted(message_ids))],
+    )
+    return {mid: rendering.excerpt(body) for mid, body in rows}
+
+
 def count_unread(person: Person) -> int:
-    """Unread notifications about documents the person can still see."""
+    """Unread notifications about documents and chat rooms the person can still see."""
     rows = db.social().execute(UNREAD_BY_DOCUMENT_SQL, {"person": person.id}).fetchall()
     if not rows:
         return 0
-    visible = access.filter_visible(person, {(d, i) for d, i, _ in rows})
-    return sum(n for d, i, n in rows if (d, i) in visible)
+    visible = _visible_places(person, {(d, i, r) for d, i, r, _ in rows})
+    return sum(n for d, i, r, n in rows if (d, i, r) in visible)
 
 
 def unread_count() -> int:

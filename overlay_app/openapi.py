@@ -23,6 +23,8 @@ FEATURES = (
     "people",
     "notifications",
     "browse",
+    "chat",
+    "realtime",
 )
 
 ERROR_SCHEMA = {

@@ -146,3 +146,15 @@ def m003_chat(db: Database) -> None:
     """)
     db["messages"].enable_fts(["body"], create_triggers=True,
                               tokenize="unicode61 remove_diacritics 2")
+
+
+@MIGRATIONS()
+def m004_chat_notifications(db: Database) -> None:
+    """Chat mentions are notifications: their rows name the room and the message. Channels and
+    direct rooms have no document, so their rows carry drive_id = item_id = ''."""
+    db.executescript("""
+    ALTER TABLE notifications ADD COLUMN room_id TEXT;
+    ALTER TABLE notifications ADD COLUMN message_id INTEGER;
+    CREATE INDEX notifications_by_message ON notifications (message_id)
+        WHERE message_id IS NOT NULL;
+    """)

@@ -114,19 +114,24 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
-def policy_template(frame_ancestors: Sequence[str], authority: str) -> str:
+def policy_template(frame_ancestors: Sequence[str], authority: str, realtime_url: str = "") -> str:
     """The CSP with `{nonce}` left to fill per request.
 
     form-action admits the authority because sign-in and sign-out forms end in a redirect
-    to it, and browsers apply form-action to redirects too.
+    to it, and browsers apply form-action to redirects too. connect-src admits the event
+    stream's origin (`plaza realtime`) when it is not the pages' own.
     """
     form_action = ["'self'"]
     origin = _origin(authority)
     if origin:
         form_action.append(origin)
+    realtime = _origin(realtime_url)
+    # Without a separate stream origin default-src 'self' already covers connect-src.
+    connect = [f"connect-src 'self' {realtime}"] if realtime else []
     return "; ".join(
         [
             "default-src 'self'",
+            *connect,
             "script-src 'self' 'nonce-{nonce}'",
             "object-src 'none'",
             "base-uri 'none'",
@@ -257,7 +262,9 @@ def _writing() -> Iterator[Any]:
 
 def init_app(app: Flask) -> None:
     settings = app.extensions["plaza.settings"]
-    app.extensions["plaza.csp"] = policy_template(frame_ancestors_of(settings), settings.authority)
+    app.extensions["plaza.csp"] = policy_template(
+        frame_ancestors_of(settings), settings.authority, getattr(settings, "realtime_url", "")
+    )
     app.before_request(_check_csrf)
     app.after_request(_security_headers)
     app.teardown_request(_flush_pending_audit)

@@ -33,6 +33,8 @@ NUMBERS = {
     "writes_per_minute": (1, 10_000),
     "live_check_seconds": (0, 60),  # the issue caps the live access cache at 60 s
 }
+BOOLEANS = {"channels_open"}
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 SECRET_KEY_FILE = "secret_key"
 MIN_SECRET_KEY = 32
 
@@ -61,6 +63,8 @@ class OverlaySettings:
     session_max_hours: int = 12
     writes_per_minute: int = 30
     live_check_seconds: int = 60
+    realtime_url: str = ""  # where pages open the event stream (`plaza realtime`); "" = same origin
+    channels_open: bool = True  # anyone signed in (not guests) may create chat channels
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -75,6 +79,10 @@ class OverlaySettings:
     def auth_path(self) -> Path:
         """Sign-in sessions and each person's MSAL token cache (never in the cookie)."""
         return self.data_dir / "auth.db"
+
+    @property
+    def anyone_can_create_channels(self) -> bool:
+        return self.channels_open
 
     @property
     def secure_cookies(self) -> bool:
@@ -100,6 +108,7 @@ class OverlaySettings:
         values = dict(values)
         values["data_dir"] = Path(values.get("data_dir") or "plaza-data").resolve()
         values["public_url"] = str(values.get("public_url") or cls.public_url).rstrip("/")
+        values["realtime_url"] = str(values.get("realtime_url") or "").rstrip("/")
         return cls(**values)
 
     @classmethod
@@ -135,6 +144,10 @@ class OverlaySettings:
                 " `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
             )
         found += _url_problems("PLAZA_PUBLIC_URL", self.public_url, ("http", "https"), path=False)
+        if self.realtime_url:
+            found += _url_problems(
+                "PLAZA_REALTIME_URL", self.realtime_url, ("http", "https"), path=False
+            )
         if self.authority:  # else the tenant id is missing too, and said so below
             found += _url_problems("PLAZA_AUTHORITY", self.authority, ("https",), path=True)
         found += _url_problems("PLAZA_GRAPH_URL", self.graph_url, ("https",), path=True)
@@ -197,7 +210,9 @@ def _read_config_file(path: str | Path | None, problems: list[str]) -> dict[str,
 
 def _convert(raw: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     """Field values from text: numbers parsed, URLs trimmed, defaults filled from the cloud."""
-    values = {k: v if k in NUMBERS else str(v) for k, v in raw.items() if k != "cloud"}
+    values = {
+        k: v if k in NUMBERS or k in BOOLEANS else str(v) for k, v in raw.items() if k != "cloud"
+    }
     cloud_name = str(raw.get("cloud", "global")).lower()
     cloud = CLOUDS.get(cloud_name)
     if cloud is None:
@@ -208,6 +223,8 @@ def _convert(raw: dict[str, Any], problems: list[str]) -> dict[str, Any]:
             number = _whole_number(name, values.pop(name), problems)
             if number is not None:
                 values[name] = number
+    for name in BOOLEANS & set(values):
+        values[name] = _yes_or_no(name, values[name], problems)
     authority = str(values.get("authority", "")).rstrip("/")
     tenant_id = str(values.get("tenant_id", "")) or _tenant_from_authority(authority)
     values["tenant_id"] = tenant_id
@@ -229,6 +246,15 @@ def _whole_number(name: str, value: Any, problems: list[str]) -> int | None:
             f"PLAZA_{name.upper()} must be a whole number from {low} to {high}, got '{value}'"
         )
         return None
+
+
+def _yes_or_no(name: str, value: Any, problems: list[str]) -> bool:
+    if isinstance(value, bool):  # from the TOML file
+        return value
+    word = str(value).strip().lower()
+    if word not in TRUE_WORDS + FALSE_WORDS:
+        problems.append(f"PLAZA_{name.upper()} must be true or false, got '{value}'")
+    return word in TRUE_WORDS
 
 
 def _stored_secret_key(data_dir: Path, problems: list[str]) -> str:

@@ -1,0 +1,219 @@
+"""The one place that decides who may see a chat room (like Zulip's `access_stream_by_id`).
+
+Rules, by kind of room:
+- document: exactly the people who can see the document (overlay_app.access, which reads the
+  index's ACLs and fails closed). A `room_members` row of a document room only means the
+  person follows it (it is in their list); it never grants anything, so a sync that revokes
+  the document takes the room, its history, its search hits, unread counts and notifications
+  away at once.
+- channel, open: every signed-in member of the firm; guests only once invited (a member row).
+- channel, closed: its members and owners.
+- direct: its fixed members.
+
+A room one may not see answers 404 exactly like a missing one (`access_room`), and the refusal
+is written to the audit log with ids only. `can_see_room` answers the same question without
+raising or auditing, for per-event and per-hit checks (realtime fan-out, search, mentions).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from overlay_app import access, db, security
+from overlay_app.errors import NotFound
+from overlay_app.identity import Person
+
+DOCUMENT, CHANNEL, DIRECT = "document", "channel", "direct"
+OWNER, MEMBER = "owner", "member"
+DENIED = "access.denied"
+MAX_ROOM_ID_CHARS = 64
+
+ROOM_FIELDS = (
+    "id", "kind", "drive_id", "item_id", "name", "description", "closed", "created_by",
+    "created_at", "archived_at",
+)  # fmt: skip
+ROOM_COLUMNS = ", ".join(ROOM_FIELDS)
+
+
+@dataclass(frozen=True)
+class Room:
+    id: str
+    kind: str  # document | channel | direct
+    drive_id: str | None
+    item_id: str | None
+    name: str | None  # channels only
+    description: str | None
+    closed: bool  # channels: members only
+    created_by: str
+    created_at: str
+    archived_at: str | None
+
+    @property
+    def document_key(self) -> tuple[str, str] | None:
+        if self.kind != DOCUMENT or self.drive_id is None or self.item_id is None:
+            return None
+        return (self.drive_id, self.item_id)
+
+    @property
+    def open_channel(self) -> bool:
+        return self.kind == CHANNEL and not self.closed
+
+
+def _room(row: Iterable[Any]) -> Room:
+    values = list(row)
+    values[6] = bool(values[6])
+    return Room(*values)
+
+
+def load_room(room_id: Any) -> Room | None:
+    """The room with this id, whoever asks (callers must check access)."""
+    if not isinstance(room_id, str) or not room_id or len(room_id) > MAX_ROOM_ID_CHARS:
+        return None
+    row = (
+        db.social().execute(f"SELECT {ROOM_COLUMNS} FROM rooms WHERE id = ?", [room_id]).fetchone()
+    )
+    return None if row is None else _room(row)
+
+
+def load_rooms(room_ids: Iterable[str]) -> dict[str, Room]:
+    ids = sorted(set(room_ids))
+    if not ids:
+        return {}
+    rows = db.social().execute(
+        f"SELECT {ROOM_COLUMNS} FROM rooms WHERE id IN (SELECT value FROM json_each(?))",
+        [json.dumps(ids)],
+    )
+    return {room.id: room for room in map(_room, rows)}
+
+
+def role_in(person_id: str, room_id: str) -> str | None:
+    """'owner', 'member', or None when the person has no member row in the room."""
+    row = (
+        db.social()
+        .execute(
+            "SELECT role FROM room_members WHERE room_id = ? AND person_id = ?",
+            [room_id, person_id],
+        )
+        .fetchone()
+    )
+    return None if row is None else row[0]
+
+
+def is_guest(person: Person | str) -> bool:
+    """Whether the person is an external user (unknown people count as guests: fail closed)."""
+    if isinstance(person, Person):
+        return person.guest
+    row = db.index().execute("SELECT guest FROM people WHERE id = ?", [person]).fetchone()
+    return row is None or bool(row[0])
+
+
+def _person_id(person: Person | str) -> str:
+    return person.id if isinstance(person, Person) else person
+
+
+# -- the checks ------------------------------------------------------------------------------
+
+
+def access_room(person: Person, room_id: Any) -> Room:
+    """The room if `person` may see it; NotFound (audited, same as missing) otherwise."""
+    room = load_room(room_id)
+    if room is None:
+        security.audit_denial(person.id, DENIED, _target(room_id), "unknown room")
+        raise NotFound()
+    key = room.document_key
+    if key is not None:
+        access.require_document(person, *key)  # its own NotFound and audit entry
+        return room
+    if not _admits(person, room, role_in(person.id, room.id)):
+        security.audit_denial(person.id, DENIED, _target(room.id), f"{room.kind} not open to them")
+        raise NotFound()
+    return room
+
+
+def can_see_room(person: Person | str, room: Room) -> bool:
+    """`access_room` without raising or auditing: for events, search hits and mentions. A
+    person given by id is the recipient of something (a mention, an event)."""
+    person_id = _person_id(person)
+    key = room.document_key
+    if key is not None:
+        return access.can_see(person_id, *key)
+    return _admits(person, room, role_in(person_id, room.id))
+
+
+def _admits(person: Person | str, room: Room, role: str | None) -> bool:
+    if role is not None:
+        return True
+    # Open channels admit everyone signed in but guests, who need an invitation.
+    return room.open_channel and not is_guest(person)
+
+
+def _target(room_id: Any) -> str:
+    return f"room:{str(room_id)[:MAX_ROOM_ID_CHARS]}"
+
+
+# -- many rooms at once ------------------------------------------------------------------------
+
+
+def visible_room_ids(person: Person, room_ids: Iterable[str]) -> set[str]:
+    """The ids among `room_ids` that `person` may see, in a few queries (search, listings)."""
+    rooms = load_rooms(room_ids)
+    if not rooms:
+        return set()
+    roles = roles_of(person.id, rooms)
+    documents = access.filter_visible(
+        person, [room.document_key for room in rooms.values() if room.document_key]
+    )
+    visible = set()
+    for room in rooms.values():
+        key = room.document_key
+        if key is not None:
+            if key in documents:
+                visible.add(room.id)
+        elif _admits(person, room, roles.get(room.id)):
+            visible.add(room.id)
+    return visible
+
+
+def roles_of(person_id: str, room_ids: Iterable[str]) -> dict[str, str]:
+    """The person's role in each of the rooms they have a member row in."""
+    rows = db.social().execute(
+        "SELECT room_id, role FROM room_members"
+        " WHERE person_id = ? AND room_id IN (SELECT value FROM json_each(?))",
+        [person_id, json.dumps(sorted(room_ids))],
+    )
+    return dict(rows.fetchall())
+
+
+def my_rooms(person: Person) -> list[Room]:
+    """The rooms the person is in now: member rows (direct rooms, channels joined, document
+    rooms followed) that still admit them, i.e. document rooms trimmed by current access."""
+    rows = db.social().execute(
+        f"SELECT {', '.join('r.' + name for name in ROOM_FIELDS)}"
+        " FROM room_members AS m JOIN rooms AS r ON r.id = m.room_id WHERE m.person_id = ?",
+        [person.id],
+    )
+    rooms = [_room(row) for row in rows]
+    documents = access.filter_visible(person, [r.document_key for r in rooms if r.document_key])
+    return [room for room in rooms if room.document_key is None or room.document_key in documents]
+
+
+def room_ids_of(person: Person) -> set[str]:
+    """Ids of `my_rooms`: what a person's event stream carries besides their own events."""
+    return {room.id for room in my_rooms(person)}
+
+
+def open_channels(person: Person) -> list[Room]:
+    """Open channels the person could join (none for guests: they need an invitation)."""
+    if person.guest:
+        return []
+    rows = db.social().execute(
+        f"SELECT {ROOM_COLUMNS} FROM rooms AS r WHERE kind = 'channel' AND closed = 0"
+        " AND NOT EXISTS (SELECT 1 FROM room_members AS m"
+        "                 WHERE m.room_id = r.id AND m.person_id = ?)"
+        " ORDER BY name COLLATE NOCASE",
+        [person.id],
+    )
+    return [_room(row) for row in rows]

@@ -1,0 +1,382 @@
+"""OpenAPI 3.1 path items and schemas of the chat API (chat.py exposes them as API_PATHS and
+API_SCHEMAS). Every 4xx refers to the shared Error schema. /api/v1/events is realtime.py's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+ERROR_WORDS = {
+    400: "The request is not valid (the message says what to change)",
+    401: "Not signed in, or the bearer token is not valid",
+    403: "Not allowed: not your message, not an owner of the channel, or a guest starting "
+    "a conversation",
+    404: "No such room, message or document, or the caller may not see it (indistinguishable)",
+    409: "The document's chat is archived, the message was deleted, the members are fixed, "
+    "the channel name is taken, or the client_key was used for another message",
+    413: "The message is longer than 4,000 characters",
+    429: "Too many writes: retry after the Retry-After header's seconds",
+}
+
+STRING, NULLABLE_STRING = {"type": "string"}, {"type": ["string", "null"]}
+ID = {"type": "integer", "minimum": 1}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    return {
+        str(status): {
+            "description": ERROR_WORDS[status],
+            "content": {"application/json": {"schema": _ref("Error")}},
+        }
+        for status in statuses
+    }
+
+
+def _ok(description: str, schema: dict[str, Any] | None, status: int = 200) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": description}
+    if schema is not None:
+        answer["content"] = {"application/json": {"schema": schema}}
+    return {str(status): answer}
+
+
+def _path(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": schema or STRING,
+    }
+
+
+def _query(name: str, description: str, schema: dict[str, Any], required=False) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "description": description,
+        "schema": schema,
+    }
+
+
+def _operation(summary, responses, operation_id, *, parameters=None, body=None) -> dict:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "operationId": operation_id,
+        "tags": ["chat"],
+        "responses": responses,
+    }
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": body}},
+        }
+    return operation
+
+
+ROOM = [_path("room_id", "The room's id")]
+MESSAGE = [_path("message_id", "The message's id", ID)]
+DOCUMENT = [
+    _path("drive_id", "The document's Graph drive id"),
+    _path("item_id", "The document's Graph drive item id"),
+]
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "The message's client_key, as a header; if both are sent they must agree",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+}
+WRITE = (400, 401, 404, 409, 429)
+
+NEW_ROOM = {
+    "type": "object",
+    "required": ["kind"],
+    "properties": {
+        "kind": {"enum": ["channel", "direct"]},
+        "name": {"type": "string", "maxLength": 80, "description": "Channels: unique name"},
+        "description": {"type": ["string", "null"], "maxLength": 500},
+        "closed": {"type": "boolean", "description": "Channels: members only"},
+        "members": {
+            "type": "array",
+            "items": STRING,
+            "description": "Object ids: the other people of a direct room (1 to 7), or "
+            "people to invite into a channel",
+        },
+    },
+}
+NEW_MESSAGE = {
+    "type": "object",
+    "required": ["body"],
+    "properties": {
+        "body": {
+            "type": "string",
+            "description": "Markdown, 1 to 4,000 characters; mentions as "
+            "@[Display Name](oid) or @upn",
+        },
+        "client_key": {
+            "type": "string",
+            "maxLength": 200,
+            "description": "A new random id per message: a retry with the same key answers "
+            "the same message instead of sending a second one",
+        },
+    },
+}
+EDIT_MESSAGE = {"type": "object", "required": ["body"], "properties": {"body": STRING}}
+MEMBER = {
+    "type": "object",
+    "required": ["person_id"],
+    "properties": {
+        "person_id": {"type": "string", "description": "Object id; oneself joins an open channel"},
+        "role": {"enum": ["member", "owner"], "default": "member"},
+    },
+}
+READ = {
+    "type": "object",
+    "required": ["last_read_id"],
+    "properties": {"last_read_id": {"type": "integer", "minimum": 0}},
+}
+
+CHAT_PATHS: dict[str, Any] = {
+    "/api/v1/rooms": {
+        "get": _operation(
+            "The rooms one is in (with unread counts), and open channels one could join",
+            {**_ok("The rooms", _ref("RoomList")), **_errors(401)},
+            "listRooms",
+        ),
+        "post": _operation(
+            "Create a channel, or open the direct room of some people (the existing one if any)",
+            {
+                **_ok("The direct room that already existed", _ref("Room")),
+                **_ok("The new room", _ref("Room"), 201),
+                **_errors(400, 401, 403, 409, 429),
+            },
+            "createRoom",
+            body=NEW_ROOM,
+        ),
+    },
+    "/api/v1/rooms/{room_id}": {
+        "get": _operation(
+            "One room",
+            {**_ok("The room", _ref("Room")), **_errors(401, 404)},
+            "getRoom",
+            parameters=ROOM,
+        ),
+    },
+    "/api/v1/documents/{drive_id}/{item_id}/room": {
+        "post": _operation(
+            "Open the document's room (made on first open) and put it in one's list",
+            {
+                **_ok("The existing room", _ref("Room")),
+                **_ok("The new room", _ref("Room"), 201),
+                **_errors(401, 404, 409, 429),
+            },
+            "openDocumentRoom",
+            parameters=DOCUMENT,
+        ),
+    },
+    "/api/v1/rooms/{room_id}/messages": {
+        "get": _operation(
+            "A page of the room's messages, oldest first",
+            {**_ok("The page", _ref("MessagePage")), **_errors(400, 401, 404)},
+            "listMessages",
+            parameters=[
+                *ROOM,
+                _query("before", "Only messages with smaller ids (scrolling back)", ID),
+                _query(
+                    "after",
+                    "Only messages with larger ids (catching up)",
+                    {"type": "integer", "minimum": 0},
+                ),
+                _query(
+                    "limit",
+                    "Page size",
+                    {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+                ),
+            ],
+        ),
+        "post": _operation(
+            "Send a message; answered only once it is committed",
+            {
+                **_ok(
+                    "The message (for a retried client_key, the original one)", _ref("Message"), 201
+                ),
+                **_errors(*WRITE, 413),
+            },
+            "sendMessage",
+            parameters=[*ROOM, IDEMPOTENCY_KEY],
+            body=NEW_MESSAGE,
+        ),
+    },
+    "/api/v1/messages/{message_id}": {
+        "patch": _operation(
+            "Edit one's own message",
+            {**_ok("The edited message", _ref("Message")), **_errors(*WRITE, 403, 413)},
+            "editMessage",
+            parameters=MESSAGE,
+            body=EDIT_MESSAGE,
+        ),
+        "delete": _operation(
+            "Delete one's own message (it keeps its place, without its words)",
+            {**_ok("Deleted", None, 204), **_errors(*WRITE, 403)},
+            "deleteMessage",
+            parameters=MESSAGE,
+        ),
+    },
+    "/api/v1/rooms/{room_id}/read": {
+        "put": _operation(
+            "Move one's read marker forward to a message of the room",
+            {**_ok("The marker and unread count", _ref("ReadMarker")), **_errors(400, 401, 404)},
+            "markRoomRead",
+            parameters=ROOM,
+            body=READ,
+        ),
+    },
+    "/api/v1/rooms/{room_id}/members": {
+        "post": _operation(
+            "Join an open channel (oneself), or, as an owner, add someone or make them owner",
+            {**_ok("The room", _ref("Room")), **_errors(*WRITE, 403)},
+            "addRoomMember",
+            parameters=ROOM,
+            body=MEMBER,
+        ),
+        "delete": _operation(
+            "Leave a channel (oneself), or, as an owner, remove someone",
+            {**_ok("Removed (or was not a member)", None, 204), **_errors(*WRITE, 403)},
+            "removeRoomMember",
+            parameters=[*ROOM, _query("person_id", "Object id of who leaves", STRING, True)],
+        ),
+    },
+    "/api/v1/chat/search": {
+        "get": _operation(
+            "Messages matching the words, newest first, in rooms one may see",
+            {**_ok("The hits", _ref("ChatSearch")), **_errors(400, 401, 404)},
+            "searchChat",
+            parameters=[
+                _query("q", "Words to look for (the last one as a prefix)", STRING, True),
+                _query("room_id", "Only this room", STRING),
+                _query(
+                    "limit",
+                    "At most this many",
+                    {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+                ),
+            ],
+        ),
+    },
+}
+
+PERSON = {
+    "type": "object",
+    "required": ["id", "displayName"],
+    "properties": {"id": STRING, "displayName": STRING},
+}
+MESSAGE_SCHEMA = {
+    "type": "object",
+    "required": ["id", "roomId", "author", "body", "bodyHtml", "createdAt", "deleted"],
+    "properties": {
+        "id": ID,
+        "roomId": STRING,
+        "author": PERSON,
+        "body": {"type": "string", "description": "Markdown as written; '' once deleted"},
+        "bodyHtml": {"type": "string", "description": "Sanitised HTML; '' once deleted"},
+        "createdAt": {"type": "string", "format": "date-time"},
+        "editedAt": {"type": ["string", "null"], "format": "date-time"},
+        "deleted": {"type": "boolean"},
+        "clientKey": NULLABLE_STRING,
+    },
+}
+ROOM_SCHEMA = {
+    "type": "object",
+    "required": ["id", "kind", "closed", "createdBy", "createdAt"],
+    "properties": {
+        "id": STRING,
+        "kind": {"enum": ["document", "channel", "direct"]},
+        "name": NULLABLE_STRING,
+        "description": NULLABLE_STRING,
+        "closed": {"type": "boolean"},
+        "document": {
+            "type": ["object", "null"],
+            "properties": {"driveId": STRING, "itemId": STRING},
+        },
+        "createdBy": STRING,
+        "createdAt": {"type": "string", "format": "date-time"},
+        "members": {
+            "type": ["array", "null"],
+            "description": "null for a document's room (its members are who can open it)",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": STRING,
+                    "displayName": STRING,
+                    "role": {"enum": ["member", "owner"]},
+                },
+            },
+        },
+        "title": {"type": "string"},
+        "archived": {"type": "boolean"},
+        "myRole": {"enum": ["member", "owner", None]},
+        "unreadCount": {"type": "integer"},
+        "lastReadId": {"type": "integer"},
+        "lastMessageId": {"type": ["integer", "null"]},
+    },
+}
+
+API_SCHEMAS: dict[str, Any] = {
+    "Message": MESSAGE_SCHEMA,
+    "Room": ROOM_SCHEMA,
+    "RoomList": {
+        "type": "object",
+        "required": ["rooms", "openChannels"],
+        "properties": {
+            "rooms": {"type": "array", "items": _ref("Room")},
+            "openChannels": {"type": "array", "items": _ref("Room")},
+        },
+    },
+    "MessagePage": {
+        "type": "object",
+        "required": ["messages", "hasMore"],
+        "properties": {
+            "messages": {"type": "array", "items": _ref("Message")},
+            "hasMore": {"type": "boolean", "description": "More messages beyond this page"},
+        },
+    },
+    "ReadMarker": {
+        "type": "object",
+        "required": ["roomId", "lastReadId", "unreadCount"],
+        "properties": {
+            "roomId": STRING,
+            "lastReadId": {"type": "integer"},
+            "unreadCount": {"type": "integer"},
+        },
+    },
+    "ChatSearch": {
+        "type": "object",
+        "required": ["messages"],
+        "properties": {
+            "messages": {
+                "type": "array",
+                "items": {
+                    "allOf": [
+                        _ref("Message"),
+                        {
+                            "type": "object",
+                            "properties": {
+                                "snippetHtml": STRING,
+                                "room": {
+                                    "type": "object",
+                                    "properties": {"id": STRING, "kind": STRING, "title": STRING},
+                                },
+                            },
+                        },
+                    ]
+                },
+            }
+        },
+    },
+}

@@ -1,0 +1,557 @@
+// Chat in the browser (helper "chat-ui"): live rooms, an outbox that survives a dropped
+// connection, unread badges. Progressive enhancement: every chat page works without it.
+//
+// - ONE EventSource per tab (GET /api/v1/events) carries every room on the page; the browser
+//   resumes it with Last-Event-ID, and when it gives up (readyState CLOSED) we open a new one
+//   with ?after=<last id seen>. Messages are deduplicated by id, so a replay shows nothing twice.
+// - Sending puts {clientKey, roomId, body} in a localStorage outbox first; it leaves the outbox
+//   only when the server acknowledged it (or refused it for good). Offline, failed or unsent
+//   items are retried with backoff and on the 'online' event; the client key makes a retry
+//   return the same message instead of a second one.
+// - Server HTML (bodyHtml, sanitised by the server) is parsed in an inert <template>; every
+//   other text goes in with textContent.
+(function () {
+  "use strict";
+  if (window.plazaChat || !window.fetch || !window.EventSource) return;
+
+  var OUTBOX_KEY = "plaza.chat.outbox.v1";
+  var MAX_BACKOFF_MS = 30000;
+  var config = document.getElementById("chat-config");
+  if (!config) return;
+  var me = config.getAttribute("data-me-id");
+  var eventsUrl = config.getAttribute("data-events-url") || "/api/v1/events";
+  var views = {};          // roomId -> RoomView of a room shown on this page
+  var lastEventId = Number(config.getAttribute("data-after") || 0);
+
+  // -- small helpers ---------------------------------------------------------------------------
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function callApi(method, url, body, headers) {
+    var sent = { "Accept": "application/json", "X-CSRF-Token": csrfToken() };
+    if (body !== undefined) sent["Content-Type"] = "application/json";
+    Object.keys(headers || {}).forEach(function (name) { sent[name] = headers[name]; });
+    return fetch(url, {
+      method: method, headers: sent, credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (response) {
+      if (response.status === 204) return { ok: true, status: 204, data: null, response: response };
+      return response.json().then(function (data) {
+        return { ok: response.ok, status: response.status, data: data, response: response };
+      }, function () {
+        return { ok: response.ok, status: response.status, data: null, response: response };
+      });
+    });
+  }
+
+  function errorMessage(result) {
+    if (result.data && result.data.error && result.data.error.message) return result.data.error.message;
+    return "Not sent (" + result.status + ").";
+  }
+
+  function newClientKey() {
+    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
+
+  function shortTime(iso) {
+    var when = new Date(iso);
+    return isNaN(when) ? "" : when.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  }
+
+  // -- one room on the page ---------------------------------------------------------------------
+  function RoomView(element) {
+    this.element = element;
+    this.roomId = element.getAttribute("data-room-id");
+    this.list = element.querySelector(".chat-messages");
+    this.skeleton = document.querySelector("#chat-message-skeleton li.chat-message");
+    this.composer = element.querySelector("form.chat-composer");
+    this.notice = element.querySelector(".chat-error");
+    this.readUpTo = Number(element.getAttribute("data-last-read-id") || 0);
+    this.readTimer = 0;
+    var self = this;
+    if (this.composer) {
+      this.composer.addEventListener("submit", function (event) {
+        event.preventDefault();
+        self.send();
+      });
+      var field = this.composer.querySelector("textarea[name=body]");
+      field.addEventListener("keydown", function (event) {
+        if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+          event.preventDefault();
+          self.send();
+        }
+      });
+    }
+    this.list.querySelectorAll("li.chat-message[data-message-id]").forEach(function (item) {
+      self.enhanceActions(item);
+    });
+    this.scrollToEnd();
+  }
+
+  RoomView.prototype.send = function () {
+    var field = this.composer.querySelector("textarea[name=body]");
+    var body = field.value;
+    if (!body.trim()) return;
+    var item = { clientKey: newClientKey(), roomId: this.roomId, body: body, queuedAt: Date.now() };
+    outbox.add(item);
+    field.value = "";
+    this.showError("");
+    this.showPending(item);
+    flush(true);
+  };
+
+  RoomView.prototype.showError = function (text) {
+    if (!this.notice) return;
+    this.notice.textContent = text;
+    this.notice.hidden = !text;
+  };
+
+  RoomView.prototype.find = function (messageId) {
+    return this.list.querySelector('li.chat-message[data-message-id="' + messageId + '"]');
+  };
+
+  RoomView.prototype.findPending = function (clientKey) {
+    var found = null;
+    this.list.querySelectorAll("li.chat-message.pending").forEach(function (item) {
+      if (item.getAttribute("data-client-key") === clientKey) found = item;
+    });
+    return found;
+  };
+
+  RoomView.prototype.showPending = function (item) {
+    if (this.findPending(item.clientKey)) return;
+    var node = this.build({
+      id: "", author: { id: me, displayName: config.getAttribute("data-me-name") || "" },
+      body: item.body, bodyHtml: null, createdAt: new Date(item.queuedAt).toISOString(),
+      editedAt: null, deleted: false, clientKey: item.clientKey
+    });
+    node.classList.add("pending");
+    node.querySelector(".state").textContent = navigator.onLine ? "sending…" : "waiting for the connection…";
+    this.list.appendChild(node);
+    this.scrollToEnd();
+  };
+
+  RoomView.prototype.markFailed = function (clientKey, reason) {
+    var node = this.findPending(clientKey);
+    if (!node) return;
+    node.classList.remove("pending");
+    node.classList.add("failed");
+    node.querySelector(".state").textContent = "not sent: " + reason;
+  };
+
+  // A message JSON as a list item, from the page's blank one (#chat-message-skeleton).
+  RoomView.prototype.build = function (message) {
+    var node = this.skeleton.cloneNode(true);
+    this.fill(node, message);
+    return node;
+  };
+
+  RoomView.prototype.fill = function (node, message) {
+    node.setAttribute("data-message-id", String(message.id));
+    node.setAttribute("data-author-id", message.author.id);
+    if (message.id) node.id = "message-" + message.id;
+    if (message.clientKey) node.setAttribute("data-client-key", message.clientKey);
+    var author = node.querySelector(".author");
+    author.textContent = message.author.displayName;
+    author.setAttribute("href", "/people/" + encodeURIComponent(message.author.id));
+    var time = node.querySelector("time");
+    time.setAttribute("datetime", message.createdAt);
+    time.textContent = shortTime(message.createdAt);
+    node.querySelector(".edited").hidden = !message.editedAt;
+    node.querySelector(".state").textContent = "";
+    this.fillBody(node, message);
+    var actions = node.querySelector(".message-actions");
+    var own = message.author.id === me && message.id && !message.deleted;
+    if (actions) {
+      actions.hidden = !own;
+      if (own) this.prepareActions(node, message);
+    }
+  };
+
+  RoomView.prototype.fillBody = function (node, message) {
+    var body = node.querySelector(".body");
+    body.textContent = "";
+    node.classList.toggle("deleted", !!message.deleted);
+    if (message.deleted) {
+      body.textContent = "message deleted";
+    } else if (message.bodyHtml === null || message.bodyHtml === undefined) {
+      body.textContent = message.body;
+    } else {
+      // Parsed inert (no script runs, nothing loads) and moved in: sanitised by the server.
+      var holder = document.createElement("template");
+      holder.innerHTML = message.bodyHtml;
+      body.appendChild(holder.content);
+    }
+  };
+
+  RoomView.prototype.prepareActions = function (node, message) {
+    var edit = node.querySelector("form.message-edit");
+    var remove = node.querySelector("form.message-delete");
+    if (edit) {
+      edit.setAttribute("action", "/chat/messages/" + message.id + "/edit");
+      edit.querySelector("textarea[name=body]").value = message.body;
+    }
+    if (remove) remove.setAttribute("action", "/chat/messages/" + message.id + "/delete");
+    node.querySelectorAll("input[name=csrf_token]").forEach(function (input) { input.value = csrfToken(); });
+    this.enhanceActions(node);
+  };
+
+  // Edit and delete forms post normally without script; with it they call the API.
+  RoomView.prototype.enhanceActions = function (node) {
+    var self = this;
+    var id = node.getAttribute("data-message-id");
+    var edit = node.querySelector("form.message-edit");
+    var remove = node.querySelector("form.message-delete");
+    if (edit && !edit.hasAttribute("data-enhanced")) {
+      edit.setAttribute("data-enhanced", "1");
+      edit.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var body = edit.querySelector("textarea[name=body]").value;
+        callApi("PATCH", "/api/v1/messages/" + id, { body: body }).then(function (result) {
+          if (!result.ok) { self.showError(errorMessage(result)); return; }
+          self.upsert(result.data);
+        }, function () { self.showError("No connection: the edit was not saved."); });
+      });
+    }
+    if (remove && !remove.hasAttribute("data-enhanced")) {
+      remove.setAttribute("data-enhanced", "1");
+      remove.addEventListener("submit", function (event) {
+        event.preventDefault();
+        if (!window.confirm("Delete this message?")) return;
+        callApi("DELETE", "/api/v1/messages/" + id).then(function (result) {
+          if (!result.ok) { self.showError(errorMessage(result)); return; }
+          var node = self.find(id);
+          if (node) self.fill(node, Object.assign(self.messageOf(node), { deleted: true, bodyHtml: "" }));
+        }, function () { self.showError("No connection: the message was not deleted."); });
+      });
+    }
+  };
+
+  RoomView.prototype.messageOf = function (node) {
+    return {
+      id: node.getAttribute("data-message-id"),
+      author: { id: node.getAttribute("data-author-id"), displayName: node.querySelector(".author").textContent },
+      body: "", bodyHtml: "", createdAt: node.querySelector("time").getAttribute("datetime"),
+      editedAt: null, deleted: true, clientKey: node.getAttribute("data-client-key")
+    };
+  };
+
+  // Shows a message once: a replayed or echoed copy updates the item already there.
+  RoomView.prototype.upsert = function (message) {
+    var node = this.find(message.id);
+    if (!node && message.clientKey && message.author.id === me) node = this.findPending(message.clientKey);
+    if (node) {
+      node.classList.remove("pending", "failed");
+      this.fill(node, message);
+      return false;
+    }
+    node = this.build(message);
+    var newer = null;
+    this.list.querySelectorAll("li.chat-message[data-message-id]").forEach(function (item) {
+      var id = Number(item.getAttribute("data-message-id"));
+      if (!newer && id > message.id && !item.classList.contains("pending")) newer = item;
+    });
+    var empty = this.element.querySelector(".chat-empty");
+    if (empty) empty.hidden = true;
+    this.list.insertBefore(node, newer || this.firstPending());
+    this.scrollToEnd();
+    return true;
+  };
+
+  RoomView.prototype.firstPending = function () {
+    return this.list.querySelector("li.chat-message.pending, li.chat-message.failed");
+  };
+
+  RoomView.prototype.scrollToEnd = function () {
+    this.list.scrollTop = this.list.scrollHeight;
+  };
+
+  // Moves the read marker when a message is seen in a visible tab (batched).
+  RoomView.prototype.markRead = function (messageId) {
+    if (messageId <= this.readUpTo || document.visibilityState !== "visible") return;
+    this.readUpTo = messageId;
+    var self = this;
+    window.clearTimeout(this.readTimer);
+    this.readTimer = window.setTimeout(function () {
+      callApi("PUT", "/api/v1/rooms/" + encodeURIComponent(self.roomId) + "/read",
+        { last_read_id: self.readUpTo }).catch(function () {});
+    }, 300);
+  };
+
+  RoomView.prototype.remove = function () {
+    this.element.classList.add("removed");
+    this.list.textContent = "";
+    var gone = document.createElement("p");
+    gone.className = "chat-removed";
+    gone.setAttribute("role", "status");
+    gone.textContent = "You no longer have access to this conversation.";
+    this.element.insertBefore(gone, this.list);
+    if (this.composer) this.composer.remove();
+    this.composer = null;
+    outbox.dropRoom(this.roomId);
+    delete views[this.roomId];
+  };
+
+  // -- the rooms list (unread badges) ---------------------------------------------------------------
+  var roomList = {
+    entry: function (roomId) {
+      return document.querySelector('.chat-rooms li[data-room-id="' + roomId + '"]');
+    },
+    counted: {},
+    bump: function (message) {
+      var entry = this.entry(message.roomId);
+      if (!entry || this.counted[message.id]) return;
+      if (Number(message.id) <= Number(entry.getAttribute("data-last-read-id") || 0)) return;
+      this.counted[message.id] = true;
+      var badge = entry.querySelector(".unread");
+      var count = Number(badge.getAttribute("data-count") || 0) + 1;
+      this.setBadge(badge, count);
+    },
+    read: function (roomId, lastReadId) {
+      var entry = this.entry(roomId);
+      if (!entry) return;
+      entry.setAttribute("data-last-read-id", String(lastReadId));
+      this.setBadge(entry.querySelector(".unread"), 0);
+    },
+    setBadge: function (badge, count) {
+      badge.setAttribute("data-count", String(count));
+      badge.textContent = count ? String(count) : "";
+      badge.hidden = !count;
+    },
+    add: function (room) {
+      var list = document.querySelector(".chat-rooms");
+      if (!list || !room || !room.id || this.entry(room.id)) return;
+      var item = document.createElement("li");
+      item.setAttribute("data-room-id", room.id);
+      var link = document.createElement("a");
+      link.href = "/chat/" + encodeURIComponent(room.id);
+      link.textContent = room.title || room.name || "Conversation";
+      var badge = document.createElement("span");
+      badge.className = "badge unread";
+      this.setBadge(badge, 0);
+      item.appendChild(link);
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(badge);
+      list.appendChild(item);
+      var empty = document.querySelector(".chat-rooms-empty");
+      if (empty) empty.hidden = true;
+    },
+    remove: function (roomId) {
+      var entry = this.entry(roomId);
+      if (entry) entry.remove();
+    }
+  };
+
+  function bumpNotifications() {
+    var link = document.querySelector("header .notifications");
+    if (!link) return;
+    var badge = link.querySelector(".badge");
+    if (!badge) {
+      badge = document.createElement("span");
+      badge.className = "badge";
+      badge.textContent = "0";
+      link.appendChild(document.createTextNode(" "));
+      link.appendChild(badge);
+    }
+    badge.textContent = String(Number(badge.textContent || 0) + 1);
+  }
+
+  // -- events from the stream -------------------------------------------------------------------------
+  var handlers = {
+    "message.new": function (message) {
+      var view = views[message.roomId];
+      if (view) {
+        view.upsert(message);
+        if (message.author.id !== me) view.markRead(Number(message.id));
+        else outbox.remove(message.clientKey);
+      } else if (message.author.id !== me) {
+        roomList.bump(message);
+      }
+    },
+    "message.edited": function (message) {
+      var view = views[message.roomId];
+      if (view && view.find(message.id)) view.upsert(message);
+    },
+    "message.deleted": function (message) {
+      var view = views[message.roomId];
+      if (view && view.find(message.id)) view.upsert(Object.assign({}, message, { deleted: true }));
+    },
+    "room.read": function (marker) { roomList.read(marker.roomId, marker.lastReadId); },
+    "room.removed": function (gone) {
+      roomList.remove(gone.roomId);
+      if (views[gone.roomId]) views[gone.roomId].remove();
+    },
+    "room.created": function (change) { roomList.add(change.room); },
+    "room.member_added": function (change) { roomList.add(change.room); },
+    "room.member_removed": function (change) {
+      if (change.room && change.personId === me) handlers["room.removed"]({ roomId: change.room.id });
+    },
+    "notification.new": function () { bumpNotifications(); },
+    "stream.open": function () {},
+    // The backlog was too long to replay: the page reloads its rooms from the server.
+    "stream.reset": function () { window.location.reload(); }
+  };
+
+  var stream = { source: null, retryMs: 1000, timer: 0 };
+
+  function connect() {
+    window.clearTimeout(stream.timer);
+    if (stream.source) stream.source.close();
+    var url = eventsUrl + (lastEventId ? (eventsUrl.indexOf("?") < 0 ? "?" : "&") + "after=" + lastEventId : "");
+    var crossOrigin = new URL(url, window.location.href).origin !== window.location.origin;
+    var source = new EventSource(url, { withCredentials: crossOrigin });
+    stream.source = source;
+    config.setAttribute("data-stream", "connecting");
+    source.onopen = function () {
+      stream.retryMs = 1000;
+      config.setAttribute("data-stream", "open");
+      flush(true);
+    };
+    source.onerror = function () {
+      config.setAttribute("data-stream", "down");
+      // The browser retries by itself while CONNECTING; once CLOSED, it is up to us.
+      if (source.readyState === EventSource.CLOSED && stream.source === source) reconnectLater();
+    };
+    Object.keys(handlers).forEach(function (kind) {
+      source.addEventListener(kind, function (event) {
+        // Notices such as room.removed carry no id (lastEventId then repeats the previous
+        // one), and a replay may repeat events: every handler is idempotent instead.
+        lastEventId = Math.max(lastEventId, Number(event.lastEventId || 0));
+        var payload;
+        try { payload = JSON.parse(event.data); } catch (error) { return; }
+        handlers[kind](payload);
+      });
+    });
+  }
+
+  function reconnectLater() {
+    window.clearTimeout(stream.timer);
+    stream.timer = window.setTimeout(connect, stream.retryMs);
+    stream.retryMs = Math.min(stream.retryMs * 2, MAX_BACKOFF_MS);
+  }
+
+  // -- the outbox ---------------------------------------------------------------------------------
+  var outbox = {
+    load: function () {
+      try { return JSON.parse(window.localStorage.getItem(OUTBOX_KEY) || "[]"); } catch (error) { return []; }
+    },
+    save: function (items) { window.localStorage.setItem(OUTBOX_KEY, JSON.stringify(items)); },
+    add: function (item) { var items = this.load(); items.push(item); this.save(items); },
+    remove: function (clientKey) {
+      if (!clientKey) return;
+      this.save(this.load().filter(function (item) { return item.clientKey !== clientKey; }));
+    },
+    dropRoom: function (roomId) {
+      this.save(this.load().filter(function (item) { return item.roomId !== roomId; }));
+    }
+  };
+
+  var sending = { busy: false, retryMs: 1000, timer: 0 };
+
+  // Sends the outbox in order; stops at the first item that may succeed later.
+  function flush(now) {
+    if (now) { sending.retryMs = 1000; window.clearTimeout(sending.timer); }
+    if (sending.busy) return;
+    var items = outbox.load();
+    if (!items.length) return;
+    if (!navigator.onLine) return;  // the 'online' event resumes
+    sending.busy = true;
+    sendOne(items[0]).then(function (outcome) {
+      sending.busy = false;
+      if (outcome.done) { sending.retryMs = 1000; flush(false); } else retryLater(outcome.waitMs);
+    });
+  }
+
+  function retryLater(afterMs) {
+    window.clearTimeout(sending.timer);
+    sending.timer = window.setTimeout(function () { flush(false); }, afterMs || sending.retryMs);
+    sending.retryMs = Math.min(sending.retryMs * 2, MAX_BACKOFF_MS);
+  }
+
+  // {done: true} when the item left the outbox (sent, or refused for good); else retry later.
+  function sendOne(item) {
+    var view = views[item.roomId];
+    var url = "/api/v1/rooms/" + encodeURIComponent(item.roomId) + "/messages";
+    return callApi("POST", url, { body: item.body, client_key: item.clientKey },
+      { "Idempotency-Key": item.clientKey }).then(function (result) {
+      if (result.ok) {
+        outbox.remove(item.clientKey);
+        if (view) view.upsert(result.data);
+        return { done: true };
+      }
+      if (result.status === 429 || result.status >= 500 || result.status === 401) {
+        return { done: false, waitMs: Number(result.response.headers.get("Retry-After") || 0) * 1000 };
+      }
+      outbox.remove(item.clientKey);  // refused for good (too long, room gone...)
+      if (view) {
+        view.markFailed(item.clientKey, errorMessage(result));
+        view.showError(errorMessage(result));
+      }
+      return { done: true };
+    }, function () {
+      return { done: false };  // no connection: keep it
+    });
+  }
+
+  // -- start --------------------------------------------------------------------------------------
+  function openDocumentRoom(panel) {
+    // The document's room is made on first use; the stream starts once we know its id.
+    return callApi("POST", panel.getAttribute("data-room-api")).then(function (result) {
+      if (!result.ok || !result.data || !result.data.id) return;
+      panel.setAttribute("data-room-id", result.data.id);
+      var form = panel.querySelector("form.chat-composer");
+      if (form) form.setAttribute("action", "/chat/" + encodeURIComponent(result.data.id) + "/messages");
+    }, function () {});
+  }
+
+  function start() {
+    var pending = [];
+    // A document room's events reach those who follow it: opening the room follows it.
+    document.querySelectorAll(".chat-room[data-room-api]").forEach(function (panel) {
+      pending.push(openDocumentRoom(panel));
+    });
+    Promise.all(pending).then(function () {
+      document.querySelectorAll(".chat-room[data-room-id]").forEach(function (element) {
+        var view = new RoomView(element);
+        views[view.roomId] = view;
+      });
+      outbox.load().forEach(function (item) {
+        if (views[item.roomId]) views[item.roomId].showPending(item);
+      });
+      connect();
+      flush(true);
+    });
+    window.addEventListener("online", function () {
+      flush(true);
+      if (!stream.source || stream.source.readyState !== EventSource.OPEN) connect();
+    });
+    window.addEventListener("offline", function () {
+      // A dead network rarely closes the socket at once: let go of the stream now, and
+      // resume from the last event seen when the browser is back online.
+      if (stream.source) stream.source.close();
+      window.clearTimeout(stream.timer);
+      config.setAttribute("data-stream", "offline");
+      document.querySelectorAll("li.chat-message.pending .state").forEach(function (state) {
+        state.textContent = "waiting for the connection…";
+      });
+    });
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState !== "visible") return;
+      Object.keys(views).forEach(function (roomId) {
+        var ids = Array.prototype.map.call(
+          views[roomId].list.querySelectorAll("li.chat-message[data-message-id]:not(.pending)"),
+          function (item) { return Number(item.getAttribute("data-message-id")); });
+        if (ids.length) views[roomId].markRead(Math.max.apply(null, ids));
+      });
+    });
+  }
+
+  window.plazaChat = { views: views, outbox: outbox, flush: flush, reconnect: connect };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

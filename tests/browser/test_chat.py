@@ -1,0 +1,457 @@
+"""Chat in real headless Chromium: two people, two browser contexts, live rooms.
+
+- The author and the reader (both can open `document`) talk live on the document's chat panel
+  and in a channel the author creates and the reader joins; each message shows once, within
+  a second or so, over ONE event stream per tab; unread badges count on the /chat list.
+- Offline: a message sent while the receiver's browser is offline arrives once when it is back;
+  a message typed while the SENDER is offline waits in the outbox (localStorage) and is
+  delivered once when the connection returns; a POST whose answer is lost is retried with the
+  same client key and still makes one message.
+- Revocation: the reader loses the document in the emulator, a sync runs, and the room leaves
+  the reader's open page (room.removed on the live stream), their room list and the API.
+- XSS: the payload corpus as messages, a channel name and description, rendered live and from
+  the server: nothing runs (no plazaXss call, no dialog, no CSP report, no risky markup).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import BrowserContext, Page, Route, expect
+
+from tests.browser.conftest import overlay, start_live_site
+from tests.overlay_app.test_xss import DOM_RISKS, PAYLOADS
+
+fresh_plaza_env = overlay.fresh_plaza_env  # a tenant of its own, for the revocation test
+
+LIVE_MS = 3_000  # the issue asks for a second; slack for a loaded 2-core test machine
+OUTBOX_KEY = "plaza.chat.outbox.v1"
+
+
+@pytest.fixture(scope="module")
+def cast(plaza_env: Any, people: dict[str, str], document: tuple[str, str]) -> dict[str, Any]:
+    tenant = plaza_env.tenant
+    found = {role: tenant.user(upn) for role, upn in people.items()}
+    return {
+        "title": tenant.item(*document).name,
+        "name": {role: user.display_name for role, user in found.items()},
+        "oid": {role: user.id for role, user in found.items()},
+        "path": f"/documents/{document[0]}/{document[1]}",
+    }
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def stream_open(page: Page) -> None:
+    """Waits until the page's event stream is connected."""
+    expect(page.locator("#chat-config")).to_have_attribute("data-stream", "open")
+
+
+def open_chat(page: Page, url: str) -> None:
+    assert page.goto(url).status == 200
+    stream_open(page)
+
+
+def send(page: Page, text: str) -> None:
+    """Types a message in the page's composer and sends it with Enter."""
+    field = page.locator(".chat-composer textarea[name=body]")
+    field.fill(text)
+    field.press("Enter")
+    expect(field).to_have_value("")
+
+
+def messages(page: Page, text: str):
+    return page.locator(".chat-messages li.chat-message", has_text=text)
+
+
+def shows_once(page: Page, text: str, timeout: int = LIVE_MS) -> None:
+    """The message is on the page exactly once, delivered (not waiting in the outbox)."""
+    expect(messages(page, text)).to_have_count(1, timeout=timeout)
+    expect(messages(page, text)).not_to_have_class("pending", timeout=timeout)
+    expect(messages(page, text)).to_have_attribute("data-message-id", _digits())
+
+
+def _digits():
+    import re
+
+    return re.compile(r"^\d+$")
+
+
+def event_streams(page: Page) -> list[str]:
+    """Records the page's requests to the event stream from now on."""
+    opened: list[str] = []
+    page.on("request", lambda r: opened.append(r.url) if "/api/v1/events" in r.url else None)
+    return opened
+
+
+def outbox(page: Page) -> list[dict[str, Any]]:
+    return json.loads(page.evaluate(f"window.localStorage.getItem('{OUTBOX_KEY}') || '[]'"))
+
+
+def room_messages(site: Any, upn: str, room_id: str) -> list[dict[str, Any]]:
+    answer = site.api(upn).get(f"{site.url}/api/v1/rooms/{room_id}/messages?limit=100")
+    assert answer.status_code == 200, answer.text
+    return answer.json()["messages"]
+
+
+def room_id_of(page: Page) -> str:
+    room = page.locator(".chat-room[data-room-id]").first
+    expect(room).to_have_attribute("data-room-id", _digits_or_uuid())
+    value = room.get_attribute("data-room-id")
+    assert value
+    return value
+
+
+def _digits_or_uuid():
+    import re
+
+    return re.compile(r"^[0-9a-f-]{8,}$")
+
+
+def create_channel(page: Page, site: Any, name: str, description: str = "") -> str:
+    """Creates an open channel through the /chat page's form; its room id."""
+    open_chat(page, site.url + "/chat")
+    page.locator("details.new-channel > summary").click()
+    form = page.locator("details.new-channel form")
+    form.locator("input[name=name]").fill(name)
+    form.locator("input[name=description]").fill(description)
+    with page.expect_navigation():
+        form.get_by_role("button", name="Create channel").click()
+    stream_open(page)
+    return room_id_of(page)
+
+
+def join_channel(page: Page, site: Any, room_id: str) -> None:
+    open_chat(page, site.url + "/chat")
+    entry = page.locator("ul.chat-channels li", has=page.locator(f"form[action='/chat/{room_id}/join']"))
+    with page.expect_navigation():
+        entry.get_by_role("button", name="Join").click()
+    stream_open(page)
+    assert room_id_of(page) == room_id
+
+
+# -- live, both ways ---------------------------------------------------------------------------
+
+
+def test_two_people_chat_live_about_a_document_and_in_a_channel(
+    live_site, browser_as, people: dict[str, str], cast: dict[str, Any]
+) -> None:
+    author, author_watch = browser_as(live_site, people["author"])
+    reader, reader_watch = browser_as(live_site, people["reader"])
+    author_streams, reader_streams = event_streams(author), event_streams(reader)
+
+    # -- the document's chat panel ------------------------------------------------------------
+    open_chat(author, live_site.url + cast["path"])
+    open_chat(reader, live_site.url + cast["path"])
+    send(author, "Is page 4 of this final?")
+    shows_once(author, "Is page 4 of this final?")
+    shows_once(reader, "Is page 4 of this final?")
+    expect(messages(reader, "Is page 4").locator(".author")).to_have_text(cast["name"]["author"])
+    send(reader, "Not yet, **tomorrow**.")
+    shows_once(author, "Not yet, tomorrow.")
+    expect(messages(author, "Not yet").locator(".body strong")).to_have_text("tomorrow")
+    assert len(author_streams) == 1 and len(reader_streams) == 1
+
+    # -- a channel: created by the author, joined by the reader --------------------------------
+    channel = create_channel(author, live_site, f"deal-team-{int(time.time() * 1000)}", "Q3 deal")
+    join_channel(reader, live_site, channel)
+    send(author, "Welcome to the deal team")
+    shows_once(reader, "Welcome to the deal team")
+    send(reader, "Thanks, glad to be here")
+    shows_once(author, "Thanks, glad to be here")
+
+    # -- unread badges on the reader's room list ----------------------------------------------
+    open_chat(reader, live_site.url + "/chat")
+    badge = reader.locator(f'.chat-rooms li[data-room-id="{channel}"] .unread')
+    expect(badge).to_be_hidden()
+    send(author, "One for your list")
+    send(author, "And another")
+    expect(badge).to_have_text("2", timeout=LIVE_MS)
+    reader.locator(f'.chat-rooms li[data-room-id="{channel}"] a').click()
+    shows_once(reader, "And another")
+    open_chat(reader, live_site.url + "/chat")
+    expect(reader.locator(f'.chat-rooms li[data-room-id="{channel}"] .unread')).to_be_hidden()
+
+    rows = room_messages(live_site, people["author"], channel)
+    assert [m["body"] for m in rows] == [
+        "Welcome to the deal team",
+        "Thanks, glad to be here",
+        "One for your list",
+        "And another",
+    ]
+    assert author_watch.fired == [] and reader_watch.fired == []
+
+
+# -- offline ---------------------------------------------------------------------------------
+
+
+def test_a_message_sent_while_the_receiver_is_offline_arrives_once(
+    live_site, browser_as, people: dict[str, str], cast: dict[str, Any]
+) -> None:
+    author, _ = browser_as(live_site, people["author"])
+    reader, reader_watch = browser_as(live_site, people["reader"])
+    open_chat(author, live_site.url + cast["path"])
+    open_chat(reader, live_site.url + cast["path"])
+    streams = event_streams(reader)
+
+    reader.context.set_offline(True)
+    expect(reader.locator("#chat-config")).not_to_have_attribute("data-stream", "open")
+    send(author, "Sent while you were away")
+    shows_once(author, "Sent while you were away")
+    reader.wait_for_timeout(1_000)
+    expect(messages(reader, "Sent while you were away")).to_have_count(0)
+
+    reader.context.set_offline(False)
+    shows_once(reader, "Sent while you were away", timeout=10_000)
+    stream_open(reader)
+    assert len(streams) == 1 and "after=" in streams[0]  # resumed where it left off
+    send(author, "And one after")
+    shows_once(reader, "And one after")
+    shows_once(reader, "Sent while you were away")
+    assert reader_watch.fired == []
+
+
+def test_a_message_typed_while_the_sender_is_offline_is_delivered_once_when_back(
+    live_site, browser_as, people: dict[str, str], cast: dict[str, Any]
+) -> None:
+    author, author_watch = browser_as(live_site, people["author"])
+    reader, _ = browser_as(live_site, people["reader"])
+    open_chat(author, live_site.url + cast["path"])
+    open_chat(reader, live_site.url + cast["path"])
+    room_id = room_id_of(author)
+    text = "Typed on the train"
+
+    author.context.set_offline(True)
+    send(author, text)
+    waiting = messages(author, text)
+    expect(waiting).to_have_class("chat-message pending")
+    expect(waiting.locator(".state")).to_have_text("waiting for the connection…")
+    assert [(i["roomId"], i["body"]) for i in outbox(author)] == [(room_id, text)]
+    key = outbox(author)[0]["clientKey"]
+
+    # Back online, but the sends fail: the message stays in the outbox, also across a reload.
+    refused: list[str] = []
+    author.route("**/api/v1/rooms/*/messages", lambda route: fail_posts(route, refused))
+    author.context.set_offline(False)
+    wait_until(author, lambda: len(refused) >= 1)
+    open_chat(author, live_site.url + cast["path"])
+    expect(messages(author, text)).to_have_class("chat-message pending")
+    assert [i["clientKey"] for i in outbox(author)] == [key]
+    expect(messages(reader, text)).to_have_count(0)
+
+    author.unroute("**/api/v1/rooms/*/messages")
+    shows_once(author, text, timeout=10_000)
+    shows_once(reader, text)
+    wait_until(author, lambda: outbox(author) == [])
+    sent = [m for m in room_messages(live_site, people["author"], room_id) if m["body"] == text]
+    assert [m["clientKey"] for m in sent] == [key]
+    assert author_watch.fired == []
+
+
+def test_a_send_whose_answer_is_lost_is_retried_and_makes_one_message(
+    live_site, browser_as, people: dict[str, str], cast: dict[str, Any]
+) -> None:
+    author, _ = browser_as(live_site, people["author"])
+    reader, _ = browser_as(live_site, people["reader"])
+    open_chat(author, live_site.url + cast["path"])
+    open_chat(reader, live_site.url + cast["path"])
+    room_id = room_id_of(author)
+    text = "Did this go through?"
+
+    # The author's stream is down, so only the POST's answer can confirm the message.
+    author.route("**/api/v1/events*", lambda route: route.abort())
+    author.context.set_offline(True)
+    author.context.set_offline(False)
+    expect(author.locator("#chat-config")).to_have_attribute("data-stream", "down")
+
+    # The first two attempts reach the server, which commits; their answers are lost.
+    keys: list[str] = []
+    author.route("**/api/v1/rooms/*/messages", lambda route: lose_answers(route, keys, 2))
+    send(author, text)
+    shows_once(reader, text)
+    shows_once(author, text, timeout=10_000)
+    assert len(keys) == 3 and len(set(keys)) == 1
+    sent = [m for m in room_messages(live_site, people["author"], room_id) if m["body"] == text]
+    assert [m["clientKey"] for m in sent] == keys[:1]
+    wait_until(author, lambda: outbox(author) == [])
+
+
+def fail_posts(route: Route, refused: list[str]) -> None:
+    if route.request.method != "POST":
+        route.continue_()
+        return
+    refused.append(route.request.url)
+    route.abort("internetdisconnected")
+
+
+def lose_answers(route: Route, keys: list[str], how_many: int) -> None:
+    """Sends the POST on to the server, then drops its answer (`how_many` times)."""
+    if route.request.method != "POST":
+        route.continue_()
+        return
+    keys.append(json.loads(route.request.post_data or "{}").get("client_key"))
+    if len(keys) > how_many:
+        route.continue_()
+        return
+    answer = route.fetch()
+    assert answer.status == 201, answer.text()
+    route.abort("connectionreset")
+
+
+def wait_until(page: Page, condition, seconds: float = 10.0) -> None:
+    """Polls `condition`, letting Playwright dispatch events (routes) in between."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        page.wait_for_timeout(50)
+
+
+# -- revocation ------------------------------------------------------------------------------
+
+
+def control(env: Any, method: str, path: str, body: Any = None) -> None:
+    """The emulator's control API (what an administrator would change in SharePoint)."""
+    with env.handle.session() as session:
+        answer = session.request(method, f"{env.handle.base_url}/_emulator{path}", json=body)
+    assert answer.status_code in (200, 201, 204), answer.text
+
+
+def test_losing_the_document_in_sharepoint_removes_its_room_live(
+    fresh_plaza_env: Any,
+    tmp_path: Path,
+    browser_as,
+    people: dict[str, str],
+    document: tuple[str, str],
+) -> None:
+    # The live check is off: what removes the room is the sync, seen by the event pump.
+    site = start_live_site(fresh_plaza_env, tmp_path / "revoked", live_check_seconds=0)
+    path = f"/documents/{document[0]}/{document[1]}"
+    title = fresh_plaza_env.tenant.item(*document).name
+    author, _ = browser_as(site, people["author"])
+    reader, reader_watch = browser_as(site, people["reader"])
+    listing = reader.context.new_page()
+    try:
+        open_chat(author, site.url + path)
+        open_chat(reader, site.url + path)
+        room_id = room_id_of(reader)
+        send(author, "Before the change")
+        shows_once(reader, "Before the change")
+        open_chat(listing, site.url + "/chat")
+        entry = listing.locator(f'.chat-rooms li[data-room-id="{room_id}"]')
+        expect(entry).to_have_count(1)
+
+        author_id = fresh_plaza_env.tenant.user(people["author"]).id
+        only_author = [{"principal": {"kind": "user", "id": author_id}, "roles": ["write"]}]
+        control(fresh_plaza_env, "POST", f"/items/{document[0]}/{document[1]}/permissions/break",
+                {"grants": only_author})  # fmt: skip
+        site.resync(people=True, documents=True)
+
+        gone = reader.locator(".chat-room.removed .chat-removed")
+        expect(gone).to_have_text("You no longer have access to this conversation.", timeout=10_000)
+        expect(reader.locator(".chat-messages li.chat-message")).to_have_count(0)
+        expect(reader.locator(".chat-composer")).to_have_count(0)
+        expect(entry).to_have_count(0, timeout=10_000)
+
+        send(author, "After the change")
+        shows_once(author, "After the change")
+        reader.wait_for_timeout(1_000)
+        assert "After the change" not in reader.content()
+        assert "After the change" not in listing.content()
+
+        assert reader.goto(f"{site.url}/chat/{room_id}").status == 404
+        assert reader.goto(site.url + path).status == 404
+        open_chat(reader, site.url + "/chat")
+        expect(reader.locator(f'.chat-rooms li[data-room-id="{room_id}"]')).to_have_count(0)
+        assert title not in reader.content()
+        api = site.api(people["reader"])
+        assert api.get(f"{site.url}/api/v1/rooms/{room_id}").status_code == 404
+        assert reader_watch.fired == []
+    finally:
+        for page in (author, reader, listing):
+            page.close()
+        site.stop()
+
+
+# -- XSS -----------------------------------------------------------------------------------------
+
+
+def audit(page: Page, watch: Any) -> list[str]:
+    """Risky markup on the page and script that ran on it."""
+    found = [f"{page.url}: {risk}" for risk in page.evaluate(DOM_RISKS)]
+    found += watch.fired
+    watch.fired.clear()
+    return found
+
+
+def test_xss_payloads_in_messages_and_channels_run_nothing(
+    live_site, browser_as, people: dict[str, str]
+) -> None:
+    author, author_watch = browser_as(live_site, people["author"])
+    reader, reader_watch = browser_as(live_site, people["reader"])
+    writer = live_site.api(people["author"])
+    name = f'<img src=x onerror=plazaXss("name")>{int(time.time() * 1000)}'
+    created = writer.post(f"{live_site.url}/api/v1/rooms", json={
+        "kind": "channel", "name": name, "description": "<script>plazaXss('about')</script>",
+    })  # fmt: skip
+    assert created.status_code == 201, created.text
+    channel = created.json()["id"]
+
+    # The reader's room list learns of the channel live when they join from another tab.
+    open_chat(reader, live_site.url + "/chat")
+    joined = live_site.api(people["reader"]).post(
+        f"{live_site.url}/api/v1/rooms/{channel}/members",
+        json={"person_id": reader_watch_person(live_site, people["reader"])},
+    )
+    assert joined.status_code == 200, joined.text
+    expect(reader.locator(f'.chat-rooms li[data-room-id="{channel}"] a')).to_have_text(
+        name, timeout=LIVE_MS
+    )
+    problems = audit(reader, reader_watch)
+
+    open_chat(author, f"{live_site.url}/chat/{channel}")
+    open_chat(reader, f"{live_site.url}/chat/{channel}")
+    for payload in PAYLOADS[:5]:  # typed, so the pending copy shows them too
+        send(author, payload.replace("\n", " "))
+    bodies = [f"{payload} xsscanary{n}" for n, payload in enumerate(PAYLOADS)]
+    sent = [writer.post(f"{live_site.url}/api/v1/rooms/{channel}/messages", json={"body": b})
+            for b in bodies]  # fmt: skip
+    # Payloads that look like a mention of nobody are refused, naming them; the rest are sent.
+    refused = [a.json()["error"]["message"] for a in sent if a.status_code == 400]
+    assert all(m.endswith("so they cannot be mentioned") for m in refused), refused
+    delivered = [n for n, answer in enumerate(sent) if answer.status_code == 201]
+    assert len(delivered) >= 100 and len(delivered) + len(refused) == len(sent)
+    edited = writer.patch(
+        f"{live_site.url}/api/v1/messages/{sent[delivered[0]].json()['id']}",
+        json={"body": "<iframe src=javascript:plazaXss('edit')></iframe> edited"},
+    )
+    assert edited.status_code == 200, edited.text
+    last = f"xsscanary{delivered[-1]}"
+    expect(messages(reader, last)).to_have_count(1, timeout=10_000)
+    expect(messages(reader, " edited")).to_have_count(1, timeout=LIVE_MS)
+    expect(messages(author, last)).to_have_count(1, timeout=10_000)
+    problems += audit(reader, reader_watch) + audit(author, author_watch)
+
+    # Rendered by the server: every page of the history, and the /chat list.
+    url: str | None = f"{live_site.url}/chat/{channel}"
+    pages = 0
+    while url:
+        assert reader.goto(url).status == 200
+        pages += 1
+        problems += audit(reader, reader_watch)
+        older = reader.locator("p.older a")
+        url = live_site.url + older.get_attribute("href") if older.count() else None
+    assert pages >= 3
+    reader.goto(live_site.url + "/chat")
+    problems += audit(reader, reader_watch)
+    assert problems == []
+
+
+def reader_watch_person(site: Any, upn: str) -> str:
+    return site.env.tenant.user(upn).id

@@ -1,0 +1,701 @@
+"""The chat API through HTTP: rooms, messages, idempotent sends, paging, edits and deletes,
+read markers and unread counts, mentions, channels and direct rooms, bad input and the events
+each write appends. Exact values throughout; who may see what is in test_chat_access.py."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from flask import Flask
+
+from overlay_app import chat_reads, db
+
+NOT_FOUND = {"error": {"code": "notFound", "message": "Not found."}}
+
+
+# -- helpers (each chat test module keeps its own few) -------------------------------------------
+
+
+def rows(app: Flask, sql: str, params: list[Any] | None = None) -> list[tuple]:
+    with app.app_context():
+        return [tuple(row) for row in db.social().execute(sql, params or [])]
+
+
+def who(app: Flask, upn: str) -> dict[str, str]:
+    with app.app_context():
+        person_id, name = (
+            db.index()
+            .execute("SELECT id, display_name FROM people WHERE upn = ? COLLATE NOCASE", [upn])
+            .fetchone()
+        )
+    return {"id": person_id, "displayName": name}
+
+
+def events(app: Flask, after: int = 0) -> list[tuple]:
+    """(kind, room_id, person_id, payload) of the log after an id."""
+    found = rows(app, "SELECT kind, room_id, person_id, payload FROM events WHERE id > ?", [after])
+    return [(kind, room, person, json.loads(payload)) for kind, room, person, payload in found]
+
+
+def last_event_id(app: Flask) -> int:
+    return rows(app, "SELECT coalesce(max(id), 0) FROM events")[0][0]
+
+
+def answer(response, status: int = 200) -> Any:
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
+    return response.get_json()
+
+
+def document_room(api, document) -> dict[str, Any]:
+    response = api.post("/api/v1/documents/{}/{}/room".format(*document))
+    assert response.status_code in (200, 201), response.get_json()
+    return response.get_json()
+
+
+def send(api, room_id: str, body: Any, key: str | None = None, headers=None):
+    payload = {"body": body} if key is None else {"body": body, "client_key": key}
+    return api.post(f"/api/v1/rooms/{room_id}/messages", json=payload, headers=headers)
+
+
+def sent(api, room_id: str, body: str, key: str | None = None) -> dict[str, Any]:
+    return answer(send(api, room_id, body, key), 201)
+
+
+def channel(api, name: str, **fields: Any) -> dict[str, Any]:
+    return answer(api.post("/api/v1/rooms", json={"kind": "channel", "name": name, **fields}), 201)
+
+
+def mention(person: dict[str, str]) -> str:
+    return f"@[{person['displayName']}]({person['id']})"
+
+
+# -- document rooms, messages, unread counts -----------------------------------------------------
+
+
+def test_a_document_room_opens_once_and_carries_messages_read_markers_and_events(
+    app, api, people, document
+):
+    author, reader = api(people["author"]), api(people["reader"])
+    me, other = who(app, people["author"]), who(app, people["reader"])
+    with app.app_context():
+        title = (
+            db.index()
+            .execute("SELECT name FROM items WHERE drive_id = ? AND item_id = ?", list(document))
+            .fetchone()[0]
+        )
+    made = author.post("/api/v1/documents/{}/{}/room".format(*document))
+    room = answer(made, 201)
+    assert made.headers["Location"] == f"/api/v1/rooms/{room['id']}"
+    assert room == {
+        "id": room["id"],
+        "kind": "document",
+        "name": None,
+        "description": None,
+        "closed": False,
+        "document": {"driveId": document[0], "itemId": document[1]},
+        "createdBy": me["id"],
+        "createdAt": room["createdAt"],
+        "members": None,
+        "title": title,
+        "archived": False,
+        "myRole": "member",
+        "unreadCount": 0,
+        "lastReadId": 0,
+        "lastMessageId": None,
+    }
+    again = reader.post("/api/v1/documents/{}/{}/room".format(*document))
+    assert answer(again)["id"] == room["id"]
+    assert rows(app, "SELECT count(*) FROM rooms") == [(1,)]
+
+    first = sent(author, room["id"], "Is **section 2** final?", key="k-1")
+    assert first == {
+        "id": first["id"],
+        "roomId": room["id"],
+        "author": me,
+        "body": "Is **section 2** final?",
+        "bodyHtml": "<p>Is <strong>section 2</strong> final?</p>",
+        "createdAt": first["createdAt"],
+        "editedAt": None,
+        "deleted": False,
+        "clientKey": "k-1",
+    }
+    second = sent(author, room["id"], "<script>alert(1)</script> hello")
+    assert second["bodyHtml"] == "<p>&lt;script&gt;alert(1)&lt;/script&gt; hello</p>"
+
+    listed = answer(reader.get("/api/v1/rooms"))
+    assert listed["openChannels"] == []
+    [mine] = listed["rooms"]
+    assert (mine["id"], mine["unreadCount"], mine["lastReadId"], mine["lastMessageId"]) == (
+        room["id"],
+        2,
+        0,
+        second["id"],
+    )
+    # One's own messages are never unread: the sender's marker moved with each send.
+    assert answer(author.get(f"/api/v1/rooms/{room['id']}"))["unreadCount"] == 0
+    assert answer(author.get(f"/api/v1/rooms/{room['id']}"))["lastReadId"] == second["id"]
+
+    history = answer(reader.get(f"/api/v1/rooms/{room['id']}/messages"))
+    assert history == {"messages": [first, second], "hasMore": False}
+    marked = reader.put(f"/api/v1/rooms/{room['id']}/read", json={"last_read_id": first["id"]})
+    assert answer(marked) == {"roomId": room["id"], "lastReadId": first["id"], "unreadCount": 1}
+    back = reader.put(f"/api/v1/rooms/{room['id']}/read", json={"last_read_id": 0})
+    assert answer(back) == {"roomId": room["id"], "lastReadId": first["id"], "unreadCount": 1}
+
+    plain_room = {
+        key: room[key]
+        for key in (
+            "id",
+            "kind",
+            "name",
+            "description",
+            "closed",
+            "document",
+            "createdBy",
+            "createdAt",
+            "members",
+        )
+    }
+    assert events(app) == [
+        ("room.created", room["id"], None, {"room": plain_room}),
+        ("room.member_added", room["id"], None, {"room": plain_room, "personId": me["id"]}),
+        ("room.member_added", room["id"], None, {"room": plain_room, "personId": other["id"]}),
+        ("message.new", room["id"], None, first),
+        ("room.read", None, me["id"], {"roomId": room["id"], "lastReadId": first["id"]}),
+        ("message.new", room["id"], None, second),
+        ("room.read", None, me["id"], {"roomId": room["id"], "lastReadId": second["id"]}),
+        ("room.read", None, other["id"], {"roomId": room["id"], "lastReadId": first["id"]}),
+    ]
+
+
+def test_history_pages_backwards_and_forwards_at_most_100_at_a_time(app, api, people, document):
+    author = api(people["author"])
+    room = document_room(author, document)["id"]
+    ids = [sent(author, room, f"message {n}")["id"] for n in range(7)]
+    path = f"/api/v1/rooms/{room}/messages"
+
+    def page(query: str) -> tuple[list[int], bool]:
+        found = answer(author.get(f"{path}?{query}"))
+        return [m["id"] for m in found["messages"]], found["hasMore"]
+
+    assert page("limit=3") == (ids[4:], True)
+    assert page(f"limit=3&before={ids[4]}") == (ids[1:4], True)
+    assert page(f"limit=3&before={ids[1]}") == (ids[:1], False)
+    assert page(f"limit=3&after={ids[1]}") == (ids[2:5], True)
+    assert page(f"limit=3&after={ids[4]}") == (ids[5:], False)
+    assert page(f"after={ids[0]}&before={ids[3]}") == (ids[1:3], False)
+    assert page("limit=100") == (ids, False)
+    for query in (
+        "limit=0",
+        "limit=101",
+        "limit=x",
+        "before=0",
+        "before=abc",
+        "after=-1",
+        f"after={2**63}",
+        "before=\uff11",
+    ):
+        refused = author.get(f"{path}?{query}")
+        assert refused.status_code == 400, query
+        assert refused.get_json()["error"]["code"] == "badRequest"
+
+
+# -- idempotent sends ----------------------------------------------------------------------------
+
+
+def test_the_same_client_key_answers_the_same_message_and_writes_nothing_more(
+    app, api, people, document
+):
+    author = api(people["author"])
+    room = document_room(author, document)["id"]
+    first = send(author, room, "Exactly once", key="key-1")
+    before = last_event_id(app)
+    again = send(author, room, "Exactly once", key="key-1")
+    by_header = send(author, room, "Exactly once", headers={"Idempotency-Key": "key-1"})
+    assert first.status_code == again.status_code == by_header.status_code == 201
+    assert again.get_json() == by_header.get_json() == first.get_json()
+    assert (again.headers["Idempotent-Replayed"], "Idempotent-Replayed" in first.headers) == (
+        "true",
+        False,
+    )
+    assert rows(app, "SELECT body, client_key FROM messages") == [("Exactly once", "key-1")]
+    assert events(app, before) == []
+
+    other = api(people["reader"])
+    theirs = send(other, room, "Exactly once", key="key-1")  # keys are per author
+    assert theirs.status_code == 201 and theirs.get_json()["id"] != first.get_json()["id"]
+
+    reused = send(author, room, "Something else", key="key-1")
+    assert answer(reused, 409) == {
+        "error": {
+            "code": "conflict",
+            "message": "This client_key was already used for another message; "
+            "use a new key per message.",
+        }
+    }
+    elsewhere = answer(author.post("/api/v1/rooms", json={"kind": "channel", "name": "Ops"}), 201)
+    assert send(author, elsewhere["id"], "Exactly once", key="key-1").status_code == 409
+    both = send(author, room, "x", key="a", headers={"Idempotency-Key": "b"})
+    assert answer(both, 400)["error"]["message"] == (
+        "client_key and the Idempotency-Key header differ; send one of them."
+    )
+    assert send(author, room, "x", key="k" * 201).status_code == 400
+    assert send(author, room, "x", key=" ").status_code == 400
+    # An edited message stays the answer to its key: a late retry does not make a second one.
+    edited = author.patch(f"/api/v1/messages/{first.get_json()['id']}", json={"body": "Fixed"})
+    assert answer(edited)["body"] == "Fixed"
+    late = send(author, room, "Exactly once", key="key-1")
+    assert answer(late, 201)["id"] == first.get_json()["id"]
+    assert rows(app, "SELECT count(*) FROM messages") == [(2,)]
+
+
+def test_concurrent_retries_with_one_key_make_one_message(app, api, people, document):
+    author = api(people["author"])
+    room = document_room(author, document)["id"]
+    clients = [api(people["author"]) for _ in range(6)]
+    start = threading.Barrier(len(clients))
+    answers: list[tuple[int, int]] = []
+
+    def retry(client) -> None:
+        start.wait()
+        response = send(client, room, "Sent from a flaky network", key="same-key")
+        answers.append((response.status_code, response.get_json()["id"]))
+
+    threads = [threading.Thread(target=retry, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    [(message_id,)] = rows(app, "SELECT id FROM messages")
+    assert sorted(answers) == [(201, message_id)] * len(clients)
+    assert [kind for kind, *_ in events(app) if kind == "message.new"] == ["message.new"]
+
+
+# -- bad input -----------------------------------------------------------------------------------
+
+
+def test_bad_messages_are_refused_clearly_and_leave_nothing_behind(app, api, people, document):
+    author = api(people["author"])
+    room = document_room(author, document)["id"]
+    before = last_event_id(app)
+    cases = [
+        (send(author, room, ""), 400, "write something first"),
+        (send(author, room, " \n\t "), 400, "write something first"),
+        (send(author, room, 42), 400, '"body" must be text: write something first'),
+        (send(author, room, None), 400, '"body" must be text: write something first'),
+        (
+            author.post(f"/api/v1/rooms/{room}/messages", json=["body"]),
+            400,
+            'Send a JSON object such as {"body": "Hello", "client_key": "<uuid>"}.',
+        ),
+        (
+            send(author, room, "x" * 4_001),
+            413,
+            "A message can be at most 4,000 characters; this one has 4,001. "
+            "Shorten it or send it in parts.",
+        ),
+        (
+            send(author, room, "x", key=7),
+            400,
+            '"client_key" must be text (a new random id per message), or absent.',
+        ),
+        (
+            send(author, room, "@[Nobody](00000000-0000-0000-0000-000000000000) hi"),
+            400,
+            "Nobody is not in the directory, so they cannot be mentioned",
+        ),
+    ]
+    for response, status, message in cases:
+        assert (response.status_code, response.get_json()["error"]["message"]) == (status, message)
+    assert rows(app, "SELECT count(*) FROM messages") == [(0,)]
+    assert events(app, before) == []
+    assert sent(author, room, "x" * 4_000)["body"] == "x" * 4_000
+
+    unknown = send(author, "no-such-room", "hello")
+    assert (unknown.status_code, unknown.get_json()) == (404, NOT_FOUND)
+    for path, method in (
+        ("/api/v1/rooms/no-such-room", "GET"),
+        ("/api/v1/rooms/no-such-room/messages", "GET"),
+        ("/api/v1/rooms/" + "r" * 500, "GET"),
+        ("/api/v1/messages/999999", "PATCH"),
+        ("/api/v1/messages/999999", "DELETE"),
+        (f"/api/v1/messages/{2**70}", "DELETE"),
+        ("/api/v1/messages/not-a-number", "DELETE"),
+        ("/api/v1/rooms/no-such-room/read", "PUT"),
+        ("/api/v1/rooms/no-such-room/members", "POST"),
+        ("/api/v1/documents/b!no-such-drive/NO-SUCH-ITEM/room", "POST"),
+        ("/api/v1/chat/search?q=x&room_id=no-such-room", "GET"),
+    ):
+        response = author.call(method, path, json={"body": "x", "last_read_id": 0})
+        assert (response.status_code, response.get_json()) == (404, NOT_FOUND), path
+
+
+def test_read_markers_take_only_message_ids_of_the_room(app, api, people, document):
+    author, reader = api(people["author"]), api(people["reader"])
+    room = document_room(author, document)["id"]
+    newest = sent(author, room, "one")["id"]
+    path = f"/api/v1/rooms/{room}/read"
+    for payload in (
+        {},
+        {"last_read_id": "1"},
+        {"last_read_id": -1},
+        {"last_read_id": True},
+        {"last_read_id": 1.5},
+        [1],
+    ):
+        refused = reader.put(path, json=payload)
+        assert answer(refused, 400)["error"]["message"] == (
+            'Send {"last_read_id": N}: the id of the last message read, or 0.'
+        )
+    past = reader.put(path, json={"last_read_id": newest + 1})
+    assert answer(past, 400)["error"]["message"] == (
+        f"last_read_id {newest + 1} is after the room's newest message ({newest})."
+    )
+    assert answer(reader.put(path, json={"last_read_id": newest}))["unreadCount"] == 0
+
+
+def test_writes_over_the_rate_limit_are_429_and_retries_do_not_count(
+    make_app, api, people, document
+):
+    app = make_app(writes_per_minute=2)
+    author = api(people["author"], app)
+    room = document_room(author, document)["id"]
+    assert send(author, room, "one", key="k1").status_code == 201
+    assert send(author, room, "one", key="k1").status_code == 201  # a replay: not a write
+    assert send(author, room, "two").status_code == 201
+    limited = send(author, room, "three")
+    assert limited.status_code == 429
+    assert limited.get_json()["error"]["code"] == "tooManyRequests"
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    assert rows(app, "SELECT body FROM messages ORDER BY id") == [("one",), ("two",)]
+    assert [k for k, *_ in events(app) if k.startswith("message.")] == ["message.new"] * 2
+
+
+# -- edits and deletes ---------------------------------------------------------------------------
+
+
+def test_only_ones_own_messages_can_be_edited_or_deleted(app, api, people, document):
+    author, reader = api(people["author"]), api(people["reader"])
+    room = document_room(author, document)["id"]
+    message = sent(author, room, "Draft")
+    path = f"/api/v1/messages/{message['id']}"
+    not_yours = answer(reader.patch(path, json={"body": "Mine now"}), 403)
+    assert not_yours["error"]["message"] == "You can only edit your own messages."
+    assert answer(reader.delete(path), 403)["error"]["message"] == (
+        "You can only delete your own messages."
+    )
+    assert answer(author.patch(path, json={"body": ""}), 400)["error"]["code"] == "badRequest"
+    assert author.patch(path, json={"body": "y" * 4_001}).status_code == 413
+
+    before = last_event_id(app)
+    edited = answer(author.patch(path, json={"body": "Final *text*"}))
+    assert edited == {
+        **message,
+        "body": "Final *text*",
+        "bodyHtml": "<p>Final <em>text</em></p>",
+        "editedAt": edited["editedAt"],
+    }
+    assert edited["editedAt"] is not None
+    assert author.delete(path).status_code == 204
+    deleted = {**edited, "body": "", "bodyHtml": "", "deleted": True}
+    assert events(app, before) == [
+        ("message.edited", room, None, edited),
+        ("message.deleted", room, None, deleted),
+    ]
+    assert answer(author.get(f"/api/v1/rooms/{room}/messages"))["messages"] == [deleted]
+    gone = {"error": {"code": "conflict", "message": "That message was deleted."}}
+    assert answer(author.delete(path), 409) == gone
+    assert answer(author.patch(path, json={"body": "Back"}), 409) == gone
+    assert rows(app, "SELECT body, body_html, deleted_at IS NOT NULL FROM messages") == [
+        ("", "", 1)
+    ]
+    assert answer(author.get("/api/v1/chat/search?q=final")) == {"messages": []}
+
+
+# -- mentions ------------------------------------------------------------------------------------
+
+
+def test_mentions_notify_people_who_can_see_the_room_and_no_one_else(app, api, people, document):
+    author, reader = api(people["author"]), api(people["reader"])
+    me, other = who(app, people["author"]), who(app, people["reader"])
+    outsider = who(app, people["outsider"])
+    room = document_room(author, document)
+    before = last_event_id(app)
+    message = sent(author, room["id"], f"{mention(other)} can you check? {mention(me)}")
+    rel = 'rel="nofollow noopener noreferrer"'
+    assert message["bodyHtml"] == (
+        f'<p><a class="mention" href="/people/{other["id"]}" {rel}>@{other["displayName"]}</a>'
+        f' can you check? <a class="mention" href="/people/{me["id"]}" {rel}>'
+        f"@{me['displayName']}</a></p>"
+    )
+    [notification] = answer(reader.get("/api/v1/notifications"))["notifications"]
+    assert notification == {
+        "id": notification["id"],
+        "kind": "mention",
+        "read": False,
+        "createdAt": message["createdAt"],
+        "actor": me,
+        "document": {"driveId": document[0], "itemId": document[1], "name": room["title"]},
+        "commentId": None,
+        "excerpt": f"@{other['displayName']} can you check? @{me['displayName']}",
+        "url": f"/chat/{room['id']}#message-{message['id']}",
+        "roomId": room["id"],
+        "messageId": message["id"],
+    }
+    assert answer(author.get("/api/v1/notifications"))["notifications"] == []  # never oneself
+    assert [e for e in events(app, before) if e[0] == "notification.new"] == [
+        (
+            "notification.new",
+            None,
+            other["id"],
+            {
+                "id": notification["id"],
+                "kind": "mention",
+                "roomId": room["id"],
+                "messageId": message["id"],
+                "actor": me,
+            },
+        )
+    ]
+    page = api(people["reader"]).get("/notifications")  # bearer on a page: not signed in
+    assert page.status_code == 302
+
+    refused = send(author, room["id"], f"{mention(outsider)} look")
+    assert answer(refused, 400)["error"]["message"] == (
+        f"{outsider['displayName']} cannot open this document, so they cannot be mentioned"
+    )
+    # Editing the mention away withdraws the notification; deleting withdraws the rest.
+    path = f"/api/v1/messages/{message['id']}"
+    answer(author.patch(path, json={"body": "never mind"}))
+    assert answer(reader.get("/api/v1/notifications")) == {"unreadCount": 0, "notifications": []}
+    answer(author.patch(path, json={"body": f"{mention(other)} again"}))
+    assert answer(reader.get("/api/v1/notifications"))["unreadCount"] == 1
+    assert author.delete(path).status_code == 204
+    assert answer(reader.get("/api/v1/notifications")) == {"unreadCount": 0, "notifications": []}
+    assert rows(app, "SELECT count(*) FROM message_mentions") == [(0,)]
+
+
+def test_channel_mentions_name_the_channel_and_only_reach_its_members(app, api, people):
+    author, reader = api(people["author"]), api(people["reader"])
+    me, other = who(app, people["author"]), who(app, people["reader"])
+    closed = channel(author, "Deal team", closed=True)
+    refused = send(author, closed["id"], f"{mention(other)} join us")
+    assert answer(refused, 400)["error"]["message"] == (
+        f"{other['displayName']} is not in here, so they cannot be mentioned"
+    )
+    answer(author.post(f"/api/v1/rooms/{closed['id']}/members", json={"person_id": other["id"]}))
+    message = sent(author, closed["id"], f"{mention(other)} welcome")
+    [notification] = answer(reader.get("/api/v1/notifications"))["notifications"]
+    assert (notification["document"], notification["url"], notification["excerpt"]) == (
+        None,
+        f"/chat/{closed['id']}#message-{message['id']}",
+        f"@{other['displayName']} welcome",
+    )
+    assert notification["actor"] == me
+    # Removed from the channel, the reader no longer sees the notification about it.
+    gone = author.delete(f"/api/v1/rooms/{closed['id']}/members?person_id={other['id']}")
+    assert gone.status_code == 204
+    assert answer(reader.get("/api/v1/notifications")) == {"unreadCount": 0, "notifications": []}
+
+
+# -- channels and direct rooms -------------------------------------------------------------------
+
+
+def test_channels_are_created_joined_and_managed_by_their_owners(app, api, people):
+    author, reader, outsider = (api(people[p]) for p in ("author", "reader", "outsider"))
+    me, other = who(app, people["author"]), who(app, people["reader"])
+    made = author.post(
+        "/api/v1/rooms", json={"kind": "channel", "name": "  Tax   news ", "description": "Rulings"}
+    )
+    room = answer(made, 201)
+    assert {k: room[k] for k in ("kind", "name", "description", "closed", "title", "myRole")} == {
+        "kind": "channel",
+        "name": "Tax news",
+        "description": "Rulings",
+        "closed": False,
+        "title": "Tax news",
+        "myRole": "owner",
+    }
+    assert room["members"] == [{**me, "role": "owner"}]
+    clash = author.post("/api/v1/rooms", json={"kind": "channel", "name": "TAX NEWS"})
+    assert answer(clash, 409)["error"]["message"] == "There is already a channel called TAX NEWS."
+
+    joinable = answer(reader.get("/api/v1/rooms"))["openChannels"]
+    assert [(r["id"], r["title"]) for r in joinable] == [(room["id"], "Tax news")]
+    members = f"/api/v1/rooms/{room['id']}/members"
+    joined = answer(reader.post(members, json={"person_id": other["id"]}))
+    assert joined["members"] == [{**me, "role": "owner"}, {**other, "role": "member"}]
+    assert answer(reader.get("/api/v1/rooms"))["openChannels"] == []
+    adding_others = reader.post(members, json={"person_id": who(app, people["outsider"])["id"]})
+    assert answer(adding_others, 403)["error"]["message"] == (
+        "Only the channel's owners can add people."
+    )
+    promote = reader.post(members, json={"person_id": other["id"], "role": "owner"})
+    assert (
+        answer(promote, 403)["error"]["message"] == "Only the channel's owners can promote people."
+    )
+    # An open channel can be read and written by anyone in the firm; writing follows it.
+    sent(outsider, room["id"], "Hello from outside")
+    names = [m["displayName"] for m in answer(author.get(f"/api/v1/rooms/{room['id']}"))["members"]]
+    assert names == [
+        me["displayName"],
+        other["displayName"],
+        who(app, people["outsider"])["displayName"],
+    ]
+
+    last_owner = author.delete(f"{members}?person_id={me['id']}")
+    assert answer(last_owner, 409)["error"]["message"] == (
+        "A channel keeps at least one owner: make someone else owner first."
+    )
+    answer(author.post(members, json={"person_id": other["id"], "role": "owner"}))
+    assert author.delete(f"{members}?person_id={me['id']}").status_code == 204  # leaves
+    assert author.delete(f"{members}?person_id={me['id']}").status_code == 204  # idempotent
+    assert reader.delete(members, json={"person_id": "x"}).status_code == 204  # not a member
+    assert answer(reader.delete(members), 400)["error"]["message"] == (
+        'Name the person: {"person_id": "<object id>"}.'
+    )
+    assert rows(app, "SELECT person_id, role FROM room_members ORDER BY joined_at") == [
+        (other["id"], "owner"),
+        (who(app, people["outsider"])["id"], "member"),
+    ]
+    kinds = [(kind, room_id is not None, person_id) for kind, room_id, person_id, _ in events(app)]
+    assert kinds == [
+        ("room.created", True, None),
+        ("room.member_added", True, None),  # the reader joins
+        ("room.member_added", True, None),  # the outsider writes
+        ("message.new", True, None),
+        ("room.read", False, who(app, people["outsider"])["id"]),
+        ("room.member_added", True, None),  # the reader becomes owner
+        ("room.member_removed", True, None),  # the author leaves: those who stay hear it
+        ("room.member_removed", False, me["id"]),  # ...and so does the author
+    ]
+
+
+def test_who_may_create_channels_and_what_a_channel_needs(make_app, api, people):
+    one_line = "A channel name is 1 to 80 characters on one line."
+    nobody = "nobody is not anyone in the directory."
+    app = make_app(channels_open=False)
+    author, admin, guest = (api(people[p], app) for p in ("author", "admin", "guest"))
+    refused = author.post("/api/v1/rooms", json={"kind": "channel", "name": "Mine"})
+    assert (
+        answer(refused, 403)["error"]["message"] == "Only administrators can create channels here."
+    )
+    assert answer(admin.post("/api/v1/rooms", json={"kind": "channel", "name": "Firm"}), 201)
+    by_guest = guest.post("/api/v1/rooms", json={"kind": "direct", "members": []})
+    assert answer(by_guest, 403)["error"]["message"] == (
+        "Guests cannot start conversations; ask a member to invite you."
+    )
+    for payload, message in (
+        ([], 'Send a JSON object such as {"kind": "direct", "members": ["<id>"]}.'),
+        (
+            {"kind": "document"},
+            '"kind" must be "channel" or "direct"; a document\'s room opens '
+            "with POST /api/v1/documents/{drive_id}/{item_id}/room.",
+        ),
+        ({"kind": "channel"}, 'A channel needs a "name".'),
+        ({"kind": "channel", "name": "a\u0007b"}, one_line),
+        ({"kind": "channel", "name": "n" * 81}, one_line),
+        (
+            {"kind": "channel", "name": "N", "closed": "yes"},
+            '"closed" is true (members only) or false (open to the firm).',
+        ),
+        (
+            {"kind": "channel", "name": "N", "description": 5},
+            '"description" is text of at most 500 characters.',
+        ),
+        ({"kind": "channel", "name": "N", "members": ["nobody"]}, nobody),
+    ):
+        assert answer(admin.post("/api/v1/rooms", json=payload), 400)["error"]["message"] == message
+    assert rows(app, "SELECT name FROM rooms") == [("Firm",)]
+
+
+def test_direct_rooms_have_fixed_members_and_open_once_per_group(app, api, people):
+    author, reader, outsider = (api(people[p]) for p in ("author", "reader", "outsider"))
+    me, other, third = (who(app, people[p]) for p in ("author", "reader", "outsider"))
+    made = author.post("/api/v1/rooms", json={"kind": "direct", "members": [other["id"]]})
+    room = answer(made, 201)
+    assert (room["title"], room["members"]) == (
+        other["displayName"],
+        [{**me, "role": "member"}, {**other, "role": "member"}],
+    )
+    theirs = reader.post("/api/v1/rooms", json={"kind": "direct", "members": [me["id"], me["id"]]})
+    assert answer(theirs)["id"] == room["id"]
+    assert answer(theirs)["title"] == me["displayName"]
+    group = answer(
+        author.post(
+            "/api/v1/rooms", json={"kind": "direct", "members": [other["id"], third["id"]]}
+        ),
+        201,
+    )
+    assert group["id"] != room["id"]
+    fixed = author.post(f"/api/v1/rooms/{room['id']}/members", json={"person_id": third["id"]})
+    assert answer(fixed, 409)["error"]["message"] == (
+        "The people of a direct conversation are fixed; start a new one instead."
+    )
+    assert (
+        author.delete(f"/api/v1/rooms/{room['id']}/members?person_id={me['id']}").status_code == 409
+    )
+    for members, message in (
+        ([], "A direct conversation is between 2 and 8 people."),
+        ([me["id"]], "A direct conversation is between 2 and 8 people."),
+        ([f"p{n}" for n in range(9)], '"members" can name at most 8 people.'),
+        ("x", '"members" must be a list of people\'s object ids.'),
+    ):
+        refused = author.post("/api/v1/rooms", json={"kind": "direct", "members": members})
+        assert answer(refused, 400)["error"]["message"] == message
+    sent(outsider, group["id"], "hi both")
+    assert answer(author.get("/api/v1/rooms"))["rooms"][0]["unreadCount"] == 1
+
+
+# -- session + CSRF, signed out ------------------------------------------------------------------
+
+
+def test_session_calls_need_the_csrf_header_and_signed_out_calls_are_401(
+    app, client, sign_in, api, people, document
+):
+    sign_in(client, people["author"])
+    room = document_room(api(client), document)["id"]
+    without = client.post(f"/api/v1/rooms/{room}/messages", json={"body": "no header"})
+    assert without.status_code == 400
+    assert sent(api(client), room, "with header")["body"] == "with header"
+    assert rows(app, "SELECT body FROM messages") == [("with header",)]
+
+    anonymous = app.test_client()
+    for method, path in sorted(chat_routes(app)):
+        concrete = path.replace("<room_id>", room).replace("<int:message_id>", "1")
+        concrete = concrete.replace("<drive_id>", document[0]).replace("<item_id>", document[1])
+        response = anonymous.open(concrete, method=method, json={})
+        assert (response.status_code, response.get_json()["error"]["code"]) == (
+            401,
+            "unauthenticated",
+        ), (method, path)
+
+
+def chat_routes(app: Flask) -> set[tuple[str, str]]:
+    return {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("chat.")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def test_the_chat_queries_use_their_indexes(app):
+    with app.app_context():
+        plan = [
+            row[3]
+            for row in db.social().execute(
+                f"EXPLAIN QUERY PLAN {chat_reads.HISTORY_BEFORE_SQL}",
+                {"room": "r", "before": 9, "limit": 5},
+            )
+        ]
+        unread = [
+            row[3]
+            for row in db.social().execute(
+                f"EXPLAIN QUERY PLAN {chat_reads.UNREAD_SQL}", {"me": "p", "rooms": '["r"]'}
+            )
+        ]
+    assert plan == ["SEARCH messages USING INDEX messages_by_room (room_id=? AND id<?)"]
+    assert "SEARCH m USING INDEX messages_by_room (room_id=?)" in unread
