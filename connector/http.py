@@ -238,21 +238,32 @@ class GraphHttp:
     def _batch_chunk(self, todo: list[BatchRequest]) -> dict[str, BatchResponse]:
         done: dict[str, BatchResponse] = {}
         attempt = 0
+        refreshed = False
         while todo:
             answers = self._post_batch(todo)
             for sub in todo:
                 done[sub.id] = answers[sub.id.lower()]
+            again = []
+            # Each sub-request checks the token again: it can expire (or be revoked) while the
+            # batch runs. As for a single request's 401: a new token, then once more.
+            expired = [sub for sub in todo if done[sub.id].status == 401]
+            if expired and not refreshed:
+                refreshed = True
+                self.tokens.invalidate(GRAPH, self.tokens.token(GRAPH))
+                self._count(token_refreshes=1)
+                again += expired
             throttled = [sub for sub in todo if done[sub.id].status in RETRY_STATUSES]
-            if not throttled or attempt >= self.settings.max_retries:
-                break
-            waits = [
-                retry_after_seconds(done[sub.id].headers.get("retry-after")) for sub in throttled
-            ]
-            delay = max((w for w in waits if w is not None), default=None)
-            self._count(throttled_waits=1)
-            self.gate.pause(backoff(attempt, self.backoff_base) if delay is None else delay)
-            todo = throttled
-            attempt += 1
+            if throttled and attempt < self.settings.max_retries:
+                waits = [
+                    retry_after_seconds(done[sub.id].headers.get("retry-after"))
+                    for sub in throttled
+                ]
+                delay = max((w for w in waits if w is not None), default=None)
+                self._count(throttled_waits=1)
+                self.gate.pause(backoff(attempt, self.backoff_base) if delay is None else delay)
+                attempt += 1
+                again += throttled
+            todo = again
         return done
 
     def _post_batch(self, todo: list[BatchRequest]) -> dict[str, BatchResponse]:

@@ -23,7 +23,15 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 
-from overlay_app import access, chat_access, chat_actions, chat_reads, chat_room_actions, db
+from overlay_app import (
+    access,
+    chat_access,
+    chat_actions,
+    chat_reads,
+    chat_room_actions,
+    db,
+    event_log,
+)
 from overlay_app.access import Document
 from overlay_app.chat_access import CHANNEL, DIRECT, DOCUMENT, Room
 from overlay_app.errors import BadInput, Conflict, Forbidden, PayloadTooLarge, RateLimited
@@ -98,8 +106,7 @@ def stream_settings(person: Person) -> dict[str, Any]:
 
 
 def newest_event_id() -> int:
-    # The realtime log's head; read-only, the same query realtime.py resumes from.
-    return db.social().execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+    return event_log.newest_event_id(db.social().conn)
 
 
 # -- the document page's panel ---------------------------------------------------------------
@@ -203,6 +210,7 @@ def chat_home():
         joinable=chat_access.open_channels(person),
         can_create_channels=not person.guest
         and (person.is_admin or getattr(settings, "channels_open", True)),
+        can_start_direct=not person.guest,
         chat=stream_settings(person),
     )
 

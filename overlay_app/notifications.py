@@ -212,15 +212,14 @@ def listing(
             item_id,
             titles.get((drive_id, item_id), "a document"),
             comment_id,
-            chat_excerpts.get(message_id, "") if message_id else excerpts.get(comment_id or "", ""),
+            chat_excerpts.get(mid, "") if mid else excerpts.get(comment_id or "", ""),
             created,
             read is not None,
             room_id,
-            message_id,
+            mid,
             places.get(room_id or "", ""),
         )
-        for nid, kind, actor, drive_id, item_id, comment_id, created, read, room_id, message_id
-        in rows
+        for nid, kind, actor, drive_id, item_id, comment_id, created, read, room_id, mid in rows
     ]
 
 

@@ -1,10 +1,9 @@
 """The per-process event pump: from the durable `events` log to the open event streams.
 
-Every process that serves GET /api/v1/events runs one pump (a thread; a greenlet under gevent's
-monkey-patching, which turns `threading` and `time.sleep` cooperative). It polls overlay.db:
-`PRAGMA data_version` first (it changes only when another connection, in any process, has
-committed), then `SELECT ... FROM events WHERE id > cursor`. So a message committed by any
-gunicorn worker of `plaza serve` reaches the streams held by `plaza realtime` within one poll.
+Every process serving GET /api/v1/events runs one pump (a thread; a greenlet under gevent). It
+polls overlay.db: `PRAGMA data_version` (it changes only when another connection, in any
+process, committed), then `SELECT ... FROM events WHERE id > cursor`: a message committed by any
+`plaza serve` worker reaches the streams held by `plaza realtime` within one poll.
 
 Each event goes to the subscribers allowed to see it, decided by a `Gate` (the chat access
 rules) and cached per subscriber's Person as a room's standing: HIDDEN, VISIBLE (may see it,
@@ -16,8 +15,7 @@ whole when index.db changes (a sync committed): a room one was IN and is no long
 `room.removed` {roomId} notice, and nothing of it follows. A person the index no longer admits
 has their streams closed.
 
-Subscribers hold a bounded queue; one that falls too far behind is closed and resumes from
-its last event id on reconnect (the log is the source of truth, the queue only a shortcut).
+Subscribers hold a bounded queue; one too far behind is closed and resumes from the log.
 """
 
 from __future__ import annotations
@@ -29,13 +27,12 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from overlay_app.event_log import HIDDEN, IN, Event, StreamItem, newest_event_id, read_events
 from overlay_app.identity import Person
 
 log = logging.getLogger("overlay_app.pump")
@@ -49,75 +46,6 @@ ROOM_REMOVED = "room.removed"
 # Events that change who may see their room: decisions about it are made afresh.
 MEMBERSHIP_KINDS = frozenset({"room.created", "room.member_added", "room.member_removed",
                               "room.updated"})  # fmt: skip
-EVENT_COLUMNS = "id, room_id, person_id, kind, payload"
-
-
-HIDDEN, VISIBLE, IN = 0, 1, 2  # a room's standing for one person
-
-
-@dataclass(frozen=True)
-class Event:
-    """One row of the `events` log."""
-
-    id: int
-    room_id: str | None
-    person_id: str | None  # set: addressed to this person only
-    kind: str
-    payload: str  # JSON text, as stored
-
-    @cached_property
-    def body(self) -> dict[str, Any]:
-        try:
-            body = json.loads(self.payload)
-        except ValueError:
-            return {}
-        return body if isinstance(body, dict) else {}
-
-    @cached_property
-    def rooms(self) -> frozenset[str]:
-        """Every room the event names: its own, and those its payload names (`roomId`,
-        `room.id`): a person-addressed event needs every one of them visible."""
-        room = self.body.get("room")
-        named = (
-            self.room_id,
-            self.body.get("roomId"),
-            room.get("id") if isinstance(room, dict) else None,
-        )
-        return frozenset(value for value in named if isinstance(value, str) and value)
-
-    @property
-    def concerns(self) -> str | None:
-        """The person a membership event is about (`personId`), if it names one."""
-        person_id = self.body.get("personId")
-        return person_id if isinstance(person_id, str) else None
-
-    def needs(self) -> dict[str, int]:
-        """The standing each named room must have for a person to receive the event."""
-        if self.person_id is not None:
-            return dict.fromkeys(self.rooms, VISIBLE)
-        return {self.room_id: IN} if self.room_id else {}
-
-
-@dataclass(frozen=True)
-class StreamItem:
-    """What a stream writes: an event (id = events.id) or a synthetic notice (id None)."""
-
-    id: int | None
-    kind: str
-    data: str
-
-
-class Gate(Protocol):
-    """The access rules the pump applies (realtime.py binds them to the chat modules)."""
-
-    def context(self) -> AbstractContextManager[Any]:
-        """Where decisions can be made (an app context with its own connections)."""
-
-    def standings(self, person: Person, room_ids: set[str]) -> dict[str, int]:
-        """Each room's standing for `person` now: HIDDEN, VISIBLE or IN."""
-
-    def still_admitted(self, person: Person) -> bool:
-        """Whether the person may still use Plaza (enabled, in the directory)."""
 
 
 @dataclass(eq=False)
@@ -156,10 +84,15 @@ class Subscriber:
 
 
 class Pump:
-    """Reads new events and fans them out to this process's subscribers."""
+    """Reads new events and fans them out to this process's subscribers.
+
+    The gate holds the access rules (realtime.ChatGate): `context()` (an app context, where
+    decisions can be made), `standings(person, room_ids) -> {room: HIDDEN | VISIBLE | IN}` and
+    `still_admitted(person) -> bool` (enabled and in the directory).
+    """
 
     def __init__(
-        self, social_path: Path, index_path: Path, gate: Gate, poll_seconds: float = POLL_SECONDS
+        self, social_path: Path, index_path: Path, gate: Any, poll_seconds: float = POLL_SECONDS
     ) -> None:
         self.social_path, self.index_path = social_path, index_path
         self.pid = os.getpid()  # threads do not survive a fork: a forked process makes its own
@@ -167,7 +100,7 @@ class Pump:
         self.poll_seconds = poll_seconds
         self.cursor = 0
         self._subscribers: list[Subscriber] = []
-        self._decisions: dict[Person, dict[str, bool]] = {}
+        self._decisions: dict[Person, dict[str, int]] = {}  # person -> room -> standing
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -176,10 +109,12 @@ class Pump:
 
     # -- subscribers ---------------------------------------------------------------------------
 
-    def subscribe(self, person: Person) -> Subscriber:
-        """A new subscriber, sent every event after the pump's cursor that it may see."""
+    def subscribe(self, person: Person, listen: bool = True) -> Subscriber:
+        """A new subscriber, sent every event after the pump's cursor that it may see; with
+        `listen=False` only its decisions are kept (a one-off replay needs no thread)."""
         with self._lock:
-            self.start()
+            if listen:
+                self.start()
             subscriber = Subscriber(person, start_after=self.cursor)
             self._subscribers.append(subscriber)
             self._decisions.setdefault(person, {})
@@ -191,11 +126,6 @@ class Pump:
                 self._subscribers.remove(subscriber)
             if not any(s.person == subscriber.person for s in self._subscribers):
                 self._decisions.pop(subscriber.person, None)
-
-    @property
-    def subscriber_count(self) -> int:
-        with self._lock:
-            return len(self._subscribers)
 
     def streams_of(self, person_id: str) -> int:
         with self._lock:
@@ -297,7 +227,7 @@ class Pump:
             self.recheck()
         if social_version != versions[0]:
             while True:
-                events = _read_events(social, self.cursor, BATCH)
+                events = read_events(social, self.cursor, BATCH)
                 if not events:
                     break
                 self.deliver(events)
@@ -324,8 +254,16 @@ class Pump:
         self.cursor = events[-1].id
 
     def _fan_out(self, event: Event, subscribers: list[Subscriber]) -> None:
+        needs = event.needs()
         people = {s.person for s in subscribers if _addressed_to(event, s.person)}
-        allowed = {person for person in people if self.allowed(person, [event])}
+        for person in people:
+            self._decide(person, set(needs))  # only the unknown rooms reach the gate
+        with self._lock:
+            allowed = {
+                person for person in people
+                if all(self._decisions.get(person, {}).get(room, HIDDEN) >= need
+                       for room, need in needs.items())
+            }  # fmt: skip
         item = StreamItem(event.id, event.kind, event.payload)
         for subscriber in subscribers:
             if subscriber.person in allowed:
@@ -375,29 +313,14 @@ class Pump:
             for subscriber in self._subscribers:
                 subscriber.close("error")
             self._decisions = {s.person: {} for s in self._subscribers}
-        self.cursor = social.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+        self.cursor = newest_event_id(social)
 
     def _max_event_id(self) -> int:
         conn = _open(self.social_path)
         try:
-            return conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+            return newest_event_id(conn)
         finally:
             conn.close()
-
-
-# -- the log -------------------------------------------------------------------------------------
-
-
-def read_events(conn: sqlite3.Connection, after: int, limit: int) -> list[Event]:
-    """Events with id > `after`, oldest first (for the pump and for a stream's replay)."""
-    return _read_events(conn, after, limit)
-
-
-def _read_events(conn: sqlite3.Connection, after: int, limit: int) -> list[Event]:
-    rows = conn.execute(
-        f"SELECT {EVENT_COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
-    ).fetchall()
-    return [Event(*row) for row in rows]
 
 
 def _addressed_to(event: Event, person: Person) -> bool:
@@ -415,6 +338,3 @@ def _open(path: Path) -> sqlite3.Connection:
 
 def _data_version(conn: sqlite3.Connection) -> int:
     return conn.execute("PRAGMA data_version").fetchone()[0]
-
-
-PumpFactory = Callable[[], Pump]

@@ -12,10 +12,11 @@ longer than MAX_REPLAY events is not replayed: the stream says `stream.reset` an
 reloads its rooms through the REST API. Without either, the stream starts at "now".
 
 Clients that do not ask for `Accept: text/event-stream` (scripts, curl, API fuzzers) get a
-snapshot: the same replay, then the response ends. Served by a gunicorn sync worker (`plaza
-serve`), which a long response would hold and time out, a stream ends after SHORT_STREAM_SECONDS
-and EventSource reconnects on its own; `plaza realtime` (gevent) and threaded servers hold it
-for STREAM_SECONDS, after which the client re-authenticates by reconnecting.
+snapshot: the same replay, then the response ends. So does a stream asked of a gunicorn sync
+worker (`plaza serve`), which holding it would take out of service: with `retry: 1000`,
+EventSource polls once a second and resumes each time (long polling in effect). `plaza
+realtime` (gevent) and threaded servers hold a stream for STREAM_SECONDS, after which the client
+reconnects, and so re-authenticates.
 
 Cross-origin: pages may connect to `plaza realtime` on another origin (settings.realtime_url);
 the public_url's origin is allowed with credentials (CORS), so the session cookie is sent.
@@ -37,16 +38,17 @@ from flask import Blueprint, Flask, Response, current_app, request
 
 from overlay_app import db
 from overlay_app.errors import BadInput, RateLimited
+from overlay_app.event_log import IN, VISIBLE, Event, StreamItem, newest_event_id, read_events
 from overlay_app.identity import Person, require_person
-from overlay_app.pump import IN, VISIBLE, Event, Pump, StreamItem, Subscriber, read_events
+from overlay_app.pump import Pump, Subscriber
 
 bp = Blueprint("realtime", __name__)
 
 EVENTS_PATH = "/api/v1/events"
 HEARTBEAT_SECONDS = 15  # app.config["PLAZA_HEARTBEAT_SECONDS"] overrides it (tests)
 RETRY_MILLISECONDS = 2_000
+POLL_RETRY_MILLISECONDS = 1_000  # served by a sync worker: EventSource polls at this pace
 STREAM_SECONDS = 600
-SHORT_STREAM_SECONDS = 25  # under gunicorn's sync workers (their timeout is 60 s)
 MAX_REPLAY = 20_000  # log rows scanned to resume; past that, `stream.reset`
 MAX_STREAMS_PER_PERSON = 24  # tabs and devices; more looks like a runaway client
 MAX_EVENT_ID = 2**53 - 1
@@ -83,7 +85,6 @@ def pump_of(app: Flask) -> Pump:
     if pump is None or pump.pid != os.getpid():
         settings = app.extensions["plaza.settings"]
         pump = Pump(settings.social_path, settings.index_path, ChatGate(app))
-        pump.pid = os.getpid()
         app.extensions["plaza.pump"] = pump
     return pump
 
@@ -95,26 +96,30 @@ def pump_of(app: Flask) -> Pump:
 def events():
     person = require_person()
     after = _resume_point()
-    live = "text/event-stream" in request.headers.get("Accept", "")
+    wants_stream = "text/event-stream" in request.headers.get("Accept", "")
+    live = wants_stream and _holds_connections()
     pump = pump_of(current_app._get_current_object())  # type: ignore[attr-defined]
     if live and pump.streams_of(person.id) >= MAX_STREAMS_PER_PERSON:
         raise RateLimited(HEARTBEAT_SECONDS, "Too many open event streams: close some tabs.")
-    subscriber = pump.subscribe(person)
+    subscriber = pump.subscribe(person, listen=live)
     try:
-        start = _newest_event_id() if after is None else after
-        replayed = _replay(pump, person, start)
+        newest = _newest_event_id()
+        start = newest if after is None else after
+        replayed = _replay(pump, person, start, newest)
     except BaseException:
         pump.unsubscribe(subscriber)
         raise
     heartbeat = float(current_app.config.get("PLAZA_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS))
-    opening = _opening(start, replayed, subscriber, heartbeat)
-    last = subscriber.start_after if replayed is None else max([start, *(i.id for i in replayed)])
-    if not live:
-        pump.unsubscribe(subscriber)
-        body: Any = "".join(opening)
+    # Polling (a sync worker cannot hold a stream): EventSource comes back after `retry`.
+    retry = POLL_RETRY_MILLISECONDS if wants_stream and not live else RETRY_MILLISECONDS
+    reset_at = subscriber.start_after if live else newest
+    opening = _opening(start, replayed, reset_at, heartbeat, retry)
+    if live:
+        last = reset_at if replayed is None else max([start, *(i.id for i in replayed)])
+        body: Any = _stream(pump, subscriber, opening, last, STREAM_SECONDS, heartbeat)
     else:
-        seconds = STREAM_SECONDS if _holds_connections() else SHORT_STREAM_SECONDS
-        body = _stream(pump, subscriber, opening, last, seconds, heartbeat)
+        pump.unsubscribe(subscriber)
+        body = "".join(opening)
     response = Response(body, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache, no-store"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: do not hold events back
@@ -148,14 +153,14 @@ def _newest_event_id() -> int:
     """Where a stream without a resume point starts: "now", read after subscribing, so that
     everything newer comes from the pump (and anything older the pump still hands over is
     skipped as already past)."""
-    return db.social().execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+    return newest_event_id(db.social().conn)
 
 
-def _replay(pump: Pump, person: Person, after: int) -> list[StreamItem] | None:
+def _replay(pump: Pump, person: Person, after: int, newest: int) -> list[StreamItem] | None:
     """The events after `after` this person may receive now; None when the backlog is longer
     than MAX_REPLAY (the client reloads instead)."""
     conn = db.social().conn
-    if _newest_event_id() - after > MAX_REPLAY:
+    if newest - after > MAX_REPLAY:
         return None
     items: list[StreamItem] = []
     cursor = after
@@ -168,19 +173,16 @@ def _replay(pump: Pump, person: Person, after: int) -> list[StreamItem] | None:
 
 
 def _opening(
-    start: int, replayed: list[StreamItem] | None, subscriber: Subscriber, heartbeat: float
+    start: int, replayed: list[StreamItem] | None, reset_at: int, heartbeat: float, retry: int
 ) -> list[str]:
     """The stream's first lines: the retry hint, where it starts, then the replay."""
-    lines = [f"retry: {RETRY_MILLISECONDS}\n\n"]
+    lines = [f"retry: {retry}\n\n"]
     if replayed is None:
-        at = subscriber.start_after
-        lines.append(sse(StreamItem(at, STREAM_RESET, json.dumps({"lastEventId": at}))))
-        return lines
+        data = json.dumps({"lastEventId": reset_at})
+        return [*lines, sse(StreamItem(reset_at, STREAM_RESET, data))]
     every = int(heartbeat) if heartbeat == int(heartbeat) else heartbeat
     data = json.dumps({"lastEventId": start, "heartbeatSeconds": every})
-    lines.append(sse(StreamItem(start, STREAM_OPEN, data)))
-    lines += [sse(item) for item in replayed]
-    return lines
+    return [*lines, sse(StreamItem(start, STREAM_OPEN, data)), *(sse(i) for i in replayed)]
 
 
 def _stream(
@@ -218,10 +220,7 @@ def _stream(
 
 def sse(item: StreamItem) -> str:
     """One event in the text/event-stream format (a data line per line of the payload)."""
-    lines = [] if item.id is None else [f"id: {item.id}"]
-    lines.append(f"event: {item.kind}")
-    lines += [f"data: {line}" for line in (item.data.splitlines() or [""])]
-    return "\n".join(lines) + "\n\n"
+    return item.text
 
 
 def _holds_connections() -> bool:

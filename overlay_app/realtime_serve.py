@@ -10,6 +10,8 @@ message written by any `plaza serve` worker reaches every stream within a poll (
 
 The app is not preloaded: gunicorn's gevent worker monkey-patches the standard library as it
 starts, and the app (its locks, threads and sockets) must be made after that, in the worker.
+On shutdown (SIGTERM) a worker ends its streams at once with `stream.closed` instead of
+waiting out the graceful timeout for responses that never finish; clients reconnect and resume.
 """
 
 from __future__ import annotations
@@ -29,11 +31,32 @@ def default_workers() -> int:
     return max(1, min(multiprocessing.cpu_count(), 4))
 
 
+def stream_worker_class() -> type:
+    """gunicorn's gevent worker, ending its event streams when told to stop (imported late:
+    only `plaza realtime` needs gevent)."""
+    import gevent
+    from gunicorn.workers.ggevent import GeventWorker
+
+    class StreamWorker(GeventWorker):
+        def handle_exit(self, sig, frame) -> None:
+            super().handle_exit(sig, frame)
+            # Out of the signal handler: stopping the pump joins its greenlet.
+            gevent.spawn(_end_streams, self.wsgi)
+
+    return StreamWorker
+
+
+def _end_streams(app: Any) -> None:
+    pump = getattr(app, "extensions", {}).get("plaza.pump")
+    if pump is not None:
+        pump.stop()
+
+
 def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
     return {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
-        "worker_class": "gevent",
+        "worker_class": stream_worker_class,  # gunicorn calls it for the class
         "worker_connections": CONNECTIONS_PER_WORKER,
         "preload_app": False,
         "timeout": 60,  # gevent workers notify the arbiter from their own greenlet
@@ -42,6 +65,7 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
         "errorlog": "-",
         "loglevel": "info",
         "proc_name": "plaza-realtime",
+        "control_socket_disable": True,  # gunicorn 27+: one per machine, leave it to `plaza serve`
     }
 
 

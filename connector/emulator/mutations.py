@@ -253,7 +253,9 @@ class TenantMutations:
             if group is None or (self.user(member_id) is None and self.group(member_id) is None):
                 raise KeyError(f"no group {group_id} or no member {member_id}")
             member = self.user(member_id).id if self.user(member_id) else member_id
-            if member == group_id or group_id in self.transitive_groups(member):
+            # A cycle: the new member is the group itself or already (transitively) holds it.
+            # Adding a user or group already inside through nesting is allowed, as in Entra.
+            if member == group_id or member in self.transitive_groups(group_id):
                 raise ValueError("a group cannot contain itself")
             if member not in group.member_ids:
                 group.member_ids.append(member)

@@ -2,8 +2,9 @@
 // connection, unread badges. Progressive enhancement: every chat page works without it.
 //
 // - ONE EventSource per tab (GET /api/v1/events) carries every room on the page; the browser
-//   resumes it with Last-Event-ID, and when it gives up (readyState CLOSED) we open a new one
-//   with ?after=<last id seen>. Messages are deduplicated by id, so a replay shows nothing twice.
+//   resumes it with Last-Event-ID; when it gives up (readyState CLOSED), or the browser goes
+//   offline and back, we open a new one with ?after=<last id seen>. Messages are deduplicated
+//   by id, so a replay shows nothing twice; room.removed takes a room off the page.
 // - Sending puts {clientKey, roomId, body} in a localStorage outbox first; it leaves the outbox
 //   only when the server acknowledged it (or refused it for good). Offline, failed or unsent
 //   items are retried with backoff and on the 'online' event; the client key makes a retry
@@ -16,6 +17,7 @@
 
   var OUTBOX_KEY = "plaza.chat.outbox.v1";
   var MAX_BACKOFF_MS = 30000;
+  var KIND_LABELS = { document: "Document", channel: "Channel", direct: "Direct" };
   var config = document.getElementById("chat-config");
   if (!config) return;
   var me = config.getAttribute("data-me-id");
@@ -226,19 +228,12 @@
         callApi("DELETE", "/api/v1/messages/" + id).then(function (result) {
           if (!result.ok) { self.showError(errorMessage(result)); return; }
           var node = self.find(id);
-          if (node) self.fill(node, Object.assign(self.messageOf(node), { deleted: true, bodyHtml: "" }));
+          if (!node) return;
+          self.fillBody(node, { deleted: true });
+          node.querySelector(".message-actions").hidden = true;
         }, function () { self.showError("No connection: the message was not deleted."); });
       });
     }
-  };
-
-  RoomView.prototype.messageOf = function (node) {
-    return {
-      id: node.getAttribute("data-message-id"),
-      author: { id: node.getAttribute("data-author-id"), displayName: node.querySelector(".author").textContent },
-      body: "", bodyHtml: "", createdAt: node.querySelector("time").getAttribute("datetime"),
-      editedAt: null, deleted: true, clientKey: node.getAttribute("data-client-key")
-    };
   };
 
   // Shows a message once: a replayed or echoed copy updates the item already there.
@@ -328,12 +323,18 @@
       if (!list || !room || !room.id || this.entry(room.id)) return;
       var item = document.createElement("li");
       item.setAttribute("data-room-id", room.id);
+      item.className = "chat-room-entry " + room.kind;
+      var kind = document.createElement("span");
+      kind.className = "kind";
+      kind.textContent = KIND_LABELS[room.kind] || room.kind;
       var link = document.createElement("a");
       link.href = "/chat/" + encodeURIComponent(room.id);
-      link.textContent = room.title || room.name || "Conversation";
+      link.textContent = this.title(room);
       var badge = document.createElement("span");
       badge.className = "badge unread";
       this.setBadge(badge, 0);
+      item.appendChild(kind);
+      item.appendChild(document.createTextNode(" "));
       item.appendChild(link);
       item.appendChild(document.createTextNode(" "));
       item.appendChild(badge);
@@ -344,6 +345,16 @@
     remove: function (roomId) {
       var entry = this.entry(roomId);
       if (entry) entry.remove();
+    },
+    // Events name no document (they may be replayed after access is gone): the page's own
+    // list, rendered by the server, has the title; a room added live says what kind it is.
+    title: function (room) {
+      if (room.kind === "channel") return "#" + (room.name || "");
+      var others = (room.members || []).filter(function (m) { return m.id !== me; });
+      if (room.kind === "direct" && others.length) {
+        return others.map(function (m) { return m.displayName; }).join(", ");
+      }
+      return room.kind === "document" ? "A document's chat" : "Conversation";
     }
   };
 
@@ -387,7 +398,9 @@
       if (views[gone.roomId]) views[gone.roomId].remove();
     },
     "room.created": function (change) { roomList.add(change.room); },
-    "room.member_added": function (change) { roomList.add(change.room); },
+    "room.member_added": function (change) {
+      if (change.personId === me) roomList.add(change.room);
+    },
     "room.member_removed": function (change) {
       if (change.room && change.personId === me) handlers["room.removed"]({ roomId: change.room.id });
     },
@@ -525,6 +538,7 @@
       });
       connect();
       flush(true);
+      markShownAsRead();
     });
     window.addEventListener("online", function () {
       flush(true);
@@ -540,14 +554,17 @@
         state.textContent = "waiting for the connection…";
       });
     });
-    document.addEventListener("visibilitychange", function () {
-      if (document.visibilityState !== "visible") return;
-      Object.keys(views).forEach(function (roomId) {
-        var ids = Array.prototype.map.call(
-          views[roomId].list.querySelectorAll("li.chat-message[data-message-id]:not(.pending)"),
-          function (item) { return Number(item.getAttribute("data-message-id")); });
-        if (ids.length) views[roomId].markRead(Math.max.apply(null, ids));
-      });
+    document.addEventListener("visibilitychange", markShownAsRead);
+  }
+
+  // What a visible page shows has been read (the server never moves a marker back).
+  function markShownAsRead() {
+    if (document.visibilityState !== "visible") return;
+    Object.keys(views).forEach(function (roomId) {
+      var ids = Array.prototype.map.call(
+        views[roomId].list.querySelectorAll("li.chat-message[data-message-id]:not(.pending)"),
+        function (item) { return Number(item.getAttribute("data-message-id")) || 0; });
+      if (ids.length) views[roomId].markRead(Math.max.apply(null, ids));
     });
   }
 

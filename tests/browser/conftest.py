@@ -119,14 +119,43 @@ def live_site(plaza_env: Any, tmp_path_factory: pytest.TempPathFactory) -> Itera
 # -- the browser -----------------------------------------------------------------------------
 
 
+class SharedChromium:
+    """One Playwright driver and one Chromium for the whole test process.
+
+    Playwright's sync API runs one driver per thread, and the `chromium` fixture has more than
+    one definition (test modules outside tests/browser import it), so each definition takes a
+    share and the last one to finish closes the browser."""
+
+    playwright: Any = None
+    browser: Browser | None = None
+    holders = 0
+
+    @classmethod
+    def acquire(cls) -> Browser:
+        if cls.browser is None:
+            cls.playwright = sync_playwright().start()
+            cls.browser = cls.playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS
+            )
+        cls.holders += 1
+        return cls.browser
+
+    @classmethod
+    def release(cls) -> None:
+        cls.holders -= 1
+        if cls.holders == 0 and cls.browser is not None:
+            cls.browser.close()
+            cls.playwright.stop()
+            cls.browser = cls.playwright = None
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    browser = SharedChromium.acquire()
+    yield browser
+    SharedChromium.release()
 
 
 class ScriptWatch:

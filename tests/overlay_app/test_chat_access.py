@@ -128,6 +128,8 @@ def test_rooms_one_may_not_see_answer_every_route_like_missing_ones(app, api, pe
                 hidden = room["id"] if room["id"] in path else str(messages[room["id"]]["id"])
                 missing = "no-such-room" if hidden == room["id"] else missing_message
                 same_as_missing(person, method, path, payload, hidden, missing)
+        opening = "/api/v1/documents/{}/{}/room"
+        same_as_missing(person, "POST", opening.format(*document), None, document[1], "NO-ITEM")
         hits = answer(person.get("/api/v1/chat/search?q=secret"))["messages"]
         assert {hit["roomId"] for hit in hits} == {open_channel["id"]} - {r["id"] for r in rooms}
         listed = answer(person.get("/api/v1/rooms"))

@@ -26,6 +26,7 @@ TAG = "revocable"
 SAID = {
     "author": "Revocation opening: the escrow terms changed overnight",
     "reader": "Revocation reply: escrow release needs two signatures",
+    "chat": "Revocation chat: escrow agent called back",
 }
 WORD = "escrow"  # in both comments: what a search for the discussion would use
 
@@ -47,6 +48,7 @@ class Discussion:
             self.pages[role] = app.test_client()
             assert sign_in(self.pages[role], people[role]).status_code == 302
         self.ids: dict[str, str] = {}
+        self.counts_before: dict[str, int] = {}
 
     @property
     def base(self) -> str:
@@ -67,6 +69,13 @@ class Discussion:
         assert reader.put(self.base + "/like").status_code == 200
         assert author.put(self.base + "/like").status_code == 200
         assert reader.post(self.base + "/tags", json={"tag": TAG}).status_code == 201
+        room = author.post(self.base + "/room")
+        assert room.status_code == 201, room.get_json()
+        self.ids["room"] = room.json["id"]
+        chat = reader.post(
+            f"/api/v1/rooms/{self.ids['room']}/messages", json={"body": SAID["chat"]}
+        )
+        assert chat.status_code == 201, chat.get_json()
 
     # -- what the reader can ask for ------------------------------------------------------------
 
@@ -83,6 +92,9 @@ class Discussion:
             f"/api/v1/comments/{reply}",
             f"/api/v1/comments/{first}/likes",
             f"/api/v1/mentions/suggest?drive_id={d}&item_id={i}&q=a",
+            f"/api/v1/rooms/{self.ids['room']}",
+            f"/api/v1/rooms/{self.ids['room']}/messages",
+            f"/chat/{self.ids['room']}",
         ]
 
     def listing_urls(self) -> list[str]:
@@ -95,6 +107,12 @@ class Discussion:
             urls += [f"/search?q={q}", f"/api/v1/search?q={q}"]
         urls += [f"/search?tag={TAG}", f"/tags/{TAG}", f"/api/v1/tags/{TAG}"]
         urls += ["/notifications", "/api/v1/notifications", "/api/v1/sites", "/api/v1/me"]
+        urls += [
+            "/chat",
+            "/api/v1/rooms",
+            f"/api/v1/chat/search?q={WORD}",
+            "/api/v1/events?after=0",
+        ]
         for person in (author, reader):
             urls += [f"/people/{person}", f"/api/v1/people/{person}/documents"]
         urls += [f"/api/v1/drives/{self.drive_id}/items/{folder}/children"]
@@ -113,6 +131,15 @@ class Discussion:
             if (drive_id, item_id) != (self.drive_id, self.item_id) and not item.folder:
                 return drive_id, item_id
         raise AssertionError("the reader sees no other document")
+
+    def counts(self, role: str) -> dict[str, int]:
+        """Totals the reader's answers report: search hits for the discussion's word and the
+        documents the author and the reader discuss."""
+        found = {"search": self.get(role, f"/api/v1/search?q={WORD}").get_json()["total"]}
+        for person in ("author", "reader"):
+            answer = self.get(role, f"/api/v1/people/{self.oid[person]}/documents").get_json()
+            found[person] = answer["total"]
+        return found
 
     def get(self, role: str, url: str):
         if url.startswith("/api/"):
@@ -158,6 +185,10 @@ def assert_gone_for_reader(discussion: Discussion) -> None:
     notifications = discussion.get("reader", "/api/v1/notifications").get_json()
     if notifications["unreadCount"] != 0 or notifications["notifications"] != []:
         problems.append(("notifications", notifications))
+    before = discussion.counts_before
+    wanted = {"search": 0, "author": before["author"] - 1, "reader": before["reader"] - 1}
+    if discussion.counts("reader") != wanted:
+        problems.append(("counts", discussion.counts("reader"), "wanted", wanted))
     assert problems == [], "\n".join(map(str, problems))
 
 
@@ -197,6 +228,8 @@ def discussion(
     found = Discussion(app, fresh_plaza_env, people, document)
     found.hold()
     assert_sees_everything(found, "reader")
+    found.counts_before = found.counts("reader")
+    assert found.counts_before["search"] == 1
     return found
 
 

@@ -1,0 +1,167 @@
+"""The cases of the authorisation matrix (test_authz_matrix.py): every route, called one way,
+with the status each of the five roles gets.
+
+Path parameters are filled from the matrix's world by name (PARAMS): the document, its folder,
+the author's first comment, the reader's reply, the document's chat room and the author's
+message in it. Destructive cases get something `fresh` for each role's call instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+SIGNED_OUT, GUEST, OUTSIDER, READER, AUTHOR = "signed_out", "guest", "outsider", "reader", "author"
+ROLES = (SIGNED_OUT, GUEST, OUTSIDER, READER, AUTHOR)  # no-access roles first: their writes
+NO_ACCESS = (SIGNED_OUT, GUEST, OUTSIDER)  # must find the world as the others left it
+TAG = "matrix-tag"
+
+# A form posted with no session meets the CSRF check before sign-in: 400 "the form expired"
+# (nothing written, nothing shown), where a GET redirects to sign-in.
+FORM_SIGNED_OUT = 400
+DOC_READ = {SIGNED_OUT: 401, GUEST: 404, OUTSIDER: 404, READER: 200, AUTHOR: 200}
+DOC_FORM = {SIGNED_OUT: FORM_SIGNED_OUT, GUEST: 404, OUTSIDER: 404, READER: 303, AUTHOR: 303}
+DOC_PAGE = {SIGNED_OUT: 302, GUEST: 404, OUTSIDER: 404, READER: 200, AUTHOR: 200}
+OPEN_API = {SIGNED_OUT: 401, GUEST: 200, OUTSIDER: 200, READER: 200, AUTHOR: 200}
+OPEN_PAGE = {SIGNED_OUT: 302, GUEST: 200, OUTSIDER: 200, READER: 200, AUTHOR: 200}
+OPEN_FORM = {SIGNED_OUT: FORM_SIGNED_OUT, GUEST: 303, OUTSIDER: 303, READER: 303, AUTHOR: 303}
+PUBLIC = dict.fromkeys(ROLES, 200)
+FIXED = {**DOC_READ, READER: 409, AUTHOR: 409}
+
+
+def _with(base: dict[str, int], **changes: int) -> dict[str, int]:
+    return {**base, **changes}
+
+
+# Each path parameter of a rule stands for one of the world's ids (a case may say otherwise).
+PARAMS = {
+    "drive_id": "d", "item_id": "i", "comment_id": "c", "tag": "tag", "site_id": "site",
+    "person_id": "author", "room_id": "room", "message_id": "m", "filename": "css",
+}  # fmt: skip
+FRESH_PARAM = {"comment": "comment_id", "tag": "tag", "message": "message_id"}
+RULE_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One route called one way; `expect` is the status each role gets."""
+
+    method: str
+    rule: str
+    expect: dict[str, int]
+    query: str = ""  # formatted with the world's ids
+    # JSON under /api, else form fields; its strings formatted with the ids (or made from them)
+    body: dict[str, Any] | Callable[[dict[str, str]], dict[str, Any]] | None = None
+    fresh: str | None = None  # comment, tag, message or name: made anew for each role's call
+    derived: bool = True  # about the document: no-access answers equal a missing one's
+    own_session: bool = False  # the call ends the session: use a throwaway sign-in
+    oracle: str | None = None  # site / drive / folder: who sees it, by the emulator's model
+    at: dict[str, str] = field(default_factory=dict)  # path parameter -> world id
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.rule}"
+
+    def url(self, ids: dict[str, str]) -> str:
+        def value(match: re.Match) -> str:
+            name = match.group(1)
+            if self.fresh and FRESH_PARAM.get(self.fresh) == name:
+                return ids["fresh"]
+            return ids[self.at.get(name, PARAMS[name])]
+
+        return RULE_PARAM.sub(value, self.rule) + self.query.format(**ids)
+
+
+G, P, PUT, PATCH, DEL = "GET", "POST", "PUT", "PATCH", "DELETE"
+API_DOC, DOC = "/api/v1/documents/<drive_id>/<item_id>", "/documents/<drive_id>/<item_id>"
+COMMENT, ROOM = "/api/v1/comments/<comment_id>", "/api/v1/rooms/<room_id>"
+MESSAGE = "/api/v1/messages/<int:message_id>"
+FOLDER, OPEN = {"item_id": "folder"}, {"derived": False}
+CASES = [
+    # documents and their discussion, API
+    Case(G, API_DOC, DOC_READ),
+    Case(G, API_DOC + "/comments", DOC_READ),
+    Case(P, API_DOC + "/comments", _with(DOC_READ, reader=201, author=201),
+         body={"body": "Matrix new remark", "parent_id": "{c}"}),
+    Case(G, API_DOC + "/likes", DOC_READ),
+    Case(PUT, API_DOC + "/like", DOC_READ),
+    Case(DEL, API_DOC + "/like", DOC_READ),
+    Case(G, API_DOC + "/tags", DOC_READ),
+    Case(P, API_DOC + "/tags", _with(DOC_READ, reader=201), body={"tag": "matrix-second"}),
+    Case(DEL, API_DOC + "/tags/<tag>", _with(DOC_READ, reader=204, author=204), fresh="tag"),
+    Case(G, COMMENT, DOC_READ),
+    Case(PATCH, COMMENT, _with(DOC_READ, reader=403), body={"body": "Edit"}, fresh="comment"),
+    Case(DEL, COMMENT, _with(DOC_READ, reader=403, author=204), fresh="comment"),
+    Case(PUT, COMMENT + "/like", DOC_READ),
+    Case(DEL, COMMENT + "/like", DOC_READ, at={"comment_id": "r"}),
+    Case(G, COMMENT + "/likes", DOC_READ),
+    Case(G, "/api/v1/mentions/suggest", DOC_READ, query="?drive_id={d}&item_id={i}&q=a"),
+    # documents and their discussion, pages and forms (tags.py redirects with 302)
+    Case(G, DOC, DOC_PAGE),
+    Case(P, DOC + "/comments", DOC_FORM, body={"body": "Matrix form remark"}),
+    Case(P, DOC + "/like", DOC_FORM, body={"liked": "1"}),
+    Case(P, DOC + "/tags", _with(DOC_FORM, reader=302, author=302), body={"tag": TAG}),
+    Case(P, DOC + "/tags/<tag>/delete", _with(DOC_FORM, reader=302, author=302), fresh="tag"),
+    Case(P, "/comments/<comment_id>/edit", DOC_FORM, body={"body": "Matrix edit"}, fresh="comment"),
+    Case(P, "/comments/<comment_id>/delete", DOC_FORM, fresh="comment"),
+    Case(P, "/comments/<comment_id>/like", DOC_FORM, body={"liked": "1"}),
+    # the document's chat room
+    Case(P, API_DOC + "/room", DOC_READ),
+    Case(G, ROOM, DOC_READ),
+    # a document room's members are whoever can open the document: fixed (409)
+    Case(P, ROOM + "/members", FIXED, body={"person_id": "{author}"}),
+    Case(DEL, ROOM + "/members", FIXED, query="?person_id={author}"),
+    Case(PUT, ROOM + "/read", DOC_READ, body=lambda ids: {"last_read_id": int(ids["m"])}),
+    Case(G, ROOM + "/messages", DOC_READ),
+    Case(P, ROOM + "/messages", _with(DOC_READ, reader=201, author=201), body={"body": "Hi"}),
+    Case(PATCH, MESSAGE, _with(DOC_READ, reader=403), body={"body": "Edit"}, fresh="message"),
+    Case(DEL, MESSAGE, _with(DOC_READ, reader=403, author=204), fresh="message"),
+    Case(G, "/chat/<room_id>", DOC_PAGE),
+    Case(P, "/chat/<room_id>/join", DOC_FORM),
+    Case(P, "/chat/<room_id>/leave", DOC_FORM),
+    Case(P, "/chat/<room_id>/messages", DOC_FORM, body={"body": "Matrix form hi"}),
+    Case(P, DOC + "/chat", DOC_FORM, body={"body": "Matrix form hi"}),
+    Case(P, "/chat/messages/<int:message_id>/edit", DOC_FORM, body={"body": "x"}, fresh="message"),
+    Case(P, "/chat/messages/<int:message_id>/delete", DOC_FORM, fresh="message"),
+    # browsing: who sees the site, library and folder comes from the emulator's own model
+    Case(G, "/sites/<site_id>", DOC_PAGE, oracle="site"),
+    Case(G, "/drives/<drive_id>", DOC_PAGE, oracle="drive"),
+    Case(G, "/drives/<drive_id>/items/<item_id>", DOC_PAGE, oracle="folder", at=FOLDER),
+    Case(G, "/api/v1/drives/<drive_id>/items/<item_id>/children", DOC_READ, oracle="folder",
+         at=FOLDER),
+    # everyone signed in: trimmed lists, and what is not about documents
+    Case(G, "/", OPEN_PAGE, **OPEN),
+    Case(G, "/search", OPEN_PAGE, query="?q={q}", **OPEN),
+    Case(G, "/api/v1/search", OPEN_API, query="?q={q}", **OPEN),
+    Case(G, "/tags/<tag>", OPEN_PAGE, **OPEN),
+    Case(G, "/api/v1/tags/<tag>", OPEN_API, **OPEN),
+    Case(G, "/api/v1/sites", OPEN_API, **OPEN),
+    Case(G, "/people", OPEN_PAGE, query="?q=a", **OPEN),
+    Case(G, "/people/<person_id>", OPEN_PAGE, **OPEN),
+    Case(G, "/api/v1/people", OPEN_API, query="?q=a", **OPEN),
+    Case(G, "/api/v1/people/<person_id>", OPEN_API, **OPEN),
+    Case(G, "/api/v1/people/<person_id>/documents", OPEN_API, **OPEN),
+    Case(G, "/notifications", OPEN_PAGE, **OPEN),
+    Case(P, "/notifications/read", OPEN_FORM, body={"all": "1"}, **OPEN),
+    Case(G, "/api/v1/notifications", OPEN_API, **OPEN),
+    Case(P, "/api/v1/notifications/read", OPEN_API, body={"all": True}, **OPEN),
+    Case(G, "/api/v1/me", OPEN_API, **OPEN),
+    Case(G, "/api/v1/rooms", OPEN_API, **OPEN),
+    Case(P, "/api/v1/rooms", _with(OPEN_API, guest=403, outsider=201, reader=201, author=201),
+         body={"kind": "channel", "name": "{fresh}"}, fresh="name", **OPEN),
+    Case(G, "/api/v1/chat/search", OPEN_API, query="?q=closing", **OPEN),
+    Case(G, "/api/v1/events", OPEN_API, query="?after=0", **OPEN),  # the replay, not live
+    Case(G, "/chat", OPEN_PAGE, **OPEN),
+    Case(P, "/chat/channels", OPEN_FORM, body={"name": "{fresh}"}, fresh="name", **OPEN),
+    Case(P, "/chat/direct", OPEN_FORM, body={"with": "{reader_upn}"}, **OPEN),
+    # public: sign-in, sign-out, the API's description, static files
+    Case(G, "/api/v1/openapi.json", PUBLIC, **OPEN),
+    Case(G, "/static/<path:filename>", PUBLIC, **OPEN),
+    Case(G, "/signin", dict.fromkeys(ROLES, 302), query="?next=/search", **OPEN),
+    Case(G, "/auth/callback", dict.fromkeys(ROLES, 400), query="?state=forged&code=x", **OPEN),
+    Case(G, "/signout", PUBLIC, **OPEN),
+    Case(P, "/signout", _with(dict.fromkeys(ROLES, 302), signed_out=FORM_SIGNED_OUT),
+         own_session=True, **OPEN),
+]  # fmt: skip
