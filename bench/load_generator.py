@@ -33,6 +33,7 @@ class Stream:
     latencies: list[float] = field(default_factory=list)
     failures: int = 0
     dropped: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, start: float, seconds: float) -> list[threading.Thread]:
         threads = []
@@ -48,15 +49,17 @@ class Stream:
         for slot in range(k, total, self.threads):
             due = start + slot / self.rate
             if time.perf_counter() > give_up:
-                self.dropped += 1
+                with self._lock:
+                    self.dropped += 1
                 continue
             time.sleep(max(0.0, due - time.perf_counter()))
             try:
                 ok = self.send(session, slot).status_code < 400
             except requests.RequestException:
                 ok = False
-            self.latencies.append(time.perf_counter() - due)
-            self.failures += not ok
+            with self._lock:
+                self.latencies.append(time.perf_counter() - due)
+                self.failures += not ok
 
 
 def measure(streams: list[Stream], seconds: float) -> float:
@@ -69,5 +72,23 @@ def measure(streams: list[Stream], seconds: float) -> float:
 
 
 def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile (`share` 0.95 for p95) of seconds, in milliseconds."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))] * 1000
+
+
+def one_at_a_time(session: requests.Session, send, count: int = 40) -> float:
+    """The median time of `count` requests sent one after another (no load, no sync)."""
+    took = []
+    for _ in range(count):
+        began = time.perf_counter()
+        send(session).raise_for_status()
+        took.append(time.perf_counter() - began)
+    return percentile(took, 0.5)
+
+
+def plain_session() -> requests.Session:
+    """A keep-alive session that ignores proxy settings from the environment (loopback)."""
+    session = requests.Session()
+    session.trust_env = False
+    return session

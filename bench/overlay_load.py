@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 from contextlib import ExitStack
@@ -34,7 +35,7 @@ from typing import IO
 import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
-from load_generator import GRACE, Stream, measure, percentile
+from load_generator import GRACE, Stream, measure, one_at_a_time, percentile, plain_session
 
 BIN = Path(sys.executable).parent
 PLAZA, GUNICORN = str(BIN / "plaza"), str(BIN / "gunicorn")
@@ -42,14 +43,10 @@ README = Path(__file__).with_name("README.md")
 SECTION = "## Overlay load"
 PAGE_RATE, POST_RATE = 200, 20  # per second, the issue's figures
 TARGETS = {"page": (100, 250), "post": (100, None)}  # p95, p99 in ms
-HELLO_APP = """from flask import Flask
-
-
-def create_app():
-    app = Flask(__name__)
-    app.get("/")(lambda: "Hello, World!")
-    return app
-"""
+HELLO_APP = "\n".join(  # the baseline: a bare Flask app, made by a factory like Plaza's
+    ["from flask import Flask", "", "", "def create_app():", "    app = Flask(__name__)",
+     '    app.get("/")(lambda: "Hello, World!")', "    return app", ""]
+)  # fmt: skip
 LOGS = ("emulator", "plaza", "hello")
 CREDENTIALS_FORM = re.compile(r'<form method="post" action="([^"]+)" class="credentials">')
 
@@ -270,22 +267,6 @@ def prepare(work: Path, log: dict[str, IO[str]], workers: int, setup_processes: 
     return Setup(env, info, base, hello_url, api, page_url, post_url, comments, first_sync)
 
 
-def one_at_a_time(session: requests.Session, send, count: int = 40) -> float:
-    """The median time of `count` requests sent one after another (no load, no sync)."""
-    took = []
-    for _ in range(count):
-        began = time.perf_counter()
-        send(session).raise_for_status()
-        took.append(time.perf_counter() - began)
-    return percentile(took, 0.5)
-
-
-def plain_session() -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False
-    return session
-
-
 def load(setup: Setup, seconds: float) -> tuple[list[tuple], dict]:
     """The baseline phase, then pages and POSTs together, with full syncs running throughout."""
     upn = setup.info["users"][0]
@@ -358,19 +339,26 @@ def verdict(name: str, p95: float, p99: float) -> str:
     return f"{wanted}: {'met' if met else 'missed'}"
 
 
-def render(rows: list[tuple], notes: dict, seconds: float, workers: int) -> str:
-    today = datetime.date.today().isoformat()
-    lines = [
-        f"Measured {today} on this project's {os.cpu_count()}-core machine, {seconds:g} s per"
-        f" phase, gunicorn with {workers} sync workers for both apps; {notes['syncs']} full"
-        f" syncs ran back to back through both phases (about {notes['sync_seconds']:.1f} s"
-        f" each; the first sync took {notes['first_sync']:.1f} s). Latency counts from when"
-        f" each request was due; requests still unsent {GRACE:g} s after a phase's end are"
-        f" dropped. Load average before the run {notes['load_before']:.1f}, after"
+def summary(notes: dict, seconds: float, workers: int) -> str:
+    cores, alone = os.cpu_count() or 1, notes["unloaded"]
+    return (
+        f"Measured {datetime.date.today()} on this project's {cores}-core machine, {seconds:g} s"
+        f" per phase, gunicorn with {workers} sync workers for both apps; {notes['syncs']} full"
+        f" syncs ran back to back through both phases (about {notes['sync_seconds']:.1f} s each;"
+        f" the first sync took {notes['first_sync']:.1f} s). Latency counts from when each"
+        f" request was due; requests still unsent {GRACE:g} s after a phase's end are dropped."
+        f" Load average before the run {notes['load_before']:.1f}, after"
         f" {notes['load_average']:.1f}. One request at a time, before the load and the syncs,"
-        f" took (median) {notes['unloaded']['hello']:.1f} ms for hello,"
-        f" {notes['unloaded']['page']:.1f} ms for the page and {notes['unloaded']['post']:.1f} ms"
-        " for a POST.",
+        f" took (median) {alone['hello']:.1f} ms for hello, {alone['page']:.1f} ms for the page"
+        f" and {alone['post']:.1f} ms for a POST: {cores} idle cores could answer at most about"
+        f" {1000 * cores / alone['page']:.0f} such pages/s with nothing else running, where"
+        f" {PAGE_RATE}/s needs a page in {1000 * cores / PAGE_RATE:.0f} ms of CPU or less."
+    )
+
+
+def render(rows: list[tuple], notes: dict, seconds: float, workers: int) -> str:
+    lines = [
+        textwrap.fill(summary(notes, seconds, workers), width=96),
         "",
         "| what | asked | answered/s | p50 | p95 | p99 | errors | dropped | target |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -394,6 +382,7 @@ def write_section(table: str) -> None:
         ' run back to back; a bare Flask "hello" app under the same gunicorn settings is'
         " loaded at 200 requests/s first, in the same run, as the baseline.\n\n"
     )
+    intro = "\n".join(textwrap.fill(part, width=96) for part in intro.split("\n"))
     text = README.read_text()
     start = text.find(SECTION)
     if start < 0:

@@ -22,7 +22,7 @@ def open_social(path: str | Path) -> sqlite_utils.Database:
     """The social store, migrated; synchronous=FULL so an acknowledged write survives a crash."""
     db = index_db.connect(path)
     db.conn.execute("PRAGMA synchronous=FULL")
-    MIGRATIONS.apply(db)
+    index_db.migrate(db, MIGRATIONS, path)
     return db
 
 

@@ -2,7 +2,8 @@
 
 Starts the emulator with a generated firm, points every part of Plaza at it (PLAZA_* settings,
 written to {data_dir}/emulator.env), runs a first sync of people and documents, adds two sync
-jobs, then starts the scheduler and the web app as their own processes, and prints the URL.
+jobs, then starts the scheduler, the web app and the live-chat stream server as their own
+processes, and prints the URL.
 Everything lives under the data directory; Ctrl-C stops it all.
 """
 
@@ -26,14 +27,17 @@ DEMO_JOBS = (("people", "people", "5m"), ("tenant-docs", "documents", "2m"))
 @click.command("demo")
 @click.option("--port", default=8443, show_default=True, help="Port for the emulator (0 = any).")
 @click.option("--web-port", default=WEB_PORT, show_default=True, help="Port for the web app.")
+@click.option("--realtime-port", default=WEB_PORT + 1, show_default=True,
+              help="Port for live chat streams (0 = any).")
 @click.option("--size", default="small", show_default=True, help="small, medium, large or N.")
 @click.option("--seed", default=1, show_default=True, type=int, help="Which generated firm.")
-def demo_command(port: int, web_port: int, size: str, seed: int) -> None:
+def demo_command(port: int, web_port: int, realtime_port: int, size: str, seed: int) -> None:
     """Run the demo: emulator, first sync, scheduler and web app."""
     from connector.emulator import server
 
     signal.signal(signal.SIGTERM, _interrupt)  # stop as cleanly as on Ctrl-C, at any moment
     web_port = web_port or _free_port()
+    realtime_port = realtime_port or _free_port()
     data_dir = Path(os.environ.get("PLAZA_DATA_DIR") or "plaza-data").resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -44,7 +48,7 @@ def demo_command(port: int, web_port: int, size: str, seed: int) -> None:
         ) from error
     children: list[subprocess.Popen] = []
     try:
-        _run_demo(handle, data_dir, web_port, children)
+        _run_demo(handle, data_dir, (web_port, realtime_port), children)
     except KeyboardInterrupt:
         pass
     finally:
@@ -55,13 +59,17 @@ def demo_command(port: int, web_port: int, size: str, seed: int) -> None:
         handle.stop()
 
 
-def _run_demo(handle, data_dir: Path, web_port: int, children: list[subprocess.Popen]) -> None:
-    env = _demo_environment(handle, data_dir, web_port)
+def _run_demo(handle, data_dir: Path, ports: tuple[int, int], children: list) -> None:
+    """Pages and API on sync workers; live chat streams on their own gevent process."""
+    web_port, realtime_port = ports
+    env = _demo_environment(handle, data_dir, web_port, realtime_port)
     click.echo(f"Tenant emulator running at {handle.base_url}")
     _first_sync(data_dir)
     children.append(_spawn(["scheduler"], env, data_dir / "scheduler.log"))
     serve = ["serve", "--port", str(web_port), "--workers", "2"]
     children.append(_spawn(serve, env, data_dir / "web.log"))
+    realtime = ["realtime", "--port", str(realtime_port)]
+    children.append(_spawn(realtime, env, data_dir / "realtime.log"))
     _print_welcome(handle, web_port, data_dir)
     _wait_for_stop(children)
 
@@ -76,14 +84,18 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _demo_environment(handle, data_dir: Path, web_port: int) -> dict[str, str]:
+def _demo_environment(handle, data_dir: Path, web_port: int, realtime_port: int) -> dict:
     """PLAZA_* settings for this process and its children, also kept in emulator.env."""
     from connector.emulator.server import ENV_KEYS
 
     env_file = data_dir / "emulator.env"
     handle.write_env(env_file)
     handle.write_info(data_dir / "emulator.json")
-    own = {"PLAZA_DATA_DIR": str(data_dir), "PLAZA_PUBLIC_URL": f"http://localhost:{web_port}"}
+    own = {
+        "PLAZA_DATA_DIR": str(data_dir),
+        "PLAZA_PUBLIC_URL": f"http://localhost:{web_port}",
+        "PLAZA_REALTIME_URL": f"http://localhost:{realtime_port}",
+    }
     with env_file.open("a") as lines:
         lines.writelines(f"{name}={shlex.quote(value)}\n" for name, value in own.items())
     settings = {name: str(handle.info[key]) for name, key in ENV_KEYS.items()}
@@ -147,5 +159,6 @@ def _print_welcome(handle, web_port: int, data_dir: Path) -> None:
                f"{info['password']}")
     click.echo(f"  Emulator:   {handle.base_url} (CA file {info['ca_file']})")
     click.echo(f"  Settings:   set -a; . {data_dir / 'emulator.env'}; set +a")
-    click.echo(f"  Logs:       {data_dir / 'web.log'}, {data_dir / 'scheduler.log'}")
+    logs = ", ".join(str(data_dir / f"{name}.log") for name in ("web", "realtime", "scheduler"))
+    click.echo(f"  Logs:       {logs}")
     click.echo("Press Ctrl-C to stop.")

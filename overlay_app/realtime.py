@@ -281,8 +281,9 @@ API_PATHS = {
                 "stream's own stream.open, stream.reset, stream.closed, room.removed) and "
                 "`data` (JSON). Events after `Last-Event-ID` (or `after`) that the caller may "
                 "see are replayed first. With `Accept: text/event-stream` the stream stays "
-                "open (heartbeat comments every 15 s); otherwise the replay is returned and "
-                "the response ends."
+                "open (heartbeat comments every 15 s) where the server can hold it (`plaza "
+                "realtime`); otherwise the replay is returned and the response ends (a poll: "
+                "come back after the `retry` hint with Last-Event-ID)."
             ),
             "parameters": [
                 {

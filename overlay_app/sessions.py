@@ -53,7 +53,7 @@ def m001_sessions(db: sqlite_utils.Database) -> None:
 
 def open_store(path) -> sqlite_utils.Database:
     db = sqlite_db.connect(path)
-    MIGRATIONS.apply(db)
+    sqlite_db.migrate(db, MIGRATIONS, path)
     return db
 
 

@@ -7,12 +7,14 @@ inside it as savepoints, so a whole block commits together or not at all.
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
+from sqlite_utils.migrations import Migrations
 
 from sync.schema import MIGRATIONS
 
@@ -42,17 +44,29 @@ def connect(path: str | Path, readonly: bool = False) -> sqlite_utils.Database:
 def open_index(path: str | Path) -> sqlite_utils.Database:
     """The index at `path`, created or migrated to this version's schema."""
     db = connect(path)
-    known = {m.name for m in MIGRATIONS._migrations}
-    applied = {m.name for m in MIGRATIONS.applied(db)}
-    unknown = applied - known
-    if unknown:
+    try:
+        migrate(db, MIGRATIONS, path)
+    except IndexTooNew:
         db.close()
-        raise IndexTooNew(
-            f"{path} was written by a newer Plaza (migrations {', '.join(sorted(unknown))}): "
-            "upgrade Plaza or point PLAZA_DATA_DIR at another directory"
-        )
-    MIGRATIONS.apply(db)
+        raise
     return db
+
+
+def migrate(db: sqlite_utils.Database, migrations: Migrations, path: str | Path) -> None:
+    """Applies pending migrations, one process at a time (web workers start together).
+
+    Raises IndexTooNew when the file holds migrations this version does not know.
+    """
+    with open(f"{path}.migrate-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        known = {m.name for m in migrations._migrations}
+        unknown = {m.name for m in migrations.applied(db)} - known
+        if unknown:
+            raise IndexTooNew(
+                f"{path} was written by a newer Plaza (migrations {', '.join(sorted(unknown))}): "
+                "upgrade Plaza or point PLAZA_DATA_DIR at another directory"
+            )
+        migrations.apply(db)
 
 
 @contextmanager

@@ -19,7 +19,7 @@ PLAZA = str(Path(sys.executable).with_name("plaza"))
 
 def test_demo_runs_everything_and_stops_cleanly(tmp_path):
     env = {**os.environ, "PLAZA_DATA_DIR": str(tmp_path)}
-    command = [PLAZA, "demo", "--port", "0", "--web-port", "0"]
+    command = [PLAZA, "demo", "--port", "0", "--web-port", "0", "--realtime-port", "0"]
     with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) as process:
         try:
             lines = read_until(process, "Press Ctrl-C to stop.")
@@ -55,6 +55,9 @@ def check_running_demo(lines: list[str], data_dir: Path) -> None:
     answer = wait_for(web_url)
     assert answer.status_code == 302
     assert answer.headers["Location"] == "/signin?next=%2F"
+    settings = dict(line.split("=", 1) for line in (data_dir / "emulator.env").read_text().split())
+    streams = wait_for(settings["PLAZA_REALTIME_URL"] + "/api/v1/events")
+    assert streams.status_code == 401  # the live-chat process answers, and wants a signed-in person
 
 
 def wait_for(url: str) -> requests.Response:

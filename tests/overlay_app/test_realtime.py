@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from overlay_app import realtime
 from tests.browser.conftest import LiveSite, start_live_site
 from tests.overlay_app.conftest import PlazaEnv
 
@@ -79,6 +80,8 @@ class EventReader:
         self.ended = threading.Event()
         if self.response.status == 200:
             threading.Thread(target=self._read, daemon=True).start()
+        else:
+            self.ended.set()
 
     def _read(self) -> None:
         fields: dict[str, list[str]] = {}
@@ -224,9 +227,10 @@ def cast(site: LiveSite, people: dict[str, str]) -> Iterator[dict[str, Person]]:
 def document_room(cast: dict[str, Person], document: tuple[str, str]) -> str:
     """The document's room, opened (so followed) by the author and the reader."""
     path = f"/api/v1/documents/{document[0]}/{document[1]}/room"
-    room = cast["author"].http.post(cast["author"].base_url + path, timeout=30).json()
+    made = cast["author"].http.post(cast["author"].base_url + path, timeout=30)
+    assert made.status_code in (200, 201), made.text  # made by the module's first test
     cast["reader"].call("POST", path, 200)
-    return room["id"]
+    return made.json()["id"]
 
 
 def event_rows(site: LiveSite, after: int = 0) -> list[tuple]:
@@ -469,6 +473,36 @@ def test_the_pages_origin_may_read_the_stream_with_credentials(site: LiveSite, c
     assert preflight.status_code == 204
     assert preflight.headers["Access-Control-Allow-Origin"] == origin
     assert preflight.headers["Access-Control-Allow-Headers"] == "Last-Event-ID, Cache-Control"
+
+
+def test_a_runaway_client_is_refused_more_streams(site: LiveSite, cast, people) -> None:
+    reader = Person(site.url, site.env, people["admin"])  # nobody else here holds their streams
+    site.app.config["PLAZA_HEARTBEAT_SECONDS"] = 0.2  # closed streams are noticed sooner
+    try:
+        held = [reader.listen() for _ in range(realtime.MAX_STREAMS_PER_PERSON)]
+        one_more = EventReader(f"{site.url}/api/v1/events", reader.token)
+        assert one_more.response.status == 429
+        assert json.loads(one_more.response.read())["error"]["code"] == "tooManyRequests"
+        assert one_more.response.getheader("Retry-After") == "15"
+        assert cast["author"].listen().response.status == 200  # others are not affected
+        held[0].close()  # the server notices at its next write (a heartbeat) and frees a place
+        deadline = time.monotonic() + WITHIN
+        while (again := EventReader(f"{site.url}/api/v1/events", reader.token)).response.status:
+            reader.readers.append(again)
+            if again.response.status == 200:
+                break
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        site.app.config.pop("PLAZA_HEARTBEAT_SECONDS")
+        reader.close()
+
+
+def test_pages_may_connect_to_a_separate_realtime_origin(make_app) -> None:
+    app = make_app(realtime_url="http://localhost:5001/")
+    assert app.extensions["plaza.settings"].realtime_url == "http://localhost:5001"
+    policy = app.test_client().get("/signout").headers["Content-Security-Policy"]
+    assert "; connect-src 'self' http://localhost:5001; " in policy
 
 
 def test_heartbeat_comments_keep_an_idle_stream_alive(site: LiveSite, cast) -> None:

@@ -2,12 +2,13 @@
 discussion from everything they can reach in Plaza.
 
 The author and the reader discuss the document (comments, a reply, a mention, likes, tags,
-notifications both ways). Then the reader's access goes, in the emulator, through its control
-API: either the document stops inheriting permissions and keeps only the author's, or the
-reader leaves the group that was the only way in. After a sync, every page and API answer the
-reader can ask for is checked: the document's own routes answer 404, and its title, the words
-of its discussion and its tag appear nowhere (lists, search, notifications, profiles, counts).
-The author, who kept access, still sees all of it.
+notifications both ways, a message in the document's chat room). Then the reader's access goes,
+in the emulator, through its control API: either the document stops inheriting permissions and
+keeps only the author's, or the reader leaves the group that was the only way in. After a sync,
+every page and API answer the reader can ask for is checked: the document's own routes answer
+404, and its title, the words of its discussion and its tag appear nowhere (lists, search,
+notifications, profiles, chat, the event replay), and the counts they report drop by exactly
+that document. The author, who kept access, still sees all of it.
 """
 
 from __future__ import annotations

@@ -2,12 +2,15 @@
 cursor matches the committed data, and the next run ends exactly where a clean sync ends.
 
 The sync runs in a real subprocess against the emulator (served by this test process) with
-every delta page slowed down, and is killed with SIGKILL once a few pages are committed.
+every delta page slowed down, and is killed with SIGKILL once a few pages are committed; a
+second test kills a people + documents sync three times at random (seeded) moments, with
+tenant changes in between, before a clean run must give the exact state.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 import time
@@ -26,6 +29,17 @@ from sync.targets import DocumentTarget
 db = open_index(sys.argv[1])
 sync_documents(db, Connector.from_env(), DocumentTarget(all_sites=True),
                workers={WORKERS}, page_size={PAGE})
+"""
+RUNNER_ALL = f"""
+import sys
+from sync.db import open_index
+from sync.engine import Connector, sync_documents, sync_people
+from sync.targets import DocumentTarget
+db = open_index(sys.argv[1])
+connector = Connector.from_env()
+sync_people(db, connector)
+sync_documents(db, connector, DocumentTarget(all_sites=True), workers={WORKERS},
+               page_size={PAGE})
 """
 LIVE_ITEMS = """
 SELECT drive_id, item_id, parent_id, name, path, web_url, is_folder, size, etag,
@@ -132,3 +146,106 @@ def test_kill_9_mid_sync_loses_nothing_and_the_next_run_finishes_exactly(fresh_e
     assert db.execute("SELECT count(*) FROM items WHERE deleted = 1").fetchone() == (0,)
     rounds = db.execute("SELECT count(*) FROM cursors WHERE round_id IS NOT NULL").fetchone()
     assert rounds == (0,)
+
+
+# -- repeated kills at random moments -------------------------------------------------------------
+
+
+def control(handle, method: str, path: str, body: dict | None = None) -> None:
+    with handle.session() as session:
+        response = session.request(method, f"{handle.base_url}/_emulator/{path}", json=body)
+    assert response.status_code < 300, response.text
+
+
+def change_something(handle, rng: random.Random, n: int) -> None:
+    """A rename, a deletion, a sharing link and a new group member, picked by `rng`."""
+    tenant = handle.tenant
+    drives = sorted(d for d, s in tenant.drives.items() if not s.drive.system)
+    drive_id = rng.choice(drives)
+    items = [i for i in tenant.iter_items(drive_id) if not i.is_root]
+    renamed, deleted, shared = rng.sample(items, 3)
+    control(handle, "PATCH", f"items/{drive_id}/{renamed.id}", {"name": f"Renamed {n}"})
+    if deleted.id not in {renamed.id, shared.id}:
+        control(handle, "DELETE", f"items/{drive_id}/{deleted.id}")
+    if tenant.item(drive_id, shared.id).deleted is False:
+        control(handle, "POST", f"items/{drive_id}/{shared.id}/links",
+                {"scope": "organization"})  # fmt: skip
+    group = rng.choice(sorted(tenant.groups.values(), key=lambda g: g.id))
+    outside = [u for u in sorted(tenant.users) if u not in group.member_ids]
+    control(handle, "POST", f"groups/{group.id}/members", {"member_id": rng.choice(outside)})
+
+
+def kill_at(handle, index_path, seconds: float) -> bool:
+    """Runs people + documents in a subprocess and SIGKILLs it after `seconds`; False if it
+    had already finished."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", RUNNER_ALL, str(index_path)], env=environment(handle)
+    )
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return True
+    assert process.returncode == 0
+    return False
+
+
+def assert_nothing_half_applied(db) -> None:
+    """Whatever committed is whole: every live item's ACL holder has its complete ACL, and no
+    item with unique permissions lacks its ACL."""
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    incomplete = db.execute(
+        "SELECT count(*) FROM items i JOIN items h ON h.drive_id = i.drive_id "
+        "AND h.item_id = i.acl_item_id WHERE i.deleted = 0 AND h.perms_state != 'ok'"
+    ).fetchone()[0]
+    unread = db.execute(
+        "SELECT count(*) FROM items WHERE has_unique_perms = 1 AND perms_state != 'ok' "
+        "AND deleted = 0"
+    ).fetchone()[0]
+    assert (incomplete, unread) == (0, 0)
+
+
+def test_three_kills_at_random_moments_then_a_clean_run_give_the_exact_state(
+    fresh_emulator, tmp_path
+):
+    handle, tenant = fresh_emulator, fresh_emulator.tenant
+    rng = random.Random(1)
+    path = tmp_path / "index.db"
+    open_index(path).close()
+    slow_pages = {"kind": "slow", "path": "/root/delta", "method": "GET", "count": -1,
+                  "seconds": 0.05}  # fmt: skip
+    slow_people = {"kind": "slow", "path": "/(users|groups)/delta", "method": "GET", "count": -1,
+                   "seconds": 0.4}  # fmt: skip
+    faults(handle, "POST", [slow_pages, slow_people])
+    kills = 0
+    for n in range(3):
+        if n:
+            change_something(handle, rng, n)
+        kills += kill_at(handle, path, rng.uniform(0.5, 3.0))
+        db = connect(path)
+        assert_nothing_half_applied(db)
+        print("DIAG", db.execute("select count(*) from people").fetchone(), db.execute("select count(*), sum(deleted) from items").fetchone(), db.execute("select count(*), count(round_id) from cursors").fetchone())
+        db.close()
+    assert kills == 3, "a run finished before its kill: slow the pages down"
+
+    faults(handle, "DELETE")
+    connector = Connector.from_env(environment(handle))
+    db = open_index(path)
+    sync_people(db, connector)
+    sync_documents(db, connector, DocumentTarget(all_sites=True), page_size=PAGE)
+    clean = open_index(tmp_path / "clean.db")
+    sync_people(clean, connector)
+    sync_documents(clean, connector, DocumentTarget(all_sites=True))
+    assert db.execute(LIVE_ITEMS).fetchall() == clean.execute(LIVE_ITEMS).fetchall()
+    live_acls = f"SELECT * FROM ({ACLS}) WHERE (drive_id, item_id) IN " \
+                "(SELECT drive_id, item_id FROM items WHERE deleted = 0)"  # fmt: skip
+    assert db.execute(live_acls).fetchall() == clean.execute(live_acls).fetchall()
+    for table in ("people", "memberships", "site_group_members"):
+        rows = f"SELECT * FROM {table} ORDER BY 1, 2"
+        if table == "people":
+            rows = "SELECT id, upn, display_name, enabled, guest, deleted FROM people ORDER BY id"
+        assert db.execute(rows).fetchall() == clean.execute(rows).fetchall(), table
+    for drive_id, item_id in db.execute("SELECT drive_id, item_id FROM items WHERE deleted = 1"):
+        assert tenant.item(drive_id, item_id).deleted
+    assert db.execute("SELECT count(*) FROM cursors WHERE round_id IS NOT NULL").fetchone() == (0,)

@@ -370,4 +370,3 @@ def test_random_changes_keep_the_index_equal_to_the_tenant(emulator_state, tmp_p
     run_state_machine_as_test(
         lambda: SyncMachine(emulator_state, tmp_path, next(numbers)), settings=MACHINE_SETTINGS
     )
-
