@@ -7,9 +7,8 @@ Everything runs on loopback in separate processes, as in production: the tenant 
 back (`plaza sync run --all --full`) for the whole measurement, and a bare Flask "hello" app
 under the same gunicorn settings as the baseline, measured in the same run.
 
-The load comes from bench/load_generator.py (open loop: latency counts from when each request
-was due; wrk cannot hold a fixed rate). Results go to stdout and, unless --no-readme, to the
-"## Overlay load" section of bench/README.md.
+Load: bench/load_generator.py (open loop; wrk cannot hold a fixed rate). Results go to stdout
+and, unless --no-readme, to the "## Overlay load" section of bench/README.md.
 """
 
 from __future__ import annotations
@@ -48,10 +47,8 @@ HELLO_APP = "\n".join(  # the baseline: a bare Flask app, made by a factory like
      '    app.get("/")(lambda: "Hello, World!")', "    return app", ""]
 )  # fmt: skip
 LOGS = ("emulator", "plaza", "hello")
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 CREDENTIALS_FORM = re.compile(r'<form method="post" action="([^"]+)" class="credentials">')
-
-
-# -- processes -------------------------------------------------------------------------------
 
 
 def free_port() -> int:
@@ -136,9 +133,6 @@ class SyncLoop:
         self._thread.join()
 
 
-# -- the person and the documents --------------------------------------------------------------
-
-
 def emulator_session(info: dict) -> requests.Session:
     session = requests.Session()
     session.verify, session.trust_env = info["ca_file"], False
@@ -157,21 +151,27 @@ def token(info: dict, scope: str, upn: str | None = None) -> str:
     return answer.json()["access_token"]
 
 
-def two_documents(info: dict, upn: str) -> list[tuple[str, str]]:
-    """Two files `upn` can open, by the emulator's own oracle (and Graph, to tell files)."""
+def cast(info: dict) -> tuple[str, str, list[tuple[str, str]]]:
+    """A writer, a reader (not the writer: their page has no edit forms) and two files both
+    can open, by the emulator's own oracle (and Graph, to tell files from folders)."""
     with emulator_session(info) as session:
         oracle = f"{info['authority'].rsplit('/', 1)[0]}/_emulator/oracle/visible-items"
-        items = session.get(oracle, params={"user": upn}, timeout=30).json()["items"]
-        graph = token(info, "https://graph.microsoft.com/.default")
-        session.headers["Authorization"] = f"Bearer {graph}"
-        found = []
-        for item in items:
-            url = f"{info['graph_url']}/drives/{item['drive_id']}/items/{item['item_id']}"
-            if "file" in session.get(url, timeout=30).json():
-                found.append((item["drive_id"], item["item_id"]))
-            if len(found) == 2:
-                return found
-    raise SystemExit(f"{upn} cannot open two files")
+
+        def visible(upn: str) -> set[tuple[str, str]]:
+            items = session.get(oracle, params={"user": upn}, timeout=30).json()["items"]
+            return {(item["drive_id"], item["item_id"]) for item in items}
+
+        session.headers["Authorization"] = "Bearer " + token(info, GRAPH_SCOPE)
+        writer, mine = info["users"][0], visible(info["users"][0])
+        for reader in info["users"][1:6]:
+            found = []
+            for drive_id, item_id in sorted(mine & visible(reader)):
+                url = f"{info['graph_url']}/drives/{drive_id}/items/{item_id}"
+                if "file" in session.get(url, timeout=30).json():
+                    found.append((drive_id, item_id))
+                if len(found) == 2:
+                    return writer, reader, found
+    raise SystemExit("no two people share two files")
 
 
 def sign_in(base_url: str, info: dict, upn: str) -> requests.Session:
@@ -204,9 +204,6 @@ def seed_comments(base_url: str, token: str, document: tuple[str, str], count: i
             parent = answer.json()["id"]
 
 
-# -- the run -------------------------------------------------------------------------------
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10 s per phase instead of 30 s")
@@ -228,6 +225,7 @@ class Setup:
 
     env: dict[str, str]
     info: dict
+    reader: str  # who loads the page (the POSTs are the writer's, by bearer token)
     base: str
     hello_url: str
     token: str
@@ -254,23 +252,21 @@ def prepare(work: Path, log: dict[str, IO[str]], workers: int, setup_processes: 
              f"127.0.0.1:{hello_port}", "--chdir", str(work), "hello:create_app()"]  # fmt: skip
     hello_url = f"http://127.0.0.1:{hello_port}/"
     setup_processes.append(start_server(hello, env, hello_url, log["hello"]))
-    upn = info["users"][0]
-    api = token(info, f"api://{info['client_id']}/.default", upn)
-    page_doc, post_doc = two_documents(info, upn)
+    writer, reader, (page_doc, post_doc) = cast(info)
+    api = token(info, f"api://{info['client_id']}/.default", writer)
     seed_comments(base, api, page_doc, 100)
     page_url = f"{base}/documents/{page_doc[0]}/{page_doc[1]}"
-    warm = sign_in(base, info, upn).get(page_url, timeout=30)
+    warm = sign_in(base, info, reader).get(page_url, timeout=30)
     if warm.status_code != 200:
         raise SystemExit(f"the document page answered {warm.status_code}")
     post_url = f"{base}/api/v1/documents/{post_doc[0]}/{post_doc[1]}/comments"
     comments = warm.text.count('<li class="comment')
-    return Setup(env, info, base, hello_url, api, page_url, post_url, comments, first_sync)
+    return Setup(env, info, reader, base, hello_url, api, page_url, post_url, comments, first_sync)
 
 
 def load(setup: Setup, seconds: float) -> tuple[list[tuple], dict]:
     """The baseline phase, then pages and POSTs together, with full syncs running throughout."""
-    upn = setup.info["users"][0]
-    signed_in = [sign_in(setup.base, setup.info, upn) for _ in range(16)]
+    signed_in = [sign_in(setup.base, setup.info, setup.reader) for _ in range(16)]
 
     def bearer() -> requests.Session:
         session = plain_session()

@@ -72,14 +72,13 @@ class LiveSite:
 
     def __init__(self, env: Any, data_dir: Path, **settings: Any) -> None:
         self.env = env
-        self._app: Flask | None = None
         # Bound first so the public URL (and with it the redirect URI) names the real port.
         self._server: BaseWSGIServer = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
         self.url = f"http://localhost:{self._server.server_port}"
         env.copy_index(data_dir)
         settings.setdefault("writes_per_minute", 10_000)  # tests write faster than people
         settings.setdefault("extra", {"testing": True})
-        self.app = create_app(env.settings(data_dir, public_url=self.url, **settings))
+        self.app: Flask = create_app(env.settings(data_dir, public_url=self.url, **settings))
         self.app.extensions["plaza.test_env"] = env
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
