@@ -11,9 +11,8 @@ Plaza's GraphSource.drive_changes() (frozen DriveItem dataclasses, page by page)
 office365-rest-python-client's GraphClient delta `get_all()`; msgraph-sdk's typed models (async
 httpx; too slow for a whole round in the time budget, so it pulls the first pages only).
 
-items/s is the wall-clock rate (median of the runs); CPU us/item is this process's CPU time per
-item, and 1e6 / it the rate the client could reach against an instant server. The connector's
-peak memory (tracemalloc) is taken on a small and a large library of the same tenant.
+items/s: wall clock, median of the runs; CPU us/item: this process's CPU time per item (1e6 / it
+is the rate against an instant server); the connector's tracemalloc peak on two library sizes.
 """
 
 from __future__ import annotations
@@ -55,7 +54,7 @@ class Pull:
     items: int
     seconds: float
     cpu_seconds: float
-    delta_link_kept: bool
+    delta_link_kept: bool  # the round ended with a deltaLink the client hands back
 
 
 @dataclass
@@ -84,9 +83,6 @@ class Emulator:
     process: subprocess.Popen
     info: dict  # what it wrote with --info-file
     env: dict[str, str]  # the PLAZA_* settings it wrote with --env-file
-
-
-# -- the emulator -----------------------------------------------------------------------------
 
 
 def start_emulator(size: int, state: Path) -> Emulator:
@@ -134,9 +130,6 @@ def trusting_session(ca_file: str) -> requests.Session:
     session = requests.Session()
     session.verify, session.trust_env = ca_file, False
     return session
-
-
-# -- the four clients -------------------------------------------------------------------------
 
 
 class BareLoop:
@@ -208,11 +201,11 @@ class Office365:
             token_callback=lambda: {"tokenType": "Bearer", "accessToken": tokens.token()}
         )
         self.client.with_transport(session=trusting_session(emulator.info["ca_file"]))
-        self.client.pending_request().before_execute(self._prefer, once=False)
 
-    @staticmethod
-    def _prefer(request) -> None:
-        request.headers["Prefer"] = DELTA_PREFER
+        def prefer(request) -> None:
+            request.headers["Prefer"] = DELTA_PREFER
+
+        self.client.pending_request().before_execute(prefer, once=False)
 
     def warm_up(self, drive_id: str) -> None:
         self.client.drives[drive_id].get().execute_query()
@@ -283,11 +276,8 @@ class MsGraphSdk:
         return finish(items, began, cpu, kept)
 
 
-def finish(items: int, began: float, cpu: float, delta_link_kept: bool) -> Pull:
-    return Pull(items, time.perf_counter() - began, time.process_time() - cpu, delta_link_kept)
-
-
-# -- measuring --------------------------------------------------------------------------------
+def finish(items: int, began: float, cpu: float, kept: bool) -> Pull:
+    return Pull(items, time.perf_counter() - began, time.process_time() - cpu, kept)
 
 
 def build_clients(emulator: Emulator, quick: bool) -> list[tuple[object | None, Result]]:
@@ -331,9 +321,6 @@ def connector_peak(connector: Connector, drive_id: str) -> tuple[int, int]:
         return items, tracemalloc.get_traced_memory()[1] - baseline
     finally:
         tracemalloc.stop()
-
-
-# -- report -----------------------------------------------------------------------------------
 
 
 def report(results: list[Result], largest: int, runs: Runs) -> None:

@@ -47,4 +47,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.bp)
         if hasattr(module, "init_app"):
             module.init_app(app)
+    # After auth's hook that says who is asking: a request that nobody is signed in to is sent
+    # to sign-in (pages) or answered 401 (API) before it could be judged forged; every request
+    # that carries a session still meets the CSRF check before its view runs.
+    security.init_csrf(app)
     return app

@@ -9,7 +9,9 @@
   people sync) or gone from it loses access at once, and their sessions end.
 - Roles: admin (member of PLAZA_ADMIN_GROUP_ID, or holding the app role PLAZA_ADMIN_ROLE in
   the token), then guest (an external user) or member.
-- Signed out: pages redirect to /signin?next=..., the API answers 401 JSON.
+- Signed out: pages redirect to /signin?next=..., the API answers 401 JSON. That holds for
+  writes too (a form posted after the session ended): this check runs before the CSRF check,
+  and a page write comes back, after sign-in, to the page its form was on (not re-sent).
 """
 
 from __future__ import annotations
@@ -175,8 +177,22 @@ def _unauthenticated(error: Unauthenticated) -> Response:
             challenge += f' error="invalid_token", error_description="{description}"'
         response.headers["WWW-Authenticate"] = challenge
         return response
-    back = request.full_path.rstrip("?") if request.method in ("GET", "HEAD") else "/"
-    return redirect(f"/signin?{urlencode({'next': back})}", code=302)
+    if request.method in ("GET", "HEAD"):
+        return redirect(f"/signin?{urlencode({'next': request.full_path.rstrip('?')})}")
+    # A write: 303 so the browser GETs the sign-in page, then returns to the form's page.
+    return redirect(f"/signin?{urlencode({'next': _form_page()})}", code=303)
+
+
+def _form_page() -> str:
+    """The local page a write was posted from (its Referer, when same-origin), else "/".
+
+    The write itself is not replayed after sign-in: the person sees the page and posts again."""
+    referrer = urlsplit(request.referrer or "")
+    here = urlsplit(request.host_url)
+    if (referrer.scheme, referrer.netloc) != (here.scheme, here.netloc):
+        return "/"
+    page = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return safe_next(page)
 
 
 def safe_next(target: str | None) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from overlay_app.chat_actions import MAX_MESSAGE_CHARS
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -18,7 +20,7 @@ ERROR_WORDS = {
     404: "No such room, message or document, or the caller may not see it (indistinguishable)",
     409: "The document's chat is archived, the message was deleted, the members are fixed, "
     "the channel name is taken, or the client_key was used for another message",
-    413: "The message is longer than 4,000 characters",
+    413: f"The message is longer than {MAX_MESSAGE_CHARS:,} characters",
     429: "Too many writes: retry after the Retry-After header's seconds",
 }
 
@@ -111,15 +113,21 @@ NEW_ROOM = {
         },
     },
 }
+# What chat_actions.check_body takes: text that is not all whitespace (400), at most
+# MAX_MESSAGE_CHARS characters (413).
+MESSAGE_BODY = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_MESSAGE_CHARS,
+    "pattern": r"\S",
+    "description": f"Markdown, 1 to {MAX_MESSAGE_CHARS:,} characters, not only whitespace; "
+    "mentions as @[Display Name](oid) or @upn",
+}
 NEW_MESSAGE = {
     "type": "object",
     "required": ["body"],
     "properties": {
-        "body": {
-            "type": "string",
-            "description": "Markdown, 1 to 4,000 characters; mentions as "
-            "@[Display Name](oid) or @upn",
-        },
+        "body": MESSAGE_BODY,
         "client_key": {
             "type": "string",
             "maxLength": 200,
@@ -128,7 +136,7 @@ NEW_MESSAGE = {
         },
     },
 }
-EDIT_MESSAGE = {"type": "object", "required": ["body"], "properties": {"body": STRING}}
+EDIT_MESSAGE = {"type": "object", "required": ["body"], "properties": {"body": MESSAGE_BODY}}
 MEMBER = {
     "type": "object",
     "required": ["person_id"],

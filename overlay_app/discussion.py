@@ -90,6 +90,34 @@ class Discussion:
     liked_by_me: bool
     likers: list[PersonRef]
 
+    def live(self, comment_id: Any) -> CommentNode | None:
+        """A shown, not deleted comment of this discussion by id (None for anything else)."""
+        node = find(self.comments, comment_id) if isinstance(comment_id, str) else None
+        return node if node is not None and not node.deleted else None
+
+    def rows(self) -> list[tuple[CommentNode, str]]:
+        """The threads flattened for the page, depth first: each comment with the HTML that
+        follows it (open its replies' list, or close it and the lists it ends), so that one
+        flat loop renders them (comments.comment_rows)."""
+        flat: list[tuple[CommentNode, int]] = []
+        stack = [(node, 0) for node in reversed(self.comments)]
+        while stack:
+            node, depth = stack.pop()
+            flat.append((node, depth))
+            stack.extend((reply, depth + 1) for reply in reversed(node.replies))
+        rows = []
+        for n, (node, depth) in enumerate(flat):
+            following = flat[n + 1][1] if n + 1 < len(flat) else 0
+            if following > depth:
+                rows.append((node, OPEN_REPLIES))
+            else:
+                rows.append((node, END_COMMENT + END_REPLIES * (depth - following)))
+        return rows
+
+
+OPEN_REPLIES = '<ol class="replies">'
+END_COMMENT = "</li>"
+END_REPLIES = "</ol></li>"
 
 COMMENTS_SQL = """
     SELECT id, parent_id, author_id, body, body_html, created_at, edited_at,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from overlay_app.rendering import MAX_BODY_CHARS
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -21,7 +23,7 @@ ERROR_WORDS = {
     404: "No such document or comment, or the caller may not see it (indistinguishable)",
     409: "The discussion is archived, the comment was deleted, or the Idempotency-Key was "
     "used for another request",
-    413: "The comment is longer than 10,000 characters",
+    413: f"The comment is longer than {MAX_BODY_CHARS:,} characters",
     429: "Too many writes: retry after the Retry-After header's seconds",
 }
 
@@ -84,19 +86,27 @@ def _operation(
     return operation
 
 
+# What comment_actions.check_body takes: text that is not all whitespace (400), at most
+# MAX_BODY_CHARS characters (413).
+COMMENT_BODY = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_BODY_CHARS,
+    "pattern": r"\S",
+    "description": f"Markdown, 1 to {MAX_BODY_CHARS:,} characters, not only whitespace; "
+    "mentions as @[Display Name](oid) or @upn",
+}
 NEW_COMMENT = {
     "type": "object",
     "required": ["body"],
     "properties": {
-        "body": {
-            "type": "string",
-            "description": "Markdown, at most 10,000 characters; "
-            "mentions as @[Display Name](oid) or @upn",
-        },
+        "body": COMMENT_BODY,
         "parent_id": {"type": ["string", "null"], "description": "The comment replied to"},
     },
 }
-EDIT_COMMENT = {"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}}
+EDIT_COMMENT = {"type": "object", "required": ["body"], "properties": {"body": COMMENT_BODY}}
+# Empty ids are refused (400) like missing ones.
+ID_QUERY = {"type": "string", "minLength": 1}
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -158,8 +168,8 @@ COMMENT_PATHS: dict[str, Any] = {
             "People who can open the document, for @mention autocomplete (at most 10)",
             {**_ok("Matching people", _ref("MentionSuggestions")), **_errors(400, 401, 404)},
             parameters=[
-                {"name": "drive_id", "in": "query", "required": True, "schema": {"type": "string"}},
-                {"name": "item_id", "in": "query", "required": True, "schema": {"type": "string"}},
+                {"name": "drive_id", "in": "query", "required": True, "schema": ID_QUERY},
+                {"name": "item_id", "in": "query", "required": True, "schema": ID_QUERY},
                 {
                     "name": "q",
                     "in": "query",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 
 from overlay_app import access, browse, comments, db, tags
 from overlay_app.identity import Person, require_person
@@ -125,6 +125,9 @@ def document_page(drive_id: str, item_id: str):
         tags=on_document,
         suggestions=tags.suggestions(person, exclude=on_document),
         crumbs=document_crumbs(person, document),
+        # Without JavaScript, "Reply" and "Edit" come back here to show that one form in place.
+        reply_to=request.args.get("reply"),
+        edit_id=request.args.get("edit"),
     )
 
 

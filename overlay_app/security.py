@@ -5,7 +5,10 @@ Policy with the other security headers, per-person write rate limits, and `audit
   global `csrf_token()`), script calls as the `X-CSRF-Token` header. It is required on every
   POST/PUT/PATCH/DELETE except API calls authenticated by `Authorization: Bearer` (a browser
   never attaches that header cross-site on its own), API calls without the session cookie (they
-  are unauthenticated and get 401 from the auth layer), and views marked `@csrf_exempt`.
+  are unauthenticated and get 401 from the auth layer), and views marked `@csrf_exempt`. The
+  check runs after the auth layer has identified the caller (`init_csrf`, wired last): a
+  signed-out write to a view that needs a person never reaches it, it is sent to sign-in (or
+  401) as a read would be, instead of being told its form expired.
 - CSP: `script-src` admits only our own files and elements carrying this request's nonce
   (template global `csp_nonce()`), so injected markup can never run script.
 - Rate limits: `check_rate(person, action)` keeps a sliding one-minute window per person and
@@ -261,12 +264,19 @@ def _writing() -> Iterator[Any]:
 
 
 def init_app(app: Flask) -> None:
+    """Headers, nonces and the audit log: first, so that every response gets the headers."""
     settings = app.extensions["plaza.settings"]
     app.extensions["plaza.csp"] = policy_template(
         frame_ancestors_of(settings), settings.authority, getattr(settings, "realtime_url", "")
     )
-    app.before_request(_check_csrf)
     app.after_request(_security_headers)
     app.teardown_request(_flush_pending_audit)
     app.add_template_global(csrf_token, "csrf_token")
     app.add_template_global(csp_nonce, "csp_nonce")
+
+
+def init_csrf(app: Flask) -> None:
+    """The CSRF check, registered after the auth layer's before_request hook (Flask runs them in
+    order): whoever is not signed in meets sign-in first, whoever carries a session meets this
+    before any view runs."""
+    app.before_request(_check_csrf)

@@ -1,7 +1,9 @@
 """Tags on documents: any viewer adds or removes them; a page per tag; suggestions.
 
-A tag is normalised (trimmed, lower-case) and must then be 1 to 40 characters of a-z, 0-9 and
-hyphens; anything else is refused with that rule (400). Writes follow check_* (access +
+A tag is 1 to 40 characters of A-Z, a-z, 0-9 and hyphens, with any spaces, tabs or line breaks
+around it; it is stored trimmed and lower-case. Anything else (other letters, inner spaces) is
+refused with that rule (400). TAG_ACCEPTED is that rule for Python and for the OpenAPI document
+alike, so the document describes exactly what the API takes. Writes follow check_* (access +
 validation + rate limit) then do_* (the row). Everything read is trimmed: a tag page lists only
 documents the person may see, and suggestions count only tags on such documents, so a tag used
 only on hidden documents is never shown.
@@ -29,7 +31,6 @@ from overlay_app.listing import (
     PER_PAGE,
     RATE_LIMITED,
     STRING,
-    STRINGS,
     UNAUTHENTICATED,
     Counts,
     DocumentRow,
@@ -51,17 +52,21 @@ from overlay_app.listing import (
 bp = Blueprint("tags", __name__)
 
 TAG_RULE = "A tag is 1 to 40 characters: lower-case letters a-z, digits 0-9 and hyphens."
-_TAG = re.compile(r"[a-z0-9-]{1,40}")
+# ASCII only, before and after lower-casing: str.lower() would turn the Kelvin sign into "k",
+# and str.strip() trims Unicode spaces that a JSON Schema pattern names differently.
+TAG_ACCEPTED = r"^[ \t\r\n]*([A-Za-z0-9-]{1,40})[ \t\r\n]*$"
+TAG_STORED = r"^[a-z0-9-]{1,40}$"
+_ACCEPTED = re.compile(TAG_ACCEPTED)
 SUGGESTIONS = 8
 READ_ONLY = "This document was deleted in SharePoint: its discussion is read-only."
 
 
 def normalise(raw: Any) -> str:
     """The tag as stored (trimmed, lower-case), or BadInput naming the rule."""
-    tag = raw.strip().lower() if isinstance(raw, str) else ""
-    if not _TAG.fullmatch(tag):
+    found = _ACCEPTED.fullmatch(raw) if isinstance(raw, str) else None
+    if found is None:
         raise BadInput(TAG_RULE)
-    return tag
+    return found.group(1).lower()
 
 
 # ---- reads -------------------------------------------------------------------------------
@@ -192,9 +197,9 @@ def do_remove_tag(person: Person, drive_id: str, item_id: str, tag: str) -> bool
 
 
 def _back(drive_id: str, item_id: str):
-    return redirect(
-        url_for("documents.document_page", drive_id=drive_id, item_id=item_id) + "#tags"
-    )
+    """303 See Other, like every other form: the browser GETs the page, never re-POSTs."""
+    page = url_for("documents.document_page", drive_id=drive_id, item_id=item_id)
+    return redirect(page + "#tags", code=303)
 
 
 @bp.post("/documents/<drive_id>/<item_id>/tags")
@@ -288,9 +293,16 @@ def api_tag(tag: str):
 
 # ---- OpenAPI -----------------------------------------------------------------------------
 
-TAG_PARAM = path_param("tag", TAG_RULE)
+TAG_WORDS = (
+    "1 to 40 of A-Z, a-z, 0-9 and hyphens, with or without spaces, tabs or line breaks around"
+    " them; stored trimmed and lower-case."
+)
+TAG_SCHEMA = {"type": "string", "pattern": TAG_ACCEPTED, "description": TAG_WORDS}
+TAG_PARAM = {**path_param("tag", TAG_WORDS), "schema": TAG_SCHEMA}
 BAD_TAG = error_response(TAG_RULE + " Also a browser call without its CSRF token.")
 READ_ONLY_ERROR = error_response(READ_ONLY)
+STORED_TAG = {"type": "string", "pattern": TAG_STORED}
+STORED_TAGS = array(STORED_TAG)
 WRITE_ERRORS = {
     "400": BAD_TAG,
     "401": UNAUTHENTICATED,
@@ -302,7 +314,7 @@ WRITE_ERRORS = {
 API_SCHEMAS = {
     "TagEntry": obj(
         {
-            "tag": {"type": "string", "pattern": "^[a-z0-9-]{1,40}$"},
+            "tag": STORED_TAG,
             "addedBy": obj({"id": STRING, "displayName": STRING}),
             "addedAt": STRING,
         }
@@ -320,7 +332,8 @@ API_PATHS = {
             "parameters": DOCUMENT_PARAMS,
             "responses": {
                 "200": json_response(
-                    obj({"value": array(ref("TagEntry")), "suggestions": STRINGS}), "The tags."
+                    obj({"value": array(ref("TagEntry")), "suggestions": STORED_TAGS}),
+                    "The tags.",
                 ),
                 "401": UNAUTHENTICATED,
                 "404": NOT_FOUND,
@@ -332,7 +345,7 @@ API_PATHS = {
             "parameters": DOCUMENT_PARAMS,
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": obj({"tag": STRING})}},
+                "content": {"application/json": {"schema": obj({"tag": TAG_SCHEMA})}},
             },
             "responses": {
                 "200": json_response(ref("TagEntry"), "The tag was already there."),
@@ -355,7 +368,7 @@ API_PATHS = {
             "operationId": "getTag",
             "parameters": [TAG_PARAM, PAGE_PARAM],
             "responses": {
-                "200": paged("TaggedDocument", "One page of tagged documents.", tag=STRING),
+                "200": paged("TaggedDocument", "One page of tagged documents.", tag=STORED_TAG),
                 "400": BAD_TAG,
                 "401": UNAUTHENTICATED,
             },

@@ -151,21 +151,24 @@ def set_permissions(
 class Cursor:
     link: str  # a nextLink while a round is under way, else the round's deltaLink
     round_id: str | None  # set while that round is a full enumeration
+    mid_round: bool = False  # `link` is a nextLink: the round is not finished
 
 
 def load_cursor(conn: sqlite3.Connection, scope: str) -> Cursor | None:
     row = conn.execute(
-        "SELECT delta_link, round_id FROM cursors WHERE scope = ?", (scope,)
+        "SELECT delta_link, round_id, mid_round FROM cursors WHERE scope = ?", (scope,)
     ).fetchone()
-    return Cursor(row[0], row[1]) if row else None
+    return Cursor(row[0], row[1], bool(row[2])) if row else None
 
 
 def save_cursor(conn: sqlite3.Connection, scope: str, cursor: Cursor, now: str) -> None:
     conn.execute(
-        "INSERT INTO cursors (scope, delta_link, updated_at, round_id) VALUES (?, ?, ?, ?) "
+        "INSERT INTO cursors (scope, delta_link, updated_at, round_id, mid_round) "
+        "VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (scope) DO UPDATE SET delta_link = excluded.delta_link, "
-        "updated_at = excluded.updated_at, round_id = excluded.round_id",
-        (scope, cursor.link, now, cursor.round_id),
+        "updated_at = excluded.updated_at, round_id = excluded.round_id, "
+        "mid_round = excluded.mid_round",
+        (scope, cursor.link, now, cursor.round_id, int(cursor.mid_round)),
     )
 
 

@@ -2,7 +2,9 @@
 
 The cursor (scope "drive:{id}") is saved with every page: the nextLink while a round is under
 way (Graph's links are opaque and resumable), the deltaLink when it ends. So a crash loses at
-most the page being applied, and the next run continues from the last committed one.
+most the page being applied, and the next run continues from the last committed one; having
+finished a round that an earlier run began, it does one more round (from that round's
+deltaLink), so that changes made in between are in the index when the run ends.
 
 A round without a cursor (first sync, `full=True`, or after a 410) is a full enumeration: it
 gets a round id, every item it lists is marked with it, and when it ends the drive's live items
@@ -71,6 +73,8 @@ class DriveSync:
                 self._round(None, new_round_id())
             else:
                 self._round(cursor.link, cursor.round_id)
+                if cursor.mid_round and not self.stop.is_set():
+                    self._catch_up()
         except DeltaExpired:
             self.progress.on_message(
                 f"drive {self.drive.drive_id}: the delta token expired (410); "
@@ -80,6 +84,13 @@ class DriveSync:
         if not self.stop.is_set():
             self._retry_unread()
         return self.counts
+
+    def _catch_up(self) -> None:
+        """One more round after finishing a round an earlier run began: its deltaLink starts
+        from that round's beginning, so changes made since then come now, not a run later."""
+        finished = load_cursor(self.db.conn, self.scope)
+        if finished is not None and not finished.mid_round:
+            self._round(finished.link, None)
 
     def _round(self, link: str | None, round_id: str | None) -> None:
         pages = self.connector.graph.drive_changes(self.drive.drive_id, link, self.page_size)
@@ -102,7 +113,7 @@ class DriveSync:
                     applied.deleted += sweep(conn, self.drive.drive_id, round_id, now)
                 save_cursor(conn, self.scope, Cursor(page.delta_link or "", None), now)
             elif page.next_link:
-                save_cursor(conn, self.scope, Cursor(page.next_link, round_id), now)
+                save_cursor(conn, self.scope, Cursor(page.next_link, round_id, True), now)
         seen = len(page.items) + len(page.deleted_ids)
         self.counts.add(
             RunCounts(

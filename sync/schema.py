@@ -161,3 +161,12 @@ def m006_unread_acl_index(db: Database) -> None:
     CREATE INDEX IF NOT EXISTS items_unread_acl ON items (drive_id)
     WHERE has_unique_perms = 1 AND perms_state != 'ok' AND deleted = 0;
     """)
+
+
+@MIGRATIONS()
+def m007_cursor_mid_round(db: Database) -> None:
+    # A run that resumes a round saved mid-way by an earlier run (a nextLink) gets, at its end,
+    # a deltaLink that replays changes from when that round began: changes made since, even
+    # before this run started, would wait for the next run. The flag tells the engine to
+    # follow such a round with one more, so that a run reflects everything before it began.
+    db.executescript("ALTER TABLE cursors ADD COLUMN mid_round INTEGER NOT NULL DEFAULT 0;")

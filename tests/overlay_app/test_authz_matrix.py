@@ -8,7 +8,7 @@ without one); each case names the status each role gets. For those without acces
   for a document or comment that does not exist;
 - the document's title and the discussion's words appear in no body and no header;
 - no write lands (checked on the rows at the end).
-Signed out, pages redirect to sign-in and the API answers 401.
+Signed out, pages (reads and form posts alike) redirect to sign-in and the API answers 401.
 """
 
 from __future__ import annotations
@@ -247,7 +247,7 @@ def test_route(world: World, case: Case) -> None:
             problems.append(f"{role}: {response.status_code}, expected {wanted}")
         if role in NO_ACCESS:
             problems += [f"{role}: {secret!r} leaked" for secret in _leaks(world, response)]
-        if role == SIGNED_OUT and response.status_code == 302 and case.rule != "/signin":
+        if role == SIGNED_OUT and response.status_code in (302, 303) and case.rule != "/signin":
             location = response.headers["Location"]
             if not location.startswith("/signin?next="):
                 problems.append(f"{role}: redirected to {location}, not to sign-in")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+from urllib.parse import urlencode
 
 import pytest
 from flask import Blueprint
@@ -117,6 +118,46 @@ def test_bearer_calls_are_exempt_and_cookieless_calls_meet_sign_in_first(
     anonymous = app.test_client().post(path, json={"body": "Nobody"})
     assert anonymous.status_code == 401
     assert comment_rows(app) == [(person_id(app, people["author"]), "By token")]
+
+
+def test_a_signed_out_form_post_is_sent_to_sign_in_and_back_to_its_page(app, document):
+    """Sign-in comes before the CSRF check: no session means no "form expired" (400), but the
+    sign-in a GET would get, returning to the page the form was on."""
+    page = "/documents/{}/{}".format(*document)
+    anonymous = app.test_client()
+    for referrer, back in [
+        (f"http://localhost{page}?sort=new", f"{page}?sort=new"),
+        ("https://elsewhere.example/documents/x/y", "/"),  # another site's page: home
+        (None, "/"),
+    ]:
+        headers = {"Referer": referrer} if referrer else {}
+        posted = anonymous.post(page + "/comments", data={"body": "Nobody"}, headers=headers)
+        assert posted.status_code == 303
+        assert posted.headers["Location"] == "/signin?" + urlencode({"next": back})
+    assert comment_rows(app) == []
+
+
+def test_a_form_posted_after_the_session_ended_goes_to_sign_in(
+    make_app, clock, people, document, sign_in, csrf_token
+):
+    app = make_app(session_idle_minutes=1)
+    client = app.test_client()
+    sign_in(client, people["reader"])
+    token = csrf_token(client)
+    page = "/documents/{}/{}".format(*document)
+    clock.advance(61)
+    posted = client.post(
+        page + "/comments",
+        data={"body": "Too late", "csrf_token": token},
+        headers={"Referer": "http://localhost" + page},
+    )
+    assert posted.status_code == 303
+    assert posted.headers["Location"] == "/signin?" + urlencode({"next": page})
+    called = client.post(page.replace("/", "/api/v1/", 1) + "/comments", json={"body": "Late"})
+    assert called.status_code == 401
+    assert called.get_json()["error"]["code"] == "unauthenticated"
+    assert called.headers["WWW-Authenticate"] == "Bearer"
+    assert comment_rows(app) == []
 
 
 def test_reads_need_no_token(reader, document):

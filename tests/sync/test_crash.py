@@ -225,7 +225,6 @@ def test_three_kills_at_random_moments_then_a_clean_run_give_the_exact_state(
         kills += kill_at(handle, path, rng.uniform(0.5, 3.0))
         db = connect(path)
         assert_nothing_half_applied(db)
-        print("DIAG", db.execute("select count(*) from people").fetchone(), db.execute("select count(*), sum(deleted) from items").fetchone(), db.execute("select count(*), count(round_id) from cursors").fetchone())
         db.close()
     assert kills == 3, "a run finished before its kill: slow the pages down"
 

@@ -165,9 +165,11 @@ ONE_OFF_RULES = {
     # Past the client's 1 s timeout: the request times out and is sent again.
     "slow": [{"kind": "slow", "path": "/root/delta", "count": 1, "seconds": 1.3},
              {"kind": "slow", "path": r"/\$batch$", "count": 1, "seconds": 1.3}],
-    # Tokens that live one second, and a delta page that takes longer: a 401 mid-run.
-    "token_lifetime": [{"kind": "token_lifetime", "count": -1, "seconds": 1},
-                       {"kind": "slow", "path": "/root/delta", "count": 1, "seconds": 1.3}],
+    # Tokens that live two seconds, and a delta page that takes longer: a 401 mid-run (the
+    # $batch of permissions too: each of its requests checks the token again).
+    "token_lifetime": [{"kind": "token_lifetime", "count": -1, "seconds": 2},
+                       {"kind": "slow", "path": "/root/delta", "count": 1, "seconds": 2.3},
+                       {"kind": "slow", "path": r"/permissions$", "count": 1, "seconds": 2.3}],
     "expire_delta": [{"kind": "expire_delta", "path": "/root/delta", "count": 1},
                      {"kind": "expire_delta", "path": r"/users/delta", "count": 1}],
 }  # fmt: skip

@@ -5,7 +5,7 @@ Every example gets its own emulator (small tenant, seed 7) served over real HTTP
 index in a tmp dir. Rules change the tenant through the control API (add, edit, rename, move,
 delete, break and restore inheritance, grants, sharing links of each scope, group membership,
 disabling and enabling people, expiring every delta token, a change landing while a sync
-pages); the `sync` rule runs
+pages, a run stopped part-way); the `sync` rule runs
 sync_people + sync_documents and then checks:
 - the index's live items are the tenant's live items (ids, names, parent ids, paths, web URLs,
   unique permissions, complete ACL holder = the nearest item with unique permissions), and
@@ -19,6 +19,7 @@ Bounded for CI: 10 examples of up to 15 steps, derandomized, no example database
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from pathlib import Path
 from urllib.parse import quote
@@ -305,6 +306,28 @@ class SyncMachine(RuleBasedStateMachine):
         sync_documents(
             self.db, self.connector, ALL_SITES, page_size=PAGE, workers=3, progress=EditMidway()
         )
+
+    @rule(page=st.integers(1, 15), full=st.booleans())
+    def sync_interrupted(self, page: int, full: bool) -> None:
+        """A run that stops after `page` pages (as a crash would, between commits); `full`
+        re-enumerates, so the stop may land mid-way through full rounds. The next run resumes
+        them, and must still end with every change made before it began."""
+
+        class Interrupted(Exception):
+            pass
+
+        class StopAfter(NullProgress):
+            pages = 0
+
+            def on_page(self, items: int) -> None:
+                self.pages += 1
+                if self.pages == page:
+                    raise Interrupted
+
+        sync_people(self.db, self.connector)
+        with contextlib.suppress(Interrupted):
+            sync_documents(self.db, self.connector, ALL_SITES, full=full, page_size=PAGE,
+                           workers=3, progress=StopAfter())  # fmt: skip
 
     def teardown(self) -> None:
         try:
