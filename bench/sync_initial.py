@@ -12,8 +12,9 @@ For each tenant size the emulator runs as a subprocess (`plaza emulator serve`),
    reports its own peak resident memory (ru_maxrss).
 items/s end to end = library items indexed / wall seconds of the whole sync (people included).
 Targets (issue 4): end to end >= 50% of the bare rate; peak RSS < 300 MB at 1,000,000 items.
-`--keep DIR` leaves each index in DIR (index-{size}.db) for bench/search.py and
-bench/sync_incremental.py; nothing else is written.
+`--keep DIR` leaves each index in DIR (index-{size}.db), with the emulator's certificates
+(DIR/state) and port (DIR/emulator-{size}.json), for bench/search.py and
+bench/sync_incremental.py (its --reuse); nothing else is written.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
@@ -78,13 +80,14 @@ class Emulator:
             self.process.wait()
 
 
-def start_emulator(size: int, state: Path, seed: int = SEED) -> Emulator:
-    """`plaza emulator serve` on a free port; returns once OIDC discovery answers."""
+def start_emulator(size: int, state: Path, seed: int = SEED, port: int = 0) -> Emulator:
+    """`plaza emulator serve` (on a free port unless told); returns once OIDC discovery
+    answers."""
     info_file, env_file = state / f"info-{size}.json", state / f"env-{size}"
     for stale in (info_file, env_file):
         stale.unlink(missing_ok=True)
     process = subprocess.Popen(
-        [PLAZA, "emulator", "serve", "--size", str(size), "--seed", str(seed), "--port", "0",
+        [PLAZA, "emulator", "serve", "--size", str(size), "--seed", str(seed), "--port", str(port),
          "--info-file", str(info_file), "--env-file", str(env_file), "--state-dir", str(state)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -168,14 +171,18 @@ def run_sync(emulator: Emulator, index: Path, workers: int = WORKERS) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure(size: int, state: Path, keep: Path | None) -> dict:
+def measure(size: int, scratch: Path, keep: Path | None) -> dict:
+    state = keep / "state" if keep else scratch
+    state.mkdir(parents=True, exist_ok=True)
     emulator = start_emulator(size, state)
     try:
         items, seconds = bare_paging(emulator.info)
-        index = (keep or state) / f"index-{size}.db"
+        index = (keep or scratch) / f"index-{size}.db"
         for stale in index.parent.glob(index.name + "*"):
             stale.unlink()
         synced = run_sync(emulator, index)
+        if keep:
+            remember_emulator(keep, size, emulator)
     finally:
         emulator.stop()
     bare_rate = items / seconds
@@ -184,16 +191,30 @@ def measure(size: int, state: Path, keep: Path | None) -> dict:
             "rate": rate, "ratio": rate / bare_rate, **synced}  # fmt: skip
 
 
+def remember_emulator(keep: Path, size: int, emulator: Emulator) -> None:
+    """What a later benchmark needs to serve the same tenant where the kept index's delta
+    links point (they are absolute URLs): its seed, size, port and state directory."""
+    port = urlsplit(emulator.info["graph_url"]).port
+    facts = {"seed": SEED, "size": size, "port": port, "state": str(keep / "state")}
+    (keep / f"emulator-{size}.json").write_text(json.dumps(facts) + "\n")
+
+
 def report(result: dict) -> None:
     r = result
     ok_ratio = "meets" if r["ratio"] >= TARGET_RATIO else "MISSES"
     print(f"\n{r['size']:,} documents (seed {SEED}):")
-    print(f"  bare requests + json paging: {r['bare_items']:,} items in {r['bare_seconds']:.1f} s"
-          f" = {r['bare_rate']:,.0f} items/s")
-    print(f"  initial sync end to end:     {r['items']:,} items in {r['seconds']:.1f} s"
-          f" = {r['rate']:,.0f} items/s ({r['ratio']:.0%} of bare; {ok_ratio} the 50% target)")
-    print(f"    people and groups {r['people_seconds']:.1f} s; {r['pages']:,} delta pages; "
-          f"{r['unique']:,} items with unique permissions; {r['acl_rows']:,} ACL rows")
+    print(
+        f"  bare requests + json paging: {r['bare_items']:,} items in {r['bare_seconds']:.1f} s"
+        f" = {r['bare_rate']:,.0f} items/s"
+    )
+    print(
+        f"  initial sync end to end:     {r['items']:,} items in {r['seconds']:.1f} s"
+        f" = {r['rate']:,.0f} items/s ({r['ratio']:.0%} of bare; {ok_ratio} the 50% target)"
+    )
+    print(
+        f"    people and groups {r['people_seconds']:.1f} s; {r['pages']:,} delta pages; "
+        f"{r['unique']:,} items with unique permissions; {r['acl_rows']:,} ACL rows"
+    )
     ok_rss = "meets" if r["peak_rss_mb"] < TARGET_RSS_MB else "MISSES"
     print(f"  peak RSS of the sync process: {r['peak_rss_mb']:.0f} MB "
           f"({ok_rss} the < {TARGET_RSS_MB} MB target at 1M)")  # fmt: skip
@@ -216,5 +237,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows as it happens, even in a log
     main()

@@ -14,6 +14,9 @@ and both expect two variables in the template context:
                 CommentNode list, oldest first, each with .replies), comment_count (live
                 comments, replies included), like_count, liked_by_me, likers (PersonRef list)
 
+and optionally `reply_to` / `edit_id` (the page's ?reply= / ?edit=: without JavaScript, the
+one comment whose reply or edit form the page shows; see comment_rows).
+
 The page must call access.require_document first; discussion_for trusts that it did.
 
 Every write goes through comment_actions (check_* then do_* in one transaction); the views here
@@ -198,6 +201,9 @@ def discussion_time(stamp: str | None) -> str:
     return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
+DELETED_BODY = '<div class="body">comment deleted</div>'
+
+
 def comment_rows(talk: discussion.Discussion, csrf: str) -> Markup:
     """Every shown comment of the page as nested <li class="comment"> (template global).
 
@@ -219,7 +225,7 @@ def comment_rows(talk: discussion.Discussion, csrf: str) -> Markup:
 def _comment_html(node: discussion.CommentNode, csrf: Markup, read_only: bool, own: bool) -> str:
     cid = escape(node.id)
     if node.deleted:
-        return f'<li class="comment deleted" id="comment-{cid}"><div class="body">comment deleted</div>'
+        return f'<li class="comment deleted" id="comment-{cid}">{DELETED_BODY}'
     edited = ""
     if node.edited_at:
         edited = (
@@ -247,7 +253,7 @@ def _comment_html(node: discussion.CommentNode, csrf: Markup, read_only: bool, o
         f'<input type="hidden" name="csrf_token" value="{csrf}">'
         f'<input type="hidden" name="liked" value="{"0" if liked else "1"}">'
         f'<button type="submit" class="link" aria-pressed="{"true" if liked else "false"}">'
-        f'{"Unlike" if liked else "Like"}</button></form>'
+        f"{'Unlike' if liked else 'Like'}</button></form>"
     )
     reply = (
         '<details class="reply"><summary>Reply</summary>'

@@ -1,14 +1,16 @@
 """Per-request database handles: the social store (read-write) and the index (read-only).
 
 A request takes its connections lazily onto `g` and gives them back at teardown. Opening a
-SQLite connection and reading its schema on the first statement costs about as much as all
-of a page's queries together, so connections given back are kept (a few per database, per
-app and per process) and handed to the next request instead of closed: a sync worker serves
-every request on one pair. A connection is only ever used by one request at a time, and one
-still inside a transaction at teardown is rolled back first, as closing it would have done.
+SQLite connection and reading the schema on its first statement costs about as much as all of
+a page's queries together, so connections given back are kept (a few per database, per app and
+per process) and lent to the next request instead of closed: a sync worker serves request
+after request on the same ones. A connection is only ever used by one request at a time, and
+one still inside a transaction at teardown is rolled back first, as closing it would have done.
 The pools belong to the process that made them: after a fork (gunicorn preloads the app) the
-child starts with empty ones and never touches the parent's connections. Writes to the social
-store go through `transaction()`.
+child starts with empty ones and never touches the parent's connections.
+
+`pooled(name, opener)` lends any other SQLite store the same way (auth.db, for instance).
+Writes to the social store go through `transaction()`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 from flask import Flask, current_app, g
@@ -29,8 +32,8 @@ from sync import db as index_db
 
 log = logging.getLogger("overlay_app.db")
 
-MAX_IDLE = 4  # kept connections per database; more are closed (a burst of threads, greenlets)
-HANDLES = {"social_db": "social", "index_db": "index"}
+MAX_IDLE = 4  # kept connections per store; more are closed (after a burst of threads, greenlets)
+Opener = Callable[[Any], sqlite_utils.Database]  # the app's OverlaySettings -> a new connection
 
 
 def open_social(path: str | Path) -> sqlite_utils.Database:
@@ -41,8 +44,38 @@ def open_social(path: str | Path) -> sqlite_utils.Database:
     return db
 
 
+def _open_social(settings: Any) -> sqlite_utils.Database:
+    conn = sqlite3.connect(str(settings.social_path), isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout=10000")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return sqlite_utils.Database(conn)
+
+
+def _open_index(settings: Any) -> sqlite_utils.Database:
+    return index_db.connect(settings.index_path, readonly=True)
+
+
+def social() -> sqlite_utils.Database:
+    return pooled("social", _open_social)
+
+
+def index() -> sqlite_utils.Database:
+    """The sync index, read-only (the overlay never writes it)."""
+    return pooled("index", _open_index)
+
+
+@contextmanager
+def transaction() -> Iterator[sqlite3.Connection]:
+    with index_db.transaction(social()) as conn:
+        yield conn
+
+
+# -- lending connections ---------------------------------------------------------------------
+
+
 class Pool:
-    """Idle connections to one database, reused by one request after another."""
+    """Idle connections to one store, lent to one request after another."""
 
     def __init__(self, opener: Callable[[], sqlite_utils.Database]) -> None:
         self._opener = opener
@@ -56,11 +89,10 @@ class Pool:
         return self._opener()
 
     def give_back(self, handle: sqlite_utils.Database) -> None:
-        conn = handle.conn
         try:
-            if conn.in_transaction:  # a request that left a write open: undo it, as close would
+            if handle.conn.in_transaction:  # left open by a failed request: undo, as close would
                 log.warning("a request ended inside a transaction; rolled back")
-                conn.execute("ROLLBACK")
+                handle.conn.execute("ROLLBACK")
         except sqlite3.Error:
             handle.close()
             return
@@ -71,56 +103,38 @@ class Pool:
         handle.close()
 
 
-def _pools(app: Flask) -> dict[str, Pool]:
-    pools = app.extensions.get("plaza.db_pools")
-    if pools is None or pools["pid"] != os.getpid():
-        settings = app.extensions["plaza.settings"]
-        pools = {
-            "pid": os.getpid(),
-            "social": Pool(lambda: sqlite_utils.Database(_connect_social(settings.social_path))),
-            "index": Pool(lambda: index_db.connect(settings.index_path, readonly=True)),
-        }
-        app.extensions["plaza.db_pools"] = pools
-    return pools
-
-
-def _handle(name: str) -> sqlite_utils.Database:
-    if name not in g:
+def pooled(name: str, opener: Opener) -> sqlite_utils.Database:
+    """This request's connection to the store `name`, lent from the app's pool for it (made
+    with `opener(settings)` when the pool has none idle) and given back at teardown."""
+    lent: dict[str, sqlite_utils.Database] = g.setdefault("plaza_db_lent", {})
+    if name not in lent:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        setattr(g, name, _pools(app)[HANDLES[name]].take())
-    return getattr(g, name)
+        lent[name] = _pool(app, name, opener).take()
+    return lent[name]
 
 
-def social() -> sqlite_utils.Database:
-    return _handle("social_db")
-
-
-def _connect_social(path: str | Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA busy_timeout=10000")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    return conn
-
-
-def index() -> sqlite_utils.Database:
-    """The sync index, read-only (the overlay never writes it)."""
-    return _handle("index_db")
-
-
-@contextmanager
-def transaction() -> Iterator[sqlite3.Connection]:
-    with index_db.transaction(social()) as conn:
-        yield conn
+def _pool(app: Flask, name: str, opener: Opener) -> Pool:
+    pools: dict[str, Any] | None = app.extensions.get("plaza.db_pools")
+    if pools is None or pools["pid"] != os.getpid():  # a forked child never shares a connection
+        pools = app.extensions["plaza.db_pools"] = {"pid": os.getpid()}
+    pool = pools.get(name)
+    if pool is None:
+        settings = app.extensions["plaza.settings"]
+        pool = pools.setdefault(name, Pool(lambda: opener(settings)))
+    return pool
 
 
 def _give_back(_error: BaseException | None) -> None:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    pools = _pools(app)
-    for name, pool in HANDLES.items():
-        handle = g.pop(name, None)
-        if handle is not None:
-            pools[pool].give_back(handle)
+    lent = g.pop("plaza_db_lent", None)
+    if not lent:
+        return
+    pools = current_app.extensions["plaza.db_pools"]
+    for name, handle in lent.items():
+        pool = pools.get(name) if pools.get("pid") == os.getpid() else None
+        if pool is None:
+            handle.close()
+        else:
+            pool.give_back(handle)
 
 
 def init_app(app: Flask) -> None:

@@ -150,12 +150,30 @@ def name_of(person_id: str, names: dict[str, str]) -> str:
     return names.get(person_id) or "Former colleague"
 
 
+DOCUMENT_LIKES_SQL = """
+    SELECT person_id FROM document_likes
+    WHERE drive_id = :drive_id AND item_id = :item_id
+    ORDER BY created_at, person_id"""
+
+
 def load_nodes(viewer_id: str, drive_id: str, item_id: str) -> list[CommentNode]:
     """Every comment of the document (deleted ones too), oldest first, not yet nested."""
+    return _fetch(viewer_id, drive_id, item_id, with_document_likes=False)[0]
+
+
+def _fetch(
+    viewer_id: str, drive_id: str, item_id: str, with_document_likes: bool
+) -> tuple[list[CommentNode], list[PersonRef]]:
+    """The comments (see load_nodes) and, if asked, who liked the document: a handful of
+    queries however long the discussion (comments, every like on them, the document's likes,
+    and one lookup of everyone's name)."""
     params = {"drive_id": drive_id, "item_id": item_id}
     rows = db.social().execute(COMMENTS_SQL, params).fetchall()
     likes = db.social().execute(COMMENT_LIKES_SQL, params).fetchall()
-    names = display_names([row[2] for row in rows] + [person_id for _, person_id in likes])
+    fans: list[str] = []
+    if with_document_likes:
+        fans = [pid for (pid,) in db.social().execute(DOCUMENT_LIKES_SQL, params)]
+    names = display_names([row[2] for row in rows] + [pid for _, pid in likes] + fans)
     likers: dict[str, list[PersonRef]] = {}
     for comment_id, person_id in likes:
         likers.setdefault(comment_id, []).append(PersonRef(person_id, name_of(person_id, names)))
@@ -175,11 +193,11 @@ def load_nodes(viewer_id: str, drive_id: str, item_id: str) -> list[CommentNode]
             edited,
             bool(deleted),
             len(liked),
-            any(p.id == viewer_id for p in liked),
+            bool(liked) and any(p.id == viewer_id for p in liked),
             liked,
         )
         nodes.append(node)
-    return nodes
+    return nodes, [PersonRef(pid, name_of(pid, names)) for pid in fans]
 
 
 def build_threads(nodes: list[CommentNode]) -> list[CommentNode]:
@@ -241,15 +259,8 @@ def comment_view(
 
 def document_likers(drive_id: str, item_id: str) -> list[PersonRef]:
     """Who liked the document, oldest like first."""
-    rows = (
-        db.social()
-        .execute(
-            "SELECT person_id FROM document_likes WHERE drive_id = ? AND item_id = ? "
-            "ORDER BY created_at, person_id",
-            [drive_id, item_id],
-        )
-        .fetchall()
-    )
+    params = {"drive_id": drive_id, "item_id": item_id}
+    rows = db.social().execute(DOCUMENT_LIKES_SQL, params).fetchall()
     names = display_names(row[0] for row in rows)
     return [PersonRef(pid, name_of(pid, names)) for (pid,) in rows]
 
@@ -270,9 +281,8 @@ def comment_likers(comment_id: str) -> list[PersonRef]:
 
 def load(viewer_id: str, document: Document) -> Discussion:
     """The whole discussion of a visible document, as the viewer sees it."""
-    nodes = load_nodes(viewer_id, document.drive_id, document.item_id)
+    nodes, likers = _fetch(viewer_id, document.drive_id, document.item_id, True)
     live = sum(1 for node in nodes if not node.deleted)
-    likers = document_likers(document.drive_id, document.item_id)
     return Discussion(
         drive_id=document.drive_id,
         item_id=document.item_id,

@@ -66,6 +66,53 @@
     });
   }
 
+  // -- the shared reply and edit forms ----------------------------------------------------------
+  // Comments carry no reply or edit form of their own (a page of many comments stays small):
+  // opening "Reply" or "Edit" moves the ONE stock form of that kind into the comment and points
+  // it at it. Without this script the same <details> hold a link to ?reply= / ?edit=.
+  function shareForms(section) {
+    var stock = section.querySelector(".comment-form-stock");
+    if (!stock) return;
+    var shared = { reply: stock.querySelector('form[data-method="POST"]'),
+                   edit: stock.querySelector('form[data-method="PATCH"]') };
+    var key = shared.reply && shared.reply.querySelector("input[name=idempotency_key]");
+    var baseKey = key ? key.value : "";
+    // "toggle" does not bubble, but it does pass through the capture phase.
+    section.addEventListener("toggle", function (event) {
+      var details = event.target;
+      if (!details.open || !details.matches || !details.matches("li.comment > .actions > details")) return;
+      var kind = details.classList.contains("reply") ? "reply" : details.classList.contains("edit") ? "edit" : "";
+      var form = shared[kind];
+      if (!form || form.parentNode === details) return;
+      var holder = form.parentNode.closest && form.parentNode.closest("details");
+      if (holder) holder.open = false;
+      var comment = details.closest("li.comment");
+      var id = comment.id.replace(/^comment-/, "");
+      var field = form.querySelector("textarea[name=body]");
+      var label = form.querySelector("label");
+      if (kind === "reply") {
+        form.querySelector("input[name=parent_id]").value = id;
+        if (key) key.value = baseKey + ":" + id;  // one key per reply target: retries dedupe
+        var author = comment.querySelector(".meta .author");
+        label.textContent = "Reply to " + (author ? author.textContent : "this comment");
+        field.value = "";
+      } else {
+        form.setAttribute("action", "/comments/" + id + "/edit");
+        form.setAttribute("data-api", "/api/v1/comments/" + id);
+        field.value = details.getAttribute("data-body") || "";
+      }
+      field.id = kind + "-" + id;
+      label.htmlFor = field.id;
+      var shown = form.querySelector(".form-error");
+      shown.hidden = true;
+      shown.textContent = "";
+      form.querySelector("button[type=submit]").disabled = false;
+      details.querySelectorAll(":scope > a").forEach(function (link) { link.hidden = true; });
+      details.appendChild(form);
+      field.focus();
+    }, true);
+  }
+
   // -- likes -----------------------------------------------------------------------------------
   function enhanceLikeForm(form) {
     form.addEventListener("submit", function (event) {
@@ -170,6 +217,7 @@
     document.querySelectorAll("form[data-confirm]").forEach(enhanceConfirm);
     var section = document.getElementById("discussion");
     if (section) {
+      shareForms(section);
       var driveId = section.getAttribute("data-drive-id"), itemId = section.getAttribute("data-item-id");
       section.querySelectorAll("textarea[data-mentions]").forEach(function (field) {
         enhanceMentions(field, driveId, itemId);

@@ -17,6 +17,8 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import sign_in_page
+
 TAG = "due-diligence"
 FIRST = "The Q3 numbers look off to me."
 REPLY = "Checked again: page 4 is the culprit."
@@ -146,3 +148,54 @@ def test_two_people_discuss_and_an_outsider_sees_nothing(
     expect(outsider.locator("body")).not_to_contain_text(cast["title"])
 
     assert author_watch.fired == reader_watch.fired == outsider_watch.fired == []
+
+
+def test_the_one_reply_and_edit_form_moves_to_the_comment(
+    live_site, browser_as, chromium, people: dict[str, str], cast: dict[str, Any]
+) -> None:
+    """Comments carry no forms of their own: plaza.js moves the shared reply or edit form
+    into the comment opened; without script, "Reply" leads to a page showing that form."""
+    url = live_site.url + cast["path"]
+    writer = live_site.api(people["author"])
+    api = f"{live_site.url}/api/v1{cast['path']}/comments"
+    first, second = (
+        writer.post(api, json={"body": body}).json()["id"]
+        for body in ("Shared form **one**", "Shared form two")
+    )
+    author, watch = browser_as(live_site, people["author"])
+    author.goto(url)
+    mine = author.locator(f"#comment-{first}")
+    mine.locator("> .actions details.edit > summary").click()
+    expect(author.locator(f"#edit-{first}")).to_have_value("Shared form **one**")
+    author.locator(f"#edit-{first}").fill("Shared form *edited*")
+    mine.locator("> .actions details.edit").get_by_role("button", name="Save").click()
+    expect(mine.locator("> .body em")).to_have_text("edited")
+
+    author.locator(f"#comment-{first} > .actions details.reply > summary").click()
+    expect(author.locator(f"#reply-{first}")).to_be_visible()
+    author.locator(f"#comment-{second} > .actions details.reply > summary").click()
+    expect(author.locator(f"#reply-{second}")).to_be_visible()
+    expect(author.locator(f"#comment-{first} > .actions details.reply")).not_to_have_attribute(
+        "open", ""
+    )
+    expect(author.locator("textarea[id^='reply-']")).to_have_count(1)
+    author.locator(f"#reply-{second}").fill("Answer to two")
+    author.locator(f"#comment-{second} > .actions details.reply").get_by_role(
+        "button", name="Reply"
+    ).click()
+    expect(author.locator(f"#comment-{second} ol.replies .body")).to_have_text("Answer to two")
+    assert watch.fired == []
+
+    context = chromium.new_context(ignore_https_errors=True, java_script_enabled=False)
+    try:
+        reader = context.new_page()
+        sign_in_page(reader, live_site, people["reader"])
+        reader.goto(url)
+        thread = reader.locator(f"#comment-{first}")
+        thread.locator("> .actions details.reply > summary").click()
+        thread.locator("> .actions details.reply a").click()
+        reader.locator(f"#reply-{first}").fill("Answered without script")
+        reader.locator("#reply").get_by_role("button", name="Reply").click()
+        expect(thread.locator("ol.replies .body")).to_have_text("Answered without script")
+    finally:
+        context.close()

@@ -279,18 +279,31 @@ def test_the_document_page_shows_threads_and_offers_forms_only_where_allowed(
     assert f'<li class="comment deleted" id="comment-{gone["id"]}">' in html
     assert '<div class="body">comment deleted</div>' in html
     assert "Deleted with replies" not in html
-    # Reply forms for every live comment, edit and delete only on the reader's own.
+    # Reply for every live comment, edit and delete only on the reader's own; no comment has a
+    # reply or edit form of its own (plaza.js moves the one shared form of each kind into it,
+    # without JavaScript "Reply" and "Edit" link to ?reply= / ?edit=, which shows that form).
     assert html.count('<details class="reply">') == 3
-    own = re.findall(r'action="/comments/([^/"]+)/(edit|delete)"', html)
-    assert own == [
+    own = re.findall(r'href="\?(edit)=([^#"]+)#|action="/comments/([^/"]+)/(delete)"', html)
+    assert [(a or b, c or d) for c, a, b, d in own] == [
         (reply["id"], "edit"),
         (reply["id"], "delete"),
         (still["id"], "edit"),
         (still["id"], "delete"),
     ]
-    assert f'name="parent_id" value="{root["id"]}"' in html
-    assert html.count('name="idempotency_key"') == 4  # three replies and the new comment
+    edit_form = re.compile(r'action="/comments/[^"]+/edit"')
+    assert not edit_form.search(html) and 'name="parent_id" value="' + root["id"] not in html
+    assert html.count('name="idempotency_key"') == 2  # the new comment and the shared reply
     assert 'data-api="/api/v1/documents/{}/{}/comments"'.format(*document) in html
+
+    replying = client.get(f"{page}?reply={root['id']}").get_data(as_text=True)
+    assert f'name="parent_id" value="{root["id"]}"' in replying
+    assert f'<textarea id="reply-{root["id"]}"' in replying
+    editing = client.get(f"{page}?edit={reply['id']}").get_data(as_text=True)
+    assert f'action="/comments/{reply["id"]}/edit"' in editing
+    assert ">A reply</textarea>" in editing
+    for not_editable in (root["id"], gone["id"], "no-such-comment"):  # not theirs, or gone
+        shown = client.get(f"{page}?edit={not_editable}").get_data(as_text=True)
+        assert not edit_form.search(shown)
 
 
 def test_an_archived_discussion_is_shown_without_forms(
