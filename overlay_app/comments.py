@@ -257,13 +257,13 @@ def _comment_html(node: discussion.CommentNode, csrf: Markup, read_only: bool, o
     )
     reply = (
         '<details class="reply"><summary>Reply</summary>'
-        f'<a class="no-script" href="?reply={cid}#reply-{cid}">Write a reply</a></details>'
+        f'<a href="?reply={cid}#reply">Write a reply</a></details>'
     )
     mine = ""
     if own:
         mine = (
             f'<details class="edit" data-body="{escape(node.body)}"><summary>Edit</summary>'
-            f'<a class="no-script" href="?edit={cid}#edit-{cid}">Edit your comment</a></details>'
+            f'<a href="?edit={cid}#edit">Edit your comment</a></details>'
             f'<form method="post" action="/comments/{cid}/delete" class="delete-form inline"'
             ' data-confirm="Delete this comment?">'
             f'<input type="hidden" name="csrf_token" value="{csrf}">'
