@@ -368,7 +368,8 @@ def render(rows: list[tuple], notes: dict, seconds: float, workers: int) -> str:
 
 
 def write_section(table: str) -> None:
-    """Replaces (or appends) the "## Overlay load" section of bench/README.md."""
+    """Replaces (or appends) the "## Overlay load" section of bench/README.md, keeping its
+    hand-written "### " subsections (history: figures from earlier code) after the table."""
     intro = (
         f"{SECTION}\n\n"
         "`.venv/bin/python bench/overlay_load.py [--quick]` serves Plaza with `plaza serve`"
@@ -386,7 +387,10 @@ def write_section(table: str) -> None:
     else:
         end = text.find("\n## ", start + len(SECTION))
         rest = "" if end < 0 else text[end:]
-        text = text[:start] + intro + table + "\n" + rest
+        section = text[start:] if end < 0 else text[start:end]
+        notes = section.find("\n### ")
+        kept = "" if notes < 0 else section[notes:].rstrip("\n") + "\n"
+        text = text[:start] + intro + table + "\n" + kept + rest
     README.write_text(text)
 
 

@@ -170,3 +170,15 @@ def m007_cursor_mid_round(db: Database) -> None:
     # before this run started, would wait for the next run. The flag tells the engine to
     # follow such a round with one more, so that a run reflects everything before it began.
     db.executescript("ALTER TABLE cursors ADD COLUMN mid_round INTEGER NOT NULL DEFAULT 0;")
+
+
+@MIGRATIONS()
+def m008_ok_holders_index(db: Database) -> None:
+    # Trimmed queries start from the ACL holders that admit a person (trimming.VISIBLE_HOLDERS)
+    # and check each holder's state: through the primary key that was one lookup in an index
+    # of every item per holder (a third of a search's time at a million items); this index
+    # holds only the complete, live holders, so it stays small and in cache.
+    db.executescript("""
+    CREATE INDEX IF NOT EXISTS items_ok_holders ON items (drive_id, item_id, perms_state, deleted)
+    WHERE perms_state = 'ok' AND deleted = 0;
+    """)

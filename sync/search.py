@@ -13,16 +13,27 @@ inside the `hits` CTE, combined per item and kept under the same access predicat
 from __future__ import annotations
 
 import html
+import json
 import re
 import sqlite3
+import threading
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 
 import sqlite_utils
 
-from sync.trimming import VISIBLE_HOLDERS, principals_json
+from sync.trimming import ITEM_IS_VISIBLE, VISIBLE_HOLDERS, principals_json
 
 MAX_PER_PAGE = 100
+# How a search runs depends on how many items hold the words, whoever may see them (a bounded
+# FTS5 count tells, cheaply). Up to FEW_MATCHES, each match's access is checked on its own;
+# up to RANK_CAP, the matches are joined with the holders that admit the person; beyond it,
+# an even sample of about RANK_CAP of them is ranked and the total is an estimate
+# (SearchPage.total_is_exact), as SharePoint's search answers with an approximate total past
+# a point (ResultTable.IsTotalRowsExact). So a search stays bounded however common its words
+# (bench/search.py).
+FEW_MATCHES = 2_000
+RANK_CAP = 10_000
 # bm25 column weights, in items_fts column order: name, path, site_title.
 COLUMN_WEIGHTS = (10.0, 3.0, 1.0)
 SNIPPET_TOKENS = 12
@@ -109,6 +120,9 @@ class SearchPage:
     total: int
     page: int
     per_page: int
+    # False when more than RANK_CAP items matched: only a sample of them was ranked, `total` is
+    # the visible share of the sample scaled to every match, and pages past it are empty.
+    total_is_exact: bool = True
 
     @property
     def pages(self) -> int:
@@ -141,22 +155,68 @@ _RANKED = """
     ORDER BY score, doc_rowid
     LIMIT :limit OFFSET :offset"""
 
+# The same with each match's access checked on its own (the per-item predicate): for a few
+# matches, cheaper than finding every holder that admits the person.
+_RANKED_FEW = """
+    WITH hits(doc_rowid, score) AS MATERIALIZED (
+        SELECT i.rowid, bm25(items_fts, {weights})
+        FROM items_fts AS f
+        JOIN items AS i ON i.rowid = f.rowid
+        WHERE items_fts MATCH :match AND {visible} {filters}
+    )
+    SELECT doc_rowid, -score, (SELECT count(*) FROM hits) FROM hits
+    ORDER BY score, doc_rowid
+    LIMIT :limit OFFSET :offset"""
+
+# Past RANK_CAP matches: a sample of them, every :step-th by rowid (so spread evenly over the
+# index, whichever libraries hold the matches), is scored and trimmed; FTS5 still walks every
+# match, but that is cheap next to scoring and trimming them.
+_RANKED_SAMPLED = """
+    WITH {holders},
+    sampled(doc_rowid, score) AS MATERIALIZED (
+        SELECT f.rowid, bm25(items_fts, {weights})
+        FROM items_fts AS f
+        WHERE items_fts MATCH :match AND f.rowid % :step = 0
+    ),
+    hits(doc_rowid, score) AS MATERIALIZED (
+        SELECT s.doc_rowid, s.score
+        FROM sampled AS s
+        JOIN items AS i ON i.rowid = s.doc_rowid
+        JOIN visible_holders AS vh ON vh.drive_id = i.drive_id AND vh.item_id = i.acl_item_id
+        WHERE i.deleted = 0 {filters}
+    )
+    SELECT doc_rowid, -score, (SELECT count(*) FROM hits) FROM hits
+    ORDER BY score, doc_rowid
+    LIMIT :limit OFFSET :offset"""
+
+_MATCHES = "SELECT count(*) FROM (SELECT 1 FROM items_fts WHERE items_fts MATCH :match LIMIT :cap)"
+_ALL_MATCHES = "SELECT count(*) FROM items_fts WHERE items_fts MATCH :match"
+FORMS = {"few": _RANKED_FEW, "holders": _RANKED, "sampled": _RANKED_SAMPLED}
+
 _PAGE = """
     SELECT i.rowid, i.drive_id, i.item_id, i.name, i.path, i.web_url, i.site_id, i.site_title,
-           i.is_folder, i.file_type, i.modified_at, i.modified_by_name,
-           highlight(items_fts, 0, :open, :close),
-           snippet(items_fts, -1, :open, :close, '…', {tokens})
-    FROM items_fts AS f
-    JOIN items AS i ON i.rowid = f.rowid
-    WHERE items_fts MATCH :match AND f.rowid IN (SELECT value FROM json_each(:rowids))"""
+           i.is_folder, i.file_type, i.modified_at, i.modified_by_name
+    FROM json_each(:rowids) AS r
+    JOIN items AS i ON i.rowid = r.value"""
+_MARKS = """
+    SELECT rowid, highlight(page, 0, :open, :close), snippet(page, -1, :open, :close, '…', {n})
+    FROM page WHERE page MATCH :match"""
 
 
-def ranked_sql(filters: SearchFilters) -> tuple[str, dict[str, str]]:
-    """The trimmed, ranked, paged query (exposed for query-plan tests) and its filter params."""
+def ranked_sql(filters: SearchFilters, form: str = "holders") -> tuple[str, dict[str, str]]:
+    """The trimmed, ranked, paged query of a form ("few", "holders", "sampled"; exposed for
+    query-plan tests) and its filter params."""
     conditions, params = filters.sql()
     weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
-    sql = _RANKED.format(holders=VISIBLE_HOLDERS, weights=weights, filters=conditions)
+    sql = FORMS[form].format(
+        holders=VISIBLE_HOLDERS, visible=ITEM_IS_VISIBLE, weights=weights, filters=conditions
+    )
     return sql, params
+
+
+def search_form(matches: int, few: int = FEW_MATCHES, rank_cap: int = RANK_CAP) -> str:
+    """Which query serves a search whose words `matches` items hold (see FEW_MATCHES)."""
+    return "few" if matches <= few else "holders" if matches <= rank_cap else "sampled"
 
 
 def search_documents(
@@ -166,22 +226,35 @@ def search_documents(
     filters: SearchFilters,
     page: int = 1,
     per_page: int = 20,
+    *,
+    few: int = FEW_MATCHES,
+    rank_cap: int = RANK_CAP,
 ) -> SearchPage:
-    """Search what `principals` may see; pages are 1-based, per_page at most MAX_PER_PAGE."""
+    """Search what `principals` may see; pages are 1-based, per_page at most MAX_PER_PAGE.
+
+    `few` and `rank_cap` choose the query form (see FEW_MATCHES and RANK_CAP)."""
     page, per_page = max(page, 1), min(max(per_page, 1), MAX_PER_PAGE)
     match = fts_query(query)
     if match is None or not principals:
         return SearchPage([], 0, page, per_page)
-    sql, params = ranked_sql(filters)
-    params |= {
-        "match": match,
-        "principals": principals_json(principals),
-        "limit": per_page,
-        "offset": (page - 1) * per_page,
-    }
     try:
+        matches = db.execute(_MATCHES, {"match": match, "cap": rank_cap + 1}).fetchone()[0]
+        form = search_form(matches, few, rank_cap)
+        step = 1
+        if form == "sampled":
+            everything = db.execute(_ALL_MATCHES, {"match": match}).fetchone()[0]
+            step = -(-everything // rank_cap)
+        sql, params = ranked_sql(filters, form)
+        params |= {
+            "match": match,
+            "principals": principals_json(principals),
+            "limit": per_page,
+            "offset": (page - 1) * per_page,
+            "step": step,
+        }
         ranked = db.execute(sql, params).fetchall()
         total = ranked[0][2] if ranked else (_count(db, sql, params) if page > 1 else 0)
+        total *= step  # sampled: each visible item of the sample stands for `step` matches
         details = _page_rows(db, match, [rowid for rowid, _, _ in ranked])
     except sqlite3.OperationalError as error:
         # Quoting leaves FTS5 nothing to misparse; should it still object, answer "no match"
@@ -190,7 +263,7 @@ def search_documents(
             return SearchPage([], 0, page, per_page)
         raise
     hits = [_hit(details[rowid], score) for rowid, score, _ in ranked if rowid in details]
-    return SearchPage(hits, total, page, per_page)
+    return SearchPage(hits, total, page, per_page, total_is_exact=form != "sampled")
 
 
 def _count(db: sqlite_utils.Database, sql: str, params: dict) -> int:
@@ -203,11 +276,59 @@ def _page_rows(db: sqlite_utils.Database, match: str, rowids: list[int]) -> dict
     """Columns, highlighted name and snippet of one page's rows (never of hidden items)."""
     if not rowids:
         return {}
-    rows = db.execute(
-        _PAGE.format(tokens=SNIPPET_TOKENS),
-        {"open": _OPEN, "close": _CLOSE, "match": match, "rowids": str(rowids)},
-    )
-    return {row[0]: row for row in rows}
+    rows = {row[0]: row for row in db.execute(_PAGE, {"rowids": json.dumps(rowids)})}
+    texts = [(rowid, row[3], row[4], row[7]) for rowid, row in rows.items()]
+    marks = _marker(db).marks(match, texts)
+    return {rowid: (*row, *marks[rowid]) for rowid, row in rows.items() if rowid in marks}
+
+
+class _Marker:
+    """Highlights and snippets of a page's rows, from a private in-memory FTS5 table with the
+    index's tokenizer. The index's own FTS5 table would do, but it re-expands a prefix query
+    ("rep" *) over the word's whole doclist each time it runs: twenty rows cost as much as
+    reading every match (150 ms for a word in 300,000 items). The marks depend only on the
+    rows' text and the query, so the small table gives the same ones."""
+
+    def __init__(self, tokenize: str) -> None:
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._db.execute(
+            "CREATE VIRTUAL TABLE page USING fts5(name, path, site_title, tokenize = "
+            + _quoted(tokenize)
+            + ")"
+        )
+
+    def marks(self, match: str, texts: list[tuple]) -> dict[int, tuple[str, str]]:
+        params = {"open": _OPEN, "close": _CLOSE, "match": match}
+        with self._lock:
+            try:
+                self._db.executemany(
+                    "INSERT INTO page (rowid, name, path, site_title) VALUES (?, ?, ?, ?)", texts
+                )
+                found = self._db.execute(_MARKS.format(n=SNIPPET_TOKENS), params).fetchall()
+            finally:
+                self._db.execute("DELETE FROM page")
+        return {rowid: (name, snippet) for rowid, name, snippet in found}
+
+
+_MARKERS: dict[str, _Marker] = {}
+_MARKERS_LOCK = threading.Lock()
+_TOKENIZE = re.compile(r"tokenize\s*=\s*'((?:[^']|'')*)'", re.IGNORECASE)
+
+
+def _marker(db: sqlite_utils.Database) -> _Marker:
+    """The marker for the index's tokenizer (read from the FTS table's definition)."""
+    row = db.execute("SELECT sql FROM sqlite_master WHERE name = 'items_fts'").fetchone()
+    found = _TOKENIZE.search(row[0] if row else "")
+    tokenize = found.group(1).replace("''", "'") if found else "unicode61"
+    with _MARKERS_LOCK:
+        if tokenize not in _MARKERS:
+            _MARKERS[tokenize] = _Marker(tokenize)
+        return _MARKERS[tokenize]
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _marked_html(marked: str | None) -> str:

@@ -50,12 +50,15 @@ ITEM_IS_VISIBLE_OR_ARCHIVED = """
 
 # The set form of the same predicate, for queries over many items (search, every visible key):
 # the acl holders that admit the set, found once through acl_by_principal, then one lookup per
-# item instead of one per item and principal.
+# item instead of one per item and principal. Holders are checked in the small partial index
+# of complete, live holders (migration m008; the planner, without statistics, would take the
+# primary key, four times slower at a million items).
 VISIBLE_HOLDERS = """
     visible_holders(drive_id, item_id) AS MATERIALIZED (
         SELECT DISTINCT a.drive_id, a.item_id
         FROM acl AS a
-        JOIN items AS h ON h.drive_id = a.drive_id AND h.item_id = a.item_id
+        JOIN items AS h INDEXED BY items_ok_holders
+          ON h.drive_id = a.drive_id AND h.item_id = a.item_id
         WHERE a.principal IN (SELECT value FROM json_each(:principals))
           AND h.perms_state = 'ok' AND h.deleted = 0
     )"""
