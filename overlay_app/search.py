@@ -229,7 +229,7 @@ def name_only_hits(
         for sync_hit in found.hits:
             if (sync_hit.drive_id, sync_hit.item_id) not in skip:
                 hits.append(hit_of(sync_hit))
-        if page >= found.pages:
+        if page >= found.pages or not found.hits:  # an estimated total can outrun the hits
             break
         page += 1
     return hits, total

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 import sqlite3
 import threading
@@ -219,6 +220,13 @@ def search_form(matches: int, few: int = FEW_MATCHES, rank_cap: int = RANK_CAP) 
     return "few" if matches <= few else "holders" if matches <= rank_cap else "sampled"
 
 
+def sample_step(matches: int, rank_cap: int = RANK_CAP) -> int:
+    """Every how many matches one is ranked: a power of two, so that pages and estimated
+    totals say no more about items the person may not see than the order of magnitude of how
+    many items hold the words (and only for words held by more than RANK_CAP items)."""
+    return 1 << max(0, math.ceil(math.log2(matches / rank_cap))) if matches > rank_cap else 1
+
+
 def search_documents(
     db: sqlite_utils.Database,
     principals: frozenset[str],
@@ -243,7 +251,7 @@ def search_documents(
         step = 1
         if form == "sampled":
             everything = db.execute(_ALL_MATCHES, {"match": match}).fetchone()[0]
-            step = -(-everything // rank_cap)
+            step = sample_step(everything, rank_cap)
         sql, params = ranked_sql(filters, form)
         params |= {
             "match": match,

@@ -16,7 +16,7 @@ import pytest
 from sync import access
 from sync.access import SearchFilters
 from sync.db import open_index
-from sync.search import fts_query, ranked_sql
+from sync.search import fts_query, ranked_sql, sample_step, search_documents
 
 FULL_SCAN = re.compile(r"SCAN (i|h|a|items|acl)\b")  # of the items or acl tables (aliases)
 TAX, AUDIT = "localhost,1,1", "localhost,2,2"
@@ -222,3 +222,50 @@ def test_search_plan_uses_indexes(index) -> None:
     assert "SCAN f VIRTUAL TABLE INDEX 0:M3" in plan
     assert "SEARCH i USING INTEGER PRIMARY KEY (rowid=?)" in plan
     assert "SEARCH a USING COVERING INDEX acl_by_principal (principal=?)" in plan
+
+
+# -- the forms a search takes by how many items match (sync/search.py, FEW_MATCHES, RANK_CAP) --
+
+
+def test_the_few_and_holders_forms_find_the_same(index) -> None:
+    principals = access.principal_set(index, "ann")
+    few = search_documents(index, principals, "acme", SearchFilters(), few=100, rank_cap=100)
+    holders = search_documents(index, principals, "acme", SearchFilters(), few=0, rank_cap=100)
+    assert few == holders == access.search(index, "ann", "acme")
+    assert (few.total, few.total_is_exact) == (6, True)
+
+
+def test_past_the_rank_cap_an_even_sample_is_ranked_and_the_total_estimated(index) -> None:
+    # "acme" is in 10 items' names or paths, hidden ones included: a cap of 3 samples every
+    # 4th of them by rowid, and each visible one in the sample stands for 4.
+    principals = access.principal_set(index, "ann")
+    matches = [r[0] for r in index.execute(
+        "SELECT rowid FROM items_fts WHERE items_fts MATCH ?", [fts_query("acme")])]  # fmt: skip
+    assert len(matches) == 10
+    visible = {
+        rowid for (rowid,) in index.execute(
+            "SELECT rowid FROM items WHERE item_id IN ('acme', 'q3', 'budget', 'minutes', "
+            "'resume', 'script')")
+    }  # fmt: skip
+    sampled = [rowid for rowid in matches if rowid % 4 == 0 and rowid in visible]
+    assert sampled
+    page = search_documents(index, principals, "acme", SearchFilters(), few=0, rank_cap=3)
+    assert page.total_is_exact is False
+    assert page.total == 4 * len(sampled)
+    rowid_of = dict(index.execute("SELECT item_id, rowid FROM items").fetchall())
+    assert sorted(rowid_of[item_id] for item_id in ids(page)) == sorted(sampled)
+
+
+@pytest.mark.parametrize("form", ["few", "holders", "sampled"])
+def test_every_form_uses_indexes(index, form: str) -> None:
+    sql, params = ranked_sql(SearchFilters(site_id=TAX), form)
+    params |= {"match": '"acme" *', "principals": '["everyone"]', "limit": 10, "offset": 0,
+               "step": 2}  # fmt: skip
+    plan = [row[3] for row in index.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+    assert not [step for step in plan if FULL_SCAN.match(step)], plan
+    assert any(step.startswith("SCAN f VIRTUAL TABLE INDEX 0:M") for step in plan), plan
+
+
+def test_the_sample_step_is_a_power_of_two() -> None:
+    steps = [sample_step(matches, 3) for matches in (1, 3, 4, 6, 7, 12, 13, 25)]
+    assert steps == [1, 1, 2, 2, 4, 4, 8, 16]
