@@ -125,7 +125,7 @@ def document_page(drive_id: str, item_id: str):
         tags=on_document,
         suggestions=tags.suggestions(person, exclude=on_document),
         crumbs=document_crumbs(person, document),
-        # Without JavaScript, "Reply" and "Edit" come back here to show that one form in place.
+        # Without JavaScript, "Reply" and "Edit" come back here, and the page shows that form.
         reply_to=request.args.get("reply"),
         edit_id=request.args.get("edit"),
     )

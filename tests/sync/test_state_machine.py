@@ -393,3 +393,21 @@ def test_random_changes_keep_the_index_equal_to_the_tenant(emulator_state, tmp_p
     run_state_machine_as_test(
         lambda: SyncMachine(emulator_state, tmp_path, next(numbers)), settings=MACHINE_SETTINGS
     )
+
+
+def test_the_control_api_refuses_only_group_cycles(fresh_emulator):
+    """The rule change_membership checks, on the generated nesting: All Partners holds Tax
+    Leadership. Nesting All Partners inside Tax Leadership would be a cycle; adding a member of
+    Tax Leadership to All Partners directly (already in it through nesting) is allowed."""
+    handle = fresh_emulator
+    groups = {g.display_name: g for g in handle.tenant.groups.values()}
+    partners, leaders = groups["All Partners"], groups["Tax Leadership"]
+    assert leaders.id in partners.member_ids
+    with handle.session() as session:
+        url = f"{handle.base_url}/_emulator/groups/{{}}/members"
+        cycle = session.post(url.format(leaders.id), json={"member_id": partners.id})
+        assert (cycle.status_code, cycle.json()["error"]["code"]) == (400, "badRequest")
+        leader = leaders.member_ids[0]
+        direct = session.post(url.format(partners.id), json={"member_id": leader})
+        assert direct.status_code == 200
+        assert leader in direct.json()["member_ids"]
