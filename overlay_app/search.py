@@ -130,6 +130,8 @@ class Results:
     query: Query
     hits: list[Hit]
     total: int
+    # False past sync.search.RANK_CAP visible name matches: `total` is then a lower bound.
+    total_is_exact: bool = True
     per_page: int = PER_PAGE
 
     @property
@@ -186,8 +188,8 @@ def social_hits(person: Person, query: Query, match: str | None) -> dict[Key, Hi
     return hits
 
 
-def merge(person: Person, query: Query) -> tuple[list[Hit], int]:
-    """One page of hits and the total, both over visible documents only.
+def merge(person: Person, query: Query) -> tuple[list[Hit], int, bool]:
+    """One page of hits, the total and whether it is exact, all over visible documents only.
 
     Every document the social arms found is scored in full (there are few), so its merged score
     is known; name/path-only hits come ranked from sync. The merged top N is then the social
@@ -195,44 +197,45 @@ def merge(person: Person, query: Query) -> tuple[list[Hit], int]:
     match = fts_query(query.text)
     social = social_hits(person, query, match)
     start, wanted = (query.page - 1) * PER_PAGE, query.page * PER_PAGE
-    others, total = [], len(social)
+    others, total, exact = [], len(social), True
     if match is not None and query.tag is None and not social:
         return sync_page(person, query)
     if match is not None and query.tag is None:
-        others, sync_total = name_only_hits(person, query, set(social), wanted)
+        others, sync_total, exact = name_only_hits(person, query, set(social), wanted)
         total += sync_total - sum(1 for hit in social.values() if hit.name_score is not None)
     ranked = sorted([*social.values(), *others], key=Hit.sort_key)
     if match is None:  # a tag filter alone: the tagged documents by name
         ranked.sort(key=lambda hit: hit.sort_key()[1:])
-    return ranked[start:wanted], total
+    return ranked[start:wanted], total, exact
 
 
-def sync_page(person: Person, query: Query) -> tuple[list[Hit], int]:
+def sync_page(person: Person, query: Query) -> tuple[list[Hit], int, bool]:
     """The common case, nothing found by tags or comments: sync's own page, as it is."""
     found = sync_access.search(
         db.index(), person.id, query.text, query.filters, query.page, PER_PAGE
     )
-    return [hit_of(hit) for hit in found.hits], found.total
+    return [hit_of(hit) for hit in found.hits], found.total, found.total_is_exact
 
 
 def name_only_hits(
     person: Person, query: Query, skip: set[Key], wanted: int
-) -> tuple[list[Hit], int]:
-    """Sync's hits outside `skip`, best first, until `wanted` of them; and sync's total."""
+) -> tuple[list[Hit], int, bool]:
+    """Sync's hits outside `skip`, best first, until `wanted` of them; sync's total and
+    whether it is exact."""
     hits: list[Hit] = []
-    page, total = 1, 0
+    page, total, exact = 1, 0, True
     while len(hits) < wanted:
         found = sync_access.search(
             db.index(), person.id, query.text, query.filters, page, MAX_PER_PAGE
         )
-        total = found.total
+        total, exact = found.total, found.total_is_exact
         for sync_hit in found.hits:
             if (sync_hit.drive_id, sync_hit.item_id) not in skip:
                 hits.append(hit_of(sync_hit))
-        if page >= found.pages or not found.hits:  # an estimated total can outrun the hits
+        if page >= found.pages or not found.hits:
             break
         page += 1
-    return hits, total
+    return hits, total, exact
 
 
 def hit_of(found: sync_access.SearchHit) -> Hit:
@@ -258,7 +261,7 @@ def hit_of(found: sync_access.SearchHit) -> Hit:
 def run_search(person: Person, query: Query) -> Results:
     if query.empty:
         return Results(query, [], 0)
-    hits, total = merge(person, query)
+    hits, total, exact = merge(person, query)
     match = fts_query(query.text)
     rowids = [hit.comment_rowid for hit in hits if hit.comment_rowid is not None]
     snippets = comment_snippets(rowids, match) if rowids and match else {}
@@ -269,7 +272,7 @@ def run_search(person: Person, query: Query) -> Results:
         hit.comment_html = snippets.get(hit.comment_rowid, "")
         hit.name_html = hit.name_html or html.escape(hit.row.name or "", quote=False)
         hit.tags = all_tags.get(hit.row.key, [])
-    return Results(query, hits, total)
+    return Results(query, hits, total, exact)
 
 
 # ---- views -------------------------------------------------------------------------------
@@ -320,6 +323,7 @@ def api_search():
         {
             "query": results.query.text,
             "total": results.total,
+            "totalIsExact": results.total_is_exact,
             "page": results.query.page,
             "perPage": PER_PAGE,
             "value": [hit_json(hit, counts.get(hit.row.key, Counts())) for hit in results.hits],
@@ -375,7 +379,13 @@ API_PATHS = {
                 ),
             ],
             "responses": {
-                "200": paged("SearchHit", "Hits; total counts visible ones only.", query=STRING),
+                "200": paged(
+                    "SearchHit",
+                    "Hits; total counts visible ones only (a lower bound when totalIsExact is"
+                    " false: more than 10,000 documents matched by name or path).",
+                    query=STRING,
+                    totalIsExact=BOOLEAN,
+                ),
                 "400": error_response("A filter is not valid (the message says which)."),
                 "401": UNAUTHENTICATED,
             },

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import re
 import sqlite3
 import threading
@@ -29,10 +28,10 @@ MAX_PER_PAGE = 100
 # How a search runs depends on how many items hold the words, whoever may see them (a bounded
 # FTS5 count tells, cheaply). Up to FEW_MATCHES, each match's access is checked on its own;
 # up to RANK_CAP, the matches are joined with the holders that admit the person; beyond it,
-# an even sample of about RANK_CAP of them is ranked and the total is an estimate
-# (SearchPage.total_is_exact), as SharePoint's search answers with an approximate total past
-# a point (ResultTable.IsTotalRowsExact). So a search stays bounded however common its words
-# (bench/search.py).
+# the newest RANK_CAP + 1 visible matches are ranked and, when there were that many, the total
+# is a lower bound (SearchPage.total_is_exact), as SharePoint's search answers with an
+# approximate total past a point (ResultTable.IsTotalRowsExact). So a search stays bounded
+# however common its words (bench/search.py).
 FEW_MATCHES = 2_000
 RANK_CAP = 10_000
 # bm25 column weights, in items_fts column order: name, path, site_title.
@@ -121,8 +120,8 @@ class SearchPage:
     total: int
     page: int
     per_page: int
-    # False when more than RANK_CAP items matched: only a sample of them was ranked, `total` is
-    # the visible share of the sample scaled to every match, and pages past it are empty.
+    # False when the person may see more than RANK_CAP matches: only the newest RANK_CAP + 1
+    # of them were ranked, `total` (RANK_CAP + 1) is a lower bound, pages past them are empty.
     total_is_exact: bool = True
 
     @property
@@ -169,30 +168,27 @@ _RANKED_FEW = """
     ORDER BY score, doc_rowid
     LIMIT :limit OFFSET :offset"""
 
-# Past RANK_CAP matches: a sample of them, every :step-th by rowid (so spread evenly over the
-# index, whichever libraries hold the matches), is scored and trimmed; FTS5 still walks every
-# match, but that is cheap next to scoring and trimming them.
-_RANKED_SAMPLED = """
+# Past RANK_CAP matches: the newest-indexed matches the person may see, walked in descending
+# rowid order until RANK_CAP + 1 of them are found, are ranked. Which items the window holds
+# depends on visible items only (a hidden match is skipped, never counted), so neither its
+# pages nor its total say anything about items the person may not see.
+_RANKED_WINDOW = """
     WITH {holders},
-    sampled(doc_rowid, score) AS MATERIALIZED (
-        SELECT f.rowid, bm25(items_fts, {weights})
+    window_hits(doc_rowid, score) AS MATERIALIZED (
+        SELECT i.rowid, bm25(items_fts, {weights})
         FROM items_fts AS f
-        WHERE items_fts MATCH :match AND f.rowid % :step = 0
-    ),
-    hits(doc_rowid, score) AS MATERIALIZED (
-        SELECT s.doc_rowid, s.score
-        FROM sampled AS s
-        JOIN items AS i ON i.rowid = s.doc_rowid
+        JOIN items AS i ON i.rowid = f.rowid
         JOIN visible_holders AS vh ON vh.drive_id = i.drive_id AND vh.item_id = i.acl_item_id
-        WHERE i.deleted = 0 {filters}
+        WHERE items_fts MATCH :match AND i.deleted = 0 {filters}
+        ORDER BY f.rowid DESC
+        LIMIT :cap
     )
-    SELECT doc_rowid, -score, (SELECT count(*) FROM hits) FROM hits
+    SELECT doc_rowid, -score, (SELECT count(*) FROM window_hits) FROM window_hits
     ORDER BY score, doc_rowid
     LIMIT :limit OFFSET :offset"""
 
 _MATCHES = "SELECT count(*) FROM (SELECT 1 FROM items_fts WHERE items_fts MATCH :match LIMIT :cap)"
-_ALL_MATCHES = "SELECT count(*) FROM items_fts WHERE items_fts MATCH :match"
-FORMS = {"few": _RANKED_FEW, "holders": _RANKED, "sampled": _RANKED_SAMPLED}
+FORMS = {"few": _RANKED_FEW, "holders": _RANKED, "window": _RANKED_WINDOW}
 
 _PAGE = """
     SELECT i.rowid, i.drive_id, i.item_id, i.name, i.path, i.web_url, i.site_id, i.site_title,
@@ -205,7 +201,7 @@ _MARKS = """
 
 
 def ranked_sql(filters: SearchFilters, form: str = "holders") -> tuple[str, dict[str, str]]:
-    """The trimmed, ranked, paged query of a form ("few", "holders", "sampled"; exposed for
+    """The trimmed, ranked, paged query of a form ("few", "holders", "window"; exposed for
     query-plan tests) and its filter params."""
     conditions, params = filters.sql()
     weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
@@ -217,14 +213,7 @@ def ranked_sql(filters: SearchFilters, form: str = "holders") -> tuple[str, dict
 
 def search_form(matches: int, few: int = FEW_MATCHES, rank_cap: int = RANK_CAP) -> str:
     """Which query serves a search whose words `matches` items hold (see FEW_MATCHES)."""
-    return "few" if matches <= few else "holders" if matches <= rank_cap else "sampled"
-
-
-def sample_step(matches: int, rank_cap: int = RANK_CAP) -> int:
-    """Every how many matches one is ranked: a power of two, so that pages and estimated
-    totals say no more about items the person may not see than the order of magnitude of how
-    many items hold the words (and only for words held by more than RANK_CAP items)."""
-    return 1 << max(0, math.ceil(math.log2(matches / rank_cap))) if matches > rank_cap else 1
+    return "few" if matches <= few else "holders" if matches <= rank_cap else "window"
 
 
 def search_documents(
@@ -248,21 +237,16 @@ def search_documents(
     try:
         matches = db.execute(_MATCHES, {"match": match, "cap": rank_cap + 1}).fetchone()[0]
         form = search_form(matches, few, rank_cap)
-        step = 1
-        if form == "sampled":
-            everything = db.execute(_ALL_MATCHES, {"match": match}).fetchone()[0]
-            step = sample_step(everything, rank_cap)
         sql, params = ranked_sql(filters, form)
         params |= {
             "match": match,
             "principals": principals_json(principals),
             "limit": per_page,
             "offset": (page - 1) * per_page,
-            "step": step,
+            "cap": rank_cap + 1,  # window: one more than ranked in full tells "more"
         }
         ranked = db.execute(sql, params).fetchall()
         total = ranked[0][2] if ranked else (_count(db, sql, params) if page > 1 else 0)
-        total *= step  # sampled: each visible item of the sample stands for `step` matches
         details = _page_rows(db, match, [rowid for rowid, _, _ in ranked])
     except sqlite3.OperationalError as error:
         # Quoting leaves FTS5 nothing to misparse; should it still object, answer "no match"
@@ -271,7 +255,9 @@ def search_documents(
             return SearchPage([], 0, page, per_page)
         raise
     hits = [_hit(details[rowid], score) for rowid, score, _ in ranked if rowid in details]
-    return SearchPage(hits, total, page, per_page, total_is_exact=form != "sampled")
+    # A window that did not fill held every visible match, as the other forms do: so whether
+    # a total is exact depends on the visible matches alone.
+    return SearchPage(hits, total, page, per_page, total_is_exact=total <= rank_cap)
 
 
 def _count(db: sqlite_utils.Database, sql: str, params: dict) -> int:

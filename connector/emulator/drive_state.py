@@ -100,6 +100,16 @@ class DriveState:
     def item_id(self, index: int) -> str:
         return self.spec.ids.item_id(self.drive.number, index)
 
+    def name_at(self, index: int) -> str:
+        """An existing position's name, without building its Item when it was renamed or
+        created (checking a new name against a large folder's children stays cheap)."""
+        override = self.overrides.get(index)
+        if override and override.name:
+            return override.name
+        item = self.item_at(index)
+        assert item is not None
+        return item.name
+
     def parent_index(self, index: int) -> int | None:
         override = self.overrides.get(index)
         if override and override.parent_index is not None:

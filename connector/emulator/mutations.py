@@ -44,8 +44,9 @@ class TenantMutations:
     def _check_name(self, state: DriveState, parent: int, name: str) -> None:
         if not name or name.strip() != name or set(name) & INVALID_NAME_CHARACTERS:
             raise ValueError(f"invalid item name {name!r}")
+        wanted = name.lower()
         for child in state.children_indexes(parent):
-            if state.item_at(child).name.lower() == name.lower():
+            if state.name_at(child).lower() == wanted:
                 raise ValueError(f"an item named {name!r} already exists in that folder")
 
     def add_item(self, drive_id: str, parent_id: str, name: str, folder: bool, by: str) -> Item:
