@@ -1,6 +1,7 @@
 """Fixtures for connector tests: settings and sources pointed at the emulator fixtures.
 
-The emulator fixtures (`emulator`, `fresh_emulator`) come from tests/conftest.py.
+The emulator fixtures (`emulator`, `fresh_emulator`) come from tests/conftest.py; the PLAZA_*
+settings for them from emulator_env.py (sync tests use it too).
 """
 
 from __future__ import annotations
@@ -13,31 +14,9 @@ from connector.auth import TokenProvider
 from connector.graph import GraphSource
 from connector.http import GraphHttp
 from connector.settings import ConnectorSettings
+from tests.connector.emulator_env import emulator_env
 
 SettingsFactory = Callable[..., ConnectorSettings]
-
-
-def emulator_env(handle, credential: str = "secret", **extra: str) -> dict[str, str]:
-    """PLAZA_* variables for an emulator, as `plaza emulator serve --env-file` writes them."""
-    info = handle.info
-    env = {
-        "PLAZA_AUTHORITY": info["authority"],
-        "PLAZA_CLIENT_ID": info["client_id"],
-        "PLAZA_GRAPH_URL": info["graph_url"],
-        "PLAZA_SHAREPOINT_URL": info["sharepoint_url"],
-        "PLAZA_CA_BUNDLE": info["ca_file"],
-        "PLAZA_HTTP_TIMEOUT": "10",
-    }
-    if credential == "secret":
-        env["PLAZA_CLIENT_SECRET"] = info["client_secret"]
-    else:
-        env["PLAZA_CERT_KEY_PATH"] = info["cert_key_path"]
-        if credential == "thumbprint":
-            env["PLAZA_CERT_THUMBPRINT"] = info["cert_thumbprint"]
-        else:
-            env["PLAZA_CERT_PATH"] = info["cert_path"]
-    env.update(extra)
-    return env
 
 
 def settings_for(handle, credential: str = "secret", **extra: str) -> ConnectorSettings:

@@ -15,6 +15,8 @@
 - `api(who)`: JSON calls; `who` a UPN (a real bearer token for Plaza's API from the emulator)
   or a signed-in test client (its cookie, plus X-CSRF-Token on writes).
 - `resync(app, people=True, documents=False)`: syncs the emulator into that app's index.
+- `env.control(method, path, body)`: the emulator's control API; `env.revoke_everyone_but(...)`
+  leaves one person able to open an item (in the emulator; a resync brings it to Plaza).
 - `csrf_token(client)`: the session's CSRF token, read from a page's <meta name="csrf-token">.
 """
 
@@ -75,6 +77,24 @@ class PlazaEnv:
                 sync_documents(db, connector, DocumentTarget(all_sites=True))
         finally:
             db.close()
+
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        """One call to the emulator's control API (`path` below /_emulator, e.g. "/users/x");
+        fails the test unless it succeeds. Its JSON answer, or None when it has none."""
+        with self.handle.session() as session:
+            response = session.request(
+                method, f"{self.handle.base_url}/_emulator{path}", json=body, timeout=30
+            )
+        assert response.status_code in (200, 201, 204), response.text
+        return response.json() if response.content else None
+
+    def revoke_everyone_but(
+        self, drive_id: str, item_id: str, user: str, role: str = "write"
+    ) -> None:
+        """Breaks the item's inheritance so that only `user` (UPN or id) can open it, with
+        `role`. In the emulator only: nothing is synced."""
+        grant = {"principal": {"kind": "user", "id": user}, "roles": [role]}
+        self.control("POST", f"/items/{drive_id}/{item_id}/permissions/break", {"grants": [grant]})
 
     def copy_index(self, data_dir: Path) -> None:
         """The synced index, copied consistently (sqlite's backup API) into `data_dir`."""

@@ -271,17 +271,6 @@ def same_headers(response) -> list[tuple[str, str]]:
     return sorted((name, strip_nonce(value)) for name, value in response.headers)
 
 
-def revoke_everyone_but(handle, drive_id: str, item_id: str, upn: str) -> None:
-    """Leaves only `upn` able to open the item in the emulator (nothing is synced)."""
-    with handle.session() as control:
-        answer = control.post(
-            f"{handle.base_url}/_emulator/items/{drive_id}/{item_id}/permissions/break",
-            json={"grants": [{"principal": {"kind": "user", "id": upn}, "roles": ["write"]}]},
-            timeout=30,
-        )
-    assert answer.status_code == 200, answer.text
-
-
 def test_a_revoked_reader_loses_the_page_once_the_live_answer_expires(
     fresh_plaza_env, make_app, people, document, sign_in, resync
 ):
@@ -296,7 +285,7 @@ def test_a_revoked_reader_loses_the_page_once_the_live_answer_expires(
     assert reader.get(api).get_json()["name"] == name  # Graph said yes: remembered for 60 s
     assert name in reader.get(page).get_data(as_text=True)
 
-    revoke_everyone_but(fresh_plaza_env.handle, drive_id, item_id, people["author"])
+    fresh_plaza_env.revoke_everyone_but(drive_id, item_id, people["author"])
     clock.now += 59
     assert reader.get(api).status_code == 200  # the index and the cached answer still agree
     clock.now += 2
@@ -346,9 +335,7 @@ def test_a_document_deleted_in_sharepoint_stays_archived_for_its_last_readers(
     app = make_app(env=fresh_plaza_env)
     drive_id, item_id = document
     name = fresh_plaza_env.tenant.item(drive_id, item_id).name
-    with fresh_plaza_env.handle.session() as control:
-        url = f"{fresh_plaza_env.handle.base_url}/_emulator/items/{drive_id}/{item_id}"
-        assert control.delete(url, timeout=30).status_code == 200
+    fresh_plaza_env.control("DELETE", f"/items/{drive_id}/{item_id}")
     resync(app, people=False, documents=True)
     reader, outsider = app.test_client(), app.test_client()
     sign_in(reader, people["reader"])

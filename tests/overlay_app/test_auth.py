@@ -226,12 +226,8 @@ def test_disabled_or_deleted_in_entra_loses_access_after_people_sync(
     sign_in(reader, people["reader"])
     bearer = api(people["author"], app)
     assert bearer.get("/api/v1/me").status_code == 200
-    with fresh_plaza_env.handle.session() as control:
-        base = f"{fresh_plaza_env.handle.base_url}/_emulator/users"
-        for upn, change in ((people["author"], {"account_enabled": False}),
-                            (people["reader"], {"deleted": True})):  # fmt: skip
-            done = control.patch(f"{base}/{upn}", json=change, timeout=10)
-            assert done.status_code == 200, done.text
+    fresh_plaza_env.control("PATCH", f"/users/{people['author']}", {"account_enabled": False})
+    fresh_plaza_env.control("PATCH", f"/users/{people['reader']}", {"deleted": True})
     # Plaza learns it from the next people sync, not before.
     assert author.get("/api/v1/me").status_code == 200
     resync(app, people=True)
@@ -393,9 +389,8 @@ def test_delegated_graph_token_is_refreshed_when_near_expiry(
     app = make_app(env=fresh_plaza_env)
     client = app.test_client()
     handle = fresh_plaza_env.handle
-    with handle.session() as control:  # the sign-in's tokens live one minute
-        rule = {"kind": "token_lifetime", "seconds": 60, "count": 1}
-        assert control.post(f"{handle.base_url}/_emulator/faults", json={"rules": [rule]}).ok
+    rule = {"kind": "token_lifetime", "seconds": 60, "count": 1}  # the sign-in's tokens: 1 min
+    fresh_plaza_env.control("POST", "/faults", {"rules": [rule]})
     sign_in(client, people["reader"])
     [(_, signed_in_cache)] = token_cache_blobs(app)
     with app.test_request_context("/"):

@@ -9,57 +9,17 @@ import json
 import re
 from typing import Any
 
-from flask import Flask
-
-from overlay_app import chat_access, db
+from overlay_app import chat_access
 from overlay_app.identity import Person
+from tests.overlay_app.api_calls import NOT_FOUND, answer, mention, sent
+from tests.overlay_app.app_rows import rows, title_of, who
 
-NOT_FOUND = {"error": {"code": "notFound", "message": "Not found."}}
-
-
-# -- helpers (each chat test module keeps its own few) -------------------------------------------
-
-
-def rows(app: Flask, sql: str, params: list[Any] | None = None) -> list[tuple]:
-    with app.app_context():
-        return [tuple(row) for row in db.social().execute(sql, params or [])]
-
-
-def who(app: Flask, upn: str) -> dict[str, str]:
-    with app.app_context():
-        person_id, name = (
-            db.index()
-            .execute("SELECT id, display_name FROM people WHERE upn = ? COLLATE NOCASE", [upn])
-            .fetchone()
-        )
-    return {"id": person_id, "displayName": name}
-
-
-def title_of(app: Flask, document: tuple[str, str]) -> str:
-    with app.app_context():
-        return (
-            db.index()
-            .execute("SELECT name FROM items WHERE drive_id = ? AND item_id = ?", list(document))
-            .fetchone()[0]
-        )
-
-
-def answer(response, status: int = 200) -> Any:
-    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
-    return response.get_json()
+# -- helpers of this module (shared ones: app_rows.py, api_calls.py) -----------------------------
 
 
 def created(response) -> dict[str, Any]:
     assert response.status_code in (200, 201), response.get_json()
     return response.get_json()
-
-
-def sent(api, room_id: str, body: str) -> dict[str, Any]:
-    return answer(api.post(f"/api/v1/rooms/{room_id}/messages", json={"body": body}), 201)
-
-
-def mention(person: dict[str, str]) -> str:
-    return f"@[{person['displayName']}]({person['id']})"
 
 
 def room_routes(room_id: str, message_id: int, person_id: str) -> list[tuple[str, str, Any]]:
@@ -220,17 +180,6 @@ def test_chat_access_answers_for_people_by_id_and_in_bulk(app, api, people, docu
 # -- revocation ----------------------------------------------------------------------------------
 
 
-def revoke_everyone_but(handle, drive_id: str, item_id: str, upn: str) -> None:
-    """Leaves only `upn` able to open the item in the emulator (nothing is synced)."""
-    with handle.session() as control:
-        answer = control.post(
-            f"{handle.base_url}/_emulator/items/{drive_id}/{item_id}/permissions/break",
-            json={"grants": [{"principal": {"kind": "user", "id": upn}, "roles": ["write"]}]},
-            timeout=30,
-        )
-    assert answer.status_code == 200, answer.text
-
-
 def test_revoking_the_document_takes_its_room_away_after_the_next_sync(
     make_app, fresh_plaza_env, api, people, document, resync, sign_in
 ):
@@ -245,7 +194,7 @@ def test_revoking_the_document_takes_its_room_away_after_the_next_sync(
     assert len(answer(reader.get("/api/v1/chat/search?q=figures"))["messages"]) == 1
     assert answer(reader.get("/api/v1/notifications"))["unreadCount"] == 1
 
-    revoke_everyone_but(fresh_plaza_env.handle, *document, people["author"])
+    fresh_plaza_env.revoke_everyone_but(*document, people["author"])
     # Opening the room asks Graph with the person's own token: refused before any sync.
     browser = app.test_client()
     sign_in(browser, people["reader"])
@@ -277,9 +226,7 @@ def test_a_deleted_documents_room_stays_readable_and_read_only(
     author, outsider = api(people["author"], app), api(people["outsider"], app)
     room = created(author.post("/api/v1/documents/{}/{}/room".format(*document)))
     message = sent(author, room["id"], "Before the deletion")
-    with fresh_plaza_env.handle.session() as control:
-        url = "{}/_emulator/items/{}/{}".format(fresh_plaza_env.handle.base_url, *document)
-        assert control.delete(url, timeout=30).status_code == 200
+    fresh_plaza_env.control("DELETE", "/items/{}/{}".format(*document))
     resync(app, people=False, documents=True)
 
     assert answer(author.get(f"/api/v1/rooms/{room['id']}"))["archived"] is True

@@ -5,7 +5,6 @@ see what in test_chat_access.py."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from typing import Any
@@ -13,60 +12,27 @@ from typing import Any
 from flask import Flask
 
 from overlay_app import chat_reads, db
+from tests.overlay_app.api_calls import (
+    NOT_FOUND,
+    answer,
+    assert_two_writes_a_minute,
+    mention,
+    send,
+    sent,
+)
+from tests.overlay_app.app_rows import events, rows, who
 
-NOT_FOUND = {"error": {"code": "notFound", "message": "Not found."}}
-
-
-# -- helpers (each chat test module keeps its own few) -------------------------------------------
-
-
-def rows(app: Flask, sql: str, params: list[Any] | None = None) -> list[tuple]:
-    with app.app_context():
-        return [tuple(row) for row in db.social().execute(sql, params or [])]
-
-
-def who(app: Flask, upn: str) -> dict[str, str]:
-    with app.app_context():
-        person_id, name = (
-            db.index()
-            .execute("SELECT id, display_name FROM people WHERE upn = ? COLLATE NOCASE", [upn])
-            .fetchone()
-        )
-    return {"id": person_id, "displayName": name}
-
-
-def events(app: Flask, after: int = 0) -> list[tuple]:
-    """(kind, room_id, person_id, payload) of the log after an id."""
-    found = rows(app, "SELECT kind, room_id, person_id, payload FROM events WHERE id > ?", [after])
-    return [(kind, room, person, json.loads(payload)) for kind, room, person, payload in found]
+# -- helpers of this module (shared ones: app_rows.py, api_calls.py) -----------------------------
 
 
 def last_event_id(app: Flask) -> int:
     return rows(app, "SELECT coalesce(max(id), 0) FROM events")[0][0]
 
 
-def answer(response, status: int = 200) -> Any:
-    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
-    return response.get_json()
-
-
 def document_room(api, document) -> dict[str, Any]:
     response = api.post("/api/v1/documents/{}/{}/room".format(*document))
     assert response.status_code in (200, 201), response.get_json()
     return response.get_json()
-
-
-def send(api, room_id: str, body: Any, key: str | None = None, headers=None):
-    payload = {"body": body} if key is None else {"body": body, "client_key": key}
-    return api.post(f"/api/v1/rooms/{room_id}/messages", json=payload, headers=headers)
-
-
-def sent(api, room_id: str, body: str, key: str | None = None) -> dict[str, Any]:
-    return answer(send(api, room_id, body, key), 201)
-
-
-def mention(person: dict[str, str]) -> str:
-    return f"@[{person['displayName']}]({person['id']})"
 
 
 # -- document rooms, messages, unread counts -----------------------------------------------------
@@ -368,13 +334,7 @@ def test_writes_over_the_rate_limit_are_429_and_retries_do_not_count(
     app = make_app(writes_per_minute=2)
     author = api(people["author"], app)
     room = document_room(author, document)["id"]
-    assert send(author, room, "one", key="k1").status_code == 201
-    assert send(author, room, "one", key="k1").status_code == 201  # a replay: not a write
-    assert send(author, room, "two").status_code == 201
-    limited = send(author, room, "three")
-    assert limited.status_code == 429
-    assert limited.get_json()["error"]["code"] == "tooManyRequests"
-    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    assert_two_writes_a_minute(lambda body, key=None: send(author, room, body, key=key))
     assert rows(app, "SELECT body FROM messages ORDER BY id") == [("one",), ("two",)]
     assert [k for k, *_ in events(app) if k.startswith("message.")] == ["message.new"] * 2
 

@@ -3,56 +3,16 @@ removing people, fixed members of direct rooms, and mentions in channels. Exact 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from flask import Flask
+from tests.overlay_app.api_calls import answer, mention, send, sent
+from tests.overlay_app.app_rows import events, rows, who
 
-from overlay_app import db
-
-# -- helpers (each chat test module keeps its own few) -------------------------------------------
-
-
-def rows(app: Flask, sql: str, params: list[Any] | None = None) -> list[tuple]:
-    with app.app_context():
-        return [tuple(row) for row in db.social().execute(sql, params or [])]
-
-
-def who(app: Flask, upn: str) -> dict[str, str]:
-    with app.app_context():
-        person_id, name = (
-            db.index()
-            .execute("SELECT id, display_name FROM people WHERE upn = ? COLLATE NOCASE", [upn])
-            .fetchone()
-        )
-    return {"id": person_id, "displayName": name}
-
-
-def events(app: Flask) -> list[tuple]:
-    """(kind, room_id, person_id, payload) of the whole log."""
-    found = rows(app, "SELECT kind, room_id, person_id, payload FROM events ORDER BY id")
-    return [(kind, room, person, json.loads(payload)) for kind, room, person, payload in found]
-
-
-def answer(response, status: int = 200) -> Any:
-    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
-    return response.get_json()
-
-
-def send(api, room_id: str, body: Any):
-    return api.post(f"/api/v1/rooms/{room_id}/messages", json={"body": body})
-
-
-def sent(api, room_id: str, body: str) -> dict[str, Any]:
-    return answer(send(api, room_id, body), 201)
+# -- helpers of this module (shared ones: app_rows.py, api_calls.py) -----------------------------
 
 
 def channel(api, name: str, **fields: Any) -> dict[str, Any]:
     return answer(api.post("/api/v1/rooms", json={"kind": "channel", "name": name, **fields}), 201)
-
-
-def mention(person: dict[str, str]) -> str:
-    return f"@[{person['displayName']}]({person['id']})"
 
 
 def test_channel_mentions_name_the_channel_and_only_reach_its_members(

@@ -5,57 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
-
 from overlay_app import db, discussion
+from tests.overlay_app.api_calls import (
+    NOT_FOUND,
+    assert_two_writes_a_minute,
+    comments_path,
+    post,
+    posted,
+)
+from tests.overlay_app.app_rows import id_and_name, rows, title_of
 
-NOT_FOUND = {"error": {"code": "notFound", "message": "Not found."}}
 ARCHIVED = "this document was deleted in SharePoint; its discussion is archived"
 MISSING = ("b!no-such-drive", "NO-SUCH-ITEM")
 
 
-# -- helpers (each discussion test module keeps its own few) ---------------------------------
-
-
-def comments_path(document: tuple[str, str]) -> str:
-    return "/api/v1/documents/{}/{}/comments".format(*document)
-
-
-def post(api, document, body: str, parent_id: str | None = None, key: str | None = None):
-    headers = {"Idempotency-Key": key} if key else None
-    return api.post(
-        comments_path(document), json={"body": body, "parent_id": parent_id}, headers=headers
-    )
-
-
-def posted(api, document, body: str, parent_id: str | None = None) -> dict[str, Any]:
-    answer = post(api, document, body, parent_id)
-    assert answer.status_code == 201, answer.get_json()
-    return answer.get_json()
-
-
-def rows(app: Flask, sql: str, params: list[Any] | None = None) -> list[tuple]:
-    with app.app_context():
-        return [tuple(row) for row in db.social().execute(sql, params or [])]
-
-
-def who(app: Flask, upn: str) -> tuple[str, str]:
-    """(object id, display name) of a person, from the app's index."""
-    with app.app_context():
-        return tuple(
-            db.index()
-            .execute("SELECT id, display_name FROM people WHERE upn = ? COLLATE NOCASE", [upn])
-            .fetchone()
-        )
-
-
-def title_of(app: Flask, document: tuple[str, str]) -> str:
-    with app.app_context():
-        return (
-            db.index()
-            .execute("SELECT name FROM items WHERE drive_id = ? AND item_id = ?", list(document))
-            .fetchone()[0]
-        )
+# -- helpers of this module (shared ones: app_rows.py, api_calls.py) -------------------------
 
 
 def shape(node: dict[str, Any]) -> tuple:
@@ -69,8 +33,8 @@ def shape(node: dict[str, Any]) -> tuple:
 
 def test_replies_nest_three_deep_and_read_the_same_for_every_viewer(app, api, people, document):
     author, reader = api(people["author"]), api(people["reader"])
-    author_id, author_name = who(app, people["author"])
-    reader_id, reader_name = who(app, people["reader"])
+    author_id, author_name = id_and_name(app, people["author"])
+    reader_id, reader_name = id_and_name(app, people["reader"])
     root = posted(author, document, "Is **section 2** final?")
     reply = posted(reader, document, "Not yet", parent_id=root["id"])
     deeper = posted(author, document, "Then *wait*", parent_id=reply["id"])
@@ -232,7 +196,7 @@ def test_deleted_comment_with_replies_shows_as_deleted_and_without_disappears(
     app, api, people, document
 ):
     author, reader = api(people["author"]), api(people["reader"])
-    reader_id, reader_name = who(app, people["reader"])
+    reader_id, reader_name = id_and_name(app, people["reader"])
     root = posted(author, document, "Root words")
     reply = posted(reader, document, "Reply words", parent_id=root["id"])
     lonely = posted(author, document, "Nobody answers this")
@@ -305,7 +269,7 @@ def test_idempotent_retries_answer_the_original_without_a_duplicate(app, api, pe
     assert rows(
         app,
         "SELECT key, status FROM idempotency ORDER BY person_id = ?",
-        [who(app, people["author"])[0]],
+        [id_and_name(app, people["author"])[0]],
     ) == [("key-1", 201), ("key-1", 201)]
     assert post(author, document, "x", key="k" * 201).status_code == 400
 
@@ -315,13 +279,7 @@ def test_rate_limited_writes_leave_nothing_behind_and_retries_do_not_count(
 ):
     app = make_app(writes_per_minute=2)
     author = api(people["author"], app)
-    assert post(author, document, "one", key="k1").status_code == 201
-    assert post(author, document, "one", key="k1").status_code == 201  # a replay: not a write
-    assert post(author, document, "two").status_code == 201
-    limited = post(author, document, "three")
-    assert limited.status_code == 429
-    assert limited.get_json()["error"]["code"] == "tooManyRequests"
-    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    assert_two_writes_a_minute(lambda body, key=None: post(author, document, body, key=key))
     assert rows(app, "SELECT body FROM comments ORDER BY rowid") == [("one",), ("two",)]
 
 
@@ -334,10 +292,7 @@ def test_archived_document_keeps_its_discussion_read_only(
     app = make_app(env=fresh_plaza_env)
     author = api(people["author"], app)
     comment = posted(author, document, "Before the deletion")
-    base = fresh_plaza_env.handle.base_url
-    with fresh_plaza_env.handle.session() as control:
-        gone = control.delete(f"{base}/_emulator/items/{document[0]}/{document[1]}", timeout=30)
-    assert gone.status_code == 200
+    fresh_plaza_env.control("DELETE", "/items/{}/{}".format(*document))
     resync(app, people=False, documents=True)
 
     listing = author.get(comments_path(document))

@@ -192,11 +192,7 @@ def test_a_document_deleted_in_sharepoint_is_archived_with_its_discussion(
     author = api(people["author"], app)
     comments = f"/api/v1/documents/{drive_id}/{item_id}/comments"
     assert author.post(comments, json={"body": "Kept forever"}).status_code == 201
-    with fresh_plaza_env.handle.session() as control:
-        gone = control.delete(
-            f"{fresh_plaza_env.handle.base_url}/_emulator/items/{drive_id}/{item_id}"
-        )
-    assert gone.status_code == 200
+    fresh_plaza_env.control("DELETE", f"/items/{drive_id}/{item_id}")
     resync(app, people=False, documents=True)
     described = author.get(f"/api/v1/documents/{drive_id}/{item_id}").json
     assert (described["archived"], described["commentCount"]) == (True, 1)

@@ -5,39 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from tests.overlay_app.api_calls import NOT_FOUND, posted
+from tests.overlay_app.app_rows import rows, who
 
-from overlay_app import db
-
-NOT_FOUND = {"error": {"code": "notFound", "message": "Not found."}}
-
-
-# -- helpers (each discussion test module keeps its own few) ---------------------------------
+# -- helpers of this module (shared ones: app_rows.py, api_calls.py) -------------------------
 
 
 def document_path(document: tuple[str, str]) -> str:
     return "/api/v1/documents/{}/{}".format(*document)
-
-
-def posted(api, document, body: str) -> dict[str, Any]:
-    answer = api.post(f"{document_path(document)}/comments", json={"body": body})
-    assert answer.status_code == 201, answer.get_json()
-    return answer.get_json()
-
-
-def rows(app: Flask, sql: str, params: list[Any] | None = None) -> list[tuple]:
-    with app.app_context():
-        return [tuple(row) for row in db.social().execute(sql, params or [])]
-
-
-def who(app: Flask, upn: str) -> dict[str, str]:
-    with app.app_context():
-        person_id, name = (
-            db.index()
-            .execute("SELECT id, display_name FROM people WHERE upn = ? COLLATE NOCASE", [upn])
-            .fetchone()
-        )
-    return {"id": person_id, "displayName": name}
 
 
 def answer_of(response) -> tuple[int, Any]:

@@ -8,47 +8,15 @@ from typing import Any
 from flask import Flask
 
 from overlay_app import db, notifications
+from tests.overlay_app import api_calls
+from tests.overlay_app.api_calls import comments_path, posted
+from tests.overlay_app.app_rows import rows, title_of, who
 
-# -- helpers (each discussion test module keeps its own few) ---------------------------------
-
-
-def comments_path(document: tuple[str, str]) -> str:
-    return "/api/v1/documents/{}/{}/comments".format(*document)
-
-
-def posted(api, document, body: str, parent_id: str | None = None) -> dict[str, Any]:
-    answer = api.post(comments_path(document), json={"body": body, "parent_id": parent_id})
-    assert answer.status_code == 201, answer.get_json()
-    return answer.get_json()
-
-
-def rows(app: Flask, sql: str, params: list[Any] | None = None) -> list[tuple]:
-    with app.app_context():
-        return [tuple(row) for row in db.social().execute(sql, params or [])]
-
-
-def who(app: Flask, upn: str) -> dict[str, str]:
-    with app.app_context():
-        person_id, name = (
-            db.index()
-            .execute("SELECT id, display_name FROM people WHERE upn = ? COLLATE NOCASE", [upn])
-            .fetchone()
-        )
-    return {"id": person_id, "displayName": name}
-
-
-def title_of(app: Flask, document: tuple[str, str]) -> str:
-    with app.app_context():
-        return (
-            db.index()
-            .execute("SELECT name FROM items WHERE drive_id = ? AND item_id = ?", list(document))
-            .fetchone()[0]
-        )
+# -- helpers of this module (shared ones: app_rows.py, api_calls.py) -------------------------
 
 
 def mention(app: Flask, upn: str) -> str:
-    person = who(app, upn)
-    return f"@[{person['displayName']}]({person['id']})"
+    return api_calls.mention(who(app, upn))
 
 
 def inbox(api) -> dict[str, Any]:
@@ -240,19 +208,7 @@ def test_notifications_about_a_document_one_can_no_longer_open_are_hidden_everyw
     posted(reader, document, "Reply before revocation", parent_id=comment["id"])
     assert inbox(reader)["unreadCount"] == 1
 
-    drive_id, item_id = document
-    base = fresh_plaza_env.handle.base_url
-    with fresh_plaza_env.handle.session() as control:
-        broken = control.post(
-            f"{base}/_emulator/items/{drive_id}/{item_id}/permissions/break",
-            json={
-                "grants": [
-                    {"principal": {"kind": "user", "id": people["author"]}, "roles": ["read"]}
-                ]
-            },
-            timeout=30,
-        )
-    assert broken.status_code == 200
+    fresh_plaza_env.revoke_everyone_but(*document, people["author"], role="read")
     resync(app, people=False, documents=True)
 
     assert inbox(reader) == {"unreadCount": 0, "notifications": []}

@@ -519,12 +519,6 @@ def test_heartbeat_comments_keep_an_idle_stream_alive(site: LiveSite, cast) -> N
 # -- revocation ----------------------------------------------------------------------------------
 
 
-def control(env: PlazaEnv, method: str, path: str, json_body: Any = None) -> None:
-    with env.handle.session() as session:
-        response = session.request(method, f"{env.handle.base_url}/_emulator{path}", json=json_body)
-    assert response.status_code in (200, 201, 204), response.text
-
-
 def test_losing_access_to_the_document_closes_its_room_on_the_live_stream(
     fresh_plaza_env: PlazaEnv,
     tmp_path: Path,
@@ -544,13 +538,7 @@ def test_losing_access_to_the_document_closes_its_room_on_the_live_stream(
         opened(stream)
         before = author.send(room, "still shared")
         assert stream.next().data == before
-        grants = [{"principal": {"kind": "user", "id": author.id}, "roles": ["write"]}]
-        control(
-            fresh_plaza_env,
-            "POST",
-            f"/items/{document[0]}/{document[1]}/permissions/break",
-            {"grants": grants},
-        )
+        fresh_plaza_env.revoke_everyone_but(*document, author.id)
         site.resync(people=True, documents=True)
 
         assert kinds([stream.next()]) == [("room.removed", {"roomId": room})]
@@ -567,7 +555,7 @@ def test_losing_access_to_the_document_closes_its_room_on_the_live_stream(
         assert [e.event for e in replayed] == ["room.created", "message.new"]
 
         # Disabled in Entra: at the next people sync, the stream ends and stays shut.
-        control(fresh_plaza_env, "PATCH", f"/users/{reader.id}", {"account_enabled": False})
+        fresh_plaza_env.control("PATCH", f"/users/{reader.id}", {"account_enabled": False})
         site.resync(people=True, documents=False)
         assert kinds([stream.next()]) == [("stream.closed", {"reason": "signed out"})]
         assert stream.ended.wait(WITHIN)

@@ -8,10 +8,11 @@ import re
 from typing import Any
 
 import pytest
-from flask import Flask
 
-from overlay_app import db, rendering
+from overlay_app import rendering
 from overlay_app.rendering import Mentioned, MentionRef
+from tests.overlay_app.api_calls import post, posted
+from tests.overlay_app.app_rows import id_and_name, rows, title_of
 
 REL = 'rel="nofollow noopener noreferrer"'
 
@@ -115,43 +116,6 @@ def test_excerpts_are_one_plain_line():
 # -- through HTTP --------------------------------------------------------------------------
 
 
-def comments_path(document: tuple[str, str]) -> str:
-    return "/api/v1/documents/{}/{}/comments".format(*document)
-
-
-def post(api, document, body: str, parent_id: str | None = None):
-    return api.post(comments_path(document), json={"body": body, "parent_id": parent_id})
-
-
-def posted(api, document, body: str, parent_id: str | None = None) -> dict[str, Any]:
-    answer = post(api, document, body, parent_id)
-    assert answer.status_code == 201, answer.get_json()
-    return answer.get_json()
-
-
-def rows(app: Flask, sql: str, params: list[Any] | None = None) -> list[tuple]:
-    with app.app_context():
-        return [tuple(row) for row in db.social().execute(sql, params or [])]
-
-
-def who(app: Flask, upn: str) -> tuple[str, str]:
-    with app.app_context():
-        return tuple(
-            db.index()
-            .execute("SELECT id, display_name FROM people WHERE upn = ? COLLATE NOCASE", [upn])
-            .fetchone()
-        )
-
-
-def title_of(app: Flask, document: tuple[str, str]) -> str:
-    with app.app_context():
-        return (
-            db.index()
-            .execute("SELECT name FROM items WHERE drive_id = ? AND item_id = ?", list(document))
-            .fetchone()[0]
-        )
-
-
 def test_stored_html_is_the_safe_rendering(app, api, people, document):
     author = api(people["author"])
     payload = '<script>alert("x")</script> [a](javascript:alert(1)) <b onclick="x()">b</b>'
@@ -168,7 +132,7 @@ def test_stored_html_is_the_safe_rendering(app, api, people, document):
 
 
 def test_mentioning_someone_who_can_open_the_document(app, api, people, document):
-    reader_id, reader_name = who(app, people["reader"])
+    reader_id, reader_name = id_and_name(app, people["reader"])
     author = api(people["author"])
     comment = posted(author, document, f"@[Whatever I typed]({reader_id}) and @{people['reader']}")
     link = (
@@ -182,8 +146,8 @@ def test_mentioning_someone_who_can_open_the_document(app, api, people, document
 def test_mentioning_someone_who_cannot_open_it_is_refused_without_naming_the_document(
     app, api, people, document
 ):
-    outsider_id, outsider_name = who(app, people["outsider"])
-    _guest_id, guest_name = who(app, people["guest"])
+    outsider_id, outsider_name = id_and_name(app, people["outsider"])
+    _guest_id, guest_name = id_and_name(app, people["guest"])
     author = api(people["author"])
     title = title_of(app, document)
     for body, name in (
@@ -215,8 +179,8 @@ def test_mentioning_someone_who_cannot_open_it_is_refused_without_naming_the_doc
 def test_mention_suggestions_offer_only_people_who_can_open_the_document(
     app, api, people, document
 ):
-    reader_id, reader_name = who(app, people["reader"])
-    outsider_id, outsider_name = who(app, people["outsider"])
+    reader_id, reader_name = id_and_name(app, people["reader"])
+    outsider_id, outsider_name = id_and_name(app, people["outsider"])
     author = api(people["author"])
     query = {"drive_id": document[0], "item_id": document[1]}
 
@@ -241,7 +205,8 @@ def test_mention_suggestions_offer_only_people_who_can_open_the_document(
     assert outsider_id not in {p["id"] for p in suggested(outsider_name[:4])}
     assert outsider_id not in {p["id"] for p in suggested(people["outsider"][:5])}
     everyone = suggested("")
-    assert len(everyone) <= 10 and who(app, people["author"])[0] not in {p["id"] for p in everyone}
+    author_id, _ = id_and_name(app, people["author"])
+    assert len(everyone) <= 10 and author_id not in {p["id"] for p in everyone}
     with app.app_context():
         from overlay_app import access
 
@@ -261,7 +226,7 @@ def test_the_document_page_shows_threads_and_offers_forms_only_where_allowed(
 ):
     author = api(people["author"])
     reader = api(people["reader"])
-    author_id, author_name = who(app, people["author"])
+    author_id, author_name = id_and_name(app, people["author"])
     root = posted(author, document, "Root <script>alert(1)</script>")
     reply = posted(reader, document, "A reply", parent_id=root["id"])
     gone = posted(author, document, "Deleted with replies")
@@ -312,10 +277,7 @@ def test_an_archived_discussion_is_shown_without_forms(
     app = make_app(env=fresh_plaza_env)
     client = app.test_client()
     posted(api(people["author"], app), document, "Kept after deletion")
-    base = fresh_plaza_env.handle.base_url
-    with fresh_plaza_env.handle.session() as control:
-        gone = control.delete(f"{base}/_emulator/items/{document[0]}/{document[1]}", timeout=30)
-    assert gone.status_code == 200
+    fresh_plaza_env.control("DELETE", "/items/{}/{}".format(*document))
     resync(app, people=False, documents=True)
     sign_in(client, people["reader"])
     html = client.get("/documents/{}/{}".format(*document)).get_data(as_text=True)

@@ -206,13 +206,6 @@ def assert_reader_cannot_write(discussion: Discussion) -> None:
     assert [response.status_code for response in writes] == [404] * len(writes)
 
 
-def control(env: PlazaEnv, method: str, path: str, json: Any = None) -> Any:
-    with env.handle.session() as session:
-        response = session.request(method, f"{env.handle.base_url}/_emulator{path}", json=json)
-    assert response.status_code in (200, 201, 204), response.text
-    return response.json() if response.content else None
-
-
 def grant(kind: str, principal_id: str, role: str) -> dict[str, Any]:
     return {"principal": {"kind": kind, "id": principal_id}, "roles": [role]}
 
@@ -238,8 +231,8 @@ def test_breaking_inheritance_without_the_reader_takes_it_all_away(
     discussion: Discussion,
 ) -> None:
     env, d, i = discussion.env, discussion.drive_id, discussion.item_id
-    control(env, "POST", f"/items/{d}/{i}/permissions/break",
-            {"grants": [grant("user", discussion.oid["author"], "write")]})  # fmt: skip
+    env.control("POST", f"/items/{d}/{i}/permissions/break",
+                {"grants": [grant("user", discussion.oid["author"], "write")]})  # fmt: skip
     assert not env.tenant.can_open(discussion.oid["reader"], d, i)
     resync(discussion.app, people=True, documents=True)
 
@@ -256,13 +249,13 @@ def test_leaving_the_only_group_that_grants_access_takes_it_all_away(
     group = sorted(
         g for g in tenant.transitive_groups(reader) if reader in tenant.group(g).member_ids
     )[0]
-    control(env, "POST", f"/items/{d}/{i}/permissions/break",
-            {"grants": [grant("user", discussion.oid["author"], "write"),
-                        grant("group", group, "read")]})  # fmt: skip
+    env.control("POST", f"/items/{d}/{i}/permissions/break",
+                {"grants": [grant("user", discussion.oid["author"], "write"),
+                            grant("group", group, "read")]})  # fmt: skip
     resync(discussion.app, people=True, documents=True)
     assert_sees_everything(discussion, "reader")  # the group still lets the reader in
 
-    control(env, "DELETE", f"/groups/{group}/members/{reader}")
+    env.control("DELETE", f"/groups/{group}/members/{reader}")
     assert not tenant.can_open(reader, d, i)
     resync(discussion.app, people=True, documents=True)
 

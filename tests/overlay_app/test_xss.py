@@ -309,13 +309,8 @@ def named_env(emulator_state: Path, tmp_path: Path) -> Iterator[PlazaEnv]:
     """A fresh tenant where many people's display names are payloads, synced."""
     env = start_plaza_env(emulator_state, tmp_path / "named")
     users = [u for u in env.tenant.users.values() if u.account_enabled and not u.deleted]
-    with env.handle.session() as control:
-        for user, payload in zip(users, PAYLOADS, strict=False):
-            answer = control.patch(
-                f"{env.handle.base_url}/_emulator/users/{user.id}",
-                json={"display_name": label_of(payload)},
-            )
-            assert answer.status_code == 200, answer.text
+    for user, payload in zip(users, PAYLOADS, strict=False):
+        env.control("PATCH", f"/users/{user.id}", {"display_name": label_of(payload)})
     env.sync(env.data_dir, people=True, documents=False)
     yield env
     env.handle.stop()

@@ -22,6 +22,9 @@ from sync import access
 from sync.access import CAN_VIEW_OR_ARCHIVED_SQL, CAN_VIEW_SQL, CHILDREN_SQL, VISIBLE_KEYS_SQL
 from sync.cli_access import register
 from sync.db import open_index
+from sync.engine import sync_documents, sync_people
+from sync.targets import DocumentTarget
+from tests.sync.emulated import connector_for, control, oracle
 
 TAX, DEALS = "localhost,1111,aaaa", "localhost,2222,bbbb"
 TAX_DOCS, DEALS_DOCS = "b!tax", "b!deals"
@@ -417,44 +420,10 @@ def test_cli_without_an_index(tmp_path: Path) -> None:
 # -- end to end: the emulator's tenant synced by the real engine, against its oracle ------------
 
 
-def connector_for(handle):
-    from sync.engine import Connector
-
-    info = handle.info
-    return Connector.from_env(
-        {
-            "PLAZA_AUTHORITY": info["authority"],
-            "PLAZA_CLIENT_ID": info["client_id"],
-            "PLAZA_GRAPH_URL": info["graph_url"],
-            "PLAZA_SHAREPOINT_URL": info["sharepoint_url"],
-            "PLAZA_CA_BUNDLE": info["ca_file"],
-            "PLAZA_CERT_KEY_PATH": info["cert_key_path"],
-            "PLAZA_CERT_THUMBPRINT": info["cert_thumbprint"],
-            "PLAZA_HTTP_TIMEOUT": "10",
-        }
-    )
-
-
 def sync_tenant(handle, db) -> None:
-    from sync.engine import sync_documents, sync_people
-    from sync.targets import DocumentTarget
-
     connector = connector_for(handle)
     sync_people(db, connector)
     sync_documents(db, connector, DocumentTarget(all_sites=True), page_size=50, workers=3)
-
-
-def oracle(handle, person: str) -> list[tuple[str, str]]:
-    """What the emulator lets the person open, in the libraries sync mirrors (not system ones)."""
-    with handle.session() as session:
-        answer = session.get(
-            f"{handle.base_url}/_emulator/oracle/visible-items", params={"user": person}
-        ).json()
-    return sorted(
-        (i["drive_id"], i["item_id"])
-        for i in answer["items"]
-        if not handle.tenant.drive(i["drive_id"]).system
-    )
 
 
 @pytest.fixture(scope="module")
@@ -472,7 +441,7 @@ def test_everyone_sees_exactly_what_the_oracle_says(emulator, synced) -> None:
     assert {u.user_type for u in users} == {"Member", "Guest"}
     assert not all(u.account_enabled for u in users)
     for user in users:
-        expected = oracle(emulator, user.id)
+        expected = sorted(oracle(emulator, user.id))
         assert list(access.visible_item_keys(db, user.id)) == expected, user.user_principal_name
         assert list(access.visible_item_keys(db, user.user_principal_name.upper())) == expected
 
@@ -482,7 +451,7 @@ def test_cli_visible_prints_the_oracle(emulator, synced) -> None:
     user = next(
         u for u in emulator.tenant.users.values() if u.user_type == "Guest" and u.account_enabled
     )
-    expected = oracle(emulator, user.id)
+    expected = sorted(oracle(emulator, user.id))
     assert expected
     result = run_cli(data_dir, "visible", "--user", user.user_principal_name)
     assert result.exit_code == 0
@@ -494,7 +463,7 @@ def test_can_view_and_explain_agree_with_the_oracle(emulator, synced) -> None:
     users = [u for u in emulator.tenant.users.values() if u.account_enabled][:6]
     every_item = db.execute("SELECT drive_id, item_id FROM items ORDER BY rowid").fetchall()
     for user in users:
-        visible = set(oracle(emulator, user.id))
+        visible = oracle(emulator, user.id)
         for drive_id, item_id in every_item[::7]:
             expected = (drive_id, item_id) in visible
             assert access.can_view(db, user.id, drive_id, item_id) == expected
@@ -513,7 +482,7 @@ def test_search_is_trimmed_to_the_oracle(emulator, synced) -> None:
         )
     }
     for user in list(emulator.tenant.users.values())[:8]:
-        expected = matching & set(oracle(emulator, user.id))
+        expected = matching & oracle(emulator, user.id)
         found = access.search(db, user.id, "docx", per_page=100)
         pages = [found] + [
             access.search(db, user.id, "docx", page=n, per_page=100)
@@ -536,27 +505,14 @@ def test_changes_reach_the_oracle_after_the_next_sync(fresh_emulator, tmp_path) 
     folder = next(i for i in tenant.children(drive_id, tenant.root(drive_id).id) if i.folder)
     file = next(i for i in tenant.iter_items(drive_id) if not i.folder)
     before = {u.id: list(access.visible_item_keys(db, u.id)) for u in (guest, members[2])}
-    control = f"{handle.base_url}/_emulator"
-    with handle.session() as session:
-        for method, path, body in [
-            ("post", f"/groups/{leadership.id}/members", {"member_id": guest.id}),
-            ("patch", f"/users/{members[0].id}", {"account_enabled": False}),
-            ("post", f"/items/{drive_id}/{file.id}/links", {"scope": "organization"}),
-            (
-                "post",
-                f"/items/{drive_id}/{folder.id}/permissions/break",
-                {
-                    "grants": [
-                        {"principal": {"kind": "user", "id": members[1].id}, "roles": ["read"]}
-                    ]
-                },
-            ),
-        ]:
-            answer = session.request(method, control + path, json=body)
-            assert answer.status_code < 300, answer.text
+    control(handle, "POST", f"groups/{leadership.id}/members", {"member_id": guest.id})
+    control(handle, "PATCH", f"users/{members[0].id}", {"account_enabled": False})
+    control(handle, "POST", f"items/{drive_id}/{file.id}/links", {"scope": "organization"})
+    grant = {"principal": {"kind": "user", "id": members[1].id}, "roles": ["read"]}
+    control(handle, "POST", f"items/{drive_id}/{folder.id}/permissions/break", {"grants": [grant]})
     sync_tenant(handle, db)
     for user in tenant.users.values():
-        assert list(access.visible_item_keys(db, user.id)) == oracle(handle, user.id)
+        assert list(access.visible_item_keys(db, user.id)) == sorted(oracle(handle, user.id))
     assert list(access.visible_item_keys(db, members[0].id)) == []
     for user in (guest, members[2]):  # gained the leadership's folders; lost the broken folder
         assert list(access.visible_item_keys(db, user.id)) != before[user.id]

@@ -16,8 +16,10 @@ import sys
 import time
 
 from sync.db import connect, open_index
-from sync.engine import Connector, sync_documents, sync_people
+from sync.engine import sync_documents, sync_people
 from sync.targets import DocumentTarget
+from tests.connector.emulator_env import emulator_env
+from tests.sync.emulated import connector_for, control
 
 PAGE = 5
 WORKERS = 2
@@ -50,16 +52,9 @@ ACLS = "SELECT drive_id, item_id, principal, role, via FROM acl ORDER BY 1, 2, 3
 
 
 def environment(handle) -> dict[str, str]:
-    info = handle.info
+    """This process's environment with the emulator's PLAZA_* settings in place of any other."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLAZA_")}
-    env.update(
-        PLAZA_AUTHORITY=info["authority"],
-        PLAZA_CLIENT_ID=info["client_id"],
-        PLAZA_GRAPH_URL=info["graph_url"],
-        PLAZA_CA_BUNDLE=info["ca_file"],
-        PLAZA_CERT_KEY_PATH=info["cert_key_path"],
-        PLAZA_CERT_THUMBPRINT=info["cert_thumbprint"],
-    )
+    env.update(emulator_env(handle, "thumbprint"))
     return env
 
 
@@ -89,20 +84,28 @@ def run_and_kill(handle, index_path, min_items: int) -> None:
         reader.close()
 
 
-def assert_consistent(handle, db) -> None:
-    """Every ACL holder in use is complete, and each drive's cursor is the link that follows
-    exactly the pages whose items are committed."""
+def assert_acls_whole(db, *, tombstones_too: bool) -> None:
+    """Whatever committed is whole: the file is intact, every live item's ACL holder has its
+    complete ACL, and no item with unique permissions lacks its ACL (live items only, unless
+    `tombstones_too`)."""
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     incomplete = db.execute(
         "SELECT count(*) FROM items i JOIN items h ON h.drive_id = i.drive_id "
         "AND h.item_id = i.acl_item_id WHERE i.deleted = 0 AND h.perms_state != 'ok'"
     ).fetchone()[0]
-    unread = db.execute(
-        "SELECT count(*) FROM items WHERE has_unique_perms = 1 AND perms_state != 'ok'"
-    ).fetchone()[0]
+    unread_sql = "SELECT count(*) FROM items WHERE has_unique_perms = 1 AND perms_state != 'ok'"
+    if not tombstones_too:
+        unread_sql += " AND deleted = 0"
+    unread = db.execute(unread_sql).fetchone()[0]
     assert (incomplete, unread) == (0, 0)
+
+
+def assert_consistent(handle, db) -> None:
+    """Every ACL holder in use is complete, and each drive's cursor is the link that follows
+    exactly the pages whose items are committed."""
+    assert_acls_whole(db, tombstones_too=True)
     cursors = dict(db.execute("SELECT scope, delta_link FROM cursors WHERE scope LIKE 'drive:%'"))
-    graph = Connector.from_env(environment(handle)).graph
+    graph = connector_for(handle).graph
     for drive_id, state in handle.tenant.drives.items():
         if state.drive.system:
             continue
@@ -124,7 +127,7 @@ def test_kill_9_mid_sync_loses_nothing_and_the_next_run_finishes_exactly(fresh_e
     handle = fresh_emulator
     path = tmp_path / "index.db"
     db = open_index(path)
-    connector = Connector.from_env(environment(handle))
+    connector = connector_for(handle)
     sync_people(db, connector)
     slow_pages = {"kind": "slow", "path": "/root/delta", "method": "GET", "count": -1,
                   "seconds": 0.1}  # fmt: skip
@@ -149,12 +152,6 @@ def test_kill_9_mid_sync_loses_nothing_and_the_next_run_finishes_exactly(fresh_e
 
 
 # -- repeated kills at random moments -------------------------------------------------------------
-
-
-def control(handle, method: str, path: str, body: dict | None = None) -> None:
-    with handle.session() as session:
-        response = session.request(method, f"{handle.base_url}/_emulator/{path}", json=body)
-    assert response.status_code < 300, response.text
 
 
 def change_something(handle, rng: random.Random, n: int) -> None:
@@ -190,21 +187,6 @@ def kill_at(handle, index_path, seconds: float) -> bool:
     return False
 
 
-def assert_nothing_half_applied(db) -> None:
-    """Whatever committed is whole: every live item's ACL holder has its complete ACL, and no
-    item with unique permissions lacks its ACL."""
-    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    incomplete = db.execute(
-        "SELECT count(*) FROM items i JOIN items h ON h.drive_id = i.drive_id "
-        "AND h.item_id = i.acl_item_id WHERE i.deleted = 0 AND h.perms_state != 'ok'"
-    ).fetchone()[0]
-    unread = db.execute(
-        "SELECT count(*) FROM items WHERE has_unique_perms = 1 AND perms_state != 'ok' "
-        "AND deleted = 0"
-    ).fetchone()[0]
-    assert (incomplete, unread) == (0, 0)
-
-
 def test_three_kills_at_random_moments_then_a_clean_run_give_the_exact_state(
     fresh_emulator, tmp_path
 ):
@@ -225,12 +207,12 @@ def test_three_kills_at_random_moments_then_a_clean_run_give_the_exact_state(
             change_something(handle, rng, n)
         kills += kill_at(handle, path, rng.uniform(0.5, 3.0))
         db = connect(path)
-        assert_nothing_half_applied(db)
+        assert_acls_whole(db, tombstones_too=False)
         db.close()
     assert kills == 3, "a run finished before its kill: slow the pages down"
 
     faults(handle, "DELETE")
-    connector = Connector.from_env(environment(handle))
+    connector = connector_for(handle)
     db = open_index(path)
     sync_people(db, connector)
     sync_documents(db, connector, DocumentTarget(all_sites=True), page_size=PAGE)

@@ -1,13 +1,12 @@
 """The documents engine against the emulator: a first sync mirrors the tenant exactly.
 
 Real HTTPS emulator, real connector (certificate credential, as SharePoint REST requires), real
-SQLite in tmp_path. Visibility is checked with a deliberately simple query written here (not
-sync.access) against the emulator's oracle, for every person in the tenant.
+SQLite in tmp_path. Visibility is checked with a deliberately simple query (tests/sync/emulated.py,
+not sync.access) against the emulator's oracle, for every person in the tenant.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 import time
@@ -16,69 +15,13 @@ from urllib.parse import quote
 import pytest
 
 from sync.db import open_index
-from sync.engine import Connector, RunCounts, sync_documents, sync_people
+from sync.engine import RunCounts, sync_documents, sync_people
 from sync.errors import PermissionNotGranted, SiteNotFound
 from sync.targets import DocumentTarget
+from tests.sync.emulated import connector_for, oracle, visible_in_index
 
 PAGE = 20
 ALL_SITES = DocumentTarget(all_sites=True)
-
-
-# -- helpers (each engine test module keeps its own few) --------------------------------------
-
-
-def connector_for(handle) -> Connector:
-    info = handle.info
-    return Connector.from_env(
-        {
-            "PLAZA_AUTHORITY": info["authority"],
-            "PLAZA_CLIENT_ID": info["client_id"],
-            "PLAZA_GRAPH_URL": info["graph_url"],
-            "PLAZA_SHAREPOINT_URL": info["sharepoint_url"],
-            "PLAZA_CA_BUNDLE": info["ca_file"],
-            "PLAZA_CERT_KEY_PATH": info["cert_key_path"],
-            "PLAZA_CERT_THUMBPRINT": info["cert_thumbprint"],
-            "PLAZA_HTTP_TIMEOUT": "10",
-        }
-    )
-
-
-def visible_in_index(db, user_id: str) -> set[tuple[str, str]]:
-    """Items the index lets this person see: the rule of sync/schema.py, spelled out plainly."""
-    person = db.execute("SELECT enabled, guest, deleted FROM people WHERE id = ?", [user_id])
-    row = person.fetchone()
-    if row is None or not row[0] or row[2]:
-        return set()
-    principals = {f"user:{user_id}"}
-    groups = db.execute("SELECT group_id FROM memberships WHERE user_id = ?", [user_id])
-    principals |= {f"group:{group_id}" for (group_id,) in groups}
-    if not row[1]:
-        principals |= {"everyone", "link:organization"}
-    members = db.execute("SELECT site_id, group_number, principal FROM site_group_members")
-    principals |= {f"sitegroup:{s}:{n}" for s, n, p in members if p in principals}
-    rows = db.execute(
-        """SELECT i.drive_id, i.item_id FROM items i
-           JOIN items h ON h.drive_id = i.drive_id AND h.item_id = i.acl_item_id
-           WHERE i.deleted = 0 AND h.deleted = 0 AND h.perms_state = 'ok'
-             AND EXISTS (SELECT 1 FROM acl a WHERE a.drive_id = h.drive_id AND a.item_id = h.item_id
-                         AND a.principal IN (SELECT value FROM json_each(?)))""",
-        [json.dumps(sorted(principals))],
-    )
-    return {tuple(r) for r in rows}
-
-
-def oracle(handle, user_id: str) -> set[tuple[str, str]]:
-    """What the emulator says the person can open, in the libraries Graph lists."""
-    with handle.session() as session:
-        answer = session.get(
-            f"{handle.base_url}/_emulator/oracle/visible-items", params={"user": user_id}
-        ).json()
-    tenant = handle.tenant
-    return {
-        (i["drive_id"], i["item_id"])
-        for i in answer["items"]
-        if not tenant.drive(i["drive_id"]).system
-    }
 
 
 def library_items(tenant) -> dict[tuple[str, str], object]:

@@ -8,14 +8,14 @@ person's visible items must equal the emulator's oracle.
 
 from __future__ import annotations
 
-import json
 from urllib.parse import quote
 
 import pytest
 
 from sync.db import open_index
-from sync.engine import Connector, sync_documents, sync_people
+from sync.engine import sync_documents, sync_people
 from sync.targets import DocumentTarget
+from tests.sync.emulated import connector_for, control, oracle, visible_in_index
 
 PAGE = 60
 ALL_SITES = DocumentTarget(all_sites=True)
@@ -30,53 +30,6 @@ JOIN items i ON i.drive_id = a.drive_id AND i.item_id = a.item_id AND i.deleted 
   AND i.has_unique_perms = 1
 ORDER BY 1, 2, 3, 5
 """
-
-
-# -- helpers (each engine test module keeps its own few) --------------------------------------
-
-
-def connector_for(handle) -> Connector:
-    info = handle.info
-    return Connector.from_env(
-        {
-            "PLAZA_AUTHORITY": info["authority"],
-            "PLAZA_CLIENT_ID": info["client_id"],
-            "PLAZA_GRAPH_URL": info["graph_url"],
-            "PLAZA_CA_BUNDLE": info["ca_file"],
-            "PLAZA_CERT_KEY_PATH": info["cert_key_path"],
-            "PLAZA_CERT_THUMBPRINT": info["cert_thumbprint"],
-        }
-    )
-
-
-def control(handle, method: str, path: str, body: dict | None = None) -> dict:
-    with handle.session() as session:
-        response = session.request(method, f"{handle.base_url}/_emulator/{path}", json=body)
-    assert response.status_code < 300, response.text
-    return response.json() if response.content else {}
-
-
-def visible_in_index(db, user_id: str) -> set[tuple[str, str]]:
-    person = db.execute("SELECT enabled, guest, deleted FROM people WHERE id = ?", [user_id])
-    row = person.fetchone()
-    if row is None or not row[0] or row[2]:
-        return set()
-    principals = {f"user:{user_id}"}
-    groups = db.execute("SELECT group_id FROM memberships WHERE user_id = ?", [user_id])
-    principals |= {f"group:{group_id}" for (group_id,) in groups}
-    if not row[1]:
-        principals |= {"everyone", "link:organization"}
-    members = db.execute("SELECT site_id, group_number, principal FROM site_group_members")
-    principals |= {f"sitegroup:{s}:{n}" for s, n, p in members if p in principals}
-    rows = db.execute(
-        """SELECT i.drive_id, i.item_id FROM items i
-           JOIN items h ON h.drive_id = i.drive_id AND h.item_id = i.acl_item_id
-           WHERE i.deleted = 0 AND h.deleted = 0 AND h.perms_state = 'ok'
-             AND EXISTS (SELECT 1 FROM acl a WHERE a.drive_id = h.drive_id AND a.item_id = h.item_id
-                         AND a.principal IN (SELECT value FROM json_each(?)))""",
-        [json.dumps(sorted(principals))],
-    )
-    return {tuple(r) for r in rows}
 
 
 def sampled_people(tenant, *also: str) -> list:
@@ -106,17 +59,8 @@ def assert_matches_tenant(handle, db, tmp_path, *also: str) -> None:
         assert path == tenant.path_of(item)
         site, drive = tenant.site_of(drive_id), tenant.drive(drive_id)
         assert web_url == tenant.site_web_url(site) + "/" + quote(drive.url_name) + quote(path)
-    with handle.session() as session:
-        for user in sampled_people(tenant, *also):
-            answer = session.get(
-                f"{handle.base_url}/_emulator/oracle/visible-items", params={"user": user.id}
-            ).json()
-            expected = {
-                (i["drive_id"], i["item_id"])
-                for i in answer["items"]
-                if not tenant.drive(i["drive_id"]).system
-            }
-            assert visible_in_index(db, user.id) == expected, user.user_principal_name
+    for user in sampled_people(tenant, *also):
+        assert visible_in_index(db, user.id) == oracle(handle, user.id), user.user_principal_name
     clean.close()
 
 

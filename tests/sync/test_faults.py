@@ -21,6 +21,8 @@ from sync.jobs import add_job, documents_job, people_job
 from sync.runs import SUCCEEDED, history, run_job
 from sync.schedules import Schedule
 from sync.targets import DocumentTarget
+from tests.sync import emulated
+from tests.sync.emulated import control
 
 ALL_SITES = DocumentTarget(all_sites=True)
 PAGE = 30
@@ -30,29 +32,11 @@ STRUCK_PATHS = ("/root/delta", r"/\$batch$", r"/permissions$", "/_api/", r"/(use
 
 
 def connector_for(handle, timeout: float = 10) -> Connector:
-    info = handle.info
-    connector = Connector.from_env(
-        {
-            "PLAZA_AUTHORITY": info["authority"],
-            "PLAZA_CLIENT_ID": info["client_id"],
-            "PLAZA_GRAPH_URL": info["graph_url"],
-            "PLAZA_SHAREPOINT_URL": info["sharepoint_url"],
-            "PLAZA_CA_BUNDLE": info["ca_file"],
-            "PLAZA_CERT_KEY_PATH": info["cert_key_path"],
-            "PLAZA_CERT_THUMBPRINT": info["cert_thumbprint"],
-            "PLAZA_HTTP_TIMEOUT": str(timeout),
-        }
-    )
-    # Backoff without a Retry-After (504, resets, timeouts) starts at 1 s; keep tests quick.
+    """The emulator's connector with a given timeout and quick backoff: without a Retry-After
+    (504, resets, timeouts) backoff starts at 1 s, which would make these tests slow."""
+    connector = emulated.connector_for(handle, timeout=timeout)
     connector.http.backoff_base = 0.05
     return connector
-
-
-def control(handle, method: str, path: str, body: dict | None = None) -> dict:
-    with handle.session() as session:
-        response = session.request(method, f"{handle.base_url}/_emulator/{path}", json=body)
-    assert response.status_code < 300, response.text
-    return response.json() if response.content else {}
 
 
 def struck(kind: str, count: int = 1, **fields) -> list[dict]:

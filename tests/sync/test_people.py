@@ -6,26 +6,8 @@ from __future__ import annotations
 import pytest
 
 from sync.db import open_index
-from sync.engine import Connector, RunCounts, sync_people
-
-
-def connector_for(handle) -> Connector:
-    info = handle.info
-    return Connector.from_env(
-        {
-            "PLAZA_AUTHORITY": info["authority"],
-            "PLAZA_CLIENT_ID": info["client_id"],
-            "PLAZA_GRAPH_URL": info["graph_url"],
-            "PLAZA_CA_BUNDLE": info["ca_file"],
-            "PLAZA_CLIENT_SECRET": info["client_secret"],  # Graph alone needs no certificate
-        }
-    )
-
-
-def control(handle, method: str, path: str, body: dict | None = None) -> None:
-    with handle.session() as session:
-        response = session.request(method, f"{handle.base_url}/_emulator/{path}", json=body)
-    assert response.status_code < 300, response.text
+from sync.engine import RunCounts, sync_people
+from tests.sync.emulated import connector_for, control
 
 
 def expected_people(tenant) -> set[tuple]:
@@ -64,7 +46,7 @@ def memberships(db) -> set[tuple[str, str]]:
 @pytest.fixture
 def people_index(fresh_emulator, tmp_path):
     db = open_index(tmp_path / "index.db")
-    connector = connector_for(fresh_emulator)
+    connector = connector_for(fresh_emulator, certificate=False)  # Graph alone needs no certificate
     counts = sync_people(db, connector)
     yield fresh_emulator, db, connector, counts
     db.close()

@@ -36,8 +36,9 @@ from hypothesis.stateful import (
 from connector.emulator import server
 from sync import access
 from sync.db import open_index
-from sync.engine import Connector, NullProgress, sync_documents, sync_people
+from sync.engine import NullProgress, sync_documents, sync_people
 from sync.targets import DocumentTarget
+from tests.sync.emulated import connector_for, oracle
 
 SEED = 7
 ALL_SITES = DocumentTarget(all_sites=True)
@@ -60,22 +61,6 @@ ITEM_COLUMNS = (
     "drive_id, item_id, parent_id, name, path, web_url, has_unique_perms, perms_state, "
     "acl_item_id, deleted"
 )
-
-
-def connector_for(handle) -> Connector:
-    info = handle.info
-    return Connector.from_env(
-        {
-            "PLAZA_AUTHORITY": info["authority"],
-            "PLAZA_CLIENT_ID": info["client_id"],
-            "PLAZA_GRAPH_URL": info["graph_url"],
-            "PLAZA_SHAREPOINT_URL": info["sharepoint_url"],
-            "PLAZA_CA_BUNDLE": info["ca_file"],
-            "PLAZA_CERT_KEY_PATH": info["cert_key_path"],
-            "PLAZA_CERT_THUMBPRINT": info["cert_thumbprint"],
-            "PLAZA_HTTP_TIMEOUT": "10",
-        }
-    )
 
 
 class SyncMachine(RuleBasedStateMachine):
@@ -377,12 +362,7 @@ class SyncMachine(RuleBasedStateMachine):
         return item
 
     def assert_trimmed_like_the_oracle(self, user_id: str) -> None:
-        answer = self.http.get(
-            f"{self.handle.base_url}/_emulator/oracle/visible-items", params={"user": user_id}
-        ).json()
-        libraries = set(self.library_drives())
-        expected = {(i["drive_id"], i["item_id"]) for i in answer["items"]}
-        expected = {key for key in expected if key[0] in libraries}
+        expected = oracle(self.handle, user_id)
         visible = set(access.visible_item_keys(self.db, user_id))
         false_grants, false_denials = visible - expected, expected - visible
         assert (false_grants, false_denials) == (set(), set()), user_id

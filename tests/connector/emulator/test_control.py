@@ -6,16 +6,12 @@ import jwt
 import pytest
 
 from connector.emulator.model import GROUP, USER, Principal
+from tests.connector.emulator.tenant_calls import documents
 
 
 def control(handle, method: str, path: str, **kwargs):
     with handle.session() as session:
         return session.request(method, f"{handle.base_url}/_emulator{path}", timeout=30, **kwargs)
-
-
-def documents(handle, site_name: str = "tax"):
-    site = handle.tenant.site_by_path(f"/sites/{site_name}")
-    return next(d for d in handle.tenant.drives_of(site.id) if d.name == "Documents")
 
 
 def first(handle, drive, folder: bool):

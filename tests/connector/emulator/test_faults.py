@@ -11,6 +11,7 @@ import requests
 
 from connector.emulator import server
 from connector.emulator.faults import FaultBoard, FaultRule
+from tests.connector.emulator.tenant_calls import session_for
 
 DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$")
 
@@ -20,19 +21,13 @@ def add_rules(handle, *rules: dict) -> requests.Response:
         return session.post(f"{handle.base_url}/_emulator/faults", json={"rules": list(rules)})
 
 
-def graph(handle) -> requests.Session:
-    session = handle.session()
-    session.headers["Authorization"] = "Bearer " + handle.token("graph")
-    return session
-
-
 def users_url(handle) -> str:
     return f"{handle.base_url}/v1.0/users"
 
 
 @pytest.mark.parametrize("retry_after", ["2", "2.128", "Wed, 21 Oct 2026 07:28:00 GMT"])
 def test_throttle_answers_429_as_graph_documents(fresh_emulator, retry_after):
-    session = graph(fresh_emulator)
+    session = session_for(fresh_emulator)
     rule = {"kind": "throttle", "path": "^/v1.0/users$", "retry_after": retry_after}
     assert add_rules(fresh_emulator, rule).status_code == 201
     throttled = session.get(users_url(fresh_emulator))
@@ -65,7 +60,7 @@ def test_throttle_answers_429_as_graph_documents(fresh_emulator, retry_after):
 
 
 def test_unavailable_and_gateway_timeout(fresh_emulator):
-    session = graph(fresh_emulator)
+    session = session_for(fresh_emulator)
     add_rules(
         fresh_emulator,
         {"kind": "unavailable", "path": "/users", "retry_after": "3"},
@@ -81,7 +76,7 @@ def test_unavailable_and_gateway_timeout(fresh_emulator):
 
 
 def test_reset_drops_the_connection_without_a_response(fresh_emulator):
-    session = graph(fresh_emulator)
+    session = session_for(fresh_emulator)
     add_rules(fresh_emulator, {"kind": "reset", "path": "/users"})
     with pytest.raises(requests.ConnectionError):
         session.get(users_url(fresh_emulator))
@@ -89,7 +84,7 @@ def test_reset_drops_the_connection_without_a_response(fresh_emulator):
 
 
 def test_slow_adds_at_least_the_delay(fresh_emulator):
-    session = graph(fresh_emulator)
+    session = session_for(fresh_emulator)
     add_rules(fresh_emulator, {"kind": "slow", "path": "/users", "seconds": 0.4})
     started = time.monotonic()
     assert session.get(users_url(fresh_emulator)).status_code == 200
@@ -97,7 +92,7 @@ def test_slow_adds_at_least_the_delay(fresh_emulator):
 
 
 def test_expire_delta_makes_the_next_delta_call_410(fresh_emulator):
-    session = graph(fresh_emulator)
+    session = session_for(fresh_emulator)
     drive = next(iter(fresh_emulator.tenant.drives))
     url = f"{fresh_emulator.base_url}/v1.0/drives/{drive}/root/delta"
     body = session.get(url, params={"token": "latest"}).json()
@@ -130,7 +125,7 @@ def test_sharepoint_paths_and_method_filter(fresh_emulator):
 
 
 def test_control_api_is_never_faulted_and_rules_can_be_cleared(fresh_emulator):
-    session = graph(fresh_emulator)
+    session = session_for(fresh_emulator)
     add_rules(fresh_emulator, {"kind": "throttle", "count": -1}, {"kind": "slow", "count": 2})
     control = fresh_emulator.session()
     listed = control.get(f"{fresh_emulator.base_url}/_emulator/faults")
@@ -164,7 +159,7 @@ def test_bad_rules_are_refused_with_the_reason(fresh_emulator):
 def test_throttled_profile_hits_every_tenth_graph_request(emulator_state):
     handle = server.start(seed=3, state_dir=emulator_state, fault_profile="throttled")
     try:
-        session = graph(handle)
+        session = session_for(handle)
         statuses = [session.get(users_url(handle)).status_code for _ in range(20)]
     finally:
         handle.stop()

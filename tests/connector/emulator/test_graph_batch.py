@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-import requests
-
-
-@pytest.fixture(scope="module")
-def graph(emulator) -> requests.Session:
-    session = emulator.session()
-    session.headers["Authorization"] = "Bearer " + emulator.token("graph")
-    return session
+from tests.connector.emulator.tenant_calls import documents, session_for
 
 
 def batch_url(handle) -> str:
     return f"{handle.base_url}/v1.0/$batch"
-
-
-def documents(handle):
-    site = handle.tenant.site_by_path("/sites/tax")
-    return next(d for d in handle.tenant.drives_of(site.id) if d.name == "Documents")
 
 
 def test_twenty_requests_answer_out_of_order_and_twenty_one_fail(emulator, graph):
@@ -72,10 +59,7 @@ def test_depends_on_a_failed_request_answers_424(emulator, graph):
 def test_each_request_is_authorised_on_its_own(emulator):
     drive = documents(emulator)
     guest = next(u for u in emulator.tenant.users.values() if u.user_type == "Guest")
-    session = emulator.session()
-    session.headers["Authorization"] = "Bearer " + emulator.token(
-        "graph", user=guest.user_principal_name
-    )
+    session = session_for(emulator, user=guest.user_principal_name)
     hidden = next(
         i
         for i in emulator.tenant.iter_items(drive.id)
@@ -95,8 +79,7 @@ def test_each_request_is_authorised_on_its_own(emulator):
 
 
 def test_a_throttled_request_keeps_its_retry_after(fresh_emulator):
-    session = fresh_emulator.session()
-    session.headers["Authorization"] = "Bearer " + fresh_emulator.token("graph")
+    session = session_for(fresh_emulator)
     rule = {"kind": "throttle", "path": "/root/children$", "retry_after": "7", "count": 1}
     added = session.post(f"{fresh_emulator.base_url}/_emulator/faults", json={"rules": [rule]})
     assert added.status_code == 201

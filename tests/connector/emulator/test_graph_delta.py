@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import pytest
-import requests
 
 from connector.emulator.model import USER, Principal
+from tests.connector.emulator.tenant_calls import documents, session_for
 
 SHARING_PREFS = "deltashowremovedasdeleted, deltatraversepermissiongaps, deltashowsharingchanges"
-
-
-def app_session(handle) -> requests.Session:
-    session = handle.session()
-    session.headers["Authorization"] = "Bearer " + handle.token("graph")
-    return session
-
-
-def documents(handle, site_path: str = "/sites/tax"):
-    site = handle.tenant.site_by_path(site_path)
-    return next(d for d in handle.tenant.drives_of(site.id) if d.name == "Documents")
 
 
 def delta_url(handle, drive, form: str = "root/delta") -> str:
@@ -43,11 +32,11 @@ def run_round(session, first_url: str, headers=None) -> tuple[list[dict], str, i
 
 @pytest.fixture
 def tenant_and_drive(fresh_emulator):
-    return fresh_emulator, documents(fresh_emulator), app_session(fresh_emulator)
+    return fresh_emulator, documents(fresh_emulator), session_for(fresh_emulator)
 
 
 def test_full_enumeration_returns_every_live_item_once(emulator):
-    drive, session = documents(emulator), app_session(emulator)
+    drive, session = documents(emulator), session_for(emulator)
     items, delta_link, pages = run_round(session, delta_url(emulator, drive) + "?$top=7")
     expected = [i.id for i in emulator.tenant.iter_items(drive.id)]
     assert [i["id"] for i in items] == expected
@@ -61,7 +50,7 @@ def test_full_enumeration_returns_every_live_item_once(emulator):
 
 
 def test_path_forms_and_select_are_kept_in_links(emulator):
-    drive, session = documents(emulator), app_session(emulator)
+    drive, session = documents(emulator), session_for(emulator)
     for form in ("root/delta()", "root/microsoft.graph.delta()", "items/root/delta()"):
         first = session.get(
             delta_url(emulator, drive, form), params={"$top": 5, "$select": "id,name"}
@@ -79,7 +68,7 @@ def test_path_forms_and_select_are_kept_in_links(emulator):
 
 
 def test_token_latest_and_bad_tokens(emulator):
-    drive, session = documents(emulator), app_session(emulator)
+    drive, session = documents(emulator), session_for(emulator)
     latest = session.get(delta_url(emulator, drive), params={"token": "latest"}).json()
     assert latest["value"] == []
     assert session.get(latest["@odata.deltaLink"]).json()["value"] == []
@@ -87,7 +76,7 @@ def test_token_latest_and_bad_tokens(emulator):
     assert function_form.json()["value"] == []
     bad = session.get(delta_url(emulator, drive), params={"token": "not-a-token"})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalidRequest"
-    other = documents(emulator, "/sites/audit")
+    other = documents(emulator, "audit")
     elsewhere = session.get(latest["@odata.deltaLink"].replace(drive.id, other.id))
     assert elsewhere.status_code == 400
 
@@ -153,7 +142,7 @@ def test_sharing_changes_with_prefer_headers(tenant_and_drive):
 
 
 def test_hierarchical_sharing_marks_only_permission_roots(emulator):
-    drive, session = documents(emulator), app_session(emulator)
+    drive, session = documents(emulator), session_for(emulator)
     prefer = {"Prefer": "hierarchicalsharing"}
     items, _, _ = run_round(session, delta_url(emulator, drive), headers=prefer)
     unique = {i.id for i in emulator.tenant.iter_items(drive.id) if i.unique_permissions}
@@ -186,11 +175,8 @@ def test_user_delta_holds_exactly_what_the_user_can_open(emulator):
         next(u for u in tenant.users.values() if u.user_type == "Guest"),
     ]
     for person in people:
-        session = emulator.session()
-        session.headers["Authorization"] = "Bearer " + emulator.token(
-            "graph", user=person.user_principal_name
-        )
-        for drive in (documents(emulator), documents(emulator, "/sites/deals")):
+        session = session_for(emulator, user=person.user_principal_name)
+        for drive in (documents(emulator), documents(emulator, "deals")):
             items, _, _ = run_round(session, delta_url(emulator, drive) + "?$top=5")
             expected = {
                 i.id

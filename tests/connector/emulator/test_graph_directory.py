@@ -3,52 +3,20 @@
 from __future__ import annotations
 
 import pytest
-import requests
 
-DEFAULT_USER_KEYS = [
-    "businessPhones",
-    "displayName",
-    "givenName",
-    "jobTitle",
-    "mail",
-    "mobilePhone",
-    "officeLocation",
-    "preferredLanguage",
-    "surname",
-    "userPrincipalName",
-    "id",
-]
-USER_TYPE, GROUP_TYPE = "#microsoft.graph.user", "#microsoft.graph.group"
-
-
-def session_for(handle, **token_options) -> requests.Session:
-    session = handle.session()
-    session.headers["Authorization"] = "Bearer " + handle.token("graph", **token_options)
-    return session
-
-
-@pytest.fixture(scope="module")
-def graph(emulator) -> requests.Session:
-    """An app-only Graph session (all directory roles) on the read-only tenant."""
-    return session_for(emulator)
-
-
-def get(session: requests.Session, handle, path: str, status: int = 200, **kwargs) -> dict:
-    response = session.get(f"{handle.base_url}/v1.0{path}", timeout=30, **kwargs)
-    assert response.status_code == status, response.text
-    return response.json()
+from tests.connector.emulator.tenant_calls import (
+    DEFAULT_USER_KEYS,
+    GROUP_TYPE,
+    USER_TYPE,
+    get,
+    group_named,
+    live_users,
+    session_for,
+)
 
 
 def error_of(body: dict) -> tuple[str, str]:
     return body["error"]["code"], body["error"]["message"]
-
-
-def live_users(handle) -> list:
-    return [u for u in handle.tenant.users.values() if not u.deleted]
-
-
-def by_name(handle, display_name: str):
-    return next(g for g in handle.tenant.groups.values() if g.display_name == display_name)
 
 
 # -- users ---------------------------------------------------------------------------------------
@@ -245,7 +213,7 @@ def test_groups_list_and_their_kinds(emulator, graph):
     assert (practice["mailEnabled"], practice["securityEnabled"]) == (True, False)
     assert practice["mail"] == f"{practice['mailNickname']}@{emulator.tenant.domain}"
     assert practice["visibility"] in ("Public", "Private")
-    partners = get(graph, emulator, f"/groups/{by_name(emulator, 'All Partners').id}")
+    partners = get(graph, emulator, f"/groups/{group_named(emulator, 'All Partners').id}")
     assert (partners["groupTypes"], partners["securityEnabled"], partners["mail"]) == (
         [],
         True,
@@ -260,7 +228,7 @@ def test_groups_list_and_their_kinds(emulator, graph):
 
 
 def test_group_members_are_typed_directory_objects(emulator, graph):
-    partners = by_name(emulator, "All Partners")
+    partners = group_named(emulator, "All Partners")
     body = get(graph, emulator, f"/groups/{partners.id}/members")
     assert body["@odata.context"] == f"{emulator.base_url}/v1.0/$metadata#directoryObjects"
     kinds = {m["id"]: m["@odata.type"] for m in body["value"]}
@@ -302,7 +270,7 @@ def test_resource_units_follow_the_directory_cost_table(emulator, graph):
         response = graph.get(f"{emulator.base_url}/v1.0{path}", timeout=30)
         return response.headers["x-ms-resource-unit"]
 
-    partners = by_name(emulator, "All Partners").id
+    partners = group_named(emulator, "All Partners").id
     assert units("/users") == "2"
     assert units("/users?$select=id&$top=5") == "1"
     assert units(f"/groups/{partners}/members") == "3"
@@ -330,7 +298,7 @@ def test_orderby_display_name_descending_pages_in_order(emulator, graph):
 
 
 def test_filters_on_memberships_are_advanced_queries(emulator, graph):
-    partners = by_name(emulator, "All Partners")
+    partners = group_named(emulator, "All Partners")
     path = f"/groups/{partners.id}/transitiveMembers/microsoft.graph.user"
     params = {"$filter": "jobTitle eq 'Partner'"}
     body = get(graph, emulator, path, status=400, params=params)

@@ -5,40 +5,15 @@ from __future__ import annotations
 import pytest
 import requests
 
-USER_TYPE, GROUP_TYPE = "#microsoft.graph.user", "#microsoft.graph.group"
-DEFAULT_USER_KEYS = [
-    "businessPhones",
-    "displayName",
-    "givenName",
-    "jobTitle",
-    "mail",
-    "mobilePhone",
-    "officeLocation",
-    "preferredLanguage",
-    "surname",
-    "userPrincipalName",
-    "id",
-]
-
-
-def session_for(handle) -> requests.Session:
-    session = handle.session()
-    session.headers["Authorization"] = "Bearer " + handle.token("graph")
-    return session
-
-
-def get(session: requests.Session, handle, path: str, status: int = 200) -> dict:
-    response = session.get(f"{handle.base_url}/v1.0{path}", timeout=30)
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def live_users(handle) -> list:
-    return [u for u in handle.tenant.users.values() if not u.deleted]
-
-
-def by_name(handle, display_name: str):
-    return next(g for g in handle.tenant.groups.values() if g.display_name == display_name)
+from tests.connector.emulator.tenant_calls import (
+    DEFAULT_USER_KEYS,
+    GROUP_TYPE,
+    USER_TYPE,
+    get,
+    group_named,
+    live_users,
+    session_for,
+)
 
 
 def delta_round(session: requests.Session, url: str, **kwargs) -> tuple[list[list[dict]], str]:
@@ -139,13 +114,13 @@ def test_soft_deleted_user_is_removed_everywhere(fresh):
 
 def test_groups_delta_reports_member_changes(fresh):
     handle, graph = fresh
-    staff = by_name(handle, "All Staff")
+    staff = group_named(handle, "All Staff")
     pages, delta_link = delta_round(graph, f"{handle.base_url}/v1.0/groups/delta")
     copies = [g for page in pages for g in page if g["id"] == staff.id]
     assert [m for copy in copies for m in copy["members@delta"]] == [
         {"@odata.type": GROUP_TYPE, "id": m} for m in staff.member_ids
     ]
-    practice = by_name(handle, "Audit & Assurance")
+    practice = group_named(handle, "Audit & Assurance")
     leaving = practice.member_ids[-1]
     joining = next(u.id for u in live_users(handle) if u.id not in practice.member_ids)
     handle.tenant.remove_group_member(practice.id, leaving)
@@ -162,7 +137,7 @@ def test_groups_delta_reports_member_changes(fresh):
 def test_large_group_is_split_across_pages(fresh):
     handle, graph = fresh
     handle.app.config["GRAPH_DIRECTORY_DELTA_PAGE_SIZE"] = 4
-    practice = by_name(handle, "Audit & Assurance")
+    practice = group_named(handle, "Audit & Assurance")
     assert len(practice.member_ids) > 4
     url = f"{handle.base_url}/v1.0/groups/delta?$select=displayName,members"
     pages, _ = delta_round(graph, url)
@@ -178,7 +153,7 @@ def test_member_changes_do_not_show_when_members_are_not_selected(fresh):
     url = f"{handle.base_url}/v1.0/groups/delta?$select=displayName"
     pages, delta_link = delta_round(graph, url)
     assert all("members@delta" not in g for page in pages for g in page)
-    practice = by_name(handle, "Audit & Assurance")
+    practice = group_named(handle, "Audit & Assurance")
     handle.tenant.remove_group_member(practice.id, practice.member_ids[-1])
     assert delta_round(graph, delta_link)[0] == [[]]
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-import pytest
-import requests
-
 from connector.emulator.model import GROUP, SITE_GROUP
+from tests.connector.emulator.tenant_calls import documents, session_for
 
 FILE_KEYS = {
     "@odata.context",
@@ -28,32 +26,12 @@ FILE_KEYS = {
 FOLDER_KEYS = FILE_KEYS - {"cTag", "file"} | {"folder"}
 
 
-@pytest.fixture(scope="module")
-def graph(emulator) -> requests.Session:
-    """An app-only Graph session (client secret) for the read-only tenant."""
-    session = emulator.session()
-    session.headers["Authorization"] = "Bearer " + emulator.token("graph")
-    return session
-
-
 def url(handle, path: str) -> str:
     return f"{handle.base_url}/v1.0{path}"
 
 
 def tax_site(handle):
     return handle.tenant.site_by_path("/sites/tax")
-
-
-def documents(handle):
-    site = tax_site(handle)
-    return next(d for d in handle.tenant.drives_of(site.id) if d.name == "Documents")
-
-
-def user_session(handle, user) -> requests.Session:
-    session = handle.session()
-    token = handle.token("graph", user=user.user_principal_name)
-    session.headers["Authorization"] = "Bearer " + token
-    return session
 
 
 def first_shared(handle, drive, wanted) -> str:
@@ -109,7 +87,7 @@ def test_all_sites_for_apps_only_and_no_subsites(emulator, graph):
     for path in ("/sites", "/sites/getAllSites", "/sites/microsoft.graph.getAllSites()"):
         assert {s["id"] for s in graph.get(url(emulator, path)).json()["value"]} == every
     member = next(u for u in emulator.tenant.users.values() if u.job_title == "Partner")
-    denied = user_session(emulator, member).get(url(emulator, "/sites"))
+    denied = session_for(emulator, user=member.user_principal_name).get(url(emulator, "/sites"))
     assert denied.status_code == 403
     subsites = graph.get(url(emulator, f"/sites/{tax_site(emulator).id}/sites")).json()
     assert subsites["value"] == []
@@ -222,7 +200,7 @@ def test_path_addressing_is_case_insensitive(emulator, graph):
 def test_users_get_404_for_items_they_cannot_open(emulator):
     tenant, drive = emulator.tenant, documents(emulator)
     guest = next(u for u in tenant.users.values() if u.user_type == "Guest")
-    session = user_session(emulator, guest)
+    session = session_for(emulator, user=guest.user_principal_name)
     hidden = next(
         i for i in tenant.iter_items(drive.id) if not tenant.can_open(guest.id, drive.id, i.id)
     )
@@ -231,7 +209,7 @@ def test_users_get_404_for_items_they_cannot_open(emulator):
     member = next(u for u in tenant.users.values() if u.job_title == "Partner")
     shown = {
         c["id"]
-        for c in user_session(emulator, member)
+        for c in session_for(emulator, user=member.user_principal_name)
         .get(url(emulator, f"/drives/{drive.id}/root/children"))
         .json()["value"]
     }
@@ -291,8 +269,7 @@ def test_link_permissions(fresh_emulator):
     file = next(i for i in tenant.iter_items(drive.id) if not i.folder)
     partner = next(u for u in tenant.users.values() if u.job_title == "Partner")
     tenant.create_link(drive.id, file.id, "users", "edit", (partner.id,))
-    session = fresh_emulator.session()
-    session.headers["Authorization"] = "Bearer " + fresh_emulator.token("graph")
+    session = session_for(fresh_emulator)
     entries = session.get(url(fresh_emulator, f"/drives/{drive.id}/items/{file.id}/permissions"))
     link = next(p for p in entries.json()["value"] if "link" in p)
     assert link["roles"] == ["write"]

@@ -7,6 +7,7 @@ from office365.runtime.client_request_exception import ClientRequestException
 from office365.sharepoint.client_context import ClientContext
 
 from connector.emulator.model import EVERYONE, GROUP, USER, Principal
+from tests.connector.emulator.tenant_calls import documents
 
 VERBOSE = {"Accept": "application/json;odata=verbose"}
 LIGHT = {"Accept": "application/json;odata=nometadata"}
@@ -43,10 +44,6 @@ AUTHOR_KEYS = [
 
 def site(handle, name: str):
     return handle.tenant.site_by_path(f"/sites/{name}")
-
-
-def documents(handle, name: str):
-    return next(d for d in handle.tenant.drives_of(site(handle, name).id) if d.name == "Documents")
 
 
 def members(handle):
