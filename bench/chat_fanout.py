@@ -9,10 +9,10 @@ serve` (gunicorn sync workers: pages, API, the POSTs) and `plaza realtime` (guni
 workers: the streams) as subprocesses on the same data dir. Everyone joins one open channel.
 
 1. A document page's latency (signed in, session cookie), no streams open. 2. 500 receivers
-(SSE streams held by a hand-rolled asyncio HTTP/1.1 client, people round-robin) while one
-sender posts at a steady rate: latency from just before each POST to each receipt, p50/p95/p99,
-messages and deliveries per second. 3. A burst: four senders flat out. 4. 1,000 streams held:
-the document page again, and delivery to all of them.
+(SSE streams held by stream_client.py's hand-rolled asyncio HTTP/1.1 client, people
+round-robin) while one sender posts at a steady rate: latency from just before each POST to
+each receipt, p50/p95/p99, messages and deliveries per second. 3. A burst: four senders flat
+out. 4. 1,000 streams held: the document page again, and delivery to all of them.
 
 Prints a Markdown table for bench/README.md ("## Chat fan-out"). Client and servers share the
 machine's cores, so the client's own parsing is part of every figure.
@@ -47,6 +47,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from stream_client import Receivers, message_body  # noqa: E402
+
 from connector.emulator import server  # noqa: E402
 from sync.db import open_index  # noqa: E402
 from sync.engine import Connector, sync_documents, sync_people  # noqa: E402
@@ -54,7 +56,6 @@ from sync.targets import DocumentTarget  # noqa: E402
 
 PLAZA = str(ROOT / ".venv" / "bin" / "plaza") if (ROOT / ".venv").exists() else "plaza"
 CREDENTIALS_FORM = re.compile(r'<form method="post" action="([^"]+)" class="credentials">')
-SEQ = re.compile(r'"body":"fan-out (\d+)"')
 
 
 @dataclass(frozen=True)
@@ -210,57 +211,6 @@ def page_latencies(browser: requests.Session, url: str, count: int) -> list[floa
     return taken
 
 
-# -- the SSE client -------------------------------------------------------------------------------
-
-
-class Receivers:
-    """Event streams on raw asyncio sockets (HTTP/1.1, chunked), recording message receipts."""
-
-    def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        self.host, self.port = parts.hostname, parts.port
-        self.arrivals: dict[int, list[float]] = {}
-        self.opened = 0
-        self.tasks: list[asyncio.Task] = []
-
-    async def open(self, tokens: list[str]) -> None:
-        ready = [asyncio.get_running_loop().create_future() for _ in tokens]
-        self.tasks += [
-            asyncio.create_task(self._stream(t, r)) for t, r in zip(tokens, ready, strict=True)
-        ]
-        await asyncio.gather(*ready)
-
-    async def _stream(self, token: str, ready: asyncio.Future) -> None:
-        reader, writer = await asyncio.open_connection(self.host, self.port)
-        writer.write(
-            f"GET /api/v1/events HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-            f"Accept: text/event-stream\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
-        )
-        status = await reader.readline()
-        assert b" 200 " in status, status
-        while (await reader.readline()) not in (b"\r\n", b""):
-            pass
-        self.opened += 1
-        ready.set_result(None)
-        pending = b""
-        while True:
-            size = int((await reader.readline()).split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                return
-            pending += await reader.readexactly(size)
-            await reader.readexactly(2)  # the chunk's CRLF
-            *blocks, pending = pending.split(b"\n\n")
-            now = time.monotonic()
-            for block in blocks:
-                found = SEQ.search(block.decode())
-                if found and block.startswith(b"id: ") and b"\nevent: message.new\n" in block:
-                    self.arrivals.setdefault(int(found.group(1)), []).append(now)
-
-    def close(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-
-
 # -- sending --------------------------------------------------------------------------------------
 
 
@@ -287,7 +237,7 @@ def send(world: World, token: str, room: str, load: Load, sent: dict[int, float]
             with lock:
                 seq = next(counter)
             sent[seq] = time.monotonic()
-            body = {"body": f"fan-out {seq}", "client_key": f"bench-{seq}"}
+            body = {"body": message_body(seq), "client_key": f"bench-{seq}"}
             session.post(url, json=body, timeout=60).raise_for_status()
             if load.rate:
                 next_at += 1 / load.rate

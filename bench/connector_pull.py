@@ -19,12 +19,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import shlex
 import ssl
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,14 +29,13 @@ import tracemalloc
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
+from sync_initial import Emulator, app_session, start_emulator, trusting_session
 
 from connector.auth import TokenProvider
 from connector.emulator.tenant import Tenant
 from connector.graph import DELTA_PREFER, ITEM_SELECT, GraphSource
 from connector.settings import ConnectorSettings
 
-PLAZA = str(Path(sys.executable).with_name("plaza"))
 SEED = 1
 # Tenant sizes (documents) whose largest library holds about 20,000 items (quick) and 33,600
 # (full); each tenant also has libraries a quarter that size, for the memory comparison.
@@ -78,42 +74,6 @@ class Runs:
     others: int
 
 
-@dataclass(frozen=True)
-class Emulator:
-    process: subprocess.Popen
-    info: dict  # what it wrote with --info-file
-    env: dict[str, str]  # the PLAZA_* settings it wrote with --env-file
-
-
-def start_emulator(size: int, state: Path) -> Emulator:
-    """`plaza emulator serve` on a free port; returns once it answers OIDC discovery."""
-    info_file, env_file = state / "info.json", state / "emulator.env"
-    process = subprocess.Popen(
-        [PLAZA, "emulator", "serve", "--size", str(size), "--seed", str(SEED), "--port", "0",
-         "--info-file", str(info_file), "--env-file", str(env_file), "--state-dir", str(state)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    while not (info_file.exists() and env_file.exists()):
-        if process.poll() is not None:
-            raise SystemExit(f"the emulator exited with status {process.returncode}")
-        time.sleep(0.02)
-    info = json.loads(info_file.read_text())
-    discovery = f"{info['authority']}/v2.0/.well-known/openid-configuration"
-    with trusting_session(info["ca_file"]) as session:
-        while not answers(session, discovery):
-            time.sleep(0.05)
-    lines = [line for line in env_file.read_text().splitlines() if line.strip()]
-    env = dict(shlex.split(line)[0].split("=", 1) for line in lines)
-    return Emulator(process, info, env)
-
-
-def answers(session: requests.Session, url: str) -> bool:
-    try:
-        return session.get(url, timeout=5).ok
-    except requests.RequestException:
-        return False
-
-
 def libraries_by_size(size: int) -> list[tuple[int, str]]:
     """(items, drive id) of every document library, largest first.
 
@@ -125,13 +85,6 @@ def libraries_by_size(size: int) -> list[tuple[int, str]]:
     return sorted(found, reverse=True)
 
 
-def trusting_session(ca_file: str) -> requests.Session:
-    """Trusts the emulator's CA even when REQUESTS_CA_BUNDLE is set (PROTOCOL.md, TLS trust)."""
-    session = requests.Session()
-    session.verify, session.trust_env = ca_file, False
-    return session
-
-
 class BareLoop:
     """requests + json + nextLink: the least any Python client can do."""
 
@@ -140,12 +93,8 @@ class BareLoop:
     def __init__(self, emulator: Emulator) -> None:
         info = emulator.info
         self.graph_url = info["graph_url"]
-        self.session = trusting_session(info["ca_file"])
-        form = {"client_id": info["client_id"], "client_secret": info["client_secret"],
-                "grant_type": "client_credentials",
-                "scope": "https://graph.microsoft.com/.default"}  # fmt: skip
-        token = self.session.post(info["token_endpoint"], data=form).json()["access_token"]
-        self.session.headers.update(Authorization=f"Bearer {token}", Prefer=DELTA_PREFER)
+        self.session = app_session(info)
+        self.session.headers["Prefer"] = DELTA_PREFER
 
     def warm_up(self, drive_id: str) -> None:
         self.session.get(f"{self.graph_url}/drives/{drive_id}", timeout=60).raise_for_status()
@@ -378,7 +327,7 @@ def main() -> None:
     print(f"{time.strftime('%Y-%m-%d')}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
           f"emulator size {size:,}, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="plaza-bench-") as scratch:
-        emulator = start_emulator(size, Path(scratch))
+        emulator = start_emulator(size, Path(scratch), SEED)
         try:
             clients = build_clients(emulator, args.quick)
             measure(clients, drive_id, runs)
@@ -389,8 +338,7 @@ def main() -> None:
                 peaks = [connector_peak(connector, i) for i in (small_id, drive_id)]
                 report_memory(peaks, results)
         finally:
-            emulator.process.terminate()
-            emulator.process.wait(timeout=10)
+            emulator.stop()
     # Other work on the machine slows the server and the clients alike: compare ratios.
     print(f"\n(total {time.perf_counter() - began:.0f} s, load average {os.getloadavg()[0]:.1f})")
 

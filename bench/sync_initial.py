@@ -98,18 +98,22 @@ def start_emulator(size: int, state: Path, seed: int = SEED, port: int = 0) -> E
     info = json.loads(info_file.read_text())
     discovery = f"{info['authority']}/v2.0/.well-known/openid-configuration"
     with trusting_session(info["ca_file"]) as session:
-        while True:
-            try:
-                if session.get(discovery, timeout=5).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.05)
+        while not answers(session, discovery):
+            time.sleep(0.05)
     lines = [line for line in env_file.read_text().splitlines() if line.strip()]
     env = dict(shlex.split(line)[0].split("=", 1) for line in lines)
     return Emulator(process, info, env)
 
 
+def answers(session: requests.Session, url: str) -> bool:
+    try:
+        return session.get(url, timeout=5).ok
+    except requests.RequestException:
+        return False
+
+
 def trusting_session(ca_file: str) -> requests.Session:
+    """Trusts the emulator's CA even when REQUESTS_CA_BUNDLE is set (PROTOCOL.md, TLS trust)."""
     session = requests.Session()
     session.verify, session.trust_env = ca_file, False
     return session

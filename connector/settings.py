@@ -13,9 +13,10 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from connector.errors import SettingsError
@@ -93,13 +94,8 @@ class ConnectorSettings:
         cls, environ: Mapping[str, str] | None = None, config_file: str | Path | None = None
     ) -> ConnectorSettings:
         """Settings from the environment over the optional config file, or SettingsError."""
-        env = os.environ if environ is None else environ
-        problems: list[str] = []
-        raw = _read_config_file(config_file or env.get(PREFIX + "CONFIG"), problems)
-        for key in PLAIN_KEYS + SECRET_KEYS:
-            value = env.get(PREFIX + key.upper())
-            if value is not None and value.strip() != "":
-                raw[key] = value.strip()
+        names = PLAIN_KEYS + SECRET_KEYS
+        raw, problems = gather_settings(environ, config_file, _read_config_file, names)
         settings = _build(raw, problems)
         if problems:
             raise SettingsError(problems)
@@ -108,29 +104,82 @@ class ConnectorSettings:
 
 
 def _read_config_file(path: str | Path | None, problems: list[str]) -> dict[str, str]:
+    document = read_config_file(path, problems)
+    table = config_table(document, "connector", path, PLAIN_KEYS, SECRET_KEYS, problems)
+    return {key: str(value) for key, value in table.items()}
+
+
+def gather_settings(
+    environ: Mapping[str, str] | None,
+    config_file: str | Path | None,
+    read_config: Callable[[str | Path | None, list[str]], dict[str, Any]],
+    names: Iterable[str],
+) -> tuple[dict[str, Any], list[str]]:
+    """A package's raw settings, before conversion, and the problems found reading them.
+
+    The PLAZA_* variables of `names` (from `environ`, else os.environ) win over what
+    `read_config` takes from the config file: `config_file`, else the one PLAZA_CONFIG names.
+    """
+    env = os.environ if environ is None else environ
+    problems: list[str] = []
+    raw = read_config(config_file or env.get(PREFIX + "CONFIG"), problems)
+    raw.update(environment_values(env, names))
+    return raw, problems
+
+
+def read_config_file(path: str | Path | None, problems: list[str]) -> dict[str, Any]:
+    """The parsed TOML config file ({} when none is named). A file that cannot be read or
+    parsed counts as empty and is one problem, so the other settings are still checked."""
     if not path:
         return {}
     try:
         with open(path, "rb") as handle:
-            document = tomllib.load(handle)
+            return tomllib.load(handle)
     except OSError as exc:
         problems.append(f"config file {path} cannot be read: {exc.strerror}")
-        return {}
     except tomllib.TOMLDecodeError as exc:
         problems.append(f"config file {path} is not valid TOML: {exc}")
-        return {}
-    table = document.get("connector", {})
-    values: dict[str, str] = {}
-    for key, value in table.items():
-        if key in SECRET_KEYS:
+    return {}
+
+
+def config_table(
+    document: Mapping[str, Any],
+    table: str,
+    path: str | Path | None,
+    plain: Iterable[str],
+    secret: Iterable[str],
+    problems: list[str],
+    *,
+    name_table: bool = False,
+) -> dict[str, Any]:
+    """The `plain` settings of one table of the config file, values as TOML gave them.
+
+    A `secret` there is a problem (secrets come from the environment only, so that the file
+    can be committed), and so is an unknown key; `name_table` says which table it was in.
+    """
+    plain, secret = set(plain), set(secret)
+    where = f" in [{table}]" if name_table else ""
+    values: dict[str, Any] = {}
+    for key, value in document.get(table, {}).items():
+        if key in secret:
             problems.append(
                 f"{key} must come from the environment (PLAZA_{key.upper()}), "
                 "not from the config file"
             )
-        elif key not in PLAIN_KEYS:
-            problems.append(f"config file {path}: unknown setting '{key}'")
+        elif key not in plain:
+            problems.append(f"config file {path}: unknown setting '{key}'{where}")
         else:
-            values[key] = str(value)
+            values[key] = value
+    return values
+
+
+def environment_values(environ: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
+    """The PLAZA_* variables of these setting names that are set and not blank, stripped."""
+    values = {}
+    for name in names:
+        value = environ.get(PREFIX + name.upper())
+        if value is not None and value.strip():
+            values[name] = value.strip()
     return values
 
 

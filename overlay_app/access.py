@@ -14,6 +14,9 @@ Rules:
   most `live_check_seconds`. No token, or Graph not answering, leaves the index's word.
 - Refusal is NotFound, exactly like a missing document, and is written to the audit log with
   ids only: a title must never appear in an exception, a log line or a header.
+- A person's principal set is read from the index once per request (`principals_of`, kept on
+  flask.g) however many checks the request makes; the next request reads it afresh, so a
+  revocation synced meanwhile applies at once.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_request_context
 
 from connector.delegated import DelegatedSession, item_reachable
 from connector.errors import ConnectorError
@@ -42,6 +45,7 @@ log = logging.getLogger("overlay_app.access")
 DENIED = "access.denied"
 DENIED_LIVE = "access.denied.live"
 MAX_CACHED_CHECKS = 10_000
+PRINCIPALS_MEMO = "plaza_principals"  # on flask.g: person id -> principal set, this request
 
 DOCUMENT_SQL = f"""
     SELECT i.drive_id, i.item_id, i.name, i.path, i.web_url, d.site_id, s.title AS site_title,
@@ -114,7 +118,7 @@ def filter_visible(person: Person, keys: Iterable[tuple[str, str]]) -> set[tuple
     wanted = sorted({(str(d), str(i)) for d, i in keys})
     if not wanted:
         return set()
-    principals = principal_set(db.index(), person.id)
+    principals = principals_of(person.id)
     if not principals:
         return set()
     rows = db.index().execute(
@@ -148,12 +152,24 @@ def require_comment(person: Person, comment_id: str) -> tuple[dict[str, Any], Do
 # -- the index -----------------------------------------------------------------------------------
 
 
+def principals_of(person_id: str) -> frozenset[str]:
+    """Every principal key that admits the person (sync.trimming.principal_set; empty for an
+    unknown or disabled person), read once per request: a document page checks the document,
+    its breadcrumbs and more, each needing the same set. Outside a request (the event pump,
+    scripts: app contexts that may live long) it is read every time."""
+    if not has_request_context():
+        return principal_set(db.index(), person_id)
+    known: dict[str, frozenset[str]] = g.setdefault(PRINCIPALS_MEMO, {})
+    if person_id not in known:
+        known[person_id] = principal_set(db.index(), person_id)
+    return known[person_id]
+
+
 def _visible_document(person_id: str, drive_id: str, item_id: str) -> Document | None:
-    index = db.index()
-    principals = principal_set(index, person_id)
+    principals = principals_of(person_id)
     if not principals:
         return None
-    cursor = index.execute(
+    cursor = db.index().execute(
         DOCUMENT_SQL,
         {"drive_id": drive_id, "item_id": item_id, "principals": principals_json(principals)},
     )

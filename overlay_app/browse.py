@@ -38,7 +38,7 @@ from overlay_app.listing import (
     social_counts,
 )
 from sync import access as sync_access
-from sync.trimming import VISIBLE_HOLDERS, principal_set, principals_json
+from sync.trimming import VISIBLE_HOLDERS, principals_json
 
 bp = Blueprint("browse", __name__)
 
@@ -79,7 +79,7 @@ def visible_sites(person: Person, site_id: str | None = None) -> list[Site]:
 
     A library counts when one of its acl holders (an item with unique permissions or the
     library root) admits the person: the set form of sync.trimming's predicate."""
-    principals = principal_set(db.index(), person.id)
+    principals = access.principals_of(person.id)
     if not principals:
         return []
     site_filter = "AND s.id = :site_id" if site_id else ""

@@ -33,6 +33,13 @@ def _int_arg(name: str, low: int, high: int, default: int | None = None) -> int 
     return int(raw)
 
 
+def _body_field(name: str) -> Any:
+    """One field of the JSON request body; None when it is missing or the body is not a JSON
+    object (the action then says what is wrong)."""
+    payload = request.get_json(silent=True)
+    return payload.get(name) if isinstance(payload, dict) else None
+
+
 def _created(outcome: Outcome, location: str):
     response = jsonify(outcome.payload)
     response.status_code = outcome.status
@@ -85,8 +92,7 @@ def api_remove_member(room_id: str):
     person = require_person()
     target: Any = request.args.get("person_id")
     if target is None:  # also accepted in a JSON body, for clients that send one
-        payload = request.get_json(silent=True)
-        target = payload.get("person_id") if isinstance(payload, dict) else None
+        target = _body_field("person_id")
     chat_room_actions.remove_member(person, room_id, target)
     return "", 204
 
@@ -94,9 +100,7 @@ def api_remove_member(room_id: str):
 @bp.put("/api/v1/rooms/<room_id>/read")
 def api_mark_read(room_id: str):
     person = require_person()
-    payload = request.get_json(silent=True)
-    wanted = payload.get("last_read_id") if isinstance(payload, dict) else None
-    return jsonify(chat_actions.mark_read(person, room_id, wanted))
+    return jsonify(chat_actions.mark_read(person, room_id, _body_field("last_read_id")))
 
 
 # --- messages -------------------------------------------------------------------------------
@@ -127,9 +131,7 @@ def api_send(room_id: str):
 @bp.patch("/api/v1/messages/<int:message_id>")
 def api_edit(message_id: int):
     person = require_person()
-    payload = request.get_json(silent=True)
-    body = payload.get("body") if isinstance(payload, dict) else None
-    return jsonify(chat_actions.edit_message(person, message_id, body))
+    return jsonify(chat_actions.edit_message(person, message_id, _body_field("body")))
 
 
 @bp.delete("/api/v1/messages/<int:message_id>")

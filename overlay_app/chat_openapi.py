@@ -3,14 +3,21 @@ API_SCHEMAS). Every 4xx refers to the shared Error schema. /api/v1/events is rea
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from overlay_app.chat_actions import MAX_MESSAGE_CHARS
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
+from overlay_app.openapi_parts import (
+    DOCUMENT_PARAMS,
+    STRING,
+    error_responses,
+    idempotency_header,
+    ok,
+    operation,
+    path_param,
+    query_param,
+    ref,
+)
 
 ERROR_WORDS = {
     400: "The request is not valid (the message says what to change)",
@@ -24,77 +31,17 @@ ERROR_WORDS = {
     429: "Too many writes: retry after the Retry-After header's seconds",
 }
 
-STRING, NULLABLE_STRING = {"type": "string"}, {"type": ["string", "null"]}
+NULLABLE_STRING = {"type": ["string", "null"]}
 ID = {"type": "integer", "minimum": 1}
 
+_errors = error_responses(ERROR_WORDS)
+_operation = partial(operation, "chat")
 
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {
-        str(status): {
-            "description": ERROR_WORDS[status],
-            "content": {"application/json": {"schema": _ref("Error")}},
-        }
-        for status in statuses
-    }
-
-
-def _ok(description: str, schema: dict[str, Any] | None, status: int = 200) -> dict[str, Any]:
-    answer: dict[str, Any] = {"description": description}
-    if schema is not None:
-        answer["content"] = {"application/json": {"schema": schema}}
-    return {str(status): answer}
-
-
-def _path(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "description": description,
-        "schema": schema or STRING,
-    }
-
-
-def _query(name: str, description: str, schema: dict[str, Any], required=False) -> dict:
-    return {
-        "name": name,
-        "in": "query",
-        "required": required,
-        "description": description,
-        "schema": schema,
-    }
-
-
-def _operation(summary, responses, operation_id, *, parameters=None, body=None) -> dict:
-    operation: dict[str, Any] = {
-        "summary": summary,
-        "operationId": operation_id,
-        "tags": ["chat"],
-        "responses": responses,
-    }
-    if parameters:
-        operation["parameters"] = parameters
-    if body is not None:
-        operation["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": body}},
-        }
-    return operation
-
-
-ROOM = [_path("room_id", "The room's id")]
-MESSAGE = [_path("message_id", "The message's id", ID)]
-DOCUMENT = [
-    _path("drive_id", "The document's Graph drive id"),
-    _path("item_id", "The document's Graph drive item id"),
-]
-IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "description": "The message's client_key, as a header; if both are sent they must agree",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
-}
+ROOM = [path_param("room_id", "The room's id")]
+MESSAGE = [path_param("message_id", "The message's id", ID)]
+IDEMPOTENCY_KEY = idempotency_header(
+    "The message's client_key, as a header; if both are sent they must agree"
+)
 WRITE = (400, 401, 404, 409, 429)
 
 NEW_ROOM = {
@@ -155,14 +102,14 @@ CHAT_PATHS: dict[str, Any] = {
     "/api/v1/rooms": {
         "get": _operation(
             "The rooms one is in (with unread counts), and open channels one could join",
-            {**_ok("The rooms", _ref("RoomList")), **_errors(401)},
+            {**ok("The rooms", ref("RoomList")), **_errors(401)},
             "listRooms",
         ),
         "post": _operation(
             "Create a channel, or open the direct room of some people (the existing one if any)",
             {
-                **_ok("The direct room that already existed", _ref("Room")),
-                **_ok("The new room", _ref("Room"), 201),
+                **ok("The direct room that already existed", ref("Room")),
+                **ok("The new room", ref("Room"), 201),
                 **_errors(400, 401, 403, 409, 429),
             },
             "createRoom",
@@ -172,7 +119,7 @@ CHAT_PATHS: dict[str, Any] = {
     "/api/v1/rooms/{room_id}": {
         "get": _operation(
             "One room",
-            {**_ok("The room", _ref("Room")), **_errors(401, 404)},
+            {**ok("The room", ref("Room")), **_errors(401, 404)},
             "getRoom",
             parameters=ROOM,
         ),
@@ -181,28 +128,28 @@ CHAT_PATHS: dict[str, Any] = {
         "post": _operation(
             "Open the document's room (made on first open) and put it in one's list",
             {
-                **_ok("The existing room", _ref("Room")),
-                **_ok("The new room", _ref("Room"), 201),
+                **ok("The existing room", ref("Room")),
+                **ok("The new room", ref("Room"), 201),
                 **_errors(401, 404, 409, 429),
             },
             "openDocumentRoom",
-            parameters=DOCUMENT,
+            parameters=DOCUMENT_PARAMS,
         ),
     },
     "/api/v1/rooms/{room_id}/messages": {
         "get": _operation(
             "A page of the room's messages, oldest first",
-            {**_ok("The page", _ref("MessagePage")), **_errors(400, 401, 404)},
+            {**ok("The page", ref("MessagePage")), **_errors(400, 401, 404)},
             "listMessages",
             parameters=[
                 *ROOM,
-                _query("before", "Only messages with smaller ids (scrolling back)", ID),
-                _query(
+                query_param("before", "Only messages with smaller ids (scrolling back)", ID),
+                query_param(
                     "after",
                     "Only messages with larger ids (catching up)",
                     {"type": "integer", "minimum": 0},
                 ),
-                _query(
+                query_param(
                     "limit",
                     "Page size",
                     {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
@@ -212,8 +159,8 @@ CHAT_PATHS: dict[str, Any] = {
         "post": _operation(
             "Send a message; answered only once it is committed",
             {
-                **_ok(
-                    "The message (for a retried client_key, the original one)", _ref("Message"), 201
+                **ok(
+                    "The message (for a retried client_key, the original one)", ref("Message"), 201
                 ),
                 **_errors(*WRITE, 413),
             },
@@ -225,14 +172,14 @@ CHAT_PATHS: dict[str, Any] = {
     "/api/v1/messages/{message_id}": {
         "patch": _operation(
             "Edit one's own message",
-            {**_ok("The edited message", _ref("Message")), **_errors(*WRITE, 403, 413)},
+            {**ok("The edited message", ref("Message")), **_errors(*WRITE, 403, 413)},
             "editMessage",
             parameters=MESSAGE,
             body=EDIT_MESSAGE,
         ),
         "delete": _operation(
             "Delete one's own message (it keeps its place, without its words)",
-            {**_ok("Deleted", None, 204), **_errors(*WRITE, 403)},
+            {**ok("Deleted", None, 204), **_errors(*WRITE, 403)},
             "deleteMessage",
             parameters=MESSAGE,
         ),
@@ -240,7 +187,7 @@ CHAT_PATHS: dict[str, Any] = {
     "/api/v1/rooms/{room_id}/read": {
         "put": _operation(
             "Move one's read marker forward to a message of the room",
-            {**_ok("The marker and unread count", _ref("ReadMarker")), **_errors(400, 401, 404)},
+            {**ok("The marker and unread count", ref("ReadMarker")), **_errors(400, 401, 404)},
             "markRoomRead",
             parameters=ROOM,
             body=READ,
@@ -249,27 +196,27 @@ CHAT_PATHS: dict[str, Any] = {
     "/api/v1/rooms/{room_id}/members": {
         "post": _operation(
             "Join an open channel (oneself), or, as an owner, add someone or make them owner",
-            {**_ok("The room", _ref("Room")), **_errors(*WRITE, 403)},
+            {**ok("The room", ref("Room")), **_errors(*WRITE, 403)},
             "addRoomMember",
             parameters=ROOM,
             body=MEMBER,
         ),
         "delete": _operation(
             "Leave a channel (oneself), or, as an owner, remove someone",
-            {**_ok("Removed (or was not a member)", None, 204), **_errors(*WRITE, 403)},
+            {**ok("Removed (or was not a member)", None, 204), **_errors(*WRITE, 403)},
             "removeRoomMember",
-            parameters=[*ROOM, _query("person_id", "Object id of who leaves", STRING, True)],
+            parameters=[*ROOM, query_param("person_id", "Object id of who leaves", STRING, True)],
         ),
     },
     "/api/v1/chat/search": {
         "get": _operation(
             "Messages matching the words, newest first, in rooms one may see",
-            {**_ok("The hits", _ref("ChatSearch")), **_errors(400, 401, 404)},
+            {**ok("The hits", ref("ChatSearch")), **_errors(400, 401, 404)},
             "searchChat",
             parameters=[
-                _query("q", "Words to look for (the last one as a prefix)", STRING, True),
-                _query("room_id", "Only this room", STRING),
-                _query(
+                query_param("q", "Words to look for (the last one as a prefix)", STRING, True),
+                query_param("room_id", "Only this room", STRING),
+                query_param(
                     "limit",
                     "At most this many",
                     {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
@@ -342,15 +289,15 @@ API_SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["rooms", "openChannels"],
         "properties": {
-            "rooms": {"type": "array", "items": _ref("Room")},
-            "openChannels": {"type": "array", "items": _ref("Room")},
+            "rooms": {"type": "array", "items": ref("Room")},
+            "openChannels": {"type": "array", "items": ref("Room")},
         },
     },
     "MessagePage": {
         "type": "object",
         "required": ["messages", "hasMore"],
         "properties": {
-            "messages": {"type": "array", "items": _ref("Message")},
+            "messages": {"type": "array", "items": ref("Message")},
             "hasMore": {"type": "boolean", "description": "More messages beyond this page"},
         },
     },
@@ -371,7 +318,7 @@ API_SCHEMAS: dict[str, Any] = {
                 "type": "array",
                 "items": {
                     "allOf": [
-                        _ref("Message"),
+                        ref("Message"),
                         {
                             "type": "object",
                             "properties": {

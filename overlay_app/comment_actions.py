@@ -37,8 +37,8 @@ class Draft:
     body: str
     body_html: str
     mentioned: dict[str, Mentioned]
-    parent_id: str | None
-    parent_author_id: str | None
+    parent_id: str | None = None
+    parent_author_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,18 +101,35 @@ def check_parent(document: Document, parent_id: Any) -> str | None:
     return row[0]
 
 
+def check_text(document: Document, body: str) -> tuple[str, dict[str, Mentioned]]:
+    """The body's safe HTML and the people it mentions (400 if one of them cannot open the
+    document), from one parse of its Markdown."""
+    parsed = rendering.parse(body)
+    mentioned = mentions.check_mentions(parsed, document.drive_id, document.item_id)
+    return parsed.html(mentioned), mentioned
+
+
 def check_new_comment(document: Document, body: Any, parent_id: Any) -> Draft:
     check_writable(document)
     body = check_body(body)
     parent_author = check_parent(document, parent_id)
-    mentioned = mentions.check_mentions(body, document.drive_id, document.item_id)
+    body_html, mentioned = check_text(document, body)
     return Draft(
         body=body,
-        body_html=rendering.render(body, mentioned),
+        body_html=body_html,
         mentioned=mentioned,
         parent_id=parent_id or None,
         parent_author_id=parent_author,
     )
+
+
+def check_edit(comment: dict[str, Any], document: Document, body: Any) -> Draft:
+    """The new text of a live comment on a writable document."""
+    check_live(comment)
+    check_writable(document)
+    body = check_body(body)
+    body_html, mentioned = check_text(document, body)
+    return Draft(body, body_html, mentioned)
 
 
 def check_idempotency_key(key: str | None) -> str | None:
@@ -226,17 +243,13 @@ def _record_mentions(conn: sqlite3.Connection, comment_id: str, people) -> list[
 
 
 def do_edit_comment(
-    conn: sqlite3.Connection,
-    person: Person,
-    comment: dict[str, Any],
-    body: str,
-    mentioned: dict[str, Mentioned],
+    conn: sqlite3.Connection, person: Person, comment: dict[str, Any], draft: Draft
 ) -> None:
     """New text; people newly mentioned are notified, those no longer mentioned un-notified."""
     at = discussion.now()
     conn.execute(
         "UPDATE comments SET body = ?, body_html = ?, edited_at = ? WHERE id = ?",
-        [body, rendering.render(body, mentioned), at, comment["id"]],
+        [draft.body, draft.body_html, at, comment["id"]],
     )
     before = {
         row[0]
@@ -245,7 +258,7 @@ def do_edit_comment(
         )
     }
     conn.execute("DELETE FROM mentions WHERE comment_id = ?", [comment["id"]])
-    after = set(_record_mentions(conn, comment["id"], mentioned.values()))
+    after = set(_record_mentions(conn, comment["id"], draft.mentioned.values()))
     notifications.withdraw(
         conn, comment["id"], kind=notifications.MENTION, recipients=sorted(before - after)
     )
@@ -302,13 +315,10 @@ def add_comment(
 def edit_comment(person: Person, comment_id: str, body: Any) -> CommentNode:
     comment, document = access.require_comment(person, comment_id)
     check_own(person, comment, "edit")
-    check_live(comment)
-    check_writable(document)
-    body = check_body(body)
-    mentioned = mentions.check_mentions(body, document.drive_id, document.item_id)
+    draft = check_edit(comment, document, body)
     with db.transaction() as conn:
         security.check_rate(person, "comment")  # counted with the write, or not at all
-        do_edit_comment(conn, person, comment, body, mentioned)
+        do_edit_comment(conn, person, comment, draft)
     return view_comment(person, comment_id)
 
 

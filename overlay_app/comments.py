@@ -237,11 +237,9 @@ def _comment_html(node: discussion.CommentNode, csrf: Markup, read_only: bool, o
     title = f' title="{escape(likers)}"' if likers else ""
     html = (
         f'<li class="comment" id="comment-{cid}">'
-        f'<div class="meta"><a class="author" href="/people/{escape(node.author_id)}">'
-        f"{escape(node.author_name)}</a> · "
-        f'<a class="permalink" href="#comment-{cid}"><time datetime="{escape(node.created_at)}">'
-        f"{escape(discussion_time(node.created_at))}</time></a>{edited}</div>\n"
-        f'<div class="body">{node.body_html}</div>\n<div class="actions">'
+        f'<div class="meta">{_author_link(node.author_id, node.author_name)} · '
+        f'<a class="permalink" href="#comment-{cid}">{_time_tag(node.created_at)}</a>'
+        f'{edited}</div>\n<div class="body">{node.body_html}</div>\n<div class="actions">'
     )
     count = f'<span class="like-count"{title}>{likes} like{"" if likes == 1 else "s"}</span>'
     if read_only:
@@ -270,6 +268,18 @@ def _comment_html(node: discussion.CommentNode, csrf: Markup, read_only: bool, o
             '<button type="submit" class="link danger">Delete</button></form>'
         )
     return f"{html}{like}{count}{reply}{mine}</div>"
+
+
+# The same few authors and stamps, comment after comment and page view after page view: each
+# escaped once, not once per comment shown.
+@lru_cache(maxsize=4096)
+def _author_link(author_id: str | None, author_name: str | None) -> str:
+    return f'<a class="author" href="/people/{escape(author_id)}">{escape(author_name)}</a>'
+
+
+@lru_cache(maxsize=8192)
+def _time_tag(stamp: str) -> str:
+    return f'<time datetime="{escape(stamp)}">{escape(discussion_time(stamp))}</time>'
 
 
 def init_app(app: Flask) -> None:

@@ -7,14 +7,20 @@ schemas. Every 4xx refers to the shared Error schema.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
+from overlay_app.openapi_parts import (
+    DOCUMENT_PARAMS,
+    STRING,
+    error_responses,
+    idempotency_header,
+    ok,
+    operation,
+    path_param,
+    ref,
+)
 from overlay_app.rendering import MAX_BODY_CHARS
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
 
 ERROR_WORDS = {
     400: "The request is not valid (the message says what to change)",
@@ -27,64 +33,10 @@ ERROR_WORDS = {
     429: "Too many writes: retry after the Retry-After header's seconds",
 }
 
+_errors = error_responses(ERROR_WORDS)
+_operation = partial(operation, "discussion")
 
-def _errors(*statuses: int) -> dict[str, Any]:
-    return {
-        str(status): {
-            "description": ERROR_WORDS[status],
-            "content": {"application/json": {"schema": _ref("Error")}},
-        }
-        for status in statuses
-    }
-
-
-def _ok(description: str, schema: dict[str, Any] | None, status: int = 200) -> dict[str, Any]:
-    answer: dict[str, Any] = {"description": description}
-    if schema is not None:
-        answer["content"] = {"application/json": {"schema": schema}}
-    return {str(status): answer}
-
-
-def _path_param(name: str, description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "description": description,
-        "schema": {"type": "string"},
-    }
-
-
-DOCUMENT_PARAMS = [
-    _path_param("drive_id", "The document's Graph drive id"),
-    _path_param("item_id", "The document's Graph drive item id"),
-]
-COMMENT_PARAMS = [_path_param("comment_id", "The comment's id")]
-
-
-def _operation(
-    summary: str,
-    responses: dict[str, Any],
-    *,
-    parameters=None,
-    body: dict[str, Any] | None = None,
-    operation_id: str,
-) -> dict[str, Any]:
-    operation: dict[str, Any] = {
-        "summary": summary,
-        "operationId": operation_id,
-        "tags": ["discussion"],
-        "responses": responses,
-    }
-    if parameters:
-        operation["parameters"] = parameters
-    if body is not None:
-        operation["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": body}},
-        }
-    return operation
-
+COMMENT_PARAMS = [path_param("comment_id", "The comment's id")]
 
 # What comment_actions.check_body takes: text that is not all whitespace (400), at most
 # MAX_BODY_CHARS characters (413).
@@ -107,29 +59,25 @@ NEW_COMMENT = {
 EDIT_COMMENT = {"type": "object", "required": ["body"], "properties": {"body": COMMENT_BODY}}
 # Empty ids are refused (400) like missing ones.
 ID_QUERY = {"type": "string", "minLength": 1}
-IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "description": "Retrying with the same key and body answers the original response "
-    "without a second comment; the same key with another body is a 409.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
-}
+IDEMPOTENCY_KEY = idempotency_header(
+    "Retrying with the same key and body answers the original response "
+    "without a second comment; the same key with another body is a 409."
+)
 
 COMMENT_PATHS: dict[str, Any] = {
     "/api/v1/documents/{drive_id}/{item_id}/comments": {
         "get": _operation(
             "The document's comment threads, oldest first, replies nested",
-            {**_ok("The threads", _ref("CommentList")), **_errors(401, 404)},
+            {**ok("The threads", ref("CommentList")), **_errors(401, 404)},
             parameters=DOCUMENT_PARAMS,
             operation_id="listComments",
         ),
         "post": _operation(
             "Comment on the document, or reply to one of its comments",
             {
-                **_ok(
+                **ok(
                     "The new comment (or, for a retried key, the original answer)",
-                    _ref("Comment"),
+                    ref("Comment"),
                     201,
                 ),
                 **_errors(400, 401, 404, 409, 413, 429),
@@ -142,14 +90,14 @@ COMMENT_PATHS: dict[str, Any] = {
     "/api/v1/comments/{comment_id}": {
         "get": _operation(
             "One comment with its replies",
-            {**_ok("The comment", _ref("Comment")), **_errors(401, 404)},
+            {**ok("The comment", ref("Comment")), **_errors(401, 404)},
             parameters=COMMENT_PARAMS,
             operation_id="getComment",
         ),
         "patch": _operation(
             "Edit one's own comment",
             {
-                **_ok("The edited comment", _ref("Comment")),
+                **ok("The edited comment", ref("Comment")),
                 **_errors(400, 401, 403, 404, 409, 413, 429),
             },
             parameters=COMMENT_PARAMS,
@@ -158,7 +106,7 @@ COMMENT_PATHS: dict[str, Any] = {
         ),
         "delete": _operation(
             "Delete one's own comment (shown as deleted while it has replies)",
-            {**_ok("Deleted", None, 204), **_errors(401, 403, 404, 409, 429)},
+            {**ok("Deleted", None, 204), **_errors(401, 403, 404, 409, 429)},
             parameters=COMMENT_PARAMS,
             operation_id="deleteComment",
         ),
@@ -166,7 +114,7 @@ COMMENT_PATHS: dict[str, Any] = {
     "/api/v1/mentions/suggest": {
         "get": _operation(
             "People who can open the document, for @mention autocomplete (at most 10)",
-            {**_ok("Matching people", _ref("MentionSuggestions")), **_errors(400, 401, 404)},
+            {**ok("Matching people", ref("MentionSuggestions")), **_errors(400, 401, 404)},
             parameters=[
                 {"name": "drive_id", "in": "query", "required": True, "schema": ID_QUERY},
                 {"name": "item_id", "in": "query", "required": True, "schema": ID_QUERY},
@@ -174,7 +122,7 @@ COMMENT_PATHS: dict[str, Any] = {
                     "name": "q",
                     "in": "query",
                     "required": False,
-                    "schema": {"type": "string"},
+                    "schema": STRING,
                     "description": "Start of a name or user principal name",
                 },
             ],
@@ -190,13 +138,13 @@ def _like_paths(prefix: str, params: list[dict[str, Any]], noun: str, kind: str)
         f"{prefix}/like": {
             "put": _operation(
                 f"Like the {noun} (idempotent)",
-                {**_ok("The count after the change", _ref("LikeSummary")), **write_errors},
+                {**ok("The count after the change", ref("LikeSummary")), **write_errors},
                 parameters=params,
                 operation_id=f"like{kind}",
             ),
             "delete": _operation(
                 f"Take back one's like of the {noun} (idempotent)",
-                {**_ok("The count after the change", _ref("LikeSummary")), **write_errors},
+                {**ok("The count after the change", ref("LikeSummary")), **write_errors},
                 parameters=params,
                 operation_id=f"unlike{kind}",
             ),
@@ -204,7 +152,7 @@ def _like_paths(prefix: str, params: list[dict[str, Any]], noun: str, kind: str)
         f"{prefix}/likes": {
             "get": _operation(
                 f"Who liked the {noun}, earliest first",
-                {**_ok("The likers", _ref("Likers")), **_errors(401, 404)},
+                {**ok("The likers", ref("Likers")), **_errors(401, 404)},
                 parameters=params,
                 operation_id=f"likersOf{kind}",
             ),
@@ -223,7 +171,7 @@ NOTIFICATION_PATHS: dict[str, Any] = {
     "/api/v1/notifications": {
         "get": _operation(
             "One's notifications about documents one can still see, newest first",
-            {**_ok("The notifications", _ref("NotificationList")), **_errors(400, 401)},
+            {**ok("The notifications", ref("NotificationList")), **_errors(400, 401)},
             parameters=[
                 {
                     "name": "unread",
@@ -245,7 +193,7 @@ NOTIFICATION_PATHS: dict[str, Any] = {
     "/api/v1/notifications/read": {
         "post": _operation(
             "Mark notifications read: the given ids, or all",
-            {**_ok("The unread count after the change", _ref("UnreadCount")), **_errors(400, 401)},
+            {**ok("The unread count after the change", ref("UnreadCount")), **_errors(400, 401)},
             body={
                 "oneOf": [
                     {
@@ -266,7 +214,7 @@ NOTIFICATION_PATHS: dict[str, Any] = {
 PERSON_REF = {
     "type": "object",
     "required": ["id", "displayName"],
-    "properties": {"id": {"type": "string"}, "displayName": {"type": "string"}},
+    "properties": {"id": STRING, "displayName": STRING},
 }
 
 API_SCHEMAS: dict[str, Any] = {
@@ -288,15 +236,15 @@ API_SCHEMAS: dict[str, Any] = {
             "replies",
         ],
         "properties": {
-            "id": {"type": "string"},
+            "id": STRING,
             "documentId": {
                 "type": "object",
                 "required": ["driveId", "itemId"],
-                "properties": {"driveId": {"type": "string"}, "itemId": {"type": "string"}},
+                "properties": {"driveId": STRING, "itemId": STRING},
             },
             "parentId": {"type": ["string", "null"]},
             "author": {
-                "oneOf": [_ref("PersonRef"), {"type": "null"}],
+                "oneOf": [ref("PersonRef"), {"type": "null"}],
                 "description": "null when the comment was deleted",
             },
             "bodyHtml": {"type": "string", "description": "Sanitised HTML"},
@@ -306,7 +254,7 @@ API_SCHEMAS: dict[str, Any] = {
             "deleted": {"type": "boolean"},
             "likeCount": {"type": "integer"},
             "likedByMe": {"type": "boolean"},
-            "replies": {"type": "array", "items": _ref("Comment")},
+            "replies": {"type": "array", "items": ref("Comment")},
         },
     },
     "CommentList": {
@@ -314,7 +262,7 @@ API_SCHEMAS: dict[str, Any] = {
         "required": ["commentCount", "comments"],
         "properties": {
             "commentCount": {"type": "integer"},
-            "comments": {"type": "array", "items": _ref("Comment")},
+            "comments": {"type": "array", "items": ref("Comment")},
         },
     },
     "LikeSummary": {
@@ -328,7 +276,7 @@ API_SCHEMAS: dict[str, Any] = {
         "properties": {
             "likeCount": {"type": "integer"},
             "likedByMe": {"type": "boolean"},
-            "people": {"type": "array", "items": _ref("PersonRef")},
+            "people": {"type": "array", "items": ref("PersonRef")},
         },
     },
     "MentionSuggestions": {
@@ -340,9 +288,9 @@ API_SCHEMAS: dict[str, Any] = {
                 "items": {
                     "type": "object",
                     "properties": {
-                        "id": {"type": "string"},
-                        "displayName": {"type": "string"},
-                        "upn": {"type": "string"},
+                        "id": STRING,
+                        "displayName": STRING,
+                        "upn": STRING,
                         "jobTitle": {"type": ["string", "null"]},
                         "mention": {
                             "type": "string",
@@ -360,21 +308,21 @@ API_SCHEMAS: dict[str, Any] = {
             "kind": {"enum": ["mention", "reply", "like"]},
             "read": {"type": "boolean"},
             "createdAt": {"type": "string", "format": "date-time"},
-            "actor": _ref("PersonRef"),
+            "actor": ref("PersonRef"),
             "document": {
                 "type": ["object", "null"],
                 "description": "null for a mention in a channel or direct conversation",
                 "properties": {
-                    "driveId": {"type": "string"},
-                    "itemId": {"type": "string"},
-                    "name": {"type": "string"},
+                    "driveId": STRING,
+                    "itemId": STRING,
+                    "name": STRING,
                 },
             },
             "commentId": {"type": ["string", "null"]},
             "roomId": {"type": ["string", "null"], "description": "Chat mentions: the room"},
             "messageId": {"type": ["integer", "null"], "description": "Chat mentions"},
-            "excerpt": {"type": "string"},
-            "url": {"type": "string"},
+            "excerpt": STRING,
+            "url": STRING,
         },
     },
     "NotificationList": {
@@ -382,7 +330,7 @@ API_SCHEMAS: dict[str, Any] = {
         "required": ["unreadCount", "notifications"],
         "properties": {
             "unreadCount": {"type": "integer"},
-            "notifications": {"type": "array", "items": _ref("Notification")},
+            "notifications": {"type": "array", "items": ref("Notification")},
         },
     },
     "UnreadCount": {

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from overlay_app import access, db, rendering
+from overlay_app import access, db
 from overlay_app.errors import BadInput
-from overlay_app.rendering import Mentioned, MentionRef
+from overlay_app.rendering import Mentioned, MentionRef, ParsedBody
 
 MAX_MENTIONS = 25
 MAX_SUGGESTIONS = 10
@@ -51,9 +51,9 @@ def _directory_entry(ref: MentionRef) -> tuple[str, str] | None:
     return None if row is None else (row[0], row[1])
 
 
-def check_mentions(body: str, drive_id: str, item_id: str) -> dict[str, Mentioned]:
+def check_mentions(body: ParsedBody, drive_id: str, item_id: str) -> dict[str, Mentioned]:
     """The people a body mentions, resolved; 400 if any of them cannot open the document."""
-    refs = rendering.mention_refs(body)
+    refs = body.mention_refs()
     if len(refs) > MAX_MENTIONS:
         raise BadInput(f"A comment can mention at most {MAX_MENTIONS} people.")
     resolved: dict[str, Mentioned] = {}

@@ -9,6 +9,8 @@ Mentions come in two spellings: `@[Display Name](oid)`, what the autocomplete in
 plain `@upn` (e.g. `@ada@firm.example`). They are found by the Markdown parser itself, so a
 mention inside a code span or block is just code, and what is notified is what is rendered.
 Rendering names a mentioned person by the directory's display name, never by the typed label.
+A comment being written is parsed once (`parse`): its mentions and its HTML come from the same
+tokens.
 """
 
 from __future__ import annotations
@@ -119,21 +121,41 @@ def sanitise(html: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class ParsedBody:
+    """A body's Markdown tokens: what it mentions and its HTML are both read from them."""
+
+    tokens: tuple[Token, ...]
+
+    def mention_refs(self) -> list[MentionRef]:
+        """The mentions, in order of first appearance, without repeats."""
+        found: dict[str, MentionRef] = {}
+        for block in self.tokens:
+            for token in block.children or ():
+                if token.type == "mention":
+                    ref = MentionRef(token.meta["ref"], token.meta["label"], token.meta["by_upn"])
+                    found.setdefault(ref.key, ref)
+        return list(found.values())
+
+    def html(self, mentioned: dict[str, Mentioned] | None = None) -> str:
+        """Safe HTML; `mentioned` maps MentionRef.key to the resolved person."""
+        env = {"mentioned": mentioned or {}}
+        return sanitise(MARKDOWN.renderer.render(self.tokens, MARKDOWN.options, env)).strip()
+
+
+def parse(body: str) -> ParsedBody:
+    """The body parsed once, for both its mentions and its HTML (rendering does not parse)."""
+    return ParsedBody(tuple(MARKDOWN.parse(body)))
+
+
 def render(body: str, mentioned: dict[str, Mentioned] | None = None) -> str:
     """Safe HTML for a comment body; `mentioned` maps MentionRef.key to the resolved person."""
-    html = MARKDOWN.render(body, {"mentioned": mentioned or {}})
-    return sanitise(html).strip()
+    return parse(body).html(mentioned)
 
 
 def mention_refs(body: str) -> list[MentionRef]:
     """The mentions in a body, in order of first appearance, without repeats."""
-    found: dict[str, MentionRef] = {}
-    for block in MARKDOWN.parse(body):
-        for token in block.children or ():
-            if token.type == "mention":
-                ref = MentionRef(token.meta["ref"], token.meta["label"], token.meta["by_upn"])
-                found.setdefault(ref.key, ref)
-    return list(found.values())
+    return parse(body).mention_refs()
 
 
 def excerpt(body: str, limit: int = 140) -> str:

@@ -14,16 +14,14 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from connector.settings import CLOUDS
+from connector.settings import CLOUDS, config_table, gather_settings, read_config_file
 
-PREFIX = "PLAZA_"
 SECRET_NAMES = ("client_secret", "secret_key")
 SHARED_WITH_CONNECTOR = ("authority", "tenant_id", "client_id", "graph_url", "ca_bundle", "cloud")
 # name -> (smallest, largest) allowed
@@ -116,13 +114,8 @@ class OverlaySettings:
         cls, environ: Mapping[str, str] | None = None, config_file: str | Path | None = None
     ) -> OverlaySettings:
         """Settings from the environment over the optional config file, or SettingsError."""
-        env = os.environ if environ is None else environ
-        problems: list[str] = []
-        raw = _read_config_file(config_file or env.get(PREFIX + "CONFIG"), problems)
-        for name in (*_plain_names(), *SECRET_NAMES):
-            value = env.get(PREFIX + name.upper())
-            if value is not None and value.strip():
-                raw[name] = value.strip()
+        names = (*_plain_names(), *SECRET_NAMES)
+        raw, problems = gather_settings(environ, config_file, _read_config_file, names)
         values = _convert(raw, problems)
         if not values.get("secret_key"):
             values["secret_key"] = _stored_secret_key(Path(values["data_dir"]), problems)
@@ -182,30 +175,13 @@ def _plain_names() -> list[str]:
 
 def _read_config_file(path: str | Path | None, problems: list[str]) -> dict[str, Any]:
     """The [web] table over the tenant keys of the [connector] table."""
-    if not path:
-        return {}
-    try:
-        with open(path, "rb") as handle:
-            document = tomllib.load(handle)
-    except OSError as exc:
-        problems.append(f"config file {path} cannot be read: {exc.strerror}")
-        return {}
-    except tomllib.TOMLDecodeError as exc:
-        problems.append(f"config file {path} is not valid TOML: {exc}")
-        return {}
+    document = read_config_file(path, problems)
     connector = document.get("connector", {})
     values = {k: connector[k] for k in SHARED_WITH_CONNECTOR if k in connector}
-    for key, value in document.get("web", {}).items():
-        if key in SECRET_NAMES:
-            problems.append(
-                f"{key} must come from the environment (PLAZA_{key.upper()}), not from the"
-                " config file"
-            )
-        elif key not in _plain_names():
-            problems.append(f"config file {path}: unknown setting '{key}' in [web]")
-        else:
-            values[key] = value
-    return values
+    web = config_table(
+        document, "web", path, _plain_names(), SECRET_NAMES, problems, name_table=True
+    )
+    return values | web
 
 
 def _convert(raw: dict[str, Any], problems: list[str]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 
@@ -224,15 +224,27 @@ def remove_tag_form(drive_id: str, item_id: str, tag: str):
     return _back(drive_id, item_id)
 
 
+class TaggedPage(NamedTuple):
+    """The page of documents with a tag that a request asks for, with their social counts."""
+
+    tag: str
+    page: int
+    rows: list[DocumentRow]
+    total: int
+    counts: dict[Key, Counts]
+
+
+def requested_tag_page(raw_tag: str) -> TaggedPage:
+    """The signed-in person's page (the `page` argument) of documents with the tag."""
+    person = require_person()
+    tag, page = normalise(raw_tag), page_number()
+    rows, total = tagged_page(person, tag, page)
+    return TaggedPage(tag, page, rows, total, social_counts(row.key for row in rows))
+
+
 @bp.get("/tags/<tag>")
 def tag_page(tag: str):
-    person = require_person()
-    tag, page = normalise(tag), page_number()
-    rows, total = tagged_page(person, tag, page)
-    counts = social_counts(row.key for row in rows)
-    return render_template(
-        "tag.html", tag=tag, rows=rows, total=total, page=page, per_page=PER_PAGE, counts=counts
-    )
+    return render_template("tag.html", per_page=PER_PAGE, **requested_tag_page(tag)._asdict())
 
 
 # ---- API ---------------------------------------------------------------------------------
@@ -272,20 +284,17 @@ def api_remove_tag(drive_id: str, item_id: str, tag: str):
 
 @bp.get("/api/v1/tags/<tag>")
 def api_tag(tag: str):
-    person = require_person()
-    tag, page = normalise(tag), page_number()
-    rows, total = tagged_page(person, tag, page)
-    counts = social_counts(row.key for row in rows)
+    shown = requested_tag_page(tag)
     return jsonify(
         {
-            "tag": tag,
-            "total": total,
-            "page": page,
+            "tag": shown.tag,
+            "total": shown.total,
+            "page": shown.page,
             "perPage": PER_PAGE,
             "value": [
-                listing_json(row, counts.get(row.key, Counts()))
+                listing_json(row, shown.counts.get(row.key, Counts()))
                 | {"site": {"id": row.site_id, "title": row.site_title}}
-                for row in rows
+                for row in shown.rows
             ],
         }
     )

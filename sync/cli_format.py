@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sync.jobs import Job
+from sync.jobs import Job, target_filters
 from sync.runs import FAILED, SKIPPED, Run
 
 
@@ -57,14 +57,8 @@ def job_details(job: Job, last: Run | None, next_run: datetime | None) -> list[s
             lines.append(f"site:      {url}")
         if target.site_search is not None:
             lines.append(f"search:    {target.site_search}")
-        for label, values in (
-            ("libraries", target.libraries),
-            ("include", target.include),
-            ("exclude", target.exclude),
-            ("file types", target.file_types),
-        ):
-            if values:
-                lines.append(f"{label + ':':<10} {', '.join(values)}")
+        for label, values in target_filters(target):
+            lines.append(f"{label + ':':<10} {', '.join(values)}")
     else:
         lines.append("mirrors:   people and groups")
     lines.append(f"created:   {when(job.created_at)} UTC")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -100,15 +100,20 @@ def describe_target(target: DocumentTarget) -> str:
         words = ["sites " + ", ".join(target.site_urls)]
     else:
         words = [f"sites matching '{target.site_search}'"]
-    for label, values in (
+    words += [f"{label} {', '.join(values)}" for label, values in target_filters(target)]
+    return "; ".join(words)
+
+
+def target_filters(target: DocumentTarget) -> list[tuple[str, Sequence[str]]]:
+    """The filters the target sets, each as (label, values), in the order the CLI shows them;
+    filters left empty are not listed."""
+    labelled = (
         ("libraries", target.libraries),
         ("include", target.include),
         ("exclude", target.exclude),
         ("file types", target.file_types),
-    ):
-        if values:
-            words.append(f"{label} {', '.join(values)}")
-    return "; ".join(words)
+    )
+    return [(label, values) for label, values in labelled if values]
 
 
 def verify_sites(site_by_url: Callable[[str], object], urls: Iterable[str]) -> None:

@@ -11,7 +11,7 @@ written by a newer Plaza. Outcomes: "running" while it runs, then "succeeded", "
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,26 +20,20 @@ import sqlite_utils
 
 from connector.errors import ConnectorError
 from sync import locks
+from sync.counts import RunCounts
 from sync.db import open_index, transaction
 from sync.errors import SyncError, from_connector_error
 from sync.jobs import PEOPLE, Job, get_job
 
 if TYPE_CHECKING:  # the engine is imported when a run starts, so `history` stays light
-    from sync.engine import Progress, RunCounts
+    from sync.engine import Progress
     from sync.source import Connector
 
 log = logging.getLogger(__name__)
 
 RUNNING, SUCCEEDED, FAILED, SKIPPED = "running", "succeeded", "failed", "skipped"
-COUNT_COLUMNS = (
-    "added",
-    "updated",
-    "moved",
-    "deleted",
-    "permission_changes",
-    "throttled_waits",
-    "throttled_seconds",
-)
+# A run records its totals; pages and items are progress that the runs table does not keep.
+COUNT_COLUMNS = tuple(f.name for f in fields(RunCounts) if f.name not in ("pages", "items"))
 INTERRUPTED = (
     "interrupted: the process running it stopped before it finished "
     "(the next run continues from the last committed page)"
@@ -52,21 +46,23 @@ class RunStopped(SyncError):
 
 @dataclass(frozen=True)
 class Run:
+    """One run's record. Its counts (all but pages and items, which are not recorded) read
+    as its own attributes too, named like the columns of the runs table: `run.added`."""
+
     id: int
     job: str
     started_at: str
     ended_at: str | None
     outcome: str
     full: bool
-    added: int = 0
-    updated: int = 0
-    moved: int = 0
-    deleted: int = 0
-    permission_changes: int = 0
-    throttled_waits: int = 0
-    throttled_seconds: float = 0.0
+    counts: RunCounts = field(default_factory=RunCounts)
     error: str | None = None
     request_id: str | None = None
+
+    def __getattr__(self, name: str) -> int | float:
+        if name in COUNT_COLUMNS:
+            return getattr(self.counts, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def seconds(self) -> float | None:
@@ -76,7 +72,10 @@ class Run:
         return (ended - datetime.fromisoformat(self.started_at)).total_seconds()
 
 
-RUN_COLUMNS = tuple(f.name for f in fields(Run))
+# The runs table's columns in the order of Run's fields, the counts spread into their own.
+RUN_COLUMNS = tuple(
+    column for f in fields(Run) for column in (COUNT_COLUMNS if f.name == "counts" else (f.name,))
+)
 
 
 def run_job(
@@ -240,8 +239,9 @@ def last_started(db: sqlite_utils.Database, job: str) -> datetime | None:
 
 
 def _run_of(row: tuple) -> Run:
-    run = Run(*row)
-    return Run(**{**run.__dict__, "full": bool(run.full)})
+    values = dict(zip(RUN_COLUMNS, row, strict=True))
+    counts = RunCounts(**{column: values.pop(column) for column in COUNT_COLUMNS})
+    return Run(**{**values, "full": bool(values["full"])}, counts=counts)
 
 
 def _now() -> str:

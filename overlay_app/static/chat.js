@@ -1,29 +1,22 @@
-// Chat in the browser (helper "chat-ui"): live rooms, an outbox that survives a dropped
-// connection, unread badges. Progressive enhancement: every chat page works without it.
+// Chat in the browser (helper "chat-ui"), part 1 of 2: the rooms on the page. Progressive
+// enhancement: every chat page works without it. chat_stream.js, loaded after this file, adds
+// the live part (the event stream and the outbox) and starts both.
 //
-// - ONE EventSource per tab (GET /api/v1/events) carries every room on the page; the browser
-//   resumes it with Last-Event-ID; when it gives up (readyState CLOSED), or the browser goes
-//   offline and back, we open a new one with ?after=<last id seen>. Messages are deduplicated
-//   by id, so a replay shows nothing twice; room.removed takes a room off the page.
-// - Sending puts {clientKey, roomId, body} in a localStorage outbox first; it leaves the outbox
-//   only when the server acknowledged it (or refused it for good). Offline, failed or unsent
-//   items are retried with backoff and on the 'online' event; the client key makes a retry
-//   return the same message instead of a second one.
+// - A RoomView per room shown: its messages (built from the page's blank one), the composer,
+//   edit and delete through the API, the read marker; the rooms list keeps unread badges.
 // - Server HTML (bodyHtml, sanitised by the server) is parsed in an inert <template>; every
 //   other text goes in with textContent.
+// - window.plazaChat is what the two files share: the page's settings, its views, these
+//   classes and helpers, and (from chat_stream.js) the outbox, flush and reconnect.
 (function () {
   "use strict";
   if (window.plazaChat || !window.fetch || !window.EventSource) return;
 
-  var OUTBOX_KEY = "plaza.chat.outbox.v1";
-  var MAX_BACKOFF_MS = 30000;
   var KIND_LABELS = { document: "Document", channel: "Channel", direct: "Direct" };
   var config = document.getElementById("chat-config");
   if (!config) return;
   var me = config.getAttribute("data-me-id");
-  var eventsUrl = config.getAttribute("data-events-url") || "/api/v1/events";
   var views = {};          // roomId -> RoomView of a room shown on this page
-  var lastEventId = Number(config.getAttribute("data-after") || 0);
 
   // -- small helpers ---------------------------------------------------------------------------
   function csrfToken() {
@@ -100,11 +93,11 @@
     var body = field.value;
     if (!body.trim()) return;
     var item = { clientKey: newClientKey(), roomId: this.roomId, body: body, queuedAt: Date.now() };
-    outbox.add(item);
+    chat.outbox.add(item);
     field.value = "";
     this.showError("");
     this.showPending(item);
-    flush(true);
+    chat.flush(true);
   };
 
   RoomView.prototype.showError = function (text) {
@@ -288,7 +281,7 @@
     this.element.insertBefore(gone, this.list);
     if (this.composer) this.composer.remove();
     this.composer = null;
-    outbox.dropRoom(this.roomId);
+    chat.outbox.dropRoom(this.roomId);
     delete views[this.roomId];
   };
 
@@ -372,203 +365,8 @@
     badge.textContent = String(Number(badge.textContent || 0) + 1);
   }
 
-  // -- events from the stream -------------------------------------------------------------------------
-  var handlers = {
-    "message.new": function (message) {
-      var view = views[message.roomId];
-      if (view) {
-        view.upsert(message);
-        if (message.author.id !== me) view.markRead(Number(message.id));
-        else outbox.remove(message.clientKey);
-      } else if (message.author.id !== me) {
-        roomList.bump(message);
-      }
-    },
-    "message.edited": function (message) {
-      var view = views[message.roomId];
-      if (view && view.find(message.id)) view.upsert(message);
-    },
-    "message.deleted": function (message) {
-      var view = views[message.roomId];
-      if (view && view.find(message.id)) view.upsert(Object.assign({}, message, { deleted: true }));
-    },
-    "room.read": function (marker) { roomList.read(marker.roomId, marker.lastReadId); },
-    "room.removed": function (gone) {
-      roomList.remove(gone.roomId);
-      if (views[gone.roomId]) views[gone.roomId].remove();
-    },
-    "room.created": function (change) { roomList.add(change.room); },
-    "room.member_added": function (change) {
-      if (change.personId === me) roomList.add(change.room);
-    },
-    "room.member_removed": function (change) {
-      if (change.room && change.personId === me) handlers["room.removed"]({ roomId: change.room.id });
-    },
-    "notification.new": function () { bumpNotifications(); },
-    "stream.open": function () {},
-    // The backlog was too long to replay: the page reloads its rooms from the server.
-    "stream.reset": function () { window.location.reload(); }
+  var chat = window.plazaChat = {
+    config: config, me: me, views: views, RoomView: RoomView, roomList: roomList,
+    bumpNotifications: bumpNotifications, callApi: callApi, errorMessage: errorMessage
   };
-
-  var stream = { source: null, retryMs: 1000, timer: 0 };
-
-  function connect() {
-    window.clearTimeout(stream.timer);
-    if (stream.source) stream.source.close();
-    var url = eventsUrl + (lastEventId ? (eventsUrl.indexOf("?") < 0 ? "?" : "&") + "after=" + lastEventId : "");
-    var crossOrigin = new URL(url, window.location.href).origin !== window.location.origin;
-    var source = new EventSource(url, { withCredentials: crossOrigin });
-    stream.source = source;
-    config.setAttribute("data-stream", "connecting");
-    source.onopen = function () {
-      stream.retryMs = 1000;
-      config.setAttribute("data-stream", "open");
-      flush(true);
-    };
-    source.onerror = function () {
-      config.setAttribute("data-stream", "down");
-      // The browser retries by itself while CONNECTING; once CLOSED, it is up to us.
-      if (source.readyState === EventSource.CLOSED && stream.source === source) reconnectLater();
-    };
-    Object.keys(handlers).forEach(function (kind) {
-      source.addEventListener(kind, function (event) {
-        // Notices such as room.removed carry no id (lastEventId then repeats the previous
-        // one), and a replay may repeat events: every handler is idempotent instead.
-        lastEventId = Math.max(lastEventId, Number(event.lastEventId || 0));
-        var payload;
-        try { payload = JSON.parse(event.data); } catch (error) { return; }
-        handlers[kind](payload);
-      });
-    });
-  }
-
-  function reconnectLater() {
-    window.clearTimeout(stream.timer);
-    stream.timer = window.setTimeout(connect, stream.retryMs);
-    stream.retryMs = Math.min(stream.retryMs * 2, MAX_BACKOFF_MS);
-  }
-
-  // -- the outbox ---------------------------------------------------------------------------------
-  var outbox = {
-    load: function () {
-      try { return JSON.parse(window.localStorage.getItem(OUTBOX_KEY) || "[]"); } catch (error) { return []; }
-    },
-    save: function (items) { window.localStorage.setItem(OUTBOX_KEY, JSON.stringify(items)); },
-    add: function (item) { var items = this.load(); items.push(item); this.save(items); },
-    remove: function (clientKey) {
-      if (!clientKey) return;
-      this.save(this.load().filter(function (item) { return item.clientKey !== clientKey; }));
-    },
-    dropRoom: function (roomId) {
-      this.save(this.load().filter(function (item) { return item.roomId !== roomId; }));
-    }
-  };
-
-  var sending = { busy: false, retryMs: 1000, timer: 0 };
-
-  // Sends the outbox in order; stops at the first item that may succeed later.
-  function flush(now) {
-    if (now) { sending.retryMs = 1000; window.clearTimeout(sending.timer); }
-    if (sending.busy) return;
-    var items = outbox.load();
-    if (!items.length) return;
-    if (!navigator.onLine) return;  // the 'online' event resumes
-    sending.busy = true;
-    sendOne(items[0]).then(function (outcome) {
-      sending.busy = false;
-      if (outcome.done) { sending.retryMs = 1000; flush(false); } else retryLater(outcome.waitMs);
-    });
-  }
-
-  function retryLater(afterMs) {
-    window.clearTimeout(sending.timer);
-    sending.timer = window.setTimeout(function () { flush(false); }, afterMs || sending.retryMs);
-    sending.retryMs = Math.min(sending.retryMs * 2, MAX_BACKOFF_MS);
-  }
-
-  // {done: true} when the item left the outbox (sent, or refused for good); else retry later.
-  function sendOne(item) {
-    var view = views[item.roomId];
-    var url = "/api/v1/rooms/" + encodeURIComponent(item.roomId) + "/messages";
-    return callApi("POST", url, { body: item.body, client_key: item.clientKey },
-      { "Idempotency-Key": item.clientKey }).then(function (result) {
-      if (result.ok) {
-        outbox.remove(item.clientKey);
-        if (view) view.upsert(result.data);
-        return { done: true };
-      }
-      if (result.status === 429 || result.status >= 500 || result.status === 401) {
-        return { done: false, waitMs: Number(result.response.headers.get("Retry-After") || 0) * 1000 };
-      }
-      outbox.remove(item.clientKey);  // refused for good (too long, room gone...)
-      if (view) {
-        view.markFailed(item.clientKey, errorMessage(result));
-        view.showError(errorMessage(result));
-      }
-      return { done: true };
-    }, function () {
-      return { done: false };  // no connection: keep it
-    });
-  }
-
-  // -- start --------------------------------------------------------------------------------------
-  function openDocumentRoom(panel) {
-    // The document's room is made on first use; the stream starts once we know its id.
-    return callApi("POST", panel.getAttribute("data-room-api")).then(function (result) {
-      if (!result.ok || !result.data || !result.data.id) return;
-      panel.setAttribute("data-room-id", result.data.id);
-      var form = panel.querySelector("form.chat-composer");
-      if (form) form.setAttribute("action", "/chat/" + encodeURIComponent(result.data.id) + "/messages");
-    }, function () {});
-  }
-
-  function start() {
-    var pending = [];
-    // A document room's events reach those who follow it: opening the room follows it.
-    document.querySelectorAll(".chat-room[data-room-api]").forEach(function (panel) {
-      pending.push(openDocumentRoom(panel));
-    });
-    Promise.all(pending).then(function () {
-      document.querySelectorAll(".chat-room[data-room-id]").forEach(function (element) {
-        var view = new RoomView(element);
-        views[view.roomId] = view;
-      });
-      outbox.load().forEach(function (item) {
-        if (views[item.roomId]) views[item.roomId].showPending(item);
-      });
-      connect();
-      flush(true);
-      markShownAsRead();
-    });
-    window.addEventListener("online", function () {
-      flush(true);
-      if (!stream.source || stream.source.readyState !== EventSource.OPEN) connect();
-    });
-    window.addEventListener("offline", function () {
-      // A dead network rarely closes the socket at once: let go of the stream now, and
-      // resume from the last event seen when the browser is back online.
-      if (stream.source) stream.source.close();
-      window.clearTimeout(stream.timer);
-      config.setAttribute("data-stream", "offline");
-      document.querySelectorAll("li.chat-message.pending .state").forEach(function (state) {
-        state.textContent = "waiting for the connection…";
-      });
-    });
-    document.addEventListener("visibilitychange", markShownAsRead);
-  }
-
-  // What a visible page shows has been read (the server never moves a marker back).
-  function markShownAsRead() {
-    if (document.visibilityState !== "visible") return;
-    Object.keys(views).forEach(function (roomId) {
-      var ids = Array.prototype.map.call(
-        views[roomId].list.querySelectorAll("li.chat-message[data-message-id]:not(.pending)"),
-        function (item) { return Number(item.getAttribute("data-message-id")) || 0; });
-      if (ids.length) views[roomId].markRead(Math.max.apply(null, ids));
-    });
-  }
-
-  window.plazaChat = { views: views, outbox: outbox, flush: flush, reconnect: connect };
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
 })();

@@ -7,6 +7,7 @@
   `live_site` is one per test module; `start_live_site(env, tmp)` makes more.
 - `chromium` (session): /usr/bin/chromium with the flags a closed network needs. `browser_as`
   opens a new context (its own cookies) signed in as a person through the emulator's page.
+- `cast` (per module): the people and the document as the pages show them.
 - `ScriptWatch`: records any script that a test did not write (a call to `plazaXss()`, a
   dialog, a CSP violation); tests assert it stays empty.
 """
@@ -62,6 +63,19 @@ overlay = load_test_module(
 plaza_env = overlay.plaza_env
 people = overlay.people
 document = overlay.document
+
+
+@pytest.fixture(scope="module")
+def cast(plaza_env: Any, people: dict[str, str], document: tuple[str, str]) -> dict[str, Any]:
+    """The people and the document as pages show them: display names, oids, title, path."""
+    tenant = plaza_env.tenant
+    found = {role: tenant.user(upn) for role, upn in people.items()}
+    return {
+        "title": tenant.item(*document).name,
+        "name": {role: user.display_name for role, user in found.items()},
+        "oid": {role: user.id for role, user in found.items()},
+        "path": f"/documents/{document[0]}/{document[1]}",
+    }
 
 
 # -- the site ------------------------------------------------------------------------------
