@@ -11,6 +11,8 @@ Glossary of the tables:
 - items.acl_item_id: the item whose acl applies (itself when unique, else the nearest such
   ancestor, else the library root). NULL = unknown = visible to nobody. `perms_state` on the
   acl holder says whether its acl rows are complete ("ok"); anything else is visible to nobody.
+- item_holders: items.rowid -> the rowid of its acl holder (NULL when deleted or the holder is
+  not indexed), kept by triggers: a narrow copy for search's long walks.
 - site_group_members: who is in a SharePoint site group (principal keys as above).
 - people, groups, group_members (direct), memberships (transitive, user -> group), stored once;
   never expanded into per-item rows.
@@ -182,3 +184,42 @@ def m008_ok_holders_index(db: Database) -> None:
     CREATE INDEX IF NOT EXISTS items_ok_holders ON items (drive_id, item_id, perms_state, deleted)
     WHERE perms_state = 'ok' AND deleted = 0;
     """)
+
+
+@MIGRATIONS()
+def m009_item_holders(db: Database) -> None:
+    # A search past RANK_CAP matches walks tens of thousands of them newest first, reading each
+    # one's items row only for its ACL holder: about 1.2 us a match at a million items. This
+    # narrow copy (item rowid -> holder rowid; NULL when the item is deleted or its holder is
+    # not indexed: visible to nobody), kept by triggers, answers in about 0.4 us.
+    db.executescript(f"""
+    CREATE TABLE IF NOT EXISTS item_holders (
+      item_rowid INTEGER PRIMARY KEY,
+      holder_rowid INTEGER
+    );
+    INSERT OR REPLACE INTO item_holders (item_rowid, holder_rowid)
+      SELECT i.rowid, CASE WHEN i.deleted = 0 THEN h.rowid END
+      FROM items AS i
+      LEFT JOIN items AS h ON h.drive_id = i.drive_id AND h.item_id = i.acl_item_id;
+    CREATE TRIGGER IF NOT EXISTS item_holders_ai AFTER INSERT ON items BEGIN
+      INSERT OR REPLACE INTO item_holders (item_rowid, holder_rowid)
+      VALUES (new.rowid, {_HOLDER_OF_NEW});
+      -- items indexed before their holder
+      UPDATE item_holders SET holder_rowid = new.rowid WHERE item_rowid IN (
+        SELECT rowid FROM items
+        WHERE drive_id = new.drive_id AND acl_item_id = new.item_id AND deleted = 0);
+    END;
+    CREATE TRIGGER IF NOT EXISTS item_holders_au AFTER UPDATE OF acl_item_id, deleted ON items
+    WHEN old.acl_item_id IS NOT new.acl_item_id OR old.deleted IS NOT new.deleted BEGIN
+      UPDATE item_holders SET holder_rowid = {_HOLDER_OF_NEW} WHERE item_rowid = new.rowid;
+    END;
+    CREATE TRIGGER IF NOT EXISTS item_holders_ad AFTER DELETE ON items BEGIN
+      DELETE FROM item_holders WHERE item_rowid = old.rowid;
+      UPDATE item_holders SET holder_rowid = NULL WHERE item_rowid IN (
+        SELECT rowid FROM items WHERE drive_id = old.drive_id AND acl_item_id = old.item_id);
+    END;
+    """)
+
+
+_HOLDER_OF_NEW = """CASE WHEN new.deleted = 0 THEN (
+        SELECT rowid FROM items WHERE drive_id = new.drive_id AND item_id = new.acl_item_id) END"""

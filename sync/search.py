@@ -22,7 +22,8 @@ from datetime import UTC, date, datetime
 
 import sqlite_utils
 
-from sync.trimming import ITEM_IS_VISIBLE, VISIBLE_HOLDERS, principals_json
+from sync.search_forms import FORMS, SEEN_COUNT
+from sync.trimming import ITEM_IS_VISIBLE, VISIBLE_HOLDER_ROWIDS, VISIBLE_HOLDERS, principals_json
 
 MAX_PER_PAGE = 100
 # How a search runs depends on how many items hold the words, whoever may see them (a bounded
@@ -34,6 +35,9 @@ MAX_PER_PAGE = 100
 # however common its words (bench/search.py).
 FEW_MATCHES = 2_000
 RANK_CAP = 10_000
+# Past RANK_CAP matches, someone who sees up to this many items is searched through the set
+# of their items (cheap to read for a few, dear for many); others through the holders join.
+VISIBLE_SET_CAP = 100_000
 # bm25 column weights, in items_fts column order: name, path, site_title.
 COLUMN_WEIGHTS = (10.0, 3.0, 1.0)
 SNIPPET_TOKENS = 12
@@ -139,56 +143,7 @@ def fts_query(text: str) -> str | None:
     return " ".join(phrases)
 
 
-# Trimmed matches are collected narrow (rowid and score) so that ranking and counting stay
-# cheap; equal scores keep index order (rowid), a total order, so pages never overlap. The
-# page's columns, highlights and snippets are read afterwards, for its rows only.
-_RANKED = """
-    WITH {holders},
-    hits(doc_rowid, score) AS MATERIALIZED (
-        SELECT i.rowid, bm25(items_fts, {weights})
-        FROM items_fts AS f
-        JOIN items AS i ON i.rowid = f.rowid
-        JOIN visible_holders AS vh ON vh.drive_id = i.drive_id AND vh.item_id = i.acl_item_id
-        WHERE items_fts MATCH :match AND i.deleted = 0 {filters}
-    )
-    SELECT doc_rowid, -score, (SELECT count(*) FROM hits) FROM hits
-    ORDER BY score, doc_rowid
-    LIMIT :limit OFFSET :offset"""
-
-# The same with each match's access checked on its own (the per-item predicate): for a few
-# matches, cheaper than finding every holder that admits the person.
-_RANKED_FEW = """
-    WITH hits(doc_rowid, score) AS MATERIALIZED (
-        SELECT i.rowid, bm25(items_fts, {weights})
-        FROM items_fts AS f
-        JOIN items AS i ON i.rowid = f.rowid
-        WHERE items_fts MATCH :match AND {visible} {filters}
-    )
-    SELECT doc_rowid, -score, (SELECT count(*) FROM hits) FROM hits
-    ORDER BY score, doc_rowid
-    LIMIT :limit OFFSET :offset"""
-
-# Past RANK_CAP matches: the newest-indexed matches the person may see, walked in descending
-# rowid order until RANK_CAP + 1 of them are found, are ranked. Which items the window holds
-# depends on visible items only (a hidden match is skipped, never counted), so neither its
-# pages nor its total say anything about items the person may not see.
-_RANKED_WINDOW = """
-    WITH {holders},
-    window_hits(doc_rowid, score) AS MATERIALIZED (
-        SELECT i.rowid, bm25(items_fts, {weights})
-        FROM items_fts AS f
-        JOIN items AS i ON i.rowid = f.rowid
-        JOIN visible_holders AS vh ON vh.drive_id = i.drive_id AND vh.item_id = i.acl_item_id
-        WHERE items_fts MATCH :match AND i.deleted = 0 {filters}
-        ORDER BY f.rowid DESC
-        LIMIT :cap
-    )
-    SELECT doc_rowid, -score, (SELECT count(*) FROM window_hits) FROM window_hits
-    ORDER BY score, doc_rowid
-    LIMIT :limit OFFSET :offset"""
-
 _MATCHES = "SELECT count(*) FROM (SELECT 1 FROM items_fts WHERE items_fts MATCH :match LIMIT :cap)"
-FORMS = {"few": _RANKED_FEW, "holders": _RANKED, "window": _RANKED_WINDOW}
 
 _PAGE = """
     SELECT i.rowid, i.drive_id, i.item_id, i.name, i.path, i.web_url, i.site_id, i.site_title,
@@ -206,7 +161,11 @@ def ranked_sql(filters: SearchFilters, form: str = "holders") -> tuple[str, dict
     conditions, params = filters.sql()
     weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
     sql = FORMS[form].format(
-        holders=VISIBLE_HOLDERS, visible=ITEM_IS_VISIBLE, weights=weights, filters=conditions
+        holders=VISIBLE_HOLDERS,
+        holder_rowids=VISIBLE_HOLDER_ROWIDS,
+        visible=ITEM_IS_VISIBLE,
+        weights=weights,
+        filters=conditions,
     )
     return sql, params
 
@@ -226,10 +185,11 @@ def search_documents(
     *,
     few: int = FEW_MATCHES,
     rank_cap: int = RANK_CAP,
+    visible_set_cap: int = VISIBLE_SET_CAP,
 ) -> SearchPage:
     """Search what `principals` may see; pages are 1-based, per_page at most MAX_PER_PAGE.
 
-    `few` and `rank_cap` choose the query form (see FEW_MATCHES and RANK_CAP)."""
+    `few`, `rank_cap` and `visible_set_cap` choose the query form (see their constants)."""
     page, per_page = max(page, 1), min(max(per_page, 1), MAX_PER_PAGE)
     match = fts_query(query)
     if match is None or not principals:
@@ -237,6 +197,8 @@ def search_documents(
     try:
         matches = db.execute(_MATCHES, {"match": match, "cap": rank_cap + 1}).fetchone()[0]
         form = search_form(matches, few, rank_cap)
+        if form == "window" and _sees_at_most(db, principals, visible_set_cap):
+            form = "window_seen"
         sql, params = ranked_sql(filters, form)
         params |= {
             "match": match,
@@ -258,6 +220,12 @@ def search_documents(
     # A window that did not fill held every visible match, as the other forms do: so whether
     # a total is exact depends on the visible matches alone.
     return SearchPage(hits, total, page, per_page, total_is_exact=total <= rank_cap)
+
+
+def _sees_at_most(db: sqlite_utils.Database, principals: frozenset[str], items: int) -> bool:
+    """Whether the principals see at most `items` items (deleted ones included)."""
+    params = {"principals": principals_json(principals), "cap": items + 1}
+    return db.execute(SEEN_COUNT, params).fetchone()[0] <= items
 
 
 def _count(db: sqlite_utils.Database, sql: str, params: dict) -> int:

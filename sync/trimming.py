@@ -63,6 +63,17 @@ VISIBLE_HOLDERS = """
           AND h.perms_state = 'ok' AND h.deleted = 0
     )"""
 
+# The same holders by rowid, for joins through item_holders (schema m009).
+VISIBLE_HOLDER_ROWIDS = """
+    visible_holder_rowids(rowid) AS MATERIALIZED (
+        SELECT DISTINCT h.rowid
+        FROM acl AS a
+        JOIN items AS h INDEXED BY items_ok_holders
+          ON h.drive_id = a.drive_id AND h.item_id = a.item_id
+        WHERE a.principal IN (SELECT value FROM json_each(:principals))
+          AND h.perms_state = 'ok' AND h.deleted = 0
+    )"""
+
 
 @dataclass(frozen=True)
 class Person:

@@ -18,7 +18,8 @@ from sync.access import SearchFilters
 from sync.db import open_index
 from sync.search import fts_query, ranked_sql, search_documents
 
-FULL_SCAN = re.compile(r"SCAN (i|h|a|items|acl)\b")  # of the items or acl tables (aliases)
+# Of the items, item_holders or acl tables (by their aliases).
+FULL_SCAN = re.compile(r"SCAN (i|h|a|ih|items|acl|item_holders)\b")
 TAX, AUDIT = "localhost,1,1", "localhost,2,2"
 TAX_DOCS, AUDIT_DOCS = "b!tax", "b!audit"
 
@@ -235,50 +236,66 @@ def test_the_few_and_holders_forms_find_the_same(index) -> None:
     assert (few.total, few.total_is_exact) == (6, True)
 
 
-def test_past_the_rank_cap_the_newest_visible_matches_are_ranked(index) -> None:
+# Past the rank cap the window is read through the holders join (someone who sees more than
+# visible_set_cap items) or through the set of the person's items: the same answers.
+WINDOWS = pytest.mark.parametrize("visible_set_cap", [0, 1_000], ids=["joined", "seen"])
+
+
+@WINDOWS
+def test_past_the_rank_cap_the_newest_visible_matches_are_ranked(
+    index, visible_set_cap: int
+) -> None:
     # "acme" is in 10 items' names or paths, hidden ones included (the Audit library's report,
     # the newest, first of all). Past a cap of 3, the 4 newest matches Ann may see are ranked
     # and 4 is a lower bound of her total.
     principals = access.principal_set(index, "ann")
-    page = search_documents(index, principals, "acme", SearchFilters(), few=0, rank_cap=3)
+    caps = {"few": 0, "rank_cap": 3, "visible_set_cap": visible_set_cap}
+    page = search_documents(index, principals, "acme", SearchFilters(), **caps)
     assert (page.total, page.total_is_exact) == (4, False)
     assert ids(page) == ["budget", "resume", "script", "minutes"]
-    assert search_documents(
-        index, principals, "acme", SearchFilters(), page=2, per_page=3, few=0, rank_cap=3
-    ).hits == page.hits[3:]
+    second = search_documents(index, principals, "acme", SearchFilters(), 2, 3, **caps)
+    assert second.hits == page.hits[3:]
+    narrowed = search_documents(index, principals, "acme", SearchFilters(file_type="docx"), **caps)
+    assert (ids(narrowed), narrowed.total_is_exact) == (["q3", "minutes"], True)
 
 
-def test_a_window_that_does_not_fill_finds_what_the_holders_form_finds(index) -> None:
+@WINDOWS
+def test_a_window_that_does_not_fill_finds_what_the_holders_form_finds(
+    index, visible_set_cap: int
+) -> None:
     principals = access.principal_set(index, "ann")
-    window = search_documents(index, principals, "acme", SearchFilters(), few=0, rank_cap=9)
+    window = search_documents(index, principals, "acme", SearchFilters(), few=0, rank_cap=9,
+                              visible_set_cap=visible_set_cap)  # fmt: skip
     holders = search_documents(index, principals, "acme", SearchFilters(), few=0, rank_cap=100)
     assert (window.total, window.total_is_exact) == (6, True)
     assert (window.hits, window.total) == (holders.hits, holders.total)
 
 
+@WINDOWS
 @pytest.mark.parametrize("rank_cap", [3, 12])
-def test_hidden_matches_past_the_rank_cap_change_nothing(index, rank_cap: int) -> None:
+def test_hidden_matches_past_the_rank_cap_change_nothing(
+    index, rank_cap: int, visible_set_cap: int
+) -> None:
     # 30 more items hold "acme" where only the auditors may look: the search takes another
     # form for everyone (more than the cap match), yet Ann's pages and total stay the same
     # (bm25's corpus statistics count every item, so scores may move: sync/README.md).
     principals = access.principal_set(index, "ann")
-    before = search_documents(index, principals, "acme", SearchFilters(), few=0,
-                              rank_cap=rank_cap)  # fmt: skip
+    caps = {"few": 0, "rank_cap": rank_cap, "visible_set_cap": visible_set_cap}
+    before = search_documents(index, principals, "acme", SearchFilters(), **caps)
     hidden = [("h-root", None, "", "2024-01-01T00:00:00Z", AUDITORS_ONLY)] + [
         (f"h-{n}", "h-root", f"Acme file {n}.docx", "2024-05-01T00:00:00Z", None)
         for n in range(30)
     ]
     index["drives"].insert({"id": "b!hidden", "site_id": AUDIT, "name": "Hidden"})
     add_library(index, "b!hidden", AUDIT, "Audit", hidden)
-    after = search_documents(index, principals, "acme", SearchFilters(), few=0,
-                             rank_cap=rank_cap)  # fmt: skip
+    after = search_documents(index, principals, "acme", SearchFilters(), **caps)
     assert (set(ids(after)), after.total, after.total_is_exact) == (
         set(ids(before)), before.total, before.total_is_exact
     )
     assert (after.total, after.total_is_exact) == ((4, False) if rank_cap == 3 else (6, True))
 
 
-@pytest.mark.parametrize("form", ["few", "holders", "window"])
+@pytest.mark.parametrize("form", ["few", "holders", "window", "window_seen"])
 def test_every_form_uses_indexes(index, form: str) -> None:
     sql, params = ranked_sql(SearchFilters(site_id=TAX), form)
     params |= {"match": '"acme" *', "principals": '["everyone"]', "limit": 10, "offset": 0,

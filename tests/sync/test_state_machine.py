@@ -39,6 +39,7 @@ from sync.db import open_index
 from sync.engine import NullProgress, sync_documents, sync_people
 from sync.targets import DocumentTarget
 from tests.sync.emulated import connector_for, oracle
+from tests.sync.index_checks import stale_item_holders
 
 SEED = 7
 ALL_SITES = DocumentTarget(all_sites=True)
@@ -355,6 +356,7 @@ class SyncMachine(RuleBasedStateMachine):
         for drive_id, item_id, *_ in (r for r in rows if r[-1]):
             gone = tenant.item(drive_id, item_id)
             assert gone is None or gone.deleted, (drive_id, item_id)
+        assert stale_item_holders(self.db) == []
 
     def nearest_unique(self, item):
         while not item.unique_permissions:
