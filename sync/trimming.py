@@ -53,26 +53,20 @@ ITEM_IS_VISIBLE_OR_ARCHIVED = """
 # item instead of one per item and principal. Holders are checked in the small partial index
 # of complete, live holders (migration m008; the planner, without statistics, would take the
 # primary key, four times slower at a million items).
-VISIBLE_HOLDERS = """
-    visible_holders(drive_id, item_id) AS MATERIALIZED (
-        SELECT DISTINCT a.drive_id, a.item_id
+_HOLDERS_ADMITTING = """
+        SELECT DISTINCT {columns}
         FROM acl AS a
         JOIN items AS h INDEXED BY items_ok_holders
           ON h.drive_id = a.drive_id AND h.item_id = a.item_id
         WHERE a.principal IN (SELECT value FROM json_each(:principals))
-          AND h.perms_state = 'ok' AND h.deleted = 0
-    )"""
-
+          AND h.perms_state = 'ok' AND h.deleted = 0"""
+VISIBLE_HOLDERS = """
+    visible_holders(drive_id, item_id) AS MATERIALIZED ({}
+    )""".format(_HOLDERS_ADMITTING.format(columns="a.drive_id, a.item_id"))
 # The same holders by rowid, for joins through item_holders (schema m009).
 VISIBLE_HOLDER_ROWIDS = """
-    visible_holder_rowids(rowid) AS MATERIALIZED (
-        SELECT DISTINCT h.rowid
-        FROM acl AS a
-        JOIN items AS h INDEXED BY items_ok_holders
-          ON h.drive_id = a.drive_id AND h.item_id = a.item_id
-        WHERE a.principal IN (SELECT value FROM json_each(:principals))
-          AND h.perms_state = 'ok' AND h.deleted = 0
-    )"""
+    visible_holder_rowids(rowid) AS MATERIALIZED ({}
+    )""".format(_HOLDERS_ADMITTING.format(columns="h.rowid"))
 
 
 @dataclass(frozen=True)
