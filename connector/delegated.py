@@ -15,8 +15,8 @@ from urllib.parse import quote
 
 import requests
 
+from connector.error_mapping import error_from_response
 from connector.errors import GraphError
-from connector.http import error_from_response
 
 log = logging.getLogger("connector.delegated")
 

@@ -12,13 +12,12 @@ retry policy:
 - only idempotent requests are retried (GET, HEAD, PUT, DELETE, and `retry_safe=True` for a
   POST that only reads, i.e. a $batch of GETs).
 - 401: forget the token, get a new one and retry once (tokens can expire mid-run).
-Error answers become the exceptions of connector.errors.
+Error answers become the exceptions of connector.errors (connector.error_mapping says which).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -31,15 +30,8 @@ import requests
 from requests.exceptions import ChunkedEncodingError
 
 from connector.auth import GRAPH, TokenProvider, trusted_session
-from connector.errors import (
-    AuthError,
-    ConnectorError,
-    DeltaExpired,
-    GraphError,
-    NotFound,
-    PermissionMissing,
-    Throttled,
-)
+from connector.error_mapping import RETRY_STATUSES, error_from_parts, error_from_response
+from connector.errors import GraphError
 from connector.models import ErrorInfo
 from connector.pacing import (
     BACKOFF_BASE,
@@ -53,13 +45,8 @@ from connector.settings import ConnectorSettings
 log = logging.getLogger("connector.http")
 
 BATCH_LIMIT = 20  # "JSON batch requests are currently limited to 20 individual requests"
-RETRY_STATUSES = frozenset({429, 503, 504})
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-# "... API requires one of 'Sites.Read.All, Sites.ReadWrite.All'." and similar texts.
-PERMISSION_NAME = re.compile(
-    r"\b[A-Z][A-Za-z]+\.(?:Read|ReadWrite|ReadBasic|Write|Selected|FullControl|Manage)"
-    r"(?:\.[A-Z][A-Za-z]+)*\b"
-)
+
 
 
 def user_agent(company: str) -> str:
@@ -356,48 +343,6 @@ class GraphHttp:
         with self._stats_lock:
             changes = {k: getattr(self._stats, k) + v for k, v in increments.items()}
             self._stats = replace(self._stats, **changes)
-
-
-def error_from_response(response: requests.Response, needs: str | None = None) -> ConnectorError:
-    """The exception for an error answer (status >= 400), with Graph's code and request id."""
-    try:
-        info = ErrorInfo.from_graph(response.json())
-    except ValueError:
-        info = ErrorInfo(None, response.text[:200] or response.reason, None, None)
-    return error_from_parts(
-        response.status_code,
-        info,
-        request_id=response.headers.get("request-id") or info.request_id,
-        retry_after=response.headers.get("Retry-After"),
-        location=response.headers.get("Location"),
-        needs=needs,
-    )
-
-
-def error_from_parts(
-    status: int,
-    info: ErrorInfo,
-    *,
-    request_id: str | None = None,
-    retry_after: str | None = None,
-    location: str | None = None,
-    needs: str | None = None,
-) -> ConnectorError:
-    """Maps a status and error envelope onto the connector's exception tree."""
-    message = info.message or f"HTTP {status}"
-    fields: dict[str, Any] = {"status": status, "code": info.code, "request_id": request_id}
-    if status == 401:
-        return AuthError(message, **fields)
-    if status == 403:
-        named = PERMISSION_NAME.findall(message)
-        return PermissionMissing(message, permission=named[0] if named else needs, **fields)
-    if status == 404:
-        return NotFound(message, **fields)
-    if status == 410:
-        return DeltaExpired(message, location=location, **fields)
-    if status in RETRY_STATUSES:
-        return Throttled(message, retry_after=retry_after_seconds(retry_after), **fields)
-    return GraphError(message, **fields)
 
 
 def _path(url: str) -> str:

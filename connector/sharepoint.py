@@ -26,8 +26,9 @@ from office365.runtime.http.request_options import RequestOptions
 from office365.sharepoint.client_context import ClientContext
 
 from connector.auth import trusted_session
+from connector.error_mapping import RETRY_STATUSES, error_from_response
 from connector.errors import AuthError, ConnectorError, GraphError
-from connector.http import RETRY_STATUSES, error_from_response, user_agent
+from connector.http import user_agent
 from connector.models_sharepoint import Comment, Likes, collection, unwrap
 from connector.pacing import ThrottleGate, backoff
 from connector.settings import ConnectorSettings

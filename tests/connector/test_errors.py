@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from connector.error_mapping import error_from_parts
 from connector.errors import (
     AuthError,
     ConnectorError,
@@ -15,7 +16,6 @@ from connector.errors import (
     Throttled,
     TokenError,
 )
-from connector.http import error_from_parts
 from connector.models import ErrorInfo
 
 
