@@ -37,7 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.testing = bool(test_config.get("extra", {}).get("testing", True))
     app.extensions["plaza.settings"] = settings
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=1_000_000)
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json = errors.RequestJSON(app)
     db.init_app(app)
     errors.init_app(app)
     security = importlib.import_module("overlay_app.security")

@@ -7,7 +7,8 @@ the live stream, the offline outbox and unread badges on top, through /api/v1.
 
 Nothing here decides who sees what: rooms come from chat_access (access_room, my_rooms,
 open_channels), writes go through chat_actions / chat_room_actions (check_* then do_*), and the
-document panel is only rendered on a page that already passed access.require_document.
+document panel is only rendered on a page that already passed access.require_document. A
+document room's own page names the document, so it is confirmed live as the document's page is.
 
 Contract with the document page: document.html includes `_chat_panel.html`, which calls the
 template global `chat_panel(document)` (None when nobody is signed in).
@@ -219,6 +220,8 @@ def chat_home():
 def room_page(room_id: str):
     person = require_person()
     room = chat_access.access_room(person, room_id)
+    if room.document_key is not None:  # it shows the document's name: confirmed live, like its page
+        access.require_document(person, *room.document_key, live=True)
     before, after = _message_id_arg("before"), _message_id_arg("after")
     page = chat_reads.history(room, before, after, chat_reads.DEFAULT_PAGE)
     messages = page["messages"]

@@ -7,6 +7,8 @@
   PLAZA_CHANNELS_OPEN, default on); never by guests. The creator is the first owner. Anyone
   who may see an open channel joins it by adding themselves; owners (and admins) add and remove
   others, guests included; everyone may leave; the last owner may not leave others ownerless.
+  An administrator doing so in a channel they do not own is an admin action: it is written to
+  the audit log, in the change's transaction.
 - Direct rooms: 2 to 8 people, members fixed at creation; asking again for the same people
   answers the existing room.
 
@@ -100,6 +102,13 @@ def check_manager(person: Person, room: Room, verb: str) -> None:
     if person.is_admin or chat_access.role_in(person.id, room.id) == OWNER:
         return
     raise Forbidden(f"Only the channel's owners can {verb} people.")
+
+
+def as_admin(person: Person, room: Room, target: str, role: str = MEMBER) -> bool:
+    """Whether a membership change that passed its checks did so through the administrator role
+    alone: managing others (or oneself as owner) in a channel one does not own."""
+    manages = target != person.id or role == OWNER
+    return manages and chat_access.role_in(person.id, room.id) != OWNER
 
 
 def check_membership_change(person: Person, room: Room, target: Any, verb: str) -> str:
@@ -271,12 +280,15 @@ def add_member(person: Person, room_id: str, payload: Any) -> dict[str, Any]:
     if role == OWNER:
         check_manager(person, room, "promote")
     check_people([target], "person_id", 1)
+    by_admin = as_admin(person, room, target, role)
     with db.transaction() as conn:
         if chat_access.role_in(target, room.id) == OWNER and role == MEMBER:
             role = OWNER  # adding an owner again does not demote them
         elif chat_access.role_in(target, room.id) != role:
             security.check_rate(person, "room")
-        do_add_member(conn, room, target, role)
+        if do_add_member(conn, room, target, role) and by_admin:
+            detail = {"personId": target, "role": role}
+            security.audit(person.id, "admin.room.member_added", f"room:{room.id}", detail)
     return answer(person, room)
 
 
@@ -284,6 +296,7 @@ def remove_member(person: Person, room_id: str, target: Any) -> None:
     """DELETE /rooms/{id}/members?person_id=: leave a channel, or (owners) remove someone."""
     room = chat_access.access_room(person, room_id)
     target = check_membership_change(person, room, target, "remove")
+    by_admin = as_admin(person, room, target)
     with db.transaction() as conn:
         role = chat_access.role_in(target, room.id)
         if role is None:
@@ -297,3 +310,6 @@ def remove_member(person: Person, room_id: str, target: Any) -> None:
             raise Conflict("A channel keeps at least one owner: make someone else owner first.")
         security.check_rate(person, "room")
         do_remove_member(conn, room, target)
+        if by_admin:
+            detail = {"personId": target}
+            security.audit(person.id, "admin.room.member_removed", f"room:{room.id}", detail)

@@ -10,11 +10,16 @@
     └── RateLimited (429 tooManyRequests)  carries retry_after seconds
 
 Under /api the answer is JSON {"error": {"code", "message"}}; elsewhere an HTML page.
+JSON request bodies that Python parses but nothing can use are BadInput too (`RequestJSON`).
 """
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from flask import Flask, Response, jsonify, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 
@@ -58,6 +63,32 @@ class RateLimited(PlazaError):
     def __init__(self, retry_after: int, message: str | None = None) -> None:
         super().__init__(message or f"Too many changes at once: try again in {retry_after} s.")
         self.retry_after = retry_after
+
+
+NOT_TEXT = (
+    'The JSON body holds a "\\ud800"-style escape that is no character (a lone surrogate):'
+    " send text."
+)
+TOO_DEEP = "The JSON body nests too deeply."
+
+
+class RequestJSON(DefaultJSONProvider):
+    """Flask's JSON (keys in the order written), refusing with BadInput two kinds of request
+    body that json.loads accepts: nesting past Python's recursion limit (RecursionError), and
+    lone surrogates ("\\ud800" unpaired), which no UTF-8 text, SQLite's included, can hold.
+    BadInput is no ValueError, so it also reaches callers of get_json(silent=True)."""
+
+    sort_keys = False
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            value = super().loads(s, **kwargs)
+            json.dumps(value, ensure_ascii=False).encode()  # fails on a lone surrogate
+        except RecursionError as exc:
+            raise BadInput(TOO_DEEP) from exc
+        except UnicodeEncodeError as exc:
+            raise BadInput(NOT_TEXT) from exc
+        return value
 
 
 HTTP_CODES = {

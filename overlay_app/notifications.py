@@ -315,9 +315,14 @@ def check_read_request(payload: Any) -> list[int] | None:
     return ids
 
 
+def _is_number(raw: str) -> bool:
+    """ASCII digits only: str.isdigit() also passes "²", which int() refuses."""
+    return raw.isascii() and raw.isdigit()
+
+
 def _limit_arg() -> int:
     raw = request.args.get("limit", str(DEFAULT_LIMIT))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not _is_number(raw) or not 1 <= int(raw) <= MAX_LIMIT:
         raise BadInput(f"limit must be a whole number from 1 to {MAX_LIMIT}.")
     return int(raw)
 
@@ -359,7 +364,7 @@ def page_mark_read():
         ids = None
     else:
         raw = request.form.getlist("id")
-        if not raw or not all(value.isdigit() for value in raw):
+        if not raw or not all(_is_number(value) for value in raw):
             raise BadInput("Choose a notification to mark as read.")
         ids = [int(value) for value in raw][:MAX_IDS]
     mark_read(person, ids, discussion.now())
