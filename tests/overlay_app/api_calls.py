@@ -61,3 +61,25 @@ def sent(api, room_id: str, body: str, key: str | None = None) -> dict[str, Any]
 def mention(person: dict[str, str]) -> str:
     """How a message or comment mentions `person` ({"id", "displayName"})."""
     return f"@[{person['displayName']}]({person['id']})"
+
+
+def document_room(api, document) -> dict[str, Any]:
+    """The document's chat room as the API answers it, opened by the caller (made on first
+    open, 201; the same room after that, 200)."""
+    response = api.post("/api/v1/documents/{}/{}/room".format(*document))
+    assert response.status_code in (200, 201), response.get_json()
+    return response.get_json()
+
+
+def profile(env, upn: str, roles: list[str]) -> dict[str, Any]:
+    """What GET /api/v1/me answers for `upn` with `roles`, from the emulated tenant (`env`)."""
+    user = env.tenant.user(upn)
+    return {
+        "id": user.id,
+        "displayName": user.display_name,
+        "upn": upn,
+        "mail": user.mail,
+        "jobTitle": user.job_title,
+        "department": user.department,
+        "roles": roles,
+    }

@@ -51,3 +51,9 @@ def events(app: Flask, after: int = 0) -> list[tuple]:
         [after],
     )
     return [(kind, room, person, json.loads(payload)) for kind, room, person, payload in found]
+
+
+def last_event_id(app: Flask) -> int:
+    """The id of the newest event in the log (0 when it is empty): `events(app, after=...)`
+    then shows what the next step appends."""
+    return rows(app, "SELECT coalesce(max(id), 0) FROM events")[0][0]

@@ -1,35 +1,19 @@
-"""Sign-in through the emulator's real Entra pages, sessions, sign-out, roles and bearer tokens."""
+"""Sign-in through the emulator's real Entra pages, sessions, sign-out, roles, people who lose
+access and the delegated Graph token; the tokens Plaza checks itself (bearer tokens, the id
+token) are in test_auth_tokens.py."""
 
 from __future__ import annotations
 
-import base64
-import json
 import sqlite3
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
-import pytest
 
-from connector.emulator import entra_token
 from connector.emulator import tokens as emulator_tokens
 from overlay_app import auth
-from overlay_app.entra import SignInFailed, nonce_hash
+from tests.overlay_app.api_calls import profile
 
-UNTRUSTED = "the sign-in answer could not be trusted"
 SIGNED_OUT = {"error": {"code": "unauthenticated", "message": "Sign in to continue."}}
-
-
-def profile(env, upn: str, roles: list[str]) -> dict:
-    user = env.tenant.user(upn)
-    return {
-        "id": user.id,
-        "displayName": user.display_name,
-        "upn": upn,
-        "mail": user.mail,
-        "jobTitle": user.job_title,
-        "department": user.department,
-        "roles": roles,
-    }
 
 
 def session_rows(app) -> list[tuple]:
@@ -214,7 +198,26 @@ def test_delegated_graph_token_is_the_persons_own(client, sign_in, people, plaza
     assert me.json()["id"] == person_id
 
 
-# -- people who lose access ----------------------------------------------------------------
+def test_delegated_graph_token_is_refreshed_when_near_expiry(
+    fresh_plaza_env, make_app, sign_in, people
+):
+    app = make_app(env=fresh_plaza_env)
+    client = app.test_client()
+    handle = fresh_plaza_env.handle
+    rule = {"kind": "token_lifetime", "seconds": 60, "count": 1}  # the sign-in's tokens: 1 min
+    fresh_plaza_env.control("POST", "/faults", {"rules": [rule]})
+    sign_in(client, people["reader"])
+    [(_, signed_in_cache)] = token_cache_blobs(app)
+    with app.test_request_context("/"):
+        person = auth.load_person(handle.tenant.user(people["reader"]).id)
+        token = auth.delegated_graph_token(person)  # MSAL refreshes tokens this close to expiry
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 3599
+    [(_, refreshed_cache)] = token_cache_blobs(app)
+    assert refreshed_cache != signed_in_cache
+
+
+# -- people who lose access, or were never synced ------------------------------------------
 
 
 def test_disabled_or_deleted_in_entra_loses_access_after_people_sync(
@@ -242,6 +245,17 @@ def test_disabled_or_deleted_in_entra_loses_access_after_people_sync(
     )
 
 
+def test_sign_in_refused_to_someone_not_yet_synced(app, client, sign_in, people):
+    index = app.extensions["plaza.settings"].index_path
+    with sqlite3.connect(index) as conn:  # as if they joined after the last people sync
+        conn.execute("DELETE FROM people WHERE upn = ?", [people["author"]])
+    answer = sign_in(client, people["author"])
+    assert answer.status_code == 403
+    assert "Your account cannot use Plaza" in answer.get_data(as_text=True)
+    assert session_rows(app) == [] and token_cache_blobs(app) == []
+    assert client.get("/api/v1/me").status_code == 401
+
+
 # -- roles ---------------------------------------------------------------------------------
 
 
@@ -264,139 +278,3 @@ def test_admin_app_role_in_the_token(make_app, people, plaza_env, api):
     assert caller.get("/api/v1/me").get_json()["roles"] == ["member"]
     caller.token = with_role
     assert caller.get("/api/v1/me").get_json()["roles"] == ["admin", "member"]
-
-
-# -- bearer tokens -------------------------------------------------------------------------
-
-
-def test_bearer_token_valid(app, api, people, plaza_env):
-    answer = api(people["author"]).get("/api/v1/me")
-    assert answer.status_code == 200
-    assert answer.get_json() == profile(plaza_env, people["author"], ["member"])
-    assert "Set-Cookie" not in answer.headers
-
-
-def _forged(plaza_env, upn: str, **changes) -> str:
-    raw = plaza_env.handle.token("api", user=upn)
-    claims = jwt.decode(raw, options={"verify_signature": False})
-    return emulator_tokens.sign(plaza_env.tenant, {**claims, **changes})
-
-
-def _tampered(plaza_env, upn: str, other_oid: str) -> str:
-    header, payload, signature = plaza_env.handle.token("api", user=upn).split(".")
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    claims["oid"] = other_oid
-    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    return f"{header}.{forged}.{signature}"
-
-
-@pytest.mark.parametrize(
-    ("case", "description"),
-    [
-        ("expired", "The access token has expired."),
-        ("graph audience", "The access token is not for Plaza's API (audience)."),
-        ("wrong issuer", "The access token is not from Plaza's tenant (issuer)."),
-        ("other tenant", "The access token is not valid."),
-        ("tampered", "The access token's signature is not valid."),
-        ("app only", "Plaza's API takes delegated tokens (signed-in people) only."),
-        ("garbage", "The access token is not valid."),
-    ],
-)
-def test_bearer_token_refused(app, people, plaza_env, case, description):
-    upn = people["author"]
-    tenant = plaza_env.tenant
-    token = {
-        "expired": lambda: _forged(plaza_env, upn, exp=1_600_000_000, iat=1_599_990_000),
-        "graph audience": lambda: plaza_env.handle.token("graph", user=upn),
-        "wrong issuer": lambda: _forged(
-            plaza_env, upn, iss=f"https://login.microsoftonline.com/{tenant.tenant_id}/v2.0"
-        ),
-        "other tenant": lambda: _forged(plaza_env, upn, tid="00000000-0000-0000-0000-000000000001"),
-        "tampered": lambda: _tampered(plaza_env, upn, tenant.user(people["reader"]).id),
-        "app only": lambda: plaza_env.handle.token("api"),
-        "garbage": lambda: "not-a-jwt",
-    }[case]()
-    answer = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
-    assert answer.status_code == 401
-    assert answer.get_json() == {"error": {"code": "unauthenticated", "message": description}}
-    assert answer.headers["WWW-Authenticate"] == (
-        f'Bearer error="invalid_token", error_description="{description.replace(chr(34), chr(39))}"'
-    )
-
-
-# -- the id token, which MSAL does not validate ----------------------------------------------
-
-
-def _id_token(plaza_env, upn: str, sent_nonce: str, **changes) -> str:
-    tenant = plaza_env.tenant
-    app = tenant.apps[plaza_env.info["client_id"]]
-    raw = entra_token.id_token(tenant, app, tenant.user(upn), frozenset(), sent_nonce)
-    claims = jwt.decode(raw, options={"verify_signature": False})
-    return emulator_tokens.sign(tenant, {**claims, **changes})
-
-
-@pytest.mark.parametrize(
-    ("changes", "problem"),
-    [
-        ({"aud": "someone-else"}, f"{UNTRUSTED} (Audience doesn't match)"),
-        ({"exp": 1_600_000_000}, f"{UNTRUSTED} (Signature has expired)"),
-        ({"iss": "https://login.microsoftonline.com/x/v2.0"}, f"{UNTRUSTED} (Invalid issuer)"),
-        ({"nonce": nonce_hash("another sign-in")},
-         "the sign-in answer does not belong to this sign-in (nonce)"),
-    ],
-)  # fmt: skip
-def test_id_token_is_validated(app, plaza_env, people, changes, problem):
-    with app.test_request_context("/"):
-        checker = auth.entra()
-        good = _id_token(plaza_env, people["author"], nonce_hash("secret"))
-        claims = checker.check_id_token(good, "secret")
-        assert claims["oid"] == plaza_env.tenant.user(people["author"]).id
-        bad = _id_token(plaza_env, people["author"], nonce_hash("secret"), **changes)
-        with pytest.raises(SignInFailed) as refused:
-            checker.check_id_token(bad, "secret")
-    assert str(refused.value) == problem
-
-
-def test_id_token_signed_by_another_key_is_refused(app, plaza_env, people):
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    good = _id_token(plaza_env, people["author"], nonce_hash("secret"))
-    claims = jwt.decode(good, options={"verify_signature": False})
-    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    kid = jwt.get_unverified_header(good)["kid"]
-    forged = jwt.encode(claims, stranger, algorithm="RS256", headers={"kid": kid})
-    with app.test_request_context("/"), pytest.raises(SignInFailed) as refused:
-        auth.entra().check_id_token(forged, "secret")
-    assert str(refused.value) == (
-        "the sign-in answer could not be trusted (Signature verification failed)"
-    )
-
-
-def test_sign_in_refused_to_someone_not_yet_synced(app, client, sign_in, people):
-    index = app.extensions["plaza.settings"].index_path
-    with sqlite3.connect(index) as conn:  # as if they joined after the last people sync
-        conn.execute("DELETE FROM people WHERE upn = ?", [people["author"]])
-    answer = sign_in(client, people["author"])
-    assert answer.status_code == 403
-    assert "Your account cannot use Plaza" in answer.get_data(as_text=True)
-    assert session_rows(app) == [] and token_cache_blobs(app) == []
-    assert client.get("/api/v1/me").status_code == 401
-
-
-def test_delegated_graph_token_is_refreshed_when_near_expiry(
-    fresh_plaza_env, make_app, sign_in, people
-):
-    app = make_app(env=fresh_plaza_env)
-    client = app.test_client()
-    handle = fresh_plaza_env.handle
-    rule = {"kind": "token_lifetime", "seconds": 60, "count": 1}  # the sign-in's tokens: 1 min
-    fresh_plaza_env.control("POST", "/faults", {"rules": [rule]})
-    sign_in(client, people["reader"])
-    [(_, signed_in_cache)] = token_cache_blobs(app)
-    with app.test_request_context("/"):
-        person = auth.load_person(handle.tenant.user(people["reader"]).id)
-        token = auth.delegated_graph_token(person)  # MSAL refreshes tokens this close to expiry
-    claims = jwt.decode(token, options={"verify_signature": False})
-    assert claims["exp"] - claims["iat"] == 3599
-    [(_, refreshed_cache)] = token_cache_blobs(app)
-    assert refreshed_cache != signed_in_cache

@@ -1,7 +1,8 @@
 """What sync tests share to work against the emulated tenant: a connector configured as an
-admin would configure Plaza (settings from tests/connector/emulator_env.py), calls to the
-emulator's control API, the emulator's oracle of who may open what, and the index's
-visibility rule written out plainly to hold against that oracle.
+admin would configure Plaza (settings from tests/connector/emulator_env.py), the PLAZA_*
+environment `plaza sync` runs with, calls to the emulator's control API, the emulator's oracle
+of who may open what, and the index's visibility rule written out plainly to hold against that
+oracle.
 
 The visibility query here is deliberately not sync.access: an independent spelling of the rule
 catches a mistake that a test reusing the production query would share.
@@ -10,7 +11,10 @@ catches a mistake that a test reusing the production query would share.
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
+from connector.cli import read_env_file
 from sync.engine import Connector
 from tests.connector.emulator_env import emulator_env
 
@@ -21,6 +25,17 @@ def connector_for(handle, *, timeout: float = 10, certificate: bool = True) -> C
     which is all Graph needs."""
     credential = "thumbprint" if certificate else "secret"
     return Connector.from_env(emulator_env(handle, credential, PLAZA_HTTP_TIMEOUT=str(timeout)))
+
+
+def sync_env(handle, data_dir: Path, **extra: str) -> dict[str, str | None]:
+    """PLAZA_* for the emulator (as `write_env` writes them) and a data directory, plus `extra`,
+    for click's CliRunner; any other PLAZA_* of the developer's shell is removed (None)."""
+    env_file = data_dir.parent / f"{data_dir.name}.env"
+    handle.write_env(env_file)
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("PLAZA_")}
+    env.update(read_env_file(env_file))
+    env.update(PLAZA_DATA_DIR=str(data_dir), PLAZA_HTTP_TIMEOUT="10", **extra)
+    return env
 
 
 def control(handle, method: str, path: str, body: dict | None = None) -> dict:
