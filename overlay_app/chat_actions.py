@@ -22,7 +22,6 @@ the lookup is repeated inside the write transaction, so concurrent retries canno
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +39,7 @@ from overlay_app import (
 )
 from overlay_app.chat_access import DOCUMENT, MEMBER, Room
 from overlay_app.errors import BadInput, Conflict, Forbidden, NotFound, PayloadTooLarge
+from overlay_app.event_log import append_event, forget_words
 from overlay_app.identity import Person
 from overlay_app.rendering import Mentioned
 
@@ -63,25 +63,6 @@ class Draft:
     body: str
     body_html: str
     mentioned: dict[str, Mentioned]
-
-
-# --- events -------------------------------------------------------------------------------------
-
-
-def append_event(
-    conn: sqlite3.Connection,
-    kind: str,
-    payload: dict[str, Any],
-    *,
-    room_id: str | None = None,
-    person_id: str | None = None,
-) -> int:
-    """Appends one event to the durable log, inside the caller's write transaction."""
-    cursor = conn.execute(
-        "INSERT INTO events (room_id, person_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)",
-        [room_id, person_id, kind, json.dumps(payload, separators=(",", ":")), discussion.now()],
-    )
-    return cursor.lastrowid or 0
 
 
 # --- checks -------------------------------------------------------------------------------------
@@ -316,6 +297,7 @@ def do_delete_message(conn: sqlite3.Connection, room: Room, message: tuple) -> N
     )
     conn.execute("DELETE FROM message_mentions WHERE message_id = ?", [message_id])
     notifications.withdraw_message(conn, message_id)
+    forget_words(conn, room.id, message_id)
     append_event(conn, "message.deleted", chat_reads.message(message_id), room_id=room.id)
 
 

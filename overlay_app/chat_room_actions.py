@@ -29,8 +29,9 @@ from flask import current_app
 
 from overlay_app import access, chat_access, chat_reads, db, discussion, security
 from overlay_app.chat_access import CHANNEL, DIRECT, DOCUMENT, MEMBER, OWNER, Room
-from overlay_app.chat_actions import Outcome, append_event
+from overlay_app.chat_actions import Outcome
 from overlay_app.errors import BadInput, Conflict, Forbidden
+from overlay_app.event_log import append_event
 from overlay_app.identity import Person
 
 MAX_NAME_CHARS, MAX_DESCRIPTION_CHARS = 80, 500

@@ -1,8 +1,9 @@
 """The durable `events` log as the real-time side reads it: its rows, and what a stream writes.
 
-Writers (chat_actions, chat_room_actions) append an event in the same transaction as the write
-it reports; ids grow in commit order (writers begin IMMEDIATE), so "everything after id N" is a
-well-defined resume point. This module only reads.
+Writers (chat_actions, chat_room_actions) append an event (append_event) in the same
+transaction as the write it reports; ids grow in commit order (writers begin IMMEDIATE), so
+"everything after id N" is a well-defined resume point. Events are never removed or reordered;
+the one change to a written event is forget_words, when its message is deleted.
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from overlay_app import discussion
+
 EVENT_COLUMNS = "id, room_id, person_id, kind, payload"
+# The events that carry a message's words, blanked in the log when the message is deleted.
+FORGET_WORDS = """
+    UPDATE events SET payload = json_set(payload, '$.body', '', '$.bodyHtml', '')
+    WHERE room_id = :room_id AND kind IN ('message.new', 'message.edited')
+      AND payload ->> '$.id' = :message_id"""
 HIDDEN, VISIBLE, IN = 0, 1, 2  # a room's standing for one person
 
 
@@ -87,3 +95,28 @@ def read_events(conn: sqlite3.Connection, after: int, limit: int) -> list[Event]
 
 def newest_event_id(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+
+
+# -- writing, inside the writer's transaction ---------------------------------------------------
+
+
+def append_event(
+    conn: sqlite3.Connection,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    room_id: str | None = None,
+    person_id: str | None = None,
+) -> int:
+    """Appends one event to the durable log, inside the caller's write transaction."""
+    cursor = conn.execute(
+        "INSERT INTO events (room_id, person_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+        [room_id, person_id, kind, json.dumps(payload, separators=(",", ":")), discussion.now()],
+    )
+    return cursor.lastrowid or 0
+
+
+def forget_words(conn: sqlite3.Connection, room_id: str, message_id: int) -> None:
+    """Blanks a deleted message's words in the events that carried them, so that no replay (a
+    stream resuming, someone joining the room later) brings back what its author deleted."""
+    conn.execute(FORGET_WORDS, {"room_id": room_id, "message_id": message_id})

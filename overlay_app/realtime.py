@@ -7,8 +7,8 @@ client that drops before any event still resumes from the right place; a comment
 
 Resuming: `Last-Event-ID` (sent by EventSource on reconnect) or `?after=ID` (the header wins)
 replays, from the durable log, exactly the events after that id this person may receive now
-(pump.Pump.allowed), then goes live; an id is never written twice on one stream. A message
-deleted since is replayed without its words (its body and bodyHtml blank). A backlog
+(pump.Pump.allowed), then goes live; an id is never written twice on one stream. (A deleted
+message's words are already gone from the log: event_log.forget_words.) A backlog
 longer than MAX_REPLAY events is not replayed: the stream says `stream.reset` and the client
 reloads its rooms through the REST API. Without either, the stream starts at "now".
 
@@ -28,7 +28,6 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import sqlite3
 import sys
 import time
 from collections.abc import Iterator
@@ -56,7 +55,6 @@ MAX_STREAMS_PER_PERSON = 24  # tabs and devices; more looks like a runaway clien
 MAX_EVENT_ID = 2**53 - 1
 REPLAY_BATCH = 500
 STREAM_OPEN, STREAM_RESET, STREAM_CLOSED = "stream.open", "stream.reset", "stream.closed"
-WORDS_KINDS = frozenset({"message.new", "message.edited"})  # events carrying a message's words
 
 
 # -- the gate: chat access rules, as the pump needs them -------------------------------------------
@@ -171,34 +169,8 @@ def _replay(pump: Pump, person: Person, after: int, newest: int) -> list[StreamI
         batch: list[Event] = read_events(conn, cursor, REPLAY_BATCH)
         if not batch:
             return items
-        items += _replayed(conn, pump.allowed(person, batch))
+        items += [StreamItem(e.id, e.kind, e.payload) for e in pump.allowed(person, batch)]
         cursor = batch[-1].id
-
-
-def _replayed(conn: sqlite3.Connection, events: list[Event]) -> list[StreamItem]:
-    """The events as a replay writes them: the words of a message deleted since are blanked, so
-    that resuming (or joining the room later) never brings back what its author deleted."""
-    deleted = _deleted_messages(conn, {e.body.get("id") for e in events if e.kind in WORDS_KINDS})
-    items = []
-    for e in events:
-        payload = e.payload
-        if e.kind in WORDS_KINDS and e.body.get("id") in deleted:
-            payload = json.dumps({**e.body, "body": "", "bodyHtml": ""}, separators=(",", ":"))
-        items.append(StreamItem(e.id, e.kind, payload))
-    return items
-
-
-def _deleted_messages(conn: sqlite3.Connection, message_ids: set[Any]) -> set[int]:
-    """Which of these message ids name a deleted message."""
-    wanted = sorted(i for i in message_ids if type(i) is int)
-    if not wanted:
-        return set()
-    rows = conn.execute(
-        "SELECT id FROM messages WHERE deleted_at IS NOT NULL"
-        " AND id IN (SELECT value FROM json_each(?))",
-        [json.dumps(wanted)],
-    )
-    return {message_id for (message_id,) in rows}
 
 
 def _opening(

@@ -158,3 +158,14 @@ def m004_chat_notifications(db: Database) -> None:
     CREATE INDEX notifications_by_message ON notifications (message_id)
         WHERE message_id IS NOT NULL;
     """)
+
+
+@MIGRATIONS()
+def m005_forget_deleted_words(db: Database) -> None:
+    """A deleted message's words also leave the events that carried them (event_log.forget_words
+    does it at each delete from now on; this does it for messages deleted before)."""
+    db.execute("""
+    UPDATE events SET payload = json_set(payload, '$.body', '', '$.bodyHtml', '')
+    WHERE kind IN ('message.new', 'message.edited')
+      AND payload ->> '$.id' IN (SELECT id FROM messages WHERE deleted_at IS NOT NULL)
+    """)
