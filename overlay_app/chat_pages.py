@@ -279,8 +279,9 @@ def send_document_form(drive_id: str, item_id: str):
     page = document_url(drive_id, item_id)
 
     def send() -> str:
+        body = chat_actions.check_body(request.form.get("body"))  # before the room is opened
         room = chat_room_actions.open_document_room(person, drive_id, item_id).payload
-        payload = {"body": request.form.get("body"), "client_key": form_client_key()}
+        payload = {"body": body, "client_key": form_client_key()}
         outcome = chat_actions.send_message(person, room["id"], payload, None)
         return f"{page}#message-{outcome.payload['id']}"
 

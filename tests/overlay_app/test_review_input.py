@@ -113,3 +113,18 @@ def test_marking_a_notification_read_with_other_digits_is_refused(app, people, s
     assert refused.status_code == 400
     assert refused.mimetype == "text/html"
     assert CHOOSE in refused.get_data(as_text=True)
+
+
+def test_an_empty_chat_form_on_a_document_opens_no_room(app, people, document, sign_in, csrf_token):
+    reader = app.test_client()
+    sign_in(reader, people["reader"])
+    drive_id, item_id = document
+    sent = reader.post(
+        f"/documents/{drive_id}/{item_id}/chat",
+        data={"body": "   ", "csrf_token": csrf_token(reader)},
+    )
+    assert (sent.status_code, sent.location) == (303, f"/documents/{drive_id}/{item_id}#chat")
+    page = reader.get(sent.location).get_data(as_text=True)
+    assert "write something first" in page
+    assert rows(app, "SELECT count(*) FROM rooms") == [(0,)]
+    assert rows(app, "SELECT count(*) FROM events") == [(0,)]
