@@ -18,24 +18,26 @@ from overlay_app import access, db, listing
 from overlay_app.errors import NotFound
 from overlay_app.identity import Person, require_person
 from overlay_app.listing import (
-    INTEGER,
     LISTED_ITEM_PROPERTIES,
     NOT_FOUND,
-    NULLABLE_STRING,
     PAGE_PARAM,
     PER_PAGE,
-    STRING,
     UNAUTHENTICATED,
     Counts,
     Key,
+    listing_json,
+    page_number,
+    social_counts,
+)
+from overlay_app.openapi_parts import (
+    INTEGER,
+    NULLABLE_STRING,
+    STRING,
     array,
     json_response,
-    listing_json,
     obj,
-    page_number,
     path_param,
     ref,
-    social_counts,
 )
 from sync import access as sync_access
 from sync.trimming import VISIBLE_HOLDERS, principals_json
@@ -167,7 +169,13 @@ def folder_listing(person: Person, drive_id: str, item_id: str, page: int) -> Fo
             raise NotAFolder(document)
         name, path, is_root = document.name, document.path, False
     rows = sync_access.list_children(
-        db.index(), person.id, drive_id, item_id, PER_PAGE + 1, (page - 1) * PER_PAGE
+        db.index(),
+        person.id,
+        drive_id,
+        item_id,
+        PER_PAGE + 1,
+        (page - 1) * PER_PAGE,
+        principals=access.principals_of(person.id),
     )
     has_next, rows = len(rows) > PER_PAGE, rows[:PER_PAGE]
     counts = social_counts((row.drive_id, row.item_id) for row in rows if not row.is_folder)

@@ -9,6 +9,7 @@ from typing import Any
 from overlay_app.chat_actions import MAX_MESSAGE_CHARS
 from overlay_app.openapi_parts import (
     DOCUMENT_PARAMS,
+    NULLABLE_STRING,
     STRING,
     error_responses,
     idempotency_header,
@@ -31,7 +32,6 @@ ERROR_WORDS = {
     429: "Too many writes: retry after the Retry-After header's seconds",
 }
 
-NULLABLE_STRING = {"type": ["string", "null"]}
 ID = {"type": "integer", "minimum": 1}
 
 _errors = error_responses(ERROR_WORDS)

@@ -1,8 +1,9 @@
 """Read helpers shared by the listing pages (browse, tags, search, people).
 
 Paging, comment and like counts of a page in one grouped query, index metadata of documents
-that overlay_app.access already let through, their JSON form, and OpenAPI pieces. Nothing here
-decides visibility: callers pass only keys that were trimmed first.
+that overlay_app.access already let through, their JSON form, and the OpenAPI words these
+features share (built with overlay_app.openapi_parts). Nothing here decides visibility:
+callers pass only keys that were trimmed first.
 """
 
 from __future__ import annotations
@@ -16,6 +17,23 @@ from typing import Any
 from flask import Flask, request, url_for
 
 from overlay_app import db
+from overlay_app.openapi_parts import (
+    BOOLEAN,
+    INTEGER,
+    NULLABLE_STRING,
+    STRING,
+    error_response,
+    path_param,
+    query_param,
+)
+
+# Re-exported (the `as` form says so): documents.py and people.py import them from here.
+from overlay_app.openapi_parts import STRINGS as STRINGS
+from overlay_app.openapi_parts import json_response as json_response
+from overlay_app.openapi_parts import obj as obj
+from overlay_app.openapi_parts import paged as paged
+from overlay_app.openapi_parts import ref as ref
+from sync.access import ListedItem
 
 PER_PAGE = 50
 MAX_PAGE = 10_000
@@ -69,19 +87,10 @@ DOCUMENT_ROWS_SQL = """
 
 
 @dataclass(frozen=True)
-class DocumentRow:
-    """Listing metadata of a document. Only ever built for keys the viewer may see."""
+class DocumentRow(ListedItem):
+    """Listing metadata of a document: a folder listing's row and where the document lives.
+    Only ever built for keys the viewer may see."""
 
-    drive_id: str
-    item_id: str
-    name: str | None
-    path: str | None
-    web_url: str | None
-    is_folder: bool
-    file_type: str | None
-    size: int | None
-    modified_at: str | None
-    modified_by_name: str | None
     site_id: str | None
     site_title: str | None
     library: str | None
@@ -114,7 +123,7 @@ def document_rows(visible_keys: Iterable[Key]) -> dict[Key, DocumentRow]:
     return found
 
 
-def listing_json(row: Any, counts: Counts) -> dict[str, Any]:
+def listing_json(row: ListedItem, counts: Counts) -> dict[str, Any]:
     """A DocumentRow or sync's ListedItem with its counts, as the API shows it."""
     return {
         "driveId": row.drive_id,
@@ -132,62 +141,7 @@ def listing_json(row: Any, counts: Counts) -> dict[str, Any]:
     }
 
 
-# ---- OpenAPI pieces (each feature module documents its own paths) -------------------------
-
-STRING = {"type": "string"}
-NULLABLE_STRING = {"type": ["string", "null"]}
-INTEGER = {"type": "integer"}
-BOOLEAN = {"type": "boolean"}
-STRINGS = {"type": "array", "items": STRING}
-
-
-def ref(schema_name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{schema_name}"}
-
-
-def obj(properties: dict[str, Any], required: Iterable[str] | None = None) -> dict[str, Any]:
-    """An object schema; every property is required unless `required` says otherwise."""
-    names = list(properties) if required is None else list(required)
-    return {"type": "object", "required": names, "properties": properties}
-
-
-def array(items: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "array", "items": items}
-
-
-def json_response(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def paged(item_schema: str, description: str, **extra: Any) -> dict[str, Any]:
-    """A page of `item_schema` objects: {total, page, perPage, value, ...extra}."""
-    properties = {"total": INTEGER, "page": INTEGER, "perPage": INTEGER, **extra}
-    return json_response(obj({**properties, "value": array(ref(item_schema))}), description)
-
-
-def error_response(description: str) -> dict[str, Any]:
-    return json_response(ref("Error"), description)
-
-
-def path_param(name: str, description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "description": description,
-        "schema": STRING,
-    }
-
-
-def query_param(name: str, description: str, schema: dict[str, Any] = STRING) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": schema,
-    }
-
+# ---- OpenAPI pieces of the listing features (builders in overlay_app.openapi_parts) ---------
 
 LISTED_ITEM_PROPERTIES = {
     "driveId": STRING,
@@ -206,6 +160,7 @@ LISTED_ITEM_PROPERTIES = {
 PAGE_PARAM = query_param(
     "page", "1-based page number.", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}
 )
+# Worded as these features always were; chat and discussion word theirs in openapi_parts.
 DOCUMENT_PARAMS = [
     path_param("drive_id", "Graph drive id."),
     path_param("item_id", "Graph item id."),

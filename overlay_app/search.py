@@ -20,22 +20,24 @@ from overlay_app import access, browse, db, tags
 from overlay_app.errors import BadInput
 from overlay_app.identity import Person, require_person
 from overlay_app.listing import (
-    BOOLEAN,
-    INTEGER,
-    NULLABLE_STRING,
-    STRING,
-    STRINGS,
     UNAUTHENTICATED,
     Counts,
     DocumentRow,
     Key,
     document_rows,
+    page_number,
+    social_counts,
+)
+from overlay_app.openapi_parts import (
+    BOOLEAN,
+    INTEGER,
+    NULLABLE_STRING,
+    STRING,
+    STRINGS,
     error_response,
     obj,
-    page_number,
     paged,
     query_param,
-    social_counts,
 )
 from overlay_app.search_arms import (
     comment_matches,

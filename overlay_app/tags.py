@@ -5,15 +5,13 @@ around it; it is stored trimmed and lower-case. Anything else (other letters, in
 refused with that rule (400). TAG_ACCEPTED is that rule for Python and for the OpenAPI document
 alike, so the document describes exactly what the API takes. Writes follow check_* (access +
 validation + rate limit) then do_* (the row). Everything read is trimmed: a tag page lists only
-documents the person may see, and suggestions count only tags on such documents, so a tag used
-only on hidden documents is never shown.
+documents the person may see, and suggestions (overlay_app.tag_suggestions) count only tags on
+such documents, so a tag used only on hidden documents is never shown.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -26,28 +24,31 @@ from overlay_app.listing import (
     DOCUMENT_PARAMS,
     LISTED_ITEM_PROPERTIES,
     NOT_FOUND,
-    NULLABLE_STRING,
     PAGE_PARAM,
     PER_PAGE,
     RATE_LIMITED,
-    STRING,
     UNAUTHENTICATED,
     Counts,
     DocumentRow,
     Key,
-    array,
     document_rows,
-    error_response,
-    json_response,
     keys_json,
     listing_json,
-    obj,
     page_number,
+    social_counts,
+)
+from overlay_app.openapi_parts import (
+    NULLABLE_STRING,
+    STRING,
+    array,
+    error_response,
+    json_response,
+    obj,
     paged,
     path_param,
     ref,
-    social_counts,
 )
+from overlay_app.tag_suggestions import suggestions
 
 bp = Blueprint("tags", __name__)
 
@@ -57,7 +58,6 @@ TAG_RULE = "A tag is 1 to 40 characters: lower-case letters a-z, digits 0-9 and 
 TAG_ACCEPTED = r"^[ \t\r\n]*([A-Za-z0-9-]{1,40})[ \t\r\n]*$"
 TAG_STORED = r"^[a-z0-9-]{1,40}$"
 _ACCEPTED = re.compile(TAG_ACCEPTED)
-SUGGESTIONS = 8
 READ_ONLY = "This document was deleted in SharePoint: its discussion is read-only."
 
 
@@ -118,32 +118,10 @@ def tags_on(visible_keys: list[Key]) -> dict[Key, list[str]]:
     return found
 
 
-def visible_tagged_keys(person: Person, tag: str | None = None) -> set[Key]:
-    """Documents carrying `tag` (or any tag) that the person may see."""
-    if tag is None:
-        rows = db.social().execute("SELECT DISTINCT drive_id, item_id FROM tags")
-    else:
-        rows = db.social().execute("SELECT drive_id, item_id FROM tags WHERE tag = ?", [tag])
+def visible_tagged_keys(person: Person, tag: str) -> set[Key]:
+    """Documents carrying `tag` that the person may see."""
+    rows = db.social().execute("SELECT drive_id, item_id FROM tags WHERE tag = ?", [tag])
     return access.filter_visible(person, [(d, i) for d, i in rows])
-
-
-def suggestions(person: Person, exclude: Iterable[str] = (), limit: int = SUGGESTIONS) -> list[str]:
-    """The most used tags on documents the person may see (ties alphabetically)."""
-    visible = visible_tagged_keys(person)
-    if not visible:
-        return []
-    rows = db.social().execute(
-        """SELECT tag FROM tags WHERE (drive_id, item_id) IN
-               (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))
-             AND tag NOT IN (SELECT value FROM json_each(:exclude))
-           GROUP BY tag ORDER BY count(*) DESC, tag LIMIT :limit""",
-        {"keys": keys_json(sorted(visible)), "exclude": _json_list(exclude), "limit": limit},
-    )
-    return [tag for (tag,) in rows]
-
-
-def _json_list(values: Iterable[str]) -> str:
-    return json.dumps(list(values))
 
 
 def tagged_page(person: Person, tag: str, page: int) -> tuple[list[DocumentRow], int]:

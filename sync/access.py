@@ -114,9 +114,15 @@ def list_children(
     parent_id: str,
     limit: int = 100,
     offset: int = 0,
+    *,
+    principals: frozenset[str] | None = None,
 ) -> list[ListedItem]:
-    """The children of a folder that `person` may see: folders first, then by name; paged."""
-    principals = principal_set(db, person)
+    """The children of a folder that `person` may see: folders first, then by name; paged.
+
+    `principals` is the person's principal set when the caller holds it already (the overlay
+    reads it once per request); without it, it is read from the index."""
+    if principals is None:
+        principals = principal_set(db, person)
     if not principals or limit <= 0:
         return []
     rows = db.execute(

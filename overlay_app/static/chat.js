@@ -10,7 +10,7 @@
 //   classes and helpers, and (from chat_stream.js) the outbox, flush and reconnect.
 (function () {
   "use strict";
-  if (window.plazaChat || !window.fetch || !window.EventSource) return;
+  if (window.plazaChat || !window.plaza || !window.fetch || !window.EventSource) return;
 
   var KIND_LABELS = { document: "Document", channel: "Channel", direct: "Direct" };
   var config = document.getElementById("chat-config");
@@ -19,27 +19,8 @@
   var views = {};          // roomId -> RoomView of a room shown on this page
 
   // -- small helpers ---------------------------------------------------------------------------
-  function csrfToken() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute("content") : "";
-  }
-
-  function callApi(method, url, body, headers) {
-    var sent = { "Accept": "application/json", "X-CSRF-Token": csrfToken() };
-    if (body !== undefined) sent["Content-Type"] = "application/json";
-    Object.keys(headers || {}).forEach(function (name) { sent[name] = headers[name]; });
-    return fetch(url, {
-      method: method, headers: sent, credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body)
-    }).then(function (response) {
-      if (response.status === 204) return { ok: true, status: 204, data: null, response: response };
-      return response.json().then(function (data) {
-        return { ok: response.ok, status: response.status, data: data, response: response };
-      }, function () {
-        return { ok: response.ok, status: response.status, data: null, response: response };
-      });
-    });
-  }
+  // The API calls are plaza.js's (window.plaza), which every page loads before this file.
+  var csrfToken = window.plaza.csrfToken, callApi = window.plaza.callApi;
 
   function errorMessage(result) {
     if (result.data && result.data.error && result.data.error.message) return result.data.error.message;

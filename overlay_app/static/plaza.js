@@ -1,9 +1,8 @@
 // Progressive enhancement only: every page works without this file.
 
-// --- Discussion: comment forms, likes, @mention autocomplete (helper "overlay-discussion") ---
-// Forms post normally without JavaScript. With it, writes go to the JSON API so a refused
-// comment keeps its text and shows why, likes toggle in place, and typing "@" offers people
-// who can open the document. User text is only ever set with textContent, never as HTML.
+// --- Calls to the JSON API, shared: window.plaza ------------------------------------------
+// Loaded on every page, in <head> with defer, so it runs before the chat scripts (deferred
+// further down the page), which take csrfToken and callApi from window.plaza.
 (function () {
   "use strict";
 
@@ -12,6 +11,8 @@
     return meta ? meta.getAttribute("content") : "";
   }
 
+  // Resolves to { ok, status, data (the JSON body, or null), response }; rejects only when
+  // the network failed.
   function callApi(method, url, body, extraHeaders) {
     var headers = { "Accept": "application/json", "X-CSRF-Token": csrfToken() };
     if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -20,12 +21,25 @@
       method: method, headers: headers, credentials: "same-origin",
       body: body === undefined ? undefined : JSON.stringify(body)
     }).then(function (response) {
-      if (response.status === 204) return { ok: true, status: 204, data: null };
-      return response.json().then(function (data) {
-        return { ok: response.ok, status: response.status, data: data };
-      }, function () { return { ok: response.ok, status: response.status, data: null }; });
+      function answer(data) {
+        return { ok: response.ok, status: response.status, data: data, response: response };
+      }
+      if (response.status === 204) return answer(null);
+      return response.json().then(answer, function () { return answer(null); });
     });
   }
+
+  window.plaza = { csrfToken: csrfToken, callApi: callApi };
+})();
+
+// --- Discussion: comment forms, likes, @mention autocomplete (helper "overlay-discussion") ---
+// Forms post normally without JavaScript. With it, writes go to the JSON API so a refused
+// comment keeps its text and shows why, likes toggle in place, and typing "@" offers people
+// who can open the document. User text is only ever set with textContent, never as HTML.
+(function () {
+  "use strict";
+
+  var callApi = window.plaza.callApi;
 
   function errorMessage(result) {
     if (result.data && result.data.error && result.data.error.message) return result.data.error.message;

@@ -8,6 +8,7 @@ markdown-it's own parse method.
 
 from __future__ import annotations
 
+import html
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
@@ -22,6 +23,7 @@ from overlay_app import access, db, sessions
 from sync.trimming import principal_set
 
 GROUPS_OF_PERSON = "FROM memberships AS m"  # in sync.trimming's principal set, nowhere else
+VISIBLE_AMONG = "json_extract(k.value, '$[0]')"  # in access.filter_visible's query
 
 
 def signed_in(app: Flask, sign_in: Callable, upn: str) -> FlaskClient:
@@ -135,6 +137,46 @@ def test_a_document_page_reads_the_principal_set_once(
     page = reader.get(page_of(document))
     assert page.status_code == 200
     assert "memo" in page.get_data(as_text=True)
+    reads = [sql for sql in index_statements[0] if GROUPS_OF_PERSON in sql]
+    assert len(reads) == 1
+
+
+def test_a_document_page_reuses_the_tag_ranking_until_the_tags_change(
+    app, api, index_statements, sign_in, people, document
+):
+    """Ranking the tag suggestions checks every tagged document at once (one more batch
+    visibility query than the page's breadcrumbs need); the next page reuses the ranking, and
+    a tag added meanwhile has it counted again."""
+    author = api(people["author"])
+    tags_url = f"/api/v1/documents/{document[0]}/{document[1]}/tags"
+    assert author.post(tags_url, json={"tag": "memo"}).status_code == 201
+    reader = signed_in(app, sign_in, people["reader"])
+    index_statements.clear()
+    assert reader.get(page_of(document)).status_code == 200
+    assert reader.get(page_of(document)).status_code == 200
+    assert author.post(tags_url, json={"tag": "draft"}).status_code == 201
+    page = reader.get(page_of(document))
+    assert page.status_code == 200
+    assert "draft" in page.get_data(as_text=True)
+    batches = [sum(VISIBLE_AMONG in sql for sql in index_statements[n]) for n in (0, 1, 3)]
+    assert batches[0] == batches[1] + 1 == batches[2]
+
+
+def test_a_folder_page_reads_the_principal_set_once(
+    app, index_statements, sign_in, people, document
+):
+    """The page checks the library, the folder itself and the folders above it, and lists the
+    folder's children trimmed: four consumers of the reader's principal set, one read of it."""
+    index = sqlite_utils.Database(app.extensions["plaza.settings"].index_path)
+    folder_id, name = index.execute(
+        "SELECT parent_id, name FROM items WHERE drive_id = ? AND item_id = ?", list(document)
+    ).fetchone()
+    index.close()
+    reader = signed_in(app, sign_in, people["reader"])
+    index_statements.clear()
+    page = reader.get(f"/drives/{document[0]}/items/{folder_id}")
+    assert page.status_code == 200
+    assert html.escape(name) in page.get_data(as_text=True)  # the listing ran, and admits it
     reads = [sql for sql in index_statements[0] if GROUPS_OF_PERSON in sql]
     assert len(reads) == 1
 
