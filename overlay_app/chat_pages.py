@@ -35,7 +35,10 @@ from overlay_app import (
 )
 from overlay_app.access import Document
 from overlay_app.chat_access import CHANNEL, DIRECT, DOCUMENT, Room
-from overlay_app.errors import BadInput, Conflict, Forbidden, PayloadTooLarge, RateLimited
+from overlay_app.errors import (
+    FORM_REFUSALS,
+    BadInput,
+)
 from overlay_app.identity import Person, current_person, require_person
 
 bp = Blueprint("chat_pages", __name__)
@@ -43,7 +46,6 @@ bp = Blueprint("chat_pages", __name__)
 PANEL_MESSAGES = 30
 KIND_LABELS = {DOCUMENT: "Document", CHANNEL: "Channel", DIRECT: "Direct"}
 # Refusals a form shows as a flashed message (a 404 stays a 404 page).
-FORM_ERRORS = (BadInput, Conflict, Forbidden, PayloadTooLarge, RateLimited)
 ADDRESS_SEPARATORS = re.compile(r"[,;\s]+")
 MAX_ADDRESSES = 20
 
@@ -156,7 +158,7 @@ def after_form(landing: str, action: Callable[[], Any]):
     """Runs a form's write and redirects (303); the action may return a better landing."""
     try:
         better = action()
-    except FORM_ERRORS as error:
+    except FORM_REFUSALS as error:
         flash(error.message, "error")
         better = None
     return redirect(better if isinstance(better, str) else landing, code=303)

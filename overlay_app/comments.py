@@ -38,7 +38,10 @@ from markupsafe import Markup, escape
 
 from overlay_app import access, comment_actions, discussion, discussion_openapi, mentions
 from overlay_app.access import Document
-from overlay_app.errors import BadInput, Conflict, Forbidden, PayloadTooLarge, RateLimited
+from overlay_app.errors import (
+    FORM_REFUSALS,
+    BadInput,
+)
 from overlay_app.identity import Person, require_person
 
 bp = Blueprint("comments", __name__)
@@ -46,7 +49,6 @@ API_PATHS = discussion_openapi.COMMENT_PATHS
 API_SCHEMAS = discussion_openapi.API_SCHEMAS
 
 # Refusals that a form shows as a message on the document page (404s stay 404s).
-FORM_ERRORS = (BadInput, Conflict, Forbidden, PayloadTooLarge, RateLimited)
 
 
 def discussion_for(person: Person, document: Document) -> discussion.Discussion:
@@ -64,7 +66,7 @@ def back_to_document(url: str, action: Callable[[], Any]):
     better place to land (a new comment's anchor)."""
     try:
         landing = action()
-    except FORM_ERRORS as error:
+    except FORM_REFUSALS as error:
         flash(error.message, "error")
         landing = None
     return redirect(landing if isinstance(landing, str) else url, code=303)

@@ -65,6 +65,10 @@ class RateLimited(PlazaError):
         self.retry_after = retry_after
 
 
+# What a browser form shows as a flashed message on the page it returns to (PRG), rather than
+# as an error page: the person can correct the input or wait, and try again.
+FORM_REFUSALS = (BadInput, Conflict, Forbidden, PayloadTooLarge, RateLimited)
+
 NOT_TEXT = (
     'The JSON body holds a "\\ud800"-style escape that is no character (a lone surrogate):'
     " send text."

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 
 from overlay_app import access, db, discussion, security
-from overlay_app.errors import BadInput, Conflict
+from overlay_app.errors import FORM_REFUSALS, BadInput, Conflict
 from overlay_app.identity import Person, require_person
 from overlay_app.listing import (
     DOCUMENT_PARAMS,
@@ -148,8 +148,9 @@ def check_tag_write(person: Person, drive_id: str, item_id: str, raw_tag: Any):
     return document, tag
 
 
-def do_add_tag(person: Person, drive_id: str, item_id: str, tag: str) -> bool:
-    """Adds the tag (True) or leaves an existing one alone (False)."""
+def do_add_tag(person: Person, drive_id: str, item_id: str, tag: str) -> tuple[bool, tuple]:
+    """Adds the tag (True) or leaves an existing one alone (False); and the stored row (tag,
+    added_by, added_at), read in the same transaction so a removal just after cannot lose it."""
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     with db.transaction() as conn:
         security.check_rate(person, "tag")
@@ -158,7 +159,12 @@ def do_add_tag(person: Person, drive_id: str, item_id: str, tag: str) -> bool:
             "VALUES (?, ?, ?, ?, ?)",
             [drive_id, item_id, tag, person.id, now],
         )
-    return cursor.rowcount == 1
+        stored = conn.execute(
+            "SELECT tag, added_by, added_at FROM tags WHERE drive_id = ? AND item_id = ? "
+            "AND tag = ?",
+            [drive_id, item_id, tag],
+        ).fetchone()
+    return cursor.rowcount == 1, tuple(stored)
 
 
 def do_remove_tag(person: Person, drive_id: str, item_id: str, tag: str) -> bool:
@@ -186,7 +192,7 @@ def add_tag_form(drive_id: str, item_id: str):
     try:
         _, tag = check_tag_write(person, drive_id, item_id, request.form.get("tag"))
         do_add_tag(person, drive_id, item_id, tag)
-    except (BadInput, Conflict) as refusal:
+    except FORM_REFUSALS as refusal:
         flash(refusal.message, "error")
     return _back(drive_id, item_id)
 
@@ -197,7 +203,7 @@ def remove_tag_form(drive_id: str, item_id: str, tag: str):
     try:
         _, tag = check_tag_write(person, drive_id, item_id, tag)
         do_remove_tag(person, drive_id, item_id, tag)
-    except (BadInput, Conflict) as refusal:
+    except FORM_REFUSALS as refusal:
         flash(refusal.message, "error")
     return _back(drive_id, item_id)
 
@@ -247,8 +253,8 @@ def api_add_tag(drive_id: str, item_id: str):
     body = request.get_json(silent=True)
     raw = body.get("tag") if isinstance(body, dict) else None
     _, tag = check_tag_write(person, drive_id, item_id, raw)
-    created = do_add_tag(person, drive_id, item_id, tag)
-    entry = next(e for e in tag_entries(drive_id, item_id) if e["tag"] == tag)
+    created, (tag, added_by, added_at) = do_add_tag(person, drive_id, item_id, tag)
+    entry = entry_json(tag, added_by, added_at, discussion.display_names([added_by]))
     return jsonify(entry), 201 if created else 200
 
 

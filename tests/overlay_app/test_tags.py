@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from overlay_app.tags import TAG_RULE
 
 
@@ -165,3 +167,20 @@ def test_tag_writes_are_rate_limited(make_app, api, people, document):
     assert third.status_code == 429
     assert int(third.headers["Retry-After"]) >= 1
     assert [e["tag"] for e in author.get(tags_url(document)).json["value"]] == ["one", "two"]
+
+
+def test_past_the_rate_limit_a_tag_form_comes_back_with_the_reason(
+    make_app, sign_in, csrf_token, people, document
+):
+    app = make_app(writes_per_minute=2)
+    client = app.test_client()
+    sign_in(client, people["reader"])
+    token, page_url = csrf_token(client), "/documents/{}/{}".format(*document)
+    for tag in ("one", "two"):
+        added = client.post(page_url + "/tags", data={"tag": tag, "csrf_token": token})
+        assert added.status_code == 303
+    third = client.post(page_url + "/tags", data={"tag": "three", "csrf_token": token})
+    assert (third.status_code, third.headers["Location"]) == (303, page_url + "#tags")
+    text = client.get(page_url).get_data(as_text=True)
+    assert re.search(r"Too many changes at once: try again in \d+ s\.", text)
+    assert 'href="/tags/three"' not in text
