@@ -14,6 +14,11 @@ Rules:
   most `live_check_seconds`. No token, or Graph not answering, leaves the index's word.
 - Refusal is NotFound, exactly like a missing document, and is written to the audit log with
   ids only: a title must never appear in an exception, a log line or a header.
+- Discovery is not access (`filter_discoverable`): lists that push documents at people (a
+  profile's "documents they discuss", a tag page) leave out those the person reaches only
+  through an organisation-wide or anonymous link, unless they already interacted with them
+  (commented, liked, tagged, wrote in or followed its chat room, were mentioned or notified).
+  Such a document still opens, and search, browsing and notifications still find it.
 - A person's principal set is read from the index once per request (`principals_of`, kept on
   flask.g) however many checks the request makes; the next request reads it afresh, so a
   revocation synced meanwhile applies at once.
@@ -38,7 +43,12 @@ from overlay_app import db, security
 from overlay_app.errors import NotFound
 from overlay_app.identity import Person
 from sync.access import can_view, principal_set
-from sync.trimming import ITEM_IS_VISIBLE_OR_ARCHIVED, principals_json
+from sync.trimming import (
+    ANONYMOUS_LINK,
+    ITEM_IS_VISIBLE_OR_ARCHIVED,
+    ORGANIZATION_LINK,
+    principals_json,
+)
 
 log = logging.getLogger("overlay_app.access")
 
@@ -64,6 +74,45 @@ VISIBLE_AMONG_SQL = f"""
     JOIN items AS i ON i.drive_id = json_extract(k.value, '$[0]')
                    AND i.item_id = json_extract(k.value, '$[1]')
     WHERE {ITEM_IS_VISIBLE_OR_ARCHIVED}"""
+
+# The rule in words, for the descriptions of the lists that follow it (OpenAPI).
+DISCOVERY_RULE = (
+    "Leaves out documents the caller reaches only through an organisation-wide or anonymous"
+    " sharing link, unless the caller already commented on, liked, tagged or chatted about them,"
+    " or was mentioned or notified about them."
+)
+# Principals that a link, not a grant, puts in a set: reaching a document through them alone
+# does not make it discoverable (see the module docstring).
+LINK_PRINCIPALS = frozenset({ORGANIZATION_LINK, ANONYMOUS_LINK})
+
+# Among a batch of keys (a JSON array of [drive_id, item_id] pairs), those :person interacted
+# with in the social store. Deleted comments and messages count: they were still interactions.
+INTERACTED_AMONG_SQL = """
+    WITH wanted(drive_id, item_id) AS (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))
+    SELECT c.drive_id, c.item_id FROM wanted AS w
+    JOIN comments AS c ON c.drive_id = w.drive_id AND c.item_id = w.item_id
+    WHERE c.author_id = :person
+       OR EXISTS (SELECT 1 FROM comment_likes AS l
+                  WHERE l.comment_id = c.id AND l.person_id = :person)
+       OR EXISTS (SELECT 1 FROM mentions AS m WHERE m.comment_id = c.id AND m.person_id = :person)
+    UNION
+    SELECT drive_id, item_id FROM document_likes
+    WHERE person_id = :person AND (drive_id, item_id) IN (SELECT * FROM wanted)
+    UNION
+    SELECT drive_id, item_id FROM tags
+    WHERE added_by = :person AND (drive_id, item_id) IN (SELECT * FROM wanted)
+    UNION
+    SELECT drive_id, item_id FROM notifications
+    WHERE person_id = :person AND (drive_id, item_id) IN (SELECT * FROM wanted)
+    UNION
+    SELECT r.drive_id, r.item_id FROM wanted AS w
+    JOIN rooms AS r ON r.kind = 'document' AND r.drive_id = w.drive_id AND r.item_id = w.item_id
+    WHERE EXISTS (SELECT 1 FROM room_members AS rm
+                  WHERE rm.room_id = r.id AND rm.person_id = :person)
+       OR EXISTS (SELECT 1 FROM messages AS m
+                  LEFT JOIN message_mentions AS mm
+                    ON mm.message_id = m.id AND mm.person_id = :person
+                  WHERE m.room_id = r.id AND (m.author_id = :person OR mm.person_id IS NOT NULL))"""
 
 
 @dataclass(frozen=True)
@@ -115,17 +164,21 @@ def require_document(
 
 def filter_visible(person: Person, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
     """The (drive_id, item_id) pairs among `keys` that `person` may see, in one query."""
-    wanted = sorted({(str(d), str(i)) for d, i in keys})
+    wanted = _sorted_keys(keys)
     if not wanted:
         return set()
-    principals = principals_of(person.id)
-    if not principals:
+    return _visible_among(principals_of(person.id), wanted)
+
+
+def filter_discoverable(person: Person, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The pairs among `keys` that lists may push at `person`: those `filter_visible` admits
+    and that either a principal other than a sharing link admits, or that the person already
+    interacted with. Never more than `filter_visible` (discovery is not access)."""
+    visible = filter_visible(person, keys)
+    if not visible:
         return set()
-    rows = db.index().execute(
-        VISIBLE_AMONG_SQL,
-        {"keys": json.dumps(wanted), "principals": principals_json(principals)},
-    )
-    return {(drive_id, item_id) for drive_id, item_id in rows}
+    granted = _visible_among(principals_of(person.id) - LINK_PRINCIPALS, sorted(visible))
+    return granted | _interacted_among(person.id, sorted(visible - granted))
 
 
 def can_see(person_id: str, drive_id: str, item_id: str) -> bool:
@@ -163,6 +216,32 @@ def principals_of(person_id: str) -> frozenset[str]:
     if person_id not in known:
         known[person_id] = principal_set(db.index(), person_id)
     return known[person_id]
+
+
+def _sorted_keys(keys: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    return sorted({(str(d), str(i)) for d, i in keys})
+
+
+def _visible_among(principals: frozenset[str], keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The pairs among `keys` that the principal set admits (one query; none for no set)."""
+    if not keys or not principals:
+        return set()
+    rows = db.index().execute(
+        VISIBLE_AMONG_SQL,
+        {"keys": json.dumps(keys), "principals": principals_json(principals)},
+    )
+    return {(drive_id, item_id) for drive_id, item_id in rows}
+
+
+def _interacted_among(person_id: str, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The pairs among `keys` the person commented on, liked (the document or a comment),
+    tagged, discussed in its chat room or followed, or was mentioned or notified about."""
+    if not keys:
+        return set()
+    rows = db.social().execute(
+        INTERACTED_AMONG_SQL, {"keys": json.dumps(keys), "person": person_id}
+    )
+    return {(drive_id, item_id) for drive_id, item_id in rows}
 
 
 def _visible_document(person_id: str, drive_id: str, item_id: str) -> Document | None:

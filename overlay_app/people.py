@@ -3,7 +3,9 @@
 Everyone signed in sees the directory: enabled members and guests, searchable by name, job
 title, department and office. A profile shows the synced fields, the manager, and the
 documents the person discusses (their live comments) with the tags on them: ONLY documents the
-viewer may see, trimmed through access.filter_visible before anything is counted.
+viewer may see, trimmed through access.filter_discoverable before anything is counted (a
+profile is a feed: a document the viewer reaches only through an organisation-wide link is
+left out until they interact with it).
 """
 
 from __future__ import annotations
@@ -137,7 +139,8 @@ class Discussed:
 
 
 def discussed_documents(viewer: Person, person_id: str, page: int) -> tuple[list[Discussed], int]:
-    """Documents `person_id` commented on that the VIEWER may see, latest comment first."""
+    """Documents `person_id` commented on that the VIEWER may see and discover (see
+    access.filter_discoverable), latest comment first."""
     rows = (
         db.social()
         .execute(
@@ -148,7 +151,7 @@ def discussed_documents(viewer: Person, person_id: str, page: int) -> tuple[list
         )
         .fetchall()
     )
-    visible = access.filter_visible(viewer, [(d, i) for d, i, _, _ in rows])
+    visible = access.filter_discoverable(viewer, [(d, i) for d, i, _, _ in rows])
     shown = [row for row in rows if (row[0], row[1]) in visible]
     start = (page - 1) * PER_PAGE
     window = shown[start : start + PER_PAGE]
@@ -347,6 +350,7 @@ API_PATHS = {
     "/api/v1/people/{person_id}/documents": {
         "get": {
             "summary": "Documents the person comments on that the caller may see, latest first.",
+            "description": access.DISCOVERY_RULE,
             "operationId": "getPersonDocuments",
             "parameters": [OID, PAGE_PARAM],
             "responses": {

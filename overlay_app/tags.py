@@ -5,8 +5,10 @@ around it; it is stored trimmed and lower-case. Anything else (other letters, in
 refused with that rule (400). TAG_ACCEPTED is that rule for Python and for the OpenAPI document
 alike, so the document describes exactly what the API takes. Writes follow check_* (access +
 validation + rate limit) then do_* (the row). Everything read is trimmed: a tag page lists only
-documents the person may see, and suggestions (overlay_app.tag_suggestions) count only tags on
-such documents, so a tag used only on hidden documents is never shown.
+documents the person may see and discover (access.filter_discoverable: not those reached only
+through an organisation-wide link, unless the person interacted with them), and suggestions
+(overlay_app.tag_suggestions) count only tags on documents the person may see, so a tag used
+only on hidden documents is never shown.
 """
 
 from __future__ import annotations
@@ -118,17 +120,23 @@ def tags_on(visible_keys: list[Key]) -> dict[Key, list[str]]:
     return found
 
 
-def visible_tagged_keys(person: Person, tag: str) -> set[Key]:
-    """Documents carrying `tag` that the person may see."""
+def tagged_keys(tag: str) -> list[Key]:
+    """Every document carrying `tag`, untrimmed: callers trim through overlay_app.access."""
     rows = db.social().execute("SELECT drive_id, item_id FROM tags WHERE tag = ?", [tag])
-    return access.filter_visible(person, [(d, i) for d, i in rows])
+    return [(d, i) for d, i in rows]
+
+
+def visible_tagged_keys(person: Person, tag: str) -> set[Key]:
+    """Documents carrying `tag` that the person may see (search within a tag)."""
+    return access.filter_visible(person, tagged_keys(tag))
 
 
 def tagged_page(person: Person, tag: str, page: int) -> tuple[list[DocumentRow], int]:
-    """One page of the visible documents with `tag`, by name, and how many there are."""
-    visible = visible_tagged_keys(person, tag)
+    """One page of the documents with `tag` the person may see and discover, by name, and how
+    many there are."""
+    shown = access.filter_discoverable(person, tagged_keys(tag))
     rows = sorted(
-        document_rows(visible).values(),
+        document_rows(shown).values(),
         key=lambda r: ((r.name or "").casefold(), r.drive_id, r.item_id),
     )
     start = (page - 1) * PER_PAGE
@@ -358,6 +366,7 @@ API_PATHS = {
     "/api/v1/tags/{tag}": {
         "get": {
             "summary": "Documents with this tag that the caller may see, by name.",
+            "description": access.DISCOVERY_RULE,
             "operationId": "getTag",
             "parameters": [TAG_PARAM, PAGE_PARAM],
             "responses": {

@@ -27,12 +27,6 @@ class IndexTooNew(IndexError_):
     """The index was written by a newer Plaza; this one must not touch it."""
 
 
-# Reads go through a memory map of the file rather than a read() per page: a search walking
-# 286,000 matches over a million-item index took 255 ms with reads, 171 ms mapped. It maps
-# address space, not memory; pages are shared with the OS cache.
-MMAP_BYTES = 1 << 30
-
-
 def connect(path: str | Path, readonly: bool = False) -> sqlite_utils.Database:
     if readonly:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
@@ -44,7 +38,6 @@ def connect(path: str | Path, readonly: bool = False) -> sqlite_utils.Database:
         conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=10000")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
     return sqlite_utils.Database(conn)
 
 
