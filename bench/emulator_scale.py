@@ -36,9 +36,21 @@ def start(size: str, state: Path) -> tuple[subprocess.Popen, dict, float]:
     info_file = state / f"info-{size}.json"
     began = time.perf_counter()
     process = subprocess.Popen(
-        [PLAZA, "emulator", "serve", "--size", size, "--port", "0",
-         "--info-file", str(info_file), "--state-dir", str(state)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            PLAZA,
+            "emulator",
+            "serve",
+            "--size",
+            size,
+            "--port",
+            "0",
+            "--info-file",
+            str(info_file),
+            "--state-dir",
+            str(state),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     while not info_file.exists() or not info_file.read_text().strip().endswith("}"):
         if process.poll() is not None:
@@ -63,10 +75,16 @@ def client(info: dict) -> requests.Session:
 
 
 def app_token(session: requests.Session, info: dict) -> str:
-    response = session.post(f"{info['authority']}/oauth2/v2.0/token", data={
-        "client_id": info["client_id"], "client_secret": info["client_secret"],
-        "grant_type": "client_credentials", "scope": "https://graph.microsoft.com/.default",
-    }, timeout=30)
+    response = session.post(
+        f"{info['authority']}/oauth2/v2.0/token",
+        data={
+            "client_id": info["client_id"],
+            "client_secret": info["client_secret"],
+            "grant_type": "client_credentials",
+            "scope": "https://graph.microsoft.com/.default",
+        },
+        timeout=30,
+    )
     response.raise_for_status()
     return response.json()["access_token"]
 
@@ -102,8 +120,10 @@ def main() -> None:
         large, info, large_start = start("large", state)
         try:
             print(f"start-up, default size (30 people, 400 items): {small_start:.2f} s")
-            print(f"start-up, 1,000,000 items: {large_start:.2f} s "
-                  f"(ratio to default {large_start / small_start:.2f})")
+            print(
+                f"start-up, 1,000,000 items: {large_start:.2f} s "
+                f"(ratio to default {large_start / small_start:.2f})"
+            )
             session = client(info)
             session.headers["Authorization"] = f"Bearer {app_token(session, info)}"
             libraries = drives(session, info)
@@ -116,10 +136,14 @@ def main() -> None:
                 url = f"{info['graph_url']}/drives/{drive['id']}/root/delta?$top=999"
                 n, s, _, p = pull_delta(session, url, large.pid)
                 total, seconds, peak = total + n, seconds + s, max(peak, p)
-            print(f"delta: {total:,} items from {len(chosen)} libraries in {seconds:.1f} s "
-                  f"({total / seconds:,.0f} items/s)")
-            print(f"server memory: {first:.0f} MB before, {peak:.0f} MB peak "
-                  f"(+{peak - first:.0f} MB), {rss_mb(large.pid):.0f} MB after")
+            print(
+                f"delta: {total:,} items from {len(chosen)} libraries in {seconds:.1f} s "
+                f"({total / seconds:,.0f} items/s)"
+            )
+            print(
+                f"server memory: {first:.0f} MB before, {peak:.0f} MB peak "
+                f"(+{peak - first:.0f} MB), {rss_mb(large.pid):.0f} MB after"
+            )
         finally:
             large.terminate()
             large.wait(timeout=10)

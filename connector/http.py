@@ -48,7 +48,6 @@ BATCH_LIMIT = 20  # "JSON batch requests are currently limited to 20 individual 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
-
 def user_agent(company: str) -> str:
     try:
         version = metadata.version("plaza")

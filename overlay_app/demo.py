@@ -27,8 +27,12 @@ DEMO_JOBS = (("people", "people", "5m"), ("tenant-docs", "documents", "2m"))
 @click.command("demo")
 @click.option("--port", default=8443, show_default=True, help="Port for the emulator (0 = any).")
 @click.option("--web-port", default=WEB_PORT, show_default=True, help="Port for the web app.")
-@click.option("--realtime-port", default=WEB_PORT + 1, show_default=True,
-              help="Port for live chat streams (0 = any).")
+@click.option(
+    "--realtime-port",
+    default=WEB_PORT + 1,
+    show_default=True,
+    help="Port for live chat streams (0 = any).",
+)
 @click.option("--size", default="small", show_default=True, help="small, medium, large or N.")
 @click.option("--seed", default=1, show_default=True, type=int, help="Which generated firm.")
 def demo_command(port: int, web_port: int, realtime_port: int, size: str, seed: int) -> None:
@@ -135,8 +139,9 @@ def _first_sync(data_dir: Path) -> None:
 def _spawn(arguments: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     plaza = str(Path(sys.executable).with_name("plaza"))
     with log.open("ab") as output:
-        return subprocess.Popen([plaza, *arguments], env=env, stdout=output,
-                                stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [plaza, *arguments], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
 
 
 def _wait_for_stop(children: list[subprocess.Popen]) -> None:
@@ -147,7 +152,8 @@ def _wait_for_stop(children: list[subprocess.Popen]) -> None:
             if child.poll() is not None:
                 raise click.ClickException(
                     f"{' '.join(child.args[1:3])} stopped (exit {child.returncode}): "
-                    "see its log in the data directory")
+                    "see its log in the data directory"
+                )
 
 
 def _print_welcome(handle, web_port: int, data_dir: Path) -> None:
@@ -155,8 +161,9 @@ def _print_welcome(handle, web_port: int, data_dir: Path) -> None:
     people = ", ".join(info["users"][:3])
     click.echo("")
     click.echo(f"Plaza is running: open http://localhost:{web_port}")
-    click.echo(f"  Sign in as one of the demo people ({people}, ...) with password "
-               f"{info['password']}")
+    click.echo(
+        f"  Sign in as one of the demo people ({people}, ...) with password {info['password']}"
+    )
     click.echo(f"  Emulator:   {handle.base_url} (CA file {info['ca_file']})")
     click.echo(f"  Settings:   set -a; . {data_dir / 'emulator.env'}; set +a")
     logs = ", ".join(str(data_dir / f"{name}.log") for name in ("web", "realtime", "scheduler"))

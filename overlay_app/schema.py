@@ -144,8 +144,9 @@ def m003_chat(db: Database) -> None:
     );
     CREATE INDEX events_by_room ON events (room_id, id);
     """)
-    db["messages"].enable_fts(["body"], create_triggers=True,
-                              tokenize="unicode61 remove_diacritics 2")
+    db["messages"].enable_fts(
+        ["body"], create_triggers=True, tokenize="unicode61 remove_diacritics 2"
+    )
 
 
 @MIGRATIONS()

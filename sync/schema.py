@@ -75,8 +75,11 @@ def m001_documents(db: Database) -> None:
         scope TEXT PRIMARY KEY, delta_link TEXT NOT NULL, updated_at TEXT NOT NULL
     );
     """)
-    db["items"].enable_fts(["name", "path", "site_title"], create_triggers=True,
-                           tokenize="unicode61 remove_diacritics 2")
+    db["items"].enable_fts(
+        ["name", "path", "site_title"],
+        create_triggers=True,
+        tokenize="unicode61 remove_diacritics 2",
+    )
 
 
 @MIGRATIONS()

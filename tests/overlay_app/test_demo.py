@@ -43,7 +43,10 @@ def check_running_demo(lines: list[str], data_dir: Path) -> None:
     info = json.loads((data_dir / "emulator.json").read_text())
     assert info["graph_url"] == f"{emulator_url}/v1.0"
     assert lines[1:5] == [
-        "Syncing people ...", lines[2], "Syncing tenant-docs ...", lines[4],
+        "Syncing people ...",
+        lines[2],
+        "Syncing tenant-docs ...",
+        lines[4],
     ]
     assert re.fullmatch(r"  40 added, 0 updated in \d+\.\d s", lines[2])
     assert re.fullmatch(r"  400 added, 0 updated in \d+\.\d s", lines[4])

@@ -283,14 +283,15 @@ def test_hidden_matches_past_the_rank_cap_change_nothing(
     caps = {"few": 0, "rank_cap": rank_cap, "visible_set_cap": visible_set_cap}
     before = search_documents(index, principals, "acme", SearchFilters(), **caps)
     hidden = [("h-root", None, "", "2024-01-01T00:00:00Z", AUDITORS_ONLY)] + [
-        (f"h-{n}", "h-root", f"Acme file {n}.docx", "2024-05-01T00:00:00Z", None)
-        for n in range(30)
+        (f"h-{n}", "h-root", f"Acme file {n}.docx", "2024-05-01T00:00:00Z", None) for n in range(30)
     ]
     index["drives"].insert({"id": "b!hidden", "site_id": AUDIT, "name": "Hidden"})
     add_library(index, "b!hidden", AUDIT, "Audit", hidden)
     after = search_documents(index, principals, "acme", SearchFilters(), **caps)
     assert (set(ids(after)), after.total, after.total_is_exact) == (
-        set(ids(before)), before.total, before.total_is_exact
+        set(ids(before)),
+        before.total,
+        before.total_is_exact,
     )
     assert (after.total, after.total_is_exact) == ((4, False) if rank_cap == 3 else (6, True))
 

@@ -195,8 +195,10 @@ def test_shared_copies_keep_their_snapshot_when_the_parent_changes(tenant):
     """SharePoint copies the parent's grants when sharing breaks inheritance; later changes to
     the parent do not reach the copy (and so never show up as a change of the copy)."""
     for drive_id, state in tenant.drives.items():
-        copy = next((i for i in tenant.iter_items(drive_id)
-                     if (state.own_sharing(i.index) or (False,))[0]), None)
+        copy = next(
+            (i for i in tenant.iter_items(drive_id) if (state.own_sharing(i.index) or (False,))[0]),
+            None,
+        )
         if copy is not None and copy.parent_index != 0:
             break
     before = tenant.grants(drive_id, copy.id)
