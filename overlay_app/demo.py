@@ -133,7 +133,8 @@ def _first_sync(data_dir: Path) -> None:
         run = runs.run_job(index_path, name)
         if run.outcome != "succeeded":
             raise click.ClickException(f"first sync of {name} failed: {run.error}")
-        click.echo(f"  {run.added} added, {run.updated} updated in {run.seconds or 0:.1f} s")
+        added, updated = run.counts.added, run.counts.updated
+        click.echo(f"  {added} added, {updated} updated in {run.seconds or 0:.1f} s")
 
 
 def _spawn(arguments: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:

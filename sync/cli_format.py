@@ -91,12 +91,12 @@ def history_table(runs: Sequence[Run]) -> list[str]:
             when(run.started_at),
             _seconds(run),
             _outcome(run),
-            str(run.added),
-            str(run.updated),
-            str(run.moved),
-            str(run.deleted),
-            str(run.permission_changes),
-            f"{run.throttled_waits} ({run.throttled_seconds:.1f} s)",
+            str(run.counts.added),
+            str(run.counts.updated),
+            str(run.counts.moved),
+            str(run.counts.deleted),
+            str(run.counts.permission_changes),
+            f"{run.counts.throttled_waits} ({run.counts.throttled_seconds:.1f} s)",
             error_text(run) or "",
         )
         for run in runs
@@ -111,10 +111,11 @@ def run_line(run: Run) -> str:
         return f"{head}: {run.error}"
     if run.outcome == FAILED:
         return f"{head} after {_seconds(run)} s: {error_text(run)}"
+    c = run.counts
     return (
-        f"{head} in {_seconds(run)} s: {run.added} added, {run.updated} updated, "
-        f"{run.moved} moved, {run.deleted} deleted, {run.permission_changes} permission "
-        f"changes, {run.throttled_waits} throttled waits ({run.throttled_seconds:.1f} s)"
+        f"{head} in {_seconds(run)} s: {c.added} added, {c.updated} updated, {c.moved} moved, "
+        f"{c.deleted} deleted, {c.permission_changes} permission changes, "
+        f"{c.throttled_waits} throttled waits ({c.throttled_seconds:.1f} s)"
     )
 
 

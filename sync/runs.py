@@ -46,8 +46,8 @@ class RunStopped(SyncError):
 
 @dataclass(frozen=True)
 class Run:
-    """One run's record. Its counts (all but pages and items, which are not recorded) read
-    as its own attributes too, named like the columns of the runs table: `run.added`."""
+    """One run's record; `counts` holds its totals (all but pages and items are recorded, in
+    columns of the runs table named like RunCounts' fields)."""
 
     id: int
     job: str
@@ -58,11 +58,6 @@ class Run:
     counts: RunCounts = field(default_factory=RunCounts)
     error: str | None = None
     request_id: str | None = None
-
-    def __getattr__(self, name: str) -> int | float:
-        if name in COUNT_COLUMNS:
-            return getattr(self.counts, name)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def seconds(self) -> float | None:

@@ -27,9 +27,9 @@ LOG_LINE = r"\d\d:\d\d:\d\d synced \d+ items?, \d+ pages?, 0 throttled waits \(0
 
 def summary(run) -> str:
     return (
-        f"run {run.id} of {run.job} succeeded in {run.seconds:.1f} s: {run.added} added, "
-        f"{run.updated} updated, {run.moved} moved, {run.deleted} deleted, "
-        f"{run.permission_changes} permission changes, 0 throttled waits (0.0 s)"
+        f"run {run.id} of {run.job} succeeded in {run.seconds:.1f} s: {run.counts.added} added, "
+        f"{run.counts.updated} updated, {run.counts.moved} moved, {run.counts.deleted} deleted, "
+        f"{run.counts.permission_changes} permission changes, 0 throttled waits (0.0 s)"
     )
 
 
@@ -46,7 +46,7 @@ def test_run_prints_log_lines_and_a_summary(emulator, env):
     *logs, last = result.stdout.splitlines()
     assert logs and all(re.fullmatch(LOG_LINE, line) for line in logs), logs
     assert last == summary(run)
-    assert run.added > 0
+    assert run.counts.added > 0
 
 
 def test_run_all_runs_enabled_jobs_only(emulator, env):
@@ -243,7 +243,7 @@ def test_plaza_sync_in_a_subprocess(emulator, tmp_path):
     *logs, last = ran.stdout.splitlines()
     assert logs and all(re.fullmatch(LOG_LINE, line) for line in logs)
     assert last == summary(run)
-    assert run.added == items > 0
+    assert run.counts.added == items > 0
     missing = sync("add", "other", "--site", f"{emulator.base_url}/sites/nope", "--every", "1h")
     assert missing.returncode == 1
     assert missing.stdout == ""

@@ -292,7 +292,12 @@ def test_history_newest_first_and_latest_runs(db):
     assert [run.id for run in history(db, "people")] == [third, first]
     assert [run.id for run in history(db, limit=1)] == [third]
     done = get_run(db, first)
-    assert (done.outcome, done.added, done.throttled_waits, done.throttled_seconds) == (
+    assert (
+        done.outcome,
+        done.counts.added,
+        done.counts.throttled_waits,
+        done.counts.throttled_seconds,
+    ) == (
         SUCCEEDED,
         3,
         1,
@@ -315,11 +320,11 @@ def test_run_job_runs_the_engine_under_the_lock(tmp_path, db, connector):
     people = db.conn.execute("SELECT COUNT(*) FROM people").fetchone()[0]
     groups = db.conn.execute("SELECT COUNT(*) FROM groups").fetchone()[0]
     assert people > 0
-    assert run.added == people + groups
+    assert run.counts.added == people + groups
     assert history(db) == [run]
     assert db.conn.execute("SELECT COUNT(*) FROM locks").fetchone()[0] == 0
     again = run_job(path, "people", full=True, connector=connector)
-    assert (again.outcome, again.full, again.added) == (SUCCEEDED, True, 0)
+    assert (again.outcome, again.full, again.counts.added) == (SUCCEEDED, True, 0)
 
 
 def test_a_job_running_elsewhere_is_skipped(tmp_path, db, connector):
