@@ -140,6 +140,12 @@ def check_idempotency_key(key: str | None) -> str | None:
     return key
 
 
+FORGET_REPLAYED_WORDS = """
+    UPDATE idempotency
+    SET response = json_set(response, '$.body', '', '$.bodyHtml', '', '$.deleted', json('true'))
+    WHERE person_id = :author AND response ->> '$.id' = :id"""
+
+
 # --- idempotency ------------------------------------------------------------------------------
 
 
@@ -285,6 +291,8 @@ def do_delete_comment(conn: sqlite3.Connection, comment: dict[str, Any]) -> None
     conn.execute("DELETE FROM mentions WHERE comment_id = ?", [comment["id"]])
     conn.execute("DELETE FROM comment_likes WHERE comment_id = ?", [comment["id"]])
     notifications.withdraw(conn, comment["id"])
+    # A retried POST still answers with the comment it made, as it is now: words gone too.
+    conn.execute(FORGET_REPLAYED_WORDS, {"author": comment["author_id"], "id": comment["id"]})
 
 
 # --- the operations the views call -------------------------------------------------------------

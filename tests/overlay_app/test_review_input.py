@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.overlay_app.api_calls import answer, comments_path, document_room
+from tests.overlay_app.api_calls import answer, comments_path, document_room, post
 from tests.overlay_app.app_rows import rows
 
 NOT_TEXT = (
@@ -128,3 +128,13 @@ def test_an_empty_chat_form_on_a_document_opens_no_room(app, people, document, s
     assert "write something first" in page
     assert rows(app, "SELECT count(*) FROM rooms") == [(0,)]
     assert rows(app, "SELECT count(*) FROM events") == [(0,)]
+
+
+def test_a_retried_post_of_a_deleted_comment_answers_without_its_words(app, api, people, document):
+    author = api(people["author"])
+    first = answer(post(author, document, "Secret draft terms", key="retry-1"), 201)
+    assert author.delete(f"/api/v1/comments/{first['id']}").status_code == 204
+    again = answer(post(author, document, "Secret draft terms", key="retry-1"), 201)
+    assert again == {**first, "body": "", "bodyHtml": "", "deleted": True}
+    stored = rows(app, "SELECT response FROM idempotency WHERE key = 'retry-1'")
+    assert [r for (r,) in stored if "Secret" in r] == []
