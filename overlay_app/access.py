@@ -44,7 +44,9 @@ from overlay_app.errors import NotFound
 from overlay_app.identity import Person
 from sync.access import can_view, principal_set
 from sync.trimming import (
+    ADMITTED_OR_ARCHIVED,
     ANONYMOUS_LINK,
+    HOLDERS_ADMITTING_OR_ARCHIVED,
     ITEM_IS_VISIBLE_OR_ARCHIVED,
     ORGANIZATION_LINK,
     principals_json,
@@ -67,13 +69,22 @@ DOCUMENT_SQL = f"""
     LEFT JOIN sites AS s ON s.id = d.site_id
     WHERE i.drive_id = :drive_id AND i.item_id = :item_id AND {ITEM_IS_VISIBLE_OR_ARCHIVED}"""
 
-# One query for a whole batch of keys, passed as a JSON array of [drive_id, item_id] pairs.
-VISIBLE_AMONG_SQL = f"""
-    SELECT i.drive_id, i.item_id
+# One query for a whole batch of keys, passed as a JSON array of [drive_id, item_id] pairs:
+# each key checked on its own, or, from SET_FORM_FROM keys on, against the holders that admit
+# the person, found once (50,000 keys: 1.75 s -> 0.31 s for a member; 500 keys: 31 vs 47 ms).
+SET_FORM_FROM = 1_000
+_KEYED_ITEMS = """
     FROM json_each(:keys) AS k
     JOIN items AS i ON i.drive_id = json_extract(k.value, '$[0]')
-                   AND i.item_id = json_extract(k.value, '$[1]')
+                   AND i.item_id = json_extract(k.value, '$[1]')"""
+VISIBLE_AMONG_SQL = f"""
+    SELECT i.drive_id, i.item_id {_KEYED_ITEMS}
     WHERE {ITEM_IS_VISIBLE_OR_ARCHIVED}"""
+VISIBLE_AMONG_BY_HOLDERS_SQL = f"""
+    WITH {HOLDERS_ADMITTING_OR_ARCHIVED}
+    SELECT i.drive_id, i.item_id {_KEYED_ITEMS}
+    JOIN admitting AS ad ON ad.drive_id = i.drive_id AND ad.item_id = i.acl_item_id
+    WHERE {ADMITTED_OR_ARCHIVED}"""
 
 # The rule in words, for the descriptions of the lists that follow it (OpenAPI).
 DISCOVERY_RULE = (
@@ -226,9 +237,9 @@ def _visible_among(principals: frozenset[str], keys: list[tuple[str, str]]) -> s
     """The pairs among `keys` that the principal set admits (one query; none for no set)."""
     if not keys or not principals:
         return set()
+    sql = VISIBLE_AMONG_SQL if len(keys) < SET_FORM_FROM else VISIBLE_AMONG_BY_HOLDERS_SQL
     rows = db.index().execute(
-        VISIBLE_AMONG_SQL,
-        {"keys": json.dumps(keys), "principals": principals_json(principals)},
+        sql, {"keys": json.dumps(keys), "principals": principals_json(principals)}
     )
     return {(drive_id, item_id) for drive_id, item_id in rows}
 

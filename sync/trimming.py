@@ -48,6 +48,20 @@ ITEM_IS_VISIBLE_OR_ARCHIVED = """
           AND a.principal IN (SELECT value FROM json_each(:principals))
     )"""
 
+# ITEM_IS_VISIBLE_OR_ARCHIVED in set form, for a large batch of items: the holders whose
+# acl admits the set (live or archived) are found once; each item then needs one lookup. The
+# item `i` is visible when its holder is among them and either the holder is live or the
+# item is archived too: exactly the per-item form's rule (a test compares them).
+HOLDERS_ADMITTING_OR_ARCHIVED = """
+    admitting(drive_id, item_id, deleted) AS MATERIALIZED (
+        SELECT DISTINCT a.drive_id, a.item_id, h.deleted
+        FROM acl AS a
+        JOIN items AS h ON h.drive_id = a.drive_id AND h.item_id = a.item_id
+        WHERE a.principal IN (SELECT value FROM json_each(:principals))
+          AND h.perms_state = 'ok'
+    )"""
+ADMITTED_OR_ARCHIVED = "(ad.deleted = 0 OR i.deleted = 1)"
+
 # The set form of the same predicate, for queries over many items (search, every visible key):
 # the acl holders that admit the set, found once through acl_by_principal, then one lookup per
 # item instead of one per item and principal. Holders are checked in the small partial index
