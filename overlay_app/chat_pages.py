@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, render_template, request, url_for
 
 from overlay_app import (
     access,
@@ -36,8 +35,8 @@ from overlay_app import (
 from overlay_app.access import Document
 from overlay_app.chat_access import CHANNEL, DIRECT, DOCUMENT, Room
 from overlay_app.errors import (
-    FORM_REFUSALS,
     BadInput,
+    form_reply,
 )
 from overlay_app.identity import Person, current_person, require_person
 
@@ -154,16 +153,6 @@ def chat_panel(document: Document) -> dict[str, Any] | None:
 # -- form helpers ----------------------------------------------------------------------------
 
 
-def after_form(landing: str, action: Callable[[], Any]):
-    """Runs a form's write and redirects (303); the action may return a better landing."""
-    try:
-        better = action()
-    except FORM_REFUSALS as error:
-        flash(error.message, "error")
-        better = None
-    return redirect(better if isinstance(better, str) else landing, code=303)
-
-
 def room_url(room_id: str, anchor: str = "") -> str:
     url = url_for("chat_pages.room_page", room_id=room_id)
     return f"{url}#{anchor}" if anchor else url
@@ -271,7 +260,7 @@ def send_form(room_id: str):
         )  # fmt: skip
         return room_url(room_id, f"message-{outcome.payload['id']}")
 
-    return after_form(room_url(room_id), send)
+    return form_reply(room_url(room_id), send)
 
 
 @bp.post("/documents/<drive_id>/<item_id>/chat")
@@ -287,7 +276,7 @@ def send_document_form(drive_id: str, item_id: str):
         outcome = chat_actions.send_message(person, room["id"], payload, None)
         return f"{page}#message-{outcome.payload['id']}"
 
-    return after_form(f"{page}#chat", send)
+    return form_reply(f"{page}#chat", send)
 
 
 @bp.post("/chat/messages/<int:message_id>/edit")
@@ -298,14 +287,14 @@ def edit_form(message_id: int):
     def edit() -> None:
         chat_actions.edit_message(person, message_id, request.form.get("body"))
 
-    return after_form(room_url(room.id, f"message-{message_id}"), edit)
+    return form_reply(room_url(room.id, f"message-{message_id}"), edit)
 
 
 @bp.post("/chat/messages/<int:message_id>/delete")
 def delete_form(message_id: int):
     person = require_person()
     _, room = chat_actions.require_message(person, message_id)
-    return after_form(
+    return form_reply(
         room_url(room.id, f"message-{message_id}"),
         lambda: chat_actions.delete_message(person, message_id),
     )
@@ -326,7 +315,7 @@ def create_channel_form():
         )
         return room_url(outcome.payload["id"])
 
-    return after_form(url_for(".chat_home"), create)
+    return form_reply(url_for(".chat_home"), create)
 
 
 @bp.post("/chat/direct")
@@ -337,14 +326,14 @@ def start_direct_form():
         others = resolve_people(request.form.get("with", ""))
         return room_url(chat_room_actions.open_direct(person, others).payload["id"])
 
-    return after_form(url_for(".chat_home"), start)
+    return form_reply(url_for(".chat_home"), start)
 
 
 @bp.post("/chat/<room_id>/join")
 def join_form(room_id: str):
     person = require_person()
     chat_access.access_room(person, room_id)
-    return after_form(
+    return form_reply(
         room_url(room_id),
         lambda: chat_room_actions.add_member(person, room_id, {"person_id": person.id}),
     )
@@ -359,7 +348,7 @@ def leave_form(room_id: str):
         chat_room_actions.remove_member(person, room_id, person.id)
         return url_for(".chat_home")
 
-    return after_form(room_url(room_id), leave)
+    return form_reply(room_url(room_id), leave)
 
 
 def init_app(app: Flask) -> None:

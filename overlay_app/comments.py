@@ -28,19 +28,18 @@ document page; a refused form write comes back as a flashed message.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, Flask, flash, jsonify, redirect, request
+from flask import Blueprint, Flask, jsonify, request
 from markupsafe import Markup, escape
 
 from overlay_app import access, comment_actions, discussion, discussion_openapi, mentions
 from overlay_app.access import Document
 from overlay_app.errors import (
-    FORM_REFUSALS,
     BadInput,
+    form_reply,
 )
 from overlay_app.identity import Person, require_person
 
@@ -59,17 +58,6 @@ def discussion_for(person: Person, document: Document) -> discussion.Discussion:
 def document_url(document: Document, anchor: str = "") -> str:
     url = f"/documents/{document.drive_id}/{document.item_id}"
     return f"{url}#{anchor}" if anchor else url
-
-
-def back_to_document(url: str, action: Callable[[], Any]):
-    """Runs a form's write and goes back to the document page (PRG). The action may return a
-    better place to land (a new comment's anchor)."""
-    try:
-        landing = action()
-    except FORM_REFUSALS as error:
-        flash(error.message, "error")
-        landing = None
-    return redirect(landing if isinstance(landing, str) else url, code=303)
 
 
 def _json_payload() -> dict[str, Any]:
@@ -163,14 +151,14 @@ def form_create(drive_id: str, item_id: str):
         )
         return document_url(document, f"comment-{outcome.payload['id']}")
 
-    return back_to_document(document_url(document, "discussion"), create)
+    return form_reply(document_url(document, "discussion"), create)
 
 
 @bp.post("/comments/<comment_id>/edit")
 def form_edit(comment_id: str):
     person = require_person()
     _comment, document = access.require_comment(person, comment_id)
-    return back_to_document(
+    return form_reply(
         document_url(document, f"comment-{comment_id}"),
         lambda: comment_actions.edit_comment(person, comment_id, request.form.get("body", "")),
     )
@@ -180,7 +168,7 @@ def form_edit(comment_id: str):
 def form_delete(comment_id: str):
     person = require_person()
     _comment, document = access.require_comment(person, comment_id)
-    return back_to_document(
+    return form_reply(
         document_url(document, "discussion"),
         lambda: comment_actions.delete_comment(person, comment_id),
     )

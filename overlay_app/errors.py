@@ -16,9 +16,10 @@ JSON request bodies that Python parses but nothing can use are BadInput too (`Re
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, flash, jsonify, redirect, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
@@ -68,6 +69,19 @@ class RateLimited(PlazaError):
 # What a browser form shows as a flashed message on the page it returns to (PRG), rather than
 # as an error page: the person can correct the input or wait, and try again.
 FORM_REFUSALS = (BadInput, Conflict, Forbidden, PayloadTooLarge, RateLimited)
+
+
+def form_reply(landing: str, action: Callable[[], Any]) -> Response:
+    """Runs a browser form's write and answers 303 See Other (PRG: the browser GETs the page
+    and never re-POSTs). A refusal in FORM_REFUSALS becomes a flashed message on that page;
+    the action may return a better place to land (a new comment's anchor)."""
+    try:
+        better = action()
+    except FORM_REFUSALS as refusal:
+        flash(refusal.message, "error")
+        better = None
+    return redirect(better if isinstance(better, str) else landing, code=303)
+
 
 NOT_TEXT = (
     'The JSON body holds a "\\ud800"-style escape that is no character (a lone surrogate):'

@@ -15,9 +15,9 @@ from flask import Blueprint, jsonify, request
 from overlay_app import access, db, discussion, notifications, security
 from overlay_app.access import Document
 from overlay_app.comment_actions import check_live, check_writable
-from overlay_app.comments import back_to_document, document_url
+from overlay_app.comments import document_url
 from overlay_app.discussion_openapi import LIKE_PATHS
-from overlay_app.errors import NotFound
+from overlay_app.errors import NotFound, form_reply
 from overlay_app.identity import Person, require_person
 
 bp = Blueprint("likes", __name__)
@@ -156,7 +156,7 @@ def _wants_like() -> bool:
 def form_like_document(drive_id: str, item_id: str):
     person = require_person()
     document = access.require_document(person, drive_id, item_id)
-    return back_to_document(
+    return form_reply(
         document_url(document, "likes"),
         lambda: set_document_like(person, drive_id, item_id, _wants_like()),
     )
@@ -166,7 +166,7 @@ def form_like_document(drive_id: str, item_id: str):
 def form_like_comment(comment_id: str):
     person = require_person()
     _comment, document = access.require_comment(person, comment_id)
-    return back_to_document(
+    return form_reply(
         document_url(document, f"comment-{comment_id}"),
         lambda: set_comment_like(person, comment_id, _wants_like()),
     )

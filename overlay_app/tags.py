@@ -17,10 +17,10 @@ import re
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, jsonify, render_template, request, url_for
 
 from overlay_app import access, db, discussion, security
-from overlay_app.errors import FORM_REFUSALS, BadInput, Conflict
+from overlay_app.errors import BadInput, Conflict, form_reply
 from overlay_app.identity import Person, require_person
 from overlay_app.listing import (
     DOCUMENT_PARAMS,
@@ -188,32 +188,30 @@ def do_remove_tag(person: Person, drive_id: str, item_id: str, tag: str) -> bool
 # ---- pages (forms post here and come back: PRG) -----------------------------------------
 
 
-def _back(drive_id: str, item_id: str):
-    """303 See Other, like every other form: the browser GETs the page, never re-POSTs."""
-    page = url_for("documents.document_page", drive_id=drive_id, item_id=item_id)
-    return redirect(page + "#tags", code=303)
+def _tags_of(drive_id: str, item_id: str) -> str:
+    return url_for("documents.document_page", drive_id=drive_id, item_id=item_id) + "#tags"
 
 
 @bp.post("/documents/<drive_id>/<item_id>/tags")
 def add_tag_form(drive_id: str, item_id: str):
     person = require_person()
-    try:
+
+    def add() -> None:
         _, tag = check_tag_write(person, drive_id, item_id, request.form.get("tag"))
         do_add_tag(person, drive_id, item_id, tag)
-    except FORM_REFUSALS as refusal:
-        flash(refusal.message, "error")
-    return _back(drive_id, item_id)
+
+    return form_reply(_tags_of(drive_id, item_id), add)
 
 
 @bp.post("/documents/<drive_id>/<item_id>/tags/<tag>/delete")
 def remove_tag_form(drive_id: str, item_id: str, tag: str):
     person = require_person()
-    try:
-        _, tag = check_tag_write(person, drive_id, item_id, tag)
-        do_remove_tag(person, drive_id, item_id, tag)
-    except FORM_REFUSALS as refusal:
-        flash(refusal.message, "error")
-    return _back(drive_id, item_id)
+
+    def remove() -> None:
+        _, checked = check_tag_write(person, drive_id, item_id, tag)
+        do_remove_tag(person, drive_id, item_id, checked)
+
+    return form_reply(_tags_of(drive_id, item_id), remove)
 
 
 class TaggedPage(NamedTuple):
