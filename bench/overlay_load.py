@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import html
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -26,15 +24,17 @@ import tempfile
 import textwrap
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import requests
 
 sys.path.insert(0, str(Path(__file__).parent))
 from load_generator import GRACE, Stream, measure, one_at_a_time, percentile, plain_session
+from tenant_session import GRAPH_SCOPE, emulator_session, sign_in, token
 
 BIN = Path(sys.executable).parent
 PLAZA, GUNICORN = str(BIN / "plaza"), str(BIN / "gunicorn")
@@ -47,8 +47,7 @@ HELLO_APP = "\n".join(  # the baseline: a bare Flask app, made by a factory like
      '    app.get("/")(lambda: "Hello, World!")', "    return app", ""]
 )  # fmt: skip
 LOGS = ("emulator", "plaza", "hello")
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
-CREDENTIALS_FORM = re.compile(r'<form method="post" action="([^"]+)" class="credentials">')
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -133,24 +132,6 @@ class SyncLoop:
         self._thread.join()
 
 
-def emulator_session(info: dict) -> requests.Session:
-    session = requests.Session()
-    session.verify, session.trust_env = info["ca_file"], False
-    return session
-
-
-def token(info: dict, scope: str, upn: str | None = None) -> str:
-    """An access token from the emulator: ROPC for `upn`, else client credentials."""
-    form = {"client_id": info["client_id"], "client_secret": info["client_secret"],
-            "grant_type": "client_credentials", "scope": scope}  # fmt: skip
-    if upn:
-        form.update(grant_type="password", username=upn, password=info["password"])
-    with emulator_session(info) as session:
-        answer = session.post(info["token_endpoint"], data=form, timeout=30)
-    answer.raise_for_status()
-    return answer.json()["access_token"]
-
-
 def cast(info: dict) -> tuple[str, str, list[tuple[str, str]]]:
     """A writer, a reader (not the writer: their page has no edit forms) and two files both
     can open, by the emulator's own oracle (and Graph, to tell files from folders)."""
@@ -172,23 +153,6 @@ def cast(info: dict) -> tuple[str, str, list[tuple[str, str]]]:
                 if len(found) == 2:
                     return writer, reader, found
     raise SystemExit("no two people share two files")
-
-
-def sign_in(base_url: str, info: dict, upn: str) -> requests.Session:
-    """A browser-like session signed in through the emulator's sign-in page."""
-    web = requests.Session()
-    web.trust_env = False
-    start = web.get(base_url + "/signin", allow_redirects=False, timeout=30)
-    with emulator_session(info) as entra:
-        page = entra.get(start.headers["Location"], timeout=30)
-        action = html.unescape(CREDENTIALS_FORM.search(page.text).group(1))
-        origin = info["authority"].rsplit("/", 1)[0]
-        posted = entra.post(origin + action, allow_redirects=False, timeout=30,
-                            data={"login": upn, "password": info["password"]})  # fmt: skip
-    back = web.get(posted.headers["Location"], allow_redirects=False, timeout=30)
-    if back.status_code != 302:
-        raise SystemExit(f"sign-in failed: {back.status_code} {back.text[:200]}")
-    return web
 
 
 def seed_comments(base_url: str, token: str, document: tuple[str, str], count: int) -> None:
@@ -304,15 +268,22 @@ def load(setup: Setup, seconds: float) -> tuple[list[tuple], dict]:
 
 
 def run(work: Path, seconds: float, workers: int) -> tuple[list[tuple], dict]:
+    def loaded(setup: Setup) -> tuple[list[tuple], dict]:
+        load_before = os.getloadavg()[0]
+        rows, notes = load(setup, seconds)
+        notes["load_before"] = load_before
+        return rows, notes
+
+    return run_with(work, workers, loaded)
+
+
+def run_with(work: Path, workers: int, use: Callable[[Setup], T]) -> T:
+    """Prepares everything (see prepare), hands it to `use`, and stops it all afterwards."""
     processes: list[subprocess.Popen] = []
     with ExitStack() as logs:
         log = {name: logs.enter_context((work / f"{name}.log").open("w")) for name in LOGS}
         try:
-            setup = prepare(work, log, workers, processes)
-            load_before = os.getloadavg()[0]
-            rows, notes = load(setup, seconds)
-            notes["load_before"] = load_before
-            return rows, notes
+            return use(prepare(work, log, workers, processes))
         finally:
             for process in reversed(processes):
                 process.terminate()
