@@ -43,12 +43,11 @@ from overlay_app import db, security
 from overlay_app.errors import NotFound
 from overlay_app.identity import Person
 from sync.access import can_view, principal_set
+from sync.principals import ANONYMOUS_LINK, ORGANIZATION_LINK
 from sync.trimming import (
     ADMITTED_OR_ARCHIVED,
-    ANONYMOUS_LINK,
     HOLDERS_ADMITTING_OR_ARCHIVED,
     ITEM_IS_VISIBLE_OR_ARCHIVED,
-    ORGANIZATION_LINK,
     principals_json,
 )
 

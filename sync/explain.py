@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from sync.trimming import ANONYMOUS_LINK, EVERYONE, ORGANIZATION_LINK, Person
+from sync.principals import ANONYMOUS_LINK, EVERYONE, ORGANIZATION_LINK
+from sync.trimming import Person
 
 EVERYONE_NAME = "'Everyone except external users'"
 

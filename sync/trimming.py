@@ -21,9 +21,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-EVERYONE = "everyone"
-ORGANIZATION_LINK = "link:organization"
-ANONYMOUS_LINK = "link:anonymous"
+from sync.principals import EVERYONE, ORGANIZATION_LINK
 
 # The per-item form of the predicate, for one item or a handful (a listing). `i` is the item.
 ITEM_IS_VISIBLE = """
