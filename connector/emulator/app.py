@@ -27,11 +27,15 @@ def create_app(tenant: Tenant, fault_profile: str = "none") -> Flask:
         graph_batch,
         graph_directory,
         graph_files,
+        graph_owner_drives,
         sharepoint,
+        unknown_routes,
     )
 
-    for module in (entra, graph_directory, graph_files, graph_batch, sharepoint, control):
+    services = (entra, graph_directory, graph_files, graph_owner_drives, graph_batch, sharepoint)
+    for module in (*services, control):
         app.register_blueprint(module.bp)
+    unknown_routes.register(app)
 
     app.register_error_handler(odata.GraphHTTPError, odata.graph_error_response)
     app.before_request(faults.before_request)

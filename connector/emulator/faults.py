@@ -17,6 +17,7 @@ Rule kinds:
 from __future__ import annotations
 
 import contextlib
+import math
 import random
 import re
 import socket
@@ -288,10 +289,11 @@ def before_request() -> Response | None:
 def apply(rule: FaultRule) -> Response | None:
     """Carries out a rule for the current request: a response to send, or None to go on."""
     if rule.kind == "throttle":
-        return throttled_response(rule.retry_after)
+        return throttled_response(_wire_retry_after(rule.retry_after))
     if rule.kind == "unavailable":
         message = "The service is temporarily unavailable. Please retry after some time."
-        return _error("serviceNotAvailable", message, 503, {"Retry-After": rule.retry_after})
+        headers = {"Retry-After": _wire_retry_after(rule.retry_after)}
+        return _error("serviceNotAvailable", message, 503, headers)
     if rule.kind == "gateway_timeout":
         return _error("gatewayTimeout", "The gateway timed out waiting for the server.", 504, {})
     if rule.kind == "reset":
@@ -301,6 +303,17 @@ def apply(rule: FaultRule) -> Response | None:
     elif rule.kind == "expire_delta":
         current_app.extensions["tenant"].expire_delta_tokens()
     return None
+
+
+def _wire_retry_after(value: str) -> str:
+    """SharePoint sends whole seconds: a fractional value is rounded up on its REST paths.
+
+    Graph paths keep what the rule says (its documented example is `Retry-After: 2.128`).
+    """
+    sharepoint = has_request_context() and "/_api" in request.path
+    if sharepoint and re.fullmatch(r"\d+\.\d+", value):
+        return str(math.ceil(float(value)))
+    return value
 
 
 def throttled_response(retry_after: str) -> Response:

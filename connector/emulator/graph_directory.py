@@ -158,9 +158,40 @@ def _user_body(user: User, names: list[str] | None) -> dict[str, Any]:
 @bp.get("/users/<user_ref>/photo")
 def get_photo(user_ref: str | None):
     user, picture = _photo(user_ref)
+    context = absolute_url(f"/v1.0/$metadata#users('{user.id}')/photo/$entity")
+    return {"@odata.context": context, **_photo_json(picture)}
+
+
+@bp.get("/me/photo/$value", defaults={"user_ref": None, "size": None})
+@bp.get("/users/<user_ref>/photo/$value", defaults={"size": None})
+@bp.get("/me/photos/<size>/$value", defaults={"user_ref": None})
+@bp.get("/users/<user_ref>/photos/<size>/$value")
+def get_photo_bytes(user_ref: str | None, size: str | None):
+    _, picture = _photo(user_ref, size)
+    kind, _, _ = _image_facts(picture)
+    return Response(picture, mimetype=kind, headers={"ETag": _photo_etag(picture)})
+
+
+@bp.get("/me/photos", defaults={"user_ref": None})
+@bp.get("/users/<user_ref>/photos")
+def list_photos(user_ref: str | None):
+    """The sizes one can download: only those no larger than the photo uploaded."""
+    user, picture = _photo(user_ref)
+    context = absolute_url(f"/v1.0/$metadata#users('{user.id}')/photos")
+    return {"@odata.context": context, "value": [_photo_json(picture)]}
+
+
+@bp.get("/me/photos/<size>", defaults={"user_ref": None})
+@bp.get("/users/<user_ref>/photos/<size>")
+def get_sized_photo(user_ref: str | None, size: str):
+    user, picture = _photo(user_ref, size)
+    context = absolute_url(f"/v1.0/$metadata#users('{user.id}')/photos/$entity")
+    return {"@odata.context": context, **_photo_json(picture)}
+
+
+def _photo_json(picture: bytes) -> dict[str, Any]:
     kind, width, height = _image_facts(picture)
     return {
-        "@odata.context": absolute_url(f"/v1.0/$metadata#users('{user.id}')/photo/$entity"),
         "@odata.mediaContentType": kind,
         "@odata.mediaEtag": _photo_etag(picture),
         "id": f"{width}X{height}",
@@ -169,17 +200,13 @@ def get_photo(user_ref: str | None):
     }
 
 
-@bp.get("/me/photo/$value", defaults={"user_ref": None})
-@bp.get("/users/<user_ref>/photo/$value")
-def get_photo_bytes(user_ref: str | None):
-    _, picture = _photo(user_ref)
-    kind, _, _ = _image_facts(picture)
-    return Response(picture, mimetype=kind, headers={"ETag": _photo_etag(picture)})
-
-
-def _photo(user_ref: str | None) -> tuple[User, bytes]:
+def _photo(user_ref: str | None, size: str | None = None) -> tuple[User, bytes]:
+    """The user's photo; `size` ("48x48") must be the one uploaded (nothing larger exists)."""
     user = _read_user(user_ref, PHOTO_ROLES, (*USER_SCOPES, "ProfilePhoto.Read.All"))
     picture = _tenant().photo(user.id)
+    if picture is not None and size is not None:
+        _, width, height = _image_facts(picture)
+        picture = picture if size.lower() == f"{width}x{height}" else None
     if picture is None:
         raise GraphHTTPError(
             404,

@@ -155,7 +155,7 @@ def site_route(tenant: Tenant, site: Site, tail: str):
     if head == "drive":
         drive = default_drive(tenant, site)
         return drive_route(DriveScope(tenant, caller, site, drive), rest)
-    raise GraphHTTPError(400, "invalidRequest", f"Resource not found for the segment '{head}'.")
+    raise GraphHTTPError(400, "BadRequest", f"Resource not found for the segment '{head}'.")
 
 
 def default_drive(tenant: Tenant, site: Site) -> Drive:
@@ -235,7 +235,7 @@ def drive_route(scope: DriveScope, tail: str):
         return get_drive(scope)
     address = ITEM_ADDRESS.match(tail)
     if address is None:
-        raise GraphHTTPError(400, "invalidRequest", "Invalid request")
+        raise GraphHTTPError(400, "BadRequest", "Invalid request")
     action = (address["action"] or "").strip("/")
     delta = DELTA_ACTION.match(action)
     if delta is not None:
@@ -255,7 +255,7 @@ def drive_route(scope: DriveScope, tail: str):
         return list_children(scope, item)
     if action.lower() == "permissions":
         return list_permissions(scope, item)
-    raise GraphHTTPError(400, "invalidRequest", f"Resource not found for the segment '{action}'.")
+    raise GraphHTTPError(400, "BadRequest", f"Resource not found for the segment '{action}'.")
 
 
 def get_drive(scope: DriveScope) -> Response:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from connector.emulator.model import EVERYONE, GROUP, SITE_GROUP, USER, Drive, Grant, Item, Site
+from connector.emulator.site_users import principal_key
 
 if TYPE_CHECKING:
     from connector.emulator.tenant import Tenant
@@ -76,18 +77,9 @@ def identity_set(tenant: Tenant, user_id: str) -> dict[str, Any]:
     return {"user": user_identity(tenant, user_id)}
 
 
-def site_user_id(tenant: Tenant, principal_id: str) -> str:
-    """A stable SharePoint user id (a site's User Information List id) for a user or group.
-
-    Ids below 7 are SharePoint's own (system account, site groups), so people start above.
-    """
-    for position, user_id in enumerate(tenant.users):
-        if user_id == principal_id:
-            return str(10 + position)
-    for position, group_id in enumerate(tenant.groups):
-        if group_id == principal_id:
-            return str(10 + len(tenant.users) + position)
-    return "7"  # "Everyone except external users"
+def site_user_id(tenant: Tenant, site: Site, kind: str, principal_id: str) -> str:
+    """The principal's id in the site's User Information List (what SharePoint REST shows too)."""
+    return str(tenant.site_users(site).number(principal_key(kind, principal_id)))
 
 
 def login_name(tenant: Tenant, kind: str, principal_id: str) -> str:
@@ -338,17 +330,20 @@ def sharing_scope(grants: list[Grant]) -> str | None:
 # -- permissions ---------------------------------------------------------------------------
 
 
-def site_user(tenant: Tenant, kind: str, principal_id: str, display_name: str) -> dict[str, Any]:
+def site_user(
+    tenant: Tenant, site: Site, kind: str, principal_id: str, display_name: str
+) -> dict[str, Any]:
     return {
         "displayName": display_name,
-        "id": site_user_id(tenant, principal_id),
+        "id": site_user_id(tenant, site, kind, principal_id),
         "loginName": login_name(tenant, kind, principal_id),
     }
 
 
-def user_identity_set_v2(tenant: Tenant, user_id: str) -> dict[str, Any]:
+def user_identity_set_v2(tenant: Tenant, site: Site, user_id: str) -> dict[str, Any]:
     identity = user_identity(tenant, user_id)
-    return {"user": identity, "siteUser": site_user(tenant, USER, user_id, identity["displayName"])}
+    name = identity["displayName"]
+    return {"user": identity, "siteUser": site_user(tenant, site, USER, user_id, name)}
 
 
 def permission_json(tenant: Tenant, site: Site, grant: Grant) -> dict[str, Any]:
@@ -363,7 +358,9 @@ def permission_json(tenant: Tenant, site: Site, grant: Grant) -> dict[str, Any]:
         if link.scope == "users":
             body["@deprecated.GrantedToIdentities"] = DEPRECATED_IDENTITIES
             body["grantedToIdentities"] = [identity_set(tenant, u) for u in link.grantees]
-            body["grantedToIdentitiesV2"] = [user_identity_set_v2(tenant, u) for u in link.grantees]
+            body["grantedToIdentitiesV2"] = [
+                user_identity_set_v2(tenant, site, u) for u in link.grantees
+            ]
         body["link"] = {
             "scope": link.scope,
             "type": link.type,
@@ -384,15 +381,15 @@ def permission_json(tenant: Tenant, site: Site, grant: Grant) -> dict[str, Any]:
     elif principal.kind == USER:
         body["@deprecated.GrantedTo"] = DEPRECATED_GRANTED_TO
         body["grantedTo"] = identity_set(tenant, principal.id)
-        body["grantedToV2"] = user_identity_set_v2(tenant, principal.id)
+        body["grantedToV2"] = user_identity_set_v2(tenant, site, principal.id)
     elif principal.kind == GROUP:
         group = tenant.groups.get(principal.id)
         name = group.display_name if group else principal.id
         email = f"{group.mail_nickname}@{tenant.domain}" if group else None
         body["grantedToV2"] = {
             "group": {"email": email, "id": principal.id, "displayName": name},
-            "siteUser": site_user(tenant, GROUP, principal.id, name),
+            "siteUser": site_user(tenant, site, GROUP, principal.id, name),
         }
     elif principal.kind == EVERYONE:
-        body["grantedToV2"] = {"siteUser": site_user(tenant, EVERYONE, "", EVERYONE_NAME)}
+        body["grantedToV2"] = {"siteUser": site_user(tenant, site, EVERYONE, "", EVERYONE_NAME)}
     return body

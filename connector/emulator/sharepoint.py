@@ -173,6 +173,8 @@ def _web_route(ctx: SPContext, rest: list[wire.Segment], method: str) -> Respons
         return _lists_route(ctx, head, tail, method)
     if head.name == "sitegroups":
         return _site_groups_route(ctx, head, tail, method)
+    if head.name in ("siteusers", "getuserbyid"):
+        return _site_users_route(ctx, head, tail, method)
     if head.name == "currentuser" and not tail:
         _expect(method, "GET")
         if ctx.caller.user_id is None:
@@ -216,11 +218,21 @@ def _lists_route(ctx, head: wire.Segment, rest: list[wire.Segment], method: str)
         return wire.collection_response([list_entity(ctx, ref) for ref in visible])
     else:
         raise wire.no_resource(rest[0].text)
+    rest = _fold_get_by_id(rest)
     # Someone shared into a single item reaches it through a list they cannot otherwise see
     # (SharePoint's "limited access"), so the item decides there, not the list.
     to_item = bool(rest) and rest[0].name in ("items", "getitembyid") and rest[0].args is not None
     found = _find_list(ctx, by_title, key, check=not to_item)
     return _list_route(ctx, found, rest, method)
+
+
+def _fold_get_by_id(rest: list[wire.Segment]) -> list[wire.Segment]:
+    """`Items/GetById(n)/...` names the same item as `Items(n)/...`."""
+    if len(rest) >= 2 and rest[0].name == "items" and rest[0].args is None:
+        by_id = rest[1]
+        if by_id.name == "getbyid" and by_id.args:
+            return [wire.Segment("items", rest[0].text, by_id.args, {}), *rest[2:]]
+    return rest
 
 
 def _find_list(ctx: SPContext, by_title: bool, key: Any, check: bool = True) -> ListRef:
@@ -332,7 +344,21 @@ def _set_like(ctx: SPContext, head: wire.Segment, method: str) -> Response:
     return wire.operation_response("SetLike", social.set_item_like(ctx, found, like))
 
 
-# -- site groups ---------------------------------------------------------------------------------
+# -- site users and site groups --------------------------------------------------------------------
+
+
+def _site_users_route(ctx, head: wire.Segment, rest: list[wire.Segment], method: str) -> Response:
+    """Web/SiteUsers, Web/SiteUsers/GetById(n) and Web/GetUserById(n): the User Information List."""
+    _expect(method, "GET")
+    if not ctx.can_open_site():
+        raise wire.access_denied()
+    if head.name == "getuserbyid" and head.args and not rest:
+        return wire.entity_response(principals.site_user_by_id(ctx, head.args[0]))
+    if head.name == "siteusers" and head.args is None and not rest:
+        return wire.collection_response(principals.site_users(ctx))
+    if head.name == "siteusers" and len(rest) == 1 and rest[0].name == "getbyid" and rest[0].args:
+        return wire.entity_response(principals.site_user_by_id(ctx, rest[0].args[0]))
+    raise wire.no_resource((rest[0] if rest else head).text)
 
 
 def _site_groups_route(ctx, head: wire.Segment, rest: list[wire.Segment], method: str) -> Response:

@@ -57,6 +57,10 @@ class SPContext:
     def server_relative(self) -> str:
         return "" if self.site.path == "/" else self.site.path
 
+    def principal_number(self, key: str) -> int:
+        """A person's or group's id on this site (site_users.py: the same id Graph shows)."""
+        return self.tenant.site_users(self.site).number(key)
+
     def can_open_site(self) -> bool:
         if self.caller.user_id is None:
             return True
@@ -184,8 +188,8 @@ def _document_fields(ctx: SPContext, drive: Drive, item: Item) -> dict:
         "Title": None,  # documents have an empty Title unless someone sets one
         "Created": item.created_at,
         "Modified": item.modified_at,
-        "AuthorId": ctx.store.user_number(item.created_by),
-        "EditorId": ctx.store.user_number(item.modified_by),
+        "AuthorId": ctx.principal_number(item.created_by),
+        "EditorId": ctx.principal_number(item.modified_by),
         "GUID": ids.guid("list-item-guid", drive.number, item.index),
         "UniqueId": ids.item_guid(drive.number, item.index).lower(),
         "FileLeafRef": item.name,
@@ -199,7 +203,7 @@ def _document_fields(ctx: SPContext, drive: Drive, item: Item) -> dict:
 def _page_fields(ctx: SPContext, ref: ItemRef, page: Page) -> dict:
     ids = ctx.tenant.ids
     file_ref = f"{ctx.server_relative}/SitePages/{page.name}"
-    author = ctx.store.user_number(page.author)
+    author = ctx.principal_number(page.author)
     return {
         "ContentTypeId": PAGE_CONTENT_TYPE,
         "Title": page.title,

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from connector.emulator import sharepoint_wire as wire
 from connector.emulator.model import EVERYONE, GROUP, USER, Group, Principal, SiteGroup, User
-from connector.emulator.spstore import APP_AUTHOR, APP_NUMBER, EVERYONE_NUMBER
+from connector.emulator.site_users import APP_NUMBER, EVERYONE_KEY
+from connector.emulator.spstore import APP_AUTHOR
 
 if TYPE_CHECKING:
     from connector.emulator.sharepoint_lists import SPContext
@@ -62,7 +63,7 @@ def _principal_props(number: int, login: str, title: str, kind: int, email: str)
 def user_entity(ctx: SPContext, oid: str) -> wire.Entity:
     """An SP.User for a person (deleted people still render: comments outlive their authors)."""
     user = ctx.tenant.users[oid]
-    number = ctx.store.user_number(oid)
+    number = ctx.principal_number(oid)
     props = _principal_props(
         number, user_login(user), user.display_name, USER_TYPE, user.mail or ""
     )
@@ -76,7 +77,7 @@ def user_entity(ctx: SPContext, oid: str) -> wire.Entity:
 
 
 def _group_entity(ctx: SPContext, group: Group) -> wire.Entity:
-    number = ctx.store.group_number(group.id)
+    number = ctx.principal_number(group.id)
     props = _principal_props(
         number, group_login(group), group.display_name, SECURITY_GROUP_TYPE, ""
     )
@@ -85,8 +86,9 @@ def _group_entity(ctx: SPContext, group: Group) -> wire.Entity:
 
 def _everyone_entity(ctx: SPContext) -> wire.Entity:
     login = everyone_login(ctx.tenant.tenant_id)
-    props = _principal_props(EVERYONE_NUMBER, login, EVERYONE_TITLE, SECURITY_GROUP_TYPE, "")
-    return wire.Entity("SP.User", _principal_uri(ctx, EVERYONE_NUMBER), props)
+    number = ctx.principal_number(EVERYONE_KEY)
+    props = _principal_props(number, login, EVERYONE_TITLE, SECURITY_GROUP_TYPE, "")
+    return wire.Entity("SP.User", _principal_uri(ctx, number), props)
 
 
 def site_group_entity(ctx: SPContext, group: SiteGroup) -> wire.Entity:
@@ -129,6 +131,35 @@ def _member_entity(ctx: SPContext, principal: Principal) -> wire.Entity | None:
     return None
 
 
+# -- the site's users (its User Information List) ---------------------------------------------
+
+
+def principal_entity(ctx: SPContext, key: str) -> wire.Entity | None:
+    """The SP.User for a User Information List key: a person, an Entra group or everyone."""
+    if key == EVERYONE_KEY:
+        return _everyone_entity(ctx)
+    if key in ctx.tenant.users:
+        return user_entity(ctx, key)
+    group = ctx.tenant.group(key)
+    return _group_entity(ctx, group) if group else None
+
+
+def site_users(ctx: SPContext) -> list[wire.Entity]:
+    """Web/SiteUsers: everyone the site's list numbers, by id (the app account left out)."""
+    numbered = sorted(ctx.tenant.site_users(ctx.site).keys.items())
+    found = (principal_entity(ctx, key) for number, key in numbered if number != APP_NUMBER)
+    return [entity for entity in found if entity is not None]
+
+
+def site_user_by_id(ctx: SPContext, number: object) -> wire.Entity:
+    """Web/GetUserById(n) and Web/SiteUsers/GetById(n); SharePoint's error for an unknown id."""
+    key = ctx.tenant.site_users(ctx.site).key(number) if isinstance(number, int) else None
+    entity = principal_entity(ctx, key) if key and number != APP_NUMBER else None
+    if entity is None:
+        raise wire.SPError(404, wire.ARGUMENT_CODE, "User cannot be found.")
+    return entity
+
+
 # -- people in comments and likes ------------------------------------------------------------------
 
 
@@ -152,7 +183,7 @@ def author(ctx: SPContext, oid: str) -> wire.Complex:
         "SP.Sharing.Principal",
         {
             "email": user.mail or "",
-            "id": ctx.store.user_number(oid),
+            "id": ctx.principal_number(oid),
             "isActive": user.account_enabled and not user.deleted,
             "isExternal": user.user_type == "Guest",
             "jobTitle": user.job_title,
@@ -172,7 +203,7 @@ def like_entry(ctx: SPContext, oid: str, liked_at: str) -> wire.Complex:
         {
             "creationDate": liked_at,
             "email": user.mail or "",
-            "id": ctx.store.user_number(oid),
+            "id": ctx.principal_number(oid),
             "loginName": user_login(user),
             "name": user.display_name,
         },

@@ -6,8 +6,8 @@ News-*.aspx) that already carry comments and likes by the site's members, so tha
 something to read on a fresh tenant. Generation is a pure function of the seed and the site,
 done the first time anything touches that site's pages.
 
-People are SharePoint principals here: every user gets a site user number (the `id` in author
-and likedBy entries; SharePoint numbers users per site, we number them per tenant).
+People are stored by object id; their numbers (the `id` in author and likedBy entries) come
+from the site's User Information List (site_users.py) when rendered.
 """
 
 from __future__ import annotations
@@ -16,16 +16,13 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from connector.emulator.model import EVERYONE, GROUP, USER, Site, User
+from connector.emulator.model import EVERYONE, GROUP, USER, Site
+from connector.emulator.site_users import APP_KEY
 from connector.emulator.tenant import Tenant
 
-FIRST_USER_NUMBER = 11  # 1-10 are taken by SharePoint's built-in principals and site groups
-FIRST_GROUP_NUMBER = 5001
-EVERYONE_NUMBER = 9
-APP_NUMBER = 1073741822  # "SharePoint App": what app-only writes are attributed to
 SITE_PAGES = "Site Pages"
 PAGE_EPOCH = datetime(2024, 3, 4, 8, 30, tzinfo=UTC)
-APP_AUTHOR = "app"  # author id of comments written with an app-only token
+APP_AUTHOR = APP_KEY  # author id of comments written with an app-only token
 
 COMMENT_LINES = (
     "Thanks for sharing this, very useful.",
@@ -94,22 +91,9 @@ class SocialStore:
         self._items: dict[tuple[str, int], ItemSocial] = {}
         self._next_comment: dict[str, int] = {}
         self._seeded: set[str] = set()
-        self._user_numbers = {oid: FIRST_USER_NUMBER + n for n, oid in enumerate(tenant.users)}
-        self._users_by_number = {n: oid for oid, n in self._user_numbers.items()}
-        self._group_numbers = {gid: FIRST_GROUP_NUMBER + n for n, gid in enumerate(tenant.groups)}
         self._pages_lists = {self.pages_list_id(s): s for s in tenant.sites.values()}
 
     # -- principals --------------------------------------------------------------------------
-
-    def user_number(self, oid: str) -> int:
-        return APP_NUMBER if oid == APP_AUTHOR else self._user_numbers.get(oid, 0)
-
-    def user_by_number(self, number: int) -> User | None:
-        oid = self._users_by_number.get(number)
-        return self.tenant.users.get(oid) if oid else None
-
-    def group_number(self, group_id: str) -> int:
-        return self._group_numbers.get(group_id, 0)
 
     def site_member_ids(self, site: Site) -> list[str]:
         """Enabled member (non-guest) users in any of the site's groups, in a stable order."""

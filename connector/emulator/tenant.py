@@ -18,6 +18,7 @@ from connector.emulator import access, documents, generator
 from connector.emulator.drive_state import DriveState
 from connector.emulator.model import App, Change, Drive, Grant, Group, Item, Site, User
 from connector.emulator.mutations import TenantMutations
+from connector.emulator.site_users import SiteUsers
 
 
 class Tenant(TenantMutations):
@@ -50,6 +51,7 @@ class Tenant(TenantMutations):
                 ctx = generator.drive_context(self.spec, directory, site, drive, web_url)
                 self.drives[drive.id] = DriveState(self.spec, ctx)
         self._membership_cache: dict[str, frozenset[str]] = {}
+        self._site_users: dict[str, SiteUsers] = {}
 
     @property
     def main_app(self) -> App:
@@ -101,6 +103,14 @@ class Tenant(TenantMutations):
 
     def site_web_url(self, site: Site) -> str:
         return self.base_url + (site.path if site.path != "/" else "")
+
+    def site_users(self, site: Site) -> SiteUsers:
+        """The site's User Information List: the ids Graph and SharePoint REST give principals."""
+        with self.lock:
+            found = self._site_users.get(site.id)
+            if found is None:
+                found = self._site_users[site.id] = SiteUsers(self, site)
+            return found
 
     def drives_of(self, site_id: str, include_system: bool = False) -> list[Drive]:
         return [

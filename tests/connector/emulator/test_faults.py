@@ -124,6 +124,25 @@ def test_sharepoint_paths_and_method_filter(fresh_emulator):
     assert "x-ms-throttle-scope" not in throttled.headers  # a directory API header only
 
 
+def test_sharepoint_sends_whole_seconds_in_retry_after(fresh_emulator):
+    token = fresh_emulator.token("sharepoint", certificate=True)
+    session = fresh_emulator.session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    add_rules(
+        fresh_emulator,
+        {"kind": "throttle", "path": "/_api/web$", "retry_after": "0.25"},
+        {"kind": "unavailable", "path": "/_api/web$", "retry_after": "2.128"},
+        {"kind": "throttle", "path": "^/v1.0/users$", "retry_after": "2.128"},
+    )
+    web = f"{fresh_emulator.base_url}/sites/intranet/_api/web"
+    throttled, unavailable = session.get(web), session.get(web)
+    assert (throttled.status_code, throttled.headers["Retry-After"]) == (429, "1")
+    assert (unavailable.status_code, unavailable.headers["Retry-After"]) == (503, "3")
+    with session_for(fresh_emulator) as graph:
+        documented = graph.get(users_url(fresh_emulator))  # Graph's own example is fractional
+    assert (documented.status_code, documented.headers["Retry-After"]) == (429, "2.128")
+
+
 def test_control_api_is_never_faulted_and_rules_can_be_cleared(fresh_emulator):
     session = session_for(fresh_emulator)
     add_rules(fresh_emulator, {"kind": "throttle", "count": -1}, {"kind": "slow", "count": 2})

@@ -112,6 +112,24 @@ def test_item_fields_agree_with_graph(emulator, app_token):
     assert selected == {"OData__CommentCount": 0, "FileLeafRef": item.name}
 
 
+def test_items_get_by_id_is_the_item(emulator, app_token):
+    drive = documents(emulator, "tax")
+    item = next(i for i in emulator.tenant.iter_items(drive.id, 1) if not i.folder)
+    by_guid = f"/sites/tax/_api/web/lists(guid'{drive.list_id}')/items"
+    by_title = "/sites/tax/_api/web/lists/GetByTitle('Documents')/Items"
+    expected = sp_call(emulator, "GET", f"{by_guid}({item.index})", app_token).json()
+    assert expected["FileLeafRef"] == item.name
+    for path in (f"{by_guid}/GetById({item.index})", f"{by_title}/getbyid({item.index})"):
+        assert sp_call(emulator, "GET", path, app_token).json() == expected
+    parent = sp_call(emulator, "GET", f"{by_title}/GetById({item.index})/ParentList", app_token)
+    assert parent.json()["Id"] == drive.list_id.lower()
+    missing = sp_call(emulator, "GET", f"{by_title}/GetById(999999)", app_token)
+    assert missing.status_code == 404
+    assert missing.json()["odata.error"]["message"]["value"] == (
+        "Item does not exist. It may have been deleted by another user."
+    )
+
+
 def test_items_page_with_skiptoken(emulator, app_token):
     drive = documents(emulator, "intranet")
     expected = [i.index for i in emulator.tenant.iter_items(drive.id, 1)]

@@ -79,7 +79,8 @@ def test_office365_get_comments_and_liked_by_information(emulator, app_token, st
 
 
 def test_comments_expand_replies_and_liked_by(emulator, app_token, store):
-    page_list = store.pages_list_id(site_named(emulator, "intranet"))
+    intranet = site_named(emulator, "intranet")
+    page_list, site_users = store.pages_list_id(intranet), emulator.tenant.site_users(intranet)
     social = store.social(page_list, 2)
     query = "$expand=replies,likedBy,replies/likedBy"
     path = f"{pages_path()}/items(2)/GetComments()?{query}"
@@ -97,7 +98,7 @@ def test_comments_expand_replies_and_liked_by(emulator, app_token, store):
             "replyCount"
         ]
         assert {u["id"] for u in entry["likedBy"]["results"]} == {
-            store.user_number(oid) for oid in comment.likes
+            site_users.number(oid) for oid in comment.likes
         }
         assert entry["likeCount"] == len(comment.likes)
         for reply in entry["replies"]["results"]:
