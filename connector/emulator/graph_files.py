@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, current_app, request
 
-from connector.emulator import graph_delta, graph_json, odata, tokens
+from connector.emulator import graph_delta, graph_json, graph_lists, odata, tokens
 from connector.emulator.graph_items import (
     DriveScope,
     context_url,
@@ -144,6 +144,8 @@ def site_route(tenant: Tenant, site: Site, tail: str):
         return graph_json_response(
             {"@odata.context": context_url(f"sites('{site.id}')/sites"), "value": []}
         )
+    if head == "lists" or head.startswith("lists("):  # lists/{key} or lists('{key}')
+        return graph_lists.route(tenant, site, tail[len("lists") :].lstrip("/"))
     if head == "drives" and not rest:
         return list_drives(tenant, caller, site)
     if head == "drives":

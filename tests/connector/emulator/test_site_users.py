@@ -74,6 +74,11 @@ def test_a_person_or_group_has_one_id_on_a_site_on_every_surface(fresh_emulator)
     for login, number in graph_ids.items():
         one = sp_call(handle, "GET", f"{web}/getuserbyid({number})", app_token).json()
         assert (one["LoginName"], str(one["Id"])) == (login, number)
+    with session_for(handle) as graph:
+        user_info = f"/sites/{tax.id}/lists('User Information List')/items"
+        for login, number in graph_ids.items():
+            row = get(graph, handle, f"{user_info}/{number}")
+            assert (row["id"], row["fields"]["Name"]) == (number, login)
 
     user_token = handle.token("sharepoint", user=author.user_principal_name)
     comments = f"{lists}/GetItemById({item.index})/comments"
@@ -98,6 +103,18 @@ def test_site_users_are_numbered_per_site(emulator, app_token):
         upn = emulator.tenant.users[owner.id].user_principal_name.lower()
         assert numbers[name][f"i:0#.f|membership|{upn}"] == 11
     assert numbers["tax"] != numbers["audit"]
+    tax = site_named(emulator, "tax")
+    url = f"{emulator.base_url}/v1.0/sites/{tax.id}/lists/User Information List/items"
+    url += "?$top=50&$expand=fields"
+    rows = []
+    with session_for(emulator) as graph:
+        while url:
+            page = graph.get(url, timeout=30).json()
+            rows.extend(page["value"])
+            url = page.get("@odata.nextLink")
+    assert {r["fields"]["Name"]: r["id"] for r in rows} == {
+        login: str(number) for login, number in numbers["tax"].items()
+    }
     unknown = sp_call(emulator, "GET", "/sites/tax/_api/web/getuserbyid(999999)", app_token)
     assert unknown.status_code == 404
     assert unknown.json()["odata.error"]["message"]["value"] == "User cannot be found."
