@@ -34,22 +34,51 @@ ITEM_IS_VISIBLE = """
           AND a.principal IN (SELECT value FROM json_each(:principals))
     )"""
 
-# The same, also admitting archived items (deleted in SharePoint, kept as tombstones because
-# social data refers to them): an archived item stays visible to whoever its last known acl
-# admitted. Its holder may be archived with it, but a live item never borrows a deleted holder.
-ITEM_IS_VISIBLE_OR_ARCHIVED = """
+# An archived item (deleted in SharePoint, kept as a tombstone because social data refers to
+# it) fails closed: it admits only those admitted both by its last known acl and by the
+# current acl of its nearest ancestor still live in the index (the parent folder or the
+# library root; sync re-reads that ancestor's permissions in the page that applies the
+# deletion). A revocation on the item itself followed by its deletion leaves no trace in the
+# change feed; the ancestor's acl bounds what the stale one can still grant. No live ancestor
+# (the library gone): nobody. The walk up goes through tombstones only, by primary key.
+NEAREST_LIVE_ANCESTOR_ADMITS = """
     EXISTS (
+        WITH RECURSIVE above(item_id) AS (
+            SELECT i.parent_id
+            UNION
+            SELECT p.parent_id FROM above
+            JOIN items AS p ON p.drive_id = i.drive_id AND p.item_id = above.item_id
+            WHERE p.deleted = 1
+        )
+        SELECT 1 FROM above
+        JOIN items AS s ON s.drive_id = i.drive_id AND s.item_id = above.item_id
+        JOIN items AS sh ON sh.drive_id = s.drive_id AND sh.item_id = s.acl_item_id
+        JOIN acl AS sa ON sa.drive_id = sh.drive_id AND sa.item_id = sh.item_id
+        WHERE s.deleted = 0 AND sh.deleted = 0 AND sh.perms_state = 'ok'
+          AND sa.principal IN (SELECT value FROM json_each(:principals))
+    )"""
+
+# ITEM_IS_VISIBLE, also admitting archived items by the rule above. An archived item's holder
+# may be archived with it, but a live item never borrows a deleted holder.
+ITEM_IS_VISIBLE_OR_ARCHIVED = f"""
+    ((
+    {ITEM_IS_VISIBLE.strip()}
+    ) OR (
+    i.deleted = 1
+    AND EXISTS (
         SELECT 1 FROM items AS h
         JOIN acl AS a ON a.drive_id = h.drive_id AND a.item_id = h.item_id
-        WHERE h.drive_id = i.drive_id AND h.item_id = i.acl_item_id
-          AND h.perms_state = 'ok' AND (h.deleted = 0 OR i.deleted = 1)
+        WHERE h.drive_id = i.drive_id AND h.item_id = i.acl_item_id AND h.perms_state = 'ok'
           AND a.principal IN (SELECT value FROM json_each(:principals))
-    )"""
+    )
+    AND {NEAREST_LIVE_ANCESTOR_ADMITS.strip()}
+    ))"""
 
 # ITEM_IS_VISIBLE_OR_ARCHIVED in set form, for a large batch of items: the holders whose
 # acl admits the set (live or archived) are found once; each item then needs one lookup. The
-# item `i` is visible when its holder is among them and either the holder is live or the
-# item is archived too: exactly the per-item form's rule (a test compares them).
+# item `i` is visible when its holder is among them and either both are live or the item is
+# archived and its nearest live ancestor admits the set too: exactly the per-item form's rule
+# (a test compares them).
 HOLDERS_ADMITTING_OR_ARCHIVED = """
     admitting(drive_id, item_id, deleted) AS MATERIALIZED (
         SELECT DISTINCT a.drive_id, a.item_id, h.deleted
@@ -58,7 +87,9 @@ HOLDERS_ADMITTING_OR_ARCHIVED = """
         WHERE a.principal IN (SELECT value FROM json_each(:principals))
           AND h.perms_state = 'ok'
     )"""
-ADMITTED_OR_ARCHIVED = "(ad.deleted = 0 OR i.deleted = 1)"
+ADMITTED_OR_ARCHIVED = f"""(
+    (ad.deleted = 0 AND i.deleted = 0)
+    OR (i.deleted = 1 AND {NEAREST_LIVE_ANCESTOR_ADMITS.strip()}))"""
 
 # The set form of the same predicate, for queries over many items (search, every visible key):
 # the acl holders that admit the set, found once through acl_by_principal, then one lookup per
