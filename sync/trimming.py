@@ -43,15 +43,15 @@ ITEM_IS_VISIBLE = """
 # (the library gone): nobody. The walk up goes through tombstones only, by primary key.
 NEAREST_LIVE_ANCESTOR_ADMITS = """
     EXISTS (
-        WITH RECURSIVE above(item_id) AS (
+        WITH RECURSIVE lineage(item_id) AS (
             SELECT i.parent_id
             UNION
-            SELECT p.parent_id FROM above
-            JOIN items AS p ON p.drive_id = i.drive_id AND p.item_id = above.item_id
+            SELECT p.parent_id FROM lineage
+            JOIN items AS p ON p.drive_id = i.drive_id AND p.item_id = lineage.item_id
             WHERE p.deleted = 1
         )
-        SELECT 1 FROM above
-        JOIN items AS s ON s.drive_id = i.drive_id AND s.item_id = above.item_id
+        SELECT 1 FROM lineage
+        JOIN items AS s ON s.drive_id = i.drive_id AND s.item_id = lineage.item_id
         JOIN items AS sh ON sh.drive_id = s.drive_id AND sh.item_id = s.acl_item_id
         JOIN acl AS sa ON sa.drive_id = sh.drive_id AND sa.item_id = sh.item_id
         WHERE s.deleted = 0 AND sh.deleted = 0 AND sh.perms_state = 'ok'
