@@ -10,7 +10,9 @@ An item is visible to a principal set when it is live, its acl holder (`acl_item
 live and has complete permissions (`perms_state = 'ok'`), and one of the holder's acl rows names
 a principal in the set. Groups are never expanded into per-item rows: the set is passed to SQL
 as one JSON array (`json_each(:principals)`) and joined at query time. Everything else (unknown
-or failed permissions, an empty acl) is visible to nobody: fail closed.
+or failed permissions, an empty acl) is visible to nobody: fail closed. An archived item (a
+tombstone, shown on request) is visible to those admitted both by its last known acl and by the
+current acl of its nearest live ancestor (NEAREST_LIVE_ANCESTOR_ADMITS).
 """
 
 from __future__ import annotations
