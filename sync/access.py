@@ -95,8 +95,9 @@ def can_view(
 ) -> bool:
     """Whether the synced permissions let `person` see the item (one indexed query).
 
-    `include_archived` also admits an item deleted in SharePoint to whoever its last known acl
-    admitted (the overlay keeps showing its discussion, read-only)."""
+    `include_archived` also admits an item deleted in SharePoint (the overlay keeps showing its
+    discussion, read-only), to whoever both its last known acl and the current acl of its
+    nearest live ancestor admit (sync/trimming.py)."""
     principals = principal_set(db, person)
     if not principals:
         return False

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from operator import attrgetter
 
 from sync.derive import rederive
-from sync.plan import FAILED, INHERITED, OK, UNKNOWN, ItemRow, KnownItem, PagePlan
+from sync.plan import FAILED, INHERITED, OK, UNKNOWN, ItemRow, KnownItem, Lineage, PagePlan
 from sync.principals import AclEntry
 from sync.targets import DocumentTarget
 
@@ -35,6 +35,17 @@ KNOWN = """
 SELECT item_id, parent_id, name, etag, web_url, path, acl_item_id, is_folder, has_unique_perms,
        perms_state, deleted
 FROM items WHERE drive_id = ? AND item_id IN (SELECT value FROM json_each(?))
+"""
+LINEAGE = """
+WITH RECURSIVE chain(item_id) AS (
+    SELECT value FROM json_each(:ids)
+    UNION
+    SELECT p.parent_id FROM chain
+    JOIN items p ON p.drive_id = :drive AND p.item_id = chain.item_id
+    WHERE p.parent_id IS NOT NULL
+)
+SELECT i.item_id, i.parent_id, i.acl_item_id, i.deleted
+FROM chain JOIN items i ON i.drive_id = :drive AND i.item_id = chain.item_id
 """
 TOMBSTONE_SUBTREES = """
 WITH RECURSIVE doomed(item_id) AS (
@@ -62,6 +73,14 @@ def load_known(conn: sqlite3.Connection, drive_id: str, ids: Iterable[str]) -> d
         row[0]: KnownItem(*row[:7], bool(row[7]), bool(row[8]), row[9], bool(row[10]))
         for row in rows
     }
+
+
+def load_lineage(
+    conn: sqlite3.Connection, drive_id: str, item_ids: Iterable[str]
+) -> dict[str, Lineage]:
+    """The items and every ancestor of them up to the library root, as the index has them."""
+    rows = conn.execute(LINEAGE, {"drive": drive_id, "ids": json.dumps(sorted(item_ids))})
+    return {row[0]: Lineage(row[1], row[2], bool(row[3])) for row in rows}
 
 
 def apply_page(

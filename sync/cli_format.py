@@ -95,7 +95,7 @@ def history_table(runs: Sequence[Run]) -> list[str]:
             str(run.counts.updated),
             str(run.counts.moved),
             str(run.counts.deleted),
-            str(run.counts.permission_changes),
+            _permissions(run),
             f"{run.counts.throttled_waits} ({run.counts.throttled_seconds:.1f} s)",
             error_text(run) or "",
         )
@@ -112,11 +112,17 @@ def run_line(run: Run) -> str:
     if run.outcome == FAILED:
         return f"{head} after {_seconds(run)} s: {error_text(run)}"
     c = run.counts
-    return (
+    line = (
         f"{head} in {_seconds(run)} s: {c.added} added, {c.updated} updated, {c.moved} moved, "
         f"{c.deleted} deleted, {c.permission_changes} permission changes, "
         f"{c.throttled_waits} throttled waits ({c.throttled_seconds:.1f} s)"
     )
+    if c.permission_failures:
+        line += (
+            f"; the permissions of {c.permission_failures} item(s) could not be read: hidden "
+            "from everyone until a later run reads them"
+        )
+    return line
 
 
 def error_text(run: Run) -> str | None:
@@ -125,6 +131,12 @@ def error_text(run: Run) -> str | None:
     if run.request_id and run.request_id not in run.error:
         return f"{run.error} (request-id {run.request_id})"
     return run.error
+
+
+def _permissions(run: Run) -> str:
+    """Permission changes, and the items whose permissions could not be read, if any."""
+    changes, failures = run.counts.permission_changes, run.counts.permission_failures
+    return f"{changes} ({failures} unreadable)" if failures else str(changes)
 
 
 def _outcome(run: Run) -> str:

@@ -13,13 +13,16 @@ from typing import Protocol
 @dataclass
 class RunCounts:
     """Totals of one run; `deleted` counts tombstones, `permission_changes` items whose
-    complete ACL changed (documents) or person-group memberships that changed (people)."""
+    complete ACL changed (documents) or person-group memberships that changed (people),
+    `permission_failures` items whose permissions could not be read after every retry (left
+    `failed`: hidden to everyone until a later run reads them)."""
 
     added: int = 0
     updated: int = 0
     moved: int = 0
     deleted: int = 0
     permission_changes: int = 0
+    permission_failures: int = 0
     throttled_waits: int = 0
     throttled_seconds: float = 0.0
     pages: int = 0

@@ -19,13 +19,14 @@ import uuid
 
 import sqlite_utils
 
-from connector.errors import DeltaExpired, GraphError, NotFound
+from connector.errors import ConnectorError, DeltaExpired, GraphError, NotFound, Throttled
 from connector.models import ChangesPage, DriveItem, Permission
 from sync.apply import (
     Cursor,
     apply_page,
     load_cursor,
     load_known,
+    load_lineage,
     save_cursor,
     set_permissions,
     sweep,
@@ -34,7 +35,7 @@ from sync.apply import (
 from sync.counts import Progress, RunCounts
 from sync.db import transaction
 from sync.people import now_iso
-from sync.plan import DriveContext, ids_to_know, plan_page
+from sync.plan import DriveContext, holders_above_deletions, ids_to_know, plan_page
 from sync.principals import AclEntry, ResolveUpn, acl_of
 from sync.source import Connector
 from sync.targets import DocumentTarget
@@ -65,6 +66,7 @@ class DriveSync:
         self.page_size = page_size
         self.scope = f"drive:{drive.drive_id}"
         self.counts = RunCounts()
+        self.unreadable: set[str] = set()  # items whose permissions this run could not read
 
     def run(self, full: bool = False) -> RunCounts:
         cursor = None if full else load_cursor(self.db.conn, self.scope)
@@ -104,6 +106,9 @@ class DriveSync:
             self.db.conn, self.drive.drive_id, ids_to_know(page.items, page.deleted_ids)
         )
         plan = plan_page(self.drive, page.items, page.deleted_ids, known, self.target, round_id)
+        if plan.tombstones:
+            lineage = load_lineage(self.db.conn, self.drive.drive_id, plan.tombstones)
+            plan.read_permissions += holders_above_deletions(plan, lineage)
         acls = self.read_acls(plan.read_permissions)
         now = now_iso()
         with transaction(self.db) as conn:
@@ -131,12 +136,18 @@ class DriveSync:
     def read_acls(self, item_ids: list[str]) -> dict[str, list[AclEntry] | None]:
         """ACLs of unique items; None for an item whose permissions could not be read.
 
-        PermissionMissing (403) and Throttled propagate: the page is not applied and the job
-        fails, so no document is ever indexed with permissions that were never read.
+        An item whose read still fails after the connector's retries (503, 504, a dropped
+        connection) gets None: the page applies without it, its permissions 'failed' (hidden
+        to everyone, read again next run), and the run reports it. One deleted since the page
+        was read (404) gets None too, unreported: a later page tombstones it. A 403
+        (PermissionMissing), a 429 past every retry (the whole app is throttled) and
+        authentication failures propagate: the job fails and the page is not applied, so no
+        document is ever indexed with permissions that were never read.
         """
         if not item_ids:
             return {}
-        found = self._permissions(item_ids)
+        found, failures = self._permissions(item_ids)
+        self._record_failures(item_ids, failures)
         return {
             item_id: acl_of(found[item_id], self.drive.site_id, self.resolve_upn)
             if item_id in found
@@ -144,18 +155,39 @@ class DriveSync:
             for item_id in item_ids
         }
 
-    def _permissions(self, item_ids: list[str]) -> dict[str, list[Permission]]:
+    def _permissions(
+        self, item_ids: list[str]
+    ) -> tuple[dict[str, list[Permission]], dict[str, ConnectorError]]:
+        """The permissions found, and the error of each item whose read failed (404s aside)."""
         graph = self.connector.graph
         try:
-            return graph.permissions_of_items(self.drive.drive_id, item_ids)
-        except GraphError:  # one bad answer in the batch: read one by one to keep the rest
-            found: dict[str, list[Permission]] = {}
-            for item_id in item_ids:
-                try:
-                    found[item_id] = graph.permissions(self.drive.drive_id, item_id)
-                except (NotFound, GraphError):
-                    continue  # left out: its ACL is unknown, the item visible to nobody
-            return found
+            return graph.permissions_of_items(self.drive.drive_id, item_ids), {}
+        except (Throttled, GraphError) as exc:  # one bad answer: read one by one, keep the rest
+            _raise_unless_item_failure(exc)
+        found: dict[str, list[Permission]] = {}
+        failures: dict[str, ConnectorError] = {}
+        for item_id in item_ids:
+            try:
+                found[item_id] = graph.permissions(self.drive.drive_id, item_id)
+            except NotFound:
+                continue  # deleted since the page was read: a later page says so
+            except (Throttled, GraphError) as exc:
+                _raise_unless_item_failure(exc)
+                failures[item_id] = exc
+        return found, failures
+
+    def _record_failures(self, item_ids: list[str], failures: dict[str, ConnectorError]) -> None:
+        """Counts the items left unreadable by this run (an item read later counts no more)."""
+        self.unreadable.difference_update(item_ids)
+        self.unreadable.update(failures)
+        self.counts.permission_failures = len(self.unreadable)
+        if failures:
+            first = next(iter(failures.values()))
+            self.progress.on_message(
+                f"drive {self.drive.drive_id}: could not read the permissions of"
+                f" {', '.join(sorted(failures))} ({first.status or first.code}: {first.message});"
+                " hidden from everyone until a later run reads them"
+            )
 
     def _retry_unread(self) -> None:
         """Unique items whose permissions failed earlier get one more read per run."""
@@ -166,3 +198,9 @@ class DriveSync:
         with transaction(self.db) as conn:
             for item_id in item_ids:
                 set_permissions(conn, self.drive.drive_id, item_id, acls.get(item_id))
+
+
+def _raise_unless_item_failure(error: ConnectorError) -> None:
+    """A 429 past every retry is the whole app being throttled, not one item: the job fails."""
+    if isinstance(error, Throttled) and error.status == 429:
+        raise error

@@ -143,6 +143,63 @@ def plan_page(
     return plan
 
 
+@dataclass(frozen=True)
+class Lineage:
+    """An ancestor of a deleted item as the index holds it before the page is applied."""
+
+    parent_id: str | None
+    acl_item_id: str | None
+    deleted: bool
+
+
+def holders_above_deletions(plan: PagePlan, lineage: Mapping[str, Lineage]) -> list[str]:
+    """ACL holders to read again with this page: those of the nearest ancestors that survive
+    its deletions. An archived item admits only whom that ancestor's current ACL admits too
+    (sync/trimming.py), so the page that archives it must not leave that ACL stale: a
+    revocation the feed shows later, or not at all, would count for nothing until then.
+    `lineage` holds every ancestor of plan.tombstones (load_lineage)."""
+    page = {row.item_id: row for row in plan.upserts}
+    doomed = set(plan.tombstones)
+    skip = doomed | set(plan.read_permissions) | set(plan.drop_permissions)
+    holders: list[str] = []
+    for item_id in plan.tombstones:
+        survivor = _nearest_survivor(item_id, page, lineage, doomed)
+        if survivor is None:
+            continue
+        row = page.get(survivor)
+        holder = row.acl_item_id if row is not None else lineage[survivor].acl_item_id
+        known = lineage.get(holder or "")
+        if holder and holder not in skip and (row is not None or (known and not known.deleted)):
+            skip.add(holder)
+            holders.append(holder)
+    return holders
+
+
+def _nearest_survivor(
+    item_id: str, page: Mapping[str, ItemRow], lineage: Mapping[str, Lineage], doomed: set[str]
+) -> str | None:
+    """The first ancestor still live once the page is applied: not deleted, not tombstoned by
+    the page, and not below (through live folders) an item the page tombstones."""
+    survivor = None
+    seen = {item_id}
+    current = lineage[item_id].parent_id if item_id in lineage else None
+    while current is not None and current not in seen:
+        seen.add(current)
+        row = page.get(current)
+        node = Lineage(row.parent_id, row.acl_item_id, False) if row else lineage.get(current)
+        if node is None:  # not indexed: nothing above it is known
+            break
+        if current in doomed:
+            survivor = None  # it goes, and its live subtree with it
+        elif node.deleted:
+            if survivor is not None:
+                break  # a tombstone above: it takes nothing live below it along
+        elif survivor is None:
+            survivor = current
+        current = node.parent_id
+    return survivor
+
+
 def item_row(
     drive: DriveContext,
     item: DriveItem,

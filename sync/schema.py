@@ -226,3 +226,11 @@ def m009_item_holders(db: Database) -> None:
 
 _HOLDER_OF_NEW = """CASE WHEN new.deleted = 0 THEN (
         SELECT rowid FROM items WHERE drive_id = new.drive_id AND item_id = new.acl_item_id) END"""
+
+
+@MIGRATIONS()
+def m010_run_permission_failures(db: Database) -> None:
+    # A run records how many items' permissions it could not read (503/504, resets past every
+    # retry): those items are left 'failed', hidden to everyone, while the rest of their page
+    # is applied, so one unreadable item no longer holds back its library's other changes.
+    db.executescript("ALTER TABLE runs ADD COLUMN permission_failures INTEGER NOT NULL DEFAULT 0;")
