@@ -15,11 +15,15 @@ from urllib.parse import quote
 import requests
 
 from connector.error_mapping import error_from_response
-from connector.session import Transport, connection_error, new_session
+from connector.session import (
+    PERSON_WAITING_MAX_WAIT,
+    PERSON_WAITING_RETRIES,
+    Transport,
+    connection_error,
+    new_session,
+)
 
 DENIED_STATUSES = frozenset({403, 404})
-MAX_RETRIES = 2
-MAX_WAIT = 2.0  # seconds; a longer Retry-After leaves the answer to the index
 
 
 class DelegatedSession:
@@ -32,7 +36,9 @@ class DelegatedSession:
         self, ca_bundle: str = "", timeout: float = 10.0, transport: Transport | None = None
     ) -> None:
         self.transport = transport or Transport(
-            new_session(ca_bundle, timeout), max_retries=MAX_RETRIES, max_wait=MAX_WAIT
+            new_session(ca_bundle, timeout),
+            max_retries=PERSON_WAITING_RETRIES,
+            max_wait=PERSON_WAITING_MAX_WAIT,
         )
 
 

@@ -42,6 +42,10 @@ from connector.pacing import (
 
 log = logging.getLogger("connector.http")
 
+# Calls made while a person waits for a page (live access checks, sign-in): few, short waits.
+PERSON_WAITING_RETRIES = 2
+PERSON_WAITING_MAX_WAIT = 2.0  # seconds; a longer Retry-After is answered at once
+
 CONNECTION_FAILURES = (requests.ConnectionError, requests.Timeout, ChunkedEncodingError)
 
 

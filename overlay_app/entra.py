@@ -27,7 +27,7 @@ import jwt
 import msal
 import requests
 
-from connector.session import token_client
+from connector.session import PERSON_WAITING_MAX_WAIT, PERSON_WAITING_RETRIES, token_client
 from connector.settings import MICROSOFT_LOGIN_HOSTS
 from overlay_app.settings import OverlaySettings
 
@@ -57,7 +57,9 @@ class Entra:
     def __init__(self, settings: OverlaySettings) -> None:
         self.settings = settings
         # Trusts exactly PLAZA_CA_BUNDLE when set; the connector's retry decision, briefly.
-        self.http = token_client(settings.ca_bundle, HTTP_TIMEOUT, max_retries=1, max_wait=2.0)
+        self.http = token_client(
+            settings.ca_bundle, HTTP_TIMEOUT, PERSON_WAITING_RETRIES, PERSON_WAITING_MAX_WAIT
+        )
         self._lock = threading.RLock()
         self._msal: msal.ConfidentialClientApplication | None = None
         self._cache = msal.SerializableTokenCache()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from connector.delegated import DelegatedSession, item_reachable
 from connector.errors import Throttled
 from connector.graph import GraphSource
 from connector.http import GraphHttp
-from connector.session import HttpStats
+from connector.session import HttpStats, retry_wait
 from connector.sharepoint import SITE_PAGES, SharePointComments
 from tests.connector.test_http import add_faults, pending_faults
 from tests.connector.test_sharepoint import a_site_with_comments
@@ -89,6 +90,42 @@ def test_sharepoint_and_delegated_429s_share_one_decision_and_stats(fresh_emulat
         item_reachable(delegated, graph_url, person_token, drive_id, item_id)
     assert (sharepoint_refusal.value.status, sharepoint_refusal.value.retry_after) == (429, 1.0)
     assert (graph_refusal.value.status, graph_refusal.value.retry_after) == (429, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after", "attempt", "wait"),
+    [
+        (429, "2", 0, 2.0),
+        (503, "0.25", 2, 0.25),
+        (504, "7", 2, None),  # longer than max_wait
+        (429, "1", 3, None),  # no retries left
+        (404, "1", 0, None),  # not throttling: the answer stands
+        (500, None, 0, None),
+    ],
+)
+def test_retry_wait(status, retry_after, attempt, wait):
+    assert retry_wait(status, retry_after, attempt, max_retries=3, max_wait=5.0) == wait
+
+
+def test_backoff_without_retry_after_and_after_connection_failures():
+    waits = [retry_wait(s, None, 2, max_retries=3, base=0.5) for s in (429, None) * 50]
+    assert all(w is not None and 0.0 <= w <= 2.0 for w in waits)
+
+
+def test_a_person_is_not_kept_waiting_for_a_long_retry_after(fresh_emulator, make_source):
+    """The live access check retries briefly: a Retry-After of 30 s is answered at once."""
+    source = make_source(fresh_emulator)
+    drive_id, item_id = a_document(source)
+    delegated = DelegatedSession(fresh_emulator.info["ca_file"])
+    token = fresh_emulator.token("graph", user=fresh_emulator.info["users"][0])
+    item_path = rf"/items/{re.escape(item_id)}$"
+    add_faults(fresh_emulator, {"kind": "throttle", "path": item_path, "retry_after": "30"})
+    started = time.monotonic()
+    with pytest.raises(Throttled) as refusal:
+        item_reachable(delegated, source.http.settings.graph_url, token, drive_id, item_id)
+    assert time.monotonic() - started < 5
+    assert refusal.value.retry_after == 30.0
+    assert delegated.transport.stats() == HttpStats(requests=1)
 
 
 def session_builders(path: Path) -> list[str]:
