@@ -17,6 +17,7 @@ Each transport counts requests, retries and throttled waits in its `HttpStats`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -49,18 +50,6 @@ PERSON_WAITING_MAX_WAIT = 2.0  # seconds; a longer Retry-After is answered at on
 CONNECTION_FAILURES = (requests.ConnectionError, requests.Timeout, ChunkedEncodingError)
 
 
-class _TimeoutSession(requests.Session):
-    """A session whose every request has a timeout (MSAL and office365 pass none of their own)."""
-
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self.timeout = timeout
-
-    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
-        kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url, *args, **kwargs)
-
-
 def new_session(ca_bundle: str = "", timeout: float = 10.0) -> requests.Session:
     """The only place that makes an HTTP session for calls to Microsoft.
 
@@ -69,7 +58,9 @@ def new_session(ca_bundle: str = "", timeout: float = 10.0) -> requests.Session:
     (PROTOCOL.md "TLS trust"), which would break the emulator's CA on machines that set them.
     Without one, the environment (proxies, CAs) applies.
     """
-    session = _TimeoutSession(timeout)
+    session = requests.Session()
+    # Every request gets a timeout (MSAL and office365 pass none of their own); a caller's wins.
+    session.request = functools.partial(session.request, timeout=timeout)  # type: ignore[method-assign]
     if ca_bundle:
         session.trust_env = False
         session.verify = ca_bundle
