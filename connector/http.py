@@ -114,7 +114,6 @@ class GraphHttp:
             max_retries=settings.max_retries,
             per_minute=settings.max_requests_per_minute,
             user_agent=user_agent(settings.user_agent_company),
-            timeout=settings.http_timeout,
             sleep=sleep,
         )
 

@@ -114,11 +114,9 @@ class Transport:
         max_wait: float = MAX_WAIT,
         per_minute: int | None = None,
         user_agent: str | None = None,
-        timeout: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.session = session
-        self.timeout = timeout  # None: the session's own (new_session's) timeout
         self.max_retries = max_retries
         self.max_wait = max_wait
         self.user_agent = user_agent
@@ -201,8 +199,6 @@ class Transport:
         self.count(requests=1, retries=1 if attempt else 0)
         started = time.monotonic()
         try:
-            if self.timeout is not None:
-                body = {"timeout": self.timeout, **body}
             response = self.session.request(method, url, params=params, headers=all_headers, **body)
         except CONNECTION_FAILURES as exc:
             log.debug("%s %s -> %s after %d ms", method, _path(url), type(exc).__name__,

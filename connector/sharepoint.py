@@ -93,7 +93,6 @@ class SharePointComments:
             new_session(settings.ca_bundle, settings.http_timeout),
             max_retries=settings.max_retries,
             user_agent=user_agent(settings.user_agent_company),
-            timeout=settings.http_timeout,
         )
         self._local = threading.local()  # ClientContext is not thread-safe: one per thread
         self._issued: dict[str, str] = {}  # last token handed out per audience
