@@ -16,43 +16,20 @@ import msal
 import requests
 
 from connector.errors import AuthError, TokenError
+from connector.session import SessionClient, token_client
 from connector.settings import ConnectorSettings
 
 GRAPH = "graph"
 
 
-def trusted_session(settings: ConnectorSettings) -> requests.Session:
-    """A requests session that trusts exactly the configured CA bundle.
-
-    requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE from the environment override a
-    session's `verify` (PROTOCOL.md "TLS trust"); trust_env=False stops that, so a custom
-    bundle (the emulator's CA) works on machines that set those variables.
-    """
-    session = _TimeoutSession(settings.http_timeout)
-    if settings.ca_bundle:
-        session.trust_env = False
-        session.verify = settings.ca_bundle
-    return session
-
-
-class _TimeoutSession(requests.Session):
-    """A session whose every request has a timeout (MSAL passes none of its own)."""
-
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self.timeout = timeout
-
-    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
-        kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url, *args, **kwargs)
-
-
 class TokenProvider:
     """Tokens for the configured app; thread-safe; the MSAL app is built on first use."""
 
-    def __init__(self, settings: ConnectorSettings, session: requests.Session | None = None):
+    def __init__(self, settings: ConnectorSettings, http_client: SessionClient | None = None):
         self.settings = settings
-        self._session = session or trusted_session(settings)
+        self._http_client = http_client or token_client(
+            settings.ca_bundle, settings.http_timeout, settings.max_retries
+        )
         self._lock = threading.Lock()
         self._app: msal.ConfidentialClientApplication | None = None
 
@@ -112,7 +89,7 @@ class TokenProvider:
                     # Non-Microsoft authorities (the emulator) must skip instance discovery,
                     # which would call login.microsoftonline.com (PROTOCOL.md 5.2).
                     instance_discovery=None if self.settings.authority_is_microsoft else False,
-                    http_client=self._session,
+                    http_client=self._http_client,
                 )
             except (ValueError, requests.RequestException) as exc:
                 raise AuthError(

@@ -181,7 +181,7 @@ def _sharepoint(
     if not (item and site and site.web_url and item.list_id and item.list_item_id):
         check.skip(name, "needs a document with SharePoint ids from the drive check")
         return
-    comments = SharePointComments(settings, source.http.tokens)
+    comments = SharePointComments(settings, source.http.tokens, source.http.transport)
     check.step(name, lambda: _comments(comments, site.web_url or "", item))
 
 

@@ -1,48 +1,40 @@
-"""The one place that sends HTTP requests to Microsoft Graph (and SharePoint REST raw calls).
+"""Microsoft Graph (and SharePoint REST raw calls) with the app's own tokens.
 
-Every request gets: a bearer token for its audience, the ISV User-Agent Microsoft asks for
-("ISV|Company|App/Version"; undecorated traffic is throttled first), a timeout, a debug log
-line (method, path, status, milliseconds, request-id), the optional request budget, and the
-retry policy:
-
-- 429 / 503 / 504: wait the `Retry-After` (seconds, fractional seconds, or an HTTP date), else
-  exponential backoff with full jitter; *every* thread pauses until then (Microsoft blocks apps
-  whose other threads keep calling while throttled); then retry, up to `max_retries`.
-- connection resets and timeouts: backoff and retry, likewise.
-- only idempotent requests are retried (GET, HEAD, PUT, DELETE, and `retry_safe=True` for a
-  POST that only reads, i.e. a $batch of GETs).
-- 401: forget the token, get a new one and retry once (tokens can expire mid-run).
+Every request gets a bearer token for its audience, the ISV User-Agent Microsoft asks for
+("ISV|Company|App/Version"; undecorated traffic is throttled first), a timeout, a debug log line
+(method, path, status, milliseconds, request-id), the optional request budget, and the retry
+policy of connector.session (the one retry decision: Retry-After, backoff, a pause of every
+thread; only idempotent requests, i.e. GET, HEAD, PUT, DELETE, and `retry_safe=True` for a POST
+that only reads, such as a $batch of GETs). On top of it, here:
+- 401: forget the token, get a new one and send once more (tokens can expire mid-run).
+- $batch: sub-requests answered 429/503/504 are sent again in a new batch.
 Error answers become the exceptions of connector.errors (connector.error_mapping says which).
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
-from requests.exceptions import ChunkedEncodingError
 
-from connector.auth import GRAPH, TokenProvider, trusted_session
+from connector.auth import GRAPH, TokenProvider
 from connector.error_mapping import RETRY_STATUSES, error_from_parts, error_from_response
 from connector.errors import GraphError
 from connector.models import ErrorInfo
-from connector.pacing import (
-    BACKOFF_BASE,
-    RequestBudget,
-    ThrottleGate,
-    backoff,
-    retry_after_seconds,
+from connector.session import (
+    CONNECTION_FAILURES,
+    HttpStats,
+    Transport,
+    connection_error,
+    new_session,
 )
 from connector.settings import ConnectorSettings
 
-log = logging.getLogger("connector.http")
+__all__ = ["BatchRequest", "BatchResponse", "GraphHttp", "HttpStats", "user_agent"]
 
 BATCH_LIMIT = 20  # "JSON batch requests are currently limited to 20 individual requests"
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
@@ -54,17 +46,6 @@ def user_agent(company: str) -> str:
     except metadata.PackageNotFoundError:
         version = "0"
     return f"ISV|{company}|Plaza/{version}"
-
-
-@dataclass(frozen=True)
-class HttpStats:
-    """Counters since start, for run records: compare two snapshots to get one run's share."""
-
-    requests: int = 0
-    retries: int = 0
-    throttled_waits: int = 0
-    throttled_seconds: float = 0.0
-    token_refreshes: int = 0
 
 
 @dataclass(frozen=True)
@@ -113,33 +94,42 @@ class BatchResponse:
 
 
 class GraphHttp:
-    """Authenticated, throttling-aware requests; share one instance between worker threads."""
+    """Authenticated, throttling-aware requests; share one instance between worker threads.
+
+    `transport` may be shared with other clients (SharePoint REST, delegated calls), so that
+    they pause together and are counted together.
+    """
 
     def __init__(
         self,
         settings: ConnectorSettings,
         tokens: TokenProvider | None = None,
-        session: requests.Session | None = None,
+        transport: Transport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
         self.tokens = tokens or TokenProvider(settings)
-        self.session = session or trusted_session(settings)
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
-        self.session.mount("https://", adapter)
-        self.gate = ThrottleGate(sleep)
-        self.budget = RequestBudget(settings.max_requests_per_minute, sleep)
-        self.user_agent = user_agent(settings.user_agent_company)
-        self.backoff_base = BACKOFF_BASE  # seconds; the first wait without a Retry-After
-        self._sleep = sleep
-        self._stats = HttpStats()
-        self._stats_lock = threading.Lock()
+        self.transport = transport or Transport(
+            new_session(settings.ca_bundle, settings.http_timeout),
+            max_retries=settings.max_retries,
+            per_minute=settings.max_requests_per_minute,
+            user_agent=user_agent(settings.user_agent_company),
+            sleep=sleep,
+        )
 
     # -- public API ------------------------------------------------------------------------
 
     def stats(self) -> HttpStats:
-        with self._stats_lock:
-            return self._stats
+        return self.transport.stats()
+
+    @property
+    def backoff_base(self) -> float:
+        """Seconds; the first wait without a Retry-After (tests shorten it)."""
+        return self.transport.backoff_base
+
+    @backoff_base.setter
+    def backoff_base(self, seconds: float) -> None:
+        self.transport.backoff_base = seconds
 
     def url(self, path_or_url: str) -> str:
         """Absolute URL: Graph-relative paths ("/sites/root") join the service root."""
@@ -184,23 +174,21 @@ class GraphHttp:
         """
         url = self.url(path_or_url)
         retryable = method.upper() in IDEMPOTENT if retry_safe is None else retry_safe
-        attempt = 0
         refreshed = False
         while True:
             token = self.tokens.token(audience)
-            response = self._send(method, url, params, headers, json, token, retryable, attempt)
-            if response is None:  # a connection failure that will be retried
-                attempt += 1
-                continue
+            all_headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+            all_headers.update(headers or {})
+            try:
+                response = self.transport.send(
+                    method, url, params=params, headers=all_headers, json=json, retryable=retryable
+                )
+            except CONNECTION_FAILURES as exc:
+                raise connection_error(method, url, exc) from exc
             if response.status_code == 401 and not refreshed:
                 refreshed = True
                 self.tokens.invalidate(audience, token)
-                self._count(token_refreshes=1)
-                continue
-            throttled = response.status_code in RETRY_STATUSES
-            if throttled and retryable and attempt < self.settings.max_retries:
-                self._wait_throttled(response, attempt)
-                attempt += 1
+                self.transport.count(token_refreshes=1)
                 continue
             if response.status_code >= 400:
                 raise error_from_response(response, needs=needs)
@@ -236,17 +224,13 @@ class GraphHttp:
             if expired and not refreshed:
                 refreshed = True
                 self.tokens.invalidate(GRAPH, self.tokens.token(GRAPH))
-                self._count(token_refreshes=1)
+                self.transport.count(token_refreshes=1)
                 again += expired
             throttled = [sub for sub in todo if done[sub.id].status in RETRY_STATUSES]
-            if throttled and attempt < self.settings.max_retries:
-                waits = [
-                    retry_after_seconds(done[sub.id].headers.get("retry-after"))
-                    for sub in throttled
-                ]
-                delay = max((w for w in waits if w is not None), default=None)
-                self._count(throttled_waits=1)
-                self.gate.pause(backoff(attempt, self.backoff_base) if delay is None else delay)
+            waits = [self._wait(done[sub.id], attempt) for sub in throttled]
+            if throttled and None not in waits:
+                # As Microsoft advises: the longest Retry-After among them, then all again.
+                self.transport.pause_all(max(w for w in waits if w is not None))
                 attempt += 1
                 again += throttled
             todo = again
@@ -276,73 +260,5 @@ class GraphHttp:
             )
         return answers
 
-    def _send(self, method, url, params, headers, json, token, retryable, attempt):
-        self._sleep_in_gate()
-        self.budget.take()
-        all_headers = {
-            "Authorization": f"Bearer {token}",
-            "User-Agent": self.user_agent,
-            "Accept": "application/json",
-        }
-        all_headers.update(headers or {})
-        started = time.monotonic()
-        self._count(requests=1, retries=1 if attempt else 0)
-        try:
-            response = self.session.request(
-                method,
-                url,
-                params=params,
-                headers=all_headers,
-                json=json,
-                timeout=self.settings.http_timeout,
-            )
-        except (requests.ConnectionError, requests.Timeout, ChunkedEncodingError) as exc:
-            log.debug(
-                "%s %s -> %s after %d ms",
-                method,
-                _path(url),
-                type(exc).__name__,
-                (time.monotonic() - started) * 1000,
-            )
-            if retryable and attempt < self.settings.max_retries:
-                self._sleep(backoff(attempt, self.backoff_base))
-                return None
-            raise GraphError(
-                f"{method} {_path(url)} failed: {exc}", code="connectionError"
-            ) from exc
-        log.debug(
-            "%s %s -> %d in %d ms request-id %s",
-            method,
-            _path(url),
-            response.status_code,
-            (time.monotonic() - started) * 1000,
-            response.headers.get("request-id", "-"),
-        )
-        return response
-
-    def _sleep_in_gate(self) -> None:
-        waited = self.gate.wait()
-        if waited:
-            self._count(throttled_seconds=waited)
-
-    def _wait_throttled(self, response: requests.Response, attempt: int) -> None:
-        delay = retry_after_seconds(response.headers.get("Retry-After"))
-        if delay is None:
-            delay = backoff(attempt, self.backoff_base)
-        log.info(
-            "throttled (%d) on %s: pausing all requests for %.2f s",
-            response.status_code,
-            _path(response.url),
-            delay,
-        )
-        self._count(throttled_waits=1)
-        self.gate.pause(delay)
-
-    def _count(self, **increments: float) -> None:
-        with self._stats_lock:
-            changes = {k: getattr(self._stats, k) + v for k, v in increments.items()}
-            self._stats = replace(self._stats, **changes)
-
-
-def _path(url: str) -> str:
-    return urlsplit(url).path
+    def _wait(self, answer: BatchResponse, attempt: int) -> float | None:
+        return self.transport.wait(answer.status, answer.headers.get("retry-after"), attempt)

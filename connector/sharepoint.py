@@ -5,6 +5,10 @@ Graph has no API for them, so this adapter uses office365-rest-python-client's C
 list is named by its id (a driveItem's `sharepointIds.listId`) or its title ("Site Pages");
 an item by its list item id (`sharepointIds.listItemId`).
 
+Requests go through a connector.session Transport (office365 sends them, through
+`_PlazaTransport`): the same session factory and the same retry decision as Graph's, so a 429
+or 503 with Retry-After is waited out, and counted, exactly as for Graph.
+
 Tokens have the SharePoint audience (the site's origin) and come from the same MSAL app as
 Graph's, or from a signed-in user for writes made on their behalf. SharePoint refuses
 app-only tokens obtained with a client secret ("Unsupported app only token."): app-only
@@ -23,14 +27,14 @@ import requests
 from office365.runtime.auth.token_response import TokenResponse
 from office365.runtime.http.http_method import HttpMethod
 from office365.runtime.http.request_options import RequestOptions
+from office365.runtime.transport.base import BaseTransport
 from office365.sharepoint.client_context import ClientContext
 
-from connector.auth import trusted_session
-from connector.error_mapping import RETRY_STATUSES, error_from_response
+from connector.error_mapping import error_from_response
 from connector.errors import AuthError, ConnectorError, GraphError
 from connector.http import user_agent
 from connector.models_sharepoint import Comment, Likes, collection, unwrap
-from connector.pacing import ThrottleGate, backoff
+from connector.session import Transport, new_session
 from connector.settings import ConnectorSettings
 
 SITE_PAGES = "Site Pages"
@@ -71,21 +75,27 @@ class UserTokens:
 
 
 class SharePointComments:
-    """Reads and writes comments and likes; one instance per token source, thread-safe."""
+    """Reads and writes comments and likes; one instance per token source, thread-safe.
+
+    `transport` may be shared with Graph's (GraphHttp.transport): they then pause together
+    when either is throttled, and are counted together.
+    """
 
     def __init__(
         self,
         settings: ConnectorSettings,
         tokens: TokenSource,
-        session: requests.Session | None = None,
+        transport: Transport | None = None,
     ) -> None:
         self.settings = settings
         self.tokens = tokens
-        self.session = session or trusted_session(settings)
-        self.session.headers["User-Agent"] = user_agent(settings.user_agent_company)
+        self.transport = transport or Transport(
+            new_session(settings.ca_bundle, settings.http_timeout),
+            max_retries=settings.max_retries,
+            user_agent=user_agent(settings.user_agent_company),
+        )
         self._local = threading.local()  # ClientContext is not thread-safe: one per thread
         self._issued: dict[str, str] = {}  # last token handed out per audience
-        self.gate = ThrottleGate()
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -153,37 +163,26 @@ class SharePointComments:
         if self.tokens.app_only and self.tokens.credential_kind == "secret":
             raise AuthError(CERTIFICATE_NEEDED, code="certificateRequired")
         url = f"{site_url.rstrip('/')}/_api/{path}" + (f"?{query}" if query else "")
-        attempt = 0
-        refreshed = False
-        while True:
-            self.gate.wait()
-            try:
-                response = self._send(site_url, method, url, body)
-            except requests.RequestException as exc:
-                error = _translate(exc)
-                if error.status == 401 and not refreshed and not error.code:
-                    refreshed = True  # expired token: forget it and ask again, once
-                    self._forget(site_url)
-                    continue
-                retryable = method == "GET" or body is None  # likes are idempotent
-                throttled = error.status in RETRY_STATUSES and retryable
-                if throttled and attempt < self.settings.max_retries:
-                    delay = getattr(error, "retry_after", None)
-                    self.gate.pause(backoff(attempt) if delay is None else delay)
-                    attempt += 1
-                    continue
-                raise error from exc
-            return unwrap(response.json()) if response.content else None
+        try:
+            response = self._send(site_url, method, url, body)
+        except ConnectorError as error:
+            if not (error.status == 401 and not error.code):
+                raise
+            self._forget(site_url)  # an expired token: forget it and ask again, once
+            response = self._send(site_url, method, url, body)
+        return unwrap(response.json()) if response.content else None
 
     def _send(self, site_url: str, method: str, url: str, body: dict[str, Any] | None):
         options = RequestOptions(
             url=url,
             method=HttpMethod.Post if method == "POST" else HttpMethod.Get,
             headers={"Accept": NOMETADATA, "Content-Type": NOMETADATA},
-            data=body,  # office365 sends a dict as the JSON body
-            timeout=self.settings.http_timeout,
+            data=body,  # sent as the JSON body
         )
-        return self._context(site_url).pending_request().execute_request_direct(options)
+        try:
+            return self._context(site_url).pending_request().execute_request_direct(options)
+        except requests.RequestException as exc:  # office365 raises them for error answers
+            raise _translate(exc) from exc
 
     def _forget(self, site_url: str) -> None:
         """Drops the site's context and its token, so the next call gets a fresh token."""
@@ -200,11 +199,11 @@ class SharePointComments:
         key = site_url.rstrip("/").lower()
         if key not in contexts:
             audience = _origin(site_url)
-            contexts[key] = (
-                ClientContext(site_url.rstrip("/"))
-                .with_access_token(lambda: self._token_response(audience))
-                .with_transport(session=self.session, timeout=self.settings.http_timeout)
+            context = ClientContext(site_url.rstrip("/")).with_access_token(
+                lambda: self._token_response(audience)
             )
+            context.pending_request().transport = _PlazaTransport(self.transport)
+            contexts[key] = context
         return contexts[key]
 
     def _token_response(self, audience: str) -> TokenResponse:
@@ -212,6 +211,24 @@ class SharePointComments:
         self._issued[audience] = token
         return TokenResponse(
             access_token=token, token_type="Bearer", expiresIn=TOKEN_REFRESH_SECONDS
+        )
+
+
+class _PlazaTransport(BaseTransport):
+    """office365's way out to the network, through our Transport (and its retry decision)."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    def execute(self, request: RequestOptions) -> requests.Response:
+        method = request.method.value
+        return self.transport.send(
+            method,
+            request.url,
+            headers=request.headers,
+            # Reads, and likes (a POST without a body), are safe to send again.
+            retryable=method == "GET" or request.data is None,
+            json=request.data,
         )
 
 

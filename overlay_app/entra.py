@@ -27,6 +27,7 @@ import jwt
 import msal
 import requests
 
+from connector.session import PERSON_WAITING_MAX_WAIT, PERSON_WAITING_RETRIES, token_client
 from connector.settings import MICROSOFT_LOGIN_HOSTS
 from overlay_app.settings import OverlaySettings
 
@@ -47,25 +48,6 @@ class InvalidToken(Exception):
     """A bearer token was refused; the message goes into WWW-Authenticate's error_description."""
 
 
-class _TimeoutSession(requests.Session):
-    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
-        kwargs.setdefault("timeout", HTTP_TIMEOUT)
-        return super().request(method, url, *args, **kwargs)
-
-
-def trusted_session(settings: OverlaySettings) -> requests.Session:
-    """A session trusting exactly PLAZA_CA_BUNDLE when set.
-
-    requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's `verify` unless
-    trust_env is off (PROTOCOL.md 5.2); without a bundle the environment (proxies, CAs) applies.
-    """
-    session = _TimeoutSession()
-    if settings.ca_bundle:
-        session.trust_env = False
-        session.verify = settings.ca_bundle
-    return session
-
-
 def nonce_hash(secret: str) -> str:
     """What MSAL sends as `nonce` for the flow's secret (msal/oauth2cli/oidc.py)."""
     return hashlib.sha256(secret.encode("ascii")).hexdigest()
@@ -74,7 +56,10 @@ def nonce_hash(secret: str) -> str:
 class Entra:
     def __init__(self, settings: OverlaySettings) -> None:
         self.settings = settings
-        self.http = trusted_session(settings)
+        # Trusts exactly PLAZA_CA_BUNDLE when set; the connector's retry decision, briefly.
+        self.http = token_client(
+            settings.ca_bundle, HTTP_TIMEOUT, PERSON_WAITING_RETRIES, PERSON_WAITING_MAX_WAIT
+        )
         self._lock = threading.RLock()
         self._msal: msal.ConfidentialClientApplication | None = None
         self._cache = msal.SerializableTokenCache()

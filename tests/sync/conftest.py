@@ -24,7 +24,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from overlay_app.cli import main
+from plaza.cli import main
 from sync.cli_access import register
 from sync.db import open_index
 from tests.sync.emulated import sync_env

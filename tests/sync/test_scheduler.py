@@ -20,7 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from click.testing import CliRunner
 
 from connector.cli import read_env_file
-from overlay_app.cli import main
+from plaza.cli import main
 from sync.db import open_index
 from sync.jobs import add_job, documents_job, people_job, remove_job, set_enabled, update_job
 from sync.runs import FAILED, SKIPPED, SUCCEEDED, history

@@ -16,7 +16,7 @@ import requests
 from click.testing import CliRunner
 
 from connector.emulator import certs
-from overlay_app.cli import main
+from plaza.cli import main
 
 PLAZA = Path(sys.executable).with_name("plaza")
 INFO_KEYS = {
@@ -138,7 +138,7 @@ def test_busy_port_is_reported(tmp_path, emulator_state):
 
 def test_plaza_does_not_import_the_emulator_until_asked():
     probe = (
-        "import sys; from overlay_app.cli import main; "
+        "import sys; from plaza.cli import main; "
         "print(any(m.startswith('connector.emulator') for m in sys.modules))"
     )
     result = subprocess.run(

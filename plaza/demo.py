@@ -20,6 +20,13 @@ from pathlib import Path
 
 import click
 
+from connector.emulator import server
+from connector.emulator.server import ENV_KEYS
+from sync import db as index_db
+from sync import jobs, runs
+from sync.schedules import Schedule
+from sync.targets import DocumentTarget
+
 WEB_PORT = 5000
 DEMO_JOBS = (("people", "people", "5m"), ("tenant-docs", "documents", "2m"))
 
@@ -37,8 +44,6 @@ DEMO_JOBS = (("people", "people", "5m"), ("tenant-docs", "documents", "2m"))
 @click.option("--seed", default=1, show_default=True, type=int, help="Which generated firm.")
 def demo_command(port: int, web_port: int, realtime_port: int, size: str, seed: int) -> None:
     """Run the demo: emulator, first sync, scheduler and web app."""
-    from connector.emulator import server
-
     signal.signal(signal.SIGTERM, _interrupt)  # stop as cleanly as on Ctrl-C, at any moment
     web_port = web_port or _free_port()
     realtime_port = realtime_port or _free_port()
@@ -90,8 +95,6 @@ def _free_port() -> int:
 
 def _demo_environment(handle, data_dir: Path, web_port: int, realtime_port: int) -> dict:
     """PLAZA_* settings for this process and its children, also kept in emulator.env."""
-    from connector.emulator.server import ENV_KEYS
-
     env_file = data_dir / "emulator.env"
     handle.write_env(env_file)
     handle.write_info(data_dir / "emulator.json")
@@ -109,11 +112,6 @@ def _demo_environment(handle, data_dir: Path, web_port: int, realtime_port: int)
 
 def _first_sync(data_dir: Path) -> None:
     """People first (documents' permissions name them), then every site's documents."""
-    from sync import db as index_db
-    from sync import jobs, runs
-    from sync.schedules import Schedule
-    from sync.targets import DocumentTarget
-
     index_path = data_dir / "index.db"
     index = index_db.open_index(index_path)
     try:

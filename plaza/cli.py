@@ -1,7 +1,8 @@
-"""The `plaza` command.
+"""The `plaza` command: the composition root's entry point.
 
-Command groups are imported only when used, so that `plaza` starts fast and the web app never
-imports the emulator at run time (ARCHITECTURE.md: no runtime module imports it).
+Command groups are imported only when used, so that `plaza` starts fast; the emulator is
+imported only by `plaza emulator` and `plaza demo` (ARCHITECTURE.md: no runtime module of
+connector/, sync/ or overlay_app/ imports it).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import click
 # name -> "module:attribute" of a click command or group
 LAZY_COMMANDS = {
     "connector": "connector.cli:connector_group",
-    "demo": "overlay_app.demo:demo_command",
+    "demo": "plaza.demo:demo_command",
     "emulator": "connector.emulator.cli:emulator",
     "realtime": "overlay_app.realtime_serve:realtime_command",
     "scheduler": "sync.cli:scheduler_command",
