@@ -9,11 +9,14 @@ Rules:
   missing rows are visible to nobody (fail closed).
 - An archived document (deleted in SharePoint, or its library removed) stays visible,
   read-only, to whoever its last known ACL admitted.
-- `require_document(..., live=True)` also asks Graph with the person's own delegated token
-  whether they can open the item now; the answer is cached per (person, drive, item) for at
-  most `live_check_seconds`. No token, or Graph not answering, leaves the index's word.
+- `require_document` and `require_comment` are live by default: Graph is asked whether the
+  person can open the item now (overlay_app.live_access: their delegated token, else an
+  app-only read of the item's permissions), cached per (person, drive, item) for at most
+  `live_check_seconds`. Graph not answering leaves the index's word. Lists (`filter_visible`,
+  `can_see`) do not ask Graph, but leave out what a live check refused within that window.
 - Refusal is NotFound, exactly like a missing document, and is written to the audit log with
-  ids only: a title must never appear in an exception, a log line or a header.
+  ids only: a title must never appear in an exception, a log line or a header. A missing id
+  makes the lookups of a hidden one (`refuse`), so the two cannot be told apart by timing.
 - Discovery is not access (`filter_discoverable`): lists that push documents at people (a
   profile's "documents they discuss", a tag page) leave out those the person reaches only
   through an organisation-wide or anonymous link, unless they already interacted with them
