@@ -28,6 +28,7 @@ class StreamWatch:
     def __init__(self, app: Flask, person: Person) -> None:
         self.app, self.person = app, person
         self.lost: set[str] = set()  # rooms whose document the live check refused
+        self._passed: dict[tuple[str, str], float] = {}  # document -> when it last passed
 
     def keep(self, queued: Iterable[Queued], notify: bool = True) -> list[StreamItem]:
         """The items the person may still receive; with `notify`, a `room.removed` notice
@@ -50,8 +51,16 @@ class StreamWatch:
             return access.account_checks().enabled(self.person.id)
 
     def _may_open(self, key: tuple[str, str]) -> bool:
+        """The full check once per cache window and document (an event of a busy room does not
+        reread the index); in between, only a refusal this process remembers."""
+        checks = access.live_checks()
+        now = checks.clock()
+        passed = self._passed.get(key)
+        if passed is not None and now - passed < checks.ttl:
+            return not checks.denied(self.person.id, [key])
         try:
             access.require_document(self.person, *key)
         except NotFound:
             return False
+        self._passed[key] = now
         return True
