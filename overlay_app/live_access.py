@@ -152,14 +152,11 @@ class LiveChecks:
     app_graph: AppGraph | None = None
     delegated_token: Callable[[Person], str | None] = lambda person: None
     clock: Callable[[], float] = time.monotonic
-    _answers: Remembered | None = None
+    answers: Remembered = field(init=False)
     _session: DelegatedSession | None = None
 
-    @property
-    def answers(self) -> Remembered:
-        if self._answers is None:
-            self._answers = Remembered(self.ttl, lambda: self.clock())
-        return self._answers
+    def __post_init__(self) -> None:
+        self.answers = Remembered(self.ttl, lambda: self.clock())  # follows a clock set later
 
     def allows(
         self, person: Person, drive_id: str, item_id: str, site_id: str = "",
@@ -207,11 +204,12 @@ class AccountChecks:
     app_graph: AppGraph
     ttl: float
     clock: Callable[[], float] = time.monotonic
-    _answers: Remembered | None = None
+    _answers: Remembered = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._answers = Remembered(self.ttl, lambda: self.clock())
 
     def enabled(self, person_id: str) -> bool:
-        if self._answers is None:
-            self._answers = Remembered(self.ttl, lambda: self.clock())
         cached = self._answers.get(person_id)
         if cached is not None:
             return cached
