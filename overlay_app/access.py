@@ -9,11 +9,14 @@ Rules:
   missing rows are visible to nobody (fail closed).
 - An archived document (deleted in SharePoint, or its library removed) stays visible,
   read-only, to whoever its last known ACL admitted.
-- `require_document(..., live=True)` also asks Graph with the person's own delegated token
-  whether they can open the item now; the answer is cached per (person, drive, item) for at
-  most `live_check_seconds`. No token, or Graph not answering, leaves the index's word.
+- `require_document` and `require_comment` are live by default: Graph is asked whether the
+  person can open the item now (overlay_app.live_access: their delegated token, else an
+  app-only read of the item's permissions), cached per (person, drive, item) for at most
+  `live_check_seconds`. Graph not answering leaves the index's word. Lists (`filter_visible`,
+  `can_see`) do not ask Graph, but leave out what a live check refused within that window.
 - Refusal is NotFound, exactly like a missing document, and is written to the audit log with
-  ids only: a title must never appear in an exception, a log line or a header.
+  ids only: a title must never appear in an exception, a log line or a header. A missing id
+  makes the lookups of a hidden one (`refuse`), so the two cannot be told apart by timing.
 - Discovery is not access (`filter_discoverable`): lists that push documents at people (a
   profile's "documents they discuss", a tag page) leave out those the person reaches only
   through an organisation-wide or anonymous link, unless they already interacted with them
@@ -29,19 +32,16 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import threading
-import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, NoReturn
 
 from flask import Flask, current_app, g, has_request_context
 
-from connector.delegated import DelegatedSession, item_reachable
-from connector.errors import ConnectorError
 from overlay_app import db, security
 from overlay_app.errors import NotFound
 from overlay_app.identity import Person
+from overlay_app.live_access import AccountChecks, AppGraph, LiveChecks
 from sync.access import can_view, principal_set
 from sync.principals import ANONYMOUS_LINK, ORGANIZATION_LINK
 from sync.trimming import (
@@ -55,7 +55,6 @@ log = logging.getLogger("overlay_app.access")
 
 DENIED = "access.denied"
 DENIED_LIVE = "access.denied.live"
-MAX_CACHED_CHECKS = 10_000
 PRINCIPALS_MEMO = "plaza_principals"  # on flask.g: person id -> principal set, this request
 
 DOCUMENT_SQL = f"""
@@ -155,36 +154,63 @@ class Document:
 # -- the public checks ---------------------------------------------------------------------------
 
 
-def require_document(
-    person: Person, drive_id: str, item_id: str, *, live: bool = False
-) -> Document:
-    """The document if `person` may read it, else NotFound (recorded in the audit log)."""
+def require_document(person: Person, drive_id: str, item_id: str, *, live: bool = True) -> Document:
+    """The document if `person` may read it, else NotFound (recorded in the audit log).
+
+    Live by default: Graph confirms the index's yes (cached, overlay_app.live_access). Only
+    callers that already passed a live check for the same document may pass `live=False`."""
     document = _visible_document(person.id, drive_id, item_id)
     if document is None:
-        why = _why_hidden(drive_id, item_id)
-        _deny(person.id, DENIED, _document_target(drive_id, item_id), why)
-        raise NotFound()
+        refuse(person, _document_target(drive_id, item_id), drive_id, item_id)
     # Graph cannot confirm an archived item (it answers 404 for everyone): the last known ACL
     # is all there is.
-    if live and not document.archived and not live_checks().allows(person, drive_id, item_id):
+    if live and not document.archived and not _confirmed_live(person, document):
         _deny(person.id, DENIED_LIVE, _document_target(drive_id, item_id), "graph refused")
         raise NotFound()
     return document
 
 
+def refuse(
+    person: Person, target: str, drive_id: str = "", item_id: str = "", detail: str | None = None
+) -> NoReturn:
+    """NotFound, audited. A refusal naming no document (a missing comment or room) looks up
+    the empty key the way a hidden document is looked up, so that a missing id costs the same
+    queries as a hidden one (no timing tells them apart)."""
+    if not drive_id:
+        _visible_document(person.id, drive_id, item_id)
+    why = _why_hidden(drive_id, item_id)
+    _deny(person.id, DENIED, target, detail or why)
+    raise NotFound()
+
+
+def _confirmed_live(person: Person, document: Document) -> bool:
+    principals = principals_of(person.id)
+    return live_checks().allows(
+        person, document.drive_id, document.item_id, document.site_id or "", principals
+    )
+
+
 def filter_visible(person: Person, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-    """The (drive_id, item_id) pairs among `keys` that `person` may see, in one query."""
+    """The (drive_id, item_id) pairs among `keys` that `person` may see, in one query, less
+    those whose live check failed within the cache window."""
     wanted = _sorted_keys(keys)
     if not wanted:
         return set()
-    return _visible_among(principals_of(person.id), wanted)
+    visible = _visible_among(principals_of(person.id), wanted)
+    return visible - live_checks().denied(person.id, visible) if visible else visible
 
 
 def filter_discoverable(person: Person, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
     """The pairs among `keys` that lists may push at `person`: those `filter_visible` admits
     and that either a principal other than a sharing link admits, or that the person already
-    interacted with. Never more than `filter_visible` (discovery is not access)."""
-    visible = filter_visible(person, keys)
+    interacted with. Never more than `filter_visible` (discovery is not access).
+
+    Lists for an id the person names (a tag) use it: the index is asked even for no keys, so
+    a tag on hidden documents only costs what a tag on none does."""
+    wanted = _sorted_keys(keys)
+    if not wanted:
+        return _visible_among(principals_of(person.id), wanted)
+    visible = filter_visible(person, wanted)
     if not visible:
         return set()
     granted = _visible_among(principals_of(person.id) - LINK_PRINCIPALS, sorted(visible))
@@ -192,22 +218,31 @@ def filter_discoverable(person: Person, keys: Iterable[tuple[str, str]]) -> set[
 
 
 def can_see(person_id: str, drive_id: str, item_id: str) -> bool:
-    """Whether the person (a mention's or notification's recipient) may see the document."""
+    """Whether the person (a mention's or notification's recipient) may see the document: the
+    index admits them and no live check refused them within the cache window."""
+    if live_checks().denied(person_id, [(drive_id, item_id)]):
+        return False
     return can_view(db.index(), person_id, drive_id, item_id, include_archived=True)
 
 
-def require_comment(person: Person, comment_id: str) -> tuple[dict[str, Any], Document]:
-    """The comment and its document, if `person` may read the document; else NotFound."""
+def require_comment(
+    person: Person, comment_id: str, *, live: bool = True
+) -> tuple[dict[str, Any], Document]:
+    """The comment and its document, if `person` may read the document; else NotFound. A
+    missing comment runs the same lookups as one on a hidden document (see `refuse`)."""
     cursor = db.social().execute("SELECT * FROM comments WHERE id = ?", [comment_id])
     found = cursor.fetchone()
     if found is None:
-        _deny(person.id, DENIED, f"comment:{comment_id}", "unknown comment")
-        raise NotFound()
+        refuse(person, f"comment:{comment_id}", detail="unknown comment")
     comment = dict(zip([c[0] for c in cursor.description], found, strict=True))
-    document = _visible_document(person.id, comment["drive_id"], comment["item_id"])
+    drive_id, item_id = comment["drive_id"], comment["item_id"]
+    document = _visible_document(person.id, drive_id, item_id)
     if document is None:
-        target = _document_target(comment["drive_id"], comment["item_id"])
-        _deny(person.id, DENIED, target, f"comment:{comment_id}")
+        _why_hidden(drive_id, item_id)  # as `refuse` does for a missing comment
+        _deny(person.id, DENIED, _document_target(drive_id, item_id), f"comment:{comment_id}")
+        raise NotFound()
+    if live and not document.archived and not _confirmed_live(person, document):
+        _deny(person.id, DENIED_LIVE, _document_target(drive_id, item_id), "graph refused")
         raise NotFound()
     return comment, document
 
@@ -234,7 +269,7 @@ def _sorted_keys(keys: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
 
 def _visible_among(principals: frozenset[str], keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
     """The pairs among `keys` that the principal set admits (one query; none for no set)."""
-    if not keys or not principals:
+    if not principals:
         return set()
     sql = VISIBLE_AMONG_SQL if len(keys) < SET_FORM_FROM else VISIBLE_AMONG_BY_HOLDERS_SQL
     rows = db.index().execute(
@@ -285,56 +320,7 @@ def _deny(person_id: str, action: str, target: str, detail: str) -> None:
     security.audit_denial(person_id, action, target, detail)
 
 
-# -- the live check ------------------------------------------------------------------------------
-
-
-@dataclass
-class LiveChecks:
-    """Graph's answer to "can this person open this item now", cached briefly per process.
-
-    `clock` is monotonic seconds (tests inject their own); entries live `ttl` seconds.
-    """
-
-    graph_url: str
-    ca_bundle: str
-    ttl: float
-    clock: Callable[[], float] = time.monotonic
-    _answers: dict[tuple[str, str, str], tuple[float, bool]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _session: DelegatedSession | None = None
-
-    def allows(self, person: Person, drive_id: str, item_id: str) -> bool:
-        key = (person.id, drive_id, item_id)
-        now = self.clock()
-        with self._lock:
-            cached = self._answers.get(key)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        token = _delegated_token(person)
-        if not token:
-            return True  # no delegated token: the index's answer stands
-        try:
-            allowed = item_reachable(self.session(), self.graph_url, token, drive_id, item_id)
-        except ConnectorError as exc:
-            # Not a refusal: Graph could not be asked (expired token, outage). The index
-            # already admitted the person; do not cache, ask again next time.
-            log.warning("live access check not answered (%s, status %s)", exc.code, exc.status)
-            return True
-        self._remember(key, now, allowed)
-        return allowed
-
-    def _remember(self, key: tuple[str, str, str], now: float, allowed: bool) -> None:
-        if self.ttl <= 0:
-            return
-        with self._lock:
-            if len(self._answers) >= MAX_CACHED_CHECKS:
-                self._answers = {k: v for k, v in self._answers.items() if v[0] > now}
-            self._answers[key] = (now + self.ttl, allowed)
-
-    def session(self) -> DelegatedSession:
-        if self._session is None:
-            self._session = DelegatedSession(self.ca_bundle)
-        return self._session
+# -- the live check (overlay_app.live_access) ----------------------------------------------------
 
 
 def live_checks(app: Flask | None = None) -> LiveChecks:
@@ -343,9 +329,35 @@ def live_checks(app: Flask | None = None) -> LiveChecks:
     checks = app.extensions.get("plaza.live_checks")
     if checks is None:
         settings = app.extensions["plaza.settings"]
-        checks = LiveChecks(settings.graph_url, settings.ca_bundle, settings.live_check_seconds)
+        checks = LiveChecks(
+            settings.graph_url,
+            settings.ca_bundle,
+            settings.live_check_seconds,
+            app_graph=_app_graph(app),
+            delegated_token=_delegated_token,
+        )
         checks = app.extensions.setdefault("plaza.live_checks", checks)
     return checks
+
+
+def account_checks(app: Flask | None = None) -> AccountChecks:
+    """The app's cache of "is this account enabled in Entra now" (one per app and process)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    checks = app.extensions.get("plaza.account_checks")
+    if checks is None:
+        ttl = app.extensions["plaza.settings"].live_check_seconds
+        checks = app.extensions.setdefault(
+            "plaza.account_checks", AccountChecks(_app_graph(app), ttl)
+        )
+    return checks
+
+
+def _app_graph(app: Flask) -> AppGraph:
+    graph = app.extensions.get("plaza.app_graph")
+    if graph is None:
+        graph = AppGraph(app.extensions["plaza.settings"])
+        graph = app.extensions.setdefault("plaza.app_graph", graph)
+    return graph
 
 
 def _delegated_token(person: Person) -> str | None:

@@ -5,8 +5,10 @@
   starts a server-side session (sessions.py); `POST /signout` ends it and sends the browser to
   the authority's end_session_endpoint, which comes back to `GET /signout`.
 - API: `Authorization: Bearer` with an Entra access token for Plaza's API, or the session.
-- Every request re-reads the person from the index: someone disabled in Entra (after the next
-  people sync) or gone from it loses access at once, and their sessions end.
+- Every request re-reads the person from the index, and asks Entra (app token, cached per
+  person for live_check_seconds, at most 60 s) whether their account is still enabled: someone
+  disabled in Entra loses access within that window, their sessions end, their bearer tokens
+  are refused; someone gone from the index loses it at once.
 - Roles: admin (member of PLAZA_ADMIN_GROUP_ID, or holding the app role PLAZA_ADMIN_ROLE in
   the token), then guest (an external user) or member.
 - Signed out: pages redirect to /signin?next=..., the API answers 401 JSON. That holds for
@@ -35,7 +37,7 @@ from flask import (
     session,
 )
 
-from overlay_app import db, sessions
+from overlay_app import access, db, sessions
 from overlay_app.entra import Entra, InvalidToken, SignInFailed
 from overlay_app.errors import BadInput, Forbidden, Unauthenticated, render_error
 from overlay_app.identity import ADMIN, GUEST, MEMBER, Person, require_person
@@ -135,6 +137,8 @@ def _identify() -> None:
     if person_id:
         g.person = load_person(person_id, session.get("token_roles"))
         g.auth_method = "session"
+        if g.person is not None and not _account_enabled(person_id):
+            g.person = None
         if g.person is None:  # disabled in Entra, or gone from the directory
             sessions.end_sessions_of(person_id)
             session.clear()
@@ -156,9 +160,14 @@ def _bearer_person(raw: str) -> Person:
     except InvalidToken as exc:
         raise InvalidTokenError(str(exc)) from exc
     person = load_person(claims["oid"], claims.get("roles"))
-    if person is None:
+    if person is None or not _account_enabled(person.id):
         raise InvalidTokenError("The token's user cannot use Plaza (unknown or disabled).")
     return person
+
+
+def _account_enabled(person_id: str) -> bool:
+    """Entra's word now (cached up to live_check_seconds), not the last people sync's."""
+    return access.account_checks().enabled(person_id)
 
 
 class InvalidTokenError(Unauthenticated):

@@ -22,8 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from overlay_app import access, db, security
-from overlay_app.errors import NotFound
+from overlay_app import access, db
 from overlay_app.identity import Person
 
 DOCUMENT, CHANNEL, DIRECT = "document", "channel", "direct"
@@ -118,18 +117,19 @@ def _person_id(person: Person | str) -> str:
 
 
 def access_room(person: Person, room_id: Any) -> Room:
-    """The room if `person` may see it; NotFound (audited, same as missing) otherwise."""
+    """The room if `person` may see it; NotFound (audited, same as missing) otherwise. A
+    document room is confirmed live (access.require_document). Every refusal makes the same
+    lookups (the room, a member row, a document), so a missing id answers like a hidden one."""
     room = load_room(room_id)
+    role = role_in(person.id, room.id if room else _target(room_id))
     if room is None:
-        security.audit_denial(person.id, DENIED, _target(room_id), "unknown room")
-        raise NotFound()
+        access.refuse(person, _target(room_id), detail="unknown room")
     key = room.document_key
     if key is not None:
         access.require_document(person, *key)  # its own NotFound and audit entry
         return room
-    if not _admits(person, room, role_in(person.id, room.id)):
-        security.audit_denial(person.id, DENIED, _target(room.id), f"{room.kind} not open to them")
-        raise NotFound()
+    if not _admits(person, room, role):
+        access.refuse(person, _target(room.id), detail=f"{room.kind} not open to them")
     return room
 
 

@@ -44,6 +44,8 @@ BATCH = 500
 MAX_QUEUE = 5_000
 ROOM_REMOVED = "room.removed"
 # Events that change who may see their room: decisions about it are made afresh.
+Documents = dict[str, tuple[str, str]]  # document room id -> (drive_id, item_id)
+Queued = tuple[StreamItem, Documents]
 MEMBERSHIP_KINDS = frozenset({"room.created", "room.member_added", "room.member_removed",
                               "room.updated"})  # fmt: skip
 
@@ -55,16 +57,18 @@ class Subscriber:
     person: Person
     start_after: int = 0  # the pump's cursor when it subscribed
     closed_because: str | None = None
-    _items: deque[StreamItem] = field(default_factory=deque)
+    _items: deque[Queued] = field(default_factory=deque)
     _wake: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def push(self, item: StreamItem) -> None:
+    def push(self, item: StreamItem, documents: Documents | None = None) -> None:
+        """Queues `item`; `documents` maps the document rooms it names to their documents,
+        which the stream confirms live before writing it (overlay_app.stream_watch)."""
         with self._lock:
             if self.closed_because is None and len(self._items) >= MAX_QUEUE:
                 self.closed_because = "behind"
             if self.closed_because is None:
-                self._items.append(item)
+                self._items.append((item, documents or {}))
         self._wake.set()
 
     def close(self, reason: str) -> None:
@@ -73,7 +77,7 @@ class Subscriber:
                 self.closed_because = reason
         self._wake.set()
 
-    def take(self, timeout: float) -> list[StreamItem]:
+    def take(self, timeout: float) -> list[Queued]:
         """Items pushed since the last take, waiting up to `timeout` seconds for one."""
         self._wake.wait(timeout)
         self._wake.clear()  # before draining: a push after this sets it again
@@ -88,7 +92,8 @@ class Pump:
 
     The gate holds the access rules (realtime.ChatGate): `context()` (an app context, where
     decisions can be made), `standings(person, room_ids) -> {room: HIDDEN | VISIBLE | IN}` and
-    `still_admitted(person) -> bool` (enabled and in the directory).
+    `still_admitted(person) -> bool` (enabled and in the directory) and
+    `documents(room_ids) -> {room: (drive_id, item_id)}` for document rooms.
     """
 
     def __init__(
@@ -101,6 +106,7 @@ class Pump:
         self.cursor = 0
         self._subscribers: list[Subscriber] = []
         self._decisions: dict[Person, dict[str, int]] = {}  # person -> room -> standing
+        self._documents: dict[str, tuple[str, str] | None] = {}  # room -> its document, if any
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -265,9 +271,21 @@ class Pump:
                        for room, need in needs.items())
             }  # fmt: skip
         item = StreamItem(event.id, event.kind, event.payload)
+        documents = self.documents_of(event) if allowed else {}
         for subscriber in subscribers:
             if subscriber.person in allowed:
-                subscriber.push(item)
+                subscriber.push(item, documents)
+
+    def documents_of(self, event: Event) -> Documents:
+        """The document rooms the event names, with their documents (a room's document never
+        changes, so it is asked of the gate once). Call it inside the gate's context."""
+        unknown = [room for room in event.rooms if room not in self._documents]
+        if unknown:
+            found = self.gate.documents(set(unknown))
+            with self._lock:
+                self._documents.update({room: found.get(room) for room in unknown})
+        known = {room: self._documents.get(room) for room in event.rooms}
+        return {room: key for room, key in known.items() if key is not None}
 
     def recheck(self) -> None:
         """After index.db changed: people the index no longer admits lose their streams; rooms

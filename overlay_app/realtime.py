@@ -42,6 +42,7 @@ from overlay_app.errors import BadInput, RateLimited
 from overlay_app.event_log import IN, VISIBLE, Event, StreamItem, newest_event_id, read_events
 from overlay_app.identity import Person, require_person
 from overlay_app.pump import Pump, Subscriber
+from overlay_app.stream_watch import StreamWatch
 
 bp = Blueprint("realtime", __name__)
 
@@ -79,6 +80,11 @@ class ChatGate:
         auth = importlib.import_module("overlay_app.auth")
         return auth.load_person(person.id) is not None
 
+    def documents(self, room_ids: set[str]) -> dict[str, tuple[str, str]]:
+        chat_access = importlib.import_module("overlay_app.chat_access")
+        rooms = chat_access.load_rooms(room_ids).values()
+        return {room.id: room.document_key for room in rooms if room.document_key}
+
 
 def pump_of(app: Flask) -> Pump:
     """This process's pump for the app (a new one after a fork: threads do not survive it)."""
@@ -103,10 +109,11 @@ def events():
     if live and pump.streams_of(person.id) >= MAX_STREAMS_PER_PERSON:
         raise RateLimited(HEARTBEAT_SECONDS, "Too many open event streams: close some tabs.")
     subscriber = pump.subscribe(person, listen=live)
+    watch = StreamWatch(current_app._get_current_object(), person)  # type: ignore[attr-defined]
     try:
         newest = _newest_event_id()
         start = newest if after is None else after
-        replayed = _replay(pump, person, start, newest)
+        replayed = _replay(pump, watch, start, newest)
     except BaseException:
         pump.unsubscribe(subscriber)
         raise
@@ -117,7 +124,7 @@ def events():
     opening = _opening(start, replayed, reset_at, heartbeat, retry)
     if live:
         last = reset_at if replayed is None else max([start, *(i.id for i in replayed)])
-        body: Any = _stream(pump, subscriber, opening, last, STREAM_SECONDS, heartbeat)
+        body: Any = _stream(pump, subscriber, watch, opening, last, STREAM_SECONDS, heartbeat)
     else:
         pump.unsubscribe(subscriber)
         body = "".join(opening)
@@ -157,9 +164,9 @@ def _newest_event_id() -> int:
     return newest_event_id(db.social().conn)
 
 
-def _replay(pump: Pump, person: Person, after: int, newest: int) -> list[StreamItem] | None:
-    """The events after `after` this person may receive now; None when the backlog is longer
-    than MAX_REPLAY (the client reloads instead)."""
+def _replay(pump: Pump, watch: StreamWatch, after: int, newest: int) -> list[StreamItem] | None:
+    """The events after `after` this person may receive now (document rooms confirmed live);
+    None when the backlog is longer than MAX_REPLAY (the client reloads instead)."""
     conn = db.social().conn
     if newest - after > MAX_REPLAY:
         return None
@@ -169,7 +176,9 @@ def _replay(pump: Pump, person: Person, after: int, newest: int) -> list[StreamI
         batch: list[Event] = read_events(conn, cursor, REPLAY_BATCH)
         if not batch:
             return items
-        items += [StreamItem(e.id, e.kind, e.payload) for e in pump.allowed(person, batch)]
+        allowed = pump.allowed(watch.person, batch)
+        queued = [(StreamItem(e.id, e.kind, e.payload), pump.documents_of(e)) for e in allowed]
+        items += watch.keep(queued, notify=False)
         cursor = batch[-1].id
 
 
@@ -189,12 +198,14 @@ def _opening(
 def _stream(
     pump: Pump,
     subscriber: Subscriber,
+    watch: StreamWatch,
     opening: list[str],
     last: int,
     seconds: float,
     heartbeat: float,
 ) -> Iterator[str]:
-    """The live part: queued items newer than the last id written, heartbeats, then the end."""
+    """The live part: queued items newer than the last id written (document rooms confirmed
+    live by `watch`), heartbeats, then the end (also when the person's account is disabled)."""
     deadline = time.monotonic() + seconds
     try:
         yield "".join(opening)
@@ -202,7 +213,9 @@ def _stream(
             left = deadline - time.monotonic()
             if left <= 0:
                 return
-            items = subscriber.take(min(heartbeat, left))
+            items = watch.keep(subscriber.take(min(heartbeat, left)))
+            if not watch.account_enabled():
+                subscriber.close("signed out")
             chunk = []
             for item in items:
                 if item.id is not None and item.id <= last:

@@ -315,19 +315,20 @@ def test_a_revoked_reader_loses_the_page_once_the_live_answer_expires(
     unknown = (reader_id, "access.denied", "document:b!no-such-drive/no-such-item", "unknown item")
     assert rows == [live_refusal, unknown, live_refusal, unknown]
 
-    # Without a delegated token (a bearer-only caller, never signed in here) the index decides:
-    # it has not been synced since the revocation, so it still admits the reader...
+    # Without a delegated token (a bearer-only caller, never signed in here) the app reads the
+    # item's permissions itself: the index, not synced since the revocation, still admits the
+    # reader, but the live check refuses at once...
     bearer_app = make_app(env=fresh_plaza_env)
     token = fresh_plaza_env.handle.token("api", user=people["reader"])
     bearer = bearer_app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
-    assert bearer.get(api, headers=headers).get_json()["name"] == name
-    # ...until the next sync brings the revocation into the index.
+    assert bearer.get(api, headers=headers).status_code == 404
+    # ...and after the next sync the index refuses too.
     resync(bearer_app, people=False, documents=True)
     assert bearer.get(api, headers=headers).status_code == 404
     with bearer_app.app_context():
         rows = list(db.social().execute("SELECT actor_id, action, target, detail FROM audit"))
-    assert rows == [(reader_id, "access.denied", target, "not visible")]
+    assert rows == [live_refusal, (reader_id, "access.denied", target, "not visible")]
 
 
 def test_a_document_deleted_in_sharepoint_stays_archived_for_its_last_readers(

@@ -9,7 +9,7 @@ import json
 import re
 from typing import Any
 
-from overlay_app import chat_access
+from overlay_app import access, chat_access
 from overlay_app.identity import Person
 from tests.overlay_app.api_calls import NOT_FOUND, answer, mention, sent
 from tests.overlay_app.app_rows import rows, title_of, who
@@ -195,7 +195,9 @@ def test_revoking_the_document_takes_its_room_away_after_the_next_sync(
     assert answer(reader.get("/api/v1/notifications"))["unreadCount"] == 1
 
     fresh_plaza_env.revoke_everyone_but(*document, people["author"])
-    # Opening the room asks Graph with the person's own token: refused before any sync.
+    # Opening the room asks Graph with the person's own token: refused before any sync (once
+    # the answer cached for the reader's earlier API calls is forgotten).
+    access.live_checks(app).answers.forget()
     browser = app.test_client()
     sign_in(browser, people["reader"])
     live = api(browser).post("/api/v1/documents/{}/{}/room".format(*document))
