@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from flask import Flask
 
-from overlay_app import db, errors
+from overlay_app import db, errors, openapi, security
+from overlay_app.features import FEATURE_INITS, FEATURES
 from overlay_app.settings import OverlaySettings
-
-# One blueprint per feature; each module exposes `bp` (pages and its /api/v1 routes).
-FEATURES = (
-    "auth",
-    "browse",
-    "documents",
-    "comments",
-    "likes",
-    "tags",
-    "search",
-    "people",
-    "notifications",
-    "openapi",
-    "chat",
-    "realtime",
-    "chat_pages",
-)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -40,13 +23,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json = errors.RequestJSON(app)
     db.init_app(app)
     errors.init_app(app)
-    security = importlib.import_module("overlay_app.security")
     security.init_app(app)
-    for name in FEATURES:
-        module = importlib.import_module(f"overlay_app.{name}")
+    app.register_blueprint(openapi.bp)
+    for module in FEATURES:
         app.register_blueprint(module.bp)
-        if hasattr(module, "init_app"):
-            module.init_app(app)
+    for init_feature in FEATURE_INITS:
+        init_feature(app)
     # After auth's hook that says who is asking: a request that nobody is signed in to is sent
     # to sign-in (pages) or answered 401 (API) before it could be judged forged; every request
     # that carries a session still meets the CSRF check before its view runs.

@@ -362,6 +362,6 @@ def _app_graph(app: Flask) -> AppGraph:
 
 def _delegated_token(person: Person) -> str | None:
     """The person's delegated Graph token from the sign-in layer, when it keeps one."""
-    auth = importlib.import_module("overlay_app.auth")
+    auth = importlib.import_module("overlay_app.auth.views")
     provider = getattr(auth, "delegated_graph_token", None)
     return provider(person) if provider is not None else None

@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from overlay_app import access, auth, db
+from overlay_app import access, db
+from overlay_app.auth import views as auth
 from sync.db import connect
 from sync.trimming import principal_set, principals_json
 

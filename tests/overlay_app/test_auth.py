@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 
 from connector.emulator import tokens as emulator_tokens
-from overlay_app import auth
+from overlay_app.auth import views as auth
 from tests.overlay_app.api_calls import profile
 
 SIGNED_OUT = {"error": {"code": "unauthenticated", "message": "Sign in to continue."}}

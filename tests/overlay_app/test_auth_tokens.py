@@ -13,8 +13,8 @@ import pytest
 
 from connector.emulator import entra_token
 from connector.emulator import tokens as emulator_tokens
-from overlay_app import auth
-from overlay_app.entra import SignInFailed, nonce_hash
+from overlay_app.auth import views as auth
+from overlay_app.auth.entra import SignInFailed, nonce_hash
 from tests.overlay_app.api_calls import profile
 
 UNTRUSTED = "the sign-in answer could not be trusted"

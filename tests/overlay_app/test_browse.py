@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
-from overlay_app import browse, db, listing
+from overlay_app import db
+from overlay_app.browse import listing
+from overlay_app.browse import views as browse
 
 
 def oracle_libraries(tenant, upn: str) -> dict[str, set[str]]:

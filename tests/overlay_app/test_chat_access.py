@@ -9,7 +9,8 @@ import json
 import re
 from typing import Any
 
-from overlay_app import access, chat_access
+from overlay_app import access
+from overlay_app.chat import access as chat_access
 from overlay_app.identity import Person
 from tests.overlay_app.api_calls import NOT_FOUND, answer, mention, sent
 from tests.overlay_app.app_rows import rows, title_of, who

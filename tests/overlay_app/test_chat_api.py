@@ -9,7 +9,8 @@ import sqlite3
 
 from flask import Flask
 
-from overlay_app import chat_reads, db
+from overlay_app import db
+from overlay_app.chat import reads as chat_reads
 from tests.overlay_app.api_calls import answer, document_room, mention, send, sent
 from tests.overlay_app.app_rows import events, last_event_id, rows, title_of, who
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from overlay_app import people as people_module
+from overlay_app.people import views as people_module
 
 
 def directory_oracle(tenant, text: str = "") -> list[str]:

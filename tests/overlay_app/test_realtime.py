@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from overlay_app import realtime
+from overlay_app.realtime import views as realtime
 from tests.browser.conftest import LiveSite, start_live_site
 from tests.overlay_app.conftest import PlazaEnv
 from tests.overlay_app.event_streams import WITHIN, EventReader, Person, Received, kinds, opened

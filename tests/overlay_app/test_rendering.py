@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from overlay_app import rendering
-from overlay_app.rendering import Mentioned, MentionRef
+from overlay_app.discussion import rendering
+from overlay_app.discussion.rendering import Mentioned, MentionRef
 from tests.overlay_app.api_calls import post, posted
 from tests.overlay_app.app_rows import id_and_name, rows, title_of
 

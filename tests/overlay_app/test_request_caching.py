@@ -19,7 +19,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from markdown_it import MarkdownIt
 
-from overlay_app import access, db, sessions
+from overlay_app import access, db
+from overlay_app.auth import sessions
 from sync.trimming import principal_set
 
 GROUPS_OF_PERSON = "FROM memberships AS m"  # in sync.trimming's principal set, nowhere else

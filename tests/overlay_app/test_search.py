@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 
-from overlay_app import search
+from overlay_app.search import views as search
 
 
 def tokens(text: str) -> list[str]:

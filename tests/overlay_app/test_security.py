@@ -15,7 +15,8 @@ from urllib.parse import urlencode
 import pytest
 from flask import Blueprint
 
-from overlay_app import auth, create_app, db, security
+from overlay_app import create_app, db, security
+from overlay_app.auth import views as auth
 from overlay_app.errors import RateLimited
 from overlay_app.settings import SettingsError
 

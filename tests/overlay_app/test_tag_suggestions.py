@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import sqlite_utils
 
-from overlay_app import tag_suggestions
-from overlay_app.tag_suggestions import Ranking, Rankings
+from overlay_app.tags import suggestions as tag_suggestions
+from overlay_app.tags.suggestions import Ranking, Rankings
 
 Key = tuple[str, str]
 LAYOUT = {

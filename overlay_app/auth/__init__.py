@@ -1,0 +1,1 @@
+"""Who is asking: sign-in with Entra ID (views), token checks (entra), server-side sessions."""

@@ -1,0 +1,275 @@
+"""Reading chat: rooms with unread counts, message history pages, search; and the JSON shapes.
+
+Nothing here decides visibility: every function is handed rooms that already passed
+chat_access (or trims its hits through chat_access.visible_room_ids, for search).
+
+Shapes (camelCase, like the rest of /api/v1):
+- Message: {id, roomId, author: {id, displayName}, body, bodyHtml, createdAt, editedAt,
+  deleted, clientKey}; a deleted message keeps its place with body and bodyHtml "".
+- Room (also the `room` of room.* events): {id, kind, name, description, closed, document:
+  {driveId, itemId} | null, createdBy, createdAt, members: [{id, displayName, role}] | null}.
+  Document rooms list no members: theirs are whoever can open the document.
+- Room as the API answers it adds: title (channel name, document name, or the other people of
+  a direct room), archived, myRole, unreadCount, lastReadId, lastMessageId.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from overlay_app import db
+from overlay_app.chat import access as chat_access
+from overlay_app.chat.access import CHANNEL, DIRECT, Room
+from overlay_app.discussion import reads as discussion
+from overlay_app.identity import Person
+from sync.search import fts_query
+
+DEFAULT_PAGE, MAX_PAGE = 50, 100
+DEFAULT_HITS, MAX_HITS, SEARCH_BATCH = 20, 100, 200
+MESSAGE_FIELDS = (
+    "id", "room_id", "author_id", "body", "body_html", "created_at", "edited_at", "deleted_at",
+    "client_key",
+)  # fmt: skip
+MESSAGE_COLUMNS = ", ".join(MESSAGE_FIELDS)
+# Matches are marked with private-use characters, the text escaped, then the marks made <mark>,
+# so no stored text can inject markup.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+
+
+# -- messages ----------------------------------------------------------------------------------
+
+
+def message_json(row: tuple, names: dict[str, str]) -> dict[str, Any]:
+    mid, room_id, author_id, body, body_html, created, edited, deleted, key = row
+    return {
+        "id": mid,
+        "roomId": room_id,
+        "author": {"id": author_id, "displayName": discussion.name_of(author_id, names)},
+        "body": body,
+        "bodyHtml": body_html,
+        "createdAt": created,
+        "editedAt": edited,
+        "deleted": deleted is not None,
+        "clientKey": key,
+    }
+
+
+def messages_json(rows: list[tuple]) -> list[dict[str, Any]]:
+    names = discussion.display_names(row[2] for row in rows)
+    return [message_json(row, names) for row in rows]
+
+
+def message_row(message_id: int) -> tuple | None:
+    return (
+        db.social()
+        .execute(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", [message_id])
+        .fetchone()
+    )
+
+
+def message(message_id: int) -> dict[str, Any]:
+    row = message_row(message_id)
+    assert row is not None
+    return messages_json([row])[0]
+
+
+HISTORY_BEFORE_SQL = f"""
+    SELECT {MESSAGE_COLUMNS} FROM messages
+    WHERE room_id = :room AND id < :before ORDER BY id DESC LIMIT :limit"""
+HISTORY_AFTER_SQL = f"""
+    SELECT {MESSAGE_COLUMNS} FROM messages
+    WHERE room_id = :room AND id > :after AND id < :before ORDER BY id LIMIT :limit"""
+
+
+def history(room: Room, before: int | None, after: int | None, limit: int) -> dict[str, Any]:
+    """One page of a room's messages, oldest first. With `after`: the first `limit` after it
+    (catching up); otherwise the last `limit` before `before` (scrolling back), or the newest."""
+    params = {
+        "room": room.id,
+        "before": before if before is not None else 2**62,
+        "after": after,
+        "limit": limit + 1,
+    }
+    if after is not None:
+        rows = db.social().execute(HISTORY_AFTER_SQL, params).fetchall()
+        more, rows = len(rows) > limit, rows[:limit]
+    else:
+        rows = db.social().execute(HISTORY_BEFORE_SQL, params).fetchall()
+        more, rows = len(rows) > limit, rows[:limit][::-1]
+    return {"messages": messages_json(rows), "hasMore": more}
+
+
+# -- rooms -------------------------------------------------------------------------------------
+
+
+def members_of(room_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
+    """(person_id, role) of each room's member rows, owners first."""
+    rows = db.social().execute(
+        "SELECT room_id, person_id, role FROM room_members"
+        " WHERE room_id IN (SELECT value FROM json_each(?))"
+        " ORDER BY room_id, role = 'member', joined_at, person_id",
+        [json.dumps(sorted(set(room_ids)))],
+    )
+    found: dict[str, list[tuple[str, str]]] = {}
+    for room_id, person_id, role in rows:
+        found.setdefault(room_id, []).append((person_id, role))
+    return found
+
+
+def room_json(room: Room, members: list[tuple[str, str]] | None = None,
+              names: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """The room as events carry it: ids, kind, channel name; never a document's name."""
+    key = room.document_key
+    listed = None
+    if key is None:
+        members = members if members is not None else members_of([room.id]).get(room.id, [])
+        names = names if names is not None else discussion.display_names(p for p, _ in members)
+        listed = [
+            {"id": pid, "displayName": discussion.name_of(pid, names), "role": role}
+            for pid, role in members
+        ]
+    return {
+        "id": room.id,
+        "kind": room.kind,
+        "name": room.name,
+        "description": room.description,
+        "closed": room.closed,
+        "document": None if key is None else {"driveId": key[0], "itemId": key[1]},
+        "createdBy": room.created_by,
+        "createdAt": room.created_at,
+        "members": listed,
+    }
+
+
+UNREAD_SQL = """
+    SELECT m.room_id, count(*) FROM json_each(:rooms) AS r
+    JOIN messages AS m ON m.room_id = r.value
+    LEFT JOIN read_markers AS rm ON rm.room_id = m.room_id AND rm.person_id = :me
+    WHERE m.id > coalesce(rm.last_read_id, 0) AND m.author_id != :me AND m.deleted_at IS NULL
+    GROUP BY m.room_id"""
+LAST_MESSAGE_SQL = """
+    SELECT r.value, (SELECT max(id) FROM messages WHERE room_id = r.value)
+    FROM json_each(:rooms) AS r"""
+MARKERS_SQL = """
+    SELECT room_id, last_read_id FROM read_markers
+    WHERE person_id = :me AND room_id IN (SELECT value FROM json_each(:rooms))"""
+
+
+def unread_counts(person_id: str, room_ids: Iterable[str]) -> dict[str, int]:
+    """Messages after the person's read marker, not their own and not deleted, per room."""
+    params = {"me": person_id, "rooms": json.dumps(sorted(set(room_ids)))}
+    return dict(db.social().execute(UNREAD_SQL, params).fetchall())
+
+
+def rooms_json(person: Person, rooms: list[Room]) -> list[dict[str, Any]]:
+    """Rooms as the API answers them (see the module docstring), most recent activity first."""
+    ids = [room.id for room in rooms]
+    params = {"me": person.id, "rooms": json.dumps(sorted(ids))}
+    unread = unread_counts(person.id, ids)
+    last = dict(db.social().execute(LAST_MESSAGE_SQL, params).fetchall())
+    markers = dict(db.social().execute(MARKERS_SQL, params).fetchall())
+    members = members_of(ids)
+    names = discussion.display_names(p for listed in members.values() for p, _ in listed)
+    titles = _document_titles([room.document_key for room in rooms if room.document_key])
+    answers = []
+    for room in rooms:
+        listed = members.get(room.id, [])
+        shaped = room_json(room, listed, names)
+        shaped.update(
+            title=_title(person, room, listed, names, titles),
+            archived=_archived(room, titles),
+            myRole=dict(listed).get(person.id),
+            unreadCount=unread.get(room.id, 0),
+            lastReadId=markers.get(room.id, 0),
+            lastMessageId=last.get(room.id),
+        )
+        answers.append(shaped)
+    answers.sort(key=lambda r: (r["lastMessageId"] or 0, r["createdAt"]), reverse=True)
+    return answers
+
+
+def _document_titles(keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, bool]]:
+    """(name, archived) of documents the caller already knows to be visible."""
+    if not keys:
+        return {}
+    rows = db.index().execute(
+        "SELECT i.drive_id, i.item_id, i.name, (i.deleted OR d.removed) FROM items AS i"
+        " JOIN drives AS d ON d.id = i.drive_id"
+        " JOIN json_each(?) AS k ON i.drive_id = k.value ->> 0 AND i.item_id = k.value ->> 1",
+        [json.dumps(sorted(keys))],
+    )
+    return {(d, i): (name or "a document", bool(archived)) for d, i, name, archived in rows}
+
+
+def _title(person, room, listed, names, titles) -> str:
+    if room.kind == CHANNEL:
+        return room.name or ""
+    if room.kind == DIRECT:
+        others = [discussion.name_of(pid, names) for pid, _ in listed if pid != person.id]
+        return ", ".join(others) or person.display_name
+    return titles.get(room.document_key, ("a document", False))[0]
+
+
+def _archived(room: Room, titles) -> bool:
+    if room.document_key is not None:
+        return titles.get(room.document_key, ("", False))[1]
+    return room.archived_at is not None
+
+
+# -- search ------------------------------------------------------------------------------------
+
+SEARCH_SQL = f"""
+    SELECT {", ".join("m." + name for name in MESSAGE_FIELDS)},
+           snippet(messages_fts, 0, :open, :close, '…', 16)
+    FROM messages_fts JOIN messages AS m ON m.id = messages_fts.rowid
+    WHERE messages_fts MATCH :match AND m.deleted_at IS NULL AND m.id < :before
+      AND (:room IS NULL OR m.room_id = :room)
+    ORDER BY m.id DESC LIMIT :batch"""
+
+
+def search(person: Person, text: str, room: Room | None, limit: int) -> list[dict[str, Any]]:
+    """Newest messages matching `text`, in rooms the person may see now (each hit's room goes
+    through chat_access), with a highlighted snippet and the room's id, kind and title."""
+    match = fts_query(text)
+    if match is None:
+        return []
+    params = {
+        "match": match,
+        "before": 2**62,
+        "room": room.id if room else None,
+        "batch": SEARCH_BATCH,
+        "open": _OPEN,
+        "close": _CLOSE,
+    }
+    hits: list[tuple] = []
+    allowed: dict[str, bool] = {}
+    while len(hits) < limit:
+        rows = db.social().execute(SEARCH_SQL, params).fetchall()
+        if not rows:
+            break
+        unknown = {row[1] for row in rows} - set(allowed)
+        visible = chat_access.visible_room_ids(person, unknown)
+        allowed.update({room_id: room_id in visible for room_id in unknown})
+        hits.extend(row for row in rows if allowed[row[1]])
+        params["before"] = rows[-1][0]
+    return _hits_json(person, hits[:limit])
+
+
+def _hits_json(person: Person, hits: list[tuple]) -> list[dict[str, Any]]:
+    rooms = chat_access.load_rooms(row[1] for row in hits)
+    shaped = {r["id"]: r for r in rooms_json(person, list(rooms.values()))}
+    found = []
+    for row, answer in zip(hits, messages_json([row[:9] for row in hits]), strict=True):
+        room = shaped[row[1]]
+        answer["snippetHtml"] = _marked(row[9])
+        answer["room"] = {"id": room["id"], "kind": room["kind"], "title": room["title"]}
+        found.append(answer)
+    return found
+
+
+def _marked(text: str | None) -> str:
+    escaped = html.escape(text or "", quote=False)
+    return escaped.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")

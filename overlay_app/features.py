@@ -1,0 +1,44 @@
+"""The app's features: one view module per blueprint, in the order they are registered.
+
+Each exposes `bp` (its pages and /api/v1 routes); those with an API also expose `API_PATHS`
+and `API_SCHEMAS`, which openapi.py assembles. Imported statically so that every edge shows.
+"""
+
+from __future__ import annotations
+
+from overlay_app.auth import views as auth
+from overlay_app.browse import documents
+from overlay_app.browse import views as browse
+from overlay_app.chat import api as chat
+from overlay_app.chat import pages as chat_pages
+from overlay_app.discussion import comments, likes
+from overlay_app.notifications import views as notifications
+from overlay_app.people import views as people
+from overlay_app.realtime import views as realtime
+from overlay_app.search import views as search
+from overlay_app.tags import views as tags
+
+FEATURES = (
+    auth,
+    browse,
+    documents,
+    comments,
+    likes,
+    tags,
+    search,
+    people,
+    notifications,
+    chat,
+    realtime,
+    chat_pages,
+)
+
+# What each feature adds to the app beyond its blueprint (hooks, template helpers), in order.
+FEATURE_INITS = (
+    auth.init_app,
+    browse.init_app,
+    comments.init_app,
+    notifications.init_app,
+    realtime.init_app,
+    chat_pages.init_app,
+)

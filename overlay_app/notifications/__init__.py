@@ -1,0 +1,1 @@
+"""In-app notifications: mentions, replies and likes, written with the write that caused them."""

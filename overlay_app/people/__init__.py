@@ -1,0 +1,1 @@
+"""The people directory and profiles, from the index's people (synced from Entra)."""

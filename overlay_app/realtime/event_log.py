@@ -1,0 +1,122 @@
+"""The durable `events` log as the real-time side reads it: its rows, and what a stream writes.
+
+Writers (chat_actions, chat_room_actions) append an event (append_event) in the same
+transaction as the write it reports; ids grow in commit order (writers begin IMMEDIATE), so
+"everything after id N" is a well-defined resume point. Events are never removed or reordered;
+the one change to a written event is forget_words, when its message is deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from overlay_app.discussion import reads as discussion
+
+EVENT_COLUMNS = "id, room_id, person_id, kind, payload"
+# The events that carry a message's words, blanked in the log when the message is deleted.
+FORGET_WORDS = """
+    UPDATE events SET payload = json_set(payload, '$.body', '', '$.bodyHtml', '')
+    WHERE room_id = :room_id AND kind IN ('message.new', 'message.edited')
+      AND payload ->> '$.id' = :message_id"""
+HIDDEN, VISIBLE, IN = 0, 1, 2  # a room's standing for one person
+
+
+@dataclass(frozen=True)
+class Event:
+    """One row of the `events` log."""
+
+    id: int
+    room_id: str | None
+    person_id: str | None  # set: addressed to this person only
+    kind: str
+    payload: str  # JSON text, as stored
+
+    @cached_property
+    def body(self) -> dict[str, Any]:
+        try:
+            body = json.loads(self.payload)
+        except ValueError:
+            return {}
+        return body if isinstance(body, dict) else {}
+
+    @cached_property
+    def rooms(self) -> frozenset[str]:
+        """Every room the event names: its own, and those its payload names (`roomId`,
+        `room.id`): a person-addressed event needs every one of them visible."""
+        room = self.body.get("room")
+        named = (
+            self.room_id,
+            self.body.get("roomId"),
+            room.get("id") if isinstance(room, dict) else None,
+        )
+        return frozenset(value for value in named if isinstance(value, str) and value)
+
+    @property
+    def concerns(self) -> str | None:
+        """The person a membership event is about (`personId`), if it names one."""
+        person_id = self.body.get("personId")
+        return person_id if isinstance(person_id, str) else None
+
+    def needs(self) -> dict[str, int]:
+        """The standing each named room must have for a person to receive the event."""
+        if self.person_id is not None:
+            return dict.fromkeys(self.rooms, VISIBLE)
+        return {self.room_id: IN} if self.room_id else {}
+
+
+@dataclass(frozen=True)
+class StreamItem:
+    """What a stream writes: an event (id = events.id) or a synthetic notice (id None)."""
+
+    id: int | None
+    kind: str
+    data: str
+
+    @cached_property
+    def text(self) -> str:
+        """The event in text/event-stream form, made once however many streams write it."""
+        lines = [] if self.id is None else [f"id: {self.id}"]
+        lines.append(f"event: {self.kind}")
+        lines += [f"data: {line}" for line in (self.data.splitlines() or [""])]
+        return "\n".join(lines) + "\n\n"
+
+
+def read_events(conn: sqlite3.Connection, after: int, limit: int) -> list[Event]:
+    """Events with id > `after`, oldest first (for the pump and for a stream's replay)."""
+    rows = conn.execute(
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
+    ).fetchall()
+    return [Event(*row) for row in rows]
+
+
+def newest_event_id(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+
+
+# -- writing, inside the writer's transaction ---------------------------------------------------
+
+
+def append_event(
+    conn: sqlite3.Connection,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    room_id: str | None = None,
+    person_id: str | None = None,
+) -> int:
+    """Appends one event to the durable log, inside the caller's write transaction."""
+    cursor = conn.execute(
+        "INSERT INTO events (room_id, person_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+        [room_id, person_id, kind, json.dumps(payload, separators=(",", ":")), discussion.now()],
+    )
+    return cursor.lastrowid or 0
+
+
+def forget_words(conn: sqlite3.Connection, room_id: str, message_id: int) -> None:
+    """Blanks a deleted message's words in the events that carried them, so that no replay (a
+    stream resuming, someone joining the room later) brings back what its author deleted."""
+    conn.execute(FORGET_WORDS, {"room_id": room_id, "message_id": message_id})

@@ -1,0 +1,1 @@
+"""Search over names and paths, tags and comment text, trimmed before anything is ranked."""

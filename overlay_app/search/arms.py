@@ -1,0 +1,110 @@
+"""The raw matchers behind search: comment text (comments_fts), tags, and names and paths of
+given documents (items_fts), with highlighting.
+
+Nothing here trims: comment_matches and tag_matches return candidates that search.py passes
+through access.filter_visible before using them, and name_scores / comment_snippets are only
+ever called for documents that already passed. Matches are marked with private-use characters,
+the text is HTML-escaped, and only then do the markers become <mark>, so no stored text can
+inject markup.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+
+from overlay_app import db
+from overlay_app.browse.listing import Key
+from sync.search import COLUMN_WEIGHTS
+
+TAG_EXACT, TAG_PREFIX = 6.0, 3.0  # tag arm scores (names score about 1-20 under bm25 x10)
+_OPEN, _CLOSE = "\ue000", "\ue001"
+
+
+def comment_matches(match: str | None) -> dict[Key, tuple[int, float]]:
+    """Best matching live comment per document: (comment rowid, score). Untrimmed."""
+    if match is None:
+        return {}
+    rows = db.social().execute(
+        """SELECT c.drive_id, c.item_id, c.rowid, -bm25(comments_fts)
+           FROM comments_fts JOIN comments AS c ON c.rowid = comments_fts.rowid
+           WHERE comments_fts MATCH ? AND c.deleted_at IS NULL""",
+        [match],
+    )
+    best: dict[Key, tuple[int, float]] = {}
+    for drive_id, item_id, rowid, score in rows:
+        key = (drive_id, item_id)
+        if key not in best or score > best[key][1]:
+            best[key] = (rowid, score)
+    return best
+
+
+def tag_matches(text: str) -> dict[Key, list[tuple[str, float]]]:
+    """Tags equal to a query word, or starting with the whole query as a tag. Untrimmed."""
+    words = [w.lower() for w in text.split()]
+    whole = "-".join(words)
+    if not words:
+        return {}
+    rows = db.social().execute(
+        """SELECT drive_id, item_id, tag FROM tags
+           WHERE tag IN (SELECT value FROM json_each(?)) OR substr(tag, 1, ?) = ?""",
+        [json.dumps(words), len(whole), whole],
+    )
+    found: dict[Key, list[tuple[str, float]]] = {}
+    for drive_id, item_id, tag in rows:
+        score = TAG_EXACT if tag in words or tag == whole else TAG_PREFIX
+        found.setdefault((drive_id, item_id), []).append((tag, score))
+    return found
+
+
+def _matching_rows(match: str, keys: list[Key], columns: str) -> list[tuple]:
+    """`columns` of items_fts for the given live documents that match; keys are trimmed."""
+    return (
+        db.index()
+        .execute(
+            f"""SELECT i.drive_id, i.item_id, {columns}
+            FROM items_fts JOIN items AS i ON i.rowid = items_fts.rowid
+            WHERE items_fts MATCH :match AND i.deleted = 0 AND (i.drive_id, i.item_id) IN
+                (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))""",
+            {
+                "match": match,
+                "keys": json.dumps([list(k) for k in keys]),
+                "open": _OPEN,
+                "close": _CLOSE,
+            },
+        )
+        .fetchall()
+    )
+
+
+def name_scores(match: str | None, keys: list[Key]) -> dict[Key, tuple[float, str]]:
+    """Name/path score (sync's bm25 weights, so comparable with its hits) and the highlighted
+    name of visible documents."""
+    if match is None or not keys:
+        return {}
+    weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
+    columns = f"-bm25(items_fts, {weights}), highlight(items_fts, 0, :open, :close)"
+    rows = _matching_rows(match, keys, columns)
+    return {(d, i): (score, marked(name)) for d, i, score, name in rows}
+
+
+def path_highlights(match: str | None, keys: list[Key]) -> dict[Key, str]:
+    """The whole path of each visible document with its matches marked (paths are short)."""
+    if match is None or not keys:
+        return {}
+    rows = _matching_rows(match, keys, "highlight(items_fts, 1, :open, :close)")
+    return {(d, i): marked(path) for d, i, path in rows}
+
+
+def comment_snippets(rowids: list[int], match: str) -> dict[int, str]:
+    rows = db.social().execute(
+        f"""SELECT rowid, snippet(comments_fts, 0, ?, ?, '…', 16) FROM comments_fts
+            WHERE comments_fts MATCH ? AND rowid IN ({",".join("?" * len(rowids))})""",
+        [_OPEN, _CLOSE, match, *rowids],
+    )
+    return {rowid: marked(snippet) for rowid, snippet in rows}
+
+
+def marked(text: str | None) -> str:
+    escaped = html.escape(text or "", quote=False)
+    return escaped.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")

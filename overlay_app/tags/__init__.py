@@ -1,0 +1,1 @@
+"""Tags on documents, a page per tag, and suggestions ranked once per change."""
