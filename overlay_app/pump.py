@@ -87,8 +87,9 @@ class Pump:
     """Reads new events and fans them out to this process's subscribers.
 
     The gate holds the access rules (realtime.ChatGate): `context()` (an app context, where
-    decisions can be made), `standings(person, room_ids) -> {room: HIDDEN | VISIBLE | IN}` and
-    `still_admitted(person) -> bool` (enabled and in the directory).
+    decisions can be made), `standings(person, room_ids) -> {room: HIDDEN | VISIBLE | IN}`,
+    `still_admitted(person) -> bool` (enabled and in the directory) and `seal(event_id) -> str`
+    (the cursor streams write as the event's id).
     """
 
     def __init__(
@@ -264,7 +265,7 @@ class Pump:
                 if all(self._decisions.get(person, {}).get(room, HIDDEN) >= need
                        for room, need in needs.items())
             }  # fmt: skip
-        item = StreamItem(event.id, event.kind, event.payload)
+        item = StreamItem(event.id, event.kind, event.payload, self.gate.seal(event.id))
         for subscriber in subscribers:
             if subscriber.person in allowed:
                 subscriber.push(item)
