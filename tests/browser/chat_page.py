@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 LIVE_MS = 3_000
 OUTBOX_KEY = "plaza.chat.outbox.v1"  # chat_stream.js keeps unsent messages under this key
-MESSAGE_ID = re.compile(r"^\d+$")
+MESSAGE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$")  # random
 ROOM_ID = re.compile(r"^[0-9a-f-]{8,}$")
 
 
