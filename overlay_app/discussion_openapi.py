@@ -200,7 +200,7 @@ NOTIFICATION_PATHS: dict[str, Any] = {
                         "type": "object",
                         "required": ["ids"],
                         "properties": {
-                            "ids": {"type": "array", "maxItems": 500, "items": {"type": "integer"}}
+                            "ids": {"type": "array", "maxItems": 500, "items": {"type": "string"}}
                         },
                     },
                     {"type": "object", "required": ["all"], "properties": {"all": {"const": True}}},
@@ -304,7 +304,7 @@ API_SCHEMAS: dict[str, Any] = {
     "Notification": {
         "type": "object",
         "properties": {
-            "id": {"type": "integer"},
+            "id": {"type": "string", "description": "Random: it tells nothing of others"},
             "kind": {"enum": ["mention", "reply", "like"]},
             "read": {"type": "boolean"},
             "createdAt": {"type": "string", "format": "date-time"},
@@ -320,7 +320,7 @@ API_SCHEMAS: dict[str, Any] = {
             },
             "commentId": {"type": ["string", "null"]},
             "roomId": {"type": ["string", "null"], "description": "Chat mentions: the room"},
-            "messageId": {"type": ["integer", "null"], "description": "Chat mentions"},
+            "messageId": {"type": ["string", "null"], "description": "Chat mentions"},
             "excerpt": STRING,
             "url": STRING,
         },

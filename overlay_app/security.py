@@ -43,6 +43,7 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_EXPIRED = "the form expired: reload the page and try again"
 RATE_WINDOW_SECONDS = 60
 MAX_AUDIT_FIELD = 500  # target and detail come partly from URLs: keep the log bounded
+HSTS = "max-age=31536000; includeSubDomains"  # a year: browsers then refuse http:// outright
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -168,6 +169,8 @@ def _security_headers(response):
     response.headers["Content-Security-Policy"] = policy.format(nonce=csp_nonce())
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
+    if request.is_secure:  # never over plain http, where a browser must ignore it anyway
+        response.headers["Strict-Transport-Security"] = HSTS
     return response
 
 

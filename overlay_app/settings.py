@@ -35,6 +35,7 @@ BOOLEANS = {"channels_open"}
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 SECRET_KEY_FILE = "secret_key"
 MIN_SECRET_KEY = 32
+GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
 class SettingsError(Exception):
@@ -55,6 +56,7 @@ class OverlaySettings:
     ca_bundle: str = ""
     graph_url: str = "https://graph.microsoft.com/v1.0"
     api_audience: str = ""  # accepted `aud` of bearer tokens; default api://{client_id}
+    api_clients: str = ""  # other apps (client ids) whose bearer tokens the API accepts
     admin_group_id: str = ""
     admin_role: str = "Plaza.Admin"
     session_idle_minutes: int = 60
@@ -95,6 +97,12 @@ class OverlaySettings:
         """`aud` values a bearer token for Plaza's API may carry (v2 tokens use the client id)."""
         named = {self.api_audience} if self.api_audience else set()
         return frozenset(named | {f"api://{self.client_id}", self.client_id})
+
+    @property
+    def allowed_clients(self) -> frozenset[str]:
+        """Client ids (`azp` / `appid`) whose tokens the API accepts: Plaza's own, and any in
+        PLAZA_API_CLIENTS (e.g. Teams' clients, once Plaza is exposed to them)."""
+        return frozenset({self.client_id, *_listed(self.api_clients)} - {""})
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> OverlaySettings:
@@ -161,11 +169,20 @@ class OverlaySettings:
             )
         if self.ca_bundle and not Path(self.ca_bundle).is_file():
             found.append(f"PLAZA_CA_BUNDLE names a file that does not exist: {self.ca_bundle}")
+        found += [
+            f"PLAZA_API_CLIENTS must list client ids (GUIDs), separated by commas; got '{entry}'"
+            for entry in _listed(self.api_clients)
+            if not GUID.fullmatch(entry)
+        ]
         for name, (low, high) in NUMBERS.items():
             value = getattr(self, name)
             if not isinstance(value, int) or not low <= value <= high:
                 found.append(f"PLAZA_{name.upper()} must be a whole number from {low} to {high}")
         return found
+
+
+def _listed(text: str) -> list[str]:
+    return [entry for entry in re.split(r"[\s,]+", text) if entry]
 
 
 def _plain_names() -> list[str]:
@@ -186,6 +203,8 @@ def _read_config_file(path: str | Path | None, problems: list[str]) -> dict[str,
 
 def _convert(raw: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     """Field values from text: numbers parsed, URLs trimmed, defaults filled from the cloud."""
+    if isinstance(raw.get("api_clients"), list):  # the TOML file may hold a list
+        raw = raw | {"api_clients": ",".join(map(str, raw["api_clients"]))}
     values = {
         k: v if k in NUMBERS or k in BOOLEANS else str(v) for k, v in raw.items() if k != "cloud"
     }
