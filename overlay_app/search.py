@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, render_template, request
 
-from overlay_app import access, browse, db, tags
+from overlay_app import access, browse, db, security, tags
 from overlay_app.errors import BadInput
 from overlay_app.identity import Person, require_person
 from overlay_app.listing import (
@@ -268,6 +268,7 @@ def hit_of(found: sync_access.SearchHit) -> Hit:
 def run_search(person: Person, query: Query) -> Results:
     if query.empty:
         return Results(query, [], 0)
+    security.check_read_rate(person, "search")
     hits, total, exact = merge(person, query)
     match = fts_query(query.text)
     rowids = [hit.comment_rowid for hit in hits if hit.comment_rowid is not None]
@@ -393,6 +394,7 @@ API_PATHS = {
                 ),
                 "400": error_response("A filter is not valid (the message says which)."),
                 "401": UNAUTHENTICATED,
+                "429": error_response("Too many searches this minute (see Retry-After)."),
             },
         }
     },

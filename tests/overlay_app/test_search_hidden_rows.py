@@ -54,7 +54,7 @@ def test_hidden_rows_holding_the_words_change_no_answer(
     both = [people["author"], people["reader"]]
     seen = [add_document(env, document, name, both) for name in ("Zephyr plan.docx", "Plans.docx")]
     env.sync(env.data_dir, people=False)
-    app = make_app(env=env, writes_per_minute=10_000)
+    app = make_app(env=env, writes_per_minute=10_000, searches_per_minute=10_000)
     author, reader = api(people["author"], app), api(people["reader"], app)
     for key, body in zip(
         [document, *seen], ["Zephyr first", "zephyr, zephyr", "The plan"], strict=True
