@@ -17,6 +17,7 @@ from overlay_app.chat_access import Room
 from overlay_app.chat_actions import Outcome
 from overlay_app.errors import BadInput
 from overlay_app.identity import require_person
+from overlay_app.security import check_read_rate
 
 bp = Blueprint("chat", __name__)
 API_PATHS = chat_openapi.CHAT_PATHS
@@ -160,6 +161,7 @@ def api_search():
     text = request.args.get("q", "")
     if not text.strip():
         raise BadInput("Give q: the words to look for.")
+    check_read_rate(person, "search")
     limit = _int_arg("limit", 1, chat_reads.MAX_HITS, chat_reads.DEFAULT_HITS)
     assert limit is not None
     return jsonify({"messages": chat_reads.search(person, text, room, limit)})

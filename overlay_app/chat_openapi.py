@@ -11,6 +11,7 @@ from overlay_app.openapi_parts import (
     DOCUMENT_PARAMS,
     NULLABLE_STRING,
     STRING,
+    error_response,
     error_responses,
     idempotency_header,
     ok,
@@ -222,7 +223,11 @@ CHAT_PATHS: dict[str, Any] = {
     "/api/v1/chat/search": {
         "get": _operation(
             "Messages matching the words, newest first, in rooms one may see",
-            {**ok("The hits", ref("ChatSearch")), **_errors(400, 401, 404)},
+            {
+                **ok("The hits", ref("ChatSearch")),
+                **_errors(400, 401, 404),
+                "429": error_response("Too many searches this minute (see Retry-After)."),
+            },
             "searchChat",
             parameters=[
                 query_param("q", "Words to look for (the last one as a prefix)", STRING, True),

@@ -266,7 +266,9 @@ SEARCH_SQL = f"""
 
 def search(person: Person, text: str, room: Room | None, limit: int) -> list[dict[str, Any]]:
     """Newest messages matching `text`, in rooms the person may see now (each hit's room goes
-    through chat_access), with a highlighted snippet and the room's id, kind and title."""
+    through chat_access), with a highlighted snippet and the room's id, kind and title. Hits
+    are ordered by message id alone, never by a relevance score: FTS5 only filters, so no
+    hidden message moves a visible one."""
     match = fts_query(text)
     if match is None:
         return []

@@ -13,6 +13,7 @@ from typing import Any
 from overlay_app.openapi_parts import (
     DOCUMENT_PARAMS,
     STRING,
+    error_response,
     error_responses,
     idempotency_header,
     ok,
@@ -114,7 +115,11 @@ COMMENT_PATHS: dict[str, Any] = {
     "/api/v1/mentions/suggest": {
         "get": _operation(
             "People who can open the document, for @mention autocomplete (at most 10)",
-            {**ok("Matching people", ref("MentionSuggestions")), **_errors(400, 401, 404)},
+            {
+                **ok("Matching people", ref("MentionSuggestions")),
+                **_errors(400, 401, 404),
+                "429": error_response("Too many people lookups this minute (see Retry-After)."),
+            },
             parameters=[
                 {"name": "drive_id", "in": "query", "required": True, "schema": ID_QUERY},
                 {"name": "item_id", "in": "query", "required": True, "schema": ID_QUERY},

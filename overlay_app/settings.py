@@ -29,6 +29,9 @@ NUMBERS = {
     "session_idle_minutes": (1, 7 * 24 * 60),
     "session_max_hours": (1, 30 * 24),
     "writes_per_minute": (1, 10_000),
+    "searches_per_minute": (1, 10_000),
+    "people_lookups_per_minute": (1, 10_000),
+    "tag_suggestions_per_minute": (1, 10_000),
     "live_check_seconds": (0, 60),  # the issue caps the live access cache at 60 s
 }
 BOOLEANS = {"channels_open"}
@@ -62,6 +65,12 @@ class OverlaySettings:
     session_idle_minutes: int = 60
     session_max_hours: int = 12
     writes_per_minute: int = 30
+    # Reads that answer from what a person may see, limited so that none can be asked in bulk
+    # (security.check_read_rate): document and chat searches, people directory searches and
+    # mention suggestions, tag suggestions.
+    searches_per_minute: int = 60
+    people_lookups_per_minute: int = 120
+    tag_suggestions_per_minute: int = 60
     live_check_seconds: int = 60
     realtime_url: str = ""  # where pages open the event stream (`plaza realtime`); "" = same origin
     channels_open: bool = True  # anyone signed in (not guests) may create chat channels

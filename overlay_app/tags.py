@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from flask import Blueprint, jsonify, render_template, request, url_for
 
 from overlay_app import access, db, discussion, security
-from overlay_app.errors import BadInput, Conflict, form_reply
+from overlay_app.errors import BadInput, Conflict, RateLimited, form_reply
 from overlay_app.identity import Person, require_person
 from overlay_app.listing import (
     DOCUMENT_PARAMS,
@@ -232,6 +232,16 @@ def requested_tag_page(raw_tag: str) -> TaggedPage:
     return TaggedPage(tag, page, rows, total, social_counts(row.key for row in rows))
 
 
+def page_suggestions(person: Person, exclude: list[str]) -> list[str]:
+    """A document page's suggestions, counted like the API's; past the limit the page shows
+    none rather than refusing the page."""
+    try:
+        security.check_read_rate(person, "tag_suggestions")
+    except RateLimited:
+        return []
+    return suggestions(person, exclude=exclude)
+
+
 @bp.get("/tags/<tag>")
 def tag_page(tag: str):
     return render_template("tag.html", per_page=PER_PAGE, **requested_tag_page(tag)._asdict())
@@ -244,6 +254,7 @@ def tag_page(tag: str):
 def api_tags(drive_id: str, item_id: str):
     person = require_person()
     access.require_document(person, drive_id, item_id)
+    security.check_read_rate(person, "tag_suggestions")
     existing = tags_of(drive_id, item_id)
     return jsonify(
         {
@@ -336,6 +347,7 @@ API_PATHS = {
                 ),
                 "401": UNAUTHENTICATED,
                 "404": NOT_FOUND,
+                "429": error_response("Too many tag suggestions this minute (see Retry-After)."),
             },
         },
         "post": {
