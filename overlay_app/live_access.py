@@ -40,6 +40,7 @@ from connector.http import GraphHttp
 from connector.settings import CLOUDS, ConnectorSettings
 from overlay_app import db
 from overlay_app.identity import Person
+from sync import directory
 from sync.principals import acl_of
 
 log = logging.getLogger("overlay_app.live_access")
@@ -134,12 +135,8 @@ def connector_settings(settings: Any) -> ConnectorSettings:
 
 def _person_of_upn(upn: str) -> str | None:
     """A claim's UPN as an object id, from the index's people (unknown: dropped, closed)."""
-    row = (
-        db.index()
-        .execute("SELECT id FROM people WHERE lower(upn) = lower(?) AND deleted = 0", [upn])
-        .fetchone()
-    )
-    return row[0] if row else None
+    found = directory.listed_by_upn(db.index(), upn)
+    return found.id if found else None
 
 
 @dataclass

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from sync import directory
 from sync.principals import ANONYMOUS_LINK, EVERYONE, ORGANIZATION_LINK
 from sync.trimming import Person
 
@@ -226,16 +227,15 @@ class _Names:
     def person_name(self, person_id: str) -> str:
         if person_id == self.person.id:
             return self.person.label
-        row = self.db.execute(
-            "SELECT display_name, upn FROM people WHERE id = ?", [person_id]
-        ).fetchone()
-        if row is None or not (row[0] or row[1]):
+        found = directory.profile(self.db, person_id)
+        if found is None or not (found.display_name or found.upn):
             return f"user {person_id}"
-        return f"{row[0]} ({row[1]})" if row[0] and row[1] else row[0] or row[1]
+        if found.display_name and found.upn:
+            return f"{found.display_name} ({found.upn})"
+        return found.display_name or found.upn or ""
 
     def group_name(self, group_id: str) -> str:
-        row = self.db.execute("SELECT display_name FROM groups WHERE id = ?", [group_id]).fetchone()
-        return row[0] if row and row[0] else group_id
+        return directory.group_name(self.db, group_id) or group_id
 
     def site_group_name(self, key: str) -> str:
         site_id, _, number = key.rpartition(":")
@@ -259,11 +259,7 @@ class _Names:
         while frontier:
             following = []
             for member in frontier:
-                parents = self.db.execute(
-                    "SELECT group_id FROM group_members WHERE member_id = ? ORDER BY group_id",
-                    [member],
-                )
-                for (parent,) in parents:
+                for parent in directory.groups_holding(self.db, member):
                     if parent in paths:
                         continue
                     via = paths[member] + ([member] if member != self.person.id else [])

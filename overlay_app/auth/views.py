@@ -42,6 +42,8 @@ from overlay_app.auth import sessions
 from overlay_app.auth.entra import Entra, InvalidToken, SignInFailed
 from overlay_app.errors import BadInput, Forbidden, Unauthenticated, render_error
 from overlay_app.identity import ADMIN, GUEST, MEMBER, Person, require_person
+from sync import directory
+from sync.directory import Profile
 
 bp = Blueprint("auth", __name__)
 View = TypeVar("View", bound=Callable[..., Any])
@@ -72,44 +74,29 @@ def entra() -> Entra:
 # -- the person ----------------------------------------------------------------------------
 
 
-def _person_row(person_id: str) -> dict[str, Any] | None:
-    """The person as the index knows them, if they may use Plaza (enabled, not deleted)."""
-    rows = db.index().query(
-        "SELECT id, display_name, upn, mail, job_title, department, guest FROM people"
-        " WHERE id = ? AND enabled = 1 AND deleted = 0",
-        [person_id],
-    )
-    return next(iter(rows), None)
-
-
-def _roles(row: dict[str, Any], token_roles: list[str]) -> frozenset[str]:
+def _roles(profile: Profile, token_roles: list[str]) -> frozenset[str]:
     settings = current_app.extensions["plaza.settings"]
-    roles = {GUEST if row["guest"] else MEMBER}
+    roles = {GUEST if profile.guest else MEMBER}
     if settings.admin_role and settings.admin_role in token_roles:
         roles.add(ADMIN)
-    if settings.admin_group_id and _is_member(row["id"], settings.admin_group_id):
+    if settings.admin_group_id and directory.in_group(
+        db.index(), profile.id, settings.admin_group_id
+    ):
         roles.add(ADMIN)
     return frozenset(roles)
 
 
-def _is_member(person_id: str, group_id: str) -> bool:
-    """Transitively, as the last people sync saw it."""
-    found = db.index().execute(
-        "SELECT 1 FROM memberships WHERE user_id = ? AND group_id = ?", [person_id, group_id]
-    )
-    return found.fetchone() is not None
-
-
 def load_person(person_id: str, token_roles: list[str] | None = None) -> Person | None:
-    row = _person_row(person_id)
-    if row is None:
+    """The person as the index knows them, if they may use Plaza (enabled, not deleted)."""
+    profile = directory.active_profile(db.index(), person_id)
+    if profile is None:
         return None
     return Person(
-        id=row["id"],
-        display_name=row["display_name"] or row["upn"] or row["id"],
-        upn=row["upn"] or "",
-        guest=bool(row["guest"]),
-        roles=_roles(row, list(token_roles or ())),
+        id=profile.id,
+        display_name=profile.display_name or profile.upn or profile.id,
+        upn=profile.upn or "",
+        guest=profile.guest,
+        roles=_roles(profile, list(token_roles or ())),
     )
 
 
@@ -293,15 +280,15 @@ def signed_out():
 @bp.get("/api/v1/me")
 def me():
     person = require_person()
-    row = _person_row(person.id) or {}
+    profile = directory.active_profile(db.index(), person.id)
     return jsonify(
         {
             "id": person.id,
             "displayName": person.display_name,
             "upn": person.upn,
-            "mail": row.get("mail"),
-            "jobTitle": row.get("job_title"),
-            "department": row.get("department"),
+            "mail": profile.mail if profile else None,
+            "jobTitle": profile.job_title if profile else None,
+            "department": profile.department if profile else None,
             "roles": sorted(person.roles),
         }
     )

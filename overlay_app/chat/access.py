@@ -24,6 +24,7 @@ from typing import Any
 
 from overlay_app import access, db
 from overlay_app.identity import Person
+from sync import directory
 
 DOCUMENT, CHANNEL, DIRECT = "document", "channel", "direct"
 OWNER, MEMBER = "owner", "member"
@@ -105,8 +106,7 @@ def is_guest(person: Person | str) -> bool:
     """Whether the person is an external user (unknown people count as guests: fail closed)."""
     if isinstance(person, Person):
         return person.guest
-    row = db.index().execute("SELECT guest FROM people WHERE id = ?", [person]).fetchone()
-    return row is None or bool(row[0])
+    return directory.is_guest(db.index(), person)
 
 
 def _person_id(person: Person | str) -> str:

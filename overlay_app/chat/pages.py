@@ -36,6 +36,7 @@ from overlay_app.errors import (
 )
 from overlay_app.identity import Person, current_person, require_person
 from overlay_app.realtime import views as realtime
+from sync import directory
 
 bp = Blueprint("chat_pages", __name__)
 
@@ -168,19 +169,10 @@ def resolve_people(text: str) -> list[str]:
         raise BadInput(f"Name at most {MAX_ADDRESSES} people.")
     ids = []
     for word in wanted:
-        row = (
-            db.index()
-            .execute(
-                "SELECT id FROM people WHERE enabled = 1 AND deleted = 0"
-                " AND (id = ? OR upn = ? COLLATE NOCASE OR mail = ? COLLATE NOCASE)"
-                " ORDER BY id LIMIT 1",
-                [word, word, word],
-            )
-            .fetchone()
-        )
-        if row is None:
+        person_id = directory.active_by_address(db.index(), word)
+        if person_id is None:
             raise BadInput(f"{word[:80]} is not anyone in the directory.")
-        ids.append(row[0])
+        ids.append(person_id)
     return ids
 
 

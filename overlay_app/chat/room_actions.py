@@ -36,6 +36,7 @@ from overlay_app.discussion import reads as discussion
 from overlay_app.errors import BadInput, Conflict, Forbidden
 from overlay_app.identity import Person
 from overlay_app.realtime.event_log import append_event
+from sync import directory
 
 MAX_NAME_CHARS, MAX_DESCRIPTION_CHARS = 80, 500
 MIN_DIRECT, MAX_DIRECT = 2, 8
@@ -85,20 +86,11 @@ def check_people(person_ids: Any, what: str, most: int) -> list[str]:
     wanted = list(dict.fromkeys(person_ids))
     if len(wanted) > most:
         raise BadInput(f'"{what}" can name at most {most} people.')
-    known = _known_people(wanted)
+    known = directory.active_ids(db.index(), wanted)
     missing = [p for p in wanted if p not in known]
     if missing:
         raise BadInput(f"{missing[0][:64]} is not anyone in the directory.")
     return wanted
-
-
-def _known_people(person_ids: list[str]) -> set[str]:
-    rows = db.index().execute(
-        "SELECT id FROM people WHERE enabled = 1 AND deleted = 0"
-        " AND id IN (SELECT value FROM json_each(?))",
-        [json.dumps(person_ids)],
-    )
-    return {row[0] for row in rows}
 
 
 def check_manager(person: Person, room: Room, verb: str) -> None:

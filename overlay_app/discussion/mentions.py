@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from overlay_app import access, db
 from overlay_app.discussion.rendering import Mentioned, MentionRef, ParsedBody
 from overlay_app.errors import BadInput
+from sync import directory
+from sync.directory import Named
 
 MAX_MENTIONS = 25
 MAX_SUGGESTIONS = 10
@@ -36,19 +38,10 @@ class Suggestion:
         }
 
 
-def _directory_entry(ref: MentionRef) -> tuple[str, str] | None:
-    """(object id, display name) of the person a mention names, if the directory knows them."""
-    column = "upn" if ref.by_upn else "id"
-    row = (
-        db.index()
-        .execute(
-            f"SELECT id, coalesce(display_name, upn, id) FROM people"
-            f" WHERE {column} = ? COLLATE NOCASE AND deleted = 0 ORDER BY id LIMIT 1",
-            [ref.ref],
-        )
-        .fetchone()
-    )
-    return None if row is None else (row[0], row[1])
+def _directory_entry(ref: MentionRef) -> Named | None:
+    """The listed person a mention names (by UPN or object id, any case), if any."""
+    lookup = directory.listed_by_upn if ref.by_upn else directory.listed_by_id
+    return lookup(db.index(), ref.ref)
 
 
 def check_mentions(body: ParsedBody, drive_id: str, item_id: str) -> dict[str, Mentioned]:
@@ -63,40 +56,22 @@ def check_mentions(body: ParsedBody, drive_id: str, item_id: str) -> dict[str, M
             if ref.by_upn:  # an address-like word that is nobody: left as text
                 continue
             raise BadInput(f"{ref.label} is not in the directory, so they cannot be mentioned")
-        person_id, name = entry
-        if not access.can_see(person_id, drive_id, item_id):
-            raise BadInput(f"{name} cannot open this document, so they cannot be mentioned")
-        resolved[ref.key] = Mentioned(person_id, name)
+        if not access.can_see(entry.id, drive_id, item_id):
+            raise BadInput(f"{entry.name} cannot open this document, so they cannot be mentioned")
+        resolved[ref.key] = Mentioned(entry.id, entry.name)
     return resolved
-
-
-def _like_prefix(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
-
-
-SUGGEST_SQL = """
-    SELECT id, coalesce(display_name, upn), upn, job_title FROM people
-    WHERE enabled = 1 AND deleted = 0 AND id != :me
-      AND (display_name LIKE :prefix ESCAPE '\\' OR upn LIKE :prefix ESCAPE '\\'
-           OR given_name LIKE :prefix ESCAPE '\\' OR surname LIKE :prefix ESCAPE '\\'
-           OR display_name LIKE :word ESCAPE '\\')
-    ORDER BY display_name COLLATE NOCASE, id
-    LIMIT :scan"""
 
 
 def suggest(viewer_id: str, drive_id: str, item_id: str, query: str) -> list[Suggestion]:
     """Up to ten enabled people whose name or UPN starts with `query` and who can see the
     document (the caller has already checked that the viewer can)."""
-    prefix = _like_prefix(query.strip().lstrip("@"))
-    rows = db.index().execute(
-        SUGGEST_SQL,
-        {"me": viewer_id, "prefix": prefix, "word": "% " + prefix, "scan": CANDIDATES_SCANNED},
-    )
+    typed = query.strip().lstrip("@")
+    candidates = directory.mention_candidates(db.index(), viewer_id, typed, CANDIDATES_SCANNED)
     found: list[Suggestion] = []
-    for person_id, name, upn, job_title in rows:
-        if access.can_see(person_id, drive_id, item_id):
-            found.append(Suggestion(person_id, name or "", upn or "", job_title))
+    for candidate in candidates:
+        if access.can_see(candidate.id, drive_id, item_id):
+            name, upn = candidate.name or "", candidate.upn or ""
+            found.append(Suggestion(candidate.id, name, upn, candidate.job_title))
             if len(found) == MAX_SUGGESTIONS:
                 break
     return found

@@ -12,7 +12,6 @@ author removed; without replies it disappears.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from typing import Any
 
 from overlay_app import db
 from overlay_app.access import Document
+from sync import directory
 
 MAX_NESTING = 24
 
@@ -136,14 +136,7 @@ COMMENT_LIKES_SQL = """
 
 def display_names(person_ids: Iterable[str]) -> dict[str, str]:
     """Directory names of people by object id (from the index); unknown ids are left out."""
-    ids = sorted(set(person_ids))
-    if not ids:
-        return {}
-    rows = db.index().execute(
-        "SELECT id, display_name FROM people WHERE id IN (SELECT value FROM json_each(?))",
-        [json.dumps(ids)],
-    )
-    return {person_id: name or "" for person_id, name in rows}
+    return directory.display_names(db.index(), person_ids)
 
 
 def name_of(person_id: str, names: dict[str, str]) -> str:

@@ -1,0 +1,236 @@
+"""The directory: the index's people, groups and memberships, read (sync/people.py writes them).
+
+Every reader outside sync's own writes (the overlay's sign-in, people pages, mentions, chat
+invitations, display names, the live check's claims; explain's sentences) asks here, so the SQL
+on these tables and the meaning of their filters live in one module. Words:
+
+- person: an Entra user, by object id (oid). Rows are never removed: a person gone from Entra
+  is kept `deleted`, so old comments still have an author.
+- active: enabled and not deleted (`ACTIVE`): who may use Plaza, members and guests alike, and
+  so who the directory lists and who may be invited or offered as a mention.
+- listed: not deleted, enabled or not: who a typed mention or a claim's UPN may still name (a
+  disabled account then fails the access check, not the lookup).
+- guest: an external user; where it decides access an unknown person counts as one (fail
+  closed).
+- membership: user -> group, transitive (`memberships`); `group_members` holds the direct edges.
+
+The principal set's own reads (sync/trimming.py: `find_person`, `group_ids_of`) stay beside
+the trimming SQL that they feed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import sqlite_utils
+
+# Enabled members and guests: the one definition of who the directory offers.
+ACTIVE = "enabled = 1 AND deleted = 0"
+
+PROFILE_COLUMNS = (
+    "id, upn, display_name, mail, job_title, department, office, business_phone, "
+    "manager_id, guest, enabled, deleted"
+)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A person's synced profile, whatever the state of their account."""
+
+    id: str
+    upn: str | None
+    display_name: str | None
+    mail: str | None
+    job_title: str | None
+    department: str | None
+    office: str | None
+    business_phone: str | None
+    manager_id: str | None
+    guest: bool
+    enabled: bool
+    deleted: bool
+
+    @property
+    def active(self) -> bool:
+        return self.enabled and not self.deleted
+
+
+class Named(NamedTuple):
+    """A listed person and the name to show for them (display name, else UPN, else oid); a
+    tuple, so `person_id, name = entry` reads it too."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An active person offered as a mention."""
+
+    id: str
+    name: str | None  # display name, else UPN
+    upn: str | None
+    job_title: str | None
+
+
+def _profile(row: tuple) -> Profile:
+    *fields, guest, enabled, deleted = row
+    return Profile(*fields, bool(guest), bool(enabled), bool(deleted))
+
+
+def _like_escaped(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern with ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# -- one person ------------------------------------------------------------------------------
+
+
+def profile(db: sqlite_utils.Database, person_id: str) -> Profile | None:
+    """The person with this oid, active or not; None if the index never saw them."""
+    row = db.execute(f"SELECT {PROFILE_COLUMNS} FROM people WHERE id = ?", [person_id]).fetchone()
+    return None if row is None else _profile(row)
+
+
+def active_profile(db: sqlite_utils.Database, person_id: str) -> Profile | None:
+    """The person if they may use Plaza (ACTIVE), else None."""
+    found = profile(db, person_id)
+    return found if found is not None and found.active else None
+
+
+def is_guest(db: sqlite_utils.Database, person_id: str) -> bool:
+    """Whether the person is an external user; unknown people count as guests (fail closed)."""
+    found = profile(db, person_id)
+    return found is None or found.guest
+
+
+def in_group(db: sqlite_utils.Database, person_id: str, group_id: str) -> bool:
+    """Whether the person is in the group, directly or through nested groups, as the last
+    people sync saw it."""
+    found = db.execute(
+        "SELECT 1 FROM memberships WHERE user_id = ? AND group_id = ?", [person_id, group_id]
+    )
+    return found.fetchone() is not None
+
+
+def _listed(db: sqlite_utils.Database, column: str, key: str) -> Named | None:
+    row = db.execute(
+        f"SELECT id, coalesce(display_name, upn, id) FROM people"
+        f" WHERE {column} = ? COLLATE NOCASE AND deleted = 0 ORDER BY id LIMIT 1",
+        [key],
+    ).fetchone()
+    return None if row is None else Named(row[0], row[1])
+
+
+def listed_by_id(db: sqlite_utils.Database, person_id: str) -> Named | None:
+    """The listed person with this oid (any case), named."""
+    return _listed(db, "id", person_id)
+
+
+def listed_by_upn(db: sqlite_utils.Database, upn: str) -> Named | None:
+    """The listed person signing in as `upn` (any case), named."""
+    return _listed(db, "upn", upn)
+
+
+def active_by_address(db: sqlite_utils.Database, address: str) -> str | None:
+    """The oid of the active person whose oid, UPN or mail (any case) is `address`."""
+    row = db.execute(
+        f"SELECT id FROM people WHERE {ACTIVE}"
+        " AND (id = ? OR upn = ? COLLATE NOCASE OR mail = ? COLLATE NOCASE)"
+        " ORDER BY id LIMIT 1",
+        [address, address, address],
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+# -- many people -----------------------------------------------------------------------------
+
+
+def active_ids(db: sqlite_utils.Database, person_ids: Iterable[str]) -> set[str]:
+    """Those of `person_ids` that are active people."""
+    rows = db.execute(
+        f"SELECT id FROM people WHERE {ACTIVE} AND id IN (SELECT value FROM json_each(?))",
+        [json.dumps(list(person_ids))],
+    )
+    return {row[0] for row in rows}
+
+
+def display_names(db: sqlite_utils.Database, person_ids: Iterable[str]) -> dict[str, str]:
+    """Display names by oid ("" when the directory has none); unknown ids are left out."""
+    ids = sorted(set(person_ids))
+    if not ids:
+        return {}
+    rows = db.execute(
+        "SELECT id, display_name FROM people WHERE id IN (SELECT value FROM json_each(?))",
+        [json.dumps(ids)],
+    )
+    return {person_id: name or "" for person_id, name in rows}
+
+
+SEARCH_WHERE = f"""{ACTIVE} AND (
+    :q IS NULL OR display_name LIKE :q ESCAPE '\\' OR job_title LIKE :q ESCAPE '\\'
+    OR department LIKE :q ESCAPE '\\' OR office LIKE :q ESCAPE '\\' OR upn LIKE :q ESCAPE '\\')"""
+
+
+def search(
+    db: sqlite_utils.Database, text: str, page: int, per_page: int
+) -> tuple[list[Profile], int]:
+    """One page of active people whose name, job title, department, office or UPN contains
+    `text` (everyone when it is empty), by name; and how many match in all."""
+    params = {
+        "q": f"%{_like_escaped(text)}%" if text else None,
+        "limit": per_page,
+        "offset": (page - 1) * per_page,
+    }
+    total = db.execute(f"SELECT count(*) FROM people WHERE {SEARCH_WHERE}", params).fetchone()[0]
+    rows = db.execute(
+        f"""SELECT {PROFILE_COLUMNS} FROM people WHERE {SEARCH_WHERE}
+            ORDER BY display_name COLLATE NOCASE, id LIMIT :limit OFFSET :offset""",
+        params,
+    )
+    return [_profile(row) for row in rows], total
+
+
+MENTION_CANDIDATES_SQL = f"""
+    SELECT id, coalesce(display_name, upn), upn, job_title FROM people
+    WHERE {ACTIVE} AND id != :me
+      AND (display_name LIKE :prefix ESCAPE '\\' OR upn LIKE :prefix ESCAPE '\\'
+           OR given_name LIKE :prefix ESCAPE '\\' OR surname LIKE :prefix ESCAPE '\\'
+           OR display_name LIKE :word ESCAPE '\\')
+    ORDER BY display_name COLLATE NOCASE, id
+    LIMIT :scan"""
+
+
+def mention_candidates(
+    db: sqlite_utils.Database, viewer_id: str, typed: str, scan: int
+) -> Iterator[Candidate]:
+    """Active people other than the viewer whose name, given name, surname, UPN or a later
+    word of the name starts with `typed`, by name, at most `scan` of them (read lazily: the
+    caller checks each one's access and stops early)."""
+    prefix = _like_escaped(typed) + "%"
+    rows = db.execute(
+        MENTION_CANDIDATES_SQL,
+        {"me": viewer_id, "prefix": prefix, "word": "% " + prefix, "scan": scan},
+    )
+    for person_id, name, upn, job_title in rows:
+        yield Candidate(person_id, name, upn, job_title)
+
+
+# -- groups ----------------------------------------------------------------------------------
+
+
+def group_name(db: sqlite_utils.Database, group_id: str) -> str | None:
+    """The group's display name, if the index knows one."""
+    row = db.execute("SELECT display_name FROM groups WHERE id = ?", [group_id]).fetchone()
+    return row[0] if row else None
+
+
+def groups_holding(db: sqlite_utils.Database, member_id: str) -> list[str]:
+    """The groups that hold a person or a group as a direct member, by id."""
+    rows = db.execute(
+        "SELECT group_id FROM group_members WHERE member_id = ? ORDER BY group_id", [member_id]
+    )
+    return [group_id for (group_id,) in rows]
