@@ -38,8 +38,8 @@ _operation = partial(operation, "discussion")
 
 COMMENT_PARAMS = [path_param("comment_id", "The comment's id")]
 
-# What comment_actions.check_body takes: text that is not all whitespace (400), at most
-# MAX_BODY_CHARS characters (413).
+# What rendering.check_body(body, COMMENT) takes: text that is not all whitespace (400), at
+# most MAX_BODY_CHARS characters (413).
 COMMENT_BODY = {
     "type": "string",
     "minLength": 1,

@@ -15,6 +15,7 @@ import json
 
 from overlay_app import db
 from overlay_app.browse.listing import Key
+from overlay_app.discussion import store as discussion_store
 from sync.search import COLUMN_WEIGHTS
 
 TAG_EXACT, TAG_PREFIX = 6.0, 3.0  # tag arm scores (names score about 1-20 under bm25 x10)
@@ -25,12 +26,7 @@ def comment_matches(match: str | None) -> dict[Key, tuple[int, float]]:
     """Best matching live comment per document: (comment rowid, score). Untrimmed."""
     if match is None:
         return {}
-    rows = db.social().execute(
-        """SELECT c.drive_id, c.item_id, c.rowid, -bm25(comments_fts)
-           FROM comments_fts JOIN comments AS c ON c.rowid = comments_fts.rowid
-           WHERE comments_fts MATCH ? AND c.deleted_at IS NULL""",
-        [match],
-    )
+    rows = discussion_store.matching_comments(db.social(), match)
     best: dict[Key, tuple[int, float]] = {}
     for drive_id, item_id, rowid, score in rows:
         key = (drive_id, item_id)
@@ -97,11 +93,7 @@ def path_highlights(match: str | None, keys: list[Key]) -> dict[Key, str]:
 
 
 def comment_snippets(rowids: list[int], match: str) -> dict[int, str]:
-    rows = db.social().execute(
-        f"""SELECT rowid, snippet(comments_fts, 0, ?, ?, '…', 16) FROM comments_fts
-            WHERE comments_fts MATCH ? AND rowid IN ({",".join("?" * len(rowids))})""",
-        [_OPEN, _CLOSE, match, *rowids],
-    )
+    rows = discussion_store.comment_snippets(db.social(), rowids, match, _OPEN, _CLOSE)
     return {rowid: marked(snippet) for rowid, snippet in rows}
 
 
