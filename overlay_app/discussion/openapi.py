@@ -1,7 +1,7 @@
 """OpenAPI 3.1 path items and schemas of the discussion API (comments, likes, notifications).
 
 Kept beside, not inside, the view modules so that those stay short; comments.py, likes.py and
-notifications.py expose these as their API_PATHS, and comments.py's API_SCHEMAS carries the
+notifications/views.py expose these as their API_PATHS, and comments.py's API_SCHEMAS carries the
 schemas. Every 4xx refers to the shared Error schema.
 """
 
