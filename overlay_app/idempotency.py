@@ -32,7 +32,7 @@ from overlay_app.errors import BadInput, Conflict
 MAX_KEY_CHARS = 200
 Draft = TypeVar("Draft")
 
-# A stored answer about a comment (or message) whose words were deleted keeps none of them: a
+# A stored answer about a comment whose words were deleted keeps none of them: a
 # retried POST answers with the comment as it is now.
 FORGET_WORDS_SQL = """
     UPDATE idempotency

@@ -28,6 +28,8 @@ DEFAULT_LIMIT, MAX_LIMIT, BATCH = 50, 200, 200
 
 @dataclass(frozen=True)
 class Notification:
+    """One notification as its recipient sees it: who, what, where, and a line of the text."""
+
     id: int
     kind: str
     actor: discussion.PersonRef
