@@ -118,15 +118,24 @@ def counts_by_document(conn: SocialConn, keys: list[Key]) -> list[tuple[str, str
     return conn.execute(COUNTS_SQL, {"keys": json.dumps([list(key) for key in keys])}).fetchall()
 
 
-def matching_comments(conn: SocialConn, match: str) -> list[tuple[str, str, int, float]]:
-    """(drive_id, item_id, comment rowid, score) of every live comment matching the FTS5
-    expression. Untrimmed."""
+def matching_comments(conn: SocialConn, match: str) -> list[tuple[str, str, int]]:
+    """(drive_id, item_id, comment rowid) of every live comment matching the FTS5 expression.
+    Untrimmed, and unscored: search scores each row by its own text (bodies_by_rowid)."""
     return conn.execute(
-        """SELECT c.drive_id, c.item_id, c.rowid, -bm25(comments_fts)
+        """SELECT c.drive_id, c.item_id, c.rowid
            FROM comments_fts JOIN comments AS c ON c.rowid = comments_fts.rowid
            WHERE comments_fts MATCH ? AND c.deleted_at IS NULL""",
         [match],
     ).fetchall()
+
+
+def bodies_by_rowid(conn: SocialConn, rowids: list[int]) -> dict[int, str]:
+    """The Markdown of those comments, by rowid."""
+    rows = conn.execute(
+        "SELECT rowid, body FROM comments WHERE rowid IN (SELECT value FROM json_each(?))",
+        [json.dumps(rowids)],
+    )
+    return dict(rows)
 
 
 def comment_snippets(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from overlay_app import db
+from overlay_app import db, schema
 from overlay_app.errors import BadInput
 from overlay_app.identity import Person
 from overlay_app.notifications import store
@@ -36,14 +36,16 @@ def notify(
     at: str,
     room_id: str | None = None,
     message_id: int | None = None,
-) -> int | None:
-    """Records one notification, unless the recipient is the actor; its id."""
+) -> str | None:
+    """Records one notification, unless the recipient is the actor; its (public) id."""
     if recipient_id is None or recipient_id == actor_id:
         return None
     row = store.Row(
         recipient_id, kind, actor_id, drive_id, item_id, comment_id, at, room_id, message_id
     )
-    return store.insert(conn, row)
+    public_id = schema.new_public_id()
+    store.insert(conn, row, public_id)
+    return public_id
 
 
 def withdraw(
@@ -65,21 +67,21 @@ def withdraw_message(
     store.delete_about_message(conn, message_id, recipients)
 
 
-def check_read_request(payload: Any) -> list[int] | None:
+def check_read_request(payload: Any) -> list[str] | None:
     """{"ids": [..]} or {"all": true} -> the ids, or None for all."""
     if not isinstance(payload, dict):
         raise BadInput('Send {"ids": [...]} or {"all": true}.')
     if payload.get("all") is True:
         return None
     ids = payload.get("ids")
-    if not isinstance(ids, list) or not all(type(i) is int for i in ids):
-        raise BadInput('Send {"ids": [...]} (notification ids, numbers) or {"all": true}.')
+    if not isinstance(ids, list) or not all(schema.is_public_id(i) for i in ids):
+        raise BadInput('Send {"ids": [...]} (notification ids, as listed) or {"all": true}.')
     if len(ids) > MAX_IDS:
         raise BadInput(f'At most {MAX_IDS} ids at once; or send {{"all": true}}.')
     return ids
 
 
-def mark_read(person: Person, ids: list[int] | None, at: str) -> None:
+def mark_read(person: Person, ids: list[str] | None, at: str) -> None:
     """Marks the person's own notifications read: the given ids, or all of them (ids=None)."""
     with db.transaction() as conn:
         store.mark_read(conn, person.id, ids, at)

@@ -30,7 +30,7 @@ DEFAULT_LIMIT, MAX_LIMIT, BATCH = 50, 200, 200
 class Notification:
     """One notification as its recipient sees it: who, what, where, and a line of the text."""
 
-    id: int
+    id: str  # the public id
     kind: str
     actor: discussion.PersonRef
     drive_id: str
@@ -41,7 +41,7 @@ class Notification:
     created_at: str
     read: bool
     room_id: str | None = None  # chat mentions
-    message_id: int | None = None
+    message_id: str | None = None  # the message's public id
     room_title: str = ""  # "#channel", "the chat about <document>", "a direct conversation"
 
     @property
@@ -124,7 +124,7 @@ def listing(
     chat_excerpts = _message_excerpts({row[9] for row in rows if row[9]})
     return [
         Notification(
-            nid,
+            public_id,
             kind,
             discussion.PersonRef(actor, discussion.name_of(actor, names)),
             drive_id,
@@ -135,11 +135,14 @@ def listing(
             created,
             read is not None,
             room_id,
-            mid,
+            message_public_id,
             places.get(room_id or "", ""),
         )
-        for nid, kind, actor, drive_id, item_id, comment_id, created, read, room_id, mid in rows
-    ]
+        for (
+            _, kind, actor, drive_id, item_id, comment_id, created, read, room_id, mid,
+            public_id, message_public_id,
+        ) in rows
+    ]  # fmt: skip
 
 
 def _room_titles(room_ids: set[str], titles: dict[tuple[str, str], str]) -> dict[str, str]:

@@ -4,6 +4,9 @@ A row tells one person (person_id) that an actor did something (kind) about a co
 document, or about a chat message in a room (room_id, message_id; drive_id and item_id are ''
 for channels and direct rooms). Nothing here trims: notifications.reads does, at read time.
 Functions take the connection to run on (a write's transaction, or `db.social()` for a read).
+
+A notification's id, as people see it, is random (public_id): the rowid counts everyone's
+notifications, so it only orders them inside; a chat mention names its message the same way.
 """
 
 from __future__ import annotations
@@ -19,11 +22,11 @@ MENTION, REPLY, LIKE = "mention", "reply", "like"  # the kinds
 
 # The hot queries, as constants so that tests can check their plans (notifications_by_person).
 NEWEST_SQL = """
-    SELECT id, kind, actor_id, drive_id, item_id, comment_id, created_at, read_at, room_id,
-           message_id
-    FROM notifications
-    WHERE person_id = :person AND id < :before AND (:unread_only = 0 OR read_at IS NULL)
-    ORDER BY id DESC LIMIT :batch"""
+    SELECT n.id, n.kind, n.actor_id, n.drive_id, n.item_id, n.comment_id, n.created_at,
+           n.read_at, n.room_id, n.message_id, n.public_id, m.public_id
+    FROM notifications AS n LEFT JOIN messages AS m ON m.id = n.message_id
+    WHERE n.person_id = :person AND n.id < :before AND (:unread_only = 0 OR n.read_at IS NULL)
+    ORDER BY n.id DESC LIMIT :batch"""
 
 UNREAD_BY_DOCUMENT_SQL = """
     SELECT drive_id, item_id, room_id, count(*) FROM notifications
@@ -52,11 +55,11 @@ class Row:
     message_id: int | None = None
 
 
-def insert(conn: sqlite3.Connection, row: Row) -> int:
-    """Records the notification; its id."""
-    cursor = conn.execute(
+def insert(conn: sqlite3.Connection, row: Row, public_id: str) -> None:
+    """Records the notification under its (public) id."""
+    conn.execute(
         "INSERT INTO notifications (person_id, kind, actor_id, drive_id, item_id, comment_id,"
-        " created_at, room_id, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " created_at, room_id, message_id, public_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             row.recipient_id,
             row.kind,
@@ -67,10 +70,9 @@ def insert(conn: sqlite3.Connection, row: Row) -> int:
             row.at,
             row.room_id,
             row.message_id,
+            public_id,
         ],
     )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
 
 
 def delete_about_comment(
@@ -108,8 +110,8 @@ def newest(
     conn: SocialConn, person_id: str, before: int, unread_only: bool, batch: int
 ) -> list[tuple]:
     """The person's notifications with ids below `before`, newest first, at most `batch`:
-    (id, kind, actor_id, drive_id, item_id, comment_id, created_at, read_at, room_id,
-    message_id). Untrimmed."""
+    (rowid, kind, actor_id, drive_id, item_id, comment_id, created_at, read_at, room_id,
+    message rowid, public_id, the message's public_id). Untrimmed."""
     params = {"person": person_id, "before": before, "unread_only": int(unread_only)}
     return conn.execute(NEWEST_SQL, {**params, "batch": batch}).fetchall()
 
@@ -119,11 +121,12 @@ def unread_by_place(conn: SocialConn, person_id: str) -> list[tuple[str, str, st
     return conn.execute(UNREAD_BY_DOCUMENT_SQL, {"person": person_id}).fetchall()
 
 
-def mark_read(conn: sqlite3.Connection, person_id: str, ids: list[int] | None, at: str) -> None:
-    """Marks the person's own unread notifications read: those ids, or all (ids=None)."""
+def mark_read(conn: sqlite3.Connection, person_id: str, ids: list[str] | None, at: str) -> None:
+    """Marks the person's own unread notifications read: those (public) ids, or all
+    (ids=None)."""
     sql = "UPDATE notifications SET read_at = ? WHERE person_id = ? AND read_at IS NULL"
     params: list[Any] = [at, person_id]
     if ids is not None:
-        sql += " AND id IN (SELECT value FROM json_each(?))"
+        sql += " AND public_id IN (SELECT value FROM json_each(?))"
         params.append(json.dumps(ids))
     conn.execute(sql, params)

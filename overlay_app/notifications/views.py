@@ -2,13 +2,14 @@
 
 Notifications are written by the writes that cause them (notifications.actions.notify, in their
 transaction) and read trimmed by the recipient's access (notifications.reads); the SQL is in
-notifications.store.
+notifications.store. A notification's id, as people see it, is random (its public_id).
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Flask, jsonify, redirect, render_template, request
 
+from overlay_app import schema
 from overlay_app.discussion import reads as discussion
 from overlay_app.discussion.openapi import NOTIFICATION_PATHS
 from overlay_app.errors import BadInput
@@ -33,14 +34,14 @@ def _limit_arg() -> int:
     return int(raw)
 
 
-def _form_ids() -> list[int] | None:
+def _form_ids() -> list[str] | None:
     """The ids ticked in the page's form, or None for "all"."""
     if request.form.get("all") == "1":
         return None
     raw = request.form.getlist("id")
-    if not raw or not all(_is_number(value) for value in raw):
+    if not raw or not all(schema.is_public_id(value) for value in raw):
         raise BadInput("Choose a notification to mark as read.")
-    return [int(value) for value in raw][:MAX_IDS]
+    return raw[:MAX_IDS]
 
 
 # --- routes ---------------------------------------------------------------------------------
