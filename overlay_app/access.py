@@ -39,9 +39,11 @@ from typing import Any, NoReturn
 from flask import Flask, current_app, g, has_request_context
 
 from overlay_app import db, security
+from overlay_app.discussion import store as discussion_store
 from overlay_app.errors import NotFound
 from overlay_app.identity import Person
 from overlay_app.live_access import AccountChecks, AppGraph, LiveChecks
+from overlay_app.notifications import store as notifications_store
 from sync.access import can_view, principal_set
 from sync.principals import ANONYMOUS_LINK, ORGANIZATION_LINK
 from sync.trimming import (
@@ -96,23 +98,14 @@ LINK_PRINCIPALS = frozenset({ORGANIZATION_LINK, ANONYMOUS_LINK})
 
 # Among a batch of keys (a JSON array of [drive_id, item_id] pairs), those :person interacted
 # with in the social store. Deleted comments and messages count: they were still interactions.
-INTERACTED_AMONG_SQL = """
+INTERACTED_AMONG_SQL = f"""
     WITH wanted(drive_id, item_id) AS (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))
-    SELECT c.drive_id, c.item_id FROM wanted AS w
-    JOIN comments AS c ON c.drive_id = w.drive_id AND c.item_id = w.item_id
-    WHERE c.author_id = :person
-       OR EXISTS (SELECT 1 FROM comment_likes AS l
-                  WHERE l.comment_id = c.id AND l.person_id = :person)
-       OR EXISTS (SELECT 1 FROM mentions AS m WHERE m.comment_id = c.id AND m.person_id = :person)
-    UNION
-    SELECT drive_id, item_id FROM document_likes
-    WHERE person_id = :person AND (drive_id, item_id) IN (SELECT * FROM wanted)
+    {discussion_store.INTERACTED_SQL}
     UNION
     SELECT drive_id, item_id FROM tags
     WHERE added_by = :person AND (drive_id, item_id) IN (SELECT * FROM wanted)
     UNION
-    SELECT drive_id, item_id FROM notifications
-    WHERE person_id = :person AND (drive_id, item_id) IN (SELECT * FROM wanted)
+    {notifications_store.INTERACTED_SQL}
     UNION
     SELECT r.drive_id, r.item_id FROM wanted AS w
     JOIN rooms AS r ON r.kind = 'document' AND r.drive_id = w.drive_id AND r.item_id = w.item_id
@@ -230,11 +223,9 @@ def require_comment(
 ) -> tuple[dict[str, Any], Document]:
     """The comment and its document, if `person` may read the document; else NotFound. A
     missing comment runs the same lookups as one on a hidden document (see `refuse`)."""
-    cursor = db.social().execute("SELECT * FROM comments WHERE id = ?", [comment_id])
-    found = cursor.fetchone()
-    if found is None:
+    comment = discussion_store.comment_by_id(db.social(), comment_id)
+    if comment is None:
         refuse(person, f"comment:{comment_id}", detail="unknown comment")
-    comment = dict(zip([c[0] for c in cursor.description], found, strict=True))
     drive_id, item_id = comment["drive_id"], comment["item_id"]
     document = _visible_document(person.id, drive_id, item_id)
     if document is None:

@@ -17,6 +17,7 @@ from typing import Any
 from flask import Flask, request, url_for
 
 from overlay_app import db
+from overlay_app.discussion import store as discussion_store
 from overlay_app.openapi_parts import (
     BOOLEAN,
     INTEGER,
@@ -53,17 +54,6 @@ def keys_json(keys: Iterable[Key]) -> str:
     return json.dumps([list(key) for key in keys])
 
 
-COUNTS_SQL = """
-    SELECT drive_id, item_id, sum(kind = 'c'), sum(kind = 'l') FROM (
-        SELECT drive_id, item_id, 'c' AS kind FROM comments
-        WHERE deleted_at IS NULL AND (drive_id, item_id) IN
-            (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))
-        UNION ALL
-        SELECT drive_id, item_id, 'l' FROM document_likes
-        WHERE (drive_id, item_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))
-    ) GROUP BY drive_id, item_id"""
-
-
 @dataclass(frozen=True)
 class Counts:
     comments: int = 0
@@ -75,7 +65,7 @@ def social_counts(keys: Iterable[Key]) -> dict[Key, Counts]:
     keys = list(keys)
     if not keys:
         return {}
-    rows = db.social().execute(COUNTS_SQL, {"keys": keys_json(keys)})
+    rows = discussion_store.counts_by_document(db.social(), keys)
     return {(d, i): Counts(comments, likes) for d, i, comments, likes in rows}
 
 

@@ -20,7 +20,8 @@ Ids in them are the ones people see (messages' and notifications' public_id), ne
 
 Idempotency: a message may carry a client_key (body) or Idempotency-Key (header), unique per
 author in the store. A retry with the same key answers the same message, never a second one;
-the lookup is repeated inside the write transaction, so concurrent retries cannot both insert.
+the lookup is repeated inside the write transaction, so concurrent retries cannot both insert
+(overlay_app.idempotency.once, as for comments; the key is kept on the message row).
 """
 
 from __future__ import annotations
@@ -29,31 +30,27 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from overlay_app import access, db, schema, security
+from overlay_app import access, db, idempotency, schema, security
 from overlay_app.chat import access as chat_access
 from overlay_app.chat import reads as chat_reads
 from overlay_app.chat.access import DOCUMENT, MEMBER, Room
 from overlay_app.discussion import mentions, rendering
 from overlay_app.discussion import reads as discussion
 from overlay_app.discussion.rendering import Mentioned
-from overlay_app.errors import BadInput, Conflict, Forbidden, NotFound, PayloadTooLarge
+from overlay_app.errors import BadInput, Conflict, Forbidden, NotFound
+
+# Re-exported (the `as` form says so): room_actions and api import it from here.
+from overlay_app.idempotency import Outcome as Outcome
 from overlay_app.identity import Person
-from overlay_app.notifications import views as notifications
+from overlay_app.notifications import actions as notifications
 from overlay_app.realtime.event_log import append_event, forget_words
 
 MAX_MESSAGE_CHARS = 4_000
-MAX_KEY_CHARS = 200
+MESSAGE = rendering.TextKind("message", MAX_MESSAGE_CHARS, "send it in parts")
 MAX_MENTIONS = 25
 MAX_ID_CHARS = 100
 ARCHIVED = "this document was deleted in SharePoint; its chat is archived"
 KEY_REUSED = "This client_key was already used for another message; use a new key per message."
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: int
-    payload: dict[str, Any]
-    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,19 +63,6 @@ class Draft:
 # --- checks -------------------------------------------------------------------------------------
 
 
-def check_body(body: Any) -> str:
-    if not isinstance(body, str):
-        raise BadInput('"body" must be text: write something first')
-    if not body.strip():
-        raise BadInput("write something first")
-    if len(body) > MAX_MESSAGE_CHARS:
-        raise PayloadTooLarge(
-            f"A message can be at most {MAX_MESSAGE_CHARS:,} characters; this one has "
-            f"{len(body):,}. Shorten it or send it in parts."
-        )
-    return body
-
-
 def check_client_key(in_body: Any, in_header: str | None) -> str | None:
     """The message's idempotency key: `client_key` in the body or the Idempotency-Key header."""
     if in_body is not None and not isinstance(in_body, str):
@@ -86,11 +70,7 @@ def check_client_key(in_body: Any, in_header: str | None) -> str | None:
     if in_body and in_header and in_body != in_header:
         raise BadInput("client_key and the Idempotency-Key header differ; send one of them.")
     key = in_body or in_header
-    if key is None or key == "":
-        return None
-    if not key.strip() or len(key) > MAX_KEY_CHARS:
-        raise BadInput(f"client_key must be 1 to {MAX_KEY_CHARS} characters.")
-    return key
+    return idempotency.check_key(key or None, "client_key")
 
 
 def check_writable(person: Person, room: Room) -> None:
@@ -124,7 +104,7 @@ def check_mentions(body: str, room: Room) -> dict[str, Mentioned]:
 
 
 def check_message(room: Room, body: Any) -> Draft:
-    body = check_body(body)
+    body = rendering.check_body(body, MESSAGE)
     mentioned = check_mentions(body, room)
     return Draft(body, rendering.render(body, mentioned), mentioned)
 
@@ -335,18 +315,17 @@ def send_message(person: Person, room_id: str, payload: Any, header_key: str | N
         raise BadInput('Send a JSON object such as {"body": "Hello", "client_key": "<uuid>"}.')
     body = payload.get("body")
     key = check_client_key(payload.get("client_key"), header_key)
-    earlier = replay(person, room, key, body)
-    if earlier is not None:
-        return earlier
-    check_writable(person, room)
-    draft = check_message(room, body)
-    with db.transaction() as conn:
-        earlier = replay(person, room, key, body)  # a concurrent retry may have won the race
-        if earlier is not None:
-            return earlier
+
+    def prepare() -> Draft:
+        check_writable(person, room)
+        return check_message(room, body)
+
+    def write(conn: sqlite3.Connection, draft: Draft) -> Outcome:
         security.check_rate(person, "message")  # counted with the write, or not at all
-        message = do_send_message(conn, person, room, draft, key)
-    return Outcome(201, message)
+        return Outcome(201, do_send_message(conn, person, room, draft, key))
+
+    ledger = idempotency.Ledger(lambda key: replay(person, room, key, body))
+    return idempotency.once(ledger, key, prepare, write)
 
 
 def edit_message(person: Person, message_id: str, body: Any) -> dict[str, Any]:

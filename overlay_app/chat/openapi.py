@@ -67,8 +67,8 @@ NEW_ROOM = {
         },
     },
 }
-# What chat_actions.check_body takes: text that is not all whitespace (400), at most
-# MAX_MESSAGE_CHARS characters (413).
+# What rendering.check_body(body, chat_actions.MESSAGE) takes: text that is not all whitespace
+# (400), at most MAX_MESSAGE_CHARS characters (413).
 MESSAGE_BODY = {
     "type": "string",
     "minLength": 1,

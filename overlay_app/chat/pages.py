@@ -30,6 +30,7 @@ from overlay_app.chat import actions as chat_actions
 from overlay_app.chat import reads as chat_reads
 from overlay_app.chat import room_actions as chat_room_actions
 from overlay_app.chat.access import CHANNEL, DIRECT, DOCUMENT, Room
+from overlay_app.discussion import rendering
 from overlay_app.errors import (
     BadInput,
     form_reply,
@@ -259,7 +260,8 @@ def send_document_form(drive_id: str, item_id: str):
     page = document_url(drive_id, item_id)
 
     def send() -> str:
-        body = chat_actions.check_body(request.form.get("body"))  # before the room is opened
+        # The body is checked before the room is opened.
+        body = rendering.check_body(request.form.get("body"), chat_actions.MESSAGE)
         room = chat_room_actions.open_document_room(person, drive_id, item_id).payload
         payload = {"body": body, "client_key": form_client_key()}
         outcome = chat_actions.send_message(person, room["id"], payload, None)

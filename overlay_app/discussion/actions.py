@@ -1,4 +1,5 @@
-"""Writing comments: `check_*` validates and authorises, `do_*` writes inside one transaction.
+"""Writing comments and likes: `check_*` validates and authorises, `do_*` writes inside one
+transaction (with the rate-limit count and the notifications).
 
 The order of checks is part of the contract: 401 (nobody signed in) -> 404 (the document or
 comment is not visible, identical to missing) -> 403 (not your comment) -> 409 (archived
@@ -6,33 +7,39 @@ document, deleted comment) -> 400/413 (the body) -> 429 (rate). Notifications ar
 the same transaction as the comment; the caller answers only after COMMIT, so an acknowledged
 comment is on disk (synchronous=FULL).
 
+Liking twice is one like; a like on someone else's comment notifies its author, and taking the
+like back withdraws that notification, so toggling never piles them up. Likes on an archived
+document's discussion, or on a deleted comment, are refused like every other write (409).
+
 Idempotency: a POST may carry an Idempotency-Key. The first success is stored with the key (per
 person) and the hash of the request; the same key with the same request replays that response,
-with another request it is a 409. Looked up again inside the write transaction (BEGIN
-IMMEDIATE), so two concurrent retries cannot both insert.
+with another request it is a 409 (overlay_app.idempotency, the `idempotency` table). The SQL of
+comments and mentions is in discussion.store.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sqlite3
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from overlay_app import access, db, security
+from overlay_app import access, db, idempotency, security
 from overlay_app.access import Document
-from overlay_app.discussion import mentions, rendering
+from overlay_app.discussion import mentions, rendering, store
 from overlay_app.discussion import reads as discussion
 from overlay_app.discussion.reads import CommentNode
-from overlay_app.discussion.rendering import MAX_BODY_CHARS, Mentioned
-from overlay_app.errors import BadInput, Conflict, Forbidden, NotFound, PayloadTooLarge
+from overlay_app.discussion.rendering import COMMENT, Mentioned
+from overlay_app.errors import BadInput, Conflict, Forbidden, NotFound
+from overlay_app.idempotency import Outcome
 from overlay_app.identity import Person
-from overlay_app.notifications import views as notifications
+from overlay_app.notifications import actions as notifications
 
 ARCHIVED = "this document was deleted in SharePoint; its discussion is archived"
-MAX_KEY_CHARS = 200
+KEY_REUSED = (
+    "This Idempotency-Key was already used for a different request; "
+    "use a new key for a new comment."
+)
 
 
 @dataclass(frozen=True)
@@ -44,27 +51,7 @@ class Draft:
     parent_author_id: str | None = None
 
 
-@dataclass(frozen=True)
-class Outcome:
-    status: int
-    payload: dict[str, Any]
-    replayed: bool = False
-
-
 # --- checks -----------------------------------------------------------------------------------
-
-
-def check_body(body: Any) -> str:
-    if not isinstance(body, str):
-        raise BadInput('"body" must be text: write something first')
-    if not body.strip():
-        raise BadInput("write something first")
-    if len(body) > MAX_BODY_CHARS:
-        raise PayloadTooLarge(
-            f"A comment can be at most {MAX_BODY_CHARS:,} characters; this one has "
-            f"{len(body):,}. Shorten it or split it into replies."
-        )
-    return body
 
 
 def check_writable(document: Document) -> None:
@@ -88,15 +75,7 @@ def check_parent(document: Document, parent_id: Any) -> str | None:
         return None
     if not isinstance(parent_id, str):
         raise BadInput('"parent_id" must be the id of a comment on this document, or null.')
-    row = (
-        db.social()
-        .execute(
-            "SELECT author_id, deleted_at FROM comments"
-            " WHERE id = ? AND drive_id = ? AND item_id = ?",
-            [parent_id, document.drive_id, document.item_id],
-        )
-        .fetchone()
-    )
+    row = store.parent_on_document(db.social(), parent_id, document.drive_id, document.item_id)
     if row is None:
         raise BadInput('"parent_id" is not a comment on this document.')
     if row[1] is not None:
@@ -114,7 +93,7 @@ def check_text(document: Document, body: str) -> tuple[str, dict[str, Mentioned]
 
 def check_new_comment(document: Document, body: Any, parent_id: Any) -> Draft:
     check_writable(document)
-    body = check_body(body)
+    body = rendering.check_body(body, COMMENT)
     parent_author = check_parent(document, parent_id)
     body_html, mentioned = check_text(document, body)
     return Draft(
@@ -130,64 +109,24 @@ def check_edit(comment: dict[str, Any], document: Document, body: Any) -> Draft:
     """The new text of a live comment on a writable document."""
     check_live(comment)
     check_writable(document)
-    body = check_body(body)
+    body = rendering.check_body(body, COMMENT)
     body_html, mentioned = check_text(document, body)
     return Draft(body, body_html, mentioned)
 
 
-def check_idempotency_key(key: str | None) -> str | None:
-    if key is None:
-        return None
-    if not key.strip() or len(key) > MAX_KEY_CHARS:
-        raise BadInput(f"Idempotency-Key must be 1 to {MAX_KEY_CHARS} characters.")
-    return key
+def check_document_like(person: Person, drive_id: str, item_id: str) -> Document:
+    """The document, if the person may see it and its discussion is open."""
+    document = access.require_document(person, drive_id, item_id)
+    check_writable(document)
+    return document
 
 
-FORGET_REPLAYED_WORDS = """
-    UPDATE idempotency
-    SET response = json_set(response, '$.body', '', '$.bodyHtml', '', '$.deleted', json('true'))
-    WHERE person_id = :author AND response ->> '$.id' = :id"""
-
-
-# --- idempotency ------------------------------------------------------------------------------
-
-
-def request_hash(document: Document, body: Any, parent_id: Any) -> str:
-    canonical = json.dumps([document.drive_id, document.item_id, body, parent_id or None])
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def replay(person: Person, key: str | None, digest: str) -> Outcome | None:
-    """The stored answer for a retried request; 409 if the key was used for another one."""
-    if key is None:
-        return None
-    row = (
-        db.social()
-        .execute(
-            "SELECT request_hash, status, response FROM idempotency"
-            " WHERE person_id = ? AND key = ?",
-            [person.id, key],
-        )
-        .fetchone()
-    )
-    if row is None:
-        return None
-    if row[0] != digest:
-        raise Conflict(
-            "This Idempotency-Key was already used for a different request; "
-            "use a new key for a new comment."
-        )
-    return Outcome(row[1], json.loads(row[2]), replayed=True)
-
-
-def remember(
-    conn: sqlite3.Connection, person: Person, key: str, digest: str, outcome: Outcome
-) -> None:
-    conn.execute(
-        "INSERT INTO idempotency (person_id, key, request_hash, status, response, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        [person.id, key, digest, outcome.status, json.dumps(outcome.payload), discussion.now()],
-    )
+def check_comment_like(person: Person, comment_id: str) -> tuple[dict[str, Any], Document]:
+    """The comment and its document, if the person may see it and it can still be liked."""
+    comment, document = access.require_comment(person, comment_id)
+    check_live(comment)
+    check_writable(document)
+    return comment, document
 
 
 # --- writes -----------------------------------------------------------------------------------
@@ -197,21 +136,10 @@ def do_add_comment(
     conn: sqlite3.Connection, person: Person, document: Document, draft: Draft
 ) -> CommentNode:
     comment_id, at = str(uuid.uuid4()), discussion.now()
-    conn.execute(
-        "INSERT INTO comments (id, drive_id, item_id, parent_id, author_id, body, body_html,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            comment_id,
-            document.drive_id,
-            document.item_id,
-            draft.parent_id,
-            person.id,
-            draft.body,
-            draft.body_html,
-            at,
-        ],
-    )
-    mentioned_ids = _record_mentions(conn, comment_id, draft.mentioned.values())
+    where, text = (document.drive_id, document.item_id), (draft.body, draft.body_html)
+    store.insert_comment(conn, comment_id, where, draft.parent_id, person.id, text, at)
+    mentioned_ids = _mentioned_ids(draft)
+    store.add_mentions(conn, comment_id, mentioned_ids)
     key = {
         "actor_id": person.id,
         "drive_id": document.drive_id,
@@ -242,13 +170,8 @@ def do_add_comment(
     )
 
 
-def _record_mentions(conn: sqlite3.Connection, comment_id: str, people) -> list[str]:
-    ids = sorted({person.person_id for person in people})
-    conn.executemany(
-        "INSERT INTO mentions (comment_id, person_id) VALUES (?, ?)",
-        [(comment_id, person_id) for person_id in ids],
-    )
-    return ids
+def _mentioned_ids(draft: Draft) -> list[str]:
+    return sorted({person.person_id for person in draft.mentioned.values()})
 
 
 def do_edit_comment(
@@ -256,22 +179,14 @@ def do_edit_comment(
 ) -> None:
     """New text; people newly mentioned are notified, those no longer mentioned un-notified."""
     at = discussion.now()
-    conn.execute(
-        "UPDATE comments SET body = ?, body_html = ?, edited_at = ? WHERE id = ?",
-        [draft.body, draft.body_html, at, comment["id"]],
-    )
-    before = {
-        row[0]
-        for row in conn.execute(
-            "SELECT person_id FROM mentions WHERE comment_id = ?", [comment["id"]]
-        )
-    }
-    conn.execute("DELETE FROM mentions WHERE comment_id = ?", [comment["id"]])
-    after = set(_record_mentions(conn, comment["id"], draft.mentioned.values()))
+    store.update_text(conn, comment["id"], draft.body, draft.body_html, at)
+    before = store.mentioned_in(conn, comment["id"])
+    after = _mentioned_ids(draft)
+    store.set_mentions(conn, comment["id"], after)
     notifications.withdraw(
-        conn, comment["id"], kind=notifications.MENTION, recipients=sorted(before - after)
+        conn, comment["id"], kind=notifications.MENTION, recipients=sorted(before - set(after))
     )
-    for person_id in sorted(after - before):
+    for person_id in sorted(set(after) - before):
         notifications.notify(
             conn,
             recipient_id=person_id,
@@ -287,15 +202,45 @@ def do_edit_comment(
 def do_delete_comment(conn: sqlite3.Connection, comment: dict[str, Any]) -> None:
     """Soft delete: the row stays (replies hang from it) but its words, likes and
     notifications go."""
-    conn.execute(
-        "UPDATE comments SET body = '', body_html = '', deleted_at = ? WHERE id = ?",
-        [discussion.now(), comment["id"]],
-    )
-    conn.execute("DELETE FROM mentions WHERE comment_id = ?", [comment["id"]])
-    conn.execute("DELETE FROM comment_likes WHERE comment_id = ?", [comment["id"]])
+    store.delete_softly(conn, comment["id"], discussion.now())
     notifications.withdraw(conn, comment["id"])
     # A retried POST still answers with the comment it made, as it is now: words gone too.
-    conn.execute(FORGET_REPLAYED_WORDS, {"author": comment["author_id"], "id": comment["id"]})
+    idempotency.forget_words(conn, comment["author_id"], comment["id"])
+
+
+def do_set_document_like(
+    conn: sqlite3.Connection, person: Person, document: Document, liked: bool
+) -> None:
+    key = (document.drive_id, document.item_id)
+    if liked:
+        store.like_document(conn, key, person.id, discussion.now())
+    else:
+        store.unlike_document(conn, key, person.id)
+
+
+def do_set_comment_like(
+    conn: sqlite3.Connection,
+    person: Person,
+    comment: dict[str, Any],
+    document: Document,
+    liked: bool,
+) -> None:
+    """The like, and its notification to the comment's author (only for a new like)."""
+    comment_id = comment["id"]
+    if not liked:
+        store.unlike_comment(conn, comment_id, person.id)
+        notifications.withdraw(conn, comment_id, kind=notifications.LIKE, actor_id=person.id)
+    elif store.like_comment(conn, comment_id, person.id, discussion.now()):
+        notifications.notify(
+            conn,
+            recipient_id=comment["author_id"],
+            kind=notifications.LIKE,
+            actor_id=person.id,
+            drive_id=document.drive_id,
+            item_id=document.item_id,
+            comment_id=comment_id,
+            at=discussion.now(),
+        )
 
 
 # --- the operations the views call -------------------------------------------------------------
@@ -304,23 +249,19 @@ def do_delete_comment(conn: sqlite3.Connection, comment: dict[str, Any]) -> None
 def add_comment(
     person: Person, drive_id: str, item_id: str, body: Any, parent_id: Any, key: str | None
 ) -> Outcome:
+    """POST a comment, at most once per Idempotency-Key (see overlay_app.idempotency)."""
     document = access.require_document(person, drive_id, item_id)
-    key = check_idempotency_key(key)
-    digest = request_hash(document, body, parent_id)
-    earlier = replay(person, key, digest)
-    if earlier is not None:
-        return earlier
-    draft = check_new_comment(document, body, parent_id)
-    with db.transaction() as conn:
-        earlier = replay(person, key, digest)  # a concurrent retry may have won the race
-        if earlier is not None:
-            return earlier
+    key = idempotency.check_key(key)
+    digest = idempotency.request_hash(document.drive_id, document.item_id, body, parent_id or None)
+    ledger = idempotency.stored_answers(person.id, digest, KEY_REUSED)
+
+    def write(conn: sqlite3.Connection, draft: Draft) -> Outcome:
         security.check_rate(person, "comment")  # counted with the write, or not at all
-        node = do_add_comment(conn, person, document, draft)
-        outcome = Outcome(201, node.to_json())
-        if key is not None:
-            remember(conn, person, key, digest, outcome)
-    return outcome
+        return Outcome(201, do_add_comment(conn, person, document, draft).to_json())
+
+    return idempotency.once(
+        ledger, key, lambda: check_new_comment(document, body, parent_id), write
+    )
 
 
 def edit_comment(person: Person, comment_id: str, body: Any) -> CommentNode:
@@ -352,3 +293,19 @@ def view_comment(person: Person, comment_id: str) -> CommentNode:
     if node is None:
         raise NotFound()
     return node
+
+
+def set_document_like(person: Person, drive_id: str, item_id: str, liked: bool) -> None:
+    document = check_document_like(person, drive_id, item_id)
+    with db.transaction() as conn:
+        security.check_rate(person, "like")  # counted with the write, or not at all
+        do_set_document_like(conn, person, document, liked)
+
+
+def set_comment_like(person: Person, comment_id: str, liked: bool) -> Document:
+    """Likes or unlikes a comment; returns its document (for redirects)."""
+    comment, document = check_comment_like(person, comment_id)
+    with db.transaction() as conn:
+        security.check_rate(person, "like")  # counted with the write, or not at all
+        do_set_comment_like(conn, person, comment, document, liked)
+    return document

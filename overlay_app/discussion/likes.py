@@ -1,9 +1,7 @@
-"""Likes on documents and comments, and who liked.
+"""Likes on documents and comments, and who liked: the routes.
 
 PUT and DELETE are idempotent: liking twice is one like, and both answer 200 with the count.
-A like on someone else's comment notifies its author (in the same transaction); taking the like
-back withdraws that notification, so toggling never piles them up. Likes on an archived
-document's discussion are refused like every other write (409).
+The writes (and their notifications) are in actions; who liked is read by reads.
 """
 
 from __future__ import annotations
@@ -12,15 +10,13 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
-from overlay_app import access, db, security
-from overlay_app.access import Document
+from overlay_app import access
+from overlay_app.discussion import actions
 from overlay_app.discussion import reads as discussion
-from overlay_app.discussion.actions import check_live, check_writable
 from overlay_app.discussion.comments import document_url
 from overlay_app.discussion.openapi import LIKE_PATHS
 from overlay_app.errors import NotFound, form_reply
 from overlay_app.identity import Person, require_person
-from overlay_app.notifications import views as notifications
 
 bp = Blueprint("likes", __name__)
 API_PATHS = LIKE_PATHS
@@ -38,25 +34,7 @@ def _summary(
     return summary
 
 
-# --- documents ------------------------------------------------------------------------------
-
-
-def set_document_like(person: Person, drive_id: str, item_id: str, liked: bool) -> None:
-    document = access.require_document(person, drive_id, item_id)
-    check_writable(document)
-    with db.transaction() as conn:
-        security.check_rate(person, "like")  # counted with the write, or not at all
-        if liked:
-            conn.execute(
-                "INSERT OR IGNORE INTO document_likes (drive_id, item_id, person_id, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                [drive_id, item_id, person.id, discussion.now()],
-            )
-        else:
-            conn.execute(
-                "DELETE FROM document_likes WHERE drive_id = ? AND item_id = ? AND person_id = ?",
-                [drive_id, item_id, person.id],
-            )
+# --- reads ------------------------------------------------------------------------------------
 
 
 def document_likes(
@@ -64,42 +42,6 @@ def document_likes(
 ) -> dict[str, Any]:
     access.require_document(person, drive_id, item_id)
     return _summary(discussion.document_likers(drive_id, item_id), person.id, with_people)
-
-
-# --- comments -------------------------------------------------------------------------------
-
-
-def set_comment_like(person: Person, comment_id: str, liked: bool) -> Document:
-    """Likes or unlikes a comment; returns its document (for redirects)."""
-    comment, document = access.require_comment(person, comment_id)
-    check_live(comment)
-    check_writable(document)
-    with db.transaction() as conn:
-        security.check_rate(person, "like")  # counted with the write, or not at all
-        if liked:
-            added = conn.execute(
-                "INSERT OR IGNORE INTO comment_likes (comment_id, person_id, created_at)"
-                " VALUES (?, ?, ?)",
-                [comment_id, person.id, discussion.now()],
-            ).rowcount
-            if added:
-                notifications.notify(
-                    conn,
-                    recipient_id=comment["author_id"],
-                    kind=notifications.LIKE,
-                    actor_id=person.id,
-                    drive_id=document.drive_id,
-                    item_id=document.item_id,
-                    comment_id=comment_id,
-                    at=discussion.now(),
-                )
-        else:
-            conn.execute(
-                "DELETE FROM comment_likes WHERE comment_id = ? AND person_id = ?",
-                [comment_id, person.id],
-            )
-            notifications.withdraw(conn, comment_id, kind=notifications.LIKE, actor_id=person.id)
-    return document
 
 
 def comment_likes(person: Person, comment_id: str, with_people: bool) -> dict[str, Any]:
@@ -115,14 +57,14 @@ def comment_likes(person: Person, comment_id: str, with_people: bool) -> dict[st
 @bp.put("/api/v1/documents/<drive_id>/<item_id>/like")
 def api_like_document(drive_id: str, item_id: str):
     person = require_person()
-    set_document_like(person, drive_id, item_id, True)
+    actions.set_document_like(person, drive_id, item_id, True)
     return jsonify(document_likes(person, drive_id, item_id, with_people=False))
 
 
 @bp.delete("/api/v1/documents/<drive_id>/<item_id>/like")
 def api_unlike_document(drive_id: str, item_id: str):
     person = require_person()
-    set_document_like(person, drive_id, item_id, False)
+    actions.set_document_like(person, drive_id, item_id, False)
     return jsonify(document_likes(person, drive_id, item_id, with_people=False))
 
 
@@ -134,14 +76,14 @@ def api_document_likers(drive_id: str, item_id: str):
 @bp.put("/api/v1/comments/<comment_id>/like")
 def api_like_comment(comment_id: str):
     person = require_person()
-    set_comment_like(person, comment_id, True)
+    actions.set_comment_like(person, comment_id, True)
     return jsonify(comment_likes(person, comment_id, with_people=False))
 
 
 @bp.delete("/api/v1/comments/<comment_id>/like")
 def api_unlike_comment(comment_id: str):
     person = require_person()
-    set_comment_like(person, comment_id, False)
+    actions.set_comment_like(person, comment_id, False)
     return jsonify(comment_likes(person, comment_id, with_people=False))
 
 
@@ -160,7 +102,7 @@ def form_like_document(drive_id: str, item_id: str):
     document = access.require_document(person, drive_id, item_id)
     return form_reply(
         document_url(document, "likes"),
-        lambda: set_document_like(person, drive_id, item_id, _wants_like()),
+        lambda: actions.set_document_like(person, drive_id, item_id, _wants_like()),
     )
 
 
@@ -170,5 +112,5 @@ def form_like_comment(comment_id: str):
     _comment, document = access.require_comment(person, comment_id)
     return form_reply(
         document_url(document, f"comment-{comment_id}"),
-        lambda: set_comment_like(person, comment_id, _wants_like()),
+        lambda: actions.set_comment_like(person, comment_id, _wants_like()),
     )

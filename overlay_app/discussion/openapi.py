@@ -1,7 +1,7 @@
 """OpenAPI 3.1 path items and schemas of the discussion API (comments, likes, notifications).
 
 Kept beside, not inside, the view modules so that those stay short; comments.py, likes.py and
-notifications.py expose these as their API_PATHS, and comments.py's API_SCHEMAS carries the
+notifications/views.py expose these as their API_PATHS, and comments.py's API_SCHEMAS carries the
 schemas. Every 4xx refers to the shared Error schema.
 """
 
@@ -39,8 +39,8 @@ _operation = partial(operation, "discussion")
 
 COMMENT_PARAMS = [path_param("comment_id", "The comment's id")]
 
-# What comment_actions.check_body takes: text that is not all whitespace (400), at most
-# MAX_BODY_CHARS characters (413).
+# What rendering.check_body(body, COMMENT) takes: text that is not all whitespace (400), at
+# most MAX_BODY_CHARS characters (413).
 COMMENT_BODY = {
     "type": "string",
     "minLength": 1,

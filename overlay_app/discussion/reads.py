@@ -19,6 +19,7 @@ from typing import Any
 
 from overlay_app import db
 from overlay_app.access import Document
+from overlay_app.discussion import store
 from sync import directory
 
 MAX_NESTING = 24
@@ -119,20 +120,6 @@ OPEN_REPLIES = '<ol class="replies">'
 END_COMMENT = "</li>"
 END_REPLIES = "</ol></li>"
 
-COMMENTS_SQL = """
-    SELECT id, parent_id, author_id, body, body_html, created_at, edited_at,
-           deleted_at IS NOT NULL
-    FROM comments
-    WHERE drive_id = :drive_id AND item_id = :item_id
-    ORDER BY created_at, rowid"""
-
-# Every like on the document's comments in one query (comments_by_document, then the pk).
-COMMENT_LIKES_SQL = """
-    SELECT l.comment_id, l.person_id
-    FROM comments AS c JOIN comment_likes AS l ON l.comment_id = c.id
-    WHERE c.drive_id = :drive_id AND c.item_id = :item_id
-    ORDER BY l.created_at, l.person_id"""
-
 
 def display_names(person_ids: Iterable[str]) -> dict[str, str]:
     """Directory names of people by object id (from the index); unknown ids are left out."""
@@ -141,12 +128,6 @@ def display_names(person_ids: Iterable[str]) -> dict[str, str]:
 
 def name_of(person_id: str, names: dict[str, str]) -> str:
     return names.get(person_id) or "Former colleague"
-
-
-DOCUMENT_LIKES_SQL = """
-    SELECT person_id FROM document_likes
-    WHERE drive_id = :drive_id AND item_id = :item_id
-    ORDER BY created_at, person_id"""
 
 
 def load_nodes(viewer_id: str, drive_id: str, item_id: str) -> list[CommentNode]:
@@ -160,12 +141,10 @@ def _fetch(
     """The comments (see load_nodes) and, if asked, who liked the document: a handful of
     queries however long the discussion (comments, every like on them, the document's likes,
     and one lookup of everyone's name)."""
-    params = {"drive_id": drive_id, "item_id": item_id}
-    rows = db.social().execute(COMMENTS_SQL, params).fetchall()
-    likes = db.social().execute(COMMENT_LIKES_SQL, params).fetchall()
-    fans: list[str] = []
-    if with_document_likes:
-        fans = [pid for (pid,) in db.social().execute(DOCUMENT_LIKES_SQL, params)]
+    social = db.social()
+    rows = store.document_comments(social, drive_id, item_id)
+    likes = store.document_comment_likes(social, drive_id, item_id)
+    fans = store.document_likers(social, drive_id, item_id) if with_document_likes else []
     names = display_names([row[2] for row in rows] + [pid for _, pid in likes] + fans)
     likers: dict[str, list[PersonRef]] = {}
     for comment_id, person_id in likes:
@@ -252,24 +231,17 @@ def comment_view(
 
 def document_likers(drive_id: str, item_id: str) -> list[PersonRef]:
     """Who liked the document, oldest like first."""
-    params = {"drive_id": drive_id, "item_id": item_id}
-    rows = db.social().execute(DOCUMENT_LIKES_SQL, params).fetchall()
-    names = display_names(row[0] for row in rows)
-    return [PersonRef(pid, name_of(pid, names)) for (pid,) in rows]
+    return _people(store.document_likers(db.social(), drive_id, item_id))
 
 
 def comment_likers(comment_id: str) -> list[PersonRef]:
-    rows = (
-        db.social()
-        .execute(
-            "SELECT person_id FROM comment_likes WHERE comment_id = ?"
-            " ORDER BY created_at, person_id",
-            [comment_id],
-        )
-        .fetchall()
-    )
-    names = display_names(row[0] for row in rows)
-    return [PersonRef(pid, name_of(pid, names)) for (pid,) in rows]
+    """Who liked the comment, oldest like first."""
+    return _people(store.comment_likers(db.social(), comment_id))
+
+
+def _people(person_ids: list[str]) -> list[PersonRef]:
+    names = display_names(person_ids)
+    return [PersonRef(pid, name_of(pid, names)) for pid in person_ids]
 
 
 def load(viewer_id: str, document: Document) -> Discussion:

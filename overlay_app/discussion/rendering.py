@@ -1,4 +1,5 @@
-"""Comment text: Markdown rendered to safe HTML, and the @mentions written in it.
+"""Comment and message text: the check of a body, Markdown rendered to safe HTML, and the
+@mentions written in it.
 
 Two layers keep people's HTML out of other people's browsers: markdown-it-py's "commonmark"
 preset with raw HTML off (anything that looks like a tag is escaped as text) and linkify off,
@@ -10,7 +11,8 @@ plain `@upn` (e.g. `@ada@firm.example`). They are found by the Markdown parser i
 mention inside a code span or block is just code, and what is notified is what is rendered.
 Rendering names a mentioned person by the directory's display name, never by the typed label.
 A comment being written is parsed once (`parse`): its mentions and its HTML come from the same
-tokens.
+tokens. Comments and chat messages take the same body check (`check_body`), with their own
+limit and words (`TextKind`).
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
+
+from overlay_app.errors import BadInput, PayloadTooLarge
 
 MAX_BODY_CHARS = 10_000
 
@@ -41,6 +46,33 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 ALLOWED_CLASSES = {"a": {"mention"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 LINK_REL = "nofollow noopener noreferrer"
+
+
+@dataclass(frozen=True)
+class TextKind:
+    """What a body is written as, for its check: the noun its refusals use, its longest
+    length and how to make a longer one fit."""
+
+    noun: str
+    limit: int
+    how_to_fit: str
+
+
+COMMENT = TextKind("comment", MAX_BODY_CHARS, "split it into replies")
+
+
+def check_body(body: Any, kind: TextKind) -> str:
+    """The body, if it is text that is not all whitespace (400) and not too long (413)."""
+    if not isinstance(body, str):
+        raise BadInput('"body" must be text: write something first')
+    if not body.strip():
+        raise BadInput("write something first")
+    if len(body) > kind.limit:
+        raise PayloadTooLarge(
+            f"A {kind.noun} can be at most {kind.limit:,} characters; this one has "
+            f"{len(body):,}. Shorten it or {kind.how_to_fit}."
+        )
+    return body
 
 
 @dataclass(frozen=True)

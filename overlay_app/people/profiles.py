@@ -13,6 +13,7 @@ from typing import Any
 
 from overlay_app import access, db
 from overlay_app.browse.listing import DocumentRow, Key, document_rows
+from overlay_app.discussion import store as discussion_store
 from overlay_app.errors import NotFound
 from overlay_app.identity import Person
 from overlay_app.tags import views as tags
@@ -75,16 +76,7 @@ def discussed_documents(
 ) -> tuple[list[Discussed], int]:
     """Documents `person_id` commented on that the VIEWER may see and discover (see
     access.filter_discoverable), latest comment first."""
-    rows = (
-        db.social()
-        .execute(
-            """SELECT drive_id, item_id, count(*), max(created_at) FROM comments
-           WHERE author_id = ? AND deleted_at IS NULL
-           GROUP BY drive_id, item_id ORDER BY max(created_at) DESC, drive_id, item_id""",
-            [person_id],
-        )
-        .fetchall()
-    )
+    rows = discussion_store.discussed_by(db.social(), person_id)
     visible = access.filter_discoverable(viewer, [(d, i) for d, i, _, _ in rows])
     shown = [row for row in rows if (row[0], row[1]) in visible]
     start = (page - 1) * per_page

@@ -17,6 +17,7 @@ import json
 
 from overlay_app import db
 from overlay_app.browse.listing import Key
+from overlay_app.discussion import store as discussion_store
 from sync.search_rank import item_score, text_score
 
 # Tag arm scores: a name holding the word scores about 10 to 25, a comment about 2 to 6.
@@ -28,12 +29,7 @@ def comment_candidates(match: str | None) -> dict[Key, list[int]]:
     """Rowids of the live comments matching, per document. Untrimmed."""
     if match is None:
         return {}
-    rows = db.social().execute(
-        """SELECT c.drive_id, c.item_id, c.rowid
-           FROM comments_fts JOIN comments AS c ON c.rowid = comments_fts.rowid
-           WHERE comments_fts MATCH ? AND c.deleted_at IS NULL""",
-        [match],
-    )
+    rows = discussion_store.matching_comments(db.social(), match)
     found: dict[Key, list[int]] = {}
     for drive_id, item_id, rowid in rows:
         found.setdefault((drive_id, item_id), []).append(rowid)
@@ -46,12 +42,7 @@ def best_comments(candidates: dict[Key, list[int]], terms: str) -> dict[Key, tup
     rowids = sorted(rowid for found in candidates.values() for rowid in found)
     if not rowids:
         return {}
-    bodies = dict(
-        db.social().execute(
-            "SELECT rowid, body FROM comments WHERE rowid IN (SELECT value FROM json_each(?))",
-            [json.dumps(rowids)],
-        )
-    )
+    bodies = discussion_store.bodies_by_rowid(db.social(), rowids)
     best: dict[Key, tuple[int, float]] = {}
     for key, found in candidates.items():
         score, negated_rowid = max((text_score(bodies.get(r), terms), -r) for r in found)
@@ -119,11 +110,7 @@ def path_highlights(match: str | None, keys: list[Key]) -> dict[Key, str]:
 
 
 def comment_snippets(rowids: list[int], match: str) -> dict[int, str]:
-    rows = db.social().execute(
-        f"""SELECT rowid, snippet(comments_fts, 0, ?, ?, '…', 16) FROM comments_fts
-            WHERE comments_fts MATCH ? AND rowid IN ({",".join("?" * len(rowids))})""",
-        [_OPEN, _CLOSE, match, *rowids],
-    )
+    rows = discussion_store.comment_snippets(db.social(), rowids, match, _OPEN, _CLOSE)
     return {rowid: marked(snippet) for rowid, snippet in rows}
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 from overlay_app import db
-from overlay_app.browse import listing
 from overlay_app.browse import views as browse
+from overlay_app.discussion import store as discussion_store
 
 
 def oracle_libraries(tenant, upn: str) -> dict[str, set[str]]:
@@ -223,7 +223,7 @@ def test_the_count_query_uses_the_indexes(app):
     with app.app_context():
         plan = (
             db.social()
-            .execute("EXPLAIN QUERY PLAN " + listing.COUNTS_SQL, {"keys": '[["d", "i"]]'})
+            .execute("EXPLAIN QUERY PLAN " + discussion_store.COUNTS_SQL, {"keys": '[["d", "i"]]'})
             .fetchall()
         )
     details = " ".join(row[-1] for row in plan)

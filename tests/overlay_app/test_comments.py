@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from overlay_app import db
-from overlay_app.discussion import reads as discussion
+from overlay_app.discussion import store as discussion
 from tests.overlay_app.api_calls import (
     NOT_FOUND,
     assert_two_writes_a_minute,

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from overlay_app import db
-from overlay_app.notifications import views as notifications
+from overlay_app.notifications import store as notifications
 from tests.overlay_app import api_calls
 from tests.overlay_app.api_calls import comments_path, posted
 from tests.overlay_app.app_rows import rows, title_of, who

@@ -1,0 +1,208 @@
+"""Reading notifications, trimmed at read time by the recipient's access.
+
+A notification about a document the recipient can no longer see is hidden from every surface
+(the list, the page, the unread count), so revoking access in SharePoint silences it without
+touching the rows, and granting it back brings it back. Chat mentions are trimmed by
+chat_access instead, so leaving a closed channel or losing a document silences them alike.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flask import g
+
+from overlay_app import access, db
+from overlay_app.chat import access as chat_access
+from overlay_app.discussion import reads as discussion
+from overlay_app.discussion import rendering
+from overlay_app.discussion import store as discussion_store
+from overlay_app.identity import Person, current_person
+from overlay_app.notifications import store
+from overlay_app.notifications.store import LIKE, MENTION, REPLY
+
+DEFAULT_LIMIT, MAX_LIMIT, BATCH = 50, 200, 200
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One notification as its recipient sees it: who, what, where, and a line of the text."""
+
+    id: str  # the public id
+    kind: str
+    actor: discussion.PersonRef
+    drive_id: str
+    item_id: str
+    document_name: str
+    comment_id: str | None
+    excerpt: str
+    created_at: str
+    read: bool
+    room_id: str | None = None  # chat mentions
+    message_id: str | None = None  # the message's public id
+    room_title: str = ""  # "#channel", "the chat about <document>", "a direct conversation"
+
+    @property
+    def url(self) -> str:
+        if self.room_id is not None:
+            return f"/chat/{self.room_id}#message-{self.message_id}"
+        anchor = f"#comment-{self.comment_id}" if self.comment_id else ""
+        return f"/documents/{self.drive_id}/{self.item_id}{anchor}"
+
+    @property
+    def sentence(self) -> str:
+        what = {
+            MENTION: "mentioned you on",
+            REPLY: "replied to you on",
+            LIKE: "liked your comment on",
+        }.get(self.kind, "wrote on")
+        if self.room_id is not None:
+            what = "mentioned you in" if self.kind == MENTION else "wrote in"
+            return f"{self.actor.display_name} {what} {self.room_title}"
+        return f"{self.actor.display_name} {what} {self.document_name}"
+
+    def to_json(self) -> dict[str, Any]:
+        answer = {
+            "id": self.id,
+            "kind": self.kind,
+            "read": self.read,
+            "createdAt": self.created_at,
+            "actor": self.actor.to_json(),
+            "document": None
+            if not self.drive_id
+            else {
+                "driveId": self.drive_id,
+                "itemId": self.item_id,
+                "name": self.document_name,
+            },
+            "commentId": self.comment_id,
+            "excerpt": self.excerpt,
+            "url": self.url,
+        }
+        if self.room_id is not None:
+            answer.update(roomId=self.room_id, messageId=self.message_id)
+        return answer
+
+
+def _visible_places(person: Person, places: set[tuple]) -> set[tuple]:
+    """The (drive_id, item_id, room_id) places the person may still see: documents through
+    access, chat rooms through chat_access."""
+    rooms = {room_id for _, _, room_id in places if room_id}
+    documents = access.filter_visible(person, {(d, i) for d, i, room_id in places if not room_id})
+    rooms_seen = chat_access.visible_room_ids(person, rooms) if rooms else set()
+    return {
+        (d, i, room_id)
+        for d, i, room_id in places
+        if (room_id in rooms_seen if room_id else (d, i) in documents)
+    }
+
+
+def visible_rows(person: Person, limit: int, unread_only: bool = False) -> list[tuple]:
+    """The person's newest notifications about documents they can still see."""
+    before = 2**62
+    found: list[tuple] = []
+    while len(found) < limit:
+        rows = store.newest(db.social(), person.id, before, unread_only, BATCH)
+        if not rows:
+            break
+        visible = _visible_places(person, {(row[3], row[4], row[8]) for row in rows})
+        found.extend(row for row in rows if (row[3], row[4], row[8]) in visible)
+        before = rows[-1][0]
+    return found[:limit]
+
+
+def listing(
+    person: Person, limit: int = DEFAULT_LIMIT, unread_only: bool = False
+) -> list[Notification]:
+    rows = visible_rows(person, limit, unread_only)
+    names = discussion.display_names(row[2] for row in rows)
+    titles = _document_names({(row[3], row[4]) for row in rows if row[3]})
+    places = _room_titles({row[8] for row in rows if row[8]}, titles)
+    excerpts = _excerpts({row[5] for row in rows if row[5]})
+    chat_excerpts = _message_excerpts({row[9] for row in rows if row[9]})
+    return [
+        Notification(
+            public_id,
+            kind,
+            discussion.PersonRef(actor, discussion.name_of(actor, names)),
+            drive_id,
+            item_id,
+            titles.get((drive_id, item_id), "a document"),
+            comment_id,
+            chat_excerpts.get(mid, "") if mid else excerpts.get(comment_id or "", ""),
+            created,
+            read is not None,
+            room_id,
+            message_public_id,
+            places.get(room_id or "", ""),
+        )
+        for (
+            _, kind, actor, drive_id, item_id, comment_id, created, read, room_id, mid,
+            public_id, message_public_id,
+        ) in rows
+    ]  # fmt: skip
+
+
+def _room_titles(room_ids: set[str], titles: dict[tuple[str, str], str]) -> dict[str, str]:
+    """How a notification names a chat room: the document's chat, #channel, or a direct one."""
+    found = {}
+    for room in chat_access.load_rooms(room_ids).values():
+        if room.document_key is not None:
+            found[room.id] = "the chat about " + titles.get(room.document_key, "a document")
+        elif room.kind == chat_access.CHANNEL:
+            found[room.id] = f"#{room.name}"
+        else:
+            found[room.id] = "a direct conversation"
+    return found
+
+
+def _document_names(keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    if not keys:
+        return {}
+    rows = db.index().execute(
+        "SELECT i.drive_id, i.item_id, i.name FROM items AS i JOIN json_each(?) AS k"
+        " ON i.drive_id = json_extract(k.value, '$[0]')"
+        " AND i.item_id = json_extract(k.value, '$[1]')",
+        [json.dumps(sorted(keys))],
+    )
+    return {(d, i): name or "a document" for d, i, name in rows}
+
+
+def _excerpts(comment_ids: set[str]) -> dict[str, str]:
+    if not comment_ids:
+        return {}
+    bodies = discussion_store.live_bodies(db.social(), comment_ids)
+    return {cid: rendering.excerpt(body) for cid, body in bodies.items()}
+
+
+def _message_excerpts(message_ids: set[int]) -> dict[int, str]:
+    if not message_ids:
+        return {}
+    rows = db.social().execute(
+        "SELECT id, body FROM messages WHERE deleted_at IS NULL"
+        " AND id IN (SELECT value FROM json_each(?))",
+        [json.dumps(sorted(message_ids))],
+    )
+    return {mid: rendering.excerpt(body) for mid, body in rows}
+
+
+def count_unread(person: Person) -> int:
+    """Unread notifications about documents and chat rooms the person can still see."""
+    rows = store.unread_by_place(db.social(), person.id)
+    if not rows:
+        return 0
+    visible = _visible_places(person, {(d, i, r) for d, i, r, _ in rows})
+    return sum(n for d, i, r, n in rows if (d, i, r) in visible)
+
+
+def unread_count() -> int:
+    """Template global for the header badge: 0 when nobody is signed in. Counted once per
+    request (base.html asks twice)."""
+    person = current_person()
+    if person is None:
+        return 0
+    if "plaza_unread_count" not in g:
+        g.plaza_unread_count = count_unread(person)
+    return g.plaza_unread_count

@@ -1,0 +1,132 @@
+"""The SQL of the `notifications` table in overlay.db; no other module touches it.
+
+A row tells one person (person_id) that an actor did something (kind) about a comment on a
+document, or about a chat message in a room (room_id, message_id; drive_id and item_id are ''
+for channels and direct rooms). Nothing here trims: notifications.reads does, at read time.
+Functions take the connection to run on (a write's transaction, or `db.social()` for a read).
+
+A notification's id, as people see it, is random (public_id): the rowid counts everyone's
+notifications, so it only orders them inside; a chat mention names its message the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from overlay_app.db import SocialConn
+
+MENTION, REPLY, LIKE = "mention", "reply", "like"  # the kinds
+
+# The hot queries, as constants so that tests can check their plans (notifications_by_person).
+NEWEST_SQL = """
+    SELECT n.id, n.kind, n.actor_id, n.drive_id, n.item_id, n.comment_id, n.created_at,
+           n.read_at, n.room_id, n.message_id, n.public_id, m.public_id
+    FROM notifications AS n LEFT JOIN messages AS m ON m.id = n.message_id
+    WHERE n.person_id = :person AND n.id < :before AND (:unread_only = 0 OR n.read_at IS NULL)
+    ORDER BY n.id DESC LIMIT :batch"""
+
+UNREAD_BY_DOCUMENT_SQL = """
+    SELECT drive_id, item_id, room_id, count(*) FROM notifications
+    WHERE person_id = :person AND read_at IS NULL
+    GROUP BY drive_id, item_id, room_id"""
+
+# This store's part of access.INTERACTED_AMONG_SQL: among the keys in the CTE `wanted`, the
+# documents :person was notified about.
+INTERACTED_SQL = """
+    SELECT drive_id, item_id FROM notifications
+    WHERE person_id = :person AND (drive_id, item_id) IN (SELECT * FROM wanted)"""
+
+
+@dataclass(frozen=True)
+class Row:
+    """What a notification says, as stored (before trimming and naming)."""
+
+    recipient_id: str
+    kind: str
+    actor_id: str
+    drive_id: str
+    item_id: str
+    comment_id: str | None
+    at: str
+    room_id: str | None = None
+    message_id: int | None = None
+
+
+def insert(conn: sqlite3.Connection, row: Row, public_id: str) -> None:
+    """Records the notification under its (public) id."""
+    conn.execute(
+        "INSERT INTO notifications (person_id, kind, actor_id, drive_id, item_id, comment_id,"
+        " created_at, room_id, message_id, public_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            row.recipient_id,
+            row.kind,
+            row.actor_id,
+            row.drive_id,
+            row.item_id,
+            row.comment_id,
+            row.at,
+            row.room_id,
+            row.message_id,
+            public_id,
+        ],
+    )
+
+
+def delete_about_comment(
+    conn: sqlite3.Connection,
+    comment_id: str,
+    kind: str | None = None,
+    actor_id: str | None = None,
+    recipients: list[str] | None = None,
+) -> None:
+    """Removes the comment's notifications: all, or those of that kind, actor, recipients."""
+    sql = "DELETE FROM notifications WHERE comment_id = ?"
+    params: list[Any] = [comment_id]
+    if kind is not None:
+        sql, params = sql + " AND kind = ?", [*params, kind]
+    if actor_id is not None:
+        sql, params = sql + " AND actor_id = ?", [*params, actor_id]
+    if recipients is not None:
+        sql += " AND person_id IN (SELECT value FROM json_each(?))"
+        params.append(json.dumps(recipients))
+    conn.execute(sql, params)
+
+
+def delete_about_message(
+    conn: sqlite3.Connection, message_id: int, recipients: list[str] | None = None
+) -> None:
+    """Removes the chat message's notifications: all, or those of these recipients."""
+    sql, params = "DELETE FROM notifications WHERE message_id = ?", [message_id]
+    if recipients is not None:
+        sql += " AND person_id IN (SELECT value FROM json_each(?))"
+        params.append(json.dumps(recipients))
+    conn.execute(sql, params)
+
+
+def newest(
+    conn: SocialConn, person_id: str, before: int, unread_only: bool, batch: int
+) -> list[tuple]:
+    """The person's notifications with ids below `before`, newest first, at most `batch`:
+    (rowid, kind, actor_id, drive_id, item_id, comment_id, created_at, read_at, room_id,
+    message rowid, public_id, the message's public_id). Untrimmed."""
+    params = {"person": person_id, "before": before, "unread_only": int(unread_only)}
+    return conn.execute(NEWEST_SQL, {**params, "batch": batch}).fetchall()
+
+
+def unread_by_place(conn: SocialConn, person_id: str) -> list[tuple[str, str, str | None, int]]:
+    """(drive_id, item_id, room_id, count) of the person's unread notifications. Untrimmed."""
+    return conn.execute(UNREAD_BY_DOCUMENT_SQL, {"person": person_id}).fetchall()
+
+
+def mark_read(conn: sqlite3.Connection, person_id: str, ids: list[str] | None, at: str) -> None:
+    """Marks the person's own unread notifications read: those (public) ids, or all
+    (ids=None)."""
+    sql = "UPDATE notifications SET read_at = ? WHERE person_id = ? AND read_at IS NULL"
+    params: list[Any] = [at, person_id]
+    if ids is not None:
+        sql += " AND public_id IN (SELECT value FROM json_each(?))"
+        params.append(json.dumps(ids))
+    conn.execute(sql, params)
