@@ -39,9 +39,11 @@ from typing import Any, NoReturn
 from flask import Flask, current_app, g, has_request_context
 
 from overlay_app import db, security
+from overlay_app.chat import store_rooms as chat_rooms_store
 from overlay_app.errors import NotFound
 from overlay_app.identity import Person
 from overlay_app.live_access import AccountChecks, AppGraph, LiveChecks
+from overlay_app.tags import store as tags_store
 from sync.access import can_view, principal_set
 from sync.principals import ANONYMOUS_LINK, ORGANIZATION_LINK
 from sync.trimming import (
@@ -96,7 +98,7 @@ LINK_PRINCIPALS = frozenset({ORGANIZATION_LINK, ANONYMOUS_LINK})
 
 # Among a batch of keys (a JSON array of [drive_id, item_id] pairs), those :person interacted
 # with in the social store. Deleted comments and messages count: they were still interactions.
-INTERACTED_AMONG_SQL = """
+INTERACTED_AMONG_SQL = f"""
     WITH wanted(drive_id, item_id) AS (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))
     SELECT c.drive_id, c.item_id FROM wanted AS w
     JOIN comments AS c ON c.drive_id = w.drive_id AND c.item_id = w.item_id
@@ -107,21 +109,11 @@ INTERACTED_AMONG_SQL = """
     UNION
     SELECT drive_id, item_id FROM document_likes
     WHERE person_id = :person AND (drive_id, item_id) IN (SELECT * FROM wanted)
-    UNION
-    SELECT drive_id, item_id FROM tags
-    WHERE added_by = :person AND (drive_id, item_id) IN (SELECT * FROM wanted)
+    UNION {tags_store.INTERACTED_SQL}
     UNION
     SELECT drive_id, item_id FROM notifications
     WHERE person_id = :person AND (drive_id, item_id) IN (SELECT * FROM wanted)
-    UNION
-    SELECT r.drive_id, r.item_id FROM wanted AS w
-    JOIN rooms AS r ON r.kind = 'document' AND r.drive_id = w.drive_id AND r.item_id = w.item_id
-    WHERE EXISTS (SELECT 1 FROM room_members AS rm
-                  WHERE rm.room_id = r.id AND rm.person_id = :person)
-       OR EXISTS (SELECT 1 FROM messages AS m
-                  LEFT JOIN message_mentions AS mm
-                    ON mm.message_id = m.id AND mm.person_id = :person
-                  WHERE m.room_id = r.id AND (m.author_id = :person OR mm.person_id IS NOT NULL))"""
+    UNION {chat_rooms_store.INTERACTED_SQL}"""
 
 
 @dataclass(frozen=True)

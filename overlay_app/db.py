@@ -71,6 +71,11 @@ def transaction() -> Iterator[sqlite3.Connection]:
         yield conn
 
 
+# What the social store's functions run their SQL on: a write's transaction (the connection
+# `transaction()` yields) or, for reads, this request's `social()` handle.
+SocialConn = sqlite3.Connection | sqlite_utils.Database
+
+
 # -- lending connections ---------------------------------------------------------------------
 
 

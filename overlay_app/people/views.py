@@ -39,7 +39,7 @@ from overlay_app.browse.listing import (
 )
 from overlay_app.errors import BadInput, NotFound
 from overlay_app.identity import Person, require_person
-from overlay_app.tags import views as tags
+from overlay_app.tags import reads as tags
 
 bp = Blueprint("people", __name__)
 

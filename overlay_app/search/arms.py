@@ -15,6 +15,7 @@ import json
 
 from overlay_app import db
 from overlay_app.browse.listing import Key
+from overlay_app.tags import store as tags_store
 from sync.search import COLUMN_WEIGHTS
 
 TAG_EXACT, TAG_PREFIX = 6.0, 3.0  # tag arm scores (names score about 1-20 under bm25 x10)
@@ -45,11 +46,7 @@ def tag_matches(text: str) -> dict[Key, list[tuple[str, float]]]:
     whole = "-".join(words)
     if not words:
         return {}
-    rows = db.social().execute(
-        """SELECT drive_id, item_id, tag FROM tags
-           WHERE tag IN (SELECT value FROM json_each(?)) OR substr(tag, 1, ?) = ?""",
-        [json.dumps(words), len(whole), whole],
-    )
+    rows = tags_store.matching(db.social(), words, whole)
     found: dict[Key, list[tuple[str, float]]] = {}
     for drive_id, item_id, tag in rows:
         score = TAG_EXACT if tag in words or tag == whole else TAG_PREFIX
