@@ -195,14 +195,12 @@ def owner_and_member_counts(conn: SocialConn, room_id: str) -> tuple[int, int]:
 
 def follow(conn: SocialConn, room_id: str, person_id: str, at: str) -> bool:
     """A member row for the person unless they have one; whether one was added."""
-    return (
-        conn.execute(
-            "INSERT OR IGNORE INTO room_members (room_id, person_id, role, joined_at)"
-            " VALUES (?, ?, ?, ?)",
-            [room_id, person_id, MEMBER, at],
-        ).rowcount
-        > 0
+    cursor = conn.execute(
+        "INSERT OR IGNORE INTO room_members (room_id, person_id, role, joined_at)"
+        " VALUES (?, ?, ?, ?)",
+        [room_id, person_id, MEMBER, at],
     )
+    return cursor.rowcount > 0
 
 
 def set_member(conn: SocialConn, room_id: str, person_id: str, role: str, at: str) -> None:
