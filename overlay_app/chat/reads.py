@@ -4,13 +4,16 @@ Nothing here decides visibility: every function is handed rooms that already pas
 chat_access (or trims its hits through chat_access.visible_room_ids, for search).
 
 Shapes (camelCase, like the rest of /api/v1):
-- Message: {id, roomId, author: {id, displayName}, body, bodyHtml, createdAt, editedAt,
-  deleted, clientKey}; a deleted message keeps its place with body and bodyHtml "".
+- Message: {id, seq, roomId, author: {id, displayName}, body, bodyHtml, createdAt, editedAt,
+  deleted, clientKey}; a deleted message keeps its place with body and bodyHtml "". `id` is
+  random (public_id; the rowid, which counts every room's messages, stays inside), `seq` its
+  place in its room (1, 2, ...), for ordering.
 - Room (also the `room` of room.* events): {id, kind, name, description, closed, document:
   {driveId, itemId} | null, createdBy, createdAt, members: [{id, displayName, role}] | null}.
   Document rooms list no members: theirs are whoever can open the document.
 - Room as the API answers it adds: title (channel name, document name, or the other people of
-  a direct room), archived, myRole, unreadCount, lastReadId, lastMessageId.
+  a direct room), archived, myRole, unreadCount, lastReadId and lastReadSeq (the read marker's
+  message, null and 0 before any), lastMessageId.
 """
 
 from __future__ import annotations
@@ -39,9 +42,10 @@ _OPEN, _CLOSE = "\ue000", "\ue001"
 
 
 def message_json(row: tuple, names: dict[str, str]) -> dict[str, Any]:
-    mid, room_id, author_id, body, body_html, created, edited, deleted, key = row
+    _, room_id, author_id, body, body_html, created, edited, deleted, key, public_id, seq = row
     return {
-        "id": mid,
+        "id": public_id,
+        "seq": seq,
         "roomId": room_id,
         "author": {"id": author_id, "displayName": discussion.name_of(author_id, names)},
         "body": body,
@@ -62,6 +66,16 @@ def message_row(message_id: int) -> tuple | None:
     return store_messages.message_by_id(db.social(), message_id)
 
 
+def message_row_by_id(public_id: str) -> tuple | None:
+    """A message's row by the id people see."""
+    return store_messages.message_by_public_id(db.social(), public_id)
+
+
+def place_in(room: Room, public_id: str) -> int | None:
+    """The rowid of one of the room's messages, given its public id (to page from it)."""
+    return store_messages.place_in(db.social(), room.id, public_id)
+
+
 def message(message_id: int) -> dict[str, Any]:
     row = message_row(message_id)
     assert row is not None
@@ -70,7 +84,8 @@ def message(message_id: int) -> dict[str, Any]:
 
 def history(room: Room, before: int | None, after: int | None, limit: int) -> dict[str, Any]:
     """One page of a room's messages, oldest first. With `after`: the first `limit` after it
-    (catching up); otherwise the last `limit` before `before` (scrolling back), or the newest."""
+    (catching up); otherwise the last `limit` before `before` (scrolling back), or the newest.
+    `before` and `after` are rowids (place_in)."""
     if after is not None:
         rows = store_messages.messages_after(db.social(), room.id, after, before, limit + 1)
         more, rows = len(rows) > limit, rows[:limit]
@@ -118,12 +133,17 @@ def unread_counts(person_id: str, room_ids: Iterable[str]) -> dict[str, int]:
     return store_messages.unread_counts(db.social(), person_id, room_ids)
 
 
+def read_markers(person_id: str, room_ids: Iterable[str]) -> dict[str, tuple[str, int]]:
+    """(public id, seq) of the message the person's marker names, per room that has one."""
+    return store_messages.read_markers(db.social(), person_id, room_ids)
+
+
 def rooms_json(person: Person, rooms: list[Room]) -> list[dict[str, Any]]:
     """Rooms as the API answers them (see the module docstring), most recent activity first."""
     ids = [room.id for room in rooms]
     unread = unread_counts(person.id, ids)
-    last = store_messages.last_message_ids(db.social(), ids)
-    markers = store_messages.read_markers(db.social(), person.id, ids)
+    last = store_messages.last_messages(db.social(), ids)
+    markers = read_markers(person.id, ids)
     members = members_of(ids)
     names = discussion.display_names(p for listed in members.values() for p, _ in listed)
     titles = _document_titles([room.document_key for room in rooms if room.document_key])
@@ -136,11 +156,13 @@ def rooms_json(person: Person, rooms: list[Room]) -> list[dict[str, Any]]:
             archived=_archived(room, titles),
             myRole=dict(listed).get(person.id),
             unreadCount=unread.get(room.id, 0),
-            lastReadId=markers.get(room.id, 0),
-            lastMessageId=last.get(room.id),
+            lastReadId=markers.get(room.id, (None, 0))[0],
+            lastReadSeq=markers.get(room.id, (None, 0))[1],
+            lastMessageId=last.get(room.id, (0, None))[1],
         )
         answers.append(shaped)
-    answers.sort(key=lambda r: (r["lastMessageId"] or 0, r["createdAt"]), reverse=True)
+    newest = {room: rowid for room, (rowid, _) in last.items()}  # the rowids order them
+    answers.sort(key=lambda r: (newest.get(r["id"], 0), r["createdAt"]), reverse=True)
     return answers
 
 
@@ -177,7 +199,9 @@ def _archived(room: Room, titles) -> bool:
 
 def search(person: Person, text: str, room: Room | None, limit: int) -> list[dict[str, Any]]:
     """Newest messages matching `text`, in rooms the person may see now (each hit's room goes
-    through chat_access), with a highlighted snippet and the room's id, kind and title."""
+    through chat_access), with a highlighted snippet and the room's id, kind and title. Hits
+    are ordered by message id alone, never by a relevance score: FTS5 only filters, so no
+    hidden message moves a visible one."""
     match = fts_query(text)
     if match is None:
         return []
@@ -202,9 +226,10 @@ def _hits_json(person: Person, hits: list[tuple]) -> list[dict[str, Any]]:
     rooms = chat_access.load_rooms(row[1] for row in hits)
     shaped = {r["id"]: r for r in rooms_json(person, list(rooms.values()))}
     found = []
-    for row, answer in zip(hits, messages_json([row[:9] for row in hits]), strict=True):
+    width = len(store_messages.MESSAGE_FIELDS)
+    for row, answer in zip(hits, messages_json([row[:width] for row in hits]), strict=True):
         room = shaped[row[1]]
-        answer["snippetHtml"] = _marked(row[9])
+        answer["snippetHtml"] = _marked(row[width])
         answer["room"] = {"id": room["id"], "kind": room["kind"], "title": room["title"]}
         found.append(answer)
     return found

@@ -5,7 +5,9 @@ members are chat.store_rooms').
 Nothing here decides who may see a message: callers pass rooms that chat.access let through,
 or trim what comes back (search hits). Each function takes the connection to run on (a write's
 transaction, or `db.social()` for a read) and returns message rows as tuples in
-MESSAGE_FIELDS order, ids and counts.
+MESSAGE_FIELDS order, ids and counts. A message has two ids: its rowid (`id`, which counts every
+room's messages) stays inside and orders them; people see `public_id` (random) and `seq` (its
+place in its room: 1, 2, ...).
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from overlay_app import schema
 from overlay_app.db import SocialConn
 
 MESSAGE_FIELDS = (
     "id", "room_id", "author_id", "body", "body_html", "created_at", "edited_at", "deleted_at",
-    "client_key",
+    "client_key", "public_id", "seq",
 )  # fmt: skip
 MESSAGE_COLUMNS = ", ".join(MESSAGE_FIELDS)
 NO_MESSAGE_YET = 2**62  # an id after every message: "before" it is "the newest"
@@ -36,11 +39,12 @@ UNREAD_SQL = """
     WHERE m.id > coalesce(rm.last_read_id, 0) AND m.author_id != :me AND m.deleted_at IS NULL
     GROUP BY m.room_id"""
 LAST_MESSAGE_SQL = """
-    SELECT r.value, (SELECT max(id) FROM messages WHERE room_id = r.value)
-    FROM json_each(:rooms) AS r"""
+    SELECT m.room_id, m.id, m.public_id FROM json_each(:rooms) AS r
+    JOIN messages AS m ON m.id = (SELECT max(id) FROM messages WHERE room_id = r.value)"""
 MARKERS_SQL = """
-    SELECT room_id, last_read_id FROM read_markers
-    WHERE person_id = :me AND room_id IN (SELECT value FROM json_each(:rooms))"""
+    SELECT rm.room_id, m.public_id, m.seq FROM read_markers AS rm
+    JOIN messages AS m ON m.id = rm.last_read_id
+    WHERE rm.person_id = :me AND rm.room_id IN (SELECT value FROM json_each(:rooms))"""
 SEARCH_SQL = f"""
     SELECT {", ".join("m." + name for name in MESSAGE_FIELDS)},
            snippet(messages_fts, 0, :open, :close, '…', 16)
@@ -56,6 +60,10 @@ WROTE_OR_WAS_MENTIONED_IN_R = """EXISTS (SELECT 1 FROM messages AS m
                     ON mm.message_id = m.id AND mm.person_id = :person
                   WHERE m.room_id = r.id AND (m.author_id = :person OR mm.person_id IS NOT NULL))"""
 
+# The message a notification aliased `n` names, as `m` (notifications.NEWEST_SQL shows its
+# public_id): the join is this module's, as the table is; a row without a message keeps NULLs.
+MESSAGE_OF_N = "LEFT JOIN messages AS m ON m.id = n.message_id"
+
 
 def _rooms_json(room_ids: Iterable[str]) -> str:
     return json.dumps(sorted(set(room_ids)))
@@ -68,6 +76,26 @@ def message_by_id(conn: SocialConn, message_id: int) -> tuple | None:
     return conn.execute(
         f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", [message_id]
     ).fetchone()
+
+
+def message_by_public_id(conn: SocialConn, public_id: str) -> tuple | None:
+    """A message's row by the id people see."""
+    return conn.execute(
+        f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE public_id = ?", [public_id]
+    ).fetchone()
+
+
+def place_in(conn: SocialConn, room_id: str, public_id: str) -> int | None:
+    """The rowid of one of the room's messages, given its public id (to page from it)."""
+    row = conn.execute(
+        "SELECT id FROM messages WHERE room_id = ? AND public_id = ?", [room_id, public_id]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def public_place(conn: SocialConn, message_id: int) -> tuple[str, int]:
+    """(public id, seq) of a message, given its rowid."""
+    return conn.execute("SELECT public_id, seq FROM messages WHERE id = ?", [message_id]).fetchone()
 
 
 def messages_before(conn: SocialConn, room_id: str, before: int | None, limit: int) -> list[tuple]:
@@ -118,16 +146,11 @@ def live_bodies(conn: SocialConn, message_ids: Iterable[int]) -> dict[int, str]:
 # -- a room's activity -----------------------------------------------------------------------------
 
 
-def newest_message_id(conn: SocialConn, room_id: str) -> int:
-    """The id of the room's newest message, deleted or not; 0 for none."""
-    return conn.execute(
-        "SELECT coalesce(max(id), 0) FROM messages WHERE room_id = ?", [room_id]
-    ).fetchone()[0]
-
-
-def last_message_ids(conn: SocialConn, room_ids: Iterable[str]) -> dict[str, int | None]:
-    """Each room's newest message id (None for a room without messages)."""
-    return dict(conn.execute(LAST_MESSAGE_SQL, {"rooms": _rooms_json(room_ids)}).fetchall())
+def last_messages(conn: SocialConn, room_ids: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """(rowid, public id) of each room's newest message, deleted or not, for the rooms that
+    have one."""
+    rows = conn.execute(LAST_MESSAGE_SQL, {"rooms": _rooms_json(room_ids)})
+    return {room: (rowid, public_id) for room, rowid, public_id in rows}
 
 
 def unread_counts(conn: SocialConn, person_id: str, room_ids: Iterable[str]) -> dict[str, int]:
@@ -137,10 +160,12 @@ def unread_counts(conn: SocialConn, person_id: str, room_ids: Iterable[str]) -> 
     return dict(conn.execute(UNREAD_SQL, params).fetchall())
 
 
-def read_markers(conn: SocialConn, person_id: str, room_ids: Iterable[str]) -> dict[str, int]:
-    """The person's read marker in each of the rooms where they have one."""
+def read_markers(
+    conn: SocialConn, person_id: str, room_ids: Iterable[str]
+) -> dict[str, tuple[str, int]]:
+    """(public id, seq) of the message the person's read marker names, per room that has one."""
     params = {"me": person_id, "rooms": _rooms_json(room_ids)}
-    return dict(conn.execute(MARKERS_SQL, params).fetchall())
+    return {room: (id_, seq) for room, id_, seq in conn.execute(MARKERS_SQL, params)}
 
 
 def read_marker(conn: SocialConn, room_id: str, person_id: str) -> int:
@@ -159,11 +184,13 @@ def insert_message(
     conn: SocialConn, room_id: str, author_id: str, body: str, body_html: str, at: str,
     client_key: str | None,
 ) -> int:  # fmt: skip
-    """A new message; its id."""
+    """A new message, with a new random public id and the next seq of its room; its rowid."""
     message_id = conn.execute(
-        "INSERT INTO messages (room_id, author_id, body, body_html, created_at, client_key)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        [room_id, author_id, body, body_html, at, client_key],
+        "INSERT INTO messages"
+        " (room_id, author_id, body, body_html, created_at, client_key, public_id, seq)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?,"
+        " coalesce((SELECT seq FROM messages WHERE room_id = ? ORDER BY id DESC LIMIT 1), 0) + 1)",
+        [room_id, author_id, body, body_html, at, client_key, schema.new_public_id(), room_id],
     ).lastrowid
     assert message_id is not None
     return message_id

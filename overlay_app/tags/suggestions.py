@@ -30,7 +30,8 @@ from typing import Any, NamedTuple
 import sqlite_utils
 from flask import current_app
 
-from overlay_app import access, db
+from overlay_app import access, db, security
+from overlay_app.errors import RateLimited
 from overlay_app.identity import Person
 from overlay_app.tags import store
 
@@ -58,6 +59,16 @@ def suggestions(person: Person, exclude: Iterable[str] = (), limit: int = SUGGES
         wider = count_visible_uses(person, limit + len(excluded))
         suggested = [tag for tag in wider.tags if tag not in excluded][:limit]
     return suggested
+
+
+def page_suggestions(person: Person, exclude: list[str]) -> list[str]:
+    """A document page's suggestions, counted like the API's; past the limit the page shows
+    none rather than refusing the page."""
+    try:
+        security.check_read_rate(person, "tag_suggestions")
+    except RateLimited:
+        return []
+    return suggestions(person, exclude=exclude)
 
 
 def visible_ranking(person: Person) -> Ranking:

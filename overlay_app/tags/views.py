@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from flask import Blueprint, jsonify, render_template, request, url_for
 
-from overlay_app import access
+from overlay_app import access, security
 from overlay_app.browse.listing import (
     DOCUMENT_PARAMS,
     LISTED_ITEM_PROPERTIES,
@@ -115,6 +115,7 @@ def tag_page(tag: str):
 def api_tags(drive_id: str, item_id: str):
     person = require_person()
     access.require_document(person, drive_id, item_id)
+    security.check_read_rate(person, "tag_suggestions")
     existing = tags_of(drive_id, item_id)
     return jsonify(
         {
@@ -205,6 +206,7 @@ API_PATHS = {
                 ),
                 "401": UNAUTHENTICATED,
                 "404": NOT_FOUND,
+                "429": error_response("Too many tag suggestions this minute (see Retry-After)."),
             },
         },
         "post": {
