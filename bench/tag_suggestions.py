@@ -44,8 +44,8 @@ from flask import Flask  # noqa: E402
 from connector.emulator import server  # noqa: E402
 from overlay_app import access, create_app, db  # noqa: E402
 from overlay_app.identity import MEMBER, Person  # noqa: E402
+from overlay_app.tags import reads as tags  # noqa: E402
 from overlay_app.tags import suggestions as tag_suggestions  # noqa: E402
-from overlay_app.tags import views as tags  # noqa: E402
 from sync.db import open_index  # noqa: E402
 from sync.engine import Connector, sync_documents, sync_people  # noqa: E402
 from sync.targets import DocumentTarget  # noqa: E402

@@ -39,11 +39,13 @@ from typing import Any, NoReturn
 from flask import Flask, current_app, g, has_request_context
 
 from overlay_app import db, security
+from overlay_app.chat import store_rooms as chat_rooms_store
 from overlay_app.discussion import store as discussion_store
 from overlay_app.errors import NotFound
 from overlay_app.identity import Person
 from overlay_app.live_access import AccountChecks, AppGraph, LiveChecks
 from overlay_app.notifications import store as notifications_store
+from overlay_app.tags import store as tags_store
 from sync.access import can_view, principal_set
 from sync.principals import ANONYMOUS_LINK, ORGANIZATION_LINK
 from sync.trimming import (
@@ -101,20 +103,10 @@ LINK_PRINCIPALS = frozenset({ORGANIZATION_LINK, ANONYMOUS_LINK})
 INTERACTED_AMONG_SQL = f"""
     WITH wanted(drive_id, item_id) AS (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))
     {discussion_store.INTERACTED_SQL}
-    UNION
-    SELECT drive_id, item_id FROM tags
-    WHERE added_by = :person AND (drive_id, item_id) IN (SELECT * FROM wanted)
+    UNION {tags_store.INTERACTED_SQL}
     UNION
     {notifications_store.INTERACTED_SQL}
-    UNION
-    SELECT r.drive_id, r.item_id FROM wanted AS w
-    JOIN rooms AS r ON r.kind = 'document' AND r.drive_id = w.drive_id AND r.item_id = w.item_id
-    WHERE EXISTS (SELECT 1 FROM room_members AS rm
-                  WHERE rm.room_id = r.id AND rm.person_id = :person)
-       OR EXISTS (SELECT 1 FROM messages AS m
-                  LEFT JOIN message_mentions AS mm
-                    ON mm.message_id = m.id AND mm.person_id = :person
-                  WHERE m.room_id = r.id AND (m.author_id = :person OR mm.person_id IS NOT NULL))"""
+    UNION {chat_rooms_store.INTERACTED_SQL}"""
 
 
 @dataclass(frozen=True)

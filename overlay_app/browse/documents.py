@@ -31,7 +31,8 @@ from overlay_app.browse.listing import (
 )
 from overlay_app.discussion import comments
 from overlay_app.identity import Person, require_person
-from overlay_app.tags import views as tags
+from overlay_app.tags import reads as tags
+from overlay_app.tags.suggestions import page_suggestions
 
 bp = Blueprint("documents", __name__)
 
@@ -126,7 +127,7 @@ def document_page(drive_id: str, item_id: str):
         office_url=office_url(document),
         discussion=comments.discussion_for(person, document),
         tags=on_document,
-        suggestions=tags.page_suggestions(person, exclude=on_document),
+        suggestions=page_suggestions(person, exclude=on_document),
         crumbs=document_crumbs(person, document),
         # Without JavaScript, "Reply" and "Edit" come back here, and the page shows that form.
         reply_to=request.args.get("reply"),

@@ -13,93 +13,46 @@ Rules, by kind of room:
 A room one may not see answers 404 exactly like a missing one (`access_room`), and the refusal
 is written to the audit log with ids only. `can_see_room` answers the same question without
 raising or auditing, for per-event and per-hit checks (realtime fan-out, search, mentions).
+`Room`, the kinds and the roles are chat.store_rooms' (the store reads them), named here too.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from overlay_app import access, db
+from overlay_app.chat import store_rooms
+from overlay_app.chat.store_rooms import CHANNEL as CHANNEL
+from overlay_app.chat.store_rooms import DIRECT as DIRECT
+from overlay_app.chat.store_rooms import DOCUMENT as DOCUMENT
+from overlay_app.chat.store_rooms import MEMBER as MEMBER
+from overlay_app.chat.store_rooms import OWNER as OWNER
+from overlay_app.chat.store_rooms import Room
 from overlay_app.identity import Person
 from sync import directory
 
-DOCUMENT, CHANNEL, DIRECT = "document", "channel", "direct"
-OWNER, MEMBER = "owner", "member"
 DENIED = "access.denied"
 MAX_ROOM_ID_CHARS = 64
-
-ROOM_FIELDS = (
-    "id", "kind", "drive_id", "item_id", "name", "description", "closed", "created_by",
-    "created_at", "archived_at",
-)  # fmt: skip
-ROOM_COLUMNS = ", ".join(ROOM_FIELDS)
-
-
-@dataclass(frozen=True)
-class Room:
-    id: str
-    kind: str  # document | channel | direct
-    drive_id: str | None
-    item_id: str | None
-    name: str | None  # channels only
-    description: str | None
-    closed: bool  # channels: members only
-    created_by: str
-    created_at: str
-    archived_at: str | None
-
-    @property
-    def document_key(self) -> tuple[str, str] | None:
-        if self.kind != DOCUMENT or self.drive_id is None or self.item_id is None:
-            return None
-        return (self.drive_id, self.item_id)
-
-    @property
-    def open_channel(self) -> bool:
-        return self.kind == CHANNEL and not self.closed
-
-
-def _room(row: Iterable[Any]) -> Room:
-    values = list(row)
-    values[6] = bool(values[6])
-    return Room(*values)
 
 
 def load_room(room_id: Any) -> Room | None:
     """The room with this id, whoever asks (callers must check access)."""
     if not isinstance(room_id, str) or not room_id or len(room_id) > MAX_ROOM_ID_CHARS:
         return None
-    row = (
-        db.social().execute(f"SELECT {ROOM_COLUMNS} FROM rooms WHERE id = ?", [room_id]).fetchone()
-    )
-    return None if row is None else _room(row)
+    return store_rooms.room_by_id(db.social(), room_id)
 
 
 def load_rooms(room_ids: Iterable[str]) -> dict[str, Room]:
     ids = sorted(set(room_ids))
     if not ids:
         return {}
-    rows = db.social().execute(
-        f"SELECT {ROOM_COLUMNS} FROM rooms WHERE id IN (SELECT value FROM json_each(?))",
-        [json.dumps(ids)],
-    )
-    return {room.id: room for room in map(_room, rows)}
+    return {room.id: room for room in store_rooms.rooms_by_id(db.social(), ids)}
 
 
 def role_in(person_id: str, room_id: str) -> str | None:
     """'owner', 'member', or None when the person has no member row in the room."""
-    row = (
-        db.social()
-        .execute(
-            "SELECT role FROM room_members WHERE room_id = ? AND person_id = ?",
-            [room_id, person_id],
-        )
-        .fetchone()
-    )
-    return None if row is None else row[0]
+    return store_rooms.role_in(db.social(), person_id, room_id)
 
 
 def is_guest(person: Person | str) -> bool:
@@ -179,23 +132,13 @@ def visible_room_ids(person: Person, room_ids: Iterable[str]) -> set[str]:
 
 def roles_of(person_id: str, room_ids: Iterable[str]) -> dict[str, str]:
     """The person's role in each of the rooms they have a member row in."""
-    rows = db.social().execute(
-        "SELECT room_id, role FROM room_members"
-        " WHERE person_id = ? AND room_id IN (SELECT value FROM json_each(?))",
-        [person_id, json.dumps(sorted(room_ids))],
-    )
-    return dict(rows.fetchall())
+    return store_rooms.roles_of(db.social(), person_id, room_ids)
 
 
 def my_rooms(person: Person) -> list[Room]:
     """The rooms the person is in now: member rows (direct rooms, channels joined, document
     rooms followed) that still admit them, i.e. document rooms trimmed by current access."""
-    rows = db.social().execute(
-        f"SELECT {', '.join('r.' + name for name in ROOM_FIELDS)}"
-        " FROM room_members AS m JOIN rooms AS r ON r.id = m.room_id WHERE m.person_id = ?",
-        [person.id],
-    )
-    rooms = [_room(row) for row in rows]
+    rooms = store_rooms.rooms_of_member(db.social(), person.id)
     documents = access.filter_visible(person, [r.document_key for r in rooms if r.document_key])
     return [room for room in rooms if room.document_key is None or room.document_key in documents]
 
@@ -209,11 +152,4 @@ def open_channels(person: Person) -> list[Room]:
     """Open channels the person could join (none for guests: they need an invitation)."""
     if person.guest:
         return []
-    rows = db.social().execute(
-        f"SELECT {ROOM_COLUMNS} FROM rooms AS r WHERE kind = 'channel' AND closed = 0"
-        " AND NOT EXISTS (SELECT 1 FROM room_members AS m"
-        "                 WHERE m.room_id = r.id AND m.person_id = ?)"
-        " ORDER BY name COLLATE NOCASE",
-        [person.id],
-    )
-    return [_room(row) for row in rows]
+    return store_rooms.open_channels_not_joined(db.social(), person.id)

@@ -14,9 +14,9 @@ pump reads them; kinds and payloads are a contract):
                                                       lastReadSeq}
     notification.new                                  person event, {id, kind, roomId,
                                                       messageId, actor} (no document names)
+    room.member_added                                 room event, {room, personId}
 
 Ids in them are the ones people see (messages' and notifications' public_id), never rowids.
-    room.member_added                                 room event, {room, personId}
 
 Idempotency: a message may carry a client_key (body) or Idempotency-Key (header), unique per
 author in the store. A retry with the same key answers the same message, never a second one;
@@ -30,10 +30,11 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from overlay_app import access, db, idempotency, schema, security
+from overlay_app import access, db, idempotency, security
 from overlay_app.chat import access as chat_access
 from overlay_app.chat import reads as chat_reads
-from overlay_app.chat.access import DOCUMENT, MEMBER, Room
+from overlay_app.chat import store_messages, store_rooms
+from overlay_app.chat.access import DOCUMENT, Room
 from overlay_app.discussion import mentions, rendering
 from overlay_app.discussion import reads as discussion
 from overlay_app.discussion.rendering import Mentioned
@@ -149,15 +150,7 @@ def replay(person: Person, room: Room, key: str | None, body: Any) -> Outcome | 
     another message (another room, or another text not since edited or deleted)."""
     if key is None:
         return None
-    row = (
-        db.social()
-        .execute(
-            "SELECT id, room_id, body, edited_at, deleted_at FROM messages"
-            " WHERE author_id = ? AND client_key = ?",
-            [person.id, key],
-        )
-        .fetchone()
-    )
+    row = store_messages.message_by_client_key(db.social(), person.id, key)
     if row is None:
         return None
     mid, room_id, stored, edited, deleted = row
@@ -171,12 +164,7 @@ def replay(person: Person, room: Room, key: str | None, body: Any) -> Outcome | 
 
 def do_follow(conn: sqlite3.Connection, person: Person, room: Room) -> None:
     """Puts a document room or open channel in the person's list when they write or open it."""
-    added = conn.execute(
-        "INSERT OR IGNORE INTO room_members (room_id, person_id, role, joined_at)"
-        " VALUES (?, ?, ?, ?)",
-        [room.id, person.id, MEMBER, discussion.now()],
-    ).rowcount
-    if added:
+    if store_rooms.follow(conn, room.id, person.id, discussion.now()):
         payload = {"room": chat_reads.room_json(room), "personId": person.id}
         append_event(conn, "room.member_added", payload, room_id=room.id)
 
@@ -187,14 +175,9 @@ def do_send_message(
     if room.document_key is not None or room.open_channel:
         do_follow(conn, person, room)
     at = discussion.now()
-    message_id = conn.execute(
-        "INSERT INTO messages"
-        " (room_id, author_id, body, body_html, created_at, client_key, public_id, seq)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?,"
-        " coalesce((SELECT seq FROM messages WHERE room_id = ? ORDER BY id DESC LIMIT 1), 0) + 1)",
-        [room.id, person.id, draft.body, draft.body_html, at, key, schema.new_public_id(), room.id],
-    ).lastrowid
-    assert message_id is not None
+    message_id = store_messages.insert_message(
+        conn, room.id, person.id, draft.body, draft.body_html, at, key
+    )
     message = chat_reads.message(message_id)
     append_event(conn, "message.new", message, room_id=room.id)
     mentioned = _record_mentions(conn, message_id, draft.mentioned)
@@ -207,10 +190,7 @@ def _record_mentions(
     conn: sqlite3.Connection, message_id: int, mentioned: dict[str, Mentioned]
 ) -> list[str]:
     ids = sorted({person.person_id for person in mentioned.values()})
-    conn.executemany(
-        "INSERT INTO message_mentions (message_id, person_id) VALUES (?, ?)",
-        [(message_id, person_id) for person_id in ids],
-    )
+    store_messages.add_mentions(conn, message_id, ids)
     return ids
 
 
@@ -250,17 +230,9 @@ def do_edit_message(
 ) -> dict[str, Any]:
     """New text; people newly mentioned are notified, those no longer mentioned un-notified."""
     message_id, at = message[0], discussion.now()
-    conn.execute(
-        "UPDATE messages SET body = ?, body_html = ?, edited_at = ? WHERE id = ?",
-        [draft.body, draft.body_html, at, message_id],
-    )
-    before = {
-        row[0]
-        for row in conn.execute(
-            "SELECT person_id FROM message_mentions WHERE message_id = ?", [message_id]
-        )
-    }
-    conn.execute("DELETE FROM message_mentions WHERE message_id = ?", [message_id])
+    store_messages.edit_message(conn, message_id, draft.body, draft.body_html, at)
+    before = store_messages.mentioned_in(conn, message_id)
+    store_messages.clear_mentions(conn, message_id)
     after = set(_record_mentions(conn, message_id, draft.mentioned))
     notifications.withdraw_message(conn, message_id, sorted(before - after))
     edited = chat_reads.message(message_id)
@@ -272,11 +244,8 @@ def do_edit_message(
 def do_delete_message(conn: sqlite3.Connection, room: Room, message: tuple) -> None:
     """The row keeps its place in the history, but its words, mentions and notifications go."""
     message_id = message[0]
-    conn.execute(
-        "UPDATE messages SET body = '', body_html = '', deleted_at = ? WHERE id = ?",
-        [discussion.now(), message_id],
-    )
-    conn.execute("DELETE FROM message_mentions WHERE message_id = ?", [message_id])
+    store_messages.blank_message(conn, message_id, discussion.now())
+    store_messages.clear_mentions(conn, message_id)
     notifications.withdraw_message(conn, message_id)
     forget_words(conn, room.id, message[9])  # its public id, as the events carry it
     append_event(conn, "message.deleted", chat_reads.message(message_id), room_id=room.id)
@@ -284,22 +253,11 @@ def do_delete_message(conn: sqlite3.Connection, room: Room, message: tuple) -> N
 
 def do_mark_read(conn: sqlite3.Connection, person: Person, room: Room, last_read_id: int) -> int:
     """Moves the person's marker forward (never back); the marker after the change."""
-    row = conn.execute(
-        "SELECT last_read_id FROM read_markers WHERE room_id = ? AND person_id = ?",
-        [room.id, person.id],
-    ).fetchone()
-    current = row[0] if row else 0
+    current = store_messages.read_marker(conn, room.id, person.id)
     if last_read_id <= current:
         return current
-    conn.execute(
-        "INSERT INTO read_markers (room_id, person_id, last_read_id, updated_at)"
-        " VALUES (?, ?, ?, ?) ON CONFLICT (room_id, person_id)"
-        " DO UPDATE SET last_read_id = excluded.last_read_id, updated_at = excluded.updated_at",
-        [room.id, person.id, last_read_id, discussion.now()],
-    )
-    public_id, seq = conn.execute(
-        "SELECT public_id, seq FROM messages WHERE id = ?", [last_read_id]
-    ).fetchone()
+    store_messages.move_read_marker(conn, room.id, person.id, last_read_id, discussion.now())
+    public_id, seq = store_messages.public_place(conn, last_read_id)
     payload = {"roomId": room.id, "lastReadId": public_id, "lastReadSeq": seq}
     append_event(conn, "room.read", payload, person_id=person.id)
     return last_read_id

@@ -29,6 +29,7 @@ from overlay_app.chat import access as chat_access
 from overlay_app.chat import actions as chat_actions
 from overlay_app.chat import reads as chat_reads
 from overlay_app.chat import room_actions as chat_room_actions
+from overlay_app.chat import store_rooms
 from overlay_app.chat.access import CHANNEL, DIRECT, DOCUMENT, Room
 from overlay_app.discussion import rendering
 from overlay_app.errors import (
@@ -112,15 +113,8 @@ def stream_settings(person: Person) -> dict[str, Any]:
 
 def document_room(drive_id: str, item_id: str) -> Room | None:
     """The document's room if one was opened (it is made on first use, never by a page view)."""
-    row = (
-        db.social()
-        .execute(
-            "SELECT id FROM rooms WHERE kind = 'document' AND drive_id = ? AND item_id = ?",
-            [drive_id, item_id],
-        )
-        .fetchone()
-    )
-    return None if row is None else chat_access.load_room(row[0])
+    room_id = store_rooms.document_room_id(db.social(), drive_id, item_id)
+    return None if room_id is None else chat_access.load_room(room_id)
 
 
 def chat_panel(document: Document) -> dict[str, Any] | None:

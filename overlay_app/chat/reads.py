@@ -25,6 +25,7 @@ from typing import Any
 
 from overlay_app import db
 from overlay_app.chat import access as chat_access
+from overlay_app.chat import store_messages, store_rooms
 from overlay_app.chat.access import CHANNEL, DIRECT, Room
 from overlay_app.discussion import reads as discussion
 from overlay_app.identity import Person
@@ -32,11 +33,6 @@ from sync.search import fts_query
 
 DEFAULT_PAGE, MAX_PAGE = 50, 100
 DEFAULT_HITS, MAX_HITS, SEARCH_BATCH = 20, 100, 200
-MESSAGE_FIELDS = (
-    "id", "room_id", "author_id", "body", "body_html", "created_at", "edited_at", "deleted_at",
-    "client_key", "public_id", "seq",
-)  # fmt: skip
-MESSAGE_COLUMNS = ", ".join(MESSAGE_FIELDS)
 # Matches are marked with private-use characters, the text escaped, then the marks made <mark>,
 # so no stored text can inject markup.
 _OPEN, _CLOSE = "\ue000", "\ue001"
@@ -67,32 +63,17 @@ def messages_json(rows: list[tuple]) -> list[dict[str, Any]]:
 
 
 def message_row(message_id: int) -> tuple | None:
-    return (
-        db.social()
-        .execute(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", [message_id])
-        .fetchone()
-    )
+    return store_messages.message_by_id(db.social(), message_id)
 
 
 def message_row_by_id(public_id: str) -> tuple | None:
     """A message's row by the id people see."""
-    return (
-        db.social()
-        .execute(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE public_id = ?", [public_id])
-        .fetchone()
-    )
+    return store_messages.message_by_public_id(db.social(), public_id)
 
 
 def place_in(room: Room, public_id: str) -> int | None:
     """The rowid of one of the room's messages, given its public id (to page from it)."""
-    row = (
-        db.social()
-        .execute(
-            "SELECT id FROM messages WHERE room_id = ? AND public_id = ?", [room.id, public_id]
-        )
-        .fetchone()
-    )
-    return row[0] if row else None
+    return store_messages.place_in(db.social(), room.id, public_id)
 
 
 def message(message_id: int) -> dict[str, Any]:
@@ -101,29 +82,15 @@ def message(message_id: int) -> dict[str, Any]:
     return messages_json([row])[0]
 
 
-HISTORY_BEFORE_SQL = f"""
-    SELECT {MESSAGE_COLUMNS} FROM messages
-    WHERE room_id = :room AND id < :before ORDER BY id DESC LIMIT :limit"""
-HISTORY_AFTER_SQL = f"""
-    SELECT {MESSAGE_COLUMNS} FROM messages
-    WHERE room_id = :room AND id > :after AND id < :before ORDER BY id LIMIT :limit"""
-
-
 def history(room: Room, before: int | None, after: int | None, limit: int) -> dict[str, Any]:
     """One page of a room's messages, oldest first. With `after`: the first `limit` after it
     (catching up); otherwise the last `limit` before `before` (scrolling back), or the newest.
     `before` and `after` are rowids (place_in)."""
-    params = {
-        "room": room.id,
-        "before": before if before is not None else 2**62,
-        "after": after,
-        "limit": limit + 1,
-    }
     if after is not None:
-        rows = db.social().execute(HISTORY_AFTER_SQL, params).fetchall()
+        rows = store_messages.messages_after(db.social(), room.id, after, before, limit + 1)
         more, rows = len(rows) > limit, rows[:limit]
     else:
-        rows = db.social().execute(HISTORY_BEFORE_SQL, params).fetchall()
+        rows = store_messages.messages_before(db.social(), room.id, before, limit + 1)
         more, rows = len(rows) > limit, rows[:limit][::-1]
     return {"messages": messages_json(rows), "hasMore": more}
 
@@ -133,16 +100,7 @@ def history(room: Room, before: int | None, after: int | None, limit: int) -> di
 
 def members_of(room_ids: Iterable[str]) -> dict[str, list[tuple[str, str]]]:
     """(person_id, role) of each room's member rows, owners first."""
-    rows = db.social().execute(
-        "SELECT room_id, person_id, role FROM room_members"
-        " WHERE room_id IN (SELECT value FROM json_each(?))"
-        " ORDER BY room_id, role = 'member', joined_at, person_id",
-        [json.dumps(sorted(set(room_ids)))],
-    )
-    found: dict[str, list[tuple[str, str]]] = {}
-    for room_id, person_id, role in rows:
-        found.setdefault(room_id, []).append((person_id, role))
-    return found
+    return store_rooms.members_of(db.social(), room_ids)
 
 
 def room_json(room: Room, members: list[tuple[str, str]] | None = None,
@@ -170,40 +128,21 @@ def room_json(room: Room, members: list[tuple[str, str]] | None = None,
     }
 
 
-UNREAD_SQL = """
-    SELECT m.room_id, count(*) FROM json_each(:rooms) AS r
-    JOIN messages AS m ON m.room_id = r.value
-    LEFT JOIN read_markers AS rm ON rm.room_id = m.room_id AND rm.person_id = :me
-    WHERE m.id > coalesce(rm.last_read_id, 0) AND m.author_id != :me AND m.deleted_at IS NULL
-    GROUP BY m.room_id"""
-LAST_MESSAGE_SQL = """
-    SELECT m.room_id, m.id, m.public_id FROM json_each(:rooms) AS r
-    JOIN messages AS m ON m.id = (SELECT max(id) FROM messages WHERE room_id = r.value)"""
-MARKERS_SQL = """
-    SELECT rm.room_id, m.public_id, m.seq FROM read_markers AS rm
-    JOIN messages AS m ON m.id = rm.last_read_id
-    WHERE rm.person_id = :me AND rm.room_id IN (SELECT value FROM json_each(:rooms))"""
-
-
 def unread_counts(person_id: str, room_ids: Iterable[str]) -> dict[str, int]:
     """Messages after the person's read marker, not their own and not deleted, per room."""
-    params = {"me": person_id, "rooms": json.dumps(sorted(set(room_ids)))}
-    return dict(db.social().execute(UNREAD_SQL, params).fetchall())
+    return store_messages.unread_counts(db.social(), person_id, room_ids)
 
 
 def read_markers(person_id: str, room_ids: Iterable[str]) -> dict[str, tuple[str, int]]:
     """(public id, seq) of the message the person's marker names, per room that has one."""
-    params = {"me": person_id, "rooms": json.dumps(sorted(set(room_ids)))}
-    return {room: (id_, seq) for room, id_, seq in db.social().execute(MARKERS_SQL, params)}
+    return store_messages.read_markers(db.social(), person_id, room_ids)
 
 
 def rooms_json(person: Person, rooms: list[Room]) -> list[dict[str, Any]]:
     """Rooms as the API answers them (see the module docstring), most recent activity first."""
     ids = [room.id for room in rooms]
-    params = {"me": person.id, "rooms": json.dumps(sorted(ids))}
     unread = unread_counts(person.id, ids)
-    rows = db.social().execute(LAST_MESSAGE_SQL, params)
-    last = {room: (rowid, public_id) for room, rowid, public_id in rows}
+    last = store_messages.last_messages(db.social(), ids)
     markers = read_markers(person.id, ids)
     members = members_of(ids)
     names = discussion.display_names(p for listed in members.values() for p, _ in listed)
@@ -257,14 +196,6 @@ def _archived(room: Room, titles) -> bool:
 
 # -- search ------------------------------------------------------------------------------------
 
-SEARCH_SQL = f"""
-    SELECT {", ".join("m." + name for name in MESSAGE_FIELDS)},
-           snippet(messages_fts, 0, :open, :close, '…', 16)
-    FROM messages_fts JOIN messages AS m ON m.id = messages_fts.rowid
-    WHERE messages_fts MATCH :match AND m.deleted_at IS NULL AND m.id < :before
-      AND (:room IS NULL OR m.room_id = :room)
-    ORDER BY m.id DESC LIMIT :batch"""
-
 
 def search(person: Person, text: str, room: Room | None, limit: int) -> list[dict[str, Any]]:
     """Newest messages matching `text`, in rooms the person may see now (each hit's room goes
@@ -274,25 +205,20 @@ def search(person: Person, text: str, room: Room | None, limit: int) -> list[dic
     match = fts_query(text)
     if match is None:
         return []
-    params = {
-        "match": match,
-        "before": 2**62,
-        "room": room.id if room else None,
-        "batch": SEARCH_BATCH,
-        "open": _OPEN,
-        "close": _CLOSE,
-    }
+    before = store_messages.NO_MESSAGE_YET
     hits: list[tuple] = []
     allowed: dict[str, bool] = {}
     while len(hits) < limit:
-        rows = db.social().execute(SEARCH_SQL, params).fetchall()
+        rows = store_messages.matching_messages(
+            db.social(), match, room.id if room else None, before, SEARCH_BATCH, (_OPEN, _CLOSE)
+        )
         if not rows:
             break
         unknown = {row[1] for row in rows} - set(allowed)
         visible = chat_access.visible_room_ids(person, unknown)
         allowed.update({room_id: room_id in visible for room_id in unknown})
         hits.extend(row for row in rows if allowed[row[1]])
-        params["before"] = rows[-1][0]
+        before = rows[-1][0]
     return _hits_json(person, hits[:limit])
 
 
@@ -300,7 +226,7 @@ def _hits_json(person: Person, hits: list[tuple]) -> list[dict[str, Any]]:
     rooms = chat_access.load_rooms(row[1] for row in hits)
     shaped = {r["id"]: r for r in rooms_json(person, list(rooms.values()))}
     found = []
-    width = len(MESSAGE_FIELDS)
+    width = len(store_messages.MESSAGE_FIELDS)
     for row, answer in zip(hits, messages_json([row[:width] for row in hits]), strict=True):
         room = shaped[row[1]]
         answer["snippetHtml"] = _marked(row[width])

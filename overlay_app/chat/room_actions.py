@@ -19,7 +19,6 @@ event for those who stay AND a person event to the one removed, who no longer se
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import unicodedata
 import uuid
@@ -30,6 +29,7 @@ from flask import current_app
 from overlay_app import access, db, security
 from overlay_app.chat import access as chat_access
 from overlay_app.chat import reads as chat_reads
+from overlay_app.chat import store_rooms
 from overlay_app.chat.access import CHANNEL, DIRECT, DOCUMENT, MEMBER, OWNER, Room
 from overlay_app.chat.actions import Outcome
 from overlay_app.discussion import reads as discussion
@@ -123,15 +123,7 @@ def check_membership_change(person: Person, room: Room, target: Any, verb: str) 
 
 
 def do_create_room(conn: sqlite3.Connection, person: Person, room: Room, members) -> Room:
-    conn.execute(
-        f"INSERT INTO rooms ({chat_access.ROOM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [room.id, room.kind, room.drive_id, room.item_id, room.name, room.description,
-         int(room.closed), room.created_by, room.created_at, room.archived_at],
-    )  # fmt: skip
-    conn.executemany(
-        "INSERT INTO room_members (room_id, person_id, role, joined_at) VALUES (?, ?, ?, ?)",
-        [(room.id, person_id, role, room.created_at) for person_id, role in members],
-    )
+    store_rooms.insert_room(conn, room, members)
     append_event(conn, "room.created", {"room": chat_reads.room_json(room)}, room_id=room.id)
     return room
 
@@ -149,20 +141,14 @@ def do_add_member(conn: sqlite3.Connection, room: Room, person_id: str, role: st
     before = chat_access.role_in(person_id, room.id)
     if before == role:
         return False
-    conn.execute(
-        "INSERT INTO room_members (room_id, person_id, role, joined_at) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (room_id, person_id) DO UPDATE SET role = excluded.role",
-        [room.id, person_id, role, discussion.now()],
-    )
+    store_rooms.set_member(conn, room.id, person_id, role, discussion.now())
     payload = {"room": chat_reads.room_json(room), "personId": person_id}
     append_event(conn, "room.member_added", payload, room_id=room.id)
     return True
 
 
 def do_remove_member(conn: sqlite3.Connection, room: Room, person_id: str) -> None:
-    conn.execute(
-        "DELETE FROM room_members WHERE room_id = ? AND person_id = ?", [room.id, person_id]
-    )
+    store_rooms.remove_member(conn, room.id, person_id)
     payload = {"room": chat_reads.room_json(room), "personId": person_id}
     append_event(conn, "room.member_removed", payload, room_id=room.id)
     append_event(conn, "room.member_removed", payload, person_id=person_id)
@@ -198,10 +184,7 @@ def create_channel(person: Person, payload: dict[str, Any]) -> Outcome:
     room = _new_room(person, CHANNEL, name=name, description=description, closed=closed)
     members = [(person.id, OWNER)] + [(p, MEMBER) for p in invited if p != person.id]
     with db.transaction() as conn:
-        clash = conn.execute(
-            "SELECT 1 FROM rooms WHERE kind = 'channel' AND name = ? COLLATE NOCASE", [name]
-        ).fetchone()
-        if clash:
+        if store_rooms.channel_name_taken(conn, name):
             raise Conflict(f"There is already a channel called {name}.")
         security.check_rate(person, "room")
         do_create_room(conn, person, room, members)
@@ -216,7 +199,7 @@ def open_direct(person: Person, others: Any) -> Outcome:
     if not MIN_DIRECT <= len(people) <= MAX_DIRECT:
         raise BadInput(f"A direct conversation is between {MIN_DIRECT} and {MAX_DIRECT} people.")
     with db.transaction() as conn:
-        existing = _direct_room_of(person.id, set(people))
+        existing = _direct_room_of(conn, person.id, set(people))
         if existing is not None:
             return Outcome(200, answer(person, existing))
         security.check_rate(person, "room")
@@ -226,16 +209,10 @@ def open_direct(person: Person, others: Any) -> Outcome:
     return Outcome(201, answer(person, room))
 
 
-def _direct_room_of(person_id: str, people: set[str]) -> Room | None:
-    rows = db.social().execute(
-        "SELECT r.id, json_group_array(all_members.person_id) FROM room_members AS mine"
-        " JOIN rooms AS r ON r.id = mine.room_id AND r.kind = 'direct'"
-        " JOIN room_members AS all_members ON all_members.room_id = r.id"
-        " WHERE mine.person_id = ? GROUP BY r.id ORDER BY r.created_at",
-        [person_id],
-    )
-    for room_id, members in rows:
-        if set(json.loads(members)) == people:
+def _direct_room_of(conn: sqlite3.Connection, person_id: str, people: set[str]) -> Room | None:
+    """The oldest direct room of exactly these people, if there is one."""
+    for room_id, members in store_rooms.direct_rooms_of(conn, person_id):
+        if members == people:
             return chat_access.load_room(room_id)
     return None
 
@@ -245,12 +222,9 @@ def open_document_room(person: Person, drive_id: str, item_id: str) -> Outcome:
     document = access.require_document(person, drive_id, item_id, live=True)
     created = False
     with db.transaction() as conn:
-        found = conn.execute(
-            "SELECT id FROM rooms WHERE kind = 'document' AND drive_id = ? AND item_id = ?",
-            [drive_id, item_id],
-        ).fetchone()
+        found = store_rooms.document_room_id(conn, drive_id, item_id)
         if found is not None:
-            room = chat_access.load_room(found[0])
+            room = chat_access.load_room(found)
             assert room is not None
         else:
             if document.archived:
@@ -297,11 +271,7 @@ def remove_member(person: Person, room_id: str, target: Any) -> None:
         role = chat_access.role_in(target, room.id)
         if role is None:
             return  # nothing to do: removing is idempotent
-        owners, members = conn.execute(
-            "SELECT count(*) FILTER (WHERE role = 'owner'), count(*) FROM room_members"
-            " WHERE room_id = ?",
-            [room.id],
-        ).fetchone()
+        owners, members = store_rooms.owner_and_member_counts(conn, room.id)
         if role == OWNER and owners == 1 and members > 1:
             raise Conflict("A channel keeps at least one owner: make someone else owner first.")
         security.check_rate(person, "room")

@@ -16,6 +16,7 @@ from flask import g
 
 from overlay_app import access, db
 from overlay_app.chat import access as chat_access
+from overlay_app.chat import store_messages
 from overlay_app.discussion import reads as discussion
 from overlay_app.discussion import rendering
 from overlay_app.discussion import store as discussion_store
@@ -180,12 +181,8 @@ def _excerpts(comment_ids: set[str]) -> dict[str, str]:
 def _message_excerpts(message_ids: set[int]) -> dict[int, str]:
     if not message_ids:
         return {}
-    rows = db.social().execute(
-        "SELECT id, body FROM messages WHERE deleted_at IS NULL"
-        " AND id IN (SELECT value FROM json_each(?))",
-        [json.dumps(sorted(message_ids))],
-    )
-    return {mid: rendering.excerpt(body) for mid, body in rows}
+    bodies = store_messages.live_bodies(db.social(), message_ids)
+    return {mid: rendering.excerpt(body) for mid, body in bodies.items()}
 
 
 def count_unread(person: Person) -> int:

@@ -16,15 +16,16 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from overlay_app.chat import store_messages
 from overlay_app.db import SocialConn
 
 MENTION, REPLY, LIKE = "mention", "reply", "like"  # the kinds
 
 # The hot queries, as constants so that tests can check their plans (notifications_by_person).
-NEWEST_SQL = """
+NEWEST_SQL = f"""
     SELECT n.id, n.kind, n.actor_id, n.drive_id, n.item_id, n.comment_id, n.created_at,
            n.read_at, n.room_id, n.message_id, n.public_id, m.public_id
-    FROM notifications AS n LEFT JOIN messages AS m ON m.id = n.message_id
+    FROM notifications AS n {store_messages.MESSAGE_OF_N}
     WHERE n.person_id = :person AND n.id < :before AND (:unread_only = 0 OR n.read_at IS NULL)
     ORDER BY n.id DESC LIMIT :batch"""
 

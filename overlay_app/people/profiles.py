@@ -16,7 +16,7 @@ from overlay_app.browse.listing import DocumentRow, Key, document_rows
 from overlay_app.discussion import store as discussion_store
 from overlay_app.errors import NotFound
 from overlay_app.identity import Person
-from overlay_app.tags import views as tags
+from overlay_app.tags import reads as tags
 from sync import directory
 from sync.directory import Profile
 

@@ -1,6 +1,8 @@
 """The durable `events` log as the real-time side reads it: its rows, and what a stream writes.
+This module holds all the SQL of the `events` table (migrations aside): the pump, streams and
+writers read and append through it.
 
-Writers (chat_actions, chat_room_actions) append an event (append_event) in the same
+Writers (chat.actions, chat.room_actions) append an event (append_event) in the same
 transaction as the write it reports; ids grow in commit order (writers begin IMMEDIATE), so
 "everything after id N" is a well-defined resume point. Events are never removed or reordered;
 the one change to a written event is forget_words, when its message is deleted.

@@ -2,8 +2,9 @@
 
 Every process serving GET /api/v1/events runs one pump (a thread; a greenlet under gevent). It
 polls overlay.db: `PRAGMA data_version` (it changes only when another connection, in any
-process, committed), then `SELECT ... FROM events WHERE id > cursor`: a message committed by any
-`plaza serve` worker reaches the streams held by `plaza realtime` within one poll.
+process, committed), then the log's events after its cursor (event_log.read_events, the one
+module with the log's SQL): a message committed by any `plaza serve` worker reaches the streams
+held by `plaza realtime` within one poll.
 
 Each event goes to the subscribers allowed to see it, decided by a `Gate` (the chat access
 rules) and cached per subscriber's Person as a room's standing: HIDDEN, VISIBLE (may see it,

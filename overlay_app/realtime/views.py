@@ -27,7 +27,6 @@ the public_url's origin is allowed with credentials (CORS), so the session cooki
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import sys
@@ -40,6 +39,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, Response, current_app, request
 
 from overlay_app import db
+from overlay_app.auth import views as auth
+from overlay_app.chat import access as chat_access
 from overlay_app.errors import BadInput, RateLimited
 from overlay_app.identity import Person, require_person
 from overlay_app.realtime.event_log import (
@@ -81,7 +82,6 @@ class ChatGate:
         return self.app.app_context()
 
     def standings(self, person: Person, room_ids: set[str]) -> dict[str, int]:
-        chat_access = importlib.import_module("overlay_app.chat.access")
         visible = chat_access.visible_room_ids(person, room_ids)
         members = set(chat_access.roles_of(person.id, visible)) if visible else set()
         return {room: IN if room in members else VISIBLE for room in visible}
@@ -90,11 +90,9 @@ class ChatGate:
         return cursors_of(self.app).seal(event_id)
 
     def still_admitted(self, person: Person) -> bool:
-        auth = importlib.import_module("overlay_app.auth.views")
         return auth.load_person(person.id) is not None
 
     def documents(self, room_ids: set[str]) -> dict[str, tuple[str, str]]:
-        chat_access = importlib.import_module("overlay_app.chat.access")
         rooms = chat_access.load_rooms(room_ids).values()
         return {room.id: room.document_key for room in rooms if room.document_key}
 

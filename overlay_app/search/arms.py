@@ -18,6 +18,7 @@ import json
 from overlay_app import db
 from overlay_app.browse.listing import Key
 from overlay_app.discussion import store as discussion_store
+from overlay_app.tags import store as tags_store
 from sync.search_rank import item_score, text_score
 
 # Tag arm scores: a name holding the word scores about 10 to 25, a comment about 2 to 6.
@@ -56,11 +57,7 @@ def tag_matches(text: str) -> dict[Key, list[tuple[str, float]]]:
     whole = "-".join(words)
     if not words:
         return {}
-    rows = db.social().execute(
-        """SELECT drive_id, item_id, tag FROM tags
-           WHERE tag IN (SELECT value FROM json_each(?)) OR substr(tag, 1, ?) = ?""",
-        [json.dumps(words), len(whole), whole],
-    )
+    rows = tags_store.matching(db.social(), words, whole)
     found: dict[Key, list[tuple[str, float]]] = {}
     for drive_id, item_id, tag in rows:
         score = TAG_EXACT if tag in words or tag == whole else TAG_PREFIX

@@ -50,7 +50,7 @@ from overlay_app.search.arms import (
     path_highlights,
     tag_matches,
 )
-from overlay_app.tags import views as tags
+from overlay_app.tags import reads as tags
 from sync import access as sync_access
 from sync.search import MAX_PER_PAGE, SearchFilters, fts_query
 from sync.search_rank import order_key, query_terms

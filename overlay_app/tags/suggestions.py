@@ -14,7 +14,8 @@ only when something it was counted from has changed:
 
 Both are read before counting, so a ranking is never filed under a state newer than what it
 was counted from. A revocation synced, and a tag added or removed, show on the next page, to
-the writer and to everyone else, whichever worker serves them. tags.py owns the tag writes.
+the writer and to everyone else, whichever worker serves them. tags.actions writes tags, and
+tags.store holds the SQL.
 """
 
 from __future__ import annotations
@@ -29,25 +30,15 @@ from typing import Any, NamedTuple
 import sqlite_utils
 from flask import current_app
 
-from overlay_app import access, db
-from overlay_app.browse.listing import keys_json
+from overlay_app import access, db, security
+from overlay_app.errors import RateLimited
 from overlay_app.identity import Person
+from overlay_app.tags import store
 
 SUGGESTIONS = 8
 RANKED = 64  # tags ranked per principal set: a page shows SUGGESTIONS of them, minus its own
 MAX_RANKINGS = 2_000  # principal sets kept per index connection, least recently used dropped
 RANKINGS = "plaza.tag_rankings"  # app.extensions: index connection -> Rankings
-
-RANKING_SQL = """
-    SELECT tag FROM tags WHERE (drive_id, item_id) IN
-        (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))
-    GROUP BY tag ORDER BY count(*) DESC, tag LIMIT :limit"""
-
-# count(*) alone is a b-tree count, and the newest row a single lookup; combined into one
-# aggregate they would scan the table.
-TAGS_STATE_SQL = """
-    SELECT (SELECT count(*) FROM tags), rowid, added_at
-    FROM tags ORDER BY rowid DESC LIMIT 1"""
 
 
 class Ranking(NamedTuple):
@@ -70,6 +61,16 @@ def suggestions(person: Person, exclude: Iterable[str] = (), limit: int = SUGGES
     return suggested
 
 
+def page_suggestions(person: Person, exclude: list[str]) -> list[str]:
+    """A document page's suggestions, counted like the API's; past the limit the page shows
+    none rather than refusing the page."""
+    try:
+        security.check_read_rate(person, "tag_suggestions")
+    except RateLimited:
+        return []
+    return suggestions(person, exclude=exclude)
+
+
 def visible_ranking(person: Person) -> Ranking:
     """The person's principal set's ranking, counted afresh only when the index or the tags
     changed since it was last counted on this connection."""
@@ -87,12 +88,10 @@ def visible_ranking(person: Person) -> Ranking:
 
 def count_visible_uses(person: Person, limit: int) -> Ranking:
     """The `limit` tags most used on documents the person may see (ties alphabetically)."""
-    rows = db.social().execute("SELECT DISTINCT drive_id, item_id FROM tags")
-    visible = access.filter_visible(person, rows)
+    visible = access.filter_visible(person, store.tagged_documents(db.social()))
     if not visible:
         return Ranking([], True)
-    found = db.social().execute(RANKING_SQL, {"keys": keys_json(sorted(visible)), "limit": limit})
-    tags = [tag for (tag,) in found]
+    tags = store.most_used(db.social(), sorted(visible), limit)
     return Ranking(tags, len(tags) < limit)
 
 
@@ -106,7 +105,7 @@ def tags_state() -> tuple[Any, ...]:
     that row's added_at. SQLite gives a new row the largest rowid plus one, so when the count
     and the newest rowid are what they were, either nothing changed or the newest row was
     replaced (removed, then a new row took its rowid), and its added_at is then a later time."""
-    return db.social().execute(TAGS_STATE_SQL).fetchone() or ()
+    return store.state(db.social())
 
 
 @dataclass

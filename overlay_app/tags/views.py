@@ -1,25 +1,17 @@
-"""Tags on documents: any viewer adds or removes them; a page per tag; suggestions.
+"""Tags on documents, as pages and /api/v1: any viewer adds or removes them; a page per tag.
 
-A tag is 1 to 40 characters of A-Z, a-z, 0-9 and hyphens, with any spaces, tabs or line breaks
-around it; it is stored trimmed and lower-case. Anything else (other letters, inner spaces) is
-refused with that rule (400). TAG_ACCEPTED is that rule for Python and for the OpenAPI document
-alike, so the document describes exactly what the API takes. Writes follow check_* (access +
-validation + rate limit) then do_* (the row). Everything read is trimmed: a tag page lists only
-documents the person may see and discover (access.filter_discoverable: not those reached only
-through an organisation-wide link, unless the person interacted with them), and suggestions
-(tags/suggestions.py) count only tags on documents the person may see, so a tag used
-only on hidden documents is never shown.
+Thin: what a tag is and the reads are tags.reads, the writes tags.actions (check_* then do_*),
+the SQL tags.store, and suggestions tags.suggestions (tags on documents the person may see
+only, so a tag used only on hidden documents is never shown).
 """
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from flask import Blueprint, jsonify, render_template, request, url_for
 
-from overlay_app import access, db, security
+from overlay_app import access, security
 from overlay_app.browse.listing import (
     DOCUMENT_PARAMS,
     LISTED_ITEM_PROPERTIES,
@@ -31,15 +23,13 @@ from overlay_app.browse.listing import (
     Counts,
     DocumentRow,
     Key,
-    document_rows,
-    keys_json,
     listing_json,
     page_number,
     social_counts,
 )
 from overlay_app.discussion import reads as discussion
-from overlay_app.errors import BadInput, Conflict, RateLimited, form_reply
-from overlay_app.identity import Person, require_person
+from overlay_app.errors import form_reply
+from overlay_app.identity import require_person
 from overlay_app.openapi_parts import (
     NULLABLE_STRING,
     STRING,
@@ -51,139 +41,21 @@ from overlay_app.openapi_parts import (
     path_param,
     ref,
 )
+from overlay_app.tags import actions
+from overlay_app.tags.actions import READ_ONLY
+from overlay_app.tags.reads import (
+    TAG_ACCEPTED,
+    TAG_RULE,
+    TAG_STORED,
+    entry_json,
+    normalise,
+    tag_entries,
+    tagged_page,
+    tags_of,
+)
 from overlay_app.tags.suggestions import suggestions
 
 bp = Blueprint("tags", __name__)
-
-TAG_RULE = "A tag is 1 to 40 characters: lower-case letters a-z, digits 0-9 and hyphens."
-# ASCII only, before and after lower-casing: str.lower() would turn the Kelvin sign into "k",
-# and str.strip() trims Unicode spaces that a JSON Schema pattern names differently.
-TAG_ACCEPTED = r"^[ \t\r\n]*([A-Za-z0-9-]{1,40})[ \t\r\n]*$"
-TAG_STORED = r"^[a-z0-9-]{1,40}$"
-_ACCEPTED = re.compile(TAG_ACCEPTED)
-READ_ONLY = "This document was deleted in SharePoint: its discussion is read-only."
-
-
-def normalise(raw: Any) -> str:
-    """The tag as stored (trimmed, lower-case), or BadInput naming the rule."""
-    found = _ACCEPTED.fullmatch(raw) if isinstance(raw, str) else None
-    if found is None:
-        raise BadInput(TAG_RULE)
-    return found.group(1).lower()
-
-
-# ---- reads -------------------------------------------------------------------------------
-
-
-def tags_of(drive_id: str, item_id: str) -> list[str]:
-    """The tags of one document (already access-checked), alphabetically."""
-    rows = db.social().execute(
-        "SELECT tag FROM tags WHERE drive_id = ? AND item_id = ? ORDER BY tag",
-        [drive_id, item_id],
-    )
-    return [tag for (tag,) in rows]
-
-
-def tag_entries(drive_id: str, item_id: str) -> list[dict[str, Any]]:
-    rows = (
-        db.social()
-        .execute(
-            "SELECT tag, added_by, added_at FROM tags WHERE drive_id = ? AND item_id = ? "
-            "ORDER BY tag",
-            [drive_id, item_id],
-        )
-        .fetchall()
-    )
-    names = discussion.display_names(row[1] for row in rows)
-    return [entry_json(tag, added_by, added_at, names) for tag, added_by, added_at in rows]
-
-
-def entry_json(tag: str, added_by: str, added_at: str, names: dict[str, str]) -> dict[str, Any]:
-    return {
-        "tag": tag,
-        "addedBy": {"id": added_by, "displayName": discussion.name_of(added_by, names)},
-        "addedAt": added_at,
-    }
-
-
-def tags_on(visible_keys: list[Key]) -> dict[Key, list[str]]:
-    """The tags of many documents the person may see, in one query."""
-    if not visible_keys:
-        return {}
-    rows = db.social().execute(
-        """SELECT drive_id, item_id, tag FROM tags WHERE (drive_id, item_id) IN
-           (SELECT value ->> 0, value ->> 1 FROM json_each(?)) ORDER BY tag""",
-        [keys_json(visible_keys)],
-    )
-    found: dict[Key, list[str]] = {}
-    for drive_id, item_id, tag in rows:
-        found.setdefault((drive_id, item_id), []).append(tag)
-    return found
-
-
-def tagged_keys(tag: str) -> list[Key]:
-    """Every document carrying `tag`, untrimmed: callers trim through overlay_app.access."""
-    rows = db.social().execute("SELECT drive_id, item_id FROM tags WHERE tag = ?", [tag])
-    return [(d, i) for d, i in rows]
-
-
-def visible_tagged_keys(person: Person, tag: str) -> set[Key]:
-    """Documents carrying `tag` that the person may see (search within a tag)."""
-    return access.filter_visible(person, tagged_keys(tag))
-
-
-def tagged_page(person: Person, tag: str, page: int) -> tuple[list[DocumentRow], int]:
-    """One page of the documents with `tag` the person may see and discover, by name, and how
-    many there are."""
-    shown = access.filter_discoverable(person, tagged_keys(tag))
-    rows = sorted(
-        document_rows(shown).values(),
-        key=lambda r: ((r.name or "").casefold(), r.drive_id, r.item_id),
-    )
-    start = (page - 1) * PER_PAGE
-    return rows[start : start + PER_PAGE], len(rows)
-
-
-# ---- writes ------------------------------------------------------------------------------
-
-
-def check_tag_write(person: Person, drive_id: str, item_id: str, raw_tag: Any):
-    """The document and the normalised tag, if the person may tag it: the access check comes
-    first, so an invisible document answers 404 whatever the tag."""
-    document = access.require_document(person, drive_id, item_id, live=True)
-    tag = normalise(raw_tag)
-    if document.archived:
-        raise Conflict(READ_ONLY)
-    return document, tag
-
-
-def do_add_tag(person: Person, drive_id: str, item_id: str, tag: str) -> tuple[bool, tuple]:
-    """Adds the tag (True) or leaves an existing one alone (False); and the stored row (tag,
-    added_by, added_at), read in the same transaction so a removal just after cannot lose it."""
-    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    with db.transaction() as conn:
-        security.check_rate(person, "tag")
-        cursor = conn.execute(
-            "INSERT OR IGNORE INTO tags (drive_id, item_id, tag, added_by, added_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [drive_id, item_id, tag, person.id, now],
-        )
-        stored = conn.execute(
-            "SELECT tag, added_by, added_at FROM tags WHERE drive_id = ? AND item_id = ? "
-            "AND tag = ?",
-            [drive_id, item_id, tag],
-        ).fetchone()
-    return cursor.rowcount == 1, tuple(stored)
-
-
-def do_remove_tag(person: Person, drive_id: str, item_id: str, tag: str) -> bool:
-    with db.transaction() as conn:
-        security.check_rate(person, "tag")
-        cursor = conn.execute(
-            "DELETE FROM tags WHERE drive_id = ? AND item_id = ? AND tag = ?",
-            [drive_id, item_id, tag],
-        )
-    return cursor.rowcount == 1
 
 
 # ---- pages (forms post here and come back: PRG) -----------------------------------------
@@ -198,8 +70,7 @@ def add_tag_form(drive_id: str, item_id: str):
     person = require_person()
 
     def add() -> None:
-        _, tag = check_tag_write(person, drive_id, item_id, request.form.get("tag"))
-        do_add_tag(person, drive_id, item_id, tag)
+        actions.add_tag(person, drive_id, item_id, request.form.get("tag"))
 
     return form_reply(_tags_of(drive_id, item_id), add)
 
@@ -209,8 +80,7 @@ def remove_tag_form(drive_id: str, item_id: str, tag: str):
     person = require_person()
 
     def remove() -> None:
-        _, checked = check_tag_write(person, drive_id, item_id, tag)
-        do_remove_tag(person, drive_id, item_id, checked)
+        actions.remove_tag(person, drive_id, item_id, tag)
 
     return form_reply(_tags_of(drive_id, item_id), remove)
 
@@ -231,16 +101,6 @@ def requested_tag_page(raw_tag: str) -> TaggedPage:
     tag, page = normalise(raw_tag), page_number()
     rows, total = tagged_page(person, tag, page)
     return TaggedPage(tag, page, rows, total, social_counts(row.key for row in rows))
-
-
-def page_suggestions(person: Person, exclude: list[str]) -> list[str]:
-    """A document page's suggestions, counted like the API's; past the limit the page shows
-    none rather than refusing the page."""
-    try:
-        security.check_read_rate(person, "tag_suggestions")
-    except RateLimited:
-        return []
-    return suggestions(person, exclude=exclude)
 
 
 @bp.get("/tags/<tag>")
@@ -270,8 +130,7 @@ def api_add_tag(drive_id: str, item_id: str):
     person = require_person()
     body = request.get_json(silent=True)
     raw = body.get("tag") if isinstance(body, dict) else None
-    _, tag = check_tag_write(person, drive_id, item_id, raw)
-    created, (tag, added_by, added_at) = do_add_tag(person, drive_id, item_id, tag)
+    created, (tag, added_by, added_at) = actions.add_tag(person, drive_id, item_id, raw)
     entry = entry_json(tag, added_by, added_at, discussion.display_names([added_by]))
     return jsonify(entry), 201 if created else 200
 
@@ -279,8 +138,7 @@ def api_add_tag(drive_id: str, item_id: str):
 @bp.delete("/api/v1/documents/<drive_id>/<item_id>/tags/<tag>")
 def api_remove_tag(drive_id: str, item_id: str, tag: str):
     person = require_person()
-    _, tag = check_tag_write(person, drive_id, item_id, tag)
-    do_remove_tag(person, drive_id, item_id, tag)
+    actions.remove_tag(person, drive_id, item_id, tag)
     return "", 204
 
 

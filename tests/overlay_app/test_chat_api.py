@@ -10,7 +10,7 @@ import sqlite3
 from flask import Flask
 
 from overlay_app import db
-from overlay_app.chat import reads as chat_reads
+from overlay_app.chat import store_messages
 from tests.overlay_app.api_calls import answer, document_room, mention, send, sent
 from tests.overlay_app.app_rows import events, last_event_id, rows, title_of, who
 
@@ -327,14 +327,14 @@ def test_the_chat_queries_use_their_indexes(app):
         plan = [
             row[3]
             for row in db.social().execute(
-                f"EXPLAIN QUERY PLAN {chat_reads.HISTORY_BEFORE_SQL}",
+                f"EXPLAIN QUERY PLAN {store_messages.HISTORY_BEFORE_SQL}",
                 {"room": "r", "before": 9, "limit": 5},
             )
         ]
         unread = [
             row[3]
             for row in db.social().execute(
-                f"EXPLAIN QUERY PLAN {chat_reads.UNREAD_SQL}", {"me": "p", "rooms": '["r"]'}
+                f"EXPLAIN QUERY PLAN {store_messages.UNREAD_SQL}", {"me": "p", "rooms": '["r"]'}
             )
         ]
     assert plan == ["SEARCH messages USING INDEX messages_by_room (room_id=? AND id<?)"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from overlay_app.tags.views import TAG_RULE
+from overlay_app.tags.reads import TAG_RULE
 
 
 def tags_url(key: tuple[str, str]) -> str:

@@ -1,0 +1,239 @@
+"""The SQL of chat messages in overlay.db: `messages` (and its full-text index `messages_fts`),
+`message_mentions` and `read_markers`. No other module touches these tables (rooms and their
+members are chat.store_rooms').
+
+Nothing here decides who may see a message: callers pass rooms that chat.access let through,
+or trim what comes back (search hits). Each function takes the connection to run on (a write's
+transaction, or `db.social()` for a read) and returns message rows as tuples in
+MESSAGE_FIELDS order, ids and counts. A message has two ids: its rowid (`id`, which counts every
+room's messages) stays inside and orders them; people see `public_id` (random) and `seq` (its
+place in its room: 1, 2, ...).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from overlay_app import schema
+from overlay_app.db import SocialConn
+
+MESSAGE_FIELDS = (
+    "id", "room_id", "author_id", "body", "body_html", "created_at", "edited_at", "deleted_at",
+    "client_key", "public_id", "seq",
+)  # fmt: skip
+MESSAGE_COLUMNS = ", ".join(MESSAGE_FIELDS)
+NO_MESSAGE_YET = 2**62  # an id after every message: "before" it is "the newest"
+
+# The hot queries, as constants so that tests can check their plans (messages_by_room).
+HISTORY_BEFORE_SQL = f"""
+    SELECT {MESSAGE_COLUMNS} FROM messages
+    WHERE room_id = :room AND id < :before ORDER BY id DESC LIMIT :limit"""
+HISTORY_AFTER_SQL = f"""
+    SELECT {MESSAGE_COLUMNS} FROM messages
+    WHERE room_id = :room AND id > :after AND id < :before ORDER BY id LIMIT :limit"""
+UNREAD_SQL = """
+    SELECT m.room_id, count(*) FROM json_each(:rooms) AS r
+    JOIN messages AS m ON m.room_id = r.value
+    LEFT JOIN read_markers AS rm ON rm.room_id = m.room_id AND rm.person_id = :me
+    WHERE m.id > coalesce(rm.last_read_id, 0) AND m.author_id != :me AND m.deleted_at IS NULL
+    GROUP BY m.room_id"""
+LAST_MESSAGE_SQL = """
+    SELECT m.room_id, m.id, m.public_id FROM json_each(:rooms) AS r
+    JOIN messages AS m ON m.id = (SELECT max(id) FROM messages WHERE room_id = r.value)"""
+MARKERS_SQL = """
+    SELECT rm.room_id, m.public_id, m.seq FROM read_markers AS rm
+    JOIN messages AS m ON m.id = rm.last_read_id
+    WHERE rm.person_id = :me AND rm.room_id IN (SELECT value FROM json_each(:rooms))"""
+SEARCH_SQL = f"""
+    SELECT {", ".join("m." + name for name in MESSAGE_FIELDS)},
+           snippet(messages_fts, 0, :open, :close, '…', 16)
+    FROM messages_fts JOIN messages AS m ON m.id = messages_fts.rowid
+    WHERE messages_fts MATCH :match AND m.deleted_at IS NULL AND m.id < :before
+      AND (:room IS NULL OR m.room_id = :room)
+    ORDER BY m.id DESC LIMIT :batch"""
+
+# A condition on the room aliased `r` (chat.store_rooms.INTERACTED_SQL): :person wrote in it,
+# or was mentioned there. Deleted messages count: they were still interactions.
+WROTE_OR_WAS_MENTIONED_IN_R = """EXISTS (SELECT 1 FROM messages AS m
+                  LEFT JOIN message_mentions AS mm
+                    ON mm.message_id = m.id AND mm.person_id = :person
+                  WHERE m.room_id = r.id AND (m.author_id = :person OR mm.person_id IS NOT NULL))"""
+
+# The message a notification aliased `n` names, as `m` (notifications.NEWEST_SQL shows its
+# public_id): the join is this module's, as the table is; a row without a message keeps NULLs.
+MESSAGE_OF_N = "LEFT JOIN messages AS m ON m.id = n.message_id"
+
+
+def _rooms_json(room_ids: Iterable[str]) -> str:
+    return json.dumps(sorted(set(room_ids)))
+
+
+# -- reading messages ----------------------------------------------------------------------------
+
+
+def message_by_id(conn: SocialConn, message_id: int) -> tuple | None:
+    return conn.execute(
+        f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", [message_id]
+    ).fetchone()
+
+
+def message_by_public_id(conn: SocialConn, public_id: str) -> tuple | None:
+    """A message's row by the id people see."""
+    return conn.execute(
+        f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE public_id = ?", [public_id]
+    ).fetchone()
+
+
+def place_in(conn: SocialConn, room_id: str, public_id: str) -> int | None:
+    """The rowid of one of the room's messages, given its public id (to page from it)."""
+    row = conn.execute(
+        "SELECT id FROM messages WHERE room_id = ? AND public_id = ?", [room_id, public_id]
+    ).fetchone()
+    return row[0] if row else None
+
+
+def public_place(conn: SocialConn, message_id: int) -> tuple[str, int]:
+    """(public id, seq) of a message, given its rowid."""
+    return conn.execute("SELECT public_id, seq FROM messages WHERE id = ?", [message_id]).fetchone()
+
+
+def messages_before(conn: SocialConn, room_id: str, before: int | None, limit: int) -> list[tuple]:
+    """Up to `limit` of the room's messages before `before` (None: the newest), newest first."""
+    params = {"room": room_id, "before": NO_MESSAGE_YET if before is None else before}
+    return conn.execute(HISTORY_BEFORE_SQL, {**params, "limit": limit}).fetchall()
+
+
+def messages_after(
+    conn: SocialConn, room_id: str, after: int, before: int | None, limit: int
+) -> list[tuple]:
+    """Up to `limit` of the room's messages after `after` (and before `before`), oldest first."""
+    params = {"room": room_id, "after": after, "limit": limit}
+    params["before"] = NO_MESSAGE_YET if before is None else before
+    return conn.execute(HISTORY_AFTER_SQL, params).fetchall()
+
+
+def matching_messages(
+    conn: SocialConn, match: str, room_id: str | None, before: int, batch: int, marks: tuple
+) -> list[tuple]:
+    """Up to `batch` live messages before `before` matching the FTS query `match` (in one room,
+    or in any), newest first: the message row and a snippet with its matches between `marks`.
+    Untrimmed: callers keep the hits in rooms the person may see."""
+    params = {"match": match, "room": room_id, "before": before, "batch": batch}
+    params.update(open=marks[0], close=marks[1])
+    return conn.execute(SEARCH_SQL, params).fetchall()
+
+
+def message_by_client_key(conn: SocialConn, author_id: str, key: str) -> tuple | None:
+    """(id, room_id, body, edited_at, deleted_at) of the author's message with this key."""
+    return conn.execute(
+        "SELECT id, room_id, body, edited_at, deleted_at FROM messages"
+        " WHERE author_id = ? AND client_key = ?",
+        [author_id, key],
+    ).fetchone()
+
+
+def live_bodies(conn: SocialConn, message_ids: Iterable[int]) -> dict[int, str]:
+    """The text of those of the messages that are not deleted."""
+    rows = conn.execute(
+        "SELECT id, body FROM messages WHERE deleted_at IS NULL"
+        " AND id IN (SELECT value FROM json_each(?))",
+        [json.dumps(sorted(message_ids))],
+    )
+    return dict(rows.fetchall())
+
+
+# -- a room's activity -----------------------------------------------------------------------------
+
+
+def last_messages(conn: SocialConn, room_ids: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """(rowid, public id) of each room's newest message, deleted or not, for the rooms that
+    have one."""
+    rows = conn.execute(LAST_MESSAGE_SQL, {"rooms": _rooms_json(room_ids)})
+    return {room: (rowid, public_id) for room, rowid, public_id in rows}
+
+
+def unread_counts(conn: SocialConn, person_id: str, room_ids: Iterable[str]) -> dict[str, int]:
+    """Messages after the person's read marker, not their own and not deleted, per room (rooms
+    without any are left out)."""
+    params = {"me": person_id, "rooms": _rooms_json(room_ids)}
+    return dict(conn.execute(UNREAD_SQL, params).fetchall())
+
+
+def read_markers(
+    conn: SocialConn, person_id: str, room_ids: Iterable[str]
+) -> dict[str, tuple[str, int]]:
+    """(public id, seq) of the message the person's read marker names, per room that has one."""
+    params = {"me": person_id, "rooms": _rooms_json(room_ids)}
+    return {room: (id_, seq) for room, id_, seq in conn.execute(MARKERS_SQL, params)}
+
+
+def read_marker(conn: SocialConn, room_id: str, person_id: str) -> int:
+    """The id of the last message the person read in the room; 0 for none."""
+    row = conn.execute(
+        "SELECT last_read_id FROM read_markers WHERE room_id = ? AND person_id = ?",
+        [room_id, person_id],
+    ).fetchone()
+    return row[0] if row else 0
+
+
+# -- writes ------------------------------------------------------------------------------------
+
+
+def insert_message(
+    conn: SocialConn, room_id: str, author_id: str, body: str, body_html: str, at: str,
+    client_key: str | None,
+) -> int:  # fmt: skip
+    """A new message, with a new random public id and the next seq of its room; its rowid."""
+    message_id = conn.execute(
+        "INSERT INTO messages"
+        " (room_id, author_id, body, body_html, created_at, client_key, public_id, seq)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?,"
+        " coalesce((SELECT seq FROM messages WHERE room_id = ? ORDER BY id DESC LIMIT 1), 0) + 1)",
+        [room_id, author_id, body, body_html, at, client_key, schema.new_public_id(), room_id],
+    ).lastrowid
+    assert message_id is not None
+    return message_id
+
+
+def edit_message(conn: SocialConn, message_id: int, body: str, body_html: str, at: str) -> None:
+    conn.execute(
+        "UPDATE messages SET body = ?, body_html = ?, edited_at = ? WHERE id = ?",
+        [body, body_html, at, message_id],
+    )
+
+
+def blank_message(conn: SocialConn, message_id: int, at: str) -> None:
+    """A deleted message keeps its place (its row, id and author) but loses its words."""
+    conn.execute(
+        "UPDATE messages SET body = '', body_html = '', deleted_at = ? WHERE id = ?",
+        [at, message_id],
+    )
+
+
+def mentioned_in(conn: SocialConn, message_id: int) -> set[str]:
+    rows = conn.execute("SELECT person_id FROM message_mentions WHERE message_id = ?", [message_id])
+    return {row[0] for row in rows}
+
+
+def add_mentions(conn: SocialConn, message_id: int, person_ids: Iterable[str]) -> None:
+    conn.executemany(
+        "INSERT INTO message_mentions (message_id, person_id) VALUES (?, ?)",
+        [(message_id, person_id) for person_id in person_ids],
+    )
+
+
+def clear_mentions(conn: SocialConn, message_id: int) -> None:
+    conn.execute("DELETE FROM message_mentions WHERE message_id = ?", [message_id])
+
+
+def move_read_marker(
+    conn: SocialConn, room_id: str, person_id: str, last_read_id: int, at: str
+) -> None:
+    """Sets the person's marker in the room (the caller keeps it from moving back)."""
+    conn.execute(
+        "INSERT INTO read_markers (room_id, person_id, last_read_id, updated_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (room_id, person_id)"
+        " DO UPDATE SET last_read_id = excluded.last_read_id, updated_at = excluded.updated_at",
+        [room_id, person_id, last_read_id, at],
+    )
