@@ -25,9 +25,7 @@ from overlay_app.browse.listing import (
     STRING,
     STRINGS,
     UNAUTHENTICATED,
-    DocumentRow,
     Key,
-    document_rows,
     error_response,
     json_response,
     obj,
@@ -37,9 +35,11 @@ from overlay_app.browse.listing import (
     query_param,
     ref,
 )
+from overlay_app.documents_json import document_json
 from overlay_app.errors import BadInput, NotFound
 from overlay_app.identity import Person, require_person
 from overlay_app.tags import views as tags
+from sync.visibility import Document
 
 bp = Blueprint("people", __name__)
 
@@ -133,7 +133,7 @@ def directory_text() -> str:
 
 @dataclass(frozen=True)
 class Discussed:
-    row: DocumentRow
+    row: Document
     comments: int  # the profile person's live comments on it
     last_at: str
     tags: list[str]
@@ -157,7 +157,7 @@ def discussed_documents(viewer: Person, person_id: str, page: int) -> tuple[list
     start = (page - 1) * PER_PAGE
     window = shown[start : start + PER_PAGE]
     keys: list[Key] = [(d, i) for d, i, _, _ in window]
-    metadata, tags_by_key = document_rows(keys), tags.tags_on(keys)
+    metadata, tags_by_key = access.documents(viewer, keys), tags.tags_on(keys)
     found = [
         Discussed(metadata[(d, i)], count, last, tags_by_key.get((d, i), []))
         for d, i, count, last in window
@@ -175,21 +175,16 @@ def tag_summary(discussed: list[Discussed]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
+DISCUSSED_FIELDS = ("driveId", "itemId", "name", "path", "webUrl", "site", "fileType", "archived")
+
+
 def discussed_json(item: Discussed) -> dict[str, Any]:
-    row = item.row
-    return {
-        "driveId": row.drive_id,
-        "itemId": row.item_id,
-        "name": row.name,
-        "path": row.path,
-        "webUrl": row.web_url,
-        "site": {"id": row.site_id, "title": row.site_title},
-        "fileType": row.file_type,
-        "archived": row.archived,
+    extra = {
         "commentCount": item.comments,
         "lastCommentAt": item.last_at,
         "tags": item.tags,
     }
+    return document_json(item.row, DISCUSSED_FIELDS, extra)
 
 
 # ---- views ---------------------------------------------------------------------------------

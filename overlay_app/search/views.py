@@ -1,11 +1,12 @@
 """Search over names and paths (the index), tags and comment text (the social store), trimmed.
 
-Three arms find documents: sync.access.search (names, paths, site titles; already trimmed and
-ranked), tags equal to a query word (or starting with the whole query), and comments_fts. The
-tag and comment arms are trimmed through access.filter_visible BEFORE anything is counted,
-ranked, paged or highlighted, so a hidden document's comment never matches for anyone else.
-Hits merge by document: its score is the sum of its arms' scores. Snippets (<mark>, escaped)
-are made for the page's hits only. See merge() for why paging stays exact and cheap.
+Three arms find documents: sync.search.search_documents (names, paths, site titles; already
+trimmed for the request's principal set, and ranked), tags equal to a query word (or starting
+with the whole query), and comments_fts. The tag and comment arms are trimmed through
+access.filter_visible BEFORE anything is counted, ranked, paged or highlighted, so a hidden
+document's comment never matches for anyone else. Hits merge by document: its score is the sum
+of its arms' scores. Snippets (<mark>, escaped) are made for the page's hits only. See merge()
+for why paging stays exact and cheap.
 """
 
 from __future__ import annotations
@@ -21,12 +22,11 @@ from overlay_app.browse import views as browse
 from overlay_app.browse.listing import (
     UNAUTHENTICATED,
     Counts,
-    DocumentRow,
     Key,
-    document_rows,
     page_number,
     social_counts,
 )
+from overlay_app.documents_json import document_json
 from overlay_app.errors import BadInput
 from overlay_app.identity import Person, require_person
 from overlay_app.openapi_parts import (
@@ -48,8 +48,9 @@ from overlay_app.search.arms import (
     tag_matches,
 )
 from overlay_app.tags import views as tags
-from sync import access as sync_access
-from sync.search import MAX_PER_PAGE, SearchFilters, fts_query
+from sync.search import MAX_PER_PAGE, SearchFilters, SearchHit, SearchPage, fts_query
+from sync.search import search_documents as search_names
+from sync.visibility import Document
 
 bp = Blueprint("search", __name__)
 
@@ -114,7 +115,7 @@ def parse_query() -> Query:
 
 @dataclass
 class Hit:
-    row: DocumentRow
+    row: Document
     score: float = 0.0
     name_score: float | None = None  # None: the name/path arm did not match
     comment_rowid: int | None = None
@@ -146,7 +147,7 @@ class Results:
 # ---- merging -----------------------------------------------------------------------------
 
 
-def passes(row: DocumentRow, query: Query) -> bool:
+def passes(row: Document, query: Query) -> bool:
     """The site, type and modified filters on a document found by a social arm."""
     filters = query.filters
     _, params = filters.sql()
@@ -172,7 +173,7 @@ def social_hits(person: Person, query: Query, match: str | None) -> dict[Key, Hi
     visible = access.filter_visible(person, sorted(candidates))
     rows = {
         key: row
-        for key, row in document_rows(visible).items()
+        for key, row in access.documents(person, visible).items()
         if not row.is_folder and passes(row, query)
     }
     names = name_scores(match, sorted(rows))
@@ -215,9 +216,7 @@ def merge(person: Person, query: Query) -> tuple[list[Hit], int, bool]:
 
 def sync_page(person: Person, query: Query) -> tuple[list[Hit], int, bool]:
     """The common case, nothing found by tags or comments: sync's own page, as it is."""
-    found = sync_access.search(
-        db.index(), person.id, query.text, query.filters, query.page, PER_PAGE
-    )
+    found = names_page(person, query, query.page, PER_PAGE)
     return [hit_of(hit) for hit in found.hits], found.total, found.total_is_exact
 
 
@@ -229,9 +228,7 @@ def name_only_hits(
     hits: list[Hit] = []
     page, total, exact = 1, 0, True
     while len(hits) < wanted:
-        found = sync_access.search(
-            db.index(), person.id, query.text, query.filters, page, MAX_PER_PAGE
-        )
+        found = names_page(person, query, page, MAX_PER_PAGE)
         total, exact = found.total, found.total_is_exact
         for sync_hit in found.hits:
             if (sync_hit.drive_id, sync_hit.item_id) not in skip:
@@ -242,8 +239,14 @@ def name_only_hits(
     return hits, total, exact
 
 
-def hit_of(found: sync_access.SearchHit) -> Hit:
-    row = DocumentRow(
+def names_page(person: Person, query: Query, page: int, per_page: int) -> SearchPage:
+    """One page of sync's name/path search, for the request's principal set."""
+    principals = access.principals_of(person.id)
+    return search_names(db.index(), principals, query.text, query.filters, page, per_page)
+
+
+def hit_of(found: SearchHit) -> Hit:
+    row = Document(
         found.drive_id,
         found.item_id,
         found.name,
@@ -254,10 +257,8 @@ def hit_of(found: sync_access.SearchHit) -> Hit:
         None,
         found.modified_at,
         found.modified_by_name,
-        found.site_id,
-        found.site_title,
-        None,
-        False,
+        site_id=found.site_id,
+        site_title=found.site_title,
     )
     return Hit(row, found.score, found.score, name_html=found.name_html)
 
@@ -293,29 +294,26 @@ def search_page():
     )
 
 
+# A hit's document fields, in the order the API has always given them among its own.
+HIT_FIELDS = (
+    "driveId", "itemId", "name", "nameHtml", "path", "snippetHtml", "commentSnippetHtml",
+    "matchedTags", "tags", "webUrl", "site", "fileType", "isFolder", "modifiedAt", "modifiedBy",
+    "archived",
+)  # fmt: skip
+
+
 def hit_json(hit: Hit, counts: Counts) -> dict[str, Any]:
-    row = hit.row
-    return {
-        "driveId": row.drive_id,
-        "itemId": row.item_id,
-        "name": row.name,
+    extra = {
         "nameHtml": hit.name_html,
-        "path": row.path,
         "snippetHtml": hit.snippet_html,
         "commentSnippetHtml": hit.comment_html,
         "matchedTags": hit.matched_tags,
         "tags": hit.tags,
-        "webUrl": row.web_url,
-        "site": {"id": row.site_id, "title": row.site_title},
-        "fileType": row.file_type,
-        "isFolder": row.is_folder,
-        "modifiedAt": row.modified_at,
-        "modifiedBy": row.modified_by_name,
-        "archived": row.archived,
         "score": round(hit.score, 6),
         "commentCount": counts.comments,
         "likeCount": counts.likes,
     }
+    return document_json(hit.row, HIT_FIELDS, extra)
 
 
 @bp.get("/api/v1/search")

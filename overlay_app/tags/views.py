@@ -29,9 +29,7 @@ from overlay_app.browse.listing import (
     RATE_LIMITED,
     UNAUTHENTICATED,
     Counts,
-    DocumentRow,
     Key,
-    document_rows,
     keys_json,
     listing_json,
     page_number,
@@ -52,6 +50,7 @@ from overlay_app.openapi_parts import (
     ref,
 )
 from overlay_app.tags.suggestions import suggestions
+from sync.visibility import Document
 
 bp = Blueprint("tags", __name__)
 
@@ -132,12 +131,12 @@ def visible_tagged_keys(person: Person, tag: str) -> set[Key]:
     return access.filter_visible(person, tagged_keys(tag))
 
 
-def tagged_page(person: Person, tag: str, page: int) -> tuple[list[DocumentRow], int]:
+def tagged_page(person: Person, tag: str, page: int) -> tuple[list[Document], int]:
     """One page of the documents with `tag` the person may see and discover, by name, and how
     many there are."""
     shown = access.filter_discoverable(person, tagged_keys(tag))
     rows = sorted(
-        document_rows(shown).values(),
+        access.documents(person, shown).values(),
         key=lambda r: ((r.name or "").casefold(), r.drive_id, r.item_id),
     )
     start = (page - 1) * PER_PAGE
@@ -220,7 +219,7 @@ class TaggedPage(NamedTuple):
 
     tag: str
     page: int
-    rows: list[DocumentRow]
+    rows: list[Document]
     total: int
     counts: dict[Key, Counts]
 
@@ -283,8 +282,7 @@ def api_tag(tag: str):
             "page": shown.page,
             "perPage": PER_PAGE,
             "value": [
-                listing_json(row, shown.counts.get(row.key, Counts()))
-                | {"site": {"id": row.site_id, "title": row.site_title}}
+                listing_json(row, shown.counts.get(row.key, Counts()), also=("site",))
                 for row in shown.rows
             ],
         }
