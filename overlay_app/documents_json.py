@@ -1,9 +1,9 @@
 """The one JSON shape of a document (sync.visibility.Document), wherever the API shows one.
 
 Every answer that carries a document builds it here: each wire name has one meaning and one
-source (`FIELDS`). An answer names the fields it shows, in its order (its OpenAPI schema says
-which), and adds its own around them (counts, snippets, scores) through `extra`, which may
-also stand in for a field.
+source (`FIELDS`) and one OpenAPI schema (`FIELD_SCHEMAS`). An answer names the fields it
+shows, in its order, and adds its own around them (counts, snippets, scores) through `extra`;
+its OpenAPI schema is built from the same names (`document_properties`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import url_for
 
+from overlay_app.openapi_parts import BOOLEAN, NULLABLE_STRING, STRING, obj
 from sync.visibility import Document
 
 FIELDS: dict[str, Callable[[Document], Any]] = {
@@ -32,6 +33,23 @@ FIELDS: dict[str, Callable[[Document], Any]] = {
     "archived": lambda d: d.archived,
 }
 
+FIELD_SCHEMAS: dict[str, dict[str, Any]] = {
+    "driveId": STRING,
+    "itemId": STRING,
+    "name": NULLABLE_STRING,
+    "path": NULLABLE_STRING,
+    "webUrl": NULLABLE_STRING,
+    "site": obj({"id": NULLABLE_STRING, "title": NULLABLE_STRING}),
+    "library": NULLABLE_STRING,
+    "isFolder": BOOLEAN,
+    "fileType": NULLABLE_STRING,
+    "size": {"type": ["integer", "null"]},
+    "modifiedAt": NULLABLE_STRING,
+    "modifiedBy": NULLABLE_STRING,
+    "createdBy": NULLABLE_STRING,
+    "archived": BOOLEAN,
+}
+
 # A folder listing's row (browse, tags), before its counts.
 LISTED = (
     "driveId", "itemId", "name", "path", "webUrl", "isFolder", "fileType", "size",
@@ -47,6 +65,15 @@ def document_json(
     extra = extra or {}
     shape = {name: extra[name] if name in extra else FIELDS[name](document) for name in names}
     return shape | {name: value for name, value in extra.items() if name not in shape}
+
+
+def document_properties(
+    names: tuple[str, ...], extra: Mapping[str, dict[str, Any]] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The OpenAPI properties of `document_json(document, names, extra)`, in the same order."""
+    extra = extra or {}
+    shape = {name: extra[name] if name in extra else FIELD_SCHEMAS[name] for name in names}
+    return shape | {name: schema for name, schema in extra.items() if name not in shape}
 
 
 def document_url(document: Document) -> str:

@@ -16,12 +16,9 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 from overlay_app import access, db
 from overlay_app.browse import views as browse
 from overlay_app.browse.listing import (
-    BOOLEAN,
     DOCUMENT_PARAMS,
     INTEGER,
     NOT_FOUND,
-    NULLABLE_STRING,
-    STRING,
     STRINGS,
     UNAUTHENTICATED,
     Key,
@@ -30,8 +27,9 @@ from overlay_app.browse.listing import (
     ref,
 )
 from overlay_app.discussion import comments
-from overlay_app.documents_json import document_json
+from overlay_app.documents_json import document_json, document_properties
 from overlay_app.identity import Person, require_person
+from overlay_app.openapi_parts import BOOLEAN, NULLABLE_STRING
 from overlay_app.tags import views as tags
 from sync import visibility
 from sync.visibility import Document
@@ -128,26 +126,16 @@ def api_document(drive_id: str, item_id: str):
 
 API_SCHEMAS = {
     "Document": obj(
-        {
-            "driveId": STRING,
-            "itemId": STRING,
-            "name": NULLABLE_STRING,
-            "path": NULLABLE_STRING,
-            "webUrl": NULLABLE_STRING,
-            "officeUrl": NULLABLE_STRING,
-            "site": obj({"id": NULLABLE_STRING, "title": NULLABLE_STRING}),
-            "library": NULLABLE_STRING,
-            "fileType": NULLABLE_STRING,
-            "size": {"type": ["integer", "null"]},
-            "modifiedAt": NULLABLE_STRING,
-            "modifiedBy": NULLABLE_STRING,
-            "createdBy": NULLABLE_STRING,
-            "archived": BOOLEAN,
-            "likeCount": INTEGER,
-            "likedByMe": BOOLEAN,
-            "commentCount": INTEGER,
-            "tags": STRINGS,
-        }
+        document_properties(
+            DOCUMENT_FIELDS,
+            {
+                "officeUrl": NULLABLE_STRING,
+                "likeCount": INTEGER,
+                "likedByMe": BOOLEAN,
+                "commentCount": INTEGER,
+                "tags": STRINGS,
+            },
+        )
     ),
 }
 

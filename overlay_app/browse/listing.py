@@ -17,12 +17,9 @@ from typing import Any
 from flask import Flask, request, url_for
 
 from overlay_app import db
-from overlay_app.documents_json import LISTED, document_json, document_url
+from overlay_app.documents_json import LISTED, document_json, document_properties, document_url
 from overlay_app.openapi_parts import (
-    BOOLEAN,
     INTEGER,
-    NULLABLE_STRING,
-    STRING,
     error_response,
     path_param,
     query_param,
@@ -89,20 +86,9 @@ def listing_json(row: Document, counts: Counts, also: tuple[str, ...] = ()) -> d
 
 # ---- OpenAPI pieces of the listing features (builders in overlay_app.openapi_parts) ---------
 
-LISTED_ITEM_PROPERTIES = {
-    "driveId": STRING,
-    "itemId": STRING,
-    "name": NULLABLE_STRING,
-    "path": NULLABLE_STRING,
-    "webUrl": NULLABLE_STRING,
-    "isFolder": BOOLEAN,
-    "fileType": NULLABLE_STRING,
-    "size": {"type": ["integer", "null"]},
-    "modifiedAt": NULLABLE_STRING,
-    "modifiedBy": NULLABLE_STRING,
-    "commentCount": INTEGER,
-    "likeCount": INTEGER,
-}
+LISTED_ITEM_PROPERTIES = document_properties(
+    LISTED, {"commentCount": INTEGER, "likeCount": INTEGER}
+)
 PAGE_PARAM = query_param(
     "page", "1-based page number.", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}
 )

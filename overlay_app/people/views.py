@@ -17,12 +17,9 @@ from flask import Blueprint, jsonify, render_template, request
 
 from overlay_app import access, db
 from overlay_app.browse.listing import (
-    BOOLEAN,
     INTEGER,
     NOT_FOUND,
-    NULLABLE_STRING,
     PAGE_PARAM,
-    STRING,
     STRINGS,
     UNAUTHENTICATED,
     Key,
@@ -35,9 +32,10 @@ from overlay_app.browse.listing import (
     query_param,
     ref,
 )
-from overlay_app.documents_json import document_json
+from overlay_app.documents_json import document_json, document_properties
 from overlay_app.errors import BadInput, NotFound
 from overlay_app.identity import Person, require_person
+from overlay_app.openapi_parts import BOOLEAN, NULLABLE_STRING, STRING
 from overlay_app.tags import views as tags
 from sync.visibility import Document
 
@@ -295,19 +293,10 @@ API_SCHEMAS = {
         }
     ),
     "DiscussedDocument": obj(
-        {
-            "driveId": STRING,
-            "itemId": STRING,
-            "name": NULLABLE_STRING,
-            "path": NULLABLE_STRING,
-            "webUrl": NULLABLE_STRING,
-            "site": obj({"id": NULLABLE_STRING, "title": NULLABLE_STRING}),
-            "fileType": NULLABLE_STRING,
-            "archived": BOOLEAN,
-            "commentCount": INTEGER,
-            "lastCommentAt": STRING,
-            "tags": STRINGS,
-        }
+        document_properties(
+            DISCUSSED_FIELDS,
+            {"commentCount": INTEGER, "lastCommentAt": STRING, "tags": STRINGS},
+        )
     ),
 }
 

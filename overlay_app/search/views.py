@@ -26,13 +26,12 @@ from overlay_app.browse.listing import (
     page_number,
     social_counts,
 )
-from overlay_app.documents_json import document_json
+from overlay_app.documents_json import document_json, document_properties
 from overlay_app.errors import BadInput
 from overlay_app.identity import Person, require_person
 from overlay_app.openapi_parts import (
     BOOLEAN,
     INTEGER,
-    NULLABLE_STRING,
     STRING,
     STRINGS,
     error_response,
@@ -337,27 +336,19 @@ def api_search():
 
 API_SCHEMAS = {
     "SearchHit": obj(
-        {
-            "driveId": STRING,
-            "itemId": STRING,
-            "name": NULLABLE_STRING,
-            "nameHtml": STRING,
-            "path": NULLABLE_STRING,
-            "snippetHtml": STRING,
-            "commentSnippetHtml": STRING,
-            "matchedTags": STRINGS,
-            "tags": STRINGS,
-            "webUrl": NULLABLE_STRING,
-            "site": obj({"id": NULLABLE_STRING, "title": NULLABLE_STRING}),
-            "fileType": NULLABLE_STRING,
-            "isFolder": BOOLEAN,
-            "modifiedAt": NULLABLE_STRING,
-            "modifiedBy": NULLABLE_STRING,
-            "archived": BOOLEAN,
-            "score": {"type": "number"},
-            "commentCount": INTEGER,
-            "likeCount": INTEGER,
-        }
+        document_properties(
+            HIT_FIELDS,
+            {
+                "nameHtml": STRING,
+                "snippetHtml": STRING,
+                "commentSnippetHtml": STRING,
+                "matchedTags": STRINGS,
+                "tags": STRINGS,
+                "score": {"type": "number"},
+                "commentCount": INTEGER,
+                "likeCount": INTEGER,
+            },
+        )
     ),
 }
 

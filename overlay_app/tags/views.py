@@ -36,10 +36,10 @@ from overlay_app.browse.listing import (
     social_counts,
 )
 from overlay_app.discussion import reads as discussion
+from overlay_app.documents_json import document_properties
 from overlay_app.errors import BadInput, Conflict, form_reply
 from overlay_app.identity import Person, require_person
 from overlay_app.openapi_parts import (
-    NULLABLE_STRING,
     STRING,
     array,
     error_response,
@@ -317,9 +317,7 @@ API_SCHEMAS = {
             "addedAt": STRING,
         }
     ),
-    "TaggedDocument": obj(
-        {**LISTED_ITEM_PROPERTIES, "site": obj({"id": NULLABLE_STRING, "title": NULLABLE_STRING})}
-    ),
+    "TaggedDocument": obj({**LISTED_ITEM_PROPERTIES, **document_properties(("site",))}),
 }
 
 API_PATHS = {
