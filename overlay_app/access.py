@@ -47,8 +47,6 @@ from sync.principals import ANONYMOUS_LINK, ORGANIZATION_LINK
 from sync.trimming import principal_set
 from sync.visibility import Document
 
-__all__ = ["Document"]  # the one read model (sync.visibility), as every check returns it
-
 log = logging.getLogger("overlay_app.access")
 
 DENIED = "access.denied"
