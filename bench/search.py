@@ -1,6 +1,6 @@
 """Trimmed search latency over a large index: rare, common, frequent and very common terms.
 
-Run: .venv/bin/python bench/search.py [--quick] [--index PATH] [--runs N]
+Run: .venv/bin/python bench/search.py [--quick] [--index PATH] [--runs N] [--baseline DIR]
 
 The index: `--index PATH` (e.g. the one `bench/sync_initial.py --keep DIR` leaves, opened
 read-only); else one is built: the full run syncs the million-document tenant (seed 1; several
@@ -14,11 +14,18 @@ sees the most and the one who sees the least (but something), guests included. E
 sync.access.search(person, term), first page of 20, timed over N runs after one warm-up.
 Targets (issue 4): p95 < 100 ms for terms matching up to 100,000 items, < 300 ms for terms
 matching most items.
+
+`--baseline DIR`: DIR holds other code (e.g. `git archive main | tar -x -C DIR`); its `sync`
+package is loaded beside this one (imports renamed) and each run times both searches back to
+back, so that a noisy machine slows both alike; the table adds its p50 and the ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -132,14 +139,33 @@ def spread(values: list[str], count: int) -> list[str]:
     return values[:: max(1, len(values) // count)][:count]
 
 
-def timed(db: sqlite_utils.Database, person: str, text: str, runs: int) -> tuple[list[float], int]:
+def load_baseline(code: Path, scratch: Path):
+    """The `access` module of the `sync` package under `code`, loaded as `baseline_sync`."""
+    target = scratch / "baseline" / "baseline_sync"
+    shutil.copytree(code / "sync", target)
+    for module in target.glob("*.py"):
+        text = re.sub(r"\b(from|import) sync\b", r"\1 baseline_sync", module.read_text())
+        module.write_text(text)
+    sys.path.insert(0, str(target.parent))
+    return importlib.import_module("baseline_sync.access")
+
+
+def timed(
+    db: sqlite_utils.Database, person: str, text: str, runs: int, baseline=None
+) -> tuple[list[float], list[float], int]:
+    """Latencies (ms) of this code's search and of the baseline's (empty without one), run by
+    run, and the total found."""
     page = access.search(db, person, text)  # warm-up
-    latencies = []
+    searches = [access.search] + ([baseline.search] if baseline else [])
+    if baseline:
+        baseline.search(db, person, text)
+    latencies: list[list[float]] = [[], []]
     for _ in range(runs):
-        began = time.perf_counter()
-        access.search(db, person, text)
-        latencies.append((time.perf_counter() - began) * 1000)
-    return latencies, page.total
+        for n, search in enumerate(searches):
+            began = time.perf_counter()
+            search(db, person, text)
+            latencies[n].append((time.perf_counter() - began) * 1000)
+    return latencies[0], latencies[1], page.total
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -152,26 +178,33 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100,000 items")
     parser.add_argument("--index", type=Path, help="an index to search (read-only)")
     parser.add_argument("--runs", type=int, help="timed runs per query (default 15, full 30)")
+    parser.add_argument("--baseline", type=Path, help="other code whose search to time too")
     args = parser.parse_args()
     runs = args.runs or (15 if args.quick else 30)
     with tempfile.TemporaryDirectory(prefix="plaza-bench-") as scratch:
         index = args.index or build_index(args.quick, Path(scratch))
+        baseline = load_baseline(args.baseline, Path(scratch)) if args.baseline else None
         db = connect(index, readonly=True)
         items = db.execute("SELECT count(*) FROM items WHERE deleted = 0").fetchone()[0]
         terms = pick_terms(db)
         people = pick_people(db)
         print(f"\ntrimmed search over {items:,} items; first page of 20; {runs} runs each")
+        extra = "        baseline p50, ratio" if baseline else ""
         print(f"{'term':>28} {'matches':>9} {'person (sees)':>26} {'found':>9} {'p50 ms':>8} "
-              f"{'p95 ms':>8}  target")  # fmt: skip
+              f"{'p95 ms':>8}  target{extra}")  # fmt: skip
         for term in terms:
             for label, person, visible in people:
-                latencies, total = timed(db, person, term.text, runs)
+                latencies, before, total = timed(db, person, term.text, runs, baseline)
                 p50, p95 = statistics.median(latencies), percentile(latencies, 0.95)
                 limit = TARGET_UP_TO_100K_MS if term.matches <= 100_000 else TARGET_MOST_MS
                 verdict = "ok" if p95 < limit else "MISSED"
+                compared = ""
+                if before:
+                    old = statistics.median(before)
+                    compared = f"  {old:>8.1f} ms, {p50 / old:.2f}x"
                 print(f"{term.kind + ' ' + repr(term.text):>28} {term.matches:>9,} "
                       f"{label + f' ({visible:,})':>26} {total:>9,} {p50:>8.1f} {p95:>8.1f}  "
-                      f"< {limit:.0f} {verdict}")  # fmt: skip
+                      f"< {limit:.0f} {verdict:<6}{compared}")  # fmt: skip
         db.close()
 
 

@@ -11,7 +11,7 @@ some). For each, on a tagged file they may see, GET /api/v1/documents/{drive_id}
 through the Flask test client with a bearer token (access check, the tags, their authors'
 names, the suggestions), timed over N runs after one warm-up (median and p95):
 
-- with the ranking kept (overlay_app.tag_suggestions), as on every page while neither the
+- with the ranking kept (tags/suggestions.py), as on every page while neither the
   index nor the tags change;
 - with the ranking counted afresh (the kept rankings dropped before each call): the baseline,
   in the same run. Every call cost this before rankings were kept, and the first call of each

@@ -6,12 +6,16 @@ from typing import Any
 
 from flask import Flask
 
-from overlay_app import db, errors, openapi, security
-from overlay_app.features import FEATURE_INITS, FEATURES
+from overlay_app import db, errors
 from overlay_app.settings import OverlaySettings
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    # The features are imported here, not at the top: importing the package (as `plaza realtime`
+    # does before gunicorn's gevent worker patches the standard library) must not load ssl.
+    from overlay_app import openapi, security
+    from overlay_app.features import FEATURE_INITS, FEATURES
+
     app = Flask(__name__)
     if test_config is None:
         settings = OverlaySettings.from_env()

@@ -4,12 +4,17 @@ Everything people write lives here, keyed by Graph ids (drive_id, item_id) and E
 so the index can be rebuilt by a full re-sync without losing a word. Opened with
 synchronous=FULL: an acknowledged comment survives power loss.
 
-Tables: comments (replies via parent_id; soft-deleted via deleted_at), comment_likes,
+Ids people see are random (uuid4): comments, rooms, and (m006) messages and notifications, whose
+rowids only order them inside. Tables: comments (replies via parent_id; soft-deleted via
+deleted_at), comment_likes,
 document_likes, tags, mentions, notifications, idempotency (request key -> the response it
 produced), audit (append-only), comments_fts (comment text for search).
 """
 
 from __future__ import annotations
+
+import re
+import uuid
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -170,3 +175,57 @@ def m005_forget_deleted_words(db: Database) -> None:
     WHERE kind IN ('message.new', 'message.edited')
       AND payload ->> '$.id' IN (SELECT id FROM messages WHERE deleted_at IS NOT NULL)
     """)
+
+
+@MIGRATIONS()
+def m006_opaque_ids(db: Database) -> None:
+    """Messages and notifications get the ids people see: random (public_id), so that one's
+    own ids no longer count everyone's writes; rowids stay, to order them inside. A message
+    also gets `seq`, its place in its room (1, 2, ...), which tells what the room shows anyway.
+    The events already written are rewritten to carry the new ids. (Statement by statement:
+    executescript would commit the migration's transaction half-way.)"""
+    for table in ("messages", "notifications"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN public_id TEXT")
+        rowids = [row[0] for row in db.execute(f"SELECT id FROM {table}")]
+        db.conn.executemany(
+            f"UPDATE {table} SET public_id = ? WHERE id = ?",
+            [(new_public_id(), rowid) for rowid in rowids],
+        )
+    db.execute("ALTER TABLE messages ADD COLUMN seq INTEGER")
+    for statement in M006_STATEMENTS:
+        db.execute(statement)
+
+
+M006_STATEMENTS = (
+    """UPDATE messages SET seq = places.n FROM (
+        SELECT id, row_number() OVER (PARTITION BY room_id ORDER BY id) AS n FROM messages
+    ) AS places WHERE messages.id = places.id""",
+    "CREATE UNIQUE INDEX messages_by_public_id ON messages (public_id)",
+    "CREATE UNIQUE INDEX notifications_by_public_id ON notifications (public_id)",
+    """UPDATE events SET payload = json_set(payload, '$.id', m.public_id, '$.seq', m.seq)
+    FROM messages AS m
+    WHERE events.kind IN ('message.new', 'message.edited', 'message.deleted')
+      AND m.id = events.payload ->> '$.id'""",
+    """UPDATE events SET payload = json_set(payload,
+        '$.id', (SELECT public_id FROM notifications WHERE id = events.payload ->> '$.id'),
+        '$.messageId', (SELECT public_id FROM messages WHERE id = events.payload ->> '$.messageId'))
+    WHERE kind = 'notification.new'""",
+    """UPDATE events SET payload = json_set(payload,
+        '$.lastReadId', (SELECT public_id FROM messages WHERE id = payload ->> '$.lastReadId'),
+        '$.lastReadSeq', coalesce(
+            (SELECT seq FROM messages WHERE id = events.payload ->> '$.lastReadId'), 0))
+    WHERE kind = 'room.read'""",
+)
+
+
+PUBLIC_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def is_public_id(value: object) -> bool:
+    return isinstance(value, str) and PUBLIC_ID.fullmatch(value) is not None
+
+
+def new_public_id() -> str:
+    """An id that tells nothing but itself (uuid4: 122 random bits), as people see messages
+    and notifications."""
+    return str(uuid.uuid4())

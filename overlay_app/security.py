@@ -1,5 +1,6 @@
 """The browser-facing defences and the audit log: CSRF tokens, a nonce-based Content-Security-
-Policy with the other security headers, per-person write rate limits, and `audit()`.
+Policy with the other security headers, per-person rate limits on writes and on the reads that
+answer from what a person may see, and `audit()`.
 
 - CSRF: a random token lives in the signed session; forms carry it as `csrf_token` (template
   global `csrf_token()`), script calls as the `X-CSRF-Token` header. It is required on every
@@ -12,7 +13,11 @@ Policy with the other security headers, per-person write rate limits, and `audit
 - CSP: `script-src` admits only our own files and elements carrying this request's nonce
   (template global `csp_nonce()`), so injected markup can never run script.
 - Rate limits: `check_rate(person, action)` keeps a sliding one-minute window per person and
-  action in overlay.db, so that every gunicorn worker sees the same count.
+  action in overlay.db, so that every gunicorn worker sees the same count. Writes allow
+  writes_per_minute of each kind; `check_read_rate(person, kind)` counts searches, people
+  lookups and tag suggestions the same way against their own settings (READ_LIMITS), so that
+  none of them can be asked in bulk (a search, a directory or a suggestion list run thousands
+  of times is an oracle over what the person may see).
 - Audit: `audit()` appends to the append-only `audit` table (admin actions, access denials).
 """
 
@@ -42,7 +47,14 @@ CSRF_FORM_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_EXPIRED = "the form expired: reload the page and try again"
 RATE_WINDOW_SECONDS = 60
+# Reads counted per person: kind -> (the setting holding its limit, what people are told).
+READ_LIMITS = {
+    "search": ("searches_per_minute", "searches"),
+    "people": ("people_lookups_per_minute", "people lookups"),
+    "tag_suggestions": ("tag_suggestions_per_minute", "tag suggestions"),
+}
 MAX_AUDIT_FIELD = 500  # target and detail come partly from URLs: keep the log bounded
+HSTS = "max-age=31536000; includeSubDomains"  # a year: browsers then refuse http:// outright
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -168,17 +180,22 @@ def _security_headers(response):
     response.headers["Content-Security-Policy"] = policy.format(nonce=csp_nonce())
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
+    if request.is_secure:  # never over plain http, where a browser must ignore it anyway
+        response.headers["Strict-Transport-Security"] = HSTS
     return response
 
 
 # -- rate limits -------------------------------------------------------------------------------
 
 
-def check_rate(person: Person | str, action: str) -> None:
+def check_rate(
+    person: Person | str, action: str, limit: int | None = None, what: str = "changes"
+) -> None:
     """Counts one write of `action` by `person`; RateLimited when the last minute already holds
-    writes_per_minute of them. Called inside the caller's write transaction, the count and the
-    write commit together (and a refused write leaves nothing behind)."""
-    limit = current_app.extensions["plaza.settings"].writes_per_minute
+    `limit` (default writes_per_minute) of them. Called inside the caller's write transaction,
+    the count and the write commit together (and a refused write leaves nothing behind)."""
+    if limit is None:
+        limit = current_app.extensions["plaza.settings"].writes_per_minute
     if limit <= 0:
         return
     person_id = person.id if isinstance(person, Person) else person
@@ -193,11 +210,20 @@ def check_rate(person: Person | str, action: str) -> None:
             (person_id, action),
         ).fetchone()
         if count >= limit:
-            raise RateLimited(max(1, math.ceil(oldest + RATE_WINDOW_SECONDS - now)))
+            wait = max(1, math.ceil(oldest + RATE_WINDOW_SECONDS - now))
+            raise RateLimited(wait, f"Too many {what} at once: try again in {wait} s.")
         conn.execute(
             "INSERT INTO rate_events (person_id, action, at) VALUES (?, ?, ?)",
             (person_id, action, now),
         )
+
+
+def check_read_rate(person: Person | str, kind: str) -> None:
+    """Counts one read of `kind` (a key of READ_LIMITS) by `person`, in a window of its own;
+    RateLimited (429 with Retry-After, or the error page) past the kind's setting."""
+    setting, what = READ_LIMITS[kind]
+    limit = getattr(current_app.extensions["plaza.settings"], setting)
+    check_rate(person, f"read:{kind}", limit, what)
 
 
 # -- audit ---------------------------------------------------------------------------------------

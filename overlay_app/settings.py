@@ -29,12 +29,16 @@ NUMBERS = {
     "session_idle_minutes": (1, 7 * 24 * 60),
     "session_max_hours": (1, 30 * 24),
     "writes_per_minute": (1, 10_000),
+    "searches_per_minute": (1, 10_000),
+    "people_lookups_per_minute": (1, 10_000),
+    "tag_suggestions_per_minute": (1, 10_000),
     "live_check_seconds": (0, 60),  # the issue caps the live access cache at 60 s
 }
 BOOLEANS = {"channels_open"}
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 SECRET_KEY_FILE = "secret_key"
 MIN_SECRET_KEY = 32
+GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
 class SettingsError(Exception):
@@ -55,11 +59,18 @@ class OverlaySettings:
     ca_bundle: str = ""
     graph_url: str = "https://graph.microsoft.com/v1.0"
     api_audience: str = ""  # accepted `aud` of bearer tokens; default api://{client_id}
+    api_clients: str = ""  # other apps (client ids) whose bearer tokens the API accepts
     admin_group_id: str = ""
     admin_role: str = "Plaza.Admin"
     session_idle_minutes: int = 60
     session_max_hours: int = 12
     writes_per_minute: int = 30
+    # Reads that answer from what a person may see, limited so that none can be asked in bulk
+    # (security.check_read_rate): document and chat searches, people directory searches and
+    # mention suggestions, tag suggestions.
+    searches_per_minute: int = 60
+    people_lookups_per_minute: int = 120
+    tag_suggestions_per_minute: int = 60
     live_check_seconds: int = 60
     realtime_url: str = ""  # where pages open the event stream (`plaza realtime`); "" = same origin
     channels_open: bool = True  # anyone signed in (not guests) may create chat channels
@@ -95,6 +106,12 @@ class OverlaySettings:
         """`aud` values a bearer token for Plaza's API may carry (v2 tokens use the client id)."""
         named = {self.api_audience} if self.api_audience else set()
         return frozenset(named | {f"api://{self.client_id}", self.client_id})
+
+    @property
+    def allowed_clients(self) -> frozenset[str]:
+        """Client ids (`azp` / `appid`) whose tokens the API accepts: Plaza's own, and any in
+        PLAZA_API_CLIENTS (e.g. Teams' clients, once Plaza is exposed to them)."""
+        return frozenset({self.client_id, *_listed(self.api_clients)} - {""})
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> OverlaySettings:
@@ -161,11 +178,20 @@ class OverlaySettings:
             )
         if self.ca_bundle and not Path(self.ca_bundle).is_file():
             found.append(f"PLAZA_CA_BUNDLE names a file that does not exist: {self.ca_bundle}")
+        found += [
+            f"PLAZA_API_CLIENTS must list client ids (GUIDs), separated by commas; got '{entry}'"
+            for entry in _listed(self.api_clients)
+            if not GUID.fullmatch(entry)
+        ]
         for name, (low, high) in NUMBERS.items():
             value = getattr(self, name)
             if not isinstance(value, int) or not low <= value <= high:
                 found.append(f"PLAZA_{name.upper()} must be a whole number from {low} to {high}")
         return found
+
+
+def _listed(text: str) -> list[str]:
+    return [entry for entry in re.split(r"[\s,]+", text) if entry]
 
 
 def _plain_names() -> list[str]:
@@ -186,6 +212,8 @@ def _read_config_file(path: str | Path | None, problems: list[str]) -> dict[str,
 
 def _convert(raw: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     """Field values from text: numbers parsed, URLs trimmed, defaults filled from the cloud."""
+    if isinstance(raw.get("api_clients"), list):  # the TOML file may hold a list
+        raw = raw | {"api_clients": ",".join(map(str, raw["api_clients"]))}
     values = {
         k: v if k in NUMBERS or k in BOOLEANS else str(v) for k, v in raw.items() if k != "cloud"
     }

@@ -1,13 +1,15 @@
 """Trimmed full-text search over the index (FTS5 on items: name, path, site title).
 
 The access predicate applies before anything is counted, ranked into pages or highlighted: an
-item the person may not see never changes a total, a page or a snippet. Ranking is bm25 with
-the name weighted above the path and the site title. User input never reaches FTS5 as syntax:
-each whitespace-separated chunk becomes a quoted phrase (all must match) and the last one also
-matches as a prefix, so "acme q3 rep" finds "Acme Q3 report.docx".
+item the person may not see never changes a total, a page, an order or a snippet. FTS5 only
+finds the matches; their scores come from each match's own name, path and site title
+(sync/search_rank.py: the name above the path above the site title, whole words above
+prefixes), never from corpus-wide statistics such as bm25's, which count hidden rows too.
+User input never reaches FTS5 as syntax: each whitespace-separated chunk becomes a quoted
+phrase (all must match) and the last one also matches as a prefix, so "acme q3 rep" finds
+"Acme Q3 report.docx".
 
-Later issues add tags and comment text: they become further sources of (item, score) rows
-inside the `hits` CTE, combined per item and kept under the same access predicate.
+Tags and comment text are searched by overlay_app.search, which merges them with these hits.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from datetime import UTC, date, datetime
 
 import sqlite_utils
 
+from sync import search_rank
 from sync.search_forms import FORMS, SEEN_COUNT
 from sync.visibility import principals_param, trimmed_sql
 
@@ -38,8 +41,6 @@ RANK_CAP = 10_000
 # Past RANK_CAP matches, someone who sees up to this many items is searched through the set
 # of their items (cheap to read for a few, dear for many); others through the holders join.
 VISIBLE_SET_CAP = 100_000
-# bm25 column weights, in items_fts column order: name, path, site_title.
-COLUMN_WEIGHTS = (10.0, 3.0, 1.0)
 SNIPPET_TOKENS = 12
 # Private-use characters mark matches inside FTS5 output; the text is HTML-escaped afterwards
 # and only then are the markers turned into <mark> tags, so a file name cannot inject markup.
@@ -113,7 +114,7 @@ class SearchHit:
     file_type: str | None
     modified_at: str | None
     modified_by_name: str | None
-    score: float  # higher is better (negated bm25)
+    score: float  # higher is better (sync.search_rank.item_score)
     name_html: str = ""  # the name, HTML-escaped, matches in <mark>
     snippet_html: str = ""  # a fragment of the best-matching column, likewise
 
@@ -159,8 +160,12 @@ def ranked_sql(filters: SearchFilters, form: str = "holders") -> tuple[str, dict
     """The trimmed, ranked, paged query of a form ("few", "holders", "window"; exposed for
     query-plan tests) and its filter params."""
     conditions, params = filters.sql()
-    weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
-    sql = trimmed_sql(FORMS[form], weights=weights, filters=conditions)
+    sql = trimmed_sql(
+        FORMS[form],
+        score=f"{search_rank.FUNCTION}(i.name, i.path, i.site_title, :terms)",
+        order=search_rank.ORDER_SQL,
+        filters=conditions,
+    )
     return sql, params
 
 
@@ -194,8 +199,10 @@ def search_documents(
         if form == "window" and _sees_at_most(db, principals, visible_set_cap):
             form = "window_seen"
         sql, params = ranked_sql(filters, form)
+        search_rank.install(db.conn)
         params |= {
             "match": match,
+            "terms": search_rank.query_terms(query),
             **principals_param(principals),
             "limit": per_page,
             "offset": (page - 1) * per_page,

@@ -9,7 +9,9 @@ One `Entra` per process (made lazily in each gunicorn worker, after the fork), h
 
 MSAL does not validate the id token (PROTOCOL.md 5.3: 1.38+ checks only state and nonce), so
 `check_id_token` does: signature by the tenant's keys, issuer, audience = client id, expiry,
-nonce. Bearer tokens for Plaza's API get the same treatment in `check_access_token`.
+nonce. Bearer tokens for Plaza's API get the same treatment in `check_access_token`, which also
+wants a delegated token (`scp`) issued to an allowed client app (settings.allowed_clients):
+another app of the tenant holding a token for Plaza's API is not Plaza, nor a client it trusts.
 
 Errors: SignInFailed (the sign-in could not complete: what to tell the person) and
 InvalidToken (a bearer token was refused: the reason, for WWW-Authenticate).
@@ -51,6 +53,11 @@ class InvalidToken(Exception):
 def nonce_hash(secret: str) -> str:
     """What MSAL sends as `nonce` for the flow's secret (msal/oauth2cli/oidc.py)."""
     return hashlib.sha256(secret.encode("ascii")).hexdigest()
+
+
+def client_of(claims: dict[str, Any]) -> str | None:
+    """The client app a token was issued to: `azp` in v2.0 tokens, `appid` in v1.0 ones."""
+    return claims.get("appid") if claims.get("ver") == "1.0" else claims.get("azp")
 
 
 class Entra:
@@ -158,6 +165,8 @@ class Entra:
             raise InvalidToken("The access token is not valid.") from exc
         if "scp" not in claims:
             raise InvalidToken("Plaza's API takes delegated tokens (signed-in people) only.")
+        if client_of(claims) not in self.settings.allowed_clients:
+            raise InvalidToken("The access token was issued to a client app Plaza does not accept.")
         return claims
 
     # -- MSAL --------------------------------------------------------------------------------

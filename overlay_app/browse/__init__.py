@@ -1,1 +1,1 @@
-"""Browsing: sites, libraries and folders (views), the document page (documents), listing helpers."""
+"""Browsing: sites, libraries and folders (views), the document page (documents), listings."""

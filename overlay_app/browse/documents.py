@@ -110,7 +110,7 @@ def document_page(drive_id: str, item_id: str):
         office_url=office_url(document),
         discussion=comments.discussion_for(person, document),
         tags=on_document,
-        suggestions=tags.suggestions(person, exclude=on_document),
+        suggestions=tags.page_suggestions(person, exclude=on_document),
         crumbs=document_crumbs(person, document),
         # Without JavaScript, "Reply" and "Edit" come back here, and the page shows that form.
         reply_to=request.args.get("reply"),

@@ -10,9 +10,12 @@ process that reads `events` sees it exactly when it exists. Events written here 
 pump reads them; kinds and payloads are a contract):
 
     message.new | message.edited | message.deleted   room event, payload = message JSON
-    room.read                                         person event, {roomId, lastReadId}
+    room.read                                         person event, {roomId, lastReadId,
+                                                      lastReadSeq}
     notification.new                                  person event, {id, kind, roomId,
                                                       messageId, actor} (no document names)
+
+Ids in them are the ones people see (messages' and notifications' public_id), never rowids.
     room.member_added                                 room event, {room, personId}
 
 Idempotency: a message may carry a client_key (body) or Idempotency-Key (header), unique per
@@ -26,7 +29,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from overlay_app import access, db, security
+from overlay_app import access, db, schema, security
 from overlay_app.chat import access as chat_access
 from overlay_app.chat import reads as chat_reads
 from overlay_app.chat.access import DOCUMENT, MEMBER, Room
@@ -41,7 +44,7 @@ from overlay_app.realtime.event_log import append_event, forget_words
 MAX_MESSAGE_CHARS = 4_000
 MAX_KEY_CHARS = 200
 MAX_MENTIONS = 25
-MAX_SQLITE_INT = 2**63 - 1
+MAX_ID_CHARS = 100
 ARCHIVED = "this document was deleted in SharePoint; its chat is archived"
 KEY_REUSED = "This client_key was already used for another message; use a new key per message."
 
@@ -137,22 +140,21 @@ def check_live(message: tuple) -> None:
 
 
 def check_last_read_id(room: Room, value: Any) -> int:
-    """A message id of the room (or 0: nothing read); markers never point past the newest."""
-    if type(value) is not int or value < 0:
-        raise BadInput('Send {"last_read_id": N}: the id of the last message read, or 0.')
-    newest = (
-        db.social()
-        .execute("SELECT coalesce(max(id), 0) FROM messages WHERE room_id = ?", [room.id])
-        .fetchone()[0]
-    )
-    if value > newest:
-        raise BadInput(f"last_read_id {value} is after the room's newest message ({newest}).")
-    return value
+    """The rowid of the room's message named (or 0 for 0: nothing read)."""
+    if value == 0 and type(value) is int:
+        return 0
+    if not isinstance(value, str):
+        raise BadInput('Send {"last_read_id": "<id>"}: the id of the last message read.')
+    place = chat_reads.place_in(room, value) if len(value) <= MAX_ID_CHARS else None
+    if place is None:
+        raise BadInput(f"last_read_id {value[:40]!r} is not the id of a message in this room.")
+    return place
 
 
-def require_message(person: Person, message_id: int) -> tuple[tuple, Room]:
+def require_message(person: Person, message_id: str) -> tuple[tuple, Room]:
     """The message row and its room, if the person may see the room; else NotFound."""
-    row = chat_reads.message_row(message_id) if 0 < message_id <= MAX_SQLITE_INT else None
+    fits = 0 < len(message_id) <= MAX_ID_CHARS
+    row = chat_reads.message_row_by_id(message_id) if fits else None
     if row is None:
         security.audit_denial(person.id, chat_access.DENIED, f"message:{message_id}", "unknown")
         raise NotFound()
@@ -206,15 +208,17 @@ def do_send_message(
         do_follow(conn, person, room)
     at = discussion.now()
     message_id = conn.execute(
-        "INSERT INTO messages (room_id, author_id, body, body_html, created_at, client_key)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        [room.id, person.id, draft.body, draft.body_html, at, key],
+        "INSERT INTO messages"
+        " (room_id, author_id, body, body_html, created_at, client_key, public_id, seq)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?,"
+        " coalesce((SELECT seq FROM messages WHERE room_id = ? ORDER BY id DESC LIMIT 1), 0) + 1)",
+        [room.id, person.id, draft.body, draft.body_html, at, key, schema.new_public_id(), room.id],
     ).lastrowid
     assert message_id is not None
     message = chat_reads.message(message_id)
     append_event(conn, "message.new", message, room_id=room.id)
     mentioned = _record_mentions(conn, message_id, draft.mentioned)
-    _notify(conn, person, room, message_id, mentioned, at)
+    _notify(conn, person, room, (message_id, message["id"]), mentioned, at)
     do_mark_read(conn, person, room, message_id)  # one has read what one wrote
     return message
 
@@ -230,9 +234,11 @@ def _record_mentions(
     return ids
 
 
-def _notify(conn, actor: Person, room: Room, message_id: int, recipients, at: str) -> None:
+def _notify(conn, actor: Person, room: Room, message: tuple, recipients, at: str) -> None:
     """A mention notification (row + notification.new event) for each recipient but the
-    actor. The event names no document: it is replayed later, maybe after access is gone."""
+    actor. The event names no document: it is replayed later, maybe after access is gone.
+    `message` is (rowid, public id)."""
+    message_id, public_id = message
     drive_id, item_id = room.document_key or ("", "")
     for recipient in recipients:
         notification_id = notifications.notify(
@@ -253,7 +259,7 @@ def _notify(conn, actor: Person, room: Room, message_id: int, recipients, at: st
             "id": notification_id,
             "kind": notifications.MENTION,
             "roomId": room.id,
-            "messageId": message_id,
+            "messageId": public_id,
             "actor": {"id": actor.id, "displayName": actor.display_name},
         }
         append_event(conn, "notification.new", payload, person_id=recipient)
@@ -279,7 +285,7 @@ def do_edit_message(
     notifications.withdraw_message(conn, message_id, sorted(before - after))
     edited = chat_reads.message(message_id)
     append_event(conn, "message.edited", edited, room_id=room.id)
-    _notify(conn, person, room, message_id, sorted(after - before), at)
+    _notify(conn, person, room, (message_id, edited["id"]), sorted(after - before), at)
     return edited
 
 
@@ -292,7 +298,7 @@ def do_delete_message(conn: sqlite3.Connection, room: Room, message: tuple) -> N
     )
     conn.execute("DELETE FROM message_mentions WHERE message_id = ?", [message_id])
     notifications.withdraw_message(conn, message_id)
-    forget_words(conn, room.id, message_id)
+    forget_words(conn, room.id, message[9])  # its public id, as the events carry it
     append_event(conn, "message.deleted", chat_reads.message(message_id), room_id=room.id)
 
 
@@ -311,7 +317,10 @@ def do_mark_read(conn: sqlite3.Connection, person: Person, room: Room, last_read
         " DO UPDATE SET last_read_id = excluded.last_read_id, updated_at = excluded.updated_at",
         [room.id, person.id, last_read_id, discussion.now()],
     )
-    payload = {"roomId": room.id, "lastReadId": last_read_id}
+    public_id, seq = conn.execute(
+        "SELECT public_id, seq FROM messages WHERE id = ?", [last_read_id]
+    ).fetchone()
+    payload = {"roomId": room.id, "lastReadId": public_id, "lastReadSeq": seq}
     append_event(conn, "room.read", payload, person_id=person.id)
     return last_read_id
 
@@ -340,7 +349,7 @@ def send_message(person: Person, room_id: str, payload: Any, header_key: str | N
     return Outcome(201, message)
 
 
-def edit_message(person: Person, message_id: int, body: Any) -> dict[str, Any]:
+def edit_message(person: Person, message_id: str, body: Any) -> dict[str, Any]:
     message, room = require_message(person, message_id)
     check_own(person, message, "edit")
     check_live(message)
@@ -351,7 +360,7 @@ def edit_message(person: Person, message_id: int, body: Any) -> dict[str, Any]:
         return do_edit_message(conn, person, room, message, draft)
 
 
-def delete_message(person: Person, message_id: int) -> None:
+def delete_message(person: Person, message_id: str) -> None:
     message, room = require_message(person, message_id)
     check_own(person, message, "delete")
     check_live(message)
@@ -365,6 +374,14 @@ def mark_read(person: Person, room_id: str, last_read_id: Any) -> dict[str, Any]
     room = chat_access.access_room(person, room_id)
     wanted = check_last_read_id(room, last_read_id)
     with db.transaction() as conn:
-        marker = do_mark_read(conn, person, room, wanted)
+        do_mark_read(conn, person, room, wanted)
+    last_read_id, last_read_seq = chat_reads.read_markers(person.id, [room.id]).get(
+        room.id, (None, 0)
+    )
     unread = chat_reads.unread_counts(person.id, [room.id]).get(room.id, 0)
-    return {"roomId": room.id, "lastReadId": marker, "unreadCount": unread}
+    return {
+        "roomId": room.id,
+        "lastReadId": last_read_id,
+        "lastReadSeq": last_read_seq,
+        "unreadCount": unread,
+    }

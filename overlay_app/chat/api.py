@@ -17,15 +17,15 @@ from overlay_app.chat import actions as chat_actions
 from overlay_app.chat import openapi as chat_openapi
 from overlay_app.chat import reads as chat_reads
 from overlay_app.chat import room_actions as chat_room_actions
+from overlay_app.chat.access import Room
 from overlay_app.chat.actions import Outcome
 from overlay_app.errors import BadInput
 from overlay_app.identity import require_person
+from overlay_app.security import check_read_rate
 
 bp = Blueprint("chat", __name__)
 API_PATHS = chat_openapi.CHAT_PATHS
 API_SCHEMAS = chat_openapi.API_SCHEMAS
-
-MAX_ID = 2**62  # larger numbers are no message id (and would not fit SQLite's integers)
 
 
 def _int_arg(name: str, low: int, high: int, default: int | None = None) -> int | None:
@@ -35,6 +35,20 @@ def _int_arg(name: str, low: int, high: int, default: int | None = None) -> int 
     if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
         raise BadInput(f"{name} must be a whole number from {low} to {high}.")
     return int(raw)
+
+
+def _message_arg(room: Room, name: str) -> int | None:
+    """`before` / `after`: the id of one of the room's messages (`after` may be 0: from the
+    start), as the rowid history pages from."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if name == "after" and raw == "0":
+        return 0
+    place = chat_reads.place_in(room, raw) if len(raw) <= chat_actions.MAX_ID_CHARS else None
+    if place is None:
+        raise BadInput(f"{name} must be the id of a message in this room, got {raw[:40]!r}.")
+    return place
 
 
 def _body_field(name: str) -> Any:
@@ -114,8 +128,7 @@ def api_mark_read(room_id: str):
 def api_messages(room_id: str):
     person = require_person()
     room = chat_access.access_room(person, room_id)
-    before = _int_arg("before", 1, MAX_ID)
-    after = _int_arg("after", 0, MAX_ID)
+    before, after = _message_arg(room, "before"), _message_arg(room, "after")
     limit = _int_arg("limit", 1, chat_reads.MAX_PAGE, chat_reads.DEFAULT_PAGE)
     assert limit is not None
     return jsonify(chat_reads.history(room, before, after, limit))
@@ -129,17 +142,17 @@ def api_send(room_id: str):
         request.get_json(silent=True),
         request.headers.get("Idempotency-Key"),
     )
-    return _created(outcome, f"/api/v1/rooms/{room_id}/messages?after={outcome.payload['id'] - 1}")
+    return _created(outcome, f"/api/v1/rooms/{room_id}/messages")
 
 
-@bp.patch("/api/v1/messages/<int:message_id>")
-def api_edit(message_id: int):
+@bp.patch("/api/v1/messages/<message_id>")
+def api_edit(message_id: str):
     person = require_person()
     return jsonify(chat_actions.edit_message(person, message_id, _body_field("body")))
 
 
-@bp.delete("/api/v1/messages/<int:message_id>")
-def api_delete(message_id: int):
+@bp.delete("/api/v1/messages/<message_id>")
+def api_delete(message_id: str):
     chat_actions.delete_message(require_person(), message_id)
     return "", 204
 
@@ -152,6 +165,7 @@ def api_search():
     text = request.args.get("q", "")
     if not text.strip():
         raise BadInput("Give q: the words to look for.")
+    check_read_rate(person, "search")
     limit = _int_arg("limit", 1, chat_reads.MAX_HITS, chat_reads.DEFAULT_HITS)
     assert limit is not None
     return jsonify({"messages": chat_reads.search(person, text, room, limit)})

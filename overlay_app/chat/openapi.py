@@ -11,6 +11,7 @@ from overlay_app.openapi_parts import (
     DOCUMENT_PARAMS,
     NULLABLE_STRING,
     STRING,
+    error_response,
     error_responses,
     idempotency_header,
     ok,
@@ -32,7 +33,13 @@ ERROR_WORDS = {
     429: "Too many writes: retry after the Retry-After header's seconds",
 }
 
-ID = {"type": "integer", "minimum": 1}
+ID = {
+    "type": "string",
+    "maxLength": 100,
+    "description": "Random: it tells nothing about other messages (order by `seq`)",
+}
+NULLABLE_ID = {**ID, "type": ["string", "null"]}
+SEQ = {"type": "integer", "minimum": 1, "description": "The message's place in its room: 1, 2, ..."}
 
 _errors = error_responses(ERROR_WORDS)
 _operation = partial(operation, "chat")
@@ -95,7 +102,12 @@ MEMBER = {
 READ = {
     "type": "object",
     "required": ["last_read_id"],
-    "properties": {"last_read_id": {"type": "integer", "minimum": 0}},
+    "properties": {
+        "last_read_id": {
+            "type": ["string", "integer", "null"],
+            "description": "The id of the last message read (null or 0: none)",
+        }
+    },
 }
 
 CHAT_PATHS: dict[str, Any] = {
@@ -143,11 +155,11 @@ CHAT_PATHS: dict[str, Any] = {
             "listMessages",
             parameters=[
                 *ROOM,
-                query_param("before", "Only messages with smaller ids (scrolling back)", ID),
+                query_param("before", "Only messages before this one (scrolling back)", ID),
                 query_param(
                     "after",
-                    "Only messages with larger ids (catching up)",
-                    {"type": "integer", "minimum": 0},
+                    "Only messages after this one, or after 0: from the start (catching up)",
+                    ID,
                 ),
                 query_param(
                     "limit",
@@ -211,7 +223,11 @@ CHAT_PATHS: dict[str, Any] = {
     "/api/v1/chat/search": {
         "get": _operation(
             "Messages matching the words, newest first, in rooms one may see",
-            {**ok("The hits", ref("ChatSearch")), **_errors(400, 401, 404)},
+            {
+                **ok("The hits", ref("ChatSearch")),
+                **_errors(400, 401, 404),
+                "429": error_response("Too many searches this minute (see Retry-After)."),
+            },
             "searchChat",
             parameters=[
                 query_param("q", "Words to look for (the last one as a prefix)", STRING, True),
@@ -233,9 +249,10 @@ PERSON = {
 }
 MESSAGE_SCHEMA = {
     "type": "object",
-    "required": ["id", "roomId", "author", "body", "bodyHtml", "createdAt", "deleted"],
+    "required": ["id", "seq", "roomId", "author", "body", "bodyHtml", "createdAt", "deleted"],
     "properties": {
         "id": ID,
+        "seq": SEQ,
         "roomId": STRING,
         "author": PERSON,
         "body": {"type": "string", "description": "Markdown as written; '' once deleted"},
@@ -277,8 +294,9 @@ ROOM_SCHEMA = {
         "archived": {"type": "boolean"},
         "myRole": {"enum": ["member", "owner", None]},
         "unreadCount": {"type": "integer"},
-        "lastReadId": {"type": "integer"},
-        "lastMessageId": {"type": ["integer", "null"]},
+        "lastReadId": NULLABLE_ID,
+        "lastReadSeq": {"type": "integer", "minimum": 0, "description": "0: nothing read"},
+        "lastMessageId": NULLABLE_ID,
     },
 }
 
@@ -303,10 +321,11 @@ API_SCHEMAS: dict[str, Any] = {
     },
     "ReadMarker": {
         "type": "object",
-        "required": ["roomId", "lastReadId", "unreadCount"],
+        "required": ["roomId", "lastReadId", "lastReadSeq", "unreadCount"],
         "properties": {
             "roomId": STRING,
-            "lastReadId": {"type": "integer"},
+            "lastReadId": NULLABLE_ID,
+            "lastReadSeq": {"type": "integer", "minimum": 0},
             "unreadCount": {"type": "integer"},
         },
     },

@@ -35,7 +35,7 @@ from overlay_app.errors import (
     form_reply,
 )
 from overlay_app.identity import Person, current_person, require_person
-from overlay_app.realtime import event_log
+from overlay_app.realtime import views as realtime
 
 bp = Blueprint("chat_pages", __name__)
 
@@ -57,7 +57,7 @@ class RoomView:
     kind: str
     title: str
     unread: int
-    last_read_id: int
+    last_read_seq: int  # the place of the last message read (chat.js compares places)
     description: str | None = None
     member_names: list[str] = field(default_factory=list)
     document_url: str | None = None
@@ -78,7 +78,7 @@ def room_view(person: Person, answer: dict[str, Any]) -> RoomView:
         kind=answer["kind"],
         title=("#" if answer["kind"] == CHANNEL else "") + (answer.get("title") or ""),
         unread=answer.get("unreadCount") or 0,
-        last_read_id=answer.get("lastReadId") or 0,
+        last_read_seq=answer.get("lastReadSeq") or 0,
         description=answer.get("description"),
         member_names=[m["displayName"] for m in members] if answer["kind"] != CHANNEL else [],
         document_url=document_url(document["driveId"], document["itemId"]) if document else None,
@@ -93,19 +93,16 @@ def document_url(drive_id: str, item_id: str) -> str:
 
 
 def stream_settings(person: Person) -> dict[str, Any]:
-    """What chat.js needs: who I am, where the event stream is, and where it starts (the log's
-    newest event now, so nothing written between this render and the connection is missed)."""
+    """What chat.js needs: who I am, where the event stream is, and where it starts (a cursor at
+    the log's newest event now, so nothing written between this render and the connection is
+    missed)."""
     settings = current_app.extensions["plaza.settings"]
     return {
         "me_id": person.id,
         "me_name": person.display_name,
         "events_url": getattr(settings, "realtime_url", "") + "/api/v1/events",
-        "after": newest_event_id(),
+        "after": realtime.current_cursor(),
     }
-
-
-def newest_event_id() -> int:
-    return event_log.newest_event_id(db.social().conn)
 
 
 # -- the document page's panel ---------------------------------------------------------------
@@ -134,7 +131,7 @@ def chat_panel(document: Document) -> dict[str, Any] | None:
     panel = {
         **stream_settings(person),
         "room_id": None,
-        "last_read_id": 0,
+        "last_read_seq": 0,
         "messages": [],
         "writable": not document.archived,
         "room_api": f"/api/v1{base}/room",
@@ -143,7 +140,9 @@ def chat_panel(document: Document) -> dict[str, Any] | None:
     if room is not None:
         answer = chat_room_actions.answer(person, room)
         page = chat_reads.history(room, None, None, PANEL_MESSAGES)
-        panel.update(room_id=room.id, last_read_id=answer["lastReadId"], messages=page["messages"])
+        panel.update(
+            room_id=room.id, last_read_seq=answer["lastReadSeq"], messages=page["messages"]
+        )
     return panel
 
 
@@ -210,7 +209,7 @@ def room_page(room_id: str):
     room = chat_access.access_room(person, room_id)
     if room.document_key is not None:  # it shows the document's name: confirmed live, like its page
         access.require_document(person, *room.document_key, live=True)
-    before, after = _message_id_arg("before"), _message_id_arg("after")
+    before, after = _message_id_arg(room, "before"), _message_id_arg(room, "after")
     page = chat_reads.history(room, before, after, chat_reads.DEFAULT_PAGE)
     messages = page["messages"]
     latest = before is None and (after is None or not page["hasMore"])
@@ -237,9 +236,10 @@ def _document_room_api(room: Room) -> str | None:
     return f"/api/v1/documents/{key[0]}/{key[1]}/room" if key else None
 
 
-def _message_id_arg(name: str) -> int | None:
+def _message_id_arg(room: Room, name: str) -> int | None:
+    """The rowid of the room's message a page link names (anything else: the newest page)."""
     raw = request.args.get(name, "")
-    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**62 else None
+    return chat_reads.place_in(room, raw) if 0 < len(raw) <= chat_actions.MAX_ID_CHARS else None
 
 
 # -- form posts ------------------------------------------------------------------------------
@@ -276,8 +276,8 @@ def send_document_form(drive_id: str, item_id: str):
     return form_reply(f"{page}#chat", send)
 
 
-@bp.post("/chat/messages/<int:message_id>/edit")
-def edit_form(message_id: int):
+@bp.post("/chat/messages/<message_id>/edit")
+def edit_form(message_id: str):
     person = require_person()
     _, room = chat_actions.require_message(person, message_id)
 
@@ -287,8 +287,8 @@ def edit_form(message_id: int):
     return form_reply(room_url(room.id, f"message-{message_id}"), edit)
 
 
-@bp.post("/chat/messages/<int:message_id>/delete")
-def delete_form(message_id: int):
+@bp.post("/chat/messages/<message_id>/delete")
+def delete_form(message_id: str):
     person = require_person()
     _, room = chat_actions.require_message(person, message_id)
     return form_reply(

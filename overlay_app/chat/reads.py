@@ -4,13 +4,16 @@ Nothing here decides visibility: every function is handed rooms that already pas
 chat_access (or trims its hits through chat_access.visible_room_ids, for search).
 
 Shapes (camelCase, like the rest of /api/v1):
-- Message: {id, roomId, author: {id, displayName}, body, bodyHtml, createdAt, editedAt,
-  deleted, clientKey}; a deleted message keeps its place with body and bodyHtml "".
+- Message: {id, seq, roomId, author: {id, displayName}, body, bodyHtml, createdAt, editedAt,
+  deleted, clientKey}; a deleted message keeps its place with body and bodyHtml "". `id` is
+  random (public_id; the rowid, which counts every room's messages, stays inside), `seq` its
+  place in its room (1, 2, ...), for ordering.
 - Room (also the `room` of room.* events): {id, kind, name, description, closed, document:
   {driveId, itemId} | null, createdBy, createdAt, members: [{id, displayName, role}] | null}.
   Document rooms list no members: theirs are whoever can open the document.
 - Room as the API answers it adds: title (channel name, document name, or the other people of
-  a direct room), archived, myRole, unreadCount, lastReadId, lastMessageId.
+  a direct room), archived, myRole, unreadCount, lastReadId and lastReadSeq (the read marker's
+  message, null and 0 before any), lastMessageId.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ DEFAULT_PAGE, MAX_PAGE = 50, 100
 DEFAULT_HITS, MAX_HITS, SEARCH_BATCH = 20, 100, 200
 MESSAGE_FIELDS = (
     "id", "room_id", "author_id", "body", "body_html", "created_at", "edited_at", "deleted_at",
-    "client_key",
+    "client_key", "public_id", "seq",
 )  # fmt: skip
 MESSAGE_COLUMNS = ", ".join(MESSAGE_FIELDS)
 # Matches are marked with private-use characters, the text escaped, then the marks made <mark>,
@@ -43,9 +46,10 @@ _OPEN, _CLOSE = "\ue000", "\ue001"
 
 
 def message_json(row: tuple, names: dict[str, str]) -> dict[str, Any]:
-    mid, room_id, author_id, body, body_html, created, edited, deleted, key = row
+    _, room_id, author_id, body, body_html, created, edited, deleted, key, public_id, seq = row
     return {
-        "id": mid,
+        "id": public_id,
+        "seq": seq,
         "roomId": room_id,
         "author": {"id": author_id, "displayName": discussion.name_of(author_id, names)},
         "body": body,
@@ -70,6 +74,27 @@ def message_row(message_id: int) -> tuple | None:
     )
 
 
+def message_row_by_id(public_id: str) -> tuple | None:
+    """A message's row by the id people see."""
+    return (
+        db.social()
+        .execute(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE public_id = ?", [public_id])
+        .fetchone()
+    )
+
+
+def place_in(room: Room, public_id: str) -> int | None:
+    """The rowid of one of the room's messages, given its public id (to page from it)."""
+    row = (
+        db.social()
+        .execute(
+            "SELECT id FROM messages WHERE room_id = ? AND public_id = ?", [room.id, public_id]
+        )
+        .fetchone()
+    )
+    return row[0] if row else None
+
+
 def message(message_id: int) -> dict[str, Any]:
     row = message_row(message_id)
     assert row is not None
@@ -86,7 +111,8 @@ HISTORY_AFTER_SQL = f"""
 
 def history(room: Room, before: int | None, after: int | None, limit: int) -> dict[str, Any]:
     """One page of a room's messages, oldest first. With `after`: the first `limit` after it
-    (catching up); otherwise the last `limit` before `before` (scrolling back), or the newest."""
+    (catching up); otherwise the last `limit` before `before` (scrolling back), or the newest.
+    `before` and `after` are rowids (place_in)."""
     params = {
         "room": room.id,
         "before": before if before is not None else 2**62,
@@ -151,11 +177,12 @@ UNREAD_SQL = """
     WHERE m.id > coalesce(rm.last_read_id, 0) AND m.author_id != :me AND m.deleted_at IS NULL
     GROUP BY m.room_id"""
 LAST_MESSAGE_SQL = """
-    SELECT r.value, (SELECT max(id) FROM messages WHERE room_id = r.value)
-    FROM json_each(:rooms) AS r"""
+    SELECT m.room_id, m.id, m.public_id FROM json_each(:rooms) AS r
+    JOIN messages AS m ON m.id = (SELECT max(id) FROM messages WHERE room_id = r.value)"""
 MARKERS_SQL = """
-    SELECT room_id, last_read_id FROM read_markers
-    WHERE person_id = :me AND room_id IN (SELECT value FROM json_each(:rooms))"""
+    SELECT rm.room_id, m.public_id, m.seq FROM read_markers AS rm
+    JOIN messages AS m ON m.id = rm.last_read_id
+    WHERE rm.person_id = :me AND rm.room_id IN (SELECT value FROM json_each(:rooms))"""
 
 
 def unread_counts(person_id: str, room_ids: Iterable[str]) -> dict[str, int]:
@@ -164,13 +191,20 @@ def unread_counts(person_id: str, room_ids: Iterable[str]) -> dict[str, int]:
     return dict(db.social().execute(UNREAD_SQL, params).fetchall())
 
 
+def read_markers(person_id: str, room_ids: Iterable[str]) -> dict[str, tuple[str, int]]:
+    """(public id, seq) of the message the person's marker names, per room that has one."""
+    params = {"me": person_id, "rooms": json.dumps(sorted(set(room_ids)))}
+    return {room: (id_, seq) for room, id_, seq in db.social().execute(MARKERS_SQL, params)}
+
+
 def rooms_json(person: Person, rooms: list[Room]) -> list[dict[str, Any]]:
     """Rooms as the API answers them (see the module docstring), most recent activity first."""
     ids = [room.id for room in rooms]
     params = {"me": person.id, "rooms": json.dumps(sorted(ids))}
     unread = unread_counts(person.id, ids)
-    last = dict(db.social().execute(LAST_MESSAGE_SQL, params).fetchall())
-    markers = dict(db.social().execute(MARKERS_SQL, params).fetchall())
+    rows = db.social().execute(LAST_MESSAGE_SQL, params)
+    last = {room: (rowid, public_id) for room, rowid, public_id in rows}
+    markers = read_markers(person.id, ids)
     members = members_of(ids)
     names = discussion.display_names(p for listed in members.values() for p, _ in listed)
     titles = _document_titles(person, [room.document_key for room in rooms if room.document_key])
@@ -183,11 +217,13 @@ def rooms_json(person: Person, rooms: list[Room]) -> list[dict[str, Any]]:
             archived=_archived(room, titles),
             myRole=dict(listed).get(person.id),
             unreadCount=unread.get(room.id, 0),
-            lastReadId=markers.get(room.id, 0),
-            lastMessageId=last.get(room.id),
+            lastReadId=markers.get(room.id, (None, 0))[0],
+            lastReadSeq=markers.get(room.id, (None, 0))[1],
+            lastMessageId=last.get(room.id, (0, None))[1],
         )
         answers.append(shaped)
-    answers.sort(key=lambda r: (r["lastMessageId"] or 0, r["createdAt"]), reverse=True)
+    newest = {room: rowid for room, (rowid, _) in last.items()}  # the rowids order them
+    answers.sort(key=lambda r: (newest.get(r["id"], 0), r["createdAt"]), reverse=True)
     return answers
 
 
@@ -227,7 +263,9 @@ SEARCH_SQL = f"""
 
 def search(person: Person, text: str, room: Room | None, limit: int) -> list[dict[str, Any]]:
     """Newest messages matching `text`, in rooms the person may see now (each hit's room goes
-    through chat_access), with a highlighted snippet and the room's id, kind and title."""
+    through chat_access), with a highlighted snippet and the room's id, kind and title. Hits
+    are ordered by message id alone, never by a relevance score: FTS5 only filters, so no
+    hidden message moves a visible one."""
     match = fts_query(text)
     if match is None:
         return []
@@ -257,9 +295,10 @@ def _hits_json(person: Person, hits: list[tuple]) -> list[dict[str, Any]]:
     rooms = chat_access.load_rooms(row[1] for row in hits)
     shaped = {r["id"]: r for r in rooms_json(person, list(rooms.values()))}
     found = []
-    for row, answer in zip(hits, messages_json([row[:9] for row in hits]), strict=True):
+    width = len(MESSAGE_FIELDS)
+    for row, answer in zip(hits, messages_json([row[:width] for row in hits]), strict=True):
         room = shaped[row[1]]
-        answer["snippetHtml"] = _marked(row[9])
+        answer["snippetHtml"] = _marked(row[width])
         answer["room"] = {"id": room["id"], "kind": room["kind"], "title": room["title"]}
         found.append(answer)
     return found

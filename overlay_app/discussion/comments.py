@@ -35,7 +35,7 @@ from typing import Any
 from flask import Blueprint, Flask, jsonify, request
 from markupsafe import Markup, escape
 
-from overlay_app import access
+from overlay_app import access, security
 from overlay_app.access import Document
 from overlay_app.discussion import actions as comment_actions
 from overlay_app.discussion import mentions
@@ -132,6 +132,7 @@ def api_suggest():
     if not drive_id or not item_id:
         raise BadInput("Give drive_id and item_id of the document.")
     access.require_document(person, drive_id, item_id)
+    security.check_read_rate(person, "people")
     found = mentions.suggest(person.id, drive_id, item_id, request.args.get("q", ""))
     return jsonify({"people": [suggestion.to_json() for suggestion in found]})
 

@@ -14,6 +14,7 @@ from overlay_app.discussion.rendering import MAX_BODY_CHARS
 from overlay_app.openapi_parts import (
     DOCUMENT_PARAMS,
     STRING,
+    error_response,
     error_responses,
     idempotency_header,
     ok,
@@ -114,7 +115,11 @@ COMMENT_PATHS: dict[str, Any] = {
     "/api/v1/mentions/suggest": {
         "get": _operation(
             "People who can open the document, for @mention autocomplete (at most 10)",
-            {**ok("Matching people", ref("MentionSuggestions")), **_errors(400, 401, 404)},
+            {
+                **ok("Matching people", ref("MentionSuggestions")),
+                **_errors(400, 401, 404),
+                "429": error_response("Too many people lookups this minute (see Retry-After)."),
+            },
             parameters=[
                 {"name": "drive_id", "in": "query", "required": True, "schema": ID_QUERY},
                 {"name": "item_id", "in": "query", "required": True, "schema": ID_QUERY},
@@ -200,7 +205,7 @@ NOTIFICATION_PATHS: dict[str, Any] = {
                         "type": "object",
                         "required": ["ids"],
                         "properties": {
-                            "ids": {"type": "array", "maxItems": 500, "items": {"type": "integer"}}
+                            "ids": {"type": "array", "maxItems": 500, "items": {"type": "string"}}
                         },
                     },
                     {"type": "object", "required": ["all"], "properties": {"all": {"const": True}}},
@@ -304,7 +309,7 @@ API_SCHEMAS: dict[str, Any] = {
     "Notification": {
         "type": "object",
         "properties": {
-            "id": {"type": "integer"},
+            "id": {"type": "string", "description": "Random: it tells nothing of others"},
             "kind": {"enum": ["mention", "reply", "like"]},
             "read": {"type": "boolean"},
             "createdAt": {"type": "string", "format": "date-time"},
@@ -320,7 +325,7 @@ API_SCHEMAS: dict[str, Any] = {
             },
             "commentId": {"type": ["string", "null"]},
             "roomId": {"type": ["string", "null"], "description": "Chat mentions: the room"},
-            "messageId": {"type": ["integer", "null"], "description": "Chat mentions"},
+            "messageId": {"type": ["string", "null"], "description": "Chat mentions"},
             "excerpt": STRING,
             "url": STRING,
         },

@@ -9,6 +9,9 @@ it back.
 Chat mentions are notifications too: their rows also name the room and message (room_id,
 message_id; drive_id and item_id are '' for channels and direct rooms) and are trimmed by
 chat_access instead, so leaving a closed channel or losing a document silences them alike.
+
+A notification's id, as people see it, is random (public_id): the rowid counts everyone's
+notifications, so it only orders them inside; a chat mention names its message the same way.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, g, jsonify, redirect, render_template, request
 
-from overlay_app import access, db
+from overlay_app import access, db, schema
 from overlay_app.chat import access as chat_access
 from overlay_app.discussion import reads as discussion
 from overlay_app.discussion import rendering
@@ -38,7 +41,7 @@ MAX_IDS = 500
 
 @dataclass(frozen=True)
 class Notification:
-    id: int
+    id: str
     kind: str
     actor: discussion.PersonRef
     drive_id: str
@@ -49,7 +52,7 @@ class Notification:
     created_at: str
     read: bool
     room_id: str | None = None  # chat mentions
-    message_id: int | None = None
+    message_id: str | None = None  # the message's public id
     room_title: str = ""  # "#channel", "the chat about <document>", "a direct conversation"
 
     @property
@@ -109,16 +112,18 @@ def notify(
     at: str,
     room_id: str | None = None,
     message_id: int | None = None,
-) -> int | None:
-    """Records one notification, unless the recipient is the actor; its id."""
+) -> str | None:
+    """Records one notification, unless the recipient is the actor; its (public) id."""
     if recipient_id is None or recipient_id == actor_id:
         return None
-    cursor = conn.execute(
+    public_id = schema.new_public_id()
+    conn.execute(
         "INSERT INTO notifications (person_id, kind, actor_id, drive_id, item_id, comment_id,"
-        " created_at, room_id, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [recipient_id, kind, actor_id, drive_id, item_id, comment_id, at, room_id, message_id],
-    )
-    return cursor.lastrowid
+        " created_at, room_id, message_id, public_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [recipient_id, kind, actor_id, drive_id, item_id, comment_id, at, room_id, message_id,
+         public_id],
+    )  # fmt: skip
+    return public_id
 
 
 def withdraw(
@@ -158,11 +163,11 @@ def withdraw_message(
 
 # The hot queries, as constants so that tests can check their plans (notifications_by_person).
 NEWEST_SQL = """
-    SELECT id, kind, actor_id, drive_id, item_id, comment_id, created_at, read_at, room_id,
-           message_id
-    FROM notifications
-    WHERE person_id = :person AND id < :before AND (:unread_only = 0 OR read_at IS NULL)
-    ORDER BY id DESC LIMIT :batch"""
+    SELECT n.id, n.kind, n.actor_id, n.drive_id, n.item_id, n.comment_id, n.created_at,
+           n.read_at, n.room_id, n.message_id, n.public_id, m.public_id
+    FROM notifications AS n LEFT JOIN messages AS m ON m.id = n.message_id
+    WHERE n.person_id = :person AND n.id < :before AND (:unread_only = 0 OR n.read_at IS NULL)
+    ORDER BY n.id DESC LIMIT :batch"""
 
 UNREAD_BY_DOCUMENT_SQL = """
     SELECT drive_id, item_id, room_id, count(*) FROM notifications
@@ -208,7 +213,7 @@ def listing(
     chat_excerpts = _message_excerpts({row[9] for row in rows if row[9]})
     return [
         Notification(
-            nid,
+            public_id,
             kind,
             discussion.PersonRef(actor, discussion.name_of(actor, names)),
             drive_id,
@@ -219,11 +224,14 @@ def listing(
             created,
             read is not None,
             room_id,
-            mid,
+            message_public_id,
             places.get(room_id or "", ""),
         )
-        for nid, kind, actor, drive_id, item_id, comment_id, created, read, room_id, mid in rows
-    ]
+        for (
+            _, kind, actor, drive_id, item_id, comment_id, created, read, room_id, mid,
+            public_id, message_public_id,
+        ) in rows
+    ]  # fmt: skip
 
 
 def _room_titles(room_ids: set[str], titles: dict[tuple[str, str], str]) -> dict[str, str]:
@@ -287,26 +295,26 @@ def unread_count() -> int:
     return g.plaza_unread_count
 
 
-def mark_read(person: Person, ids: list[int] | None, at: str) -> None:
+def mark_read(person: Person, ids: list[str] | None, at: str) -> None:
     """Marks the person's own notifications read: the given ids, or all of them (ids=None)."""
     sql = "UPDATE notifications SET read_at = ? WHERE person_id = ? AND read_at IS NULL"
     params: list[Any] = [at, person.id]
     if ids is not None:
-        sql += " AND id IN (SELECT value FROM json_each(?))"
+        sql += " AND public_id IN (SELECT value FROM json_each(?))"
         params.append(json.dumps(ids))
     with db.transaction() as conn:
         conn.execute(sql, params)
 
 
-def check_read_request(payload: Any) -> list[int] | None:
+def check_read_request(payload: Any) -> list[str] | None:
     """{"ids": [..]} or {"all": true} -> the ids, or None for all."""
     if not isinstance(payload, dict):
         raise BadInput('Send {"ids": [...]} or {"all": true}.')
     if payload.get("all") is True:
         return None
     ids = payload.get("ids")
-    if not isinstance(ids, list) or not all(type(i) is int for i in ids):
-        raise BadInput('Send {"ids": [...]} (notification ids, numbers) or {"all": true}.')
+    if not isinstance(ids, list) or not all(schema.is_public_id(i) for i in ids):
+        raise BadInput('Send {"ids": [...]} (notification ids, as listed) or {"all": true}.')
     if len(ids) > MAX_IDS:
         raise BadInput(f'At most {MAX_IDS} ids at once; or send {{"all": true}}.')
     return ids
@@ -361,9 +369,9 @@ def page_mark_read():
         ids = None
     else:
         raw = request.form.getlist("id")
-        if not raw or not all(_is_number(value) for value in raw):
+        if not raw or not all(schema.is_public_id(value) for value in raw):
             raise BadInput("Choose a notification to mark as read.")
-        ids = [int(value) for value in raw][:MAX_IDS]
+        ids = raw[:MAX_IDS]
     mark_read(person, ids, discussion.now())
     return redirect("/notifications", code=303)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, render_template, request
 
-from overlay_app import access, db
+from overlay_app import access, db, security
 from overlay_app.browse.listing import (
     INTEGER,
     NOT_FOUND,
@@ -190,7 +190,7 @@ def discussed_json(item: Discussed) -> dict[str, Any]:
 
 @bp.get("/people")
 def people_page():
-    require_person()
+    security.check_read_rate(require_person(), "people")
     text, page = directory_text(), page_number()
     people, total = directory(text, page)
     return render_template(
@@ -228,7 +228,7 @@ def _manager(profile: Profile) -> Profile | None:
 
 @bp.get("/api/v1/people")
 def api_people():
-    require_person()
+    security.check_read_rate(require_person(), "people")
     text, page = directory_text(), page_number()
     people, total = directory(text, page)
     return jsonify(
@@ -317,6 +317,7 @@ API_PATHS = {
                 "200": paged("Person", "One page of people."),
                 "400": error_response("The search is too long."),
                 "401": UNAUTHENTICATED,
+                "429": error_response("Too many people lookups this minute (see Retry-After)."),
             },
         }
     },

@@ -4,15 +4,28 @@ Writers (chat_actions, chat_room_actions) append an event (append_event) in the 
 transaction as the write it reports; ids grow in commit order (writers begin IMMEDIATE), so
 "everything after id N" is a well-defined resume point. Events are never removed or reordered;
 the one change to a written event is forget_words, when its message is deleted.
+
+Those ids count everyone's writes, so they never leave the server as they are: a stream names
+each event by a cursor (Cursors.seal), the id encrypted and authenticated with a key derived
+from the app's secret, under a fresh random nonce each time. A cursor tells its holder nothing
+(two cursors for the same place differ), and a client can only resume from one it was given.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
 import json
+import os
 import sqlite3
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from overlay_app.discussion import reads as discussion
 
@@ -70,19 +83,47 @@ class Event:
 
 @dataclass(frozen=True)
 class StreamItem:
-    """What a stream writes: an event (id = events.id) or a synthetic notice (id None)."""
+    """What a stream writes: an event (id = events.id, written as its sealed `cursor`) or a
+    synthetic notice (id None)."""
 
     id: int | None
     kind: str
     data: str
+    cursor: str = ""
 
     @cached_property
     def text(self) -> str:
         """The event in text/event-stream form, made once however many streams write it."""
-        lines = [] if self.id is None else [f"id: {self.id}"]
+        lines = [] if self.id is None else [f"id: {self.cursor}"]
         lines.append(f"event: {self.kind}")
         lines += [f"data: {line}" for line in (self.data.splitlines() or [""])]
         return "\n".join(lines) + "\n\n"
+
+
+class Cursors:
+    """Resume points as clients hold them: an event id sealed with AES-GCM (random nonce), so
+    that the log's position, which counts everyone's writes, stays on the server."""
+
+    LABEL = b"plaza.events.cursor.v1"  # also the associated data: a cursor is for nothing else
+
+    def __init__(self, secret_key: str) -> None:
+        key = hmac.new(secret_key.encode(), self.LABEL, hashlib.sha256).digest()
+        self._aead = AESGCM(key)
+
+    def seal(self, event_id: int) -> str:
+        nonce = os.urandom(12)
+        sealed = self._aead.encrypt(nonce, event_id.to_bytes(8, "big"), self.LABEL)
+        return base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode()
+
+    def open(self, cursor: str) -> int | None:
+        """The event id a cursor of ours holds; None for anything else (made up, altered,
+        sealed with another key, or an id from before cursors)."""
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            plain = self._aead.decrypt(raw[:12], raw[12:], self.LABEL)
+        except (InvalidTag, ValueError, binascii.Error):
+            return None
+        return int.from_bytes(plain, "big") if len(plain) == 8 else None
 
 
 def read_events(conn: sqlite3.Connection, after: int, limit: int) -> list[Event]:
@@ -116,7 +157,7 @@ def append_event(
     return cursor.lastrowid or 0
 
 
-def forget_words(conn: sqlite3.Connection, room_id: str, message_id: int) -> None:
+def forget_words(conn: sqlite3.Connection, room_id: str, message_id: str) -> None:
     """Blanks a deleted message's words in the events that carried them, so that no replay (a
     stream resuming, someone joining the room later) brings back what its author deleted."""
     conn.execute(FORGET_WORDS, {"room_id": room_id, "message_id": message_id})

@@ -98,9 +98,10 @@ class Pump:
     """Reads new events and fans them out to this process's subscribers.
 
     The gate holds the access rules (realtime.ChatGate): `context()` (an app context, where
-    decisions can be made), `standings(person, room_ids) -> {room: HIDDEN | VISIBLE | IN}` and
-    `still_admitted(person) -> bool` (enabled and in the directory) and
-    `documents(room_ids) -> {room: (drive_id, item_id)}` for document rooms.
+    decisions can be made), `standings(person, room_ids) -> {room: HIDDEN | VISIBLE | IN}`,
+    `still_admitted(person) -> bool` (enabled and in the directory),
+    `documents(room_ids) -> {room: (drive_id, item_id)}` for document rooms and
+    `seal(event_id) -> str` (the cursor streams write as the event's id).
     """
 
     def __init__(
@@ -277,7 +278,7 @@ class Pump:
                 if all(self._decisions.get(person, {}).get(room, HIDDEN) >= need
                        for room, need in needs.items())
             }  # fmt: skip
-        item = StreamItem(event.id, event.kind, event.payload)
+        item = StreamItem(event.id, event.kind, event.payload, self.gate.seal(event.id))
         documents = self.documents_of(event) if allowed else {}
         for subscriber in subscribers:
             if subscriber.person in allowed:

@@ -5,7 +5,7 @@ event stream would take a whole sync worker, so streams get their own server who
 workers hold thousands of idle connections each. It serves the same create_app, so sign-in
 cookies and bearer tokens work unchanged; pages learn its address from PLAZA_REALTIME_URL.
 
-Each worker runs one event pump (overlay_app.pump) reading overlay.db's event log, so a
+Each worker runs one event pump (overlay_app/realtime/pump.py) reading overlay.db's event log, so a
 message written by any `plaza serve` worker reaches every stream within a poll (~50 ms).
 
 The app is not preloaded: gunicorn's gevent worker monkey-patches the standard library as it

@@ -1,12 +1,14 @@
 """GET /api/v1/events: one server-sent event stream per browser tab, carrying all its rooms.
 
-Each event is written as `id:` (events.id), `event:` (its kind) and `data:` (its JSON payload).
-A stream opens with a `retry:` hint and a `stream.open` event whose id is where it starts, so a
-client that drops before any event still resumes from the right place; a comment line
+Each event is written as `id:` (a cursor: events.id sealed by event_log.Cursors, which a client
+cannot read nor compare), `event:` (its kind) and `data:` (its JSON payload). A stream opens
+with a `retry:` hint and a `stream.open` event whose id is where it starts, so a client that
+drops before any event still resumes from the right place; a comment line
 (`: ping`) goes out every 15 s so proxies keep the connection and dead ones are noticed.
 
-Resuming: `Last-Event-ID` (sent by EventSource on reconnect) or `?after=ID` (the header wins)
-replays, from the durable log, exactly the events after that id this person may receive now
+Resuming: `Last-Event-ID` (sent by EventSource on reconnect) or `?after=CURSOR` (the header
+wins; `0` is the log's start) replays, from the durable log, exactly the events after that
+cursor this person may receive now
 (pump.Pump.allowed), then goes live; an id is never written twice on one stream. (A deleted
 message's words are already gone from the log: event_log.forget_words.) A backlog
 longer than MAX_REPLAY events is not replayed: the stream says `stream.reset` and the client
@@ -43,6 +45,7 @@ from overlay_app.identity import Person, require_person
 from overlay_app.realtime.event_log import (
     IN,
     VISIBLE,
+    Cursors,
     Event,
     StreamItem,
     newest_event_id,
@@ -60,7 +63,7 @@ POLL_RETRY_MILLISECONDS = 1_000  # served by a sync worker: EventSource polls at
 STREAM_SECONDS = 600
 MAX_REPLAY = 20_000  # log rows scanned to resume; past that, `stream.reset`
 MAX_STREAMS_PER_PERSON = 24  # tabs and devices; more looks like a runaway client
-MAX_EVENT_ID = 2**53 - 1
+MAX_CURSOR_CHARS = 100
 REPLAY_BATCH = 500
 STREAM_OPEN, STREAM_RESET, STREAM_CLOSED = "stream.open", "stream.reset", "stream.closed"
 
@@ -83,6 +86,9 @@ class ChatGate:
         members = set(chat_access.roles_of(person.id, visible)) if visible else set()
         return {room: IN if room in members else VISIBLE for room in visible}
 
+    def seal(self, event_id: int) -> str:
+        return cursors_of(self.app).seal(event_id)
+
     def still_admitted(self, person: Person) -> bool:
         auth = importlib.import_module("overlay_app.auth.views")
         return auth.load_person(person.id) is not None
@@ -91,6 +97,15 @@ class ChatGate:
         chat_access = importlib.import_module("overlay_app.chat.access")
         rooms = chat_access.load_rooms(room_ids).values()
         return {room.id: room.document_key for room in rooms if room.document_key}
+
+
+def cursors_of(app: Flask) -> Cursors:
+    return app.extensions["plaza.cursors"]
+
+
+def current_cursor() -> str:
+    """A cursor at the log's newest event now (where a page's stream starts)."""
+    return cursors_of(current_app).seal(newest_event_id(db.social().conn))
 
 
 def pump_of(app: Flask) -> Pump:
@@ -159,9 +174,15 @@ def _resume_point() -> int | None:
     if raw is None or not raw.strip():
         return None
     raw = raw.strip()
-    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_EVENT_ID:
-        raise BadInput(f'"{name}" must be an event id (a whole number from 0), got {raw[:40]!r}')
-    return int(raw)
+    if raw == "0":  # the log's start: a place that tells nothing
+        return 0
+    after = cursors_of(current_app).open(raw) if len(raw) <= MAX_CURSOR_CHARS else None
+    if after is None:
+        raise BadInput(
+            f'"{name}" must be the id of an event this server sent (reconnect without it to'
+            f" start from now), got {raw[:40]!r}"
+        )
+    return after
 
 
 def _newest_event_id() -> int:
@@ -184,9 +205,14 @@ def _replay(pump: Pump, watch: StreamWatch, after: int, newest: int) -> list[Str
         if not batch:
             return items
         allowed = pump.allowed(watch.person, batch)
-        queued = [(StreamItem(e.id, e.kind, e.payload), pump.documents_of(e)) for e in allowed]
+        queued = [(_item(e), pump.documents_of(e)) for e in allowed]
         items += watch.keep(queued, notify=False)
         cursor = batch[-1].id
+
+
+def _item(event: Event) -> StreamItem:
+    cursor = cursors_of(current_app).seal(event.id)
+    return StreamItem(event.id, event.kind, event.payload, cursor)
 
 
 def _opening(
@@ -194,12 +220,16 @@ def _opening(
 ) -> list[str]:
     """The stream's first lines: the retry hint, where it starts, then the replay."""
     lines = [f"retry: {retry}\n\n"]
+    seal = cursors_of(current_app).seal
     if replayed is None:
-        data = json.dumps({"lastEventId": reset_at})
-        return [*lines, sse(StreamItem(reset_at, STREAM_RESET, data))]
+        cursor = seal(reset_at)
+        data = json.dumps({"lastEventId": cursor})
+        return [*lines, sse(StreamItem(reset_at, STREAM_RESET, data, cursor))]
     every = int(heartbeat) if heartbeat == int(heartbeat) else heartbeat
-    data = json.dumps({"lastEventId": start, "heartbeatSeconds": every})
-    return [*lines, sse(StreamItem(start, STREAM_OPEN, data)), *(sse(i) for i in replayed)]
+    cursor = seal(start)
+    data = json.dumps({"lastEventId": cursor, "heartbeatSeconds": every})
+    opened = StreamItem(start, STREAM_OPEN, data, cursor)
+    return [*lines, sse(opened), *(sse(i) for i in replayed)]
 
 
 def _stream(
@@ -284,6 +314,7 @@ def _cors(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["plaza.cursors"] = Cursors(app.extensions["plaza.settings"].secret_key)
     app.after_request(_cors)
 
 
@@ -296,7 +327,8 @@ API_PATHS = {
             "operationId": "getEvents",
             "summary": "The caller's real-time events (server-sent events), all rooms at once.",
             "description": (
-                "A text/event-stream: each event has `id` (the event log's id), `event` (its "
+                "A text/event-stream: each event has `id` (an opaque cursor, to resume from; it "
+                "tells nothing about the events of others), `event` (its "
                 "kind: message.new, message.edited, message.deleted, room.created, "
                 "room.member_added, room.member_removed, room.read, notification.new, and the "
                 "stream's own stream.open, stream.reset, stream.closed, room.removed) and "
@@ -311,15 +343,18 @@ API_PATHS = {
                     "name": "after",
                     "in": "query",
                     "required": False,
-                    "description": "Replay events after this id (Last-Event-ID wins).",
-                    "schema": {"type": "integer", "minimum": 0, "maximum": MAX_EVENT_ID},
+                    "description": (
+                        "Replay events after this event id, or 0: from the start (Last-Event-ID"
+                        " wins)."
+                    ),
+                    "schema": {"type": "string", "maxLength": MAX_CURSOR_CHARS},
                 },
                 {
                     "name": "Last-Event-ID",
                     "in": "header",
                     "required": False,
                     "description": "The id of the last event received (sent by EventSource).",
-                    "schema": {"type": "string", "pattern": "^[0-9]{1,15}$"},
+                    "schema": {"type": "string", "maxLength": MAX_CURSOR_CHARS},
                 },
             ],
             "responses": {
@@ -327,7 +362,7 @@ API_PATHS = {
                     "description": "The event stream.",
                     "content": {"text/event-stream": {"schema": {"type": "string"}}},
                 },
-                "400": {"description": "The resume id is not an event id.", "content": _ERROR},
+                "400": {"description": "Not an event id this server sent.", "content": _ERROR},
                 "401": {"description": "Signed out, or the token is not valid.", "content": _ERROR},
                 "429": {"description": "Too many streams open for this person.", "content": _ERROR},
             },

@@ -1,9 +1,11 @@
 """The raw matchers behind search: comment text (comments_fts), tags, and names and paths of
 given documents (items_fts), with highlighting.
 
-Nothing here trims: comment_matches and tag_matches return candidates that search.py passes
-through access.filter_visible before using them, and name_scores / comment_snippets are only
-ever called for documents that already passed. Matches are marked with private-use characters,
+Nothing here trims: comment_candidates and tag_matches return candidates that search.py passes
+through access.filter_visible before using them, and best_comments / name_scores /
+comment_snippets are only ever called for documents that already passed. FTS5 only finds
+matches: every score comes from the matched row's own text (sync.search_rank), so no hidden
+comment or file moves a visible hit's score. Matches are marked with private-use characters,
 the text is HTML-escaped, and only then do the markers become <mark>, so no stored text can
 inject markup.
 """
@@ -15,27 +17,45 @@ import json
 
 from overlay_app import db
 from overlay_app.browse.listing import Key
-from sync.search import COLUMN_WEIGHTS
+from sync.search_rank import item_score, text_score
 
-TAG_EXACT, TAG_PREFIX = 6.0, 3.0  # tag arm scores (names score about 1-20 under bm25 x10)
+# Tag arm scores: a name holding the word scores about 10 to 25, a comment about 2 to 6.
+TAG_EXACT, TAG_PREFIX = 6.0, 3.0
 _OPEN, _CLOSE = "\ue000", "\ue001"
 
 
-def comment_matches(match: str | None) -> dict[Key, tuple[int, float]]:
-    """Best matching live comment per document: (comment rowid, score). Untrimmed."""
+def comment_candidates(match: str | None) -> dict[Key, list[int]]:
+    """Rowids of the live comments matching, per document. Untrimmed."""
     if match is None:
         return {}
     rows = db.social().execute(
-        """SELECT c.drive_id, c.item_id, c.rowid, -bm25(comments_fts)
+        """SELECT c.drive_id, c.item_id, c.rowid
            FROM comments_fts JOIN comments AS c ON c.rowid = comments_fts.rowid
            WHERE comments_fts MATCH ? AND c.deleted_at IS NULL""",
         [match],
     )
+    found: dict[Key, list[int]] = {}
+    for drive_id, item_id, rowid in rows:
+        found.setdefault((drive_id, item_id), []).append(rowid)
+    return found
+
+
+def best_comments(candidates: dict[Key, list[int]], terms: str) -> dict[Key, tuple[int, float]]:
+    """The best matching comment of each (visible) document: (comment rowid, score), the older
+    one of equal scores."""
+    rowids = sorted(rowid for found in candidates.values() for rowid in found)
+    if not rowids:
+        return {}
+    bodies = dict(
+        db.social().execute(
+            "SELECT rowid, body FROM comments WHERE rowid IN (SELECT value FROM json_each(?))",
+            [json.dumps(rowids)],
+        )
+    )
     best: dict[Key, tuple[int, float]] = {}
-    for drive_id, item_id, rowid, score in rows:
-        key = (drive_id, item_id)
-        if key not in best or score > best[key][1]:
-            best[key] = (rowid, score)
+    for key, found in candidates.items():
+        score, negated_rowid = max((text_score(bodies.get(r), terms), -r) for r in found)
+        best[key] = (-negated_rowid, score)
     return best
 
 
@@ -77,15 +97,17 @@ def _matching_rows(match: str, keys: list[Key], columns: str) -> list[tuple]:
     )
 
 
-def name_scores(match: str | None, keys: list[Key]) -> dict[Key, tuple[float, str]]:
-    """Name/path score (sync's bm25 weights, so comparable with its hits) and the highlighted
-    name of visible documents."""
+def name_scores(match: str | None, terms: str, keys: list[Key]) -> dict[Key, tuple[float, str]]:
+    """Name/path score (sync's own, so comparable with its hits) and the highlighted name of
+    visible documents."""
     if match is None or not keys:
         return {}
-    weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
-    columns = f"-bm25(items_fts, {weights}), highlight(items_fts, 0, :open, :close)"
+    columns = "i.name, i.path, i.site_title, highlight(items_fts, 0, :open, :close)"
     rows = _matching_rows(match, keys, columns)
-    return {(d, i): (score, marked(name)) for d, i, score, name in rows}
+    return {
+        (d, i): (item_score(name, path, site_title, terms), marked(highlighted))
+        for d, i, name, path, site_title, highlighted in rows
+    }
 
 
 def path_highlights(match: str | None, keys: list[Key]) -> dict[Key, str]:

@@ -5,8 +5,10 @@ trimmed for the request's principal set, and ranked), tags equal to a query word
 with the whole query), and comments_fts. The tag and comment arms are trimmed through
 access.filter_visible BEFORE anything is counted, ranked, paged or highlighted, so a hidden
 document's comment never matches for anyone else. Hits merge by document: its score is the sum
-of its arms' scores. Snippets (<mark>, escaped) are made for the page's hits only. See merge()
-for why paging stays exact and cheap.
+of its arms' scores, each computed from the matched row's own text (sync.search_rank), so
+neither the order nor anything else in an answer depends on rows the person cannot see; the
+score itself is not shown. Snippets (<mark>, escaped) are made for the page's hits only. See
+merge() for why paging stays exact and cheap.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, render_template, request
 
-from overlay_app import access, db
+from overlay_app import access, db, security
 from overlay_app.browse import views as browse
 from overlay_app.browse.listing import (
     UNAUTHENTICATED,
@@ -40,7 +42,8 @@ from overlay_app.openapi_parts import (
     query_param,
 )
 from overlay_app.search.arms import (
-    comment_matches,
+    best_comments,
+    comment_candidates,
     comment_snippets,
     name_scores,
     path_highlights,
@@ -49,6 +52,7 @@ from overlay_app.search.arms import (
 from overlay_app.tags import views as tags
 from sync.search import MAX_PER_PAGE, SearchFilters, SearchHit, SearchPage, fts_query
 from sync.search import search_documents as search_names
+from sync.search_rank import order_key, query_terms
 from sync.visibility import Document
 
 bp = Blueprint("search", __name__)
@@ -56,7 +60,6 @@ bp = Blueprint("search", __name__)
 PER_PAGE = 20
 MAX_SEARCH_PAGE = 50  # bounds how deep a merge reads sync's ranking (MAX_SEARCH_PAGE x PER_PAGE)
 MAX_QUERY = 200
-COMMENT_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,8 @@ class Hit:
     comment_html: str = ""
 
     def sort_key(self) -> tuple:
-        return (-self.score, (self.row.name or "").casefold(), self.row.drive_id, self.row.item_id)
+        """Best first, equal scores by name and ids: the order of sync's own ranking."""
+        return order_key(self.score, self.row.name, self.row.drive_id, self.row.item_id)
 
 
 @dataclass
@@ -163,9 +167,9 @@ def passes(row: Document, query: Query) -> bool:
 def social_hits(person: Person, query: Query, match: str | None) -> dict[Key, Hit]:
     """Documents found by tags or comments (or carrying the tag filter), trimmed, filtered,
     with every arm's score."""
-    comments = comment_matches(match)
+    found_in_comments = comment_candidates(match)
     tagged = tag_matches(query.text) if match else {}
-    candidates = set(comments) | set(tagged)
+    candidates = set(found_in_comments) | set(tagged)
     if query.tag is not None:
         with_tag = set(tags.visible_tagged_keys(person, query.tag))
         candidates = with_tag if match is None else (candidates | with_tag) & with_tag
@@ -175,19 +179,20 @@ def social_hits(person: Person, query: Query, match: str | None) -> dict[Key, Hi
         for key, row in access.documents(person, visible).items()
         if not row.is_folder and passes(row, query)
     }
-    names = name_scores(match, sorted(rows))
+    terms = query_terms(query.text)
+    comments = best_comments({k: v for k, v in found_in_comments.items() if k in rows}, terms)
+    names = name_scores(match, terms, sorted(rows))
     hits = {}
     for key, row in rows.items():
         hit = Hit(row)
         if key in comments:
-            hit.comment_rowid, score = comments[key]
-            hit.comment_score = score * COMMENT_WEIGHT
+            hit.comment_rowid, hit.comment_score = comments[key]
         hit.matched_tags = sorted(tag for tag, _ in tagged.get(key, []))
         tag_score = max((score for _, score in tagged.get(key, [])), default=0.0)
         if key in names:
             hit.name_score, hit.name_html = names[key]
         hit.score = (hit.name_score or 0.0) + hit.comment_score + tag_score
-        if match is None or hit.score > 0:
+        if match is None or key in comments or key in tagged or key in names:
             hits[key] = hit
     return hits
 
@@ -265,6 +270,7 @@ def hit_of(found: SearchHit) -> Hit:
 def run_search(person: Person, query: Query) -> Results:
     if query.empty:
         return Results(query, [], 0)
+    security.check_read_rate(person, "search")
     hits, total, exact = merge(person, query)
     match = fts_query(query.text)
     rowids = [hit.comment_rowid for hit in hits if hit.comment_rowid is not None]
@@ -308,7 +314,6 @@ def hit_json(hit: Hit, counts: Counts) -> dict[str, Any]:
         "commentSnippetHtml": hit.comment_html,
         "matchedTags": hit.matched_tags,
         "tags": hit.tags,
-        "score": round(hit.score, 6),
         "commentCount": counts.comments,
         "likeCount": counts.likes,
     }
@@ -344,7 +349,6 @@ API_SCHEMAS = {
                 "commentSnippetHtml": STRING,
                 "matchedTags": STRINGS,
                 "tags": STRINGS,
-                "score": {"type": "number"},
                 "commentCount": INTEGER,
                 "likeCount": INTEGER,
             },
@@ -381,6 +385,7 @@ API_PATHS = {
                 ),
                 "400": error_response("A filter is not valid (the message says which)."),
                 "401": UNAUTHENTICATED,
+                "429": error_response("Too many searches this minute (see Retry-After)."),
             },
         }
     },

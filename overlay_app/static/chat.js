@@ -47,7 +47,9 @@
     this.skeleton = document.querySelector("#chat-message-skeleton li.chat-message");
     this.composer = element.querySelector("form.chat-composer");
     this.notice = element.querySelector(".chat-error");
-    this.readUpTo = Number(element.getAttribute("data-last-read-id") || 0);
+    // Ids are random: places in the room (`seq`) order messages and read markers.
+    this.readUpTo = Number(element.getAttribute("data-last-read-seq") || 0);
+    this.readId = null;
     this.readTimer = 0;
     var self = this;
     if (this.composer) {
@@ -129,6 +131,7 @@
 
   RoomView.prototype.fill = function (node, message) {
     node.setAttribute("data-message-id", String(message.id));
+    if (message.seq) node.setAttribute("data-seq", String(message.seq));
     node.setAttribute("data-author-id", message.author.id);
     if (message.id) node.id = "message-" + message.id;
     if (message.clientKey) node.setAttribute("data-client-key", message.clientKey);
@@ -222,8 +225,8 @@
     node = this.build(message);
     var newer = null;
     this.list.querySelectorAll("li.chat-message[data-message-id]").forEach(function (item) {
-      var id = Number(item.getAttribute("data-message-id"));
-      if (!newer && id > message.id && !item.classList.contains("pending")) newer = item;
+      var seq = Number(item.getAttribute("data-seq") || 0);
+      if (!newer && seq > message.seq && !item.classList.contains("pending")) newer = item;
     });
     var empty = this.element.querySelector(".chat-empty");
     if (empty) empty.hidden = true;
@@ -240,15 +243,17 @@
     this.list.scrollTop = this.list.scrollHeight;
   };
 
-  // Moves the read marker when a message is seen in a visible tab (batched).
-  RoomView.prototype.markRead = function (messageId) {
-    if (messageId <= this.readUpTo || document.visibilityState !== "visible") return;
-    this.readUpTo = messageId;
+  // Moves the read marker when a message ({id, seq}) is seen in a visible tab (batched).
+  RoomView.prototype.markRead = function (message) {
+    var seq = Number(message.seq || 0);
+    if (!message.id || seq <= this.readUpTo || document.visibilityState !== "visible") return;
+    this.readUpTo = seq;
+    this.readId = message.id;
     var self = this;
     window.clearTimeout(this.readTimer);
     this.readTimer = window.setTimeout(function () {
       callApi("PUT", "/api/v1/rooms/" + encodeURIComponent(self.roomId) + "/read",
-        { last_read_id: self.readUpTo }).catch(function () {});
+        { last_read_id: self.readId }).catch(function () {});
     }, 300);
   };
 
@@ -275,16 +280,16 @@
     bump: function (message) {
       var entry = this.entry(message.roomId);
       if (!entry || this.counted[message.id]) return;
-      if (Number(message.id) <= Number(entry.getAttribute("data-last-read-id") || 0)) return;
+      if (Number(message.seq) <= Number(entry.getAttribute("data-last-read-seq") || 0)) return;
       this.counted[message.id] = true;
       var badge = entry.querySelector(".unread");
       var count = Number(badge.getAttribute("data-count") || 0) + 1;
       this.setBadge(badge, count);
     },
-    read: function (roomId, lastReadId) {
+    read: function (roomId, lastReadSeq) {
       var entry = this.entry(roomId);
       if (!entry) return;
-      entry.setAttribute("data-last-read-id", String(lastReadId));
+      entry.setAttribute("data-last-read-seq", String(lastReadSeq || 0));
       this.setBadge(entry.querySelector(".unread"), 0);
     },
     setBadge: function (badge, count) {

@@ -3,8 +3,9 @@
 //
 // - ONE EventSource per tab (GET /api/v1/events) carries every room on the page; the browser
 //   resumes it with Last-Event-ID; when it gives up (readyState CLOSED), or the browser goes
-//   offline and back, we open a new one with ?after=<last id seen>. Messages are deduplicated
-//   by id, so a replay shows nothing twice; room.removed takes a room off the page.
+//   offline and back, we open a new one with ?after=<last id seen> (an opaque cursor: the
+//   newest one received is the one to keep). Messages are deduplicated by id, so a replay
+//   shows nothing twice; room.removed takes a room off the page.
 // - Sending puts {clientKey, roomId, body} in a localStorage outbox first; it leaves the outbox
 //   only when the server acknowledged it (or refused it for good). Offline, failed or unsent
 //   items are retried with backoff and on the 'online' event; the client key makes a retry
@@ -19,7 +20,7 @@
   var config = chat.config, me = chat.me, views = chat.views, roomList = chat.roomList;
   var callApi = chat.callApi, errorMessage = chat.errorMessage;
   var eventsUrl = config.getAttribute("data-events-url") || "/api/v1/events";
-  var lastEventId = Number(config.getAttribute("data-after") || 0);
+  var lastEventId = config.getAttribute("data-after") || "";
 
   // -- events from the stream -------------------------------------------------------------------------
   var handlers = {
@@ -27,7 +28,7 @@
       var view = views[message.roomId];
       if (view) {
         view.upsert(message);
-        if (message.author.id !== me) view.markRead(Number(message.id));
+        if (message.author.id !== me) view.markRead(message);
         else outbox.remove(message.clientKey);
       } else if (message.author.id !== me) {
         roomList.bump(message);
@@ -41,7 +42,7 @@
       var view = views[message.roomId];
       if (view && view.find(message.id)) view.upsert(Object.assign({}, message, { deleted: true }));
     },
-    "room.read": function (marker) { roomList.read(marker.roomId, marker.lastReadId); },
+    "room.read": function (marker) { roomList.read(marker.roomId, marker.lastReadSeq); },
     "room.removed": function (gone) {
       roomList.remove(gone.roomId);
       if (views[gone.roomId]) views[gone.roomId].remove();
@@ -64,7 +65,8 @@
   function connect() {
     window.clearTimeout(stream.timer);
     if (stream.source) stream.source.close();
-    var url = eventsUrl + (lastEventId ? (eventsUrl.indexOf("?") < 0 ? "?" : "&") + "after=" + lastEventId : "");
+    var url = eventsUrl + (lastEventId
+      ? (eventsUrl.indexOf("?") < 0 ? "?" : "&") + "after=" + encodeURIComponent(lastEventId) : "");
     var crossOrigin = new URL(url, window.location.href).origin !== window.location.origin;
     var source = new EventSource(url, { withCredentials: crossOrigin });
     stream.source = source;
@@ -83,7 +85,7 @@
       source.addEventListener(kind, function (event) {
         // Notices such as room.removed carry no id (lastEventId then repeats the previous
         // one), and a replay may repeat events: every handler is idempotent instead.
-        lastEventId = Math.max(lastEventId, Number(event.lastEventId || 0));
+        if (event.lastEventId) lastEventId = event.lastEventId;
         var payload;
         try { payload = JSON.parse(event.data); } catch (error) { return; }
         handlers[kind](payload);
@@ -210,10 +212,13 @@
   function markShownAsRead() {
     if (document.visibilityState !== "visible") return;
     Object.keys(views).forEach(function (roomId) {
-      var ids = Array.prototype.map.call(
-        views[roomId].list.querySelectorAll("li.chat-message[data-message-id]:not(.pending)"),
-        function (item) { return Number(item.getAttribute("data-message-id")) || 0; });
-      if (ids.length) views[roomId].markRead(Math.max.apply(null, ids));
+      var newest = null;
+      views[roomId].list.querySelectorAll("li.chat-message[data-seq]:not(.pending)").forEach(
+        function (item) {
+          var seq = Number(item.getAttribute("data-seq") || 0);
+          if (!newest || seq > newest.seq) newest = { id: item.getAttribute("data-message-id"), seq: seq };
+        });
+      if (newest) views[roomId].markRead(newest);
     });
   }
 

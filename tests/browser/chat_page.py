@@ -15,7 +15,8 @@ from playwright.sync_api import Page, expect
 
 LIVE_MS = 3_000
 OUTBOX_KEY = "plaza.chat.outbox.v1"  # chat_stream.js keeps unsent messages under this key
-MESSAGE_ID = re.compile(r"^\d+$")
+# Message ids are random (uuid4): they tell nothing of other rooms' messages.
+MESSAGE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ROOM_ID = re.compile(r"^[0-9a-f-]{8,}$")
 
 

@@ -187,3 +187,13 @@ def opened(reader: EventReader) -> Received:
 def kinds(events: list[Received]) -> list[tuple[str, Any]]:
     """(event type, data) of each event, to compare in one assertion."""
     return [(e.event, e.data) for e in events]
+
+
+def cursor_at(app: Any, event_id: int) -> str:
+    """The cursor a stream of `app` would write for the log's event `event_id`."""
+    return app.extensions["plaza.cursors"].seal(event_id)
+
+
+def place_of(app: Any, cursor: str | None) -> int | None:
+    """The log's event id a cursor holds (None: not one of `app`'s cursors)."""
+    return app.extensions["plaza.cursors"].open(cursor or "")

@@ -77,6 +77,59 @@ def test_bearer_token_refused(app, people, plaza_env, case, description):
     )
 
 
+OTHER_CLIENT = "The access token was issued to a client app Plaza does not accept."
+
+
+def _other_clients_token(plaza_env, upn: str) -> tuple[str, str]:
+    """A real delegated token for Plaza's API, issued by the emulator to the tenant's other
+    registered app (the "users only" one): (its client id, the token)."""
+    plaza_id = plaza_env.info["client_id"]
+    other = next(app for app in plaza_env.tenant.apps.values() if app.client_id != plaza_id)
+    form = {
+        "grant_type": "password",
+        "client_id": other.client_id,
+        "client_secret": other.secret,
+        "username": upn,
+        "password": plaza_env.tenant.password,
+        "scope": f"api://{plaza_id}/.default openid profile offline_access",
+    }
+    with plaza_env.handle.session() as session:
+        answer = session.post(plaza_env.info["token_endpoint"], data=form, timeout=30)
+    token = answer.json()["access_token"]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert (claims["aud"], claims["azp"]) == (f"api://{plaza_id}", other.client_id)
+    return other.client_id, token
+
+
+def test_bearer_token_of_another_client_app_refused(app, people, plaza_env):
+    _, token = _other_clients_token(plaza_env, people["author"])
+    answer = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 401
+    assert answer.get_json() == {"error": {"code": "unauthenticated", "message": OTHER_CLIENT}}
+    assert answer.headers["WWW-Authenticate"] == (
+        f'Bearer error="invalid_token", error_description="{OTHER_CLIENT}"'
+    )
+
+
+def test_bearer_token_of_a_client_app_named_in_the_settings_accepted(make_app, people, plaza_env):
+    client_id, token = _other_clients_token(plaza_env, people["author"])
+    app = make_app(api_clients=f"00000000-0000-0000-0000-0000000000aa, {client_id}")
+    answer = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200
+    assert answer.get_json() == profile(plaza_env, people["author"], ["member"])
+
+
+def test_a_v1_token_names_its_client_app_in_appid(app, people, plaza_env):
+    _, token = _other_clients_token(plaza_env, people["author"])
+    claims = jwt.decode(token, options={"verify_signature": False})
+    # v1.0 tokens name the client in `appid`: an `azp` claiming Plaza's own does not count.
+    v1 = {**claims, "ver": "1.0", "azp": plaza_env.info["client_id"]}
+    forged = emulator_tokens.sign(plaza_env.tenant, v1)
+    answer = app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"})
+    assert answer.status_code == 401
+    assert answer.get_json() == {"error": {"code": "unauthenticated", "message": OTHER_CLIENT}}
+
+
 # -- the id token, which MSAL does not validate ----------------------------------------------
 
 

@@ -40,7 +40,8 @@ def test_a_document_room_opens_once_and_carries_messages_read_markers_and_events
         "archived": False,
         "myRole": "member",
         "unreadCount": 0,
-        "lastReadId": 0,
+        "lastReadId": None,
+        "lastReadSeq": 0,
         "lastMessageId": None,
     }
     again = reader.post("/api/v1/documents/{}/{}/room".format(*document))
@@ -50,6 +51,7 @@ def test_a_document_room_opens_once_and_carries_messages_read_markers_and_events
     first = sent(author, room["id"], "Is **section 2** final?", key="k-1")
     assert first == {
         "id": first["id"],
+        "seq": 1,
         "roomId": room["id"],
         "author": me,
         "body": "Is **section 2** final?",
@@ -61,7 +63,7 @@ def test_a_document_room_opens_once_and_carries_messages_read_markers_and_events
     }
     # Acknowledged means committed: another connection (another process) already reads it.
     with sqlite3.connect(app.extensions["plaza.settings"].social_path) as other_process:
-        stored = other_process.execute("SELECT id, body FROM messages").fetchall()
+        stored = other_process.execute("SELECT public_id, body FROM messages").fetchall()
     other_process.close()
     assert stored == [(first["id"], "Is **section 2** final?")]
     second = sent(author, room["id"], "<script>alert(1)</script> hello")
@@ -73,7 +75,7 @@ def test_a_document_room_opens_once_and_carries_messages_read_markers_and_events
     assert (mine["id"], mine["unreadCount"], mine["lastReadId"], mine["lastMessageId"]) == (
         room["id"],
         2,
-        0,
+        None,
         second["id"],
     )
     # One's own messages are never unread: the sender's marker moved with each send.
@@ -83,9 +85,11 @@ def test_a_document_room_opens_once_and_carries_messages_read_markers_and_events
     history = answer(reader.get(f"/api/v1/rooms/{room['id']}/messages"))
     assert history == {"messages": [first, second], "hasMore": False}
     marked = reader.put(f"/api/v1/rooms/{room['id']}/read", json={"last_read_id": first["id"]})
-    assert answer(marked) == {"roomId": room["id"], "lastReadId": first["id"], "unreadCount": 1}
+    read_first = {"roomId": room["id"], "lastReadId": first["id"], "lastReadSeq": 1}
+    assert answer(marked) == {**read_first, "unreadCount": 1}
     back = reader.put(f"/api/v1/rooms/{room['id']}/read", json={"last_read_id": 0})
-    assert answer(back) == {"roomId": room["id"], "lastReadId": first["id"], "unreadCount": 1}
+    assert answer(back) == {**read_first, "unreadCount": 1}
+    read_second = {"roomId": room["id"], "lastReadId": second["id"], "lastReadSeq": 2}
 
     plain_room = {
         key: room[key]
@@ -106,10 +110,10 @@ def test_a_document_room_opens_once_and_carries_messages_read_markers_and_events
         ("room.member_added", room["id"], None, {"room": plain_room, "personId": me["id"]}),
         ("room.member_added", room["id"], None, {"room": plain_room, "personId": other["id"]}),
         ("message.new", room["id"], None, first),
-        ("room.read", None, me["id"], {"roomId": room["id"], "lastReadId": first["id"]}),
+        ("room.read", None, me["id"], read_first),
         ("message.new", room["id"], None, second),
-        ("room.read", None, me["id"], {"roomId": room["id"], "lastReadId": second["id"]}),
-        ("room.read", None, other["id"], {"roomId": room["id"], "lastReadId": first["id"]}),
+        ("room.read", None, me["id"], read_second),
+        ("room.read", None, other["id"], read_first),
     ]
 
 

@@ -84,7 +84,7 @@ def test_concurrent_retries_with_one_key_make_one_message(app, api, people, docu
         thread.start()
     for thread in threads:
         thread.join()
-    [(message_id,)] = rows(app, "SELECT id FROM messages")
+    [(message_id,)] = rows(app, "SELECT public_id FROM messages")
     assert sorted(answers) == [(201, message_id, False)] + [(201, message_id, True)] * (
         len(clients) - 1
     )
@@ -157,21 +157,30 @@ def test_read_markers_take_only_message_ids_of_the_room(app, api, people, docume
     path = f"/api/v1/rooms/{room}/read"
     for payload in (
         {},
-        {"last_read_id": "1"},
         {"last_read_id": -1},
+        {"last_read_id": 1},
         {"last_read_id": True},
         {"last_read_id": 1.5},
         [1],
     ):
         refused = reader.put(path, json=payload)
         assert answer(refused, 400)["error"]["message"] == (
-            'Send {"last_read_id": N}: the id of the last message read, or 0.'
+            'Send {"last_read_id": "<id>"}: the id of the last message read.'
         )
-    past = reader.put(path, json={"last_read_id": newest + 1})
-    assert answer(past, 400)["error"]["message"] == (
-        f"last_read_id {newest + 1} is after the room's newest message ({newest})."
-    )
-    assert answer(reader.put(path, json={"last_read_id": newest}))["unreadCount"] == 0
+    made = author.post("/api/v1/rooms", json={"kind": "channel", "name": "elsewhere"})
+    channel = answer(made, 201)
+    elsewhere = sent(author, channel["id"], "another room")["id"]
+    for other in ("1", elsewhere):
+        refused = reader.put(path, json={"last_read_id": other})
+        assert answer(refused, 400)["error"]["message"] == (
+            f"last_read_id {other!r} is not the id of a message in this room."
+        )
+    assert answer(reader.put(path, json={"last_read_id": 0})) == {
+        "roomId": room, "lastReadId": None, "lastReadSeq": 0, "unreadCount": 1
+    }  # fmt: skip
+    assert answer(reader.put(path, json={"last_read_id": newest})) == {
+        "roomId": room, "lastReadId": newest, "lastReadSeq": 1, "unreadCount": 0
+    }  # fmt: skip
 
 
 def test_writes_over_the_rate_limit_are_429_and_retries_do_not_count(

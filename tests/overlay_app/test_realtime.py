@@ -25,7 +25,16 @@ import requests
 from overlay_app.realtime import views as realtime
 from tests.browser.conftest import LiveSite, start_live_site
 from tests.overlay_app.conftest import PlazaEnv
-from tests.overlay_app.event_streams import WITHIN, EventReader, Person, Received, kinds, opened
+from tests.overlay_app.event_streams import (
+    WITHIN,
+    EventReader,
+    Person,
+    Received,
+    cursor_at,
+    kinds,
+    opened,
+    place_of,
+)
 
 # -- fixtures ------------------------------------------------------------------------------------
 
@@ -78,8 +87,9 @@ def test_a_message_reaches_the_room_live_in_the_sse_format(
     start = opened(stream)
     newest = event_rows(site)[-1][0]
     assert start == Received(
-        str(newest), "stream.open", {"lastEventId": newest, "heartbeatSeconds": 15}
+        start.id, "stream.open", {"lastEventId": start.id, "heartbeatSeconds": 15}
     )
+    assert place_of(site.app, start.id) == newest
     assert stream.retry == 2000
     mine = author.listen()
     opened(mine)
@@ -93,7 +103,8 @@ def test_a_message_reaches_the_room_live_in_the_sse_format(
         (document_room, None, "message.new"),
         (None, author.id, "room.read"),
     ]
-    assert got == Received(str(written[0][0]), "message.new", message)
+    assert got == Received(got.id, "message.new", message)
+    assert place_of(site.app, got.id) == written[0][0]
     assert message["bodyHtml"] == "<p>Live: the <strong>draft</strong> is ready</p>"
     assert mine.until("message.new")[-1] == got  # the writer's other tabs get it too
 
@@ -116,14 +127,15 @@ def test_edits_deletes_and_read_markers_follow_live(
     got = stream.until("room.read")
     assert got[0].event == "message.deleted"
     assert got[0].data["deleted"] is True and got[0].data["body"] == ""
-    assert kinds(got)[1:] == [("room.read", {"roomId": document_room, "lastReadId": message["id"]})]
+    marker = {"roomId": document_room, "lastReadId": message["id"], "lastReadSeq": message["seq"]}
+    assert kinds(got)[1:] == [("room.read", marker)]
 
 
 # -- resume --------------------------------------------------------------------------------------
 
 
 def test_resume_after_a_disconnect_replays_what_was_missed_once(
-    cast: dict[str, Person], document_room: str
+    site: LiveSite, cast: dict[str, Person], document_room: str
 ) -> None:
     author, reader = cast["author"], cast["reader"]
     first_stream = reader.listen()
@@ -137,14 +149,16 @@ def test_resume_after_a_disconnect_replays_what_was_missed_once(
     again = reader.listen(last_event_id=seen.id)
     start = again.next()
     assert start == Received(
-        seen.id, "stream.open", {"lastEventId": int(seen.id), "heartbeatSeconds": 15}
+        start.id, "stream.open", {"lastEventId": start.id, "heartbeatSeconds": 15}
     )
+    assert place_of(site.app, start.id) == place_of(site.app, seen.id)
     replayed = [again.next() for _ in missed]
     assert [r.data for r in replayed] == missed
-    assert [int(r.id) for r in replayed] == sorted({int(r.id) for r in replayed})
+    places = [place_of(site.app, r.id) for r in replayed]
+    assert places == sorted(set(places))
     after = author.send(document_room, "back in the light")
     live = again.next()
-    assert live.data == after and int(live.id) > int(replayed[-1].id)
+    assert live.data == after and place_of(site.app, live.id) > places[-1]
     sentinel = reader.sentinel()
     rest = again.until("room.created")  # nothing replayed twice, nothing more before it
     assert [(e.event, e.data["room"]["id"]) for e in rest] == [("room.created", sentinel)]
@@ -158,11 +172,11 @@ def test_after_parameter_resumes_and_the_header_wins(
     one = author.send(document_room, "one")
     two = author.send(document_room, "two")
     one_id, _ = (row[0] for row in event_rows(site, before) if row[3] == "message.new")
-    by_query = reader.listen(query=f"?after={one_id - 1}")
-    assert opened(by_query).id == str(one_id - 1)
+    by_query = reader.listen(query=f"?after={cursor_at(site.app, one_id - 1)}")
+    assert place_of(site.app, opened(by_query).id) == one_id - 1
     assert [by_query.next().data, by_query.next().data] == [one, two]
-    by_header = reader.listen(last_event_id=str(one_id), query="?after=0")
-    assert opened(by_header).id == str(one_id)
+    by_header = reader.listen(last_event_id=cursor_at(site.app, one_id), query="?after=0")
+    assert place_of(site.app, opened(by_header).id) == one_id
     assert by_header.next().data == two
 
 
@@ -172,10 +186,13 @@ def test_without_accept_event_stream_the_answer_is_a_snapshot(
     author, reader = cast["author"], cast["reader"]
     before = event_rows(site)[-1][0]
     message = author.send(document_room, "for the snapshot")
-    snapshot = EventReader(f"{site.url}/api/v1/events?after={before}", reader.token, accept="*/*")
+    after = cursor_at(site.app, before)
+    snapshot = EventReader(f"{site.url}/api/v1/events?after={after}", reader.token, accept="*/*")
     assert snapshot.response.status == 200
-    assert kinds(snapshot.rest()) == [
-        ("stream.open", {"lastEventId": before, "heartbeatSeconds": 15}),
+    opening, *rest = snapshot.rest()
+    assert place_of(site.app, opening.id) == before
+    assert kinds([opening, *rest]) == [
+        ("stream.open", {"lastEventId": opening.id, "heartbeatSeconds": 15}),
         ("message.new", message),
     ]
 
@@ -213,7 +230,10 @@ def test_no_event_reaches_anyone_outside_the_room(
     assert heard[1].data["roomId"] == document_room
     # Nothing the outsider may not see is replayed either.
     snapshot = EventReader(
-        f"{site.url}/api/v1/events?after={before}", outsider.token, None, accept="*/*"
+        f"{site.url}/api/v1/events?after={cursor_at(site.app, before)}",
+        outsider.token,
+        None,
+        accept="*/*",
     )
     assert [(e.event, (e.data.get("room") or {}).get("id")) for e in snapshot.rest()] == [
         ("stream.open", None),
@@ -258,8 +278,11 @@ def test_joining_a_channel_starts_its_events_and_leaving_ends_them(
 
 def test_bad_resume_points_and_missing_credentials(site: LiveSite, cast) -> None:
     token = cast["reader"].token
+    sealed = cursor_at(site.app, 1)
     for headers, query in (
         ({"Last-Event-ID": "abc"}, ""),
+        ({"Last-Event-ID": "5"}, ""),  # an event log id, as streams wrote them before cursors
+        ({"Last-Event-ID": sealed[:-2] + ("AA" if sealed[-2:] != "AA" else "BB")}, ""),
         ({}, "?after=-1"),
         ({}, "?after=99999999999999999999"),
     ):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tests.browser.conftest import start_live_site
 from tests.overlay_app.conftest import PlazaEnv
-from tests.overlay_app.event_streams import WITHIN, EventReader, Person, kinds, opened
+from tests.overlay_app.event_streams import WITHIN, EventReader, Person, cursor_at, kinds, opened
 
 
 def test_losing_access_to_the_document_closes_its_room_on_the_live_stream(
@@ -43,7 +43,10 @@ def test_losing_access_to_the_document_closes_its_room_on_the_live_stream(
         assert kinds([stream.next()]) == [("message.new", sentinel)]
         reader.call("GET", f"/api/v1/rooms/{room}", 404)
         # Resuming from the start replays nothing of the room.
-        snapshot = EventReader(f"{site.url}/api/v1/events?after=0", reader.token, accept="*/*")
+        start = cursor_at(site.app, 0)
+        snapshot = EventReader(
+            f"{site.url}/api/v1/events?after={start}", reader.token, accept="*/*"
+        )
         replayed = [e for e in snapshot.rest() if e.event != "stream.open"]
         assert [e.data.get("roomId") or e.data["room"]["id"] for e in replayed] == (
             [direct] * len(replayed)

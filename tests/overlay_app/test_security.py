@@ -222,6 +222,17 @@ def test_api_answers_errors_and_static_files_carry_the_headers_too(app, reader):
         assert headers["Content-Security-Policy"] == expected_policy(app, nonce), path
 
 
+def test_strict_transport_security_goes_over_https_only(reader):
+    for path in ("/", "/api/v1/me", "/api/v1/nothing-here", "/static/plaza.css"):
+        with reader.get(path, base_url="https://localhost") as response:
+            assert response.headers["Strict-Transport-Security"] == (
+                "max-age=31536000; includeSubDomains"
+            ), path
+        with reader.get(path) as response:  # plain http: a browser must ignore it, so never
+            assert response.request.scheme == "http"
+            assert "Strict-Transport-Security" not in response.headers, path
+
+
 def test_frame_ancestors_come_from_the_settings(make_app):
     hosts = "'self' https://teams.microsoft.com https://*.sharepoint.com"
     app = make_app(extra={"testing": True, "frame_ancestors": hosts})

@@ -167,6 +167,26 @@ def test_config_file_problems(tmp_path):
     assert caught.value.problems[0].startswith(f"config file {config} is not valid TOML:")
 
 
+TEAMS = ("1fec8e78-bce4-4aaf-ab1b-5451cc387264", "5e3ce6c0-2b1f-4285-8d4b-75ee78787346")
+
+
+def test_allowed_clients_are_plazas_own_and_those_named(tmp_path, ca_file):
+    settings = OverlaySettings.from_env(tenant_env(tmp_path, ca_file))
+    assert settings.allowed_clients == frozenset({"cid"})
+    env = {**tenant_env(tmp_path, ca_file), "PLAZA_API_CLIENTS": f" {TEAMS[0]},{TEAMS[1]} "}
+    assert OverlaySettings.from_env(env).allowed_clients == frozenset({"cid", *TEAMS})
+    config = tmp_path / "plaza.toml"
+    config.write_text(f"[web]\napi_clients = {list(TEAMS)!r}\n".replace("'", '"'))
+    settings = OverlaySettings.from_env(tenant_env(tmp_path, ca_file), config_file=config)
+    assert settings.allowed_clients == frozenset({"cid", *TEAMS})
+    bad = {**tenant_env(tmp_path, ca_file), "PLAZA_API_CLIENTS": f"{TEAMS[0]}, teams"}
+    with pytest.raises(SettingsError) as caught:
+        OverlaySettings.from_env(bad)
+    assert caught.value.problems == [
+        "PLAZA_API_CLIENTS must list client ids (GUIDs), separated by commas; got 'teams'"
+    ]
+
+
 def test_secret_key_is_made_once_in_the_data_dir(tmp_path):
     env = {"PLAZA_DATA_DIR": str(tmp_path / "data"), "PLAZA_TENANT_ID": "t",
            "PLAZA_CLIENT_ID": "c", "PLAZA_CLIENT_SECRET": "s"}  # fmt: skip

@@ -1,5 +1,6 @@
 """Trimmed full-text search on a small hand-built index: ranking, prefixes, snippets, paging,
-filters, hostile input, and that hidden items never change a total, a page or a snippet.
+filters, hostile input, and that hidden items never change a total, a page, a score, an order
+or a snippet.
 
 Ann is an ordinary member: she sees the Tax library through "everyone" on its root, except a
 folder restricted to its owners, a tombstone and an item whose permissions are not read yet.
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sync import access
+from sync import access, search_rank
 from sync.access import SearchFilters
 from sync.db import open_index
 from sync.search import fts_query, ranked_sql, search_documents
@@ -43,7 +44,7 @@ TAX_ITEMS = [
     ("old", "clients", "Acme old report.docx", "2023-12-01T00:00:00Z", None),  # a tombstone
     ("waiting", "t-root", "Acme waiting report.docx", "2024-03-02T00:00:00Z", "pending"),
 ]
-# Plain notes, so that the terms above are rare enough for bm25 to weigh them.
+# Plain notes, whose names tie (the same length, in the same folder) but for their number.
 TAX_ITEMS += [("archive", "t-root", "Archive", "2023-01-01T00:00:00Z", None)] + [
     (f"note-{n}", "archive", f"Note {n}.txt", "2023-01-01T00:00:00Z", None) for n in range(24)
 ]
@@ -103,24 +104,77 @@ def test_ranks_name_matches_above_path_matches(index) -> None:
     page = access.search(index, "ann", "clients")
     assert ids(page) == ["clients", "acme", "resume", "budget", "minutes", "q3", "script"]
     assert page.total == 7
-    # Ties (the budget and the minutes both sit in /Clients/Acme/) keep index order.
-    scores = [2.8718, 2.3961, 2.1272, 2.0691, 2.0691, 1.962, 1.7372]
+    # Below the folder named Clients, the paths that hold the word: the shorter the higher.
+    scores = [18.7279, 4.4147, 3.9759, 3.7714, 3.7079, 3.6769, 3.2673]
     assert [round(hit.score, 4) for hit in page.hits] == scores
 
 
 def test_shorter_names_rank_higher(index) -> None:
-    page = access.search(index, "ann", "report")
+    page = access.search(index, "ann", "rep")
     assert ids(page) == ["reports", "quarterly", "q3"]
-    assert [round(hit.score, 4) for hit in page.hits] == [3.1955, 3.1131, 2.9866]
+    assert [round(hit.score, 4) for hit in page.hits] == [9.3639, 7.779, 7.3043]
+
+
+def test_whole_words_rank_above_prefixes(index) -> None:
+    # "Reports" holds "report" only as a prefix; the two files hold the whole word.
+    page = access.search(index, "ann", "report")
+    assert ids(page) == ["q3", "quarterly", "reports"]
+    assert [round(hit.score, 4) for hit in page.hits] == [14.6086, 14.3515, 9.3639]
+    # When every match is a prefix, the order is the whole word's (scores halved).
+    acm, acme = access.search(index, "ann", "acm"), access.search(index, "ann", "acme")
+    assert [round(h.score * 2, 4) for h in acm.hits] == [round(h.score, 4) for h in acme.hits]
+
+
+def test_equal_scores_go_by_name(index) -> None:
+    # "Note 3.txt" and "Note 12.txt" both sit in /Archive: a shorter name, then by name.
+    page = access.search(index, "ann", "note", per_page=12)
+    expected = [f"note-{n}" for n in range(10)] + ["note-10", "note-11"]
+    assert (ids(page), page.total) == (expected, 24)
+    assert len({hit.score for hit in page.hits[:10]}) == 1
 
 
 def test_hidden_items_change_nothing(index) -> None:
     # Bob also sees the private folder's secret and the Audit library; neither of them sees the
     # tombstone or the item whose permissions are unknown.
     bobs = access.search(index, "bob", "report")
-    assert (ids(bobs), bobs.total) == (["reports", "quarterly", "audit", "secret", "q3"], 5)
+    assert (ids(bobs), bobs.total) == (["q3", "audit", "quarterly", "secret", "reports"], 5)
     anns = access.search(index, "ann", "report")
-    assert (ids(anns), anns.total) == (["reports", "quarterly", "q3"], 3)
+    assert (ids(anns), anns.total) == (["q3", "quarterly", "reports"], 3)
+
+
+# Ann sees two more files holding "acme" and "budget", one more of each word than the other.
+BALANCED = [
+    ("m-root", None, "", "2024-01-01T00:00:00Z", EVERYONE_READS),
+    ("acme-twice", "m-root", "Acme acme budget.docx", "2024-04-01T00:00:00Z", None),
+    ("budget-twice", "m-root", "Acme budget budget.docx", "2024-04-01T00:00:00Z", None),
+]
+# Hidden from Ann: names full of the words she searches for, whole and as longer words; and
+# "budget" made commoner than "acme" (under bm25, the two files above then swapped places).
+HIDDEN_HOLDERS = [("h-root", None, "", "2024-01-01T00:00:00Z", AUDITORS_ONLY)] + [
+    (f"h-{n}", "h-root", name, "2024-05-01T00:00:00Z", None)
+    for n, name in enumerate(
+        ["Acme report.docx", "Acme acme acme.docx", "Acmeco reporting.docx", "Clients.txt",
+         "Report report report.pdf", "Note.txt", "Acme Q3 report draft.docx", "Acme budget.xlsx",
+         "Budgets acme.xlsx"] * 6 + ["Budget.xlsx"] * 40
+    )
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text", ["acme", "acm", "report", "rep", "acme rep", "clients", "note", "acme budget", "acme b"]
+)
+def test_hidden_rows_holding_the_words_move_no_score_and_no_order(index, text: str) -> None:
+    index["drives"].insert_all(
+        {"id": drive, "site_id": site, "name": "More"}
+        for drive, site in (("b!more", TAX), ("b!hidden", AUDIT))
+    )
+    add_library(index, "b!more", TAX, "Tax", BALANCED)
+    before = access.search(index, "ann", text, per_page=100)
+    add_library(index, "b!hidden", AUDIT, "Audit", HIDDEN_HOLDERS)
+    after = access.search(index, "ann", text, per_page=100)
+    assert ids(after) == ids(before)
+    assert after == before  # the scores too
+    assert len(access.search(index, "bob", text, per_page=100).hits) > len(before.hits)
 
 
 def test_last_term_is_a_prefix(index) -> None:
@@ -217,7 +271,8 @@ def test_person_by_upn_or_unknown(index) -> None:
 
 def test_search_plan_uses_indexes(index) -> None:
     sql, params = ranked_sql(SearchFilters(file_type="pdf", modified_after="2024-01-01"))
-    params |= {"match": '"acme" *', "principals": "[]", "limit": 10, "offset": 0}
+    params |= {"match": '"acme" *', "principals": "[]", "limit": 10, "offset": 0, "terms": "[]"}
+    search_rank.install(index.conn)
     plan = [row[3] for row in index.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
     assert not [step for step in plan if FULL_SCAN.match(step)], plan
     assert "SCAN f VIRTUAL TABLE INDEX 0:M3" in plan
@@ -277,8 +332,8 @@ def test_hidden_matches_past_the_rank_cap_change_nothing(
     index, rank_cap: int, visible_set_cap: int
 ) -> None:
     # 30 more items hold "acme" where only the auditors may look: the search takes another
-    # form for everyone (more than the cap match), yet Ann's pages and total stay the same
-    # (bm25's corpus statistics count every item, so scores may move: sync/README.md).
+    # form for everyone (more than the cap match), yet Ann's pages, scores and total stay the
+    # same.
     principals = access.principal_set(index, "ann")
     caps = {"few": 0, "rank_cap": rank_cap, "visible_set_cap": visible_set_cap}
     before = search_documents(index, principals, "acme", SearchFilters(), **caps)
@@ -288,11 +343,7 @@ def test_hidden_matches_past_the_rank_cap_change_nothing(
     index["drives"].insert({"id": "b!hidden", "site_id": AUDIT, "name": "Hidden"})
     add_library(index, "b!hidden", AUDIT, "Audit", hidden)
     after = search_documents(index, principals, "acme", SearchFilters(), **caps)
-    assert (set(ids(after)), after.total, after.total_is_exact) == (
-        set(ids(before)),
-        before.total,
-        before.total_is_exact,
-    )
+    assert after == before
     assert (after.total, after.total_is_exact) == ((4, False) if rank_cap == 3 else (6, True))
 
 
@@ -300,7 +351,8 @@ def test_hidden_matches_past_the_rank_cap_change_nothing(
 def test_every_form_uses_indexes(index, form: str) -> None:
     sql, params = ranked_sql(SearchFilters(site_id=TAX), form)
     params |= {"match": '"acme" *', "principals": '["everyone"]', "limit": 10, "offset": 0,
-               "cap": 2}  # fmt: skip
+               "cap": 2, "terms": "[]"}  # fmt: skip
+    search_rank.install(index.conn)
     plan = [row[3] for row in index.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
     assert not [step for step in plan if FULL_SCAN.match(step)], plan
     assert any(re.match(r"SCAN f VIRTUAL TABLE INDEX \d+:M", step) for step in plan), plan
