@@ -4,14 +4,16 @@ Every read of a document, its comments, replies, likes, tags, notifications, sea
 counts goes through here (like Zulip's `access_stream_by_id`); nothing else decides visibility.
 
 Rules:
-- The index decides first, through sync's trimming predicate (the person's principal set
-  joined with the effective ACL); unknown people, unknown or failed permissions, empty ACLs and
-  missing rows are visible to nobody (fail closed).
+- The index decides first: sync.visibility, the index's read API, answers for the person's
+  principal set (read here once per request) joined with the effective ACL; unknown people,
+  unknown or failed permissions, empty ACLs and missing rows are visible to nobody (fail
+  closed). This module holds no SQL on the index: only what is per request.
 - An archived document (deleted in SharePoint, or its library removed) stays visible,
-  read-only, to whoever its last known ACL admitted.
+  read-only, to whoever both its last known ACL and its nearest live ancestor's ACL admit.
 - `require_document` and `require_comment` are live by default: Graph is asked whether the
-  person can open the item now (overlay_app.live_access: their delegated token, else an
-  app-only read of the item's permissions), cached per (person, drive, item) for at most
+  person can open the item now (overlay_app.live_access: their delegated token, which the
+  sign-in layer provides at init_app through `provide_delegated_tokens`, else an app-only read
+  of the item's permissions), cached per (person, drive, item) for at most
   `live_check_seconds`. Graph not answering leaves the index's word. Lists (`filter_visible`,
   `can_see`) do not ask Graph, but leave out what a live check refused within that window.
 - Refusal is NotFound, exactly like a missing document, and is written to the audit log with
@@ -29,11 +31,9 @@ Rules:
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
 
 from flask import Flask, current_app, g, has_request_context
@@ -46,14 +46,10 @@ from overlay_app.identity import Person
 from overlay_app.live_access import AccountChecks, AppGraph, LiveChecks
 from overlay_app.notifications import store as notifications_store
 from overlay_app.tags import store as tags_store
-from sync.access import can_view, principal_set
+from sync import visibility
 from sync.principals import ANONYMOUS_LINK, ORGANIZATION_LINK
-from sync.trimming import (
-    ADMITTED_OR_ARCHIVED,
-    HOLDERS_ADMITTING_OR_ARCHIVED,
-    ITEM_IS_VISIBLE_OR_ARCHIVED,
-    principals_json,
-)
+from sync.trimming import principal_set
+from sync.visibility import Document
 
 log = logging.getLogger("overlay_app.access")
 
@@ -61,32 +57,7 @@ DENIED = "access.denied"
 DENIED_LIVE = "access.denied.live"
 PRINCIPALS_MEMO = "plaza_principals"  # on flask.g: person id -> principal set, this request
 
-DOCUMENT_SQL = f"""
-    SELECT i.drive_id, i.item_id, i.name, i.path, i.web_url, d.site_id, s.title AS site_title,
-           d.name AS drive_name, i.is_folder, i.file_type, i.size, i.modified_at,
-           i.modified_by_name, i.created_by_name, (i.deleted OR d.removed) AS archived,
-           i.list_id, i.list_item_id
-    FROM items AS i
-    JOIN drives AS d ON d.id = i.drive_id
-    LEFT JOIN sites AS s ON s.id = d.site_id
-    WHERE i.drive_id = :drive_id AND i.item_id = :item_id AND {ITEM_IS_VISIBLE_OR_ARCHIVED}"""
-
-# One query for a whole batch of keys, passed as a JSON array of [drive_id, item_id] pairs:
-# each key checked on its own, or, from SET_FORM_FROM keys on, against the holders that admit
-# the person, found once (50,000 keys: 1.75 s -> 0.31 s for a member; 500 keys: 31 vs 47 ms).
-SET_FORM_FROM = 1_000
-_KEYED_ITEMS = """
-    FROM json_each(:keys) AS k
-    JOIN items AS i ON i.drive_id = json_extract(k.value, '$[0]')
-                   AND i.item_id = json_extract(k.value, '$[1]')"""
-VISIBLE_AMONG_SQL = f"""
-    SELECT i.drive_id, i.item_id {_KEYED_ITEMS}
-    WHERE {ITEM_IS_VISIBLE_OR_ARCHIVED}"""
-VISIBLE_AMONG_BY_HOLDERS_SQL = f"""
-    WITH {HOLDERS_ADMITTING_OR_ARCHIVED}
-    SELECT i.drive_id, i.item_id {_KEYED_ITEMS}
-    JOIN admitting AS ad ON ad.drive_id = i.drive_id AND ad.item_id = i.acl_item_id
-    WHERE {ADMITTED_OR_ARCHIVED}"""
+DELEGATED_TOKEN = "plaza.delegated_token"  # on app.extensions: Person -> token or None
 
 # The rule in words, for the descriptions of the lists that follow it (OpenAPI).
 DISCOVERY_RULE = (
@@ -107,33 +78,6 @@ INTERACTED_AMONG_SQL = f"""
     UNION
     {notifications_store.INTERACTED_SQL}
     UNION {chat_rooms_store.INTERACTED_SQL}"""
-
-
-@dataclass(frozen=True)
-class Document:
-    """A document (or folder) as the overlay shows it, built from the index."""
-
-    drive_id: str
-    item_id: str
-    name: str | None
-    path: str | None
-    web_url: str | None
-    site_id: str | None
-    site_title: str | None
-    drive_name: str | None
-    is_folder: bool
-    file_type: str | None
-    size: int | None
-    modified_at: str | None
-    modified_by_name: str | None
-    created_by_name: str | None
-    archived: bool  # deleted in SharePoint: the discussion stays, read-only
-    list_id: str | None
-    list_item_id: int | None
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.drive_id, self.item_id)
 
 
 # -- the public checks ---------------------------------------------------------------------------
@@ -202,12 +146,19 @@ def filter_discoverable(person: Person, keys: Iterable[tuple[str, str]]) -> set[
     return granted | _interacted_among(person.id, sorted(visible - granted))
 
 
+def documents(person: Person, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Document]:
+    """The index's metadata of the documents among `keys` that `person` may see, by key, in
+    one query: for lists that already trimmed their keys (`filter_visible`) and show a page."""
+    return visibility.documents(db.index(), principals_of(person.id), keys)
+
+
 def can_see(person_id: str, drive_id: str, item_id: str) -> bool:
     """Whether the person (a mention's or notification's recipient) may see the document: the
     index admits them and no live check refused them within the cache window."""
     if live_checks().denied(person_id, [(drive_id, item_id)]):
         return False
-    return can_view(db.index(), person_id, drive_id, item_id, include_archived=True)
+    principals = principals_of(person_id)
+    return visibility.can_view(db.index(), principals, drive_id, item_id, include_archived=True)
 
 
 def require_comment(
@@ -252,13 +203,7 @@ def _sorted_keys(keys: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
 
 def _visible_among(principals: frozenset[str], keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
     """The pairs among `keys` that the principal set admits (one query; none for no set)."""
-    if not principals:
-        return set()
-    sql = VISIBLE_AMONG_SQL if len(keys) < SET_FORM_FROM else VISIBLE_AMONG_BY_HOLDERS_SQL
-    rows = db.index().execute(
-        sql, {"keys": json.dumps(keys), "principals": principals_json(principals)}
-    )
-    return {(drive_id, item_id) for drive_id, item_id in rows}
+    return visibility.visible_among(db.index(), principals, keys)
 
 
 def _interacted_among(person_id: str, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -273,25 +218,12 @@ def _interacted_among(person_id: str, keys: list[tuple[str, str]]) -> set[tuple[
 
 
 def _visible_document(person_id: str, drive_id: str, item_id: str) -> Document | None:
-    principals = principals_of(person_id)
-    if not principals:
-        return None
-    cursor = db.index().execute(
-        DOCUMENT_SQL,
-        {"drive_id": drive_id, "item_id": item_id, "principals": principals_json(principals)},
-    )
-    row = cursor.fetchone()
-    if row is None:
-        return None
-    values = dict(zip([column[0] for column in cursor.description], row, strict=True))
-    values.update(is_folder=bool(values["is_folder"]), archived=bool(values["archived"]))
-    return Document(**values)
+    return visibility.document(db.index(), principals_of(person_id), drive_id, item_id)
 
 
 def _why_hidden(drive_id: str, item_id: str) -> str:
     """For the audit log only: whether the index knows the item at all (never its name)."""
-    query = "SELECT 1 FROM items WHERE drive_id = ? AND item_id = ?"
-    known = db.index().execute(query, [drive_id, item_id]).fetchone()
+    known = visibility.item_known(db.index(), drive_id, item_id)
     return "not visible" if known else "unknown item"
 
 
@@ -317,7 +249,7 @@ def live_checks(app: Flask | None = None) -> LiveChecks:
             settings.ca_bundle,
             settings.live_check_seconds,
             app_graph=_app_graph(app),
-            delegated_token=_delegated_token,
+            delegated_token=app.extensions.get(DELEGATED_TOKEN, _no_delegated_token),
         )
         checks = app.extensions.setdefault("plaza.live_checks", checks)
     return checks
@@ -343,8 +275,11 @@ def _app_graph(app: Flask) -> AppGraph:
     return graph
 
 
-def _delegated_token(person: Person) -> str | None:
-    """The person's delegated Graph token from the sign-in layer, when it keeps one."""
-    auth = importlib.import_module("overlay_app.auth.views")
-    provider = getattr(auth, "delegated_graph_token", None)
-    return provider(person) if provider is not None else None
+def provide_delegated_tokens(app: Flask, provider: Callable[[Person], str | None]) -> None:
+    """Registers where the live check gets a person's delegated Graph token: the sign-in
+    layer calls it from its init_app, so this module never imports the sign-in layer."""
+    app.extensions[DELEGATED_TOKEN] = provider
+
+
+def _no_delegated_token(person: Person) -> str | None:
+    return None

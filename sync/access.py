@@ -1,31 +1,29 @@
-"""Access queries over the index: the only place that decides who may see which document.
+"""The index's read API by person: sync.visibility's answers for a person named by id or UPN.
 
-Every function takes a person as an Entra object id or a user principal name and trims by their
-principal set (sync/trimming.py): the overlay's lists, search, feeds and counts go through here
-and nowhere else. An unknown, disabled or deleted person sees nothing. High-risk paths (opening a
-document page, its chat) still confirm live with the user's own token (ARCHITECTURE.md).
+For callers that hold a person, not a principal set: the admin commands (`plaza sync visible`,
+`plaza sync explain`), benchmarks and tests. Each function reads the person's principal set
+(sync/trimming.py) and asks sync.visibility, which alone decides; an unknown, disabled or
+deleted person sees nothing. The overlay reads the set once per request and calls
+sync.visibility itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import sqlite_utils
 
+from sync import visibility
 from sync.explain import Explanation, explain_item
 from sync.search import SearchFilters, SearchHit, SearchPage, search_documents
-from sync.trimming import (
-    ITEM_IS_VISIBLE,
-    ITEM_IS_VISIBLE_OR_ARCHIVED,
-    VISIBLE_HOLDERS,
-    find_person,
-    principal_set,
-    principals_json,
-    principals_of,
-)
+from sync.trimming import find_person, principal_set, principals_of
+from sync.visibility import Document
+
+# A folder listing's row is the one read model.
+ListedItem = Document
 
 __all__ = [
+    "Document",
     "Explanation",
     "ListedItem",
     "SearchFilters",
@@ -39,51 +37,6 @@ __all__ = [
     "visible_item_keys",
 ]
 
-# The hot queries, as constants so that tests can check their plans (ARCHITECTURE.md: Storage).
-CAN_VIEW_SQL = f"""
-    SELECT EXISTS (
-        SELECT 1 FROM items AS i
-        WHERE i.drive_id = :drive_id AND i.item_id = :item_id AND {ITEM_IS_VISIBLE})"""
-
-CAN_VIEW_OR_ARCHIVED_SQL = f"""
-    SELECT EXISTS (
-        SELECT 1 FROM items AS i
-        WHERE i.drive_id = :drive_id AND i.item_id = :item_id AND {ITEM_IS_VISIBLE_OR_ARCHIVED})"""
-
-CHILDREN_SQL = f"""
-    SELECT i.drive_id, i.item_id, i.name, i.path, i.web_url, i.is_folder, i.file_type, i.size,
-           i.modified_at, i.modified_by_name
-    FROM items AS i
-    WHERE i.drive_id = :drive_id AND i.parent_id = :parent_id AND {ITEM_IS_VISIBLE}
-    ORDER BY i.is_folder DESC, i.name COLLATE NOCASE, i.item_id
-    LIMIT :limit OFFSET :offset"""
-
-# Starts from the acl holders that admit the person (acl_by_principal) and reaches their items
-# through items_by_acl, so the cost follows what they may see, not the size of the index.
-VISIBLE_KEYS_SQL = f"""
-    WITH {VISIBLE_HOLDERS}
-    SELECT i.drive_id, i.item_id
-    FROM visible_holders AS vh
-    JOIN items AS i ON i.drive_id = vh.drive_id AND i.acl_item_id = vh.item_id
-    WHERE i.deleted = 0
-    ORDER BY i.drive_id, i.item_id"""
-
-
-@dataclass(frozen=True)
-class ListedItem:
-    """One row of a trimmed folder listing."""
-
-    drive_id: str
-    item_id: str
-    name: str | None
-    path: str | None
-    web_url: str | None
-    is_folder: bool
-    file_type: str | None
-    size: int | None
-    modified_at: str | None
-    modified_by_name: str | None
-
 
 def can_view(
     db: sqlite_utils.Database,
@@ -93,19 +46,9 @@ def can_view(
     *,
     include_archived: bool = False,
 ) -> bool:
-    """Whether the synced permissions let `person` see the item (one indexed query).
-
-    `include_archived` also admits an item deleted in SharePoint (the overlay keeps showing its
-    discussion, read-only), to whoever both its last known acl and the current acl of its
-    nearest live ancestor admit (sync/trimming.py)."""
+    """Whether the synced permissions let `person` see the item (sync.visibility.can_view)."""
     principals = principal_set(db, person)
-    if not principals:
-        return False
-    row = db.execute(
-        CAN_VIEW_OR_ARCHIVED_SQL if include_archived else CAN_VIEW_SQL,
-        {"drive_id": drive_id, "item_id": item_id, "principals": principals_json(principals)},
-    ).fetchone()
-    return bool(row[0])
+    return visibility.can_view(db, principals, drive_id, item_id, include_archived=include_archived)
 
 
 def list_children(
@@ -115,42 +58,15 @@ def list_children(
     parent_id: str,
     limit: int = 100,
     offset: int = 0,
-    *,
-    principals: frozenset[str] | None = None,
-) -> list[ListedItem]:
-    """The children of a folder that `person` may see: folders first, then by name; paged.
-
-    `principals` is the person's principal set when the caller holds it already (the overlay
-    reads it once per request); without it, it is read from the index."""
-    if principals is None:
-        principals = principal_set(db, person)
-    if not principals or limit <= 0:
-        return []
-    rows = db.execute(
-        CHILDREN_SQL,
-        {
-            "drive_id": drive_id,
-            "parent_id": parent_id,
-            "principals": principals_json(principals),
-            "limit": limit,
-            "offset": max(offset, 0),
-        },
-    )
-    return [_listed(row) for row in rows]
-
-
-def _listed(row: tuple) -> ListedItem:
-    drive_id, item_id, name, path, web_url, is_folder, *rest = row
-    return ListedItem(drive_id, item_id, name, path, web_url, bool(is_folder), *rest)
+) -> list[Document]:
+    """The children of a folder that `person` may see: folders first, then by name; paged."""
+    principals = principal_set(db, person)
+    return visibility.children(db, principals, drive_id, parent_id, limit, offset)
 
 
 def visible_item_keys(db: sqlite_utils.Database, person: str) -> Iterator[tuple[str, str]]:
     """(drive_id, item_id) of every live item `person` may see, sorted."""
-    principals = principal_set(db, person)
-    if not principals:
-        return
-    rows = db.execute(VISIBLE_KEYS_SQL, {"principals": principals_json(principals)})
-    yield from rows
+    yield from visibility.visible_item_keys(db, principal_set(db, person))
 
 
 def search(

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 import sqlite_utils
 
-from sync import access
+from sync import access, visibility
 from sync.db import IndexTooNew, connect
 from sync.schema import MIGRATIONS
 from sync.settings import SyncSettings
@@ -61,10 +61,7 @@ def explain_command(user: str, item_key: str) -> None:
                 f"got {item_key!r}"
             )
         require_person(db, user)
-        row = db.execute(
-            "SELECT 1 FROM items WHERE drive_id = ? AND item_id = ?", [drive_id, item_id]
-        ).fetchone()
-        if row is None:
+        if not visibility.item_known(db, drive_id, item_id):
             raise AccessCommandError(f"no item {drive_id}/{item_id} in the index")
         for reason in access.explain(db, user, drive_id, item_id).reasons:
             click.echo(reason)

@@ -1,6 +1,6 @@
 """Why a person may or may not see an item, in sentences an admin can act on.
 
-The decision is the access predicate's (sync/trimming.py); this module retells it: which of the
+The decision is sync.visibility's (`can_view`, asked here); this module retells it: which of the
 person's principals the item's effective ACL names (and how they hold it: directly, through
 nested groups, through a site group), which item that ACL comes from, and, when nothing
 matches, who the ACL does admit. Unknown or failed permissions are said to be so: fail closed.
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from sync import directory
+from sync import directory, visibility
 from sync.principals import ANONYMOUS_LINK, EVERYONE, ORGANIZATION_LINK
 from sync.trimming import Person
 
@@ -81,7 +81,7 @@ def explain_item(
         for g in grants
         if g.principal in principals
     ]
-    if reasons:
+    if reasons and visibility.can_view(db, principals, drive_id, item_id):
         return Explanation(True, reasons)
     return Explanation(False, _denial(item, holder, grants, names, person))
 

@@ -155,7 +155,7 @@ class Lineage:
 def holders_above_deletions(plan: PagePlan, lineage: Mapping[str, Lineage]) -> list[str]:
     """ACL holders to read again with this page: those of the nearest ancestors that survive
     its deletions. An archived item admits only whom that ancestor's current ACL admits too
-    (sync/trimming.py), so the page that archives it must not leave that ACL stale: a
+    (sync/visibility), so the page that archives it must not leave that ACL stale: a
     revocation the feed shows later, or not at all, would count for nothing until then.
     `lineage` holds every ancestor of plan.tombstones (load_lineage)."""
     page = {row.item_id: row for row in plan.upserts}

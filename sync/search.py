@@ -26,7 +26,7 @@ import sqlite_utils
 
 from sync import search_rank
 from sync.search_forms import FORMS, SEEN_COUNT
-from sync.trimming import ITEM_IS_VISIBLE, VISIBLE_HOLDER_ROWIDS, VISIBLE_HOLDERS, principals_json
+from sync.visibility import principals_param, trimmed_sql
 
 MAX_PER_PAGE = 100
 # How a search runs depends on how many items hold the words, whoever may see them (a bounded
@@ -160,10 +160,8 @@ def ranked_sql(filters: SearchFilters, form: str = "holders") -> tuple[str, dict
     """The trimmed, ranked, paged query of a form ("few", "holders", "window"; exposed for
     query-plan tests) and its filter params."""
     conditions, params = filters.sql()
-    sql = FORMS[form].format(
-        holders=VISIBLE_HOLDERS,
-        holder_rowids=VISIBLE_HOLDER_ROWIDS,
-        visible=ITEM_IS_VISIBLE,
+    sql = trimmed_sql(
+        FORMS[form],
         score=f"{search_rank.FUNCTION}(i.name, i.path, i.site_title, :terms)",
         order=search_rank.ORDER_SQL,
         filters=conditions,
@@ -205,7 +203,7 @@ def search_documents(
         params |= {
             "match": match,
             "terms": search_rank.query_terms(query),
-            "principals": principals_json(principals),
+            **principals_param(principals),
             "limit": per_page,
             "offset": (page - 1) * per_page,
             "cap": rank_cap + 1,  # window: one more than ranked in full tells "more"
@@ -227,8 +225,8 @@ def search_documents(
 
 def _sees_at_most(db: sqlite_utils.Database, principals: frozenset[str], items: int) -> bool:
     """Whether the principals see at most `items` items (deleted ones included)."""
-    params = {"principals": principals_json(principals), "cap": items + 1}
-    return db.execute(SEEN_COUNT, params).fetchone()[0] <= items
+    params = principals_param(principals) | {"cap": items + 1}
+    return db.execute(trimmed_sql(SEEN_COUNT), params).fetchone()[0] <= items
 
 
 def _count(db: sqlite_utils.Database, sql: str, params: dict) -> int:

@@ -1,12 +1,11 @@
 """The SQL of sync.search's query forms: trimmed, ranked and paged in SQLite, one per size of
-the search (sync/search.py says which runs when). Each is a template: {holders} is
-sync.trimming.VISIBLE_HOLDERS, {visible} its per-item predicate, {score} the row-local score
-(sync.search_rank: plaza_rank over the item's own name, path and site title), {order} its
-tie-break and {filters} the SearchFilters conditions."""
+the search (sync/search.py says which runs when). Each is a template that
+sync.visibility.trimmed_sql fills: {holders} (the CTE visible_holders), {holder_rowids} (the
+CTE visible_holder_rowids) and {visible} (the per-item predicate) are its; {score} is the
+row-local score (sync.search_rank: plaza_rank over the item's own name, path and site title),
+{order} its tie-break and {filters} the SearchFilters conditions."""
 
 from __future__ import annotations
-
-from sync.trimming import VISIBLE_HOLDERS
 
 # Trimmed matches are collected narrow (rowid, score and what breaks ties) so that ranking and
 # counting stay cheap; equal scores go by name, then ids, a total order, so pages never
@@ -90,8 +89,8 @@ FORMS = {  # by name: sync.search.search_form picks one
     "window_seen": WINDOW_SEEN,
 }
 # How many items someone sees, counted up to a cap (the window form's choice).
-SEEN_COUNT = f"""
-    WITH {VISIBLE_HOLDERS}
+SEEN_COUNT = """
+    WITH {holders}
     SELECT count(*) FROM (
         SELECT 1
         FROM visible_holders AS vh

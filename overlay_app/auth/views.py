@@ -349,5 +349,6 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_DOMAIN=None,
     )
     sessions.init_app(app)
+    access.provide_delegated_tokens(app, delegated_graph_token)
     app.before_request(_identify)
     app.register_error_handler(Unauthenticated, _unauthenticated)

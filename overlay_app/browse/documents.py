@@ -16,12 +16,9 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 from overlay_app import access, db
 from overlay_app.browse import views as browse
 from overlay_app.browse.listing import (
-    BOOLEAN,
     DOCUMENT_PARAMS,
     INTEGER,
     NOT_FOUND,
-    NULLABLE_STRING,
-    STRING,
     STRINGS,
     UNAUTHENTICATED,
     Key,
@@ -30,9 +27,13 @@ from overlay_app.browse.listing import (
     ref,
 )
 from overlay_app.discussion import comments
+from overlay_app.documents_json import document_json, document_properties
 from overlay_app.identity import Person, require_person
+from overlay_app.openapi_parts import BOOLEAN, NULLABLE_STRING
 from overlay_app.tags import reads as tags
 from overlay_app.tags.suggestions import page_suggestions
+from sync import visibility
+from sync.visibility import Document
 
 bp = Blueprint("documents", __name__)
 
@@ -40,22 +41,7 @@ bp = Blueprint("documents", __name__)
 OFFICE_TYPES = frozenset({"docx", "xlsx", "pptx"})
 
 
-def sharepoint_ids(drive_id: str, item_id: str) -> tuple[str | None, str | None]:
-    """The item's listItemUniqueId and its site's URL, from the index."""
-    row = (
-        db.index()
-        .execute(
-            """SELECT i.list_item_unique_id, s.web_url FROM items AS i
-           LEFT JOIN sites AS s ON s.id = i.site_id
-           WHERE i.drive_id = ? AND i.item_id = ?""",
-            [drive_id, item_id],
-        )
-        .fetchone()
-    )
-    return (row[0], row[1]) if row else (None, None)
-
-
-def office_url(document: access.Document) -> str | None:
+def office_url(document: Document) -> str | None:
     """Where Office for the web opens the document.
 
     Word, Excel and PowerPoint files open in SharePoint's WOPI frame,
@@ -63,43 +49,41 @@ def office_url(document: access.Document) -> str | None:
     upper-case in braces written %7B..%7D, as SharePoint writes its own Doc.aspx links;
     anything else opens at its web URL."""
     if (document.file_type or "").lower() in OFFICE_TYPES and not document.is_folder:
-        unique_id, site_url = sharepoint_ids(document.drive_id, document.item_id)
+        unique_id, site_url = visibility.sharepoint_ids(
+            db.index(), document.drive_id, document.item_id
+        )
         if unique_id and site_url:
             guid = quote("{" + unique_id.strip("{}").upper() + "}", safe="")
             return f"{site_url.rstrip('/')}/_layouts/15/Doc.aspx?sourcedoc={guid}&action=view"
     return document.web_url
 
 
-def load_document(person: Person, drive_id: str, item_id: str) -> access.Document:
+def load_document(person: Person, drive_id: str, item_id: str) -> Document:
     """The document, confirmed live; folders are documents too but have their own page."""
     return access.require_document(person, drive_id, item_id, live=True)
 
 
-def document_json(person: Person, document: access.Document) -> dict[str, Any]:
+# The document answer's fields, in its order; its own entries (counts, links) among them.
+DOCUMENT_FIELDS = (
+    "driveId", "itemId", "name", "path", "webUrl", "officeUrl", "site", "library", "fileType",
+    "size", "modifiedAt", "modifiedBy", "createdBy", "archived",
+)  # fmt: skip
+
+
+def document_answer(person: Person, document: Document) -> dict[str, Any]:
+    """GET /api/v1/documents/{drive_id}/{item_id}: the document with its social state."""
     talk = comments.discussion_for(person, document)
-    return {
-        "driveId": document.drive_id,
-        "itemId": document.item_id,
-        "name": document.name,
-        "path": document.path,
-        "webUrl": document.web_url,
+    extra = {
         "officeUrl": office_url(document),
-        "site": {"id": document.site_id, "title": document.site_title},
-        "library": document.drive_name,
-        "fileType": document.file_type,
-        "size": document.size,
-        "modifiedAt": document.modified_at,
-        "modifiedBy": document.modified_by_name,
-        "createdBy": document.created_by_name,
-        "archived": bool(document.archived),
         "likeCount": talk.like_count,
         "likedByMe": talk.liked_by_me,
         "commentCount": talk.comment_count,
         "tags": tags.tags_of(document.drive_id, document.item_id),
     }
+    return document_json(document, DOCUMENT_FIELDS, extra)
 
 
-def document_crumbs(person: Person, document: access.Document) -> list[tuple[str, str | None]]:
+def document_crumbs(person: Person, document: Document) -> list[tuple[str, str | None]]:
     """Site, library and the folders above the document (linked where visible)."""
     key: Key = (document.drive_id, document.item_id)
     crumbs: list[tuple[str, str | None]] = [
@@ -138,31 +122,21 @@ def document_page(drive_id: str, item_id: str):
 @bp.get("/api/v1/documents/<drive_id>/<item_id>")
 def api_document(drive_id: str, item_id: str):
     person = require_person()
-    return jsonify(document_json(person, load_document(person, drive_id, item_id)))
+    return jsonify(document_answer(person, load_document(person, drive_id, item_id)))
 
 
 API_SCHEMAS = {
     "Document": obj(
-        {
-            "driveId": STRING,
-            "itemId": STRING,
-            "name": NULLABLE_STRING,
-            "path": NULLABLE_STRING,
-            "webUrl": NULLABLE_STRING,
-            "officeUrl": NULLABLE_STRING,
-            "site": obj({"id": NULLABLE_STRING, "title": NULLABLE_STRING}),
-            "library": NULLABLE_STRING,
-            "fileType": NULLABLE_STRING,
-            "size": {"type": ["integer", "null"]},
-            "modifiedAt": NULLABLE_STRING,
-            "modifiedBy": NULLABLE_STRING,
-            "createdBy": NULLABLE_STRING,
-            "archived": BOOLEAN,
-            "likeCount": INTEGER,
-            "likedByMe": BOOLEAN,
-            "commentCount": INTEGER,
-            "tags": STRINGS,
-        }
+        document_properties(
+            DOCUMENT_FIELDS,
+            {
+                "officeUrl": NULLABLE_STRING,
+                "likeCount": INTEGER,
+                "likedByMe": BOOLEAN,
+                "commentCount": INTEGER,
+                "tags": STRINGS,
+            },
+        )
     ),
 }
 

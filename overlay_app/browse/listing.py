@@ -1,9 +1,9 @@
 """Read helpers shared by the listing pages (browse, tags, search, people).
 
-Paging, comment and like counts of a page in one grouped query, index metadata of documents
-that overlay_app.access already let through, their JSON form, and the OpenAPI words these
-features share (built with overlay_app.openapi_parts). Nothing here decides visibility:
-callers pass only keys that were trimmed first.
+Paging, comment and like counts of a page in one grouped query, a listed document's JSON form
+(overlay_app.documents_json) with its counts, and the OpenAPI words these features share (built
+with overlay_app.openapi_parts). Nothing here decides visibility: callers pass only keys that
+were trimmed first; documents come from sync.visibility (through overlay_app.access).
 """
 
 from __future__ import annotations
@@ -18,11 +18,9 @@ from flask import Flask, request, url_for
 
 from overlay_app import db
 from overlay_app.discussion import store as discussion_store
+from overlay_app.documents_json import LISTED, document_json, document_properties, document_url
 from overlay_app.openapi_parts import (
-    BOOLEAN,
     INTEGER,
-    NULLABLE_STRING,
-    STRING,
     error_response,
     path_param,
     query_param,
@@ -34,7 +32,7 @@ from overlay_app.openapi_parts import json_response as json_response
 from overlay_app.openapi_parts import obj as obj
 from overlay_app.openapi_parts import paged as paged
 from overlay_app.openapi_parts import ref as ref
-from sync.access import ListedItem
+from sync.visibility import Document
 
 PER_PAGE = 50
 MAX_PAGE = 10_000
@@ -69,84 +67,18 @@ def social_counts(keys: Iterable[Key]) -> dict[Key, Counts]:
     return {(d, i): Counts(comments, likes) for d, i, comments, likes in rows}
 
 
-DOCUMENT_ROWS_SQL = """
-    SELECT i.drive_id, i.item_id, i.name, i.path, i.web_url, i.is_folder, i.file_type, i.size,
-           i.modified_at, i.modified_by_name, i.site_id, i.site_title, d.name, i.deleted
-    FROM items AS i LEFT JOIN drives AS d ON d.id = i.drive_id
-    WHERE (i.drive_id, i.item_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))"""
-
-
-@dataclass(frozen=True)
-class DocumentRow(ListedItem):
-    """Listing metadata of a document: a folder listing's row and where the document lives.
-    Only ever built for keys the viewer may see."""
-
-    site_id: str | None
-    site_title: str | None
-    library: str | None
-    archived: bool
-
-    @property
-    def key(self) -> Key:
-        return (self.drive_id, self.item_id)
-
-    @property
-    def url(self) -> str:
-        if self.is_folder:
-            return url_for("browse.folder_page", drive_id=self.drive_id, item_id=self.item_id)
-        return url_for("documents.document_page", drive_id=self.drive_id, item_id=self.item_id)
-
-
-def document_rows(visible_keys: Iterable[Key]) -> dict[Key, DocumentRow]:
-    """Index metadata for keys that access already let through (never call it on others)."""
-    keys = list(visible_keys)
-    if not keys:
-        return {}
-    rows = db.index().execute(DOCUMENT_ROWS_SQL, {"keys": keys_json(keys)})
-    found = {}
-    for row in rows:
-        drive_id, item_id, name, path, web_url, is_folder, *rest = row
-        *middle, archived = rest
-        found[(drive_id, item_id)] = DocumentRow(
-            drive_id, item_id, name, path, web_url, bool(is_folder), *middle, bool(archived)
-        )
-    return found
-
-
-def listing_json(row: ListedItem, counts: Counts) -> dict[str, Any]:
-    """A DocumentRow or sync's ListedItem with its counts, as the API shows it."""
-    return {
-        "driveId": row.drive_id,
-        "itemId": row.item_id,
-        "name": row.name,
-        "path": row.path,
-        "webUrl": row.web_url,
-        "isFolder": row.is_folder,
-        "fileType": row.file_type,
-        "size": row.size,
-        "modifiedAt": row.modified_at,
-        "modifiedBy": row.modified_by_name,
-        "commentCount": counts.comments,
-        "likeCount": counts.likes,
-    }
+def listing_json(row: Document, counts: Counts, also: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A listed document with its counts, as the API shows it; `also` names more of the
+    document's fields (overlay_app.documents_json), shown after the counts."""
+    counted = {"commentCount": counts.comments, "likeCount": counts.likes}
+    return document_json(row, LISTED, counted) | document_json(row, also)
 
 
 # ---- OpenAPI pieces of the listing features (builders in overlay_app.openapi_parts) ---------
 
-LISTED_ITEM_PROPERTIES = {
-    "driveId": STRING,
-    "itemId": STRING,
-    "name": NULLABLE_STRING,
-    "path": NULLABLE_STRING,
-    "webUrl": NULLABLE_STRING,
-    "isFolder": BOOLEAN,
-    "fileType": NULLABLE_STRING,
-    "size": {"type": ["integer", "null"]},
-    "modifiedAt": NULLABLE_STRING,
-    "modifiedBy": NULLABLE_STRING,
-    "commentCount": INTEGER,
-    "likeCount": INTEGER,
-}
+LISTED_ITEM_PROPERTIES = document_properties(
+    LISTED, {"commentCount": INTEGER, "likeCount": INTEGER}
+)
 PAGE_PARAM = query_param(
     "page", "1-based page number.", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}
 )
@@ -194,5 +126,6 @@ def file_size(size: int | None) -> str:
 
 def init_templates(app: Flask) -> None:
     app.add_template_global(page_url, "page_url")
+    app.add_template_global(document_url, "document_url")
     app.add_template_filter(short_date, "short_date")
     app.add_template_filter(file_size, "file_size")

@@ -1,10 +1,10 @@
 """Browsing: sites -> libraries -> folders, each file with its comment and like counts.
 
-Every listing is trimmed by the synced ACL: folder children come from sync.access.list_children,
-sites and libraries from the acl holders that admit the person (the same predicate, in its set
-form), folders themselves through overlay_app.access. A person without access sees neither an
-item nor its counts. The counts of a page come from one grouped query, never one per row
-(listing.social_counts).
+Every listing is trimmed by the synced ACL through the index's read API (sync.visibility):
+folder children, and sites and libraries holding something the person may see, for the principal
+set that overlay_app.access reads once per request; folders themselves through
+overlay_app.access. A person without access sees neither an item nor its counts. The counts of a
+page come from one grouped query, never one per row (listing.social_counts).
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from overlay_app.openapi_parts import (
     path_param,
     ref,
 )
-from sync import access as sync_access
-from sync.trimming import VISIBLE_HOLDERS, principals_json
+from sync import visibility
+from sync.visibility import Document, Library, Site
 
 bp = Blueprint("browse", __name__)
 
@@ -52,76 +52,22 @@ def init_app(app: Flask) -> None:
 
 # ---- sites and libraries -----------------------------------------------------------------
 
-VISIBLE_LIBRARIES_SQL = f"""
-    WITH {VISIBLE_HOLDERS}
-    SELECT s.id, s.title, s.web_url, s.description, d.id, d.name, d.web_url
-    FROM drives AS d JOIN sites AS s ON s.id = d.site_id
-    WHERE d.removed = 0 AND s.removed = 0
-      AND d.id IN (SELECT drive_id FROM visible_holders) {{site_filter}}
-    ORDER BY s.title COLLATE NOCASE, s.id, d.name COLLATE NOCASE, d.id"""
-
-
-@dataclass
-class Library:
-    id: str
-    name: str | None
-    web_url: str | None
-
-
-@dataclass
-class Site:
-    id: str
-    title: str | None
-    web_url: str | None
-    description: str | None
-    libraries: list[Library]
-
 
 def visible_sites(person: Person, site_id: str | None = None) -> list[Site]:
-    """Sites holding something the person may see, each with those libraries only.
-
-    A library counts when one of its acl holders (an item with unique permissions or the
-    library root) admits the person: the set form of sync.trimming's predicate."""
-    principals = access.principals_of(person.id)
-    if not principals:
-        return []
-    site_filter = "AND s.id = :site_id" if site_id else ""
-    sql = VISIBLE_LIBRARIES_SQL.format(site_filter=site_filter)
-    params = {"principals": principals_json(principals), "site_id": site_id}
-    sites: dict[str, Site] = {}
-    for sid, title, web_url, description, drive_id, name, drive_url in db.index().execute(
-        sql, params
-    ):
-        site = sites.setdefault(sid, Site(sid, title, web_url, description, []))
-        site.libraries.append(Library(drive_id, name, drive_url))
-    return list(sites.values())
+    """Sites holding something the person may see, each with those libraries only."""
+    return visibility.visible_sites(db.index(), access.principals_of(person.id), site_id)
 
 
 def require_library(person: Person, drive_id: str) -> tuple[Site, Library]:
     """The library and its site if the person sees something in it, else NotFound."""
-    row = (
-        db.index()
-        .execute("SELECT site_id FROM drives WHERE id = ? AND removed = 0", [drive_id])
-        .fetchone()
-    )
-    if row is not None:
-        for site in visible_sites(person, row[0]):
-            for library in site.libraries:
-                if library.id == drive_id:
-                    return site, library
-    raise NotFound()
+    found = visibility.visible_library(db.index(), access.principals_of(person.id), drive_id)
+    if found is None:
+        raise NotFound()
+    return found
 
 
 def root_item_id(drive_id: str) -> str | None:
-    row = (
-        db.index()
-        .execute(
-            "SELECT item_id FROM items WHERE drive_id = ? AND is_root = 1 AND deleted = 0",
-            [drive_id],
-        )
-        .fetchone()
-    )
-    return row[0] if row else None
+    return visibility.root_item_id(db.index(), drive_id)
 
 
 def site_json(site: Site) -> dict[str, Any]:
@@ -149,7 +95,7 @@ class Folder:
     name: str | None
     path: str | None
     is_root: bool
-    rows: list[sync_access.ListedItem]
+    rows: list[Document]
     counts: dict[Key, Counts]
     page: int
     has_next: bool
@@ -169,14 +115,9 @@ def folder_listing(person: Person, drive_id: str, item_id: str, page: int) -> Fo
         if not document.is_folder:
             raise NotAFolder(document)
         name, path, is_root = document.name, document.path, False
-    rows = sync_access.list_children(
-        db.index(),
-        person.id,
-        drive_id,
-        item_id,
-        PER_PAGE + 1,
-        (page - 1) * PER_PAGE,
-        principals=access.principals_of(person.id),
+    principals = access.principals_of(person.id)
+    rows = visibility.children(
+        db.index(), principals, drive_id, item_id, PER_PAGE + 1, (page - 1) * PER_PAGE
     )
     has_next, rows = len(rows) > PER_PAGE, rows[:PER_PAGE]
     counts = social_counts((row.drive_id, row.item_id) for row in rows if not row.is_folder)
@@ -187,21 +128,9 @@ def folder_listing(person: Person, drive_id: str, item_id: str, page: int) -> Fo
 class NotAFolder(NotFound):
     """A file asked for as a folder: the page redirects to it, the API answers 404."""
 
-    def __init__(self, document: access.Document) -> None:
+    def __init__(self, document: Document) -> None:
         super().__init__()
         self.document = document
-
-
-ANCESTORS_SQL = """
-    WITH RECURSIVE up(item_id, parent_id, name, depth) AS (
-        SELECT item_id, parent_id, name, 0 FROM items WHERE drive_id = :drive_id
-            AND item_id = :item_id
-        UNION ALL
-        SELECT i.item_id, i.parent_id, i.name, up.depth + 1 FROM items AS i
-        JOIN up ON i.drive_id = :drive_id AND i.item_id = up.parent_id
-        WHERE up.depth < 64
-    )
-    SELECT item_id, name FROM up WHERE depth > 0 ORDER BY depth DESC"""
 
 
 def folder_crumbs(
@@ -212,9 +141,7 @@ def folder_crumbs(
     Their names are part of the item's path, which the person already sees."""
     ancestors = [
         (ancestor_id, name)
-        for ancestor_id, name in db.index().execute(
-            ANCESTORS_SQL, {"drive_id": drive_id, "item_id": item_id}
-        )
+        for ancestor_id, name in visibility.ancestors(db.index(), drive_id, item_id)
         if ancestor_id != root_id
     ]
     visible = access.filter_visible(person, ((drive_id, a) for a, _ in ancestors))

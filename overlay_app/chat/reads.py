@@ -19,11 +19,10 @@ Shapes (camelCase, like the rest of /api/v1):
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Iterable
 from typing import Any
 
-from overlay_app import db
+from overlay_app import access, db
 from overlay_app.chat import access as chat_access
 from overlay_app.chat import store_messages, store_rooms
 from overlay_app.chat.access import CHANNEL, DIRECT, Room
@@ -146,7 +145,7 @@ def rooms_json(person: Person, rooms: list[Room]) -> list[dict[str, Any]]:
     markers = read_markers(person.id, ids)
     members = members_of(ids)
     names = discussion.display_names(p for listed in members.values() for p, _ in listed)
-    titles = _document_titles([room.document_key for room in rooms if room.document_key])
+    titles = _document_titles(person, [room.document_key for room in rooms if room.document_key])
     answers = []
     for room in rooms:
         listed = members.get(room.id, [])
@@ -166,17 +165,12 @@ def rooms_json(person: Person, rooms: list[Room]) -> list[dict[str, Any]]:
     return answers
 
 
-def _document_titles(keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, bool]]:
+def _document_titles(
+    person: Person, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[str, bool]]:
     """(name, archived) of documents the caller already knows to be visible."""
-    if not keys:
-        return {}
-    rows = db.index().execute(
-        "SELECT i.drive_id, i.item_id, i.name, (i.deleted OR d.removed) FROM items AS i"
-        " JOIN drives AS d ON d.id = i.drive_id"
-        " JOIN json_each(?) AS k ON i.drive_id = k.value ->> 0 AND i.item_id = k.value ->> 1",
-        [json.dumps(sorted(keys))],
-    )
-    return {(d, i): (name or "a document", bool(archived)) for d, i, name, archived in rows}
+    found = access.documents(person, keys)
+    return {key: (doc.name or "a document", doc.archived) for key, doc in found.items()}
 
 
 def _title(person, room, listed, names, titles) -> str:

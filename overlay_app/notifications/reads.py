@@ -8,7 +8,6 @@ chat_access instead, so leaving a closed channel or losing a document silences t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,7 +118,7 @@ def listing(
 ) -> list[Notification]:
     rows = visible_rows(person, limit, unread_only)
     names = discussion.display_names(row[2] for row in rows)
-    titles = _document_names({(row[3], row[4]) for row in rows if row[3]})
+    titles = _document_names(person, {(row[3], row[4]) for row in rows if row[3]})
     places = _room_titles({row[8] for row in rows if row[8]}, titles)
     excerpts = _excerpts({row[5] for row in rows if row[5]})
     chat_excerpts = _message_excerpts({row[9] for row in rows if row[9]})
@@ -159,16 +158,10 @@ def _room_titles(room_ids: set[str], titles: dict[tuple[str, str], str]) -> dict
     return found
 
 
-def _document_names(keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
-    if not keys:
-        return {}
-    rows = db.index().execute(
-        "SELECT i.drive_id, i.item_id, i.name FROM items AS i JOIN json_each(?) AS k"
-        " ON i.drive_id = json_extract(k.value, '$[0]')"
-        " AND i.item_id = json_extract(k.value, '$[1]')",
-        [json.dumps(sorted(keys))],
-    )
-    return {(d, i): name or "a document" for d, i, name in rows}
+def _document_names(person: Person, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Names of the documents (already trimmed) that the notifications are about."""
+    found = access.documents(person, keys)
+    return {key: document.name or "a document" for key, document in found.items()}
 
 
 def _excerpts(comment_ids: set[str]) -> dict[str, str]:

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from overlay_app import access, db
-from overlay_app.browse.listing import DocumentRow, Key, document_rows
+from overlay_app.browse.listing import Key
 from overlay_app.discussion import store as discussion_store
+from overlay_app.documents_json import document_json
 from overlay_app.errors import NotFound
 from overlay_app.identity import Person
 from overlay_app.tags import reads as tags
 from sync import directory
 from sync.directory import Profile
+from sync.visibility import Document
 
 
 def directory_page(text: str, page: int, per_page: int) -> tuple[list[Profile], int]:
@@ -65,7 +67,7 @@ def profile_json(profile: Profile, manager: Profile | None) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Discussed:
-    row: DocumentRow
+    row: Document
     comments: int  # the profile person's live comments on it
     last_at: str
     tags: list[str]
@@ -82,7 +84,7 @@ def discussed_documents(
     start = (page - 1) * per_page
     window = shown[start : start + per_page]
     keys: list[Key] = [(d, i) for d, i, _, _ in window]
-    metadata, tags_by_key = document_rows(keys), tags.tags_on(keys)
+    metadata, tags_by_key = access.documents(viewer, keys), tags.tags_on(keys)
     found = [
         Discussed(metadata[(d, i)], count, last, tags_by_key.get((d, i), []))
         for d, i, count, last in window
@@ -100,18 +102,13 @@ def tag_summary(discussed: list[Discussed]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
+DISCUSSED_FIELDS = ("driveId", "itemId", "name", "path", "webUrl", "site", "fileType", "archived")
+
+
 def discussed_json(item: Discussed) -> dict[str, Any]:
-    row = item.row
-    return {
-        "driveId": row.drive_id,
-        "itemId": row.item_id,
-        "name": row.name,
-        "path": row.path,
-        "webUrl": row.web_url,
-        "site": {"id": row.site_id, "title": row.site_title},
-        "fileType": row.file_type,
-        "archived": row.archived,
+    extra = {
         "commentCount": item.comments,
         "lastCommentAt": item.last_at,
         "tags": item.tags,
     }
+    return document_json(item.row, DISCUSSED_FIELDS, extra)

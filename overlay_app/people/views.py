@@ -12,12 +12,9 @@ from flask import Blueprint, jsonify, render_template, request
 
 from overlay_app import access, security
 from overlay_app.browse.listing import (
-    BOOLEAN,
     INTEGER,
     NOT_FOUND,
-    NULLABLE_STRING,
     PAGE_PARAM,
-    STRING,
     STRINGS,
     UNAUTHENTICATED,
     error_response,
@@ -29,9 +26,12 @@ from overlay_app.browse.listing import (
     query_param,
     ref,
 )
+from overlay_app.documents_json import document_properties
 from overlay_app.errors import BadInput
 from overlay_app.identity import require_person
+from overlay_app.openapi_parts import BOOLEAN, NULLABLE_STRING, STRING
 from overlay_app.people import profiles
+from overlay_app.people.profiles import DISCUSSED_FIELDS
 
 bp = Blueprint("people", __name__)
 
@@ -132,19 +132,10 @@ API_SCHEMAS = {
         }
     ),
     "DiscussedDocument": obj(
-        {
-            "driveId": STRING,
-            "itemId": STRING,
-            "name": NULLABLE_STRING,
-            "path": NULLABLE_STRING,
-            "webUrl": NULLABLE_STRING,
-            "site": obj({"id": NULLABLE_STRING, "title": NULLABLE_STRING}),
-            "fileType": NULLABLE_STRING,
-            "archived": BOOLEAN,
-            "commentCount": INTEGER,
-            "lastCommentAt": STRING,
-            "tags": STRINGS,
-        }
+        document_properties(
+            DISCUSSED_FIELDS,
+            {"commentCount": INTEGER, "lastCommentAt": STRING, "tags": STRINGS},
+        )
     ),
 }
 

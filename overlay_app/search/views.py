@@ -1,13 +1,14 @@
 """Search over names and paths (the index), tags and comment text (the social store), trimmed.
 
-Three arms find documents: sync.access.search (names, paths, site titles; already trimmed and
-ranked), tags equal to a query word (or starting with the whole query), and comments_fts. The
-tag and comment arms are trimmed through access.filter_visible BEFORE anything is counted,
-ranked, paged or highlighted, so a hidden document's comment never matches for anyone else.
-Hits merge by document: its score is the sum of its arms' scores, each computed from the
-matched row's own text (sync.search_rank), so neither the order nor anything else in an answer
-depends on rows the person cannot see; the score itself is not shown. Snippets (<mark>,
-escaped) are made for the page's hits only. See merge() for why paging stays exact and cheap.
+Three arms find documents: sync.search.search_documents (names, paths, site titles; already
+trimmed for the request's principal set, and ranked), tags equal to a query word (or starting
+with the whole query), and comments_fts. The tag and comment arms are trimmed through
+access.filter_visible BEFORE anything is counted, ranked, paged or highlighted, so a hidden
+document's comment never matches for anyone else. Hits merge by document: its score is the sum
+of its arms' scores, each computed from the matched row's own text (sync.search_rank), so
+neither the order nor anything else in an answer depends on rows the person cannot see; the
+score itself is not shown. Snippets (<mark>, escaped) are made for the page's hits only. See
+merge() for why paging stays exact and cheap.
 """
 
 from __future__ import annotations
@@ -23,18 +24,16 @@ from overlay_app.browse import views as browse
 from overlay_app.browse.listing import (
     UNAUTHENTICATED,
     Counts,
-    DocumentRow,
     Key,
-    document_rows,
     page_number,
     social_counts,
 )
+from overlay_app.documents_json import document_json, document_properties
 from overlay_app.errors import BadInput
 from overlay_app.identity import Person, require_person
 from overlay_app.openapi_parts import (
     BOOLEAN,
     INTEGER,
-    NULLABLE_STRING,
     STRING,
     STRINGS,
     error_response,
@@ -51,9 +50,10 @@ from overlay_app.search.arms import (
     tag_matches,
 )
 from overlay_app.tags import reads as tags
-from sync import access as sync_access
-from sync.search import MAX_PER_PAGE, SearchFilters, fts_query
+from sync.search import MAX_PER_PAGE, SearchFilters, SearchHit, SearchPage, fts_query
+from sync.search import search_documents as search_names
 from sync.search_rank import order_key, query_terms
+from sync.visibility import Document
 
 bp = Blueprint("search", __name__)
 
@@ -117,7 +117,7 @@ def parse_query() -> Query:
 
 @dataclass
 class Hit:
-    row: DocumentRow
+    row: Document
     score: float = 0.0
     name_score: float | None = None  # None: the name/path arm did not match
     comment_rowid: int | None = None
@@ -150,7 +150,7 @@ class Results:
 # ---- merging -----------------------------------------------------------------------------
 
 
-def passes(row: DocumentRow, query: Query) -> bool:
+def passes(row: Document, query: Query) -> bool:
     """The site, type and modified filters on a document found by a social arm."""
     filters = query.filters
     _, params = filters.sql()
@@ -176,7 +176,7 @@ def social_hits(person: Person, query: Query, match: str | None) -> dict[Key, Hi
     visible = access.filter_visible(person, sorted(candidates))
     rows = {
         key: row
-        for key, row in document_rows(visible).items()
+        for key, row in access.documents(person, visible).items()
         if not row.is_folder and passes(row, query)
     }
     terms = query_terms(query.text)
@@ -220,9 +220,7 @@ def merge(person: Person, query: Query) -> tuple[list[Hit], int, bool]:
 
 def sync_page(person: Person, query: Query) -> tuple[list[Hit], int, bool]:
     """The common case, nothing found by tags or comments: sync's own page, as it is."""
-    found = sync_access.search(
-        db.index(), person.id, query.text, query.filters, query.page, PER_PAGE
-    )
+    found = names_page(person, query, query.page, PER_PAGE)
     return [hit_of(hit) for hit in found.hits], found.total, found.total_is_exact
 
 
@@ -234,9 +232,7 @@ def name_only_hits(
     hits: list[Hit] = []
     page, total, exact = 1, 0, True
     while len(hits) < wanted:
-        found = sync_access.search(
-            db.index(), person.id, query.text, query.filters, page, MAX_PER_PAGE
-        )
+        found = names_page(person, query, page, MAX_PER_PAGE)
         total, exact = found.total, found.total_is_exact
         for sync_hit in found.hits:
             if (sync_hit.drive_id, sync_hit.item_id) not in skip:
@@ -247,8 +243,14 @@ def name_only_hits(
     return hits, total, exact
 
 
-def hit_of(found: sync_access.SearchHit) -> Hit:
-    row = DocumentRow(
+def names_page(person: Person, query: Query, page: int, per_page: int) -> SearchPage:
+    """One page of sync's name/path search, for the request's principal set."""
+    principals = access.principals_of(person.id)
+    return search_names(db.index(), principals, query.text, query.filters, page, per_page)
+
+
+def hit_of(found: SearchHit) -> Hit:
+    row = Document(
         found.drive_id,
         found.item_id,
         found.name,
@@ -259,10 +261,8 @@ def hit_of(found: sync_access.SearchHit) -> Hit:
         None,
         found.modified_at,
         found.modified_by_name,
-        found.site_id,
-        found.site_title,
-        None,
-        False,
+        site_id=found.site_id,
+        site_title=found.site_title,
     )
     return Hit(row, found.score, found.score, name_html=found.name_html)
 
@@ -299,28 +299,25 @@ def search_page():
     )
 
 
+# A hit's document fields, in the order the API has always given them among its own.
+HIT_FIELDS = (
+    "driveId", "itemId", "name", "nameHtml", "path", "snippetHtml", "commentSnippetHtml",
+    "matchedTags", "tags", "webUrl", "site", "fileType", "isFolder", "modifiedAt", "modifiedBy",
+    "archived",
+)  # fmt: skip
+
+
 def hit_json(hit: Hit, counts: Counts) -> dict[str, Any]:
-    row = hit.row
-    return {
-        "driveId": row.drive_id,
-        "itemId": row.item_id,
-        "name": row.name,
+    extra = {
         "nameHtml": hit.name_html,
-        "path": row.path,
         "snippetHtml": hit.snippet_html,
         "commentSnippetHtml": hit.comment_html,
         "matchedTags": hit.matched_tags,
         "tags": hit.tags,
-        "webUrl": row.web_url,
-        "site": {"id": row.site_id, "title": row.site_title},
-        "fileType": row.file_type,
-        "isFolder": row.is_folder,
-        "modifiedAt": row.modified_at,
-        "modifiedBy": row.modified_by_name,
-        "archived": row.archived,
         "commentCount": counts.comments,
         "likeCount": counts.likes,
     }
+    return document_json(hit.row, HIT_FIELDS, extra)
 
 
 @bp.get("/api/v1/search")
@@ -344,26 +341,18 @@ def api_search():
 
 API_SCHEMAS = {
     "SearchHit": obj(
-        {
-            "driveId": STRING,
-            "itemId": STRING,
-            "name": NULLABLE_STRING,
-            "nameHtml": STRING,
-            "path": NULLABLE_STRING,
-            "snippetHtml": STRING,
-            "commentSnippetHtml": STRING,
-            "matchedTags": STRINGS,
-            "tags": STRINGS,
-            "webUrl": NULLABLE_STRING,
-            "site": obj({"id": NULLABLE_STRING, "title": NULLABLE_STRING}),
-            "fileType": NULLABLE_STRING,
-            "isFolder": BOOLEAN,
-            "modifiedAt": NULLABLE_STRING,
-            "modifiedBy": NULLABLE_STRING,
-            "archived": BOOLEAN,
-            "commentCount": INTEGER,
-            "likeCount": INTEGER,
-        }
+        document_properties(
+            HIT_FIELDS,
+            {
+                "nameHtml": STRING,
+                "snippetHtml": STRING,
+                "commentSnippetHtml": STRING,
+                "matchedTags": STRINGS,
+                "tags": STRINGS,
+                "commentCount": INTEGER,
+                "likeCount": INTEGER,
+            },
+        )
     ),
 }
 

@@ -16,11 +16,12 @@ import re
 from typing import Any
 
 from overlay_app import access, db
-from overlay_app.browse.listing import PER_PAGE, DocumentRow, Key, document_rows
+from overlay_app.browse.listing import PER_PAGE, Key
 from overlay_app.discussion import reads as discussion
 from overlay_app.errors import BadInput
 from overlay_app.identity import Person
 from overlay_app.tags import store
+from sync.visibility import Document
 
 TAG_RULE = "A tag is 1 to 40 characters: lower-case letters a-z, digits 0-9 and hyphens."
 # ASCII only, before and after lower-casing: str.lower() would turn the Kelvin sign into "k",
@@ -75,12 +76,12 @@ def visible_tagged_keys(person: Person, tag: str) -> set[Key]:
     return access.filter_visible(person, tagged_keys(tag))
 
 
-def tagged_page(person: Person, tag: str, page: int) -> tuple[list[DocumentRow], int]:
+def tagged_page(person: Person, tag: str, page: int) -> tuple[list[Document], int]:
     """One page of the documents with `tag` the person may see and discover, by name, and how
     many there are."""
     shown = access.filter_discoverable(person, tagged_keys(tag))
     rows = sorted(
-        document_rows(shown).values(),
+        access.documents(person, shown).values(),
         key=lambda r: ((r.name or "").casefold(), r.drive_id, r.item_id),
     )
     start = (page - 1) * PER_PAGE

@@ -21,17 +21,16 @@ from overlay_app.browse.listing import (
     RATE_LIMITED,
     UNAUTHENTICATED,
     Counts,
-    DocumentRow,
     Key,
     listing_json,
     page_number,
     social_counts,
 )
 from overlay_app.discussion import reads as discussion
+from overlay_app.documents_json import document_properties
 from overlay_app.errors import form_reply
 from overlay_app.identity import require_person
 from overlay_app.openapi_parts import (
-    NULLABLE_STRING,
     STRING,
     array,
     error_response,
@@ -54,6 +53,7 @@ from overlay_app.tags.reads import (
     tags_of,
 )
 from overlay_app.tags.suggestions import suggestions
+from sync.visibility import Document
 
 bp = Blueprint("tags", __name__)
 
@@ -90,7 +90,7 @@ class TaggedPage(NamedTuple):
 
     tag: str
     page: int
-    rows: list[DocumentRow]
+    rows: list[Document]
     total: int
     counts: dict[Key, Counts]
 
@@ -152,8 +152,7 @@ def api_tag(tag: str):
             "page": shown.page,
             "perPage": PER_PAGE,
             "value": [
-                listing_json(row, shown.counts.get(row.key, Counts()))
-                | {"site": {"id": row.site_id, "title": row.site_title}}
+                listing_json(row, shown.counts.get(row.key, Counts()), also=("site",))
                 for row in shown.rows
             ],
         }
@@ -188,9 +187,7 @@ API_SCHEMAS = {
             "addedAt": STRING,
         }
     ),
-    "TaggedDocument": obj(
-        {**LISTED_ITEM_PROPERTIES, "site": obj({"id": NULLABLE_STRING, "title": NULLABLE_STRING})}
-    ),
+    "TaggedDocument": obj({**LISTED_ITEM_PROPERTIES, **document_properties(("site",))}),
 }
 
 API_PATHS = {

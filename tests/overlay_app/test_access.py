@@ -18,6 +18,7 @@ import pytest
 from overlay_app import access, create_app, db
 from overlay_app.errors import NotFound
 from overlay_app.identity import GUEST, MEMBER, Person
+from sync import visibility
 from sync.db import open_index, transaction
 
 SITE, DRIVE, GONE_DRIVE = "localhost,site-1,web-1", "b!drive-1", "b!drive-gone"
@@ -243,10 +244,12 @@ def query_plan(app, sql: str, params: dict) -> str:
 def test_visibility_queries_use_the_indexes(app):
     principals = '["everyone", "group:g-tax", "user:bea"]'
     one = query_plan(
-        app, access.DOCUMENT_SQL, {"drive_id": DRIVE, "item_id": "tax", "principals": principals}
+        app,
+        visibility.DOCUMENT_SQL,
+        {"drive_id": DRIVE, "item_id": "tax", "principals": principals},
     )
     keys = json.dumps(ALL_KEYS)
-    bulk = query_plan(app, access.VISIBLE_AMONG_SQL, {"keys": keys, "principals": principals})
+    bulk = query_plan(app, visibility.VISIBLE_AMONG_SQL, {"keys": keys, "principals": principals})
     for plan in (one, bulk):
         assert "SCAN i" not in plan and "SCAN h" not in plan and "SCAN a" not in plan, plan
         assert "SEARCH i USING INDEX sqlite_autoindex_items_1" in plan, plan

@@ -10,6 +10,7 @@ import pytest
 
 from overlay_app import access, db
 from overlay_app.auth import views as auth
+from sync import visibility
 from sync.db import connect
 from sync.trimming import principal_set, principals_json
 
@@ -48,8 +49,8 @@ def test_the_set_form_admits_what_the_per_key_form_admits(index) -> None:
     seen_archived = 0
     for person_id in people:
         params = {"keys": keys, "principals": principals_json(principal_set(index, person_id))}
-        by_key = set(index.execute(access.VISIBLE_AMONG_SQL, params).fetchall())
-        by_holders = set(index.execute(access.VISIBLE_AMONG_BY_HOLDERS_SQL, params).fetchall())
+        by_key = set(index.execute(visibility.VISIBLE_AMONG_SQL, params).fetchall())
+        by_holders = set(index.execute(visibility.VISIBLE_AMONG_BY_HOLDERS_SQL, params).fetchall())
         assert by_holders == by_key, person_id
         seen_archived += index.execute(
             "SELECT count(*) FROM items WHERE deleted = 1 AND (drive_id, item_id) IN "
@@ -71,7 +72,7 @@ def test_a_batch_past_the_threshold_takes_the_set_form(
         key_by_key = access.filter_visible(person, keys)
         statements: list[str] = []
         db.index().conn.set_trace_callback(statements.append)
-        monkeypatch.setattr(access, "SET_FORM_FROM", len(keys))
+        monkeypatch.setattr(visibility, "SET_FORM_FROM", len(keys))
         in_set_form = access.filter_visible(person, keys)
         db.index().conn.set_trace_callback(None)
     assert in_set_form == key_by_key and len(key_by_key) > 10

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sync import access
-from sync.access import CAN_VIEW_OR_ARCHIVED_SQL, CAN_VIEW_SQL, CHILDREN_SQL, VISIBLE_KEYS_SQL
+from sync.visibility import CAN_VIEW_OR_ARCHIVED_SQL, CAN_VIEW_SQL, CHILDREN_SQL, VISIBLE_KEYS_SQL
 from tests.sync.conftest import (
     DEALS_DOCS,
     DEALS_ITEMS,

@@ -14,12 +14,8 @@ from sync import access
 from sync.db import connect, open_index
 from sync.engine import NullProgress, sync_documents, sync_people
 from sync.targets import DocumentTarget
-from sync.trimming import (
-    ADMITTED_OR_ARCHIVED,
-    HOLDERS_ADMITTING_OR_ARCHIVED,
-    principal_set,
-    principals_json,
-)
+from sync.trimming import principal_set, principals_json
+from sync.visibility._rule import ADMITTED_OR_ARCHIVED, HOLDERS_ADMITTING_OR_ARCHIVED
 from tests.sync.conftest import TAX_DOCS, TAX_ITEMS
 from tests.sync.emulated import connector_for, control
 
