@@ -223,6 +223,31 @@ def search_documents(
     return SearchPage(hits, total, page, per_page, total_is_exact=total <= rank_cap)
 
 
+def matching_names(
+    db: sqlite_utils.Database,
+    match: str,
+    keys: list[tuple[str, str]],
+    open_mark: str,
+    close_mark: str,
+) -> list[tuple]:
+    """(drive_id, item_id, name, path, site_title, marked name, marked path) of those of the
+    given live documents whose name, path or site title match. The keys must already be
+    trimmed: this decides nothing about visibility (the overlay scores and highlights them)."""
+    return db.execute(
+        """SELECT i.drive_id, i.item_id, i.name, i.path, i.site_title,
+                  highlight(items_fts, 0, :open, :close), highlight(items_fts, 1, :open, :close)
+           FROM items_fts JOIN items AS i ON i.rowid = items_fts.rowid
+           WHERE items_fts MATCH :match AND i.deleted = 0 AND (i.drive_id, i.item_id) IN
+               (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))""",
+        {
+            "match": match,
+            "keys": json.dumps([list(key) for key in keys]),
+            "open": open_mark,
+            "close": close_mark,
+        },
+    ).fetchall()
+
+
 def _sees_at_most(db: sqlite_utils.Database, principals: frozenset[str], items: int) -> bool:
     """Whether the principals see at most `items` items (deleted ones included)."""
     params = principals_param(principals) | {"cap": items + 1}

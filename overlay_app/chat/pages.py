@@ -41,6 +41,8 @@ from overlay_app.realtime import views as realtime
 from sync import directory
 
 bp = Blueprint("chat_pages", __name__)
+API_PATHS: dict = {}  # pages only: the chat API is chat/api.py
+API_SCHEMAS: dict = {}
 
 PANEL_MESSAGES = 30
 KIND_LABELS = {DOCUMENT: "Document", CHANNEL: "Channel", DIRECT: "Direct"}

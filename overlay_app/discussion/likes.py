@@ -20,6 +20,7 @@ from overlay_app.identity import Person, require_person
 
 bp = Blueprint("likes", __name__)
 API_PATHS = LIKE_PATHS
+API_SCHEMAS: dict = {}  # its shapes are in discussion/openapi.py, under comments
 
 
 def _summary(

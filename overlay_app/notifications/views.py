@@ -20,6 +20,7 @@ from overlay_app.notifications.reads import DEFAULT_LIMIT, MAX_LIMIT
 
 bp = Blueprint("notifications", __name__)
 API_PATHS = NOTIFICATION_PATHS
+API_SCHEMAS: dict = {}  # its shapes are in discussion/openapi.py, under comments
 
 
 def _is_number(raw: str) -> bool:

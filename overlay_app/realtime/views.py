@@ -367,3 +367,4 @@ API_PATHS = {
         }
     }
 }
+API_SCHEMAS: dict = {}

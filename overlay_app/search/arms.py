@@ -13,12 +13,12 @@ inject markup.
 from __future__ import annotations
 
 import html
-import json
 
 from overlay_app import db
 from overlay_app.browse.listing import Key
 from overlay_app.discussion import store as discussion_store
 from overlay_app.tags import store as tags_store
+from sync.search import matching_names
 from sync.search_rank import item_score, text_score
 
 # Tag arm scores: a name holding the word scores about 10 to 25, a comment about 2 to 6.
@@ -65,36 +65,15 @@ def tag_matches(text: str) -> dict[Key, list[tuple[str, float]]]:
     return found
 
 
-def _matching_rows(match: str, keys: list[Key], columns: str) -> list[tuple]:
-    """`columns` of items_fts for the given live documents that match; keys are trimmed."""
-    return (
-        db.index()
-        .execute(
-            f"""SELECT i.drive_id, i.item_id, {columns}
-            FROM items_fts JOIN items AS i ON i.rowid = items_fts.rowid
-            WHERE items_fts MATCH :match AND i.deleted = 0 AND (i.drive_id, i.item_id) IN
-                (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))""",
-            {
-                "match": match,
-                "keys": json.dumps([list(k) for k in keys]),
-                "open": _OPEN,
-                "close": _CLOSE,
-            },
-        )
-        .fetchall()
-    )
-
-
 def name_scores(match: str | None, terms: str, keys: list[Key]) -> dict[Key, tuple[float, str]]:
     """Name/path score (sync's own, so comparable with its hits) and the highlighted name of
     visible documents."""
     if match is None or not keys:
         return {}
-    columns = "i.name, i.path, i.site_title, highlight(items_fts, 0, :open, :close)"
-    rows = _matching_rows(match, keys, columns)
+    rows = matching_names(db.index(), match, keys, _OPEN, _CLOSE)
     return {
-        (d, i): (item_score(name, path, site_title, terms), marked(highlighted))
-        for d, i, name, path, site_title, highlighted in rows
+        (d, i): (item_score(name, path, site_title, terms), marked(name_marked))
+        for d, i, name, path, site_title, name_marked, _ in rows
     }
 
 
@@ -102,8 +81,8 @@ def path_highlights(match: str | None, keys: list[Key]) -> dict[Key, str]:
     """The whole path of each visible document with its matches marked (paths are short)."""
     if match is None or not keys:
         return {}
-    rows = _matching_rows(match, keys, "highlight(items_fts, 1, :open, :close)")
-    return {(d, i): marked(path) for d, i, path in rows}
+    rows = matching_names(db.index(), match, keys, _OPEN, _CLOSE)
+    return {(d, i): marked(path_marked) for d, i, *_, path_marked in rows}
 
 
 def comment_snippets(rowids: list[int], match: str) -> dict[int, str]:
