@@ -14,10 +14,12 @@ answer from what a person may see, and `audit()`.
   (template global `csp_nonce()`), so injected markup can never run script.
 - Rate limits: `check_rate(person, action)` keeps a sliding one-minute window per person and
   action in overlay.db, so that every gunicorn worker sees the same count. Writes allow
-  writes_per_minute of each kind; `check_read_rate(person, kind)` counts searches, people
-  lookups and tag suggestions the same way against their own settings (READ_LIMITS), so that
-  none of them can be asked in bulk (a search, a directory or a suggestion list run thousands
-  of times is an oracle over what the person may see).
+  writes_per_minute of each kind. `check_read_rate(person, kind)` counts searches, people
+  lookups and tag suggestions against their own settings (READ_LIMITS), so that none of them
+  can be asked in bulk (a search, a directory or a suggestion list run thousands of times is an
+  oracle over what the person may see). Reads are counted in memory, per worker process
+  (`ReadWindows`): a durable write on every page view made readers queue behind SQLite's one
+  writer; the price is that with N workers a person may read up to N times the limit.
 - Audit: `audit()` appends to the append-only `audit` table (admin actions, access denials).
 """
 
@@ -27,7 +29,9 @@ import hmac
 import json
 import math
 import secrets
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -218,12 +222,38 @@ def check_rate(
         )
 
 
+class ReadWindows:
+    """Sliding one-minute windows of reads per (person, kind), in this process's memory."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._times: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def count(self, key: tuple[str, str], limit: int) -> int | None:
+        """Counts one read; or, past `limit`, the whole seconds until the window has room."""
+        now = self.clock()
+        with self._lock:
+            times = self._times.setdefault(key, deque())
+            while times and times[0] <= now - RATE_WINDOW_SECONDS:
+                times.popleft()
+            if len(times) >= limit:
+                return max(1, math.ceil(times[0] + RATE_WINDOW_SECONDS - now))
+            times.append(now)
+            return None
+
+
 def check_read_rate(person: Person | str, kind: str) -> None:
     """Counts one read of `kind` (a key of READ_LIMITS) by `person`, in a window of its own;
     RateLimited (429 with Retry-After, or the error page) past the kind's setting."""
     setting, what = READ_LIMITS[kind]
     limit = getattr(current_app.extensions["plaza.settings"], setting)
-    check_rate(person, f"read:{kind}", limit, what)
+    if limit <= 0:
+        return
+    person_id = person.id if isinstance(person, Person) else person
+    wait = current_app.extensions["plaza.read_windows"].count((person_id, kind), limit)
+    if wait is not None:
+        raise RateLimited(wait, f"Too many {what} at once: try again in {wait} s.")
 
 
 # -- audit ---------------------------------------------------------------------------------------
@@ -295,6 +325,7 @@ def init_app(app: Flask) -> None:
     app.extensions["plaza.csp"] = policy_template(
         frame_ancestors_of(settings), settings.authority, getattr(settings, "realtime_url", "")
     )
+    app.extensions["plaza.read_windows"] = ReadWindows()
     app.after_request(_security_headers)
     app.teardown_request(_flush_pending_audit)
     app.add_template_global(csrf_token, "csrf_token")

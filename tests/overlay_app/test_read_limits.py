@@ -5,8 +5,12 @@ the error page with the same status and header; a document page just leaves out 
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pytest
 
+from overlay_app.security import ReadWindows
 from overlay_app.settings import OverlaySettings, SettingsError
 from tests.overlay_app.api_calls import answer
 
@@ -115,3 +119,25 @@ def test_read_limits_come_from_settings(tmp_path):
         "PLAZA_TAG_SUGGESTIONS_PER_MINUTE must be a whole number from 1 to 10000, got 'many'",
         "PLAZA_SEARCHES_PER_MINUTE must be a whole number from 1 to 10000",
     ]
+
+
+def test_reads_are_counted_in_memory_and_leave_no_row(make_app, api, people):
+    """A read must not queue behind the store's one writer: a search writes nothing."""
+    app = make_app(searches_per_minute=5)
+    reader = api(people["reader"], app)
+    assert reader.get("/api/v1/search?q=plan").status_code == 200
+    data_dir = Path(app.extensions["plaza.settings"].data_dir)
+    with sqlite3.connect(data_dir / "overlay.db") as conn:
+        assert conn.execute("SELECT count(*) FROM rate_events").fetchone() == (0,)
+
+
+def test_a_read_window_refuses_past_its_limit_until_the_oldest_read_is_a_minute_old():
+    now = [100.0]
+    windows = ReadWindows(clock=lambda: now[0])
+    assert [windows.count(("ann", "search"), 2) for _ in range(2)] == [None, None]
+    now[0] = 130.25
+    assert windows.count(("ann", "search"), 2) == 30  # the first read leaves at 160: 29.75 s
+    assert windows.count(("bob", "search"), 2) is None  # per person
+    assert windows.count(("ann", "people"), 2) is None  # and per kind
+    now[0] = 160.0
+    assert windows.count(("ann", "search"), 2) is None
