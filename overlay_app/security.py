@@ -192,14 +192,11 @@ def _security_headers(response):
 # -- rate limits -------------------------------------------------------------------------------
 
 
-def check_rate(
-    person: Person | str, action: str, limit: int | None = None, what: str = "changes"
-) -> None:
+def check_rate(person: Person | str, action: str) -> None:
     """Counts one write of `action` by `person`; RateLimited when the last minute already holds
-    `limit` (default writes_per_minute) of them. Called inside the caller's write transaction,
-    the count and the write commit together (and a refused write leaves nothing behind)."""
-    if limit is None:
-        limit = current_app.extensions["plaza.settings"].writes_per_minute
+    writes_per_minute of them. Called inside the caller's write transaction, the count and the
+    write commit together (and a refused write leaves nothing behind)."""
+    limit = current_app.extensions["plaza.settings"].writes_per_minute
     if limit <= 0:
         return
     person_id = person.id if isinstance(person, Person) else person
@@ -214,8 +211,7 @@ def check_rate(
             (person_id, action),
         ).fetchone()
         if count >= limit:
-            wait = max(1, math.ceil(oldest + RATE_WINDOW_SECONDS - now))
-            raise RateLimited(wait, f"Too many {what} at once: try again in {wait} s.")
+            raise RateLimited(max(1, math.ceil(oldest + RATE_WINDOW_SECONDS - now)))
         conn.execute(
             "INSERT INTO rate_events (person_id, action, at) VALUES (?, ?, ?)",
             (person_id, action, now),
