@@ -22,6 +22,7 @@ from typing import Any
 import requests
 
 from connector.auth import GRAPH, TokenProvider
+from connector.budget import BudgetFigures, ResourceMeter
 from connector.error_mapping import RETRY_STATUSES, error_from_parts, error_from_response
 from connector.errors import GraphError
 from connector.models import ErrorInfo
@@ -115,12 +116,19 @@ class GraphHttp:
             per_minute=settings.max_requests_per_minute,
             user_agent=user_agent(settings.user_agent_company),
             sleep=sleep,
+            meter=ResourceMeter(
+                settings.graph_budget_per_minute, settings.graph_budget_share, sleep=sleep
+            ),
         )
 
     # -- public API ------------------------------------------------------------------------
 
     def stats(self) -> HttpStats:
         return self.transport.stats()
+
+    def budget(self) -> BudgetFigures | None:
+        """Resource units spent and throttling met (None for a transport without a meter)."""
+        return self.transport.meter.figures() if self.transport.meter is not None else None
 
     @property
     def backoff_base(self) -> float:

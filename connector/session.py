@@ -12,7 +12,8 @@ web app's sign-in). Graph, SharePoint REST and delegated calls are sent by a `Tr
 - connection resets and timeouts: backoff and send again, likewise.
 - only requests the caller marks `retryable` (idempotent ones), at most `max_retries` times,
   and never for a wait longer than `max_wait` (a web page cannot wait a minute).
-Each transport counts requests, retries and throttled waits in its `HttpStats`.
+Each transport counts requests, retries and throttled waits in its `HttpStats`, and, given a
+`ResourceMeter` (connector.budget), the resource units each call costs and the pacing under them.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.exceptions import ChunkedEncodingError
 
+from connector.budget import ResourceMeter
 from connector.error_mapping import RETRY_STATUSES
 from connector.errors import GraphError
 from connector.pacing import (
@@ -115,8 +117,10 @@ class Transport:
         per_minute: int | None = None,
         user_agent: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        meter: ResourceMeter | None = None,
     ) -> None:
         self.session = session
+        self.meter = meter
         self.max_retries = max_retries
         self.max_wait = max_wait
         self.user_agent = user_agent
@@ -150,6 +154,8 @@ class Transport:
     def pause_all(self, seconds: float) -> None:
         """Throttled: no thread of this transport sends for `seconds`."""
         self.count(throttled_waits=1)
+        if self.meter is not None:
+            self.meter.waited_retry_after(seconds)
         self.gate.pause(seconds)
 
     def send(
@@ -194,6 +200,7 @@ class Transport:
         if waited:
             self.count(throttled_seconds=waited)
         self.budget.take()
+        ticket = self.meter.before(method, url) if self.meter is not None else None
         all_headers = {"User-Agent": self.user_agent} if self.user_agent else {}
         all_headers.update(headers)
         self.count(requests=1, retries=1 if attempt else 0)
@@ -204,6 +211,8 @@ class Transport:
             log.debug("%s %s -> %s after %d ms", method, _path(url), type(exc).__name__,
                       (time.monotonic() - started) * 1000)  # fmt: skip
             raise
+        if self.meter is not None:
+            self.meter.after(ticket, response, body.get("json") if url.endswith("$batch") else None)
         log.debug(
             "%s %s -> %d in %d ms request-id %s",
             method,

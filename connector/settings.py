@@ -27,6 +27,7 @@ PLAIN_KEYS = (
     "tenant_id", "client_id", "cert_path", "cert_key_path", "cert_thumbprint", "cert_pfx_path",
     "cloud", "authority", "graph_url", "sharepoint_url", "ca_bundle", "http_timeout",
     "max_retries", "max_requests_per_minute", "user_agent_company",
+    "graph_budget_per_minute", "graph_budget_share",
 )  # fmt: skip
 
 
@@ -74,6 +75,9 @@ class ConnectorSettings:
     max_retries: int = 6
     max_requests_per_minute: int | None = None
     user_agent_company: str = "Plaza"
+    # SharePoint's resource units per minute for this app, and the share to pace under.
+    graph_budget_per_minute: int = 1_200
+    graph_budget_share: float = 0.8
 
     @property
     def credential_kind(self) -> str:
@@ -214,6 +218,10 @@ def _build(raw: dict[str, str], problems: list[str]) -> ConnectorSettings | None
     timeout = _number(raw, "http_timeout", 30.0, float, problems)
     retries = _number(raw, "max_retries", 6, int, problems, minimum=0)
     budget = _number(raw, "max_requests_per_minute", None, int, problems)
+    units = _number(raw, "graph_budget_per_minute", 1_200, int, problems)
+    share = _number(raw, "graph_budget_share", 0.8, float, problems, minimum=0.01)
+    if share > 1:
+        problems.append(f"PLAZA_GRAPH_BUDGET_SHARE must be at most 1, got '{share}'")
     if problems:
         return None
     return ConnectorSettings(
@@ -235,6 +243,8 @@ def _build(raw: dict[str, str], problems: list[str]) -> ConnectorSettings | None
         http_timeout=timeout,
         max_retries=retries,
         max_requests_per_minute=budget,
+        graph_budget_per_minute=units,
+        graph_budget_share=share,
         user_agent_company=raw.get("user_agent_company", "Plaza"),
     )
 

@@ -9,17 +9,24 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from connector.emulator import faults, odata
+from connector.emulator import budget, faults, odata
+from connector.emulator.subscription_board import SubscriptionBoard
 from connector.emulator.tenant import Tenant
 
 
-def create_app(tenant: Tenant, fault_profile: str = "none") -> Flask:
+def create_app(
+    tenant: Tenant,
+    fault_profile: str = "none",
+    budget_per_minute: int | None = budget.DEFAULT_PER_MINUTE,
+) -> Flask:
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.compact = True  # type: ignore[attr-defined]
     app.extensions["tenant"] = tenant
     app.extensions["faults"] = faults.FaultBoard(profile=fault_profile)
+    app.extensions["budget"] = budget.ResourceBudget(budget_per_minute)
+    app.extensions["subscriptions"] = SubscriptionBoard(tenant.tenant_id)
 
     from connector.emulator import (
         control,
@@ -28,17 +35,22 @@ def create_app(tenant: Tenant, fault_profile: str = "none") -> Flask:
         graph_directory,
         graph_files,
         graph_owner_drives,
+        graph_subscriptions,
         sharepoint,
         unknown_routes,
     )
 
     services = (entra, graph_directory, graph_files, graph_owner_drives, graph_batch, sharepoint)
-    for module in (*services, control):
+    for module in (*services, graph_subscriptions, control, budget):
         app.register_blueprint(module.bp)
+    app.register_blueprint(graph_subscriptions.control_bp)
     unknown_routes.register(app)
 
     app.register_error_handler(odata.GraphHTTPError, odata.graph_error_response)
     app.before_request(faults.before_request)
+    app.before_request(budget.before_request)
+    app.after_request(budget.after_request)
+    app.after_request(graph_subscriptions.pump_changes)
     app.after_request(_stamp_request_ids)
     return app
 

@@ -27,6 +27,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from connector.emulator import certs, tokens
 from connector.emulator.app import create_app
+from connector.emulator.budget import DEFAULT_PER_MINUTE
 from connector.emulator.entra_oauth import main_app
 from connector.emulator.model import App
 from connector.emulator.tenant import Tenant
@@ -255,6 +256,7 @@ def start(
     fault_profile: str = "none",
     host: str = "127.0.0.1",
     quiet: bool = True,
+    budget_per_minute: int | None = DEFAULT_PER_MINUTE,
 ) -> EmulatorHandle:
     """Builds a tenant and serves it over HTTPS on `port` (0 = any free port) in a daemon thread."""
     scratch = None
@@ -265,7 +267,9 @@ def start(
     tenant = Tenant(seed, size)
     register_certificate(main_app(tenant), certificates)
     tokens.signing_key(tenant)  # made now, so the first token request is not the slow one
-    app = create_app(tenant, fault_profile)
+    app = create_app(tenant, fault_profile, budget_per_minute)
+    # Notifications to a Plaza on loopback are checked against this CA (it signs test servers).
+    app.extensions["subscriptions"].ca_file = str(certificates.ca_file)
     handler = _QuietRequestHandler if quiet else WSGIRequestHandler
     tls = _tls_context(certificates)
     listener = _listen(host, port)

@@ -28,7 +28,7 @@ def error_of(body: dict) -> tuple[str, str]:
 @pytest.mark.parametrize(
     ("path", "segment"),
     [
-        ("/subscriptions", "subscriptions"),
+        ("/chats", "chats"),
         ("/users/{user}/calendar", "calendar"),
         ("/users/{user}/photo/$value/extra", "extra"),
         ("/sites/root/onenote", "onenote"),
