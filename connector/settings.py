@@ -27,7 +27,7 @@ PLAIN_KEYS = (
     "tenant_id", "client_id", "cert_path", "cert_key_path", "cert_thumbprint", "cert_pfx_path",
     "cloud", "authority", "graph_url", "sharepoint_url", "ca_bundle", "http_timeout",
     "max_retries", "max_requests_per_minute", "user_agent_company",
-    "graph_budget_per_minute", "graph_budget_share",
+    "graph_budget_per_minute", "graph_budget_share", "webhook_url",
 )  # fmt: skip
 
 
@@ -78,6 +78,8 @@ class ConnectorSettings:
     # SharePoint's resource units per minute for this app, and the share to pace under.
     graph_budget_per_minute: int = 1_200
     graph_budget_share: float = 0.8
+    # Where Graph can POST change notifications (Plaza's /api/v1/webhooks/graph); None = poll.
+    webhook_url: str | None = None
 
     @property
     def credential_kind(self) -> str:
@@ -245,6 +247,7 @@ def _build(raw: dict[str, str], problems: list[str]) -> ConnectorSettings | None
         max_requests_per_minute=budget,
         graph_budget_per_minute=units,
         graph_budget_share=share,
+        webhook_url=raw.get("webhook_url"),
         user_agent_company=raw.get("user_agent_company", "Plaza"),
     )
 

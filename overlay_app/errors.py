@@ -9,7 +9,8 @@
     ├── PayloadTooLarge (413 payloadTooLarge)
     └── RateLimited (429 tooManyRequests)  carries retry_after seconds
 
-Under /api the answer is JSON {"error": {"code", "message"}}; elsewhere an HTML page.
+Under /api (and /webhooks) the answer is JSON {"error": {"code", "message"}}; elsewhere an
+HTML page.
 JSON request bodies that Python parses but nothing can use are BadInput too (`RequestJSON`).
 """
 
@@ -122,7 +123,7 @@ HTTP_CODES = {
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(("/api/", "/webhooks/"))
 
 
 def render_error(status: int, code: str, message: str) -> Response:

@@ -17,6 +17,7 @@ from overlay_app.people import views as people
 from overlay_app.realtime import views as realtime
 from overlay_app.search import views as search
 from overlay_app.tags import views as tags
+from overlay_app.webhooks import views as webhooks
 
 FEATURES = (
     auth,
@@ -31,6 +32,7 @@ FEATURES = (
     chat,
     realtime,
     chat_pages,
+    webhooks,
 )
 
 # What each feature adds to the app beyond its blueprint (hooks, template helpers), in order.

@@ -24,6 +24,7 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from sync.db import open_index
+from sync.freshness import Freshness
 from sync.jobs import Job, JobNotFound, list_jobs
 from sync.runs import RunStopped, last_started, run_job
 from sync.schedules import BadSchedule, Schedule
@@ -32,6 +33,7 @@ from sync.source import Connector
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 5.0
+FRESHNESS_SECONDS = 2.0  # how often queued change notifications are looked for
 MISFIRE_GRACE_SECONDS = 300  # a run may start this late (e.g. after a suspend) before it is dropped
 STOPPED = (
     "stopped: the scheduler was asked to stop; the next run continues from the last committed page"
@@ -59,9 +61,16 @@ class StopAwareProgress:
 class SyncScheduler:
     """Schedules the jobs of the index at `db_path`; `run()` blocks until stopped."""
 
-    def __init__(self, db_path: str | Path, poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(
+        self,
+        db_path: str | Path,
+        poll_seconds: float = POLL_SECONDS,
+        freshness_seconds: float = FRESHNESS_SECONDS,
+    ) -> None:
         self.db_path = Path(db_path)
         self.poll_seconds = poll_seconds
+        self.freshness_seconds = freshness_seconds
+        self._freshness: Freshness | None = None
         self.db = open_index(self.db_path)  # raises IndexTooNew before anything starts
         self.scheduler = BlockingScheduler(
             timezone=UTC,
@@ -85,6 +94,13 @@ class SyncScheduler:
             "interval",
             seconds=self.poll_seconds,
             id="plaza:poll-jobs",
+            next_run_time=datetime.now(UTC),
+        )
+        self.scheduler.add_job(
+            self.freshness_tick,
+            "interval",
+            seconds=self.freshness_seconds,
+            id="plaza:freshness",
             next_run_time=datetime.now(UTC),
         )
         log.info(
@@ -159,6 +175,22 @@ class SyncScheduler:
         log.info(
             "job %s: run %d %s%s", name, run.id, run.outcome, f": {run.error}" if run.error else ""
         )
+
+    def freshness_tick(self) -> None:
+        """Subscriptions kept up, and one delta round per library Graph said changed."""
+        if self.stopping.is_set():
+            return
+        connector = self._shared_connector()
+        if connector is None:
+            return
+        if self._freshness is None:
+            webhook_url = connector.http.settings.webhook_url
+            self._freshness = Freshness(self.db_path, connector, webhook_url)
+            self._freshness.stop = self.stopping
+        try:
+            self._freshness.tick()
+        except Exception:  # a tick that fails (Graph down, index busy) is tried again soon
+            log.exception("change notifications: tick failed; trying again")
 
     def _shared_connector(self) -> Connector | None:
         """One connector (and token cache) for every run; None lets run_job build one and

@@ -19,6 +19,9 @@ Glossary of the tables:
 - cursors: the deltaLink per drive and for users and groups (a nextLink while a round is
   under way; `round_id` while that round is a full enumeration to mark and sweep).
 - jobs, runs, locks: the scheduler's.
+- subscriptions, change_notifications, freshness_state: Graph change notifications (one
+  subscription per library with its clientState secret; the queue the web app's webhook fills
+  and the scheduler drains; whether notifications are on, and the connector's budget figures).
 """
 
 from __future__ import annotations
@@ -234,3 +237,25 @@ def m010_run_permission_failures(db: Database) -> None:
     # retry): those items are left 'failed', hidden to everyone, while the rest of their page
     # is applied, so one unreadable item no longer holds back its library's other changes.
     db.executescript("ALTER TABLE runs ADD COLUMN permission_failures INTEGER NOT NULL DEFAULT 0;")
+
+
+@MIGRATIONS()
+def m012_subscriptions(db: Database) -> None:
+    # Graph change notifications (sync/subscriptions.py): one subscription per synced library,
+    # its clientState secret, the notifications the web app queued (the scheduler drains them),
+    # what the scheduler last decided (subscribed, or polling and why), and the connector's
+    # resource-unit figures per process for the admin console.
+    db.executescript("""
+    CREATE TABLE subscriptions (
+        drive_id TEXT PRIMARY KEY, subscription_id TEXT NOT NULL UNIQUE,
+        client_state TEXT NOT NULL, notification_url TEXT NOT NULL,
+        expires_at TEXT NOT NULL, created_at TEXT NOT NULL, renewed_at TEXT
+    );
+    CREATE TABLE change_notifications (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, subscription_id TEXT NOT NULL,
+        drive_id TEXT NOT NULL, kind TEXT NOT NULL, received_at TEXT NOT NULL
+    );
+    CREATE TABLE freshness_state (
+        name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL
+    );
+    """)

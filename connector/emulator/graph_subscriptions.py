@@ -237,7 +237,7 @@ def control_lifecycle(subscription_id: str):
         board().lifecycle(sub, str(body.get("event", "")))
     except ValueError as err:
         return _control_error(400, str(err))
-    return jsonify({"sent": body["event"]}), 202
+    return jsonify({"sent": body["event"]})
 
 
 @control_bp.post("/<subscription_id>/expire")

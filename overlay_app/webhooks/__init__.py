@@ -1,0 +1,1 @@
+"""Microsoft Graph change notifications: the endpoint Graph POSTs to (see views.py)."""
