@@ -7,13 +7,16 @@ failure in words an administrator can act on.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from connector.auth import TokenProvider
 from connector.errors import (
     AuthError,
     ConnectorError,
+    GraphError,
     NotFound,
     PermissionMissing,
     Throttled,
@@ -24,6 +27,7 @@ from connector.http import GraphHttp
 from connector.models import DriveItem, Site
 from connector.settings import ConnectorSettings
 from connector.sharepoint import SharePointComments
+from connector.subscriptions import Subscriptions
 
 CONSENT = "an admin must consent in Entra ID -> App registrations -> API permissions"
 # What Entra ID's AADSTS codes mean for whoever fixes the configuration.
@@ -118,6 +122,7 @@ def run_check(settings: ConnectorSettings, source: GraphSource | None = None) ->
     check.step("users", lambda: _user(source))
     check.step("groups", lambda: _group(source))
     _sharepoint(check, settings, source, found)
+    _notifications(check, settings, source, found)
     return CheckReport(tuple(check.results))
 
 
@@ -188,3 +193,37 @@ def _sharepoint(
 def _comments(comments: SharePointComments, site_url: str, item: DriveItem) -> str:
     found = comments.comments(site_url, item.list_id or "", item.list_item_id or 0)
     return f"SharePoint REST works: '{item.name}' has {len(found)} comments"
+
+
+POLLING = "libraries are polled on each job's schedule"
+
+
+def _notifications(
+    check: _Checker, settings: ConnectorSettings, source: GraphSource, found: dict
+) -> None:
+    """Whether Graph can reach Plaza's webhook: a real subscription, deleted at once."""
+    name = "change notifications"
+    if not settings.webhook_url:
+        check.skip(name, f"PLAZA_WEBHOOK_URL is not set: no change notifications; {POLLING}")
+        return
+    if not found.get("drive_id"):
+        check.skip(name, "needs a library from the drive check")
+        return
+    check.step(name, lambda: _subscribe_once(source, settings.webhook_url or "", found))
+
+
+def _subscribe_once(source: GraphSource, url: str, found: dict) -> str:
+    subscriptions = Subscriptions(source.http)
+    expires = datetime.now(UTC) + timedelta(minutes=10)
+    try:
+        made = subscriptions.create(str(found["drive_id"]), url, secrets.token_urlsafe(16), expires)
+    except GraphError as exc:
+        if exc.code != "ValidationError":
+            raise
+        raise GraphError(
+            f"Graph could not reach {url} (the validation handshake failed: is Plaza running "
+            f"there, reachable from Microsoft's servers?): no change notifications; {POLLING}",
+            code=exc.code,
+        ) from exc
+    subscriptions.delete(made.id)
+    return f"Graph reached {url}: libraries get change notifications"

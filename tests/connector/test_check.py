@@ -8,6 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from connector.cli import connector_group
+from tests.connector.emulator.receiver import Receiver
 
 CONSENT = "an admin must consent in Entra ID -> App registrations -> API permissions"
 
@@ -41,7 +42,12 @@ def test_all_green(emulator, tmp_path: Path):
         "OK    users",
         "OK    groups",
         "OK    sharepoint comments",
+        "SKIP  change notifications",
     ]
+    assert lines[-2] == (
+        "SKIP  change notifications: PLAZA_WEBHOOK_URL is not set: no change notifications; "
+        "libraries are polled on each job's schedule"
+    )
     assert lines[-1] == "all checks passed"
     assert lines[1].startswith("OK    sites: Sites.Read.All works: read site ")
 
@@ -80,7 +86,7 @@ def test_secret_only_cannot_read_sharepoint_comments(emulator, tmp_path: Path):
         emulator, tmp_path, PLAZA_CERT_KEY_PATH="", PLAZA_CERT_PATH="", PLAZA_CERT_THUMBPRINT=""
     )
     assert code == 1
-    assert lines[-2].startswith(
+    assert lines[-3].startswith(
         "FAIL  sharepoint comments: SharePoint REST does not accept "
         "app-only tokens obtained with a client secret"
     )
@@ -95,3 +101,29 @@ def test_unusable_settings_exit_2(tmp_path: Path):
     assert result.output.splitlines()[0] == (
         "FAIL  settings: PLAZA_TENANT_ID is required (the directory (tenant) id of your Entra ID)"
     )
+
+
+def test_an_unreachable_webhook_means_polling(emulator, tmp_path: Path):
+    url = "https://localhost:9/webhooks/graph"  # nothing listens on port 9 (discard)
+    code, lines = run_check(emulator, tmp_path, PLAZA_WEBHOOK_URL=url)
+    assert code == 1
+    assert lines[-2] == (
+        f"FAIL  change notifications: Graph could not reach {url} (the validation handshake "
+        "failed: is Plaza running there, reachable from Microsoft's servers?): no change "
+        "notifications; libraries are polled on each job's schedule [ValidationError]"
+    )
+
+
+def test_a_reachable_webhook_gets_notifications(fresh_emulator, tmp_path: Path):
+    receiver = Receiver(fresh_emulator.certificates)
+    try:
+        code, lines = run_check(fresh_emulator, tmp_path, PLAZA_WEBHOOK_URL=receiver.url)
+    finally:
+        receiver.stop()
+    assert code == 0, lines
+    assert lines[-2] == (
+        f"OK    change notifications: Graph reached {receiver.url}: libraries get change "
+        "notifications"
+    )
+    state = fresh_emulator.session().get(f"{fresh_emulator.base_url}/_emulator/subscriptions")
+    assert state.json()["subscriptions"] == []  # the check's own subscription is deleted
