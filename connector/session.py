@@ -200,7 +200,8 @@ class Transport:
         if waited:
             self.count(throttled_seconds=waited)
         self.budget.take()
-        ticket = self.meter.before(method, url) if self.meter is not None else None
+        batch = body.get("json") if url.endswith("$batch") else None
+        ticket = self.meter.before(method, url, batch) if self.meter is not None else None
         all_headers = {"User-Agent": self.user_agent} if self.user_agent else {}
         all_headers.update(headers)
         self.count(requests=1, retries=1 if attempt else 0)
@@ -212,7 +213,7 @@ class Transport:
                       (time.monotonic() - started) * 1000)  # fmt: skip
             raise
         if self.meter is not None:
-            self.meter.after(ticket, response, body.get("json") if url.endswith("$batch") else None)
+            self.meter.after(ticket, response, batch)
         log.debug(
             "%s %s -> %d in %d ms request-id %s",
             method,

@@ -47,9 +47,13 @@ class ResourceBudget:
     """Per-app sliding one-minute window of resource units; `per_minute` None = unlimited."""
 
     def __init__(
-        self, per_minute: int | None = DEFAULT_PER_MINUTE, clock: Callable[[], float] = time.time
+        self,
+        per_minute: int | None = DEFAULT_PER_MINUTE,
+        clock: Callable[[], float] = time.time,
+        window: float = WINDOW,
     ) -> None:
         self.per_minute = per_minute
+        self.window = window  # a minute at Microsoft; tests may shorten it
         self._clock = clock
         self._apps: dict[str, AppUsage] = {}
         self._lock = threading.Lock()
@@ -59,7 +63,7 @@ class ResourceBudget:
         if usage is None:
             usage = self._apps[app_id] = AppUsage(deque())
         now = self._clock()
-        while usage.charges and now - usage.charges[0][0] >= WINDOW:
+        while usage.charges and now - usage.charges[0][0] >= self.window:
             usage.charges.popleft()
         return usage
 
@@ -109,8 +113,8 @@ class ResourceBudget:
         for at, cost in usage.charges:
             freed += cost
             if freed >= units:
-                return at + WINDOW - self._clock()
-        return WINDOW
+                return at + self.window - self._clock()
+        return self.window
 
     def snapshot(self) -> dict[str, dict[str, int]]:
         """Per app: units in the last minute, units and requests since start, 429s answered."""
@@ -190,7 +194,9 @@ bp = Blueprint("budget_control", __name__, url_prefix="/_emulator/budget")
 
 
 def _state(board: ResourceBudget):
-    return jsonify({"perMinute": board.per_minute, "apps": board.snapshot()})
+    return jsonify(
+        {"perMinute": board.per_minute, "windowSeconds": board.window, "apps": board.snapshot()}
+    )
 
 
 @bp.get("")
@@ -200,7 +206,8 @@ def show():
 
 @bp.put("")
 def configure():
-    """{"perMinute": N or null, "reset": true} - a new budget; `reset` forgets what was spent."""
+    """{"perMinute": N or null, "windowSeconds": s, "reset": true} - a new budget (per window:
+    a minute unless a test shortens it); `reset` forgets what was spent."""
     board: ResourceBudget = current_app.extensions["budget"]
     body = request.get_json(silent=True)
     per_minute = body.get("perMinute", board.per_minute) if isinstance(body, dict) else "bad"
@@ -209,7 +216,11 @@ def configure():
     ):
         message = 'The body must be {"perMinute": a positive integer or null, "reset": bool}.'
         return jsonify({"error": {"code": "badRequest", "message": message}}), 400
-    board.per_minute = per_minute
+    window = body.get("windowSeconds", board.window)
+    if isinstance(window, bool) or not isinstance(window, int | float) or window <= 0:
+        message = '"windowSeconds" must be a positive number.'
+        return jsonify({"error": {"code": "badRequest", "message": message}}), 400
+    board.per_minute, board.window = per_minute, float(window)
     if body.get("reset"):
         board.reset()
     return _state(board)
