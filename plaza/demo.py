@@ -102,6 +102,8 @@ def _demo_environment(handle, data_dir: Path, web_port: int, realtime_port: int)
         "PLAZA_DATA_DIR": str(data_dir),
         "PLAZA_PUBLIC_URL": f"http://localhost:{web_port}",
         "PLAZA_REALTIME_URL": f"http://localhost:{realtime_port}",
+        # Graph's change notifications to the web app (the emulator accepts http on loopback).
+        "PLAZA_WEBHOOK_URL": f"http://localhost:{web_port}/webhooks/graph",
     }
     with env_file.open("a") as lines:
         lines.writelines(f"{name}={shlex.quote(value)}\n" for name, value in own.items())

@@ -41,6 +41,7 @@ from sync.source import Connector
 log = logging.getLogger(__name__)
 
 ENSURE_SECONDS = 300.0
+RETRY_UNREACHABLE_SECONDS = 30.0  # Plaza may start after the scheduler: try again soon
 RENEW_BEFORE = timedelta(days=3)
 LIFETIME = MAX_LIFETIME - timedelta(minutes=5)  # a little under Graph's cap (clock skew)
 UNREACHABLE = "polling: Graph could not reach {url} (the validation handshake failed)"
@@ -57,12 +58,13 @@ class Freshness:
         self.graph_subscriptions = Subscriptions(connector.http)
         self.stop = threading.Event()
         self._ensured_at = 0.0
+        self._ensure_every = ENSURE_SECONDS
         self.rounds = 0  # notified rounds run (for tests and benches)
 
     def tick(self) -> None:
         db = open_index(self.db_path)
         try:
-            if time.monotonic() - self._ensured_at >= ENSURE_SECONDS or not self._ensured_at:
+            if time.monotonic() - self._ensured_at >= self._ensure_every or not self._ensured_at:
                 self.ensure(db)
             self.drain(db)
             self._record_budget(db)
@@ -73,6 +75,7 @@ class Freshness:
 
     def ensure(self, db: sqlite_utils.Database) -> None:
         self._ensured_at = time.monotonic()
+        self._ensure_every = ENSURE_SECONDS
         if not self.webhook_url:
             self._say(db, NOT_CONFIGURED)
             return
@@ -102,6 +105,7 @@ class Freshness:
         except GraphError as exc:
             if exc.code == "ValidationError":
                 self._say(db, UNREACHABLE.format(url=self.webhook_url))
+                self._ensure_every = RETRY_UNREACHABLE_SECONDS
                 return False
             raise
         with transaction(db) as conn:

@@ -61,6 +61,22 @@ def check_running_demo(lines: list[str], data_dir: Path) -> None:
     settings = dict(line.split("=", 1) for line in (data_dir / "emulator.env").read_text().split())
     streams = wait_for(settings["PLAZA_REALTIME_URL"] + "/api/v1/events")
     assert streams.status_code == 401  # the live-chat process answers, and wants a signed-in person
+    assert wait_for_subscriptions(data_dir).startswith("notifications: ")
+
+
+def wait_for_subscriptions(data_dir: Path) -> str:
+    """What the scheduler says of change notifications, once it has subscribed (at most a
+    minute: its first try may come before the web app answers Graph's handshake)."""
+    deadline = time.monotonic() + 60
+    said = ""
+    while time.monotonic() < deadline and not said.startswith("notifications: "):
+        time.sleep(0.5)
+        with sqlite3.connect(data_dir / "index.db") as index:
+            row = index.execute(
+                "SELECT value FROM freshness_state WHERE name = 'notifications'"
+            ).fetchone()
+        said = json.loads(row[0]) if row else ""
+    return said
 
 
 def wait_for(url: str) -> requests.Response:
