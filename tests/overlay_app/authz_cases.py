@@ -166,4 +166,8 @@ CASES = [
     # (a forged sign-out would also end the person's sign-in at the authority).
     Case(P, "/signout", _with(dict.fromkeys(ROLES, 302), signed_out=400),
          own_session=True, **OPEN),
+    # Graph's webhook is public (Graph carries no user) and queues nothing without a
+    # subscription's clientState; a form post is no notification at all (test_freshness.py
+    # covers the handshake, a wrong clientState and a right one).
+    Case(P, "/webhooks/graph", dict.fromkeys(ROLES, 400), body={"value": "x"}, **OPEN),
 ]  # fmt: skip
