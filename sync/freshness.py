@@ -60,6 +60,7 @@ class Freshness:
         self._ensured_at = 0.0
         self._ensure_every = ENSURE_SECONDS
         self.rounds = 0  # notified rounds run (for tests and benches)
+        self._figures: object = None  # the budget figures last stored
 
     def tick(self) -> None:
         db = open_index(self.db_path)
@@ -208,7 +209,8 @@ class Freshness:
 
     def _record_budget(self, db: sqlite_utils.Database) -> None:
         figures = self.connector.http.budget()
-        if figures is not None:
+        if figures is not None and figures != self._figures:
+            self._figures = figures
             with transaction(db) as conn:
                 store.set_state(conn, "budget:scheduler", figures)
 

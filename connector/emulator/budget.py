@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from connector.emulator import faults, tokens
 
@@ -145,13 +145,14 @@ def _charged_app() -> str | None:
     """The app id of a well-signed token on a charged route; None = not charged here."""
     if request.blueprint not in CHARGED_BLUEPRINTS:
         return None
-    tenant = current_app.extensions["tenant"]
-    audiences = tokens.graph_audiences() | tokens.sharepoint_audiences(tenant)
-    try:
-        claims = tokens.read_token(tenant, tokens.bearer_token(), audiences)
-    except tokens.TokenRejected:
-        return None  # the route answers 401; Microsoft does not charge a refused token here
-    return claims.get("azp")
+    if "budget_app" not in g:  # read once per request (before and after the route)
+        tenant = current_app.extensions["tenant"]
+        audiences = tokens.graph_audiences() | tokens.sharepoint_audiences(tenant)
+        try:
+            g.budget_app = tokens.read_token(tenant, tokens.bearer_token(), audiences).get("azp")
+        except tokens.TokenRejected:
+            g.budget_app = None  # the route answers 401; a refused token is not charged
+    return g.budget_app
 
 
 def before_request() -> Response | None:

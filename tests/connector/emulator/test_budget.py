@@ -53,3 +53,24 @@ def test_permissions_cost_five_and_are_counted_per_app(fresh_emulator):
         apps = session.get(f"{fresh_emulator.base_url}/_emulator/budget", timeout=30).json()
     (usage,) = apps["apps"].values()
     assert usage == {"used_last_minute": 8, "total_units": 8, "total_requests": 3, "throttled": 0}
+
+
+def test_a_batch_is_charged_request_by_request(fresh_emulator):
+    set_budget(fresh_emulator, 1_000)
+    drive = documents(fresh_emulator)
+    items = [i for i in fresh_emulator.tenant.iter_items(drive.id) if not i.folder][:2]
+    batch = {
+        "requests": [
+            {"id": str(n), "method": "GET", "url": f"/drives/{drive.id}/items/{i.id}/permissions"}
+            for n, i in enumerate(items)
+        ]
+    }
+    with session_for(fresh_emulator) as graph:
+        answer = graph.post(f"{fresh_emulator.base_url}/v1.0/$batch", json=batch, timeout=30)
+    assert answer.status_code == 200
+    costs = sorted(r["headers"]["x-ms-resource-unit"] for r in answer.json()["responses"])
+    assert costs == ["5", "5"]
+    with fresh_emulator.session() as session:
+        apps = session.get(f"{fresh_emulator.base_url}/_emulator/budget", timeout=30).json()
+    (usage,) = apps["apps"].values()
+    assert (usage["total_units"], usage["total_requests"]) == (10, 2)
