@@ -92,27 +92,27 @@ def stored_subscriptions(conn: sqlite3.Connection) -> dict[str, StoredSubscripti
 
 def accept_notifications(index_path: str | Path, values: Iterable[Any]) -> tuple[int, int]:
     """Queues each notification whose clientState matches its subscription's secret;
-    returns (accepted, refused). Unknown subscriptions and malformed entries are refused."""
+    returns (accepted, refused). Unknown subscriptions and malformed entries are refused.
+    The secrets are checked before any write, so posts from strangers never take the lock."""
     given = list(values)
-    entries = [v for v in given if isinstance(v, dict)]
-    refused = len(given) - len(entries)
     db = connect(index_path)
     try:
-        with transaction(db) as conn:
-            for entry in entries:
-                drive_id = _matching_drive(conn, entry)
-                if drive_id is None:
-                    refused += 1
-                    continue
-                kind = entry.get("lifecycleEvent") or UPDATED
-                conn.execute(
+        rows = []
+        for entry in given:
+            drive_id = _matching_drive(db.conn, entry) if isinstance(entry, dict) else None
+            if drive_id is not None:
+                kind = str(entry.get("lifecycleEvent") or UPDATED)[:40]
+                rows.append((entry["subscriptionId"], drive_id, kind, now_iso()))
+        if rows:
+            with transaction(db) as conn:
+                conn.executemany(
                     "INSERT INTO change_notifications (subscription_id, drive_id, kind,"
                     " received_at) VALUES (?, ?, ?, ?)",
-                    (entry["subscriptionId"], drive_id, str(kind)[:40], now_iso()),
+                    rows,
                 )
     finally:
         db.close()
-    return len(given) - refused, refused
+    return len(rows), len(given) - len(rows)
 
 
 def _matching_drive(conn: sqlite3.Connection, entry: dict[str, Any]) -> str | None:
