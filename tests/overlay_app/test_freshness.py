@@ -231,3 +231,16 @@ def test_the_webhook_answers_the_handshake_and_refuses_a_wrong_client_state(
     before = freshness.rounds
     scheduler.freshness_tick()
     assert freshness.rounds - before == 1  # 100 notifications, one round
+    db = open_index(site.index_path)
+    try:
+        figures = store.budget_figures(db.conn)["scheduler"]  # what the admin console shows
+    finally:
+        db.close()
+    assert (figures["per_minute"], figures["share"], figures["throttled"]) == (1200, 0.8, 0)
+    assert figures["used_last_hour"] >= 1 and set(figures) >= {
+        "used_last_minute",
+        "requests",
+        "retry_after_seconds",
+        "paced_seconds",
+        "updated_at",
+    }
