@@ -79,7 +79,8 @@ class BudgetFigures:
 
 
 class ResourceMeter:
-    """Counts resource units per call and paces calls; shared by every thread of a transport."""
+    """Counts resource units per call and paces calls; shared by every thread of a transport.
+    `per_minute` 0 counts without pacing (e.g. against an emulator without a budget)."""
 
     def __init__(
         self,
@@ -124,7 +125,7 @@ class ResourceMeter:
                 wait = self._resume_at - now
                 if wait <= 0:
                     used = self._used(self.window, now)
-                    if used + units <= target or used == 0:
+                    if not self.per_minute or used + units <= target or used == 0:
                         ticket = [now, float(units)]
                         self._spent.append(ticket)
                         self._requests += 1

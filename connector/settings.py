@@ -220,7 +220,7 @@ def _build(raw: dict[str, str], problems: list[str]) -> ConnectorSettings | None
     timeout = _number(raw, "http_timeout", 30.0, float, problems)
     retries = _number(raw, "max_retries", 6, int, problems, minimum=0)
     budget = _number(raw, "max_requests_per_minute", None, int, problems)
-    units = _number(raw, "graph_budget_per_minute", 1_200, int, problems)
+    units = _number(raw, "graph_budget_per_minute", 1_200, int, problems, minimum=0)
     share = _number(raw, "graph_budget_share", 0.8, float, problems, minimum=0.01)
     if share > 1:
         problems.append(f"PLAZA_GRAPH_BUDGET_SHARE must be at most 1, got '{share}'")

@@ -66,6 +66,14 @@ def emulator() -> None:
     show_default=True,
     help="Where the CA and certificates are kept (reused across runs).",
 )
+@click.option(
+    "--budget-per-minute",
+    type=click.IntRange(0),
+    default=1_200,
+    show_default=True,
+    help="SharePoint resource units per app per minute (0 = unlimited, e.g. for throughput "
+    "benchmarks; then also raise PLAZA_GRAPH_BUDGET_PER_MINUTE).",
+)
 @click.option("--log-requests", is_flag=True, help="Print one line per request.")
 def serve(
     size: int | str,
@@ -75,6 +83,7 @@ def serve(
     info_file: Path | None,
     env_file: Path | None,
     state_dir: Path,
+    budget_per_minute: int,
     log_requests: bool,
 ) -> None:
     """Serve a generated tenant until Ctrl-C."""
@@ -88,6 +97,7 @@ def serve(
             state_dir=state_dir,
             fault_profile=fault_profile,
             quiet=not log_requests,
+            budget_per_minute=budget_per_minute or None,
         )
     except OSError as err:
         raise click.ClickException(f"cannot serve on port {port}: {err.strerror or err}") from err

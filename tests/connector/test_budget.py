@@ -72,3 +72,11 @@ def test_the_answers_own_cost_and_ratelimit_headers_win():
     assert clock.slept == [7.0]
     figures = meter.figures()
     assert (figures.used_last_minute, figures.server_remaining) == (7, 100)
+
+
+def test_a_budget_of_zero_counts_without_pacing():
+    clock = Clock()
+    meter = ResourceMeter(per_minute=0, sleep=clock.sleep, clock=clock)
+    for _ in range(50):
+        meter.after(meter.before("GET", f"{G}/drives/d/items/i/permissions"), Answer())
+    assert (clock.slept, meter.figures().used_last_minute) == ([], 250)
