@@ -13,6 +13,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -244,3 +245,30 @@ def test_the_webhook_answers_the_handshake_and_refuses_a_wrong_client_state(
         "paced_seconds",
         "updated_at",
     }
+
+
+def test_a_subscription_near_its_expiry_is_renewed(fresh_plaza_env, site, scheduler, document):
+    scheduler.freshness_tick()
+    db = open_index(site.index_path)
+    try:
+        with db.conn:  # as if it had been made 27 days ago: under 3 days left
+            db.conn.execute(
+                "UPDATE subscriptions SET expires_at = ? WHERE drive_id = ?",
+                ((datetime.now(UTC) + timedelta(days=1)).isoformat(), document[0]),
+            )
+        freshness = scheduler._freshness
+        assert freshness is not None
+        freshness.ensure(db)
+        stored = store.stored_subscriptions(db.conn)[document[0]]
+        renewed_at = db.execute(
+            "SELECT renewed_at FROM subscriptions WHERE drive_id = ?", [document[0]]
+        ).fetchone()[0]
+    finally:
+        db.close()
+    assert renewed_at is not None
+    assert stored.expires_at > datetime.now(UTC) + timedelta(days=29)
+    at_graph = next(
+        s for s in fresh_plaza_env.control("GET", "/subscriptions")["subscriptions"]
+        if s["id"] == stored.subscription_id
+    )  # fmt: skip
+    assert at_graph["expirationDateTime"].startswith(stored.expires_at.strftime("%Y-%m-%dT%H:%M"))
