@@ -272,3 +272,18 @@ def test_a_subscription_near_its_expiry_is_renewed(fresh_plaza_env, site, schedu
         if s["id"] == stored.subscription_id
     )  # fmt: skip
     assert at_graph["expirationDateTime"].startswith(stored.expires_at.strftime("%Y-%m-%dT%H:%M"))
+
+
+def test_reauthorization_required_is_answered(fresh_plaza_env, site, scheduler, document):
+    scheduler.freshness_tick()
+    listed = fresh_plaza_env.control("GET", "/subscriptions")["subscriptions"]
+    sub = next(s for s in listed if s["driveId"] == document[0])
+    fresh_plaza_env.control("POST", f"/subscriptions/{sub['id']}/lifecycle",
+                            {"event": "reauthorizationRequired"})  # fmt: skip
+    freshness = scheduler._freshness
+    assert freshness is not None
+    before = freshness.rounds
+    assert tick_until(scheduler, lambda: freshness.rounds > before)  # reauthorized, then a round
+    fresh_plaza_env.control("PATCH", "/items/{}/{}".format(*document), {"name": "Again.docx"})
+    assert tick_until(scheduler, lambda: name_in_index(site, document) == "Again.docx")
+    assert fresh_plaza_env.control("GET", "/subscriptions")["missed"] == 0
