@@ -1,0 +1,60 @@
+"""What every page owes a reader regardless of feature, in real headless Chromium: a skip
+link reached by the first Tab, replies under a deleted comment that read like any other
+reply, and mentions told apart from the sentence by more than colour."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+
+def test_first_tab_reaches_a_skip_link_to_the_content(
+    live_site, browser_as, people: dict[str, str], document: tuple[str, str]
+) -> None:
+    page, watch = browser_as(live_site, people["reader"])
+    page.goto(live_site.url + "/")
+    page.keyboard.press("Tab")
+    skip = page.locator(":focus")
+    expect(skip).to_have_text("Skip to content")
+    skip.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    assert watch.fired == []
+
+
+def test_a_reply_under_a_deleted_comment_is_not_greyed(
+    live_site, browser_as, people: dict[str, str], document: tuple[str, str]
+) -> None:
+    drive_id, item_id = document
+    api = f"{live_site.url}/api/v1/documents/{drive_id}/{item_id}/comments"
+    author, reader = live_site.api(people["author"]), live_site.api(people["reader"])
+    parent = author.post(api, json={"body": "To be deleted"}).json()["id"]
+    reply = reader.post(api, json={"body": "A reply that stays", "parent_id": parent})
+    assert reply.status_code == 201
+    assert author.delete(f"{live_site.url}/api/v1/comments/{parent}").status_code == 204
+
+    page, _ = browser_as(live_site, people["reader"])
+    page.goto(f"{live_site.url}/documents/{drive_id}/{item_id}")
+    thread = page.locator(f"#comment-{parent}")
+    styles = "e => [getComputedStyle(e).fontStyle, getComputedStyle(e).color]"
+    deleted: Any = thread.locator("> .body").evaluate(styles)
+    reply: Any = thread.locator("ol.replies .body", has_text="A reply that stays").evaluate(styles)
+    assert deleted[0] == "italic"
+    assert reply[0] == "normal"
+    assert reply[1] != deleted[1]
+
+
+def test_a_mention_is_underlined(
+    live_site, browser_as, plaza_env: Any, people: dict[str, str], document: tuple[str, str]
+) -> None:
+    drive_id, item_id = document
+    reader = plaza_env.tenant.user(people["reader"])
+    api = f"{live_site.url}/api/v1/documents/{drive_id}/{item_id}/comments"
+    body = f"Over to you @[{reader.display_name}]({reader.id}) now"
+    assert live_site.api(people["author"]).post(api, json={"body": body}).status_code == 201
+
+    page, _ = browser_as(live_site, people["author"])
+    page.goto(f"{live_site.url}/documents/{drive_id}/{item_id}")
+    mention = page.locator("a.mention", has_text="@" + reader.display_name).last
+    line = mention.evaluate("e => getComputedStyle(e).textDecorationLine")
+    assert line == "underline"
