@@ -58,3 +58,20 @@ def test_a_mention_is_underlined(
     mention = page.locator("a.mention", has_text="@" + reader.display_name).last
     line = mention.evaluate("e => getComputedStyle(e).textDecorationLine")
     assert line == "underline"
+
+
+def test_a_hidden_document_and_a_missing_one_show_the_same_helpful_404(
+    live_site, browser_as, people: dict[str, str], document: tuple[str, str]
+) -> None:
+    drive_id, item_id = document
+    page, _ = browser_as(live_site, people["outsider"])
+    texts = []
+    for path in (f"/documents/{drive_id}/{item_id}", f"/documents/{drive_id}/no-such-item"):
+        answer = page.goto(live_site.url + path)
+        assert answer is not None and answer.status == 404
+        texts.append(page.locator("main").inner_text())
+    assert texts[0] == texts[1]
+    assert "It may not exist, or you may not have access to it in SharePoint." in texts[0]
+    page.get_by_label("Search for it instead").fill("budget")
+    page.get_by_role("button", name="Search").click()
+    expect(page).to_have_url(live_site.url + "/search?q=budget")
