@@ -29,7 +29,42 @@
     });
   }
 
-  window.plaza = { csrfToken: csrfToken, callApi: callApi };
+  // Times read the same everywhere (overlay_app/times.py words them the same way): a phrase
+  // such as "5 min ago", the exact UTC time as the element's title.
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function exactTime(iso) {
+    var d = new Date(iso);
+    if (isNaN(d)) return "";
+    return d.getUTCDate() + " " + MONTHS[d.getUTCMonth()] + " " + d.getUTCFullYear() + ", " +
+      pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + " UTC";
+  }
+  function relativeTime(iso) {
+    var d = new Date(iso);
+    if (isNaN(d)) return "";
+    var seconds = (Date.now() - d.getTime()) / 1000;
+    if (seconds < 60) return "just now";
+    if (seconds < 3600) return Math.floor(seconds / 60) + " min ago";
+    if (seconds < 86400) return Math.floor(seconds / 3600) + " h ago";
+    if (seconds < 2 * 86400) return "yesterday";
+    if (seconds < 7 * 86400) return Math.floor(seconds / 86400) + " days ago";
+    return d.getUTCDate() + " " + MONTHS[d.getUTCMonth()] + " " + d.getUTCFullYear();
+  }
+  function showTime(element, iso) {
+    if (!iso) { element.textContent = ""; return; }  // a message still on its way
+    element.setAttribute("datetime", iso);
+    element.setAttribute("title", exactTime(iso));
+    element.textContent = relativeTime(iso);
+  }
+  function refreshTimes() {
+    document.querySelectorAll("time[data-relative][datetime]").forEach(function (element) {
+      var iso = element.getAttribute("datetime");
+      if (iso) element.textContent = relativeTime(iso);
+    });
+  }
+  window.setInterval(refreshTimes, 60000);
+
+  window.plaza = { csrfToken: csrfToken, callApi: callApi, showTime: showTime };
 })();
 
 // --- Discussion: comment forms, likes, @mention autocomplete (helper "overlay-discussion") ---

@@ -4,6 +4,7 @@ reply, and mentions told apart from the sentence by more than colour."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from playwright.sync_api import expect
@@ -75,3 +76,21 @@ def test_a_hidden_document_and_a_missing_one_show_the_same_helpful_404(
     page.get_by_label("Search for it instead").fill("budget")
     page.get_by_role("button", name="Search").click()
     expect(page).to_have_url(live_site.url + "/search?q=budget")
+
+
+def test_times_say_how_long_ago_with_the_exact_time_at_hand(
+    live_site, browser_as, people: dict[str, str], document: tuple[str, str]
+) -> None:
+    drive_id, item_id = document
+    api = f"{live_site.url}/api/v1/documents/{drive_id}/{item_id}/comments"
+    made = live_site.api(people["author"]).post(api, json={"body": "Timed words"}).json()
+    page, watch = browser_as(live_site, people["reader"])
+    page.goto(f"{live_site.url}/documents/{drive_id}/{item_id}")
+    time = page.locator(f"#comment-{made['id']} > .meta time")
+    expect(time).to_have_text("just now")
+    stamp = datetime.fromisoformat(made["createdAt"].replace("Z", "+00:00")).astimezone(UTC)
+    expect(time).to_have_attribute("title", f"{stamp.day} {stamp:%b %Y, %H:%M} UTC")
+    page.locator(f"#comment-{made['id']} > .meta a.permalink").focus()
+    after = time.evaluate("e => getComputedStyle(e, '::after').content")
+    assert after == f'" · {stamp.day} {stamp:%b %Y, %H:%M} UTC"'
+    assert watch.fired == []
