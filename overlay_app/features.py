@@ -13,6 +13,7 @@ from overlay_app.chat import api as chat
 from overlay_app.chat import pages as chat_pages
 from overlay_app.discussion import comments, likes
 from overlay_app.notifications import views as notifications
+from overlay_app.people import photos as people_photos
 from overlay_app.people import views as people
 from overlay_app.realtime import views as realtime
 from overlay_app.search import views as search
@@ -41,4 +42,5 @@ FEATURE_INITS = (
     notifications.init_app,
     realtime.init_app,
     chat_pages.init_app,
+    people_photos.init_app,
 )

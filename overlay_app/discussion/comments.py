@@ -45,6 +45,7 @@ from overlay_app.errors import (
     form_reply,
 )
 from overlay_app.identity import Person, require_person
+from overlay_app.people.photos import avatar
 from overlay_app.times import exact_time, time_tag
 
 bp = Blueprint("comments", __name__)
@@ -260,7 +261,8 @@ def _comment_html(node: discussion.CommentNode, csrf: Markup, read_only: bool, o
 # escaped once, not once per comment shown.
 @lru_cache(maxsize=4096)
 def _author_link(author_id: str | None, author_name: str | None) -> str:
-    return f'<a class="author" href="/people/{escape(author_id)}">{escape(author_name)}</a>'
+    link = f'<a class="author" href="/people/{escape(author_id)}">{escape(author_name)}</a>'
+    return f"{avatar(author_id, 28)}{link}"
 
 
 def init_app(app: Flask) -> None:

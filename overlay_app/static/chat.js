@@ -133,6 +133,9 @@
     var author = node.querySelector(".author");
     author.textContent = message.author.displayName;
     author.setAttribute("href", "/people/" + encodeURIComponent(message.author.id));
+    var face = node.querySelector("img.avatar");
+    face.hidden = !message.author.id;
+    if (message.author.id) face.src = "/people/" + encodeURIComponent(message.author.id) + "/photo";
     var time = node.querySelector("time");
     window.plaza.showTime(time, message.createdAt);
     node.querySelector(".edited").hidden = !message.editedAt;
