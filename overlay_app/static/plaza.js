@@ -259,7 +259,20 @@
     field.addEventListener("blur", function () { window.setTimeout(close, 150); });
   }
 
+  // Each listing cell knows its column's name, for the phone layout (plaza.css).
+  function labelCells(table) {
+    var names = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.textContent.trim();
+    });
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.children, function (cell, n) {
+        if (names[n]) cell.setAttribute("data-label", names[n]);
+      });
+    });
+  }
+
   function start() {
+    document.querySelectorAll("table.listing").forEach(labelCells);
     if (!window.fetch) return;
     document.querySelectorAll("form.comment-form[data-api]").forEach(enhanceCommentForm);
     document.querySelectorAll("form.like-form[data-api]").forEach(enhanceLikeForm);

@@ -94,3 +94,43 @@ def test_times_say_how_long_ago_with_the_exact_time_at_hand(
     after = time.evaluate("e => getComputedStyle(e, '::after').content")
     assert after == f'" · {stamp.day} {stamp:%b %Y, %H:%M} UTC"'
     assert watch.fired == []
+
+
+def test_no_page_scrolls_sideways_on_a_phone(
+    live_site, browser_as, plaza_env: Any, people: dict[str, str], document: tuple[str, str]
+) -> None:
+    drive_id, item_id = document
+    reader = plaza_env.tenant.user(people["reader"])
+    page, watch = browser_as(live_site, people["author"])
+    page.set_viewport_size({"width": 390, "height": 800})
+    paths = [
+        "/",
+        f"/documents/{drive_id}/{item_id}",
+        "/people",
+        f"/people/{reader.id}",
+        "/notifications",
+        "/chat",
+        "/search?q=report",
+    ]
+    wide = []
+    for path in paths:
+        page.goto(live_site.url + path)
+        sizes = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        if sizes[0] > sizes[1]:
+            wide.append((path, sizes))
+    assert wide == []
+    assert watch.fired == []
+
+
+def test_a_comments_actions_take_one_row(
+    live_site, browser_as, people: dict[str, str], document: tuple[str, str]
+) -> None:
+    drive_id, item_id = document
+    api = f"{live_site.url}/api/v1/documents/{drive_id}/{item_id}/comments"
+    made = live_site.api(people["author"]).post(api, json={"body": "One row"}).json()
+    page, _ = browser_as(live_site, people["author"])
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"{live_site.url}/documents/{drive_id}/{item_id}")
+    actions = page.locator(f"#comment-{made['id']} > .actions > *")
+    tops = actions.evaluate_all("ns => ns.map(n => Math.round(n.getBoundingClientRect().top))")
+    assert len(tops) == 5 and len(set(tops)) == 1, tops  # like, count, reply, edit, delete
