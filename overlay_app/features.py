@@ -12,6 +12,7 @@ from overlay_app.browse import views as browse
 from overlay_app.chat import api as chat
 from overlay_app.chat import pages as chat_pages
 from overlay_app.discussion import comments, likes
+from overlay_app.install import views as install
 from overlay_app.notifications import views as notifications
 from overlay_app.people import photos as people_photos
 from overlay_app.people import views as people
@@ -32,6 +33,7 @@ FEATURES = (
     chat,
     realtime,
     chat_pages,
+    install,
 )
 
 # What each feature adds to the app beyond its blueprint (hooks, template helpers), in order.

@@ -64,6 +64,13 @@
   }
   window.setInterval(refreshTimes, 60000);
 
+  // Installable, with an offline page (static/sw.js caches nothing a person reads).
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register("/sw.js").catch(function () {});
+    });
+  }
+
   window.plaza = { csrfToken: csrfToken, callApi: callApi, showTime: showTime };
 })();
 

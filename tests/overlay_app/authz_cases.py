@@ -143,6 +143,7 @@ CASES = [
     Case(G, "/api/v1/people", OPEN_API, query="?q=a", **OPEN),
     Case(G, "/api/v1/people/<person_id>", OPEN_API, **OPEN),
     Case(G, "/api/v1/people/<person_id>/documents", OPEN_API, **OPEN),
+    Case(G, "/people/<person_id>/photo", OPEN_PAGE, **OPEN),
     Case(G, "/notifications", OPEN_PAGE, **OPEN),
     Case(P, "/notifications/read", OPEN_FORM, body={"all": "1"}, **OPEN),
     Case(G, "/api/v1/notifications", OPEN_API, **OPEN),
@@ -159,6 +160,9 @@ CASES = [
     # public: sign-in, sign-out, the API's description, static files
     Case(G, "/api/v1/openapi.json", PUBLIC, **OPEN),
     Case(G, "/static/<path:filename>", PUBLIC, **OPEN),
+    Case(G, "/manifest.webmanifest", PUBLIC, **OPEN),
+    Case(G, "/sw.js", PUBLIC, **OPEN),
+    Case(G, "/offline", PUBLIC, **OPEN),
     Case(G, "/signin", dict.fromkeys(ROLES, 302), query="?next=/search", **OPEN),
     Case(G, "/auth/callback", dict.fromkeys(ROLES, 400), query="?state=forged&code=x", **OPEN),
     Case(G, "/signout", PUBLIC, **OPEN),
