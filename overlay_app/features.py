@@ -12,6 +12,7 @@ from overlay_app.browse import views as browse
 from overlay_app.chat import api as chat
 from overlay_app.chat import pages as chat_pages
 from overlay_app.discussion import comments, likes
+from overlay_app.home import views as home
 from overlay_app.install import views as install
 from overlay_app.notifications import views as notifications
 from overlay_app.people import photos as people_photos
@@ -22,6 +23,7 @@ from overlay_app.tags import views as tags
 
 FEATURES = (
     auth,
+    home,
     browse,
     documents,
     comments,

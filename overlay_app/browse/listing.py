@@ -98,7 +98,7 @@ def page_url(page: int) -> str:
     """The current page's URL with `page` replaced, other query arguments kept."""
     args = request.args.to_dict(flat=False)
     args["page"] = [str(page)]
-    return url_for(request.endpoint or "browse.home", **(request.view_args or {}), **args)
+    return url_for(request.endpoint or "home.home", **(request.view_args or {}), **args)
 
 
 def file_size(size: int | None) -> str:

@@ -138,6 +138,7 @@ CASES = [
     Case(G, "/tags/<tag>", OPEN_PAGE, **OPEN),
     Case(G, "/api/v1/tags/<tag>", OPEN_API, **OPEN),
     Case(G, "/api/v1/sites", OPEN_API, **OPEN),
+    Case(G, "/sites", OPEN_PAGE, **OPEN),
     Case(G, "/people", OPEN_PAGE, query="?q=a", **OPEN),
     Case(G, "/people/<person_id>", OPEN_PAGE, **OPEN),
     Case(G, "/api/v1/people", OPEN_API, query="?q=a", **OPEN),
