@@ -65,8 +65,13 @@ def build(out_dir: Path, public_url: str) -> SharePointResult:
     how = f"cd {source} && npm ci && npm run build && cp sharepoint/solution/{SPPKG_NAME} .."
     if toolchain_missing():
         return SharePointResult(source, None, how)
-    (source / "node_modules").symlink_to(SOURCE_DIR / "node_modules", target_is_directory=True)
-    _run_build(source)
+    # The installed toolchain is borrowed for the build only, so the copy stays source.
+    link = source / "node_modules"
+    link.symlink_to(SOURCE_DIR / "node_modules", target_is_directory=True)
+    try:
+        _run_build(source)
+    finally:
+        link.unlink()
     sppkg = out_dir / SPPKG_NAME
     shutil.copyfile(source / "sharepoint" / "solution" / SPPKG_NAME, sppkg)
     return SharePointResult(source, sppkg, how)
