@@ -37,6 +37,7 @@ EXPECTED_ACCESS = {
     SHAREPOINT: {
         ("d13f72ca-a275-4b96-b789-48ebcc4da984", "Role"),  # Sites.Read.All
         ("9bff6588-13f2-4c48-bbf2-ddab62256b36", "Role"),  # Sites.Manage.All
+        ("fbcd29d2-fcca-4405-aded-518d457caae4", "Role"),  # Sites.ReadWrite.All
     },
 }
 # learn.microsoft.com, "Configure your tab app in Microsoft Entra ID": Teams desktop/mobile,
@@ -95,7 +96,7 @@ def test_every_permission_by_its_real_guid(app):
         for entry in app["requiredResourceAccess"]
     }
     assert found == EXPECTED_ACCESS
-    assert sum(len(e["resourceAccess"]) for e in app["requiredResourceAccess"]) == 11
+    assert sum(len(e["resourceAccess"]) for e in app["requiredResourceAccess"]) == 12
 
 
 def test_the_readme_explains_every_permission(app):
