@@ -171,8 +171,9 @@
     const list = el("ul", { class: "embedded-list" });
     for (const row of answer.data.value) {
       const item = el("li");
-      item.append(openLink(`/documents/${encodeURIComponent(row.driveId)}/${encodeURIComponent(row.itemId)}`,
-        row.name), el("span", { class: "muted" }, ` ${row.commentCount} comments`));
+      const open = el("button", { type: "button", class: "link" }, row.name);
+      open.addEventListener("click", () => (row.isFolder ? showFolder : showDocument)(row.driveId, row.itemId));
+      item.append(open, el("span", { class: "muted" }, ` · ${row.commentCount} comments`));
       list.append(item);
     }
     body.replaceChildren(list);
