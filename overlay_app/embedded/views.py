@@ -11,7 +11,7 @@ URLs (the Teams package built by `plaza manifests build` points at them):
 - `/teams/tab/home`, `/teams/tab/activity`: personal tabs;
 - `/teams/config`: the configurable tab's page, which saves `/teams/tab/pin?target=KIND:ID`
   (library:DRIVE, folder:DRIVE/ITEM, document:DRIVE/ITEM, channel:ROOM);
-- `/teams/consent` -> Entra's consent prompt -> `/teams/consent/done` (in Teams' auth window);
+- Entra's consent prompt -> `/teams/consent/done`, in Teams' authentication window;
 - `/embed/documents/{drive_id}/{item_id}`: the panel, 400 px wide.
 """
 
@@ -21,7 +21,7 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 
 from overlay_app.auth.entra import GRAPH_SCOPES
 from overlay_app.auth.views import public
@@ -43,8 +43,22 @@ def _shell(view: str, **data: Any) -> str:
     return render_template(
         "embedded.html",
         view=view,
-        data=dict(data, origins=" ".join(extra), public=settings.public_url),
+        data=dict(data, origins=" ".join(extra), public=settings.public_url, consent=consent_url()),
     )
+
+
+def consent_url() -> str:
+    """Entra's consent prompt for Plaza's delegated permissions, opened by Teams'
+    authentication window (which takes https URLs only); it returns to /teams/consent/done."""
+    settings = current_app.extensions["plaza.settings"]
+    query = {
+        "client_id": settings.client_id,
+        "response_type": "code",
+        "redirect_uri": f"{settings.public_url}/teams/consent/done",
+        "scope": " ".join(GRAPH_SCOPES),
+        "prompt": "consent",
+    }
+    return f"{settings.authority}/oauth2/v2.0/authorize?{urlencode(query)}"
 
 
 @bp.get("/teams/tab/<name>")
@@ -74,24 +88,6 @@ def config():
 def panel(drive_id: str, item_id: str):
     host = "teams" if request.args.get("host") == "teams" else "sharepoint"
     return _shell("panel", target=f"document:{drive_id}/{item_id}", host=host)
-
-
-@bp.get("/teams/consent")
-@public
-def consent():
-    """In Teams' authentication window: on to Entra's consent prompt for Plaza's permissions."""
-    settings = current_app.extensions["plaza.settings"]
-    query = {
-        "client_id": settings.client_id,
-        "response_type": "code",
-        "redirect_uri": f"{settings.public_url}/teams/consent/done",
-        "scope": " ".join(GRAPH_SCOPES),
-        "prompt": "consent",
-    }
-    hint = request.args.get("login_hint", "")
-    if hint:
-        query["login_hint"] = hint
-    return redirect(f"{settings.authority}/oauth2/v2.0/authorize?{urlencode(query)}")
 
 
 @bp.get("/teams/consent/done")

@@ -98,7 +98,7 @@
   }
 
   async function consent() {
-    const url = `${root.dataset.public}/teams/consent?login_hint=${encodeURIComponent(loginHint)}`;
+    const url = `${root.dataset.consent}&login_hint=${encodeURIComponent(loginHint)}`;
     try {
       await teams.authentication.authenticate({ url: url, width: 600, height: 535 });
     } catch (error) {
