@@ -281,7 +281,8 @@
       });
       saveEvent.notifySuccess();
     });
-    body.replaceChildren(el("label", { for: "pin-target" }, "Pin to this channel"), select);
+    body.replaceChildren(el("h1", {}, "Pin Plaza to this channel"),
+      el("label", { for: "pin-target" }, "Library"), select);
   }
 
   async function show() {
