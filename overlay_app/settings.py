@@ -203,7 +203,8 @@ class OverlaySettings:
                 f" '{self.sharepoint_host}'"
             )
         found += [
-            f"PLAZA_EMBED_ANCESTORS must list https:// origins, separated by commas or spaces; got '{entry}'"
+            "PLAZA_EMBED_ANCESTORS must list https:// origins, separated by commas or spaces;"
+            f" got '{entry}'"
             for entry in _listed(self.embed_ancestors)
             if not ORIGIN.fullmatch(entry)
         ]

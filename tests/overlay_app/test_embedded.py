@@ -239,3 +239,24 @@ def test_embedded_pages_may_be_framed_by_microsoft_and_the_tenant_only(make_app)
 
 def test_the_teams_library_is_the_pinned_npm_build() -> None:
     assert hashlib.sha256(TEAMS_JS.read_bytes()).hexdigest() == TEAMS_JS_SHA256
+
+
+def test_an_entra_bearer_callers_live_check_is_exchanged_on_their_behalf(
+    make_app, fresh_plaza_env, people, document
+) -> None:
+    """The app itself may read nothing (no roles), so only the on-behalf-of token can see the
+    revocation: while consent is withheld the check falls back and cannot tell."""
+    env = fresh_plaza_env
+    env.control("PUT", f"/apps/{env.info['client_id']}/roles", {"roles": []})
+    app = make_app(env=env, live_check_seconds=0)
+    token = env.handle.token("api", user=people["reader"])
+    path = f"/api/v1/documents/{document[0]}/{document[1]}/comments"
+    assert call(app, token, "GET", path).status_code == 200
+    env.revoke_everyone_but(*document, people["author"])  # no sync since
+    set_consent(env, people["reader"], "revoked")
+    assert call(app, token, "GET", path).status_code == 200  # app-only check: not answered
+    set_consent(env, people["reader"], "granted")
+    # A new token, as a client gets after the consent prompt (MSAL answers a refused
+    # assertion from its own memory for a while, as Entra would throttle it).
+    token = env.handle.token("api", user=people["reader"])
+    assert call(app, token, "GET", path).status_code == 404
