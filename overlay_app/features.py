@@ -12,6 +12,7 @@ from overlay_app.browse import views as browse
 from overlay_app.chat import api as chat
 from overlay_app.chat import pages as chat_pages
 from overlay_app.discussion import comments, likes
+from overlay_app.embedded import views as embedded
 from overlay_app.home import views as home
 from overlay_app.install import views as install
 from overlay_app.notifications import views as notifications
@@ -36,6 +37,7 @@ FEATURES = (
     realtime,
     chat_pages,
     install,
+    embedded,
 )
 
 # What each feature adds to the app beyond its blueprint (hooks, template helpers), in order.
@@ -47,4 +49,5 @@ FEATURE_INITS = (
     realtime.init_app,
     chat_pages.init_app,
     people_photos.init_app,
+    embedded.init_app,
 )

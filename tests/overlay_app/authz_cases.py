@@ -39,6 +39,7 @@ def _with(base: dict[str, int], **changes: int) -> dict[str, int]:
 PARAMS = {
     "drive_id": "d", "item_id": "i", "comment_id": "c", "tag": "tag", "site_id": "site",
     "person_id": "author", "room_id": "room", "message_id": "m", "filename": "css",
+    "name": "d",
 }  # fmt: skip
 FRESH_PARAM = {"comment": "comment_id", "tag": "tag", "message": "message_id"}
 RULE_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
@@ -171,4 +172,13 @@ CASES = [
     # (a forged sign-out would also end the person's sign-in at the authority).
     Case(P, "/signout", _with(dict.fromkeys(ROLES, 302), signed_out=400),
          own_session=True, **OPEN),
+    # embedded mode: shells with no data (the document panel's is the same for any ids), and
+    # the session API, which takes a host's token in the body and a Plaza token to end
+    Case(G, "/teams/tab/<name>", dict.fromkeys(ROLES, 404), **OPEN),  # no tab named so
+    Case(G, "/teams/config", PUBLIC, **OPEN),
+    Case(G, "/teams/consent/done", PUBLIC, query="?error=access_denied", **OPEN),
+    Case(G, "/embed/documents/<drive_id>/<item_id>", PUBLIC, **OPEN),
+    Case(P, "/api/v1/embedded/session", dict.fromkeys(ROLES, 401), body={"token": "forged"},
+         **OPEN),
+    Case(DEL, "/api/v1/embedded/session", dict.fromkeys(ROLES, 401), **OPEN),
 ]  # fmt: skip
