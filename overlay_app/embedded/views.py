@@ -26,7 +26,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from overlay_app.auth.entra import GRAPH_SCOPES
 from overlay_app.auth.views import public
 from overlay_app.embedded import tokens
-from overlay_app.errors import BadInput, NotFound, Unauthenticated
+from overlay_app.errors import BadInput, NotFound
 from overlay_app.identity import require_person
 from overlay_app.openapi_parts import error_response
 from overlay_app.security import csrf_exempt, embeddable, embedded_ancestors_of
@@ -128,7 +128,7 @@ def end_session():
     authorization = request.headers.get("Authorization", "")
     raw = authorization[7:].strip()
     if not raw.startswith(tokens.PREFIX):
-        raise Unauthenticated("Only a Plaza token of an embedded page can be signed out here.")
+        raise BadInput("Only a Plaza token of an embedded page is signed out here.")
     tokens.sign_out(raw)
     return "", 204
 
@@ -190,6 +190,7 @@ API_PATHS = {
             "summary": "Revokes the Plaza token sent as the bearer token.",
             "responses": {
                 "204": {"description": "Revoked."},
+                "400": error_response("The bearer token is not a Plaza token."),
                 "401": error_response("Not a valid Plaza token."),
             },
         },

@@ -255,18 +255,46 @@
     if (kind === "library") return showFolder(id, "root");
     if (kind === "folder") return showFolder(driveId, itemId);
     if (kind === "document") return showDocument(driveId, itemId);
-    body.replaceChildren(openLink(`/chat/${encodeURIComponent(id)}`, "Open the channel in Plaza"));
+    return showChannel(id);
+  }
+
+  async function showChannel(roomId) {
+    const path = `/api/v1/rooms/${encodeURIComponent(roomId)}`;
+    const [room, history] = await Promise.all([api("GET", path), api("GET", path + "/messages?limit=50")]);
+    if (!room.ok || !history.ok) return notFound();
+    const list = el("ol", { class: "threads" });
+    for (const message of history.data.messages) {
+      const item = el("li", { class: "comment" + (message.deleted ? " deleted" : "") });
+      item.append(el("p", { class: "meta" }, message.author.displayName),
+        el("p", { class: "body" }, message.deleted ? "message deleted" : message.body));
+      list.append(item);
+    }
+    const form = el("form", { class: "comment-form" });
+    const field = el("textarea", { id: "message-new", name: "body", required: "", maxlength: "10000" });
+    form.append(el("label", { for: "message-new" }, "Message"), field, el("button", { type: "submit" }, "Send"));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const answer = await api("POST", path + "/messages", { body: field.value, client_key: crypto.randomUUID() });
+      if (answer.ok) await showChannel(roomId);
+      else form.append(el("p", { class: "form-error", role: "alert" },
+        (answer.data && answer.data.error && answer.data.error.message) || "Not sent."));
+    });
+    body.replaceChildren(el("h1", {}, room.data.name || "Channel"), list, form,
+      openLink(`/chat/${encodeURIComponent(roomId)}`, "Open in Plaza"));
   }
 
   async function showConfig() {
-    const sites = await api("GET", "/api/v1/sites");
+    const [sites, rooms] = await Promise.all([api("GET", "/api/v1/sites"), api("GET", "/api/v1/rooms")]);
     const select = el("select", { id: "pin-target" });
-    select.append(el("option", { value: "" }, "Choose a library"));
+    select.append(el("option", { value: "" }, "Choose a library or a channel"));
     for (const site of (sites.data && sites.data.value) || []) {
       for (const library of site.libraries) {
         select.append(el("option", { value: `library:${library.id}` },
           `${site.title || ""} · ${library.name || ""}`));
       }
+    }
+    for (const room of (rooms.data && rooms.data.rooms) || []) {
+      if (room.kind === "channel") select.append(el("option", { value: `channel:${room.id}` }, `# ${room.name}`));
     }
     select.addEventListener("change", () => {
       teams.pages.config.setValidityState(Boolean(select.value));
@@ -282,7 +310,7 @@
       saveEvent.notifySuccess();
     });
     body.replaceChildren(el("h1", {}, "Pin Plaza to this channel"),
-      el("label", { for: "pin-target" }, "Library"), select);
+      el("label", { for: "pin-target" }, "Library or channel"), select);
   }
 
   async function show() {

@@ -135,6 +135,16 @@ def test_a_pinned_library_signs_in_silently_and_discusses_in_the_tab(
     comments = api.get(f"{site.url}/api/v1/documents/{document[0]}/{document[1]}/comments")
     assert [c["body"] for c in comments.json()["comments"]] == ["Said in Teams"]
     assert page.context.cookies(site.url) == []  # Plaza never set a cookie here
+
+    room = api.post(f"{site.url}/api/v1/rooms", json={"kind": "channel", "name": "teams-pin"})
+    assert room.status_code == 201, room.text
+    page.goto(url)
+    tab(page).locator("#pin-target").select_option(f"channel:{room.json()['id']}")
+    page.locator("#save").click()
+    expect(tab(page).locator("h1")).to_have_text("teams-pin")
+    tab(page).locator("#message-new").fill("Hello from the channel tab")
+    tab(page).get_by_role("button", name="Send", exact=True).click()
+    expect(tab(page).locator(".comment .body")).to_have_text(["Hello from the channel tab"])
     page.context.close()
 
 
