@@ -219,16 +219,13 @@ def _comment_html(node: discussion.CommentNode, csrf: Markup, read_only: bool, o
             f' · <span class="edited" title="edited {escape(exact_time(node.edited_at))}">'
             "edited</span>"
         )
-    likes = node.like_count
-    likers = ", ".join(liker.display_name for liker in node.likers)
-    title = f' title="{escape(likers)}"' if likers else ""
     html = (
         f'<li class="comment" id="comment-{cid}">'
         f'<div class="meta">{_author_link(node.author_id, node.author_name)} · '
         f'<a class="permalink" href="#comment-{cid}">{time_tag(node.created_at)}</a>'
         f'{edited}</div>\n<div class="body">{node.body_html}</div>\n<div class="actions">'
     )
-    count = f'<span class="like-count"{title}>{likes} like{"" if likes == 1 else "s"}</span>'
+    count = _like_count(node)
     if read_only:
         return f"{html}{count}</div>"
     liked = node.liked_by_me
@@ -255,6 +252,20 @@ def _comment_html(node: discussion.CommentNode, csrf: Markup, read_only: bool, o
             '<button type="submit" class="link danger">Delete</button></form>'
         )
     return f"{html}{like}{count}{reply}{mine}</div>"
+
+
+def _like_count(node: discussion.CommentNode) -> str:
+    """ "N likes"; with likers, a disclosure naming them (keyboard and touch reach it, where a
+    tooltip reached only a mouse)."""
+    likes = node.like_count
+    count = f'<span class="like-count">{likes} like{"" if likes == 1 else "s"}</span>'
+    if not node.likers:
+        return count
+    names = ", ".join(
+        f'<a href="/people/{escape(liker.id)}">{escape(liker.display_name)}</a>'
+        for liker in node.likers
+    )
+    return f'<details class="likers"><summary>{count}</summary><span>{names}</span></details>'
 
 
 # The same few authors and stamps, comment after comment and page view after page view: each

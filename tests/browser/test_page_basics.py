@@ -134,3 +134,23 @@ def test_a_comments_actions_take_one_row(
     actions = page.locator(f"#comment-{made['id']} > .actions > *")
     tops = actions.evaluate_all("ns => ns.map(n => Math.round(n.getBoundingClientRect().top))")
     assert len(tops) == 5 and len(set(tops)) == 1, tops  # like, count, reply, edit, delete
+
+
+def test_who_liked_a_comment_opens_from_the_keyboard(
+    live_site, browser_as, plaza_env: Any, people: dict[str, str], document: tuple[str, str]
+) -> None:
+    drive_id, item_id = document
+    api = f"{live_site.url}/api/v1/documents/{drive_id}/{item_id}/comments"
+    made = live_site.api(people["author"]).post(api, json={"body": "Like me"}).json()
+    liked = live_site.api(people["reader"]).put(
+        f"{live_site.url}/api/v1/comments/{made['id']}/like"
+    )
+    assert liked.status_code == 200
+    page, _ = browser_as(live_site, people["author"])
+    page.goto(f"{live_site.url}/documents/{drive_id}/{item_id}")
+    likers = page.locator(f"#comment-{made['id']} > .actions details.likers")
+    likers.locator("summary").focus()
+    page.keyboard.press("Enter")
+    reader = plaza_env.tenant.user(people["reader"])
+    expect(likers.get_by_role("link", name=reader.display_name)).to_be_visible()
+    expect(likers.locator(".like-count")).to_have_text("1 like")
