@@ -1,5 +1,6 @@
 """The web app manifest, the service worker (served from the root so its scope is the whole
-app) and the offline page; all public, none carrying anything personal."""
+app), the offline page and the privacy statement an installed app links to (the Teams
+manifest names it); all public, none carrying anything personal."""
 
 from __future__ import annotations
 
@@ -48,6 +49,12 @@ def service_worker():
 @public
 def offline():
     return render_template("offline.html")
+
+
+@bp.get("/privacy")
+@public
+def privacy():
+    return render_template("privacy.html")
 
 
 API_PATHS: dict = {}  # pages only

@@ -51,3 +51,9 @@ def test_offline_the_installed_app_shows_the_offline_page_and_no_content(
     finally:
         page.context.set_offline(False)
     assert watch.fired == []
+
+
+def test_the_privacy_statement_the_teams_manifest_names_is_public(live_site) -> None:
+    answer = requests.get(live_site.url + "/privacy", timeout=10)
+    assert answer.status_code == 200
+    assert "<h1>Privacy</h1>" in answer.text

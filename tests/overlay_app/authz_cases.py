@@ -165,6 +165,7 @@ CASES = [
     Case(G, "/manifest.webmanifest", PUBLIC, **OPEN),
     Case(G, "/sw.js", PUBLIC, **OPEN),
     Case(G, "/offline", PUBLIC, **OPEN),
+    Case(G, "/privacy", PUBLIC, **OPEN),
     Case(G, "/signin", dict.fromkeys(ROLES, 302), query="?next=/search", **OPEN),
     Case(G, "/auth/callback", dict.fromkeys(ROLES, 400), query="?state=forged&code=x", **OPEN),
     Case(G, "/signout", PUBLIC, **OPEN),
