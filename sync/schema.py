@@ -259,3 +259,17 @@ def m012_subscriptions(db: Database) -> None:
         name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL
     );
     """)
+
+
+@MIGRATIONS()
+def m013_photos(db: Database) -> None:
+    # Profile photos, kept with the person so pages show faces without asking Graph per view.
+    # people.photo_etag is the photo's @odata.mediaEtag as the last profile batch saw it;
+    # photos.etag is the one whose bytes are stored: where they differ, the photo is fetched.
+    db.executescript("""
+    ALTER TABLE people ADD COLUMN photo_etag TEXT;
+    CREATE TABLE photos (
+        person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, content_type TEXT NOT NULL,
+        data BLOB NOT NULL, fetched_at TEXT NOT NULL
+    );
+    """)

@@ -37,11 +37,12 @@ def create_app(
         graph_owner_drives,
         graph_subscriptions,
         sharepoint,
+        teams_host,
         unknown_routes,
     )
 
     services = (entra, graph_directory, graph_files, graph_owner_drives, graph_batch, sharepoint)
-    for module in (*services, graph_subscriptions, control, budget):
+    for module in (*services, graph_subscriptions, control, teams_host, budget):
         app.register_blueprint(module.bp)
     app.register_blueprint(graph_subscriptions.control_bp)
     unknown_routes.register(app)
