@@ -22,6 +22,7 @@ import click
 
 from connector.emulator import server
 from connector.emulator.server import ENV_KEYS
+from plaza.demo_activity import write_demo_activity
 from plaza.manifests import teams
 from plaza.manifests.inputs import BuildInputs
 from sync import db as index_db
@@ -81,6 +82,7 @@ def _run_demo(handle, data_dir: Path, ports: tuple[int, int], children: list) ->
     children.append(_spawn(serve, env, data_dir / "web.log"))
     realtime = ["realtime", "--port", str(realtime_port)]
     children.append(_spawn(realtime, env, data_dir / "realtime.log"))
+    write_demo_activity(handle, f"http://localhost:{web_port}", data_dir, click.echo)
     _print_welcome(handle, web_port, data_dir)
     _wait_for_stop(children)
 

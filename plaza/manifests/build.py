@@ -6,6 +6,8 @@ Layout (all overwritten on each build, so a rebuild is idempotent):
     {out}/entra/app-registration.json      the app registration (Graph application shape)
     {out}/sharepoint/source/               the SPFx source with Plaza's address filled in
     {out}/sharepoint/plaza-discuss.sppkg   when Node and the SPFx toolchain are installed
+
+{out} defaults to `manifests/` in Plaza's data folder (inputs.out_dir_for).
 """
 
 from __future__ import annotations
@@ -18,8 +20,6 @@ from pathlib import Path
 from plaza.manifests import entra, sharepoint, teams
 from plaza.manifests.inputs import BuildInputs
 from plaza.manifests.templates import as_json
-
-DEFAULT_OUT = Path("plaza-data") / "manifests"
 
 
 @dataclass

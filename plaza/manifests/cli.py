@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from plaza.manifests.build import DEFAULT_OUT, build_all
-from plaza.manifests.inputs import ManifestError, build_inputs
+from plaza.manifests.build import build_all
+from plaza.manifests.inputs import ManifestError, build_inputs, out_dir_for
 from plaza.manifests.sharepoint import SharePointBuildError
 
 
@@ -21,10 +21,8 @@ def manifests_group() -> None:
 @click.option(
     "--out",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_OUT,
-    show_default=True,
-    help="Folder the files are written to.",
+    type=click.Path(path_type=Path),
+    help="Folder the files are written to. Default: $PLAZA_DATA_DIR/manifests.",
 )
 @click.option("--client-id", help="Application (client) id. Default: PLAZA_CLIENT_ID.")
 @click.option("--tenant-id", help="Directory (tenant) id or domain. Default: PLAZA_TENANT_ID.")
@@ -36,6 +34,7 @@ def build_command(public_url, out_dir, client_id, tenant_id, privacy_url, terms_
     """Write the Teams app package, the app registration and the SharePoint package."""
     try:
         inputs = build_inputs(public_url, client_id, tenant_id)
+        out_dir = out_dir_for(out_dir)
         for name, url in (("privacy URL", privacy_url), ("terms URL", terms_url)):
             if url and not url.startswith("https://"):
                 raise ManifestError(f"{name} must be an https:// URL, got '{url}'")
@@ -43,6 +42,8 @@ def build_command(public_url, out_dir, client_id, tenant_id, privacy_url, terms_
                            with_sharepoint=not no_sharepoint)  # fmt: skip
     except ManifestError as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {exc.filename}: {exc.strerror}") from None
     except SharePointBuildError as exc:
         raise click.ClickException(f"the SharePoint Framework build failed:\n{exc}") from None
     for path in report.written:

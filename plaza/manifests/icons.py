@@ -42,11 +42,12 @@ def _bubble(draw: ImageDraw.ImageDraw, scale: float, fill, outline, width: int) 
 
     draw.rounded_rectangle(at(4, 5, 28, 21), radius=round(5 * scale), fill=fill,
                            outline=outline, width=width)  # fmt: skip
-    tail = at(9, 20, 9, 27, 16, 20)
     if fill is not None:
-        draw.polygon(tail, fill=fill)
-    else:
-        draw.line(tail, fill=outline, width=width)
+        draw.polygon(at(9, 20, 9, 27, 16, 20), fill=fill)
+        return
+    # Outline: open the box's bottom edge where the tail joins it, then draw the tail's sides.
+    draw.rectangle(at(10, 20, 14, 21), fill=(0, 0, 0, 0))
+    draw.line(at(9, 20, 9, 27, 15, 21), fill=outline, width=width)
 
 
 def _png(image: Image.Image) -> bytes:

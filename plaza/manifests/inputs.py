@@ -19,7 +19,7 @@ from connector.settings import CLOUDS, gather_settings, read_config_file
 GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 # A tenant is named by its GUID or by one of its domains (contoso.onmicrosoft.com).
 TENANT_DOMAIN = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9-]+)+")
-SETTING_NAMES = ("client_id", "tenant_id", "authority", "cloud", "public_url")
+SETTING_NAMES = ("client_id", "tenant_id", "authority", "cloud", "public_url", "data_dir")
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
@@ -79,6 +79,15 @@ def build_inputs(
     if not (GUID.fullmatch(tenant) or TENANT_DOMAIN.fullmatch(tenant)):
         raise ManifestError(f"tenant must be a GUID or a domain name, got '{tenant}'")
     return BuildInputs(url, client.lower(), tenant.lower(), _login_url(settings))
+
+
+def out_dir_for(out: Path | None, environ: Mapping[str, str] | None = None) -> Path:
+    """Where the build writes: `out`, else `manifests/` in Plaza's data folder
+    (PLAZA_DATA_DIR, default plaza-data). ManifestError if that is a file."""
+    target = out or Path(_settings(environ).get("data_dir") or "plaza-data") / "manifests"
+    if target.exists() and not target.is_dir():
+        raise ManifestError(f"output folder {target} is a file")
+    return target
 
 
 def check_public_url(url: str) -> str:

@@ -37,6 +37,7 @@ EXPECTED_ACCESS = {
     SHAREPOINT: {
         ("d13f72ca-a275-4b96-b789-48ebcc4da984", "Role"),  # Sites.Read.All
         ("9bff6588-13f2-4c48-bbf2-ddab62256b36", "Role"),  # Sites.Manage.All
+        ("fbcd29d2-fcca-4405-aded-518d457caae4", "Role"),  # Sites.ReadWrite.All
     },
 }
 # learn.microsoft.com, "Configure your tab app in Microsoft Entra ID": Teams desktop/mobile,
@@ -95,7 +96,7 @@ def test_every_permission_by_its_real_guid(app):
         for entry in app["requiredResourceAccess"]
     }
     assert found == EXPECTED_ACCESS
-    assert sum(len(e["resourceAccess"]) for e in app["requiredResourceAccess"]) == 11
+    assert sum(len(e["resourceAccess"]) for e in app["requiredResourceAccess"]) == 12
 
 
 def test_the_readme_explains_every_permission(app):
@@ -186,3 +187,30 @@ def test_an_unreadable_config_file_is_one_line(tmp_path):
     assert result.output.splitlines() == [
         f"Error: config file {tmp_path}/none.toml cannot be read: No such file or directory"
     ]
+
+
+def test_default_folder_is_in_plazas_data_folder(tmp_path):
+    data = tmp_path / "data"
+    result = run("--public-url", "https://plaza.contoso.com", "--client-id", CLIENT_ID,
+                 "--tenant-id", TENANT_ID, env={"PLAZA_DATA_DIR": str(data)})  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[:2] == [
+        f"wrote {data}/manifests/teams/plaza-teams.zip",
+        f"wrote {data}/manifests/entra/app-registration.json",
+    ]
+
+
+def test_an_output_folder_that_cannot_be_one_is_one_line(tmp_path):
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file")
+    base = ["--public-url", "https://plaza.contoso.com", "--client-id", CLIENT_ID,
+            "--tenant-id", TENANT_ID]  # fmt: skip
+    result = run(*base, "--out", str(blocker))
+    assert (result.exit_code, result.output.splitlines()) == (
+        1, [f"Error: output folder {blocker} is a file"],
+    )  # fmt: skip
+    result = run(*base, "--out", str(blocker / "inside"))
+    assert (result.exit_code, result.output.splitlines()) == (
+        1, [f"Error: cannot write {blocker}/inside/teams: Not a directory"],
+    )  # fmt: skip
+    assert blocker.read_text() == "a file"

@@ -50,6 +50,9 @@ def sppkg(tmp_path_factory) -> zipfile.ZipFile:
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"wrote {out}/sharepoint/plaza-discuss.sppkg" in done.stdout.splitlines()
     assert not (out / "sharepoint" / "source" / "node_modules").exists()
+    # The build ran the command set's own unit tests (heft test: driveItem.test.ts).
+    compiled = out / "sharepoint" / "source" / "lib-commonjs" / "extensions" / "discuss"
+    assert (compiled / "driveItem.test.js").is_file()
     return zipfile.ZipFile(out / "sharepoint" / "plaza-discuss.sppkg")
 
 

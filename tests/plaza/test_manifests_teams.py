@@ -3,6 +3,7 @@ the Entra registration it writes, and the one-line errors for bad input."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -132,3 +133,10 @@ def test_another_address_is_another_app(built, tmp_path):
     there = json.loads(package_files(tmp_path)["manifest.json"])
     assert there["id"] != here
     assert there["validDomains"] == ["plaza.fabrikam.com"]
+
+
+def test_the_schema_is_microsofts_file_unchanged():
+    """manifests/schemas/ holds build/json-schemas/teams/v1.30/MicrosoftTeams.schema.json of
+    npm @microsoft/app-manifest@1.1.2 byte for byte (manifests/README.md)."""
+    digest = hashlib.sha256(SCHEMA.read_bytes()).hexdigest()
+    assert digest == "3339690aacd9049bc65ade66b258982803d8c6c6d3897a23f8a057b6ebe35479"
