@@ -22,6 +22,7 @@ import click
 
 from connector.emulator import server
 from connector.emulator.server import ENV_KEYS
+from connector.emulator.teams_host import SPFX_CLIENT_ID
 from plaza.demo_activity import write_demo_activity
 from plaza.manifests import teams
 from plaza.manifests.inputs import BuildInputs
@@ -108,6 +109,8 @@ def _demo_environment(handle, data_dir: Path, web_port: int, realtime_port: int)
         "PLAZA_REALTIME_URL": f"http://localhost:{realtime_port}",
         # The emulator's Teams host and SharePoint page may frame the embedded pages.
         "PLAZA_EMBED_ANCESTORS": f"{handle.base_url},https://127.0.0.1:{handle.port}",
+        # The emulator SharePoint page's tokens come from SharePoint's client app.
+        "PLAZA_API_CLIENTS": SPFX_CLIENT_ID,
     }
     with env_file.open("a") as lines:
         lines.writelines(f"{name}={shlex.quote(value)}\n" for name, value in own.items())

@@ -4,7 +4,8 @@
   the authority; `/auth/callback` redeems the code, validates the id token (entra.py) and
   starts a server-side session (sessions.py); `POST /signout` ends it and sends the browser to
   the authority's end_session_endpoint, which comes back to `GET /signout`.
-- API: `Authorization: Bearer` with an Entra access token for Plaza's API, or the session.
+- API: `Authorization: Bearer` with an Entra access token for Plaza's API or a Plaza token of
+  an embedded page (overlay_app/embedded, "plaza.embedded_bearer"), or the session.
 - Every request re-reads the person from the index, and asks Entra (app token, cached per
   person for live_check_seconds, at most 60 s) whether their account is still enabled: someone
   disabled in Entra loses access within that window, their sessions end, their bearer tokens
