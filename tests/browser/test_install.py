@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 
 def test_the_manifest_names_the_app_and_its_icons(live_site) -> None:
-    answer = requests.get(live_site.url + "/manifest.webmanifest", timeout=10)
+    answer = requests.get(live_site.url + "/static/manifest.webmanifest", timeout=10)
     assert answer.status_code == 200
     assert answer.headers["Content-Type"] == "application/manifest+json"
     manifest = answer.json()

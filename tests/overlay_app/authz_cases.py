@@ -162,7 +162,6 @@ CASES = [
     # public: sign-in, sign-out, the API's description, static files
     Case(G, "/api/v1/openapi.json", PUBLIC, **OPEN),
     Case(G, "/static/<path:filename>", PUBLIC, **OPEN),
-    Case(G, "/manifest.webmanifest", PUBLIC, **OPEN),
     Case(G, "/sw.js", PUBLIC, **OPEN),
     Case(G, "/offline", PUBLIC, **OPEN),
     Case(G, "/privacy", PUBLIC, **OPEN),
