@@ -234,3 +234,10 @@ def m010_run_permission_failures(db: Database) -> None:
     # retry): those items are left 'failed', hidden to everyone, while the rest of their page
     # is applied, so one unreadable item no longer holds back its library's other changes.
     db.executescript("ALTER TABLE runs ADD COLUMN permission_failures INTEGER NOT NULL DEFAULT 0;")
+
+
+@MIGRATIONS()
+def m011_writeback(db: Database) -> None:
+    # Opt-in per documents job: the web app's write-back worker writes discussion counts into
+    # the libraries of the jobs that have it on (overlay_app/writeback).
+    db.executescript("ALTER TABLE jobs ADD COLUMN write_back INTEGER NOT NULL DEFAULT 0;")
