@@ -292,10 +292,11 @@ def _count(plan: PagePlan, before: KnownItem | None, row: ItemRow) -> None:
 def _system_update(before: KnownItem, row: ItemRow) -> bool:
     """A new eTag with the same content, Modified and Modified By: only list columns changed
     through a system update (Plaza's own write-back is one), not an edit by a person."""
-    return row.ctag is not None and (before.ctag, before.modified_at, before.modified_by) == (
-        row.ctag,
-        row.modified_at,
-        row.modified_by,
+    same_content = before.ctag is None or row.ctag is None or before.ctag == row.ctag
+    return (
+        row.modified_at is not None
+        and (before.modified_at, before.modified_by) == (row.modified_at, row.modified_by)
+        and same_content  # delta omits cTag on OneDrive for Business: then Modified decides
     )
 
 
