@@ -173,9 +173,7 @@ class WriteBack:
             "PlazaDiscussion": discussion_link(url, describe(discussion)),
             "PlazaComments": str(discussion.comments),
             "PlazaLikes": str(discussion.likes),
-            "PlazaLastDiscussed": form_date(
-                datetime.fromisoformat(_normal(last)) if last else None
-            ),
+            "PlazaLastDiscussed": form_date(last_moment),
             "PlazaTags": discussion.tags,
         }
 
