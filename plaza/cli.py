@@ -17,9 +17,10 @@ LAZY_COMMANDS = {
     "demo": "plaza.demo:demo_command",
     "emulator": "connector.emulator.cli:emulator",
     "realtime": "overlay_app.realtime.serve:realtime_command",
-    "scheduler": "sync.cli:scheduler_command",
+    "scheduler": "plaza.scheduler:scheduler_command",
     "serve": "overlay_app.serve:serve_command",
     "sync": "sync.cli:sync_group",
+    "writeback": "overlay_app.writeback.cli:writeback_group",
 }
 
 

@@ -6,11 +6,13 @@ with its name; a document deleted in SharePoint is never written."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from connector.auth import TokenProvider
 from connector.settings import ConnectorSettings
@@ -18,6 +20,7 @@ from connector.sharepoint_fields import SharePointFields
 from overlay_app.db import open_social
 from overlay_app.writeback import store
 from overlay_app.writeback.worker import WriteBack
+from plaza.cli import main
 from sync.db import open_index
 from sync.engine import Connector, sync_documents
 from sync.jobs import add_job, documents_job
@@ -218,3 +221,31 @@ def test_a_document_deleted_in_sharepoint_is_never_written(setup, api, fresh_pla
     report = setup.worker().run_round()
     assert [(r.written, r.failed, r.archived) for r in report.rounds.values()] == [(0, 0, 1)]
     assert setup.requests() == sent
+
+
+def test_the_cli_runs_a_round_and_shows_history(setup, api, fresh_plaza_env):
+    document = fresh_plaza_env.document
+    posted(setup.api(api, "author"), document, "Numbers look right")
+    env = {k: None for k in os.environ if k.startswith("PLAZA_")}
+    env.update(fresh_plaza_env.connector_env)
+    env.update(PLAZA_DATA_DIR=str(setup.data_dir), PLAZA_PUBLIC_URL=PUBLIC_URL)
+    waiting = CliRunner().invoke(main, ["writeback", "run"], env=env, catch_exceptions=False)
+    assert (waiting.exit_code, waiting.stdout) == (
+        0,
+        "nothing to write (1 waiting for their discussion to settle)\n",
+    )
+    env["PLAZA_WRITEBACK_DELAY"] = "0"
+    ran = CliRunner().invoke(main, ["writeback", "run"], env=env, catch_exceptions=False)
+    assert (ran.exit_code, ran.stdout) == (
+        0,
+        "docs: 1 written, 0 failed, 0 deleted in SharePoint (not written)\n",
+    )
+    history = CliRunner().invoke(main, ["writeback", "history", "docs"], env=env)
+    (line,) = history.stdout.splitlines()
+    assert line.endswith("  docs  written 1  failed 0  deleted 0")
+    env["PLAZA_WRITEBACK_DELAY"] = "soon"
+    bad = CliRunner().invoke(main, ["writeback", "run"], env=env)
+    assert (bad.exit_code, bad.stderr) == (
+        2,
+        "Error: PLAZA_WRITEBACK_DELAY must be a number of seconds, at least 0 (got 'soon')\n",
+    )
