@@ -202,7 +202,7 @@ def _validate_update(ctx: SPContext, ref: ItemRef) -> Response:
         except FieldValueError as exc:
             error = str(exc)
         results.append(_form_value(ref, name, text, error))
-    if len(parsed) == len(form_values):  # all or nothing, as SharePoint commits
+    if parsed and len(parsed) == len(form_values):  # all or nothing; none: no update
         _commit(ctx, ref, parsed, system)
     many = wire.Many(results, "Collection(SP.ListItemFormUpdateValue)")
     return wire.operation_response("ValidateUpdateListItem", many)
