@@ -190,3 +190,33 @@ def test_a_client_secret_is_refused_before_asking(fresh_emulator, make_settings)
     with pytest.raises(AuthError) as raised:
         fields.columns(site_url, drive.list_id)
     assert raised.value.code == "certificateRequired"
+
+
+def test_graphs_fields_patch_makes_a_version(fresh_emulator, fields):
+    site_url, drive, item = a_document(fresh_emulator)
+    tenant = fresh_emulator.tenant
+    site = next(s for s in tenant.sites.values() if s.id == drive.site_id)
+    item_url = f"{site_url}/_api/web/lists(guid'{drive.list_id}')/items({item.index})"
+    fields.ensure_columns(site_url, drive.list_id)
+    before = call(fresh_emulator, "GET", item_url).json()
+    token = fresh_emulator.token("graph")
+    answer = fresh_emulator.session().patch(
+        f"{fresh_emulator.info['graph_url']}/sites/{site.id}/lists/{drive.list_id}"
+        f"/items/{item.index}/fields",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"PlazaComments": 7},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["PlazaComments"] == 7
+    after = call(fresh_emulator, "GET", item_url).json()
+    major = int(before["OData__UIVersionString"].split(".")[0])
+    assert after["OData__UIVersionString"] == f"{major + 1}.0"
+    assert after["Modified"] != before["Modified"]
+    assert after["PlazaComments"] == 7
+    unknown = fresh_emulator.session().patch(
+        answer.url, headers={"Authorization": f"Bearer {token}"}, json={"Nope": 1}
+    )
+    assert (unknown.status_code, unknown.json()["error"]["message"]) == (
+        400,
+        "Field 'Nope' is not recognized",
+    )
