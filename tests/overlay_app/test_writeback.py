@@ -19,6 +19,7 @@ from connector.settings import ConnectorSettings
 from connector.sharepoint_fields import SharePointFields
 from overlay_app.db import open_social
 from overlay_app.writeback import store
+from overlay_app.writeback.runner import WriteBackSettings
 from overlay_app.writeback.worker import WriteBack
 from plaza.cli import main
 from sync.db import open_index
@@ -249,3 +250,21 @@ def test_the_cli_runs_a_round_and_shows_history(setup, api, fresh_plaza_env):
         2,
         "Error: PLAZA_WRITEBACK_DELAY must be a number of seconds, at least 0 (got 'soon')\n",
     )
+
+
+def test_the_scheduler_runs_write_back_rounds(setup, api, fresh_plaza_env):
+    from plaza.scheduler import add_write_back
+    from sync.scheduler import SyncScheduler
+
+    posted(setup.api(api, "author"), fresh_plaza_env.document, "Numbers look right")
+    scheduler = SyncScheduler(setup.data_dir / "index.db")
+    scheduler._connector = Connector.from_env(fresh_plaza_env.connector_env)
+    settings = WriteBackSettings(setup.data_dir, PUBLIC_URL, delay=0, interval=45)
+    job = add_write_back(scheduler, settings)
+    scheduled = scheduler.scheduler.get_job("plaza:write-back")
+    assert scheduled.trigger.interval.total_seconds() == 45
+    job()  # what APScheduler calls every interval
+    social = open_social(setup.data_dir / "overlay.db")
+    assert [(r.job, r.written, r.error) for r in store.rounds(social)] == [("docs", 1, None)]
+    # it shares the sync's connector: one token cache, one throttle pause
+    assert job.runner.fields.transport is scheduler._connector.http.transport
