@@ -220,3 +220,17 @@ def test_graphs_fields_patch_makes_a_version(fresh_emulator, fields):
         400,
         "Field 'Nope' is not recognized",
     )
+
+
+def test_form_values_as_sharepoint_parses_them():
+    from connector.emulator.sharepoint_fieldstore import URL, FieldDef, parse_value
+
+    assert form_date(datetime(2026, 12, 6, 21, 5, tzinfo=UTC)) == "12/6/2026 9:05 PM"
+    assert form_date(datetime(2026, 1, 2, 0, 30, tzinfo=UTC)) == "1/2/2026 12:30 AM"
+    assert form_date(None) == ""
+    link = discussion_link("https://plaza.example/a,b", "1 comment · 0 likes")
+    assert link == "https://plaza.example/a,,b, 1 comment · 0 likes"
+    assert parse_value(FieldDef("", "Plaza discussion", "PlazaDiscussion", URL), link) == {
+        "Description": "1 comment · 0 likes",
+        "Url": "https://plaza.example/a,b",
+    }
