@@ -268,3 +268,24 @@ def test_the_scheduler_runs_write_back_rounds(setup, api, fresh_plaza_env):
     assert [(r.job, r.written, r.error) for r in store.rounds(social)] == [("docs", 1, None)]
     # it shares the sync's connector: one token cache, one throttle pause
     assert job.runner.fields.transport is scheduler._connector.http.transport
+
+
+def test_throttling_is_waited_out_or_left_for_the_next_round(setup, api, fresh_plaza_env):
+    document = fresh_plaza_env.document
+    posted(setup.api(api, "author"), document, "Numbers look right")
+    worker = setup.worker()
+    rule = {"kind": "throttle", "path": "ValidateUpdateListItem", "method": "POST"}
+    fresh_plaza_env.control("POST", "/faults", {"rules": [{**rule, "retry_after": "1"}]})
+    assert worker.run_round().rounds["docs"].written == 1  # after one wait of 1 s
+    assert setup.fields.transport.stats().throttled_waits == 1
+    posted(setup.api(api, "reader"), document, "Agreed")
+    setup.fields.transport.max_retries = 1
+    fresh_plaza_env.control("POST", "/faults", {"rules": [{**rule, "count": 2}]})
+    report = worker.run_round()
+    (done,) = report.rounds.values()
+    assert (done.written, done.error) == (
+        0,
+        "SharePoint is throttling Plaza: the documents left are written next round",
+    )
+    assert worker.run_round().rounds["docs"].written == 1  # still due, written now
+    assert setup.item(document)["PlazaComments"] == 2
