@@ -31,7 +31,12 @@ from urllib.parse import quote
 import sqlite_utils
 
 from connector.errors import AuthError, ConnectorError, PermissionMissing, Throttled
-from connector.sharepoint_fields import SharePointFields, discussion_link, form_date
+from connector.sharepoint_fields import (
+    FieldRejected,
+    SharePointFields,
+    discussion_link,
+    form_date,
+)
 from overlay_app.writeback import store
 from overlay_app.writeback.store import NONE, Discussion, Key, Round
 from sync.db import transaction
@@ -150,6 +155,8 @@ class WriteBack:
                 raise
             except ConnectorError as exc:
                 log.warning("write-back of %s/%s failed: %s", *key, exc)
+                if isinstance(exc, FieldRejected):  # a column removed since? look next round
+                    self.ready.discard(library)
                 self._fail(report, [target], exc)
                 continue
             with transaction(self.social) as conn:
