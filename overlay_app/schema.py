@@ -218,6 +218,21 @@ M006_STATEMENTS = (
 )
 
 
+@MIGRATIONS()
+def m010_embedded(db: Database) -> None:
+    # Plaza tokens of embedded pages (overlay_app/embedded/store.py): stored by their hash,
+    # each with the person's delegated Graph token from the on-behalf-of exchange (for the
+    # live check; never sent to a browser). Revoked rows stay until they expire.
+    db.executescript("""
+    CREATE TABLE embedded_sessions (
+        token_hash TEXT PRIMARY KEY, person_id TEXT NOT NULL, roles TEXT NOT NULL,
+        created_at REAL NOT NULL, expires_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,
+        graph_token TEXT, graph_expires_at REAL
+    );
+    CREATE INDEX embedded_sessions_by_person ON embedded_sessions (person_id);
+    """)
+
+
 PUBLIC_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 

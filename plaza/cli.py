@@ -16,6 +16,7 @@ LAZY_COMMANDS = {
     "connector": "connector.cli:connector_group",
     "demo": "plaza.demo:demo_command",
     "emulator": "connector.emulator.cli:emulator",
+    "manifests": "plaza.manifests.cli:manifests_group",
     "realtime": "overlay_app.realtime.serve:realtime_command",
     "scheduler": "plaza.scheduler:scheduler_command",
     "serve": "overlay_app.serve:serve_command",

@@ -27,6 +27,9 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+PHOTO_FIELDS = {"has_photo", "photo_version"}
+
+
 class TenantMutations:
     """Mixed into Tenant; relies on its lock, seq, drives, users and groups."""
 
@@ -298,7 +301,9 @@ class TenantMutations:
                 raise ValueError(f"cannot change {', '.join(sorted(unknown or {'id'}))}")
             updated = replace(user, **fields)
             user.__dict__.update(updated.__dict__)
-            self._record_directory("user", user.id)
+            # A photo is not a property users delta tracks: a new one shows in no delta.
+            if set(fields) - PHOTO_FIELDS:
+                self._record_directory("user", user.id)
             return user
 
     def set_app_roles(self, client_id: str, roles: list[str]) -> None:

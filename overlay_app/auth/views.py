@@ -119,7 +119,14 @@ def _identify() -> None:
         return
     authorization = request.headers.get("Authorization", "")
     if request.path.startswith("/api/") and authorization[:7].lower() == "bearer ":
-        g.person, g.auth_method = _bearer_person(authorization[7:].strip()), "bearer"
+        raw = authorization[7:].strip()
+        # A Plaza token of an embedded page (overlay_app/embedded), or an Entra access token.
+        embedded = current_app.extensions.get("plaza.embedded_bearer")
+        if embedded is not None and embedded.owns(raw):
+            g.person, g.auth_method = embedded.person(raw), "embedded"
+        else:
+            g.person, g.auth_method = _bearer_person(raw), "bearer"
+            g.bearer_token = raw  # the live check may exchange it on behalf of the person
         return
     person_id = session.get("person_id")
     if person_id:

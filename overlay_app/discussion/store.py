@@ -113,6 +113,16 @@ def discussed_by(conn: SocialConn, author_id: str) -> list[tuple[str, str, int, 
     ).fetchall()
 
 
+def newest_comments(conn: SocialConn, before: int, limit: int) -> list[tuple]:
+    """(rowid, drive_id, item_id, author_id, body, created_at) of the newest live comments
+    with rowid below `before`, newest first (rowids follow writing order). Untrimmed."""
+    return conn.execute(
+        """SELECT rowid, drive_id, item_id, author_id, body, created_at FROM comments
+           WHERE rowid < ? AND deleted_at IS NULL ORDER BY rowid DESC LIMIT ?""",
+        [before, limit],
+    ).fetchall()
+
+
 def counts_by_document(conn: SocialConn, keys: list[Key]) -> list[tuple[str, str, int, int]]:
     """(drive_id, item_id, live comments, document likes) of the documents that have any."""
     return conn.execute(COUNTS_SQL, {"keys": json.dumps([list(key) for key in keys])}).fetchall()

@@ -1,0 +1,8 @@
+define([], function() {
+  return {
+    "PanelTitle": "Discussion in Plaza",
+    "Close": "Close",
+    "NotConfigured": "Plaza's address is not set for this command: ask your SharePoint admin to deploy the package built by `plaza manifests build`.",
+    "NotAFile": "Plaza could not identify this file."
+  }
+});

@@ -1,0 +1,11 @@
+declare interface IDiscussCommandSetStrings {
+  PanelTitle: string;
+  Close: string;
+  NotConfigured: string;
+  NotAFile: string;
+}
+
+declare module 'DiscussCommandSetStrings' {
+  const strings: IDiscussCommandSetStrings;
+  export = strings;
+}
