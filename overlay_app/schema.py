@@ -244,3 +244,25 @@ def new_public_id() -> str:
     """An id that tells nothing but itself (uuid4: 122 random bits), as people see messages
     and notifications."""
     return str(uuid.uuid4())
+
+
+@MIGRATIONS()
+def m009_writeback(db: Database) -> None:
+    """Write-back (overlay_app/writeback): what was last written into SharePoint for each
+    document (a document is written again when its discussion differs from this), and one
+    row per job and write-back round that did something, with the error an admin must fix."""
+    db.executescript("""
+    CREATE TABLE writeback_state (
+        drive_id TEXT NOT NULL, item_id TEXT NOT NULL,
+        comments INTEGER NOT NULL, likes INTEGER NOT NULL, last_discussed TEXT,
+        tags TEXT NOT NULL, written_at TEXT NOT NULL,
+        PRIMARY KEY (drive_id, item_id)
+    );
+    CREATE TABLE writeback_rounds (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL,
+        started_at TEXT NOT NULL, ended_at TEXT NOT NULL,
+        written INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
+        archived INTEGER NOT NULL DEFAULT 0, error TEXT
+    );
+    CREATE INDEX writeback_rounds_by_job ON writeback_rounds (job, id);
+    """)

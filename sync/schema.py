@@ -237,6 +237,13 @@ def m010_run_permission_failures(db: Database) -> None:
 
 
 @MIGRATIONS()
+def m011_writeback(db: Database) -> None:
+    # Opt-in per documents job: the web app's write-back worker writes discussion counts into
+    # the libraries of the jobs that have it on (overlay_app/writeback).
+    db.executescript("ALTER TABLE jobs ADD COLUMN write_back INTEGER NOT NULL DEFAULT 0;")
+
+
+@MIGRATIONS()
 def m013_photos(db: Database) -> None:
     # Profile photos, kept with the person so pages show faces without asking Graph per view.
     # people.photo_etag is the photo's @odata.mediaEtag as the last profile batch saw it;

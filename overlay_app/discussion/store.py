@@ -273,3 +273,27 @@ def unlike_comment(conn: sqlite3.Connection, comment_id: str, person_id: str) ->
         "DELETE FROM comment_likes WHERE comment_id = ? AND person_id = ?",
         [comment_id, person_id],
     )
+
+
+# --- write-back (overlay_app/writeback) ----------------------------------------------------------
+
+# Per document with any comment or like: live comments, the newest live comment's time, the
+# newest activity of any kind (a comment written, edited or deleted, a like) and likes.
+DISCUSSION_TOTALS_SQL = """
+    SELECT drive_id, item_id, sum(live), max(last_comment), max(activity), sum(likes) FROM (
+        SELECT drive_id, item_id, sum(deleted_at IS NULL) AS live,
+               max(CASE WHEN deleted_at IS NULL THEN created_at END) AS last_comment,
+               max(max(created_at, coalesce(edited_at, ''), coalesce(deleted_at, ''))) AS activity,
+               0 AS likes
+        FROM comments GROUP BY drive_id, item_id
+        UNION ALL
+        SELECT drive_id, item_id, 0, NULL, max(created_at), count(*)
+        FROM document_likes GROUP BY drive_id, item_id
+    ) GROUP BY drive_id, item_id"""
+
+
+def discussion_totals(conn: SocialConn) -> list[tuple[str, str, int, str | None, str, int]]:
+    """(drive_id, item_id, live comments, newest live comment's time, newest activity, likes)
+    of every document with a comment (deleted ones too) or a like. Untrimmed: for write-back,
+    which writes the total discussion where whoever sees the file sees it."""
+    return conn.execute(DISCUSSION_TOTALS_SQL).fetchall()
