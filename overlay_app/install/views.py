@@ -15,7 +15,6 @@ bp = Blueprint("install", __name__)
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 
-
 @bp.get("/sw.js")
 @public
 def service_worker():

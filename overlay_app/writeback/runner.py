@@ -38,6 +38,9 @@ class WriteBackSettingsError(ValueError):
 
 @dataclass(frozen=True)
 class WriteBackSettings:
+    # The settings only write-back reads (.env.sample lists them; its test checks).
+    OWN = ("PLAZA_WRITEBACK_DELAY", "PLAZA_WRITEBACK_INTERVAL")
+
     data_dir: Path
     public_url: str = DEFAULT_PUBLIC_URL
     delay: float = 30.0
