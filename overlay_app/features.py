@@ -6,6 +6,7 @@ and `API_SCHEMAS`, which openapi.py assembles. Imported statically so that every
 
 from __future__ import annotations
 
+from overlay_app.admin import views as admin
 from overlay_app.auth import views as auth
 from overlay_app.browse import documents
 from overlay_app.browse import views as browse
@@ -31,6 +32,7 @@ FEATURES = (
     chat,
     realtime,
     chat_pages,
+    admin,
 )
 
 # What each feature adds to the app beyond its blueprint (hooks, template helpers), in order.
@@ -41,4 +43,5 @@ FEATURE_INITS = (
     notifications.init_app,
     realtime.init_app,
     chat_pages.init_app,
+    admin.init_app,
 )

@@ -35,6 +35,7 @@ NUMBERS = {
     "live_check_seconds": (0, 60),  # the issue caps the live access cache at 60 s
 }
 BOOLEANS = {"channels_open"}
+ERASE_MODES = ("anonymise", "remove")
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 SECRET_KEY_FILE = "secret_key"
 MIN_SECRET_KEY = 32
@@ -62,6 +63,9 @@ class OverlaySettings:
     api_clients: str = ""  # other apps (client ids) whose bearer tokens the API accepts
     admin_group_id: str = ""
     admin_role: str = "Plaza.Admin"
+    moderator_group_id: str = ""  # moderators: members of this Entra group, or holders of
+    moderator_role: str = "Plaza.Moderator"  # this app role (admin/: the moderation queue)
+    erase_mode: str = "anonymise"  # a person's erased words: "anonymise" (kept) or "remove"
     session_idle_minutes: int = 60
     session_max_hours: int = 12
     writes_per_minute: int = 30
@@ -183,6 +187,8 @@ class OverlaySettings:
             for entry in _listed(self.api_clients)
             if not GUID.fullmatch(entry)
         ]
+        if self.erase_mode not in ERASE_MODES:
+            found.append(f"PLAZA_ERASE_MODE must be one of {', '.join(ERASE_MODES)}")
         for name, (low, high) in NUMBERS.items():
             value = getattr(self, name)
             if not isinstance(value, int) or not low <= value <= high:

@@ -29,6 +29,11 @@ OPEN_PAGE = {SIGNED_OUT: 302, GUEST: 200, OUTSIDER: 200, READER: 200, AUTHOR: 20
 OPEN_FORM = {SIGNED_OUT: FORM_SIGNED_OUT, GUEST: 303, OUTSIDER: 303, READER: 303, AUTHOR: 303}
 PUBLIC = dict.fromkeys(ROLES, 200)
 FIXED = {**DOC_READ, READER: 409, AUTHOR: 409}
+# The admin console: nobody of the five is an admin or moderator, so all meet a missing page
+# (tests/overlay_app/test_admin_authz.py holds the matrix of admins and moderators).
+STAFF_API = {**dict.fromkeys(ROLES, 404), SIGNED_OUT: 401}
+STAFF_PAGE = {**dict.fromkeys(ROLES, 404), SIGNED_OUT: 302}
+STAFF_FORM = {**dict.fromkeys(ROLES, 404), SIGNED_OUT: FORM_SIGNED_OUT}
 
 
 def _with(base: dict[str, int], **changes: int) -> dict[str, int]:
@@ -39,6 +44,7 @@ def _with(base: dict[str, int], **changes: int) -> dict[str, int]:
 PARAMS = {
     "drive_id": "d", "item_id": "i", "comment_id": "c", "tag": "tag", "site_id": "site",
     "person_id": "author", "room_id": "room", "message_id": "m", "filename": "css",
+    "name": "job", "report_id": "c",
 }  # fmt: skip
 FRESH_PARAM = {"comment": "comment_id", "tag": "tag", "message": "message_id"}
 RULE_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
@@ -75,6 +81,16 @@ class Case:
 
 
 G, P, PUT, PATCH, DEL = "GET", "POST", "PUT", "PATCH", "DELETE"
+ADMIN_PAGES = [
+    (G, "/admin"), (G, "/admin/jobs"), (P, "/admin/jobs"), (G, "/admin/jobs/<name>"),
+    (P, "/admin/jobs/<name>/edit"), (P, "/admin/jobs/<name>/pause"),
+    (P, "/admin/jobs/<name>/resume"), (P, "/admin/jobs/<name>/remove"),
+    (P, "/admin/jobs/<name>/run"), (G, "/admin/health"), (G, "/admin/connector"),
+]  # fmt: skip
+ADMIN_API = [
+    (G, "/api/v1/admin/jobs"), (P, "/api/v1/admin/jobs"), (G, "/api/v1/admin/jobs/<name>/progress"),
+    (P, "/api/v1/admin/jobs/<name>/run"), (G, "/api/v1/admin/health"),
+]  # fmt: skip
 API_DOC, DOC = "/api/v1/documents/<drive_id>/<item_id>", "/documents/<drive_id>/<item_id>"
 COMMENT, ROOM = "/api/v1/comments/<comment_id>", "/api/v1/rooms/<room_id>"
 MESSAGE = "/api/v1/messages/<message_id>"
@@ -156,6 +172,10 @@ CASES = [
     Case(G, "/chat", OPEN_PAGE, **OPEN),
     Case(P, "/chat/channels", OPEN_FORM, body={"name": "{fresh}"}, fresh="name", **OPEN),
     Case(P, "/chat/direct", OPEN_FORM, body={"with": "{reader_upn}"}, **OPEN),
+    # the admin console: closed to all five (see STAFF_*)
+    *[Case(method, rule, STAFF_PAGE if method == G else STAFF_FORM, **OPEN)
+      for method, rule in ADMIN_PAGES],
+    *[Case(method, rule, STAFF_API, **OPEN) for method, rule in ADMIN_API],
     # public: sign-in, sign-out, the API's description, static files
     Case(G, "/api/v1/openapi.json", PUBLIC, **OPEN),
     Case(G, "/static/<path:filename>", PUBLIC, **OPEN),
