@@ -31,6 +31,11 @@ def moderator_group(env: PlazaEnv) -> tuple[str, str]:
     raise AssertionError("no group for moderators")
 
 
-def staff_app(make_app: Callable[..., Flask], env: PlazaEnv, **settings: Any) -> Flask:
+def staff_app(
+    make_app: Callable[..., Flask], env: PlazaEnv, fresh: bool = False, **settings: Any
+) -> Flask:
+    """The app on `env` (pass fresh=True for a fresh_plaza_env) with the moderators' group."""
     group_id, _ = moderator_group(env)
+    if fresh:
+        settings["env"] = env
     return make_app(moderator_group_id=group_id, writes_per_minute=10_000, **settings)
