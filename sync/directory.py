@@ -246,3 +246,13 @@ def left_since(db: sqlite_utils.Database, since: datetime) -> list[tuple[str, st
         [since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],
     )
     return [(pid, name, "deleted" if deleted else "disabled") for pid, name, deleted in rows]
+
+
+def active_members(db: sqlite_utils.Database, group_id: str) -> list[str]:
+    """The active people in the group, directly or through nested groups (oids, sorted)."""
+    rows = db.execute(
+        "SELECT p.id FROM memberships AS m JOIN people AS p ON p.id = m.user_id"
+        " WHERE m.group_id = ? AND p.enabled = 1 AND p.deleted = 0 ORDER BY p.id",
+        [group_id],
+    )
+    return [person_id for (person_id,) in rows]

@@ -22,7 +22,8 @@ ERRORS = error_responses(
         400: "The request is not valid (the message says what to change).",
         401: "Signed out, or the bearer token is not valid.",
         404: "Not found, or the caller is not an admin (the same answer).",
-        409: "A job with that name already exists.",
+        409: "A job with that name already exists; or it was reported or deleted already.",
+        429: "Too many reports at once.",
     }
 )
 TAG = ["admin"]
@@ -125,5 +126,85 @@ API_PATHS: dict[str, Any] = {
             "getAdminHealth", "Sync, scheduler, real-time, throttling and store health (admins).",
             {"200": json_response(ref("AdminHealth"), "Health.")},
         ),
+    },
+}  # fmt: skip
+
+REASON_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {
+        "type": "object", "required": ["reason"],
+        "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 500}},
+    }}},
+}  # fmt: skip
+REPORTED = obj(
+    {
+        "kind": {"enum": ["comment", "message"]}, "targetId": STRING, "text": STRING,
+        "author": obj({"id": STRING, "displayName": STRING}), "where": STRING,
+        "link": NULLABLE_STRING, "state": {"enum": ["shown", "hidden", "deleted"]},
+        "reports": array(obj({"reporter": STRING, "reason": STRING, "at": STRING})),
+    }
+)  # fmt: skip
+ACT_BODY = {
+    "type": "object",
+    "required": ["kind", "targetId", "act", "reason"],
+    "properties": {
+        "kind": {"enum": ["comment", "message"]}, "targetId": STRING,
+        "act": {"enum": ["hide", "restore", "delete", "dismiss"]},
+        "reason": {"type": "string", "minLength": 1, "maxLength": 500},
+    },
+}  # fmt: skip
+API_SCHEMAS["AdminReported"] = REPORTED
+API_PATHS["/api/v1/admin/reports"] = {
+    "get": _op(
+        "listReports", "Open reports, one entry per reported text (moderators).",
+        {"200": json_response(obj({"reported": array(ref("AdminReported"))}), "The queue.")},
+    ),
+}  # fmt: skip
+API_PATHS["/api/v1/admin/moderation"] = {
+    "post": _op(
+        "moderate", "Hides, restores, deletes or dismisses, telling the author why (moderators).",
+        {"200": json_response(obj({"kind": STRING, "targetId": STRING, "act": STRING}), "Done.")},
+        400, requestBody={"required": True, "content": {"application/json": {"schema": ACT_BODY}}},
+    ),
+}  # fmt: skip
+
+REPORT_ERRORS = error_responses(
+    {
+        400: "No reason, or one too long.",
+        401: "Signed out, or the bearer token is not valid.",
+        404: "No such comment or message, or one the caller cannot see (the same answer).",
+        409: "Deleted, or reported by the caller already.",
+        429: "Too many reports at once.",
+    }
+)
+REPORT_MADE = {"201": json_response(obj({"id": STRING}), "Reported; moderators are told.")}
+NOTICE = obj({"kind": STRING, "act": STRING, "reason": STRING, "at": STRING})
+REPORT_SCHEMAS: dict[str, Any] = {}
+
+
+def _report_op(operation_id: str, what: str, parameter: str) -> dict:
+    return {
+        "parameters": [{"name": parameter, "in": "path", "required": True, "schema": STRING}],
+        "post": {
+            "operationId": operation_id, "tags": ["moderation"],
+            "summary": f"Reports a {what} the caller can see, with a reason, to the moderators.",
+            "requestBody": REASON_BODY,
+            "responses": {**REPORT_MADE, **REPORT_ERRORS(400, 401, 404, 409, 429)},
+        },
+    }  # fmt: skip
+
+
+REPORT_PATHS: dict[str, Any] = {
+    "/api/v1/comments/{comment_id}/report": _report_op("reportComment", "comment", "comment_id"),
+    "/api/v1/messages/{message_id}/report": _report_op("reportMessage", "message", "message_id"),
+    "/api/v1/moderation/notices": {
+        "get": {
+            "operationId": "listModerationNotices", "tags": ["moderation"],
+            "summary": "What moderators did to the caller's words, and why.",
+            "responses": {
+                "200": json_response(obj({"notices": array(NOTICE)}), "Newest first."),
+                **REPORT_ERRORS(401),
+            },
+        }
     },
 }  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask, g, render_template
 
-from overlay_app.admin import job_views  # noqa: F401  (registers its routes on bp)
+from overlay_app.admin import job_views, moderation_views  # noqa: F401  (register on bp)
 from overlay_app.admin.gate import bp, for_moderators
 from overlay_app.admin.openapi import API_PATHS, API_SCHEMAS
 
@@ -24,7 +24,9 @@ def _is_staff() -> bool:
 
 
 # The console's sections beyond sync and health: (href, label, who may see it).
-SECTIONS: list[tuple[str, str, str]] = []
+SECTIONS: list[tuple[str, str, str]] = [
+    ("/admin/moderation", "Moderation", "moderator"),
+]
 
 
 def _sections() -> list[tuple[str, str]]:

@@ -262,6 +262,14 @@ def _comment_html(node: discussion.CommentNode, csrf: Markup, read_only: bool, o
             f'<input type="hidden" name="csrf_token" value="{csrf}">'
             '<button type="submit" class="link danger">Delete</button></form>'
         )
+    else:  # anyone who sees a comment may report it to the moderators (admin/moderation.py)
+        mine = (
+            '<details class="report"><summary>Report</summary>'
+            f'<form method="post" action="/comments/{cid}/report" class="report-form">'
+            f'<input type="hidden" name="csrf_token" value="{csrf}">'
+            '<label>Why should moderators look at it? <input name="reason" required'
+            ' maxlength="500"></label> <button type="submit">Report</button></form></details>'
+        )
     return f"{html}{like}{count}{reply}{mine}</div>"
 
 

@@ -18,10 +18,18 @@ from overlay_app.db import SocialConn
 
 Key = tuple[str, str]  # (drive_id, item_id)
 
+# A comment a moderator hid (admin/moderation.py) leaves every surface: this predicate keeps
+# it out; prefix the table's alias where there is one (e.g. "c." + SHOWN). Every read here
+# applies it, and other features' queries over `comments` (feeds) must too. Where a hidden
+# comment keeps its place (a thread, for its replies), it reads as deleted: no words.
+SHOWN = "hidden_at IS NULL"
+
 # The hot queries, as constants so that tests can check their plans (comments_by_document).
 COMMENTS_SQL = """
-    SELECT id, parent_id, author_id, body, body_html, created_at, edited_at,
-           deleted_at IS NOT NULL
+    SELECT id, parent_id, author_id,
+           CASE WHEN hidden_at IS NULL THEN body ELSE '' END,
+           CASE WHEN hidden_at IS NULL THEN body_html ELSE '' END, created_at, edited_at,
+           deleted_at IS NOT NULL OR hidden_at IS NOT NULL
     FROM comments
     WHERE drive_id = :drive_id AND item_id = :item_id
     ORDER BY created_at, rowid"""
@@ -41,7 +49,7 @@ DOCUMENT_LIKES_SQL = """
 COUNTS_SQL = """
     SELECT drive_id, item_id, sum(kind = 'c'), sum(kind = 'l') FROM (
         SELECT drive_id, item_id, 'c' AS kind FROM comments
-        WHERE deleted_at IS NULL AND (drive_id, item_id) IN
+        WHERE deleted_at IS NULL AND hidden_at IS NULL AND (drive_id, item_id) IN
             (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))
         UNION ALL
         SELECT drive_id, item_id, 'l' FROM document_likes
@@ -67,12 +75,26 @@ INTERACTED_SQL = """
 
 
 def comment_by_id(conn: SocialConn, comment_id: str) -> dict[str, Any] | None:
-    """The comment's row by column name (deleted ones too), or None."""
+    """The comment's row by column name (deleted ones too), or None. A hidden comment reads
+    as deleted (no words), so that no write or read path shows or revives it."""
+    found = comment_for_moderation(conn, comment_id)
+    if found is not None and found["hidden_at"]:
+        found.update(body="", body_html="", deleted_at=found["deleted_at"] or found["hidden_at"])
+    return found
+
+
+def comment_for_moderation(conn: SocialConn, comment_id: str) -> dict[str, Any] | None:
+    """The comment's row as stored, hidden words included: for moderators only."""
     cursor = conn.execute("SELECT * FROM comments WHERE id = ?", [comment_id])
     found = cursor.fetchone()
     if found is None:
         return None
     return dict(zip([c[0] for c in cursor.description], found, strict=True))
+
+
+def set_hidden(conn: sqlite3.Connection, comment_id: str, at: str | None) -> None:
+    """Hides the comment from every surface (at = when), or shows it again (None)."""
+    conn.execute("UPDATE comments SET hidden_at = ? WHERE id = ?", [at, comment_id])
 
 
 def parent_on_document(
@@ -95,7 +117,7 @@ def document_comments(conn: SocialConn, drive_id: str, item_id: str) -> list[tup
 def live_bodies(conn: SocialConn, comment_ids: set[str]) -> dict[str, str]:
     """The Markdown of those comments that are not deleted, by id."""
     rows = conn.execute(
-        "SELECT id, body FROM comments WHERE deleted_at IS NULL"
+        f"SELECT id, body FROM comments WHERE deleted_at IS NULL AND {SHOWN}"
         " AND id IN (SELECT value FROM json_each(?))",
         [json.dumps(sorted(comment_ids))],
     )
@@ -106,8 +128,8 @@ def discussed_by(conn: SocialConn, author_id: str) -> list[tuple[str, str, int, 
     """(drive_id, item_id, live comments, latest comment's time) of every document the person
     commented on, latest first. Untrimmed."""
     return conn.execute(
-        """SELECT drive_id, item_id, count(*), max(created_at) FROM comments
-           WHERE author_id = ? AND deleted_at IS NULL
+        f"""SELECT drive_id, item_id, count(*), max(created_at) FROM comments
+           WHERE author_id = ? AND deleted_at IS NULL AND {SHOWN}
            GROUP BY drive_id, item_id ORDER BY max(created_at) DESC, drive_id, item_id""",
         [author_id],
     ).fetchall()
@@ -122,9 +144,9 @@ def matching_comments(conn: SocialConn, match: str) -> list[tuple[str, str, int]
     """(drive_id, item_id, comment rowid) of every live comment matching the FTS5 expression.
     Untrimmed, and unscored: search scores each row by its own text (bodies_by_rowid)."""
     return conn.execute(
-        """SELECT c.drive_id, c.item_id, c.rowid
+        f"""SELECT c.drive_id, c.item_id, c.rowid
            FROM comments_fts JOIN comments AS c ON c.rowid = comments_fts.rowid
-           WHERE comments_fts MATCH ? AND c.deleted_at IS NULL""",
+           WHERE comments_fts MATCH ? AND c.deleted_at IS NULL AND c.{SHOWN}""",
         [match],
     ).fetchall()
 

@@ -20,6 +20,9 @@ from overlay_app.chat import store_messages
 from overlay_app.db import SocialConn
 
 MENTION, REPLY, LIKE = "mention", "reply", "like"  # the kinds
+# Moderation (admin/moderation.py): a report for a moderator, an act told to the author. Their
+# rows carry drive_id = item_id = '' and no room: they name no document, so no trimming.
+REPORTED, MODERATED = "report", "moderation"
 
 # The hot queries, as constants so that tests can check their plans (notifications_by_person).
 NEWEST_SQL = f"""

@@ -44,7 +44,7 @@ def _with(base: dict[str, int], **changes: int) -> dict[str, int]:
 PARAMS = {
     "drive_id": "d", "item_id": "i", "comment_id": "c", "tag": "tag", "site_id": "site",
     "person_id": "author", "room_id": "room", "message_id": "m", "filename": "css",
-    "name": "job", "report_id": "c",
+    "name": "job", "kind": "kind", "target_id": "c",
 }  # fmt: skip
 FRESH_PARAM = {"comment": "comment_id", "tag": "tag", "message": "message_id"}
 RULE_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
@@ -86,10 +86,12 @@ ADMIN_PAGES = [
     (P, "/admin/jobs/<name>/edit"), (P, "/admin/jobs/<name>/pause"),
     (P, "/admin/jobs/<name>/resume"), (P, "/admin/jobs/<name>/remove"),
     (P, "/admin/jobs/<name>/run"), (G, "/admin/health"), (G, "/admin/connector"),
+    (G, "/admin/moderation"), (P, "/admin/moderation/<kind>/<target_id>"),
 ]  # fmt: skip
 ADMIN_API = [
     (G, "/api/v1/admin/jobs"), (P, "/api/v1/admin/jobs"), (G, "/api/v1/admin/jobs/<name>/progress"),
     (P, "/api/v1/admin/jobs/<name>/run"), (G, "/api/v1/admin/health"),
+    (G, "/api/v1/admin/reports"), (P, "/api/v1/admin/moderation"),
 ]  # fmt: skip
 API_DOC, DOC = "/api/v1/documents/<drive_id>/<item_id>", "/documents/<drive_id>/<item_id>"
 COMMENT, ROOM = "/api/v1/comments/<comment_id>", "/api/v1/rooms/<room_id>"
@@ -114,6 +116,14 @@ CASES = [
     Case(DEL, COMMENT + "/like", DOC_READ, at={"comment_id": "r"}),
     Case(G, COMMENT + "/likes", DOC_READ),
     Case(G, "/api/v1/mentions/suggest", DOC_READ, query="?drive_id={d}&item_id={i}&q=a"),
+    # reporting what one can see to the moderators (admin/report_views.py)
+    Case(P, COMMENT + "/report", _with(DOC_READ, reader=201, author=201),
+         body={"reason": "Matrix report"}),
+    Case(P, MESSAGE + "/report", _with(DOC_READ, reader=201, author=201),
+         body={"reason": "Matrix report"}),
+    Case(P, "/comments/<comment_id>/report", DOC_FORM, body={"reason": "Matrix form report"},
+         at={"comment_id": "r"}),
+    Case(P, "/chat/messages/<message_id>/report", DOC_FORM, body={"reason": "Matrix report"}),
     # documents and their discussion, pages and forms (all answer 303 See Other: PRG)
     Case(G, DOC, DOC_PAGE),
     Case(P, DOC + "/comments", DOC_FORM, body={"body": "Matrix form remark"}),
@@ -164,6 +174,8 @@ CASES = [
     Case(G, "/api/v1/notifications", OPEN_API, **OPEN),
     Case(P, "/api/v1/notifications/read", OPEN_API, body={"all": True}, **OPEN),
     Case(G, "/api/v1/me", OPEN_API, **OPEN),
+    Case(G, "/moderation/notices", OPEN_PAGE, **OPEN),
+    Case(G, "/api/v1/moderation/notices", OPEN_API, **OPEN),
     Case(G, "/api/v1/rooms", OPEN_API, **OPEN),
     Case(P, "/api/v1/rooms", _with(OPEN_API, guest=403, outsider=201, reader=201, author=201),
          body={"kind": "channel", "name": "{fresh}"}, fresh="name", **OPEN),
