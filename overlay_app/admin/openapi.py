@@ -208,3 +208,14 @@ REPORT_PATHS: dict[str, Any] = {
         }
     },
 }  # fmt: skip
+
+SWITCHES = {"type": "object", "additionalProperties": BOOLEAN}
+API_PATHS["/api/v1/admin/switches"] = {
+    "get": _op("getSwitches", "Feature switches of this tenant (admins).",
+               {"200": json_response(SWITCHES, "Each switch, on or off.")}),
+    "patch": _op(
+        "setSwitches", "Sets feature switches; data of a switched-off feature is kept (admins).",
+        {"200": json_response(SWITCHES, "Each switch, on or off.")}, 400,
+        requestBody={"required": True, "content": {"application/json": {"schema": SWITCHES}}},
+    ),
+}  # fmt: skip

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from flask import Flask, g, render_template
 
-from overlay_app.admin import job_views, moderation_views  # noqa: F401  (register on bp)
+from overlay_app.admin import (  # noqa: F401  (they register their routes on bp)
+    job_views,
+    moderation_views,
+    switch_views,
+    switches,
+)
 from overlay_app.admin.gate import bp, for_moderators
 from overlay_app.admin.openapi import API_PATHS, API_SCHEMAS
 
@@ -26,6 +31,7 @@ def _is_staff() -> bool:
 # The console's sections beyond sync and health: (href, label, who may see it).
 SECTIONS: list[tuple[str, str, str]] = [
     ("/admin/moderation", "Moderation", "moderator"),
+    ("/admin/switches", "Feature switches", "admin"),
 ]
 
 
@@ -40,3 +46,4 @@ def _sections() -> list[tuple[str, str]]:
 def init_app(app: Flask) -> None:
     app.add_template_global(_is_staff, "is_staff")
     app.add_template_global(_sections, "admin_sections")
+    switches.init_app(app)
