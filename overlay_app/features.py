@@ -7,6 +7,7 @@ and `API_SCHEMAS`, which openapi.py assembles. Imported statically so that every
 from __future__ import annotations
 
 from overlay_app.admin import report_views as moderation
+from overlay_app.admin import terms_views as terms
 from overlay_app.admin import views as admin
 from overlay_app.auth import views as auth
 from overlay_app.browse import documents
@@ -35,6 +36,7 @@ FEATURES = (
     chat_pages,
     admin,
     moderation,
+    terms,
 )
 
 # What each feature adds to the app beyond its blueprint (hooks, template helpers), in order.

@@ -219,3 +219,31 @@ API_PATHS["/api/v1/admin/switches"] = {
         requestBody={"required": True, "content": {"application/json": {"schema": SWITCHES}}},
     ),
 }  # fmt: skip
+
+TERMS = obj({"version": NULLABLE_INTEGER, "text": NULLABLE_STRING, "publishedAt": NULLABLE_STRING,
+             "accepted": BOOLEAN})  # fmt: skip
+TERMS_SCHEMAS: dict[str, Any] = {"Terms": TERMS}
+TERMS_ERRORS = error_responses(
+    {401: "Signed out, or the bearer token is not valid.",
+     409: "No terms, or another version is in force now."}
+)  # fmt: skip
+TERMS_PATHS: dict[str, Any] = {
+    "/api/v1/terms": {
+        "get": {
+            "operationId": "getTerms", "tags": ["terms"],
+            "summary": "The terms of use in force, and whether the caller accepted them.",
+            "responses": {"200": json_response(ref("Terms"), "The terms."), **TERMS_ERRORS(401)},
+        }
+    },
+    "/api/v1/terms/accept": {
+        "post": {
+            "operationId": "acceptTerms", "tags": ["terms"],
+            "summary": "Accepts the version in force (writes need it once terms exist).",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["version"],
+                "properties": {"version": INTEGER}}}}},
+            "responses": {"200": json_response(obj({"accepted": INTEGER}), "Accepted."),
+                          **TERMS_ERRORS(401, 409)},
+        }
+    },
+}  # fmt: skip

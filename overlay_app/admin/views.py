@@ -10,6 +10,8 @@ from overlay_app.admin import (  # noqa: F401  (they register their routes on bp
     moderation_views,
     switch_views,
     switches,
+    terms,
+    terms_views,
 )
 from overlay_app.admin.gate import bp, for_moderators
 from overlay_app.admin.openapi import API_PATHS, API_SCHEMAS
@@ -32,6 +34,7 @@ def _is_staff() -> bool:
 SECTIONS: list[tuple[str, str, str]] = [
     ("/admin/moderation", "Moderation", "moderator"),
     ("/admin/switches", "Feature switches", "admin"),
+    ("/admin/terms", "Terms of use", "admin"),
 ]
 
 
@@ -47,3 +50,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(_is_staff, "is_staff")
     app.add_template_global(_sections, "admin_sections")
     switches.init_app(app)
+    terms.init_app(app)

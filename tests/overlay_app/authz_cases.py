@@ -87,7 +87,7 @@ ADMIN_PAGES = [
     (P, "/admin/jobs/<name>/resume"), (P, "/admin/jobs/<name>/remove"),
     (P, "/admin/jobs/<name>/run"), (G, "/admin/health"), (G, "/admin/connector"),
     (G, "/admin/moderation"), (P, "/admin/moderation/<kind>/<target_id>"),
-    (G, "/admin/switches"), (P, "/admin/switches"),
+    (G, "/admin/switches"), (P, "/admin/switches"), (G, "/admin/terms"), (P, "/admin/terms"),
 ]  # fmt: skip
 ADMIN_API = [
     (G, "/api/v1/admin/jobs"), (P, "/api/v1/admin/jobs"), (G, "/api/v1/admin/jobs/<name>/progress"),
@@ -177,6 +177,12 @@ CASES = [
     Case(P, "/api/v1/notifications/read", OPEN_API, body={"all": True}, **OPEN),
     Case(G, "/api/v1/me", OPEN_API, **OPEN),
     Case(G, "/moderation/notices", OPEN_PAGE, **OPEN),
+    Case(G, "/terms", OPEN_PAGE, **OPEN),
+    Case(G, "/api/v1/terms", OPEN_API, **OPEN),
+    # no terms published in the matrix's world: there is nothing to accept (409)
+    Case(P, "/terms/accept", OPEN_FORM, body={"version": "1"}, **OPEN),
+    Case(P, "/api/v1/terms/accept", _with(OPEN_API, guest=409, outsider=409, reader=409,
+         author=409), body={"version": 1}, **OPEN),
     Case(G, "/api/v1/moderation/notices", OPEN_API, **OPEN),
     Case(G, "/api/v1/rooms", OPEN_API, **OPEN),
     Case(P, "/api/v1/rooms", _with(OPEN_API, guest=403, outsider=201, reader=201, author=201),
