@@ -10,6 +10,8 @@ from overlay_app.errors import Unauthenticated
 
 ADMIN, MEMBER, GUEST = "admin", "member", "guest"
 MODERATOR = "moderator"
+# Who an erased person's kept words belong to (admin/data_requests.py): shown as "Deleted person".
+ERASED_PERSON = "erased-person"
 
 
 @dataclass(frozen=True)

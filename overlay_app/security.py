@@ -276,6 +276,12 @@ def audit_denial(
         _insert_audit(conn, [entry])
 
 
+def record(conn, actor_id: str | None, action: str, target: str | None = None, detail=None) -> None:
+    """Appends one audit entry on `conn`, inside its transaction: for callers outside a request
+    (the `plaza admin` commands)."""
+    _insert_audit(conn, [_audit_entry(actor_id, action, target, detail)])
+
+
 def _audit_entry(actor_id, action, target, detail) -> tuple:
     if detail is not None and not isinstance(detail, str):
         detail = json.dumps(detail, sort_keys=True, default=str)

@@ -247,3 +247,19 @@ TERMS_PATHS: dict[str, Any] = {
         }
     },
 }  # fmt: skip
+
+PERSON = {"name": "person_id", "in": "path", "required": True, "schema": STRING}
+API_PATHS["/api/v1/admin/people/{person_id}/export"] = {
+    "parameters": [PERSON],
+    "get": _op("exportPerson", "Everything Plaza holds of one person's, as a JSON archive.",
+               {"200": json_response({"type": "object"}, "The archive (an attachment).")}),
+}  # fmt: skip
+API_PATHS["/api/v1/admin/people/{person_id}/erase"] = {
+    "parameters": [PERSON],
+    "post": _op(
+        "erasePerson", "Erases a person per PLAZA_ERASE_MODE; others' replies keep their place.",
+        {"200": json_response(obj({"comments": INTEGER, "messages": INTEGER}), "Erased.")}, 400,
+        requestBody={"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["confirm"], "properties": {"confirm": BOOLEAN}}}}},
+    ),
+}  # fmt: skip

@@ -140,3 +140,15 @@ def acceptances_of(conn: SocialConn, person_id: str) -> list[tuple[int, str]]:
         "SELECT version, accepted_at FROM terms_acceptances WHERE person_id = ? ORDER BY version",
         [person_id],
     ).fetchall()
+
+
+# -- data requests -------------------------------------------------------------------------------
+
+
+def erase_person(conn: sqlite3.Connection, person_id: str, erased: str) -> None:
+    """Reports, acts and acceptances stop naming the person."""
+    conn.execute("UPDATE reports SET reporter_id = ? WHERE reporter_id = ?", [erased, person_id])
+    conn.execute(
+        "UPDATE moderation_acts SET author_id = ? WHERE author_id = ?", [erased, person_id]
+    )
+    conn.execute("DELETE FROM terms_acceptances WHERE person_id = ?", [person_id])

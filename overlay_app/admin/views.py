@@ -8,6 +8,7 @@ from flask import Flask, g, render_template
 from overlay_app.admin import (  # noqa: F401  (they register their routes on bp)
     job_views,
     moderation_views,
+    people_views,
     switch_views,
     switches,
     terms,
@@ -35,6 +36,7 @@ SECTIONS: list[tuple[str, str, str]] = [
     ("/admin/moderation", "Moderation", "moderator"),
     ("/admin/switches", "Feature switches", "admin"),
     ("/admin/terms", "Terms of use", "admin"),
+    ("/admin/people", "Data requests", "admin"),
 ]
 
 

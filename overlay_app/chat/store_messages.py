@@ -268,3 +268,36 @@ def move_read_marker(
         " DO UPDATE SET last_read_id = excluded.last_read_id, updated_at = excluded.updated_at",
         [room_id, person_id, last_read_id, at],
     )
+
+
+# -- data requests (admin/data_requests.py) --------------------------------------------------------
+
+
+def export_person(conn: SocialConn, person_id: str) -> list[tuple]:
+    """(public_id, room_id, body, created_at, edited_at, deleted_at, hidden_at) of the person's
+    messages, oldest first."""
+    return conn.execute(
+        "SELECT public_id, room_id, body, created_at, edited_at, deleted_at, hidden_at"
+        " FROM messages WHERE author_id = ? ORDER BY id",
+        [person_id],
+    ).fetchall()
+
+
+def erase_person(conn: SocialConn, person_id: str, erased: str, remove: bool) -> list[tuple]:
+    """The person's messages pass to `erased` (words removed too if `remove`); their mentions
+    and read markers go. (room_id, public_id) of each message, for the event log."""
+    mine = conn.execute(
+        "SELECT room_id, public_id FROM messages WHERE author_id = ?", [person_id]
+    ).fetchall()
+    if remove:
+        conn.execute("UPDATE messages SET body = '', body_html = '', deleted_at ="
+                     " coalesce(deleted_at, strftime('%Y-%m-%dT%H:%M:%fZ')) WHERE author_id = ?",
+                     [person_id])  # fmt: skip
+    # client_key goes: it is unique per author, and keys of several erased people would collide
+    conn.execute(
+        "UPDATE messages SET author_id = ?, client_key = NULL WHERE author_id = ?",
+        [erased, person_id],
+    )
+    conn.execute("DELETE FROM message_mentions WHERE person_id = ?", [person_id])
+    conn.execute("DELETE FROM read_markers WHERE person_id = ?", [person_id])
+    return mine

@@ -285,3 +285,44 @@ def unlike_comment(conn: sqlite3.Connection, comment_id: str, person_id: str) ->
         "DELETE FROM comment_likes WHERE comment_id = ? AND person_id = ?",
         [comment_id, person_id],
     )
+
+
+# --- data requests (admin/data_requests.py) ---------------------------------------------------
+
+
+def rows_of(conn: SocialConn, sql: str, params: list) -> list[dict[str, Any]]:
+    """Rows as dicts by column name."""
+    cursor = conn.execute(sql, params)
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def export_person(conn: SocialConn, person_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Everything of the person's in these tables: comments (as stored), likes, mentions."""
+    return {
+        "comments": rows_of(conn, "SELECT id, drive_id, item_id, parent_id, body, created_at,"
+                            " edited_at, deleted_at, hidden_at FROM comments WHERE author_id = ?"
+                            " ORDER BY created_at", [person_id]),
+        "commentLikes": rows_of(conn, "SELECT comment_id, created_at FROM comment_likes"
+                                " WHERE person_id = ? ORDER BY created_at", [person_id]),
+        "documentLikes": rows_of(conn, "SELECT drive_id, item_id, created_at FROM document_likes"
+                                 " WHERE person_id = ? ORDER BY created_at", [person_id]),
+        "mentionedIn": rows_of(conn, "SELECT comment_id FROM mentions WHERE person_id = ?",
+                               [person_id]),
+    }  # fmt: skip
+
+
+def erase_person(conn: sqlite3.Connection, person_id: str, erased: str, remove: bool) -> int:
+    """The person's comments pass to `erased` (their words too, unless `remove`: then the words
+    go, and the rows keep their place for the replies); their likes and mentions go. How many
+    comments were theirs."""
+    if remove:
+        conn.execute("UPDATE comments SET body = '', body_html = '', deleted_at ="
+                     " coalesce(deleted_at, strftime('%Y-%m-%dT%H:%M:%fZ')) WHERE author_id = ?",
+                     [person_id])  # fmt: skip
+    count = conn.execute(
+        "UPDATE comments SET author_id = ? WHERE author_id = ?", [erased, person_id]
+    ).rowcount
+    for table in ("comment_likes", "document_likes", "mentions"):
+        conn.execute(f"DELETE FROM {table} WHERE person_id = ?", [person_id])
+    return count
