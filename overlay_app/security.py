@@ -300,6 +300,22 @@ def _insert_audit(conn, entries: list[tuple]) -> None:
     )
 
 
+def audit_entries(
+    conn, actor_id: str | None, action_prefix: str, since: str, until: str, limit: int
+) -> list[tuple]:
+    """(id, at, actor_id, action, target, detail) of the newest entries matching the filters
+    ("" = any; `since`/`until` ISO dates, `until` inclusive), newest first (the admin viewer)."""
+    return conn.execute(
+        "SELECT id, at, actor_id, action, target, detail FROM audit"
+        " WHERE (:actor IS NULL OR actor_id = :actor)"
+        " AND (:action = '' OR substr(action, 1, length(:action)) = :action)"
+        " AND (:since = '' OR at >= :since) AND (:until = '' OR at < date(:until, '+1 day'))"
+        " ORDER BY id DESC LIMIT :limit",
+        {"actor": actor_id, "action": action_prefix, "since": since, "until": until,
+         "limit": limit},
+    ).fetchall()  # fmt: skip
+
+
 def _flush_pending_audit(_error: BaseException | None) -> None:
     entries = g.pop("pending_audit", None)
     if entries:

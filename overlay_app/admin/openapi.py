@@ -263,3 +263,33 @@ API_PATHS["/api/v1/admin/people/{person_id}/erase"] = {
             "type": "object", "required": ["confirm"], "properties": {"confirm": BOOLEAN}}}}},
     ),
 }  # fmt: skip
+
+AUDIT_ENTRY = obj(
+    {
+        "id": INTEGER,
+        "at": STRING,
+        "actorId": NULLABLE_STRING,
+        "actor": STRING,
+        "action": STRING,
+        "target": NULLABLE_STRING,
+        "detail": NULLABLE_STRING,
+    }
+)
+FILTERS = [
+    {"name": name, "in": "query", "required": False, "schema": STRING, "description": words}
+    for name, words in (
+        ("who", "UPN or object id"),
+        ("what", "action, or how it starts"),
+        ("from", "first day, YYYY-MM-DD"),
+        ("to", "last day, YYYY-MM-DD"),
+    )
+]
+API_PATHS["/api/v1/admin/audit"] = {
+    "get": _op(
+        "listAudit",
+        "The newest 200 audit entries matching the filters (admins).",
+        {"200": json_response(obj({"entries": array(AUDIT_ENTRY)}), "Newest first.")},
+        400,
+        parameters=FILTERS,
+    ),
+}

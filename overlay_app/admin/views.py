@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask, g, render_template
 
 from overlay_app.admin import (  # noqa: F401  (they register their routes on bp)
+    audit_views,
     job_views,
     moderation_views,
     people_views,
@@ -37,6 +38,7 @@ SECTIONS: list[tuple[str, str, str]] = [
     ("/admin/switches", "Feature switches", "admin"),
     ("/admin/terms", "Terms of use", "admin"),
     ("/admin/people", "Data requests", "admin"),
+    ("/admin/audit", "Audit log", "admin"),
 ]
 
 

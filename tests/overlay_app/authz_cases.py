@@ -89,6 +89,7 @@ ADMIN_PAGES = [
     (G, "/admin/moderation"), (P, "/admin/moderation/<kind>/<target_id>"),
     (G, "/admin/switches"), (P, "/admin/switches"), (G, "/admin/terms"), (P, "/admin/terms"),
     (G, "/admin/people"), (G, "/admin/people/export"), (P, "/admin/people/erase"),
+    (G, "/admin/audit"), (G, "/admin/audit.csv"),
 ]  # fmt: skip
 ADMIN_API = [
     (G, "/api/v1/admin/jobs"), (P, "/api/v1/admin/jobs"), (G, "/api/v1/admin/jobs/<name>/progress"),
@@ -96,6 +97,7 @@ ADMIN_API = [
     (G, "/api/v1/admin/reports"), (P, "/api/v1/admin/moderation"),
     (G, "/api/v1/admin/switches"), (PATCH, "/api/v1/admin/switches"),
     (G, "/api/v1/admin/people/<person_id>/export"), (P, "/api/v1/admin/people/<person_id>/erase"),
+    (G, "/api/v1/admin/audit"),
 ]  # fmt: skip
 API_DOC, DOC = "/api/v1/documents/<drive_id>/<item_id>", "/documents/<drive_id>/<item_id>"
 COMMENT, ROOM = "/api/v1/comments/<comment_id>", "/api/v1/rooms/<room_id>"

@@ -181,3 +181,24 @@ def _wait_for_run(api: Api, name: str, seconds: float = 60) -> dict:
             return progress
         time.sleep(0.3)
     raise AssertionError(f"the run of {name} did not end: {progress}")
+
+
+def test_the_audit_log_filters_and_exports_csv(staff: Flask, people: dict[str, str]):
+    admin = _signed_in(staff, people["admin"])
+    api = Api(admin)
+    for name in ("audit-one", "audit-two"):
+        assert api.post("/api/v1/admin/jobs", json={"name": name, "people": True, "every": "1h"}
+                        ).status_code == 201  # fmt: skip
+    _post(admin, "/admin/jobs/audit-one/pause")
+    found = api.get("/api/v1/admin/audit?what=admin.job.add").get_json()["entries"]
+    assert [(e["action"], e["target"]) for e in found] == [
+        ("admin.job.add", "audit-two"), ("admin.job.add", "audit-one")]  # fmt: skip
+    by_upn = api.get(f"/api/v1/admin/audit?who={people['admin']}&what=admin.").get_json()
+    assert len(by_upn["entries"]) == 3
+    assert api.get("/api/v1/admin/audit?from=2999-01-01").get_json() == {"entries": []}
+    assert api.get("/api/v1/admin/audit?from=yesterday").status_code == 400
+    exported = admin.get("/admin/audit.csv?what=admin.job")
+    lines = exported.get_data(as_text=True).splitlines()
+    assert exported.headers["Content-Disposition"] == 'attachment; filename="plaza-audit.csv"'
+    assert lines[0] == "id,at,actorId,actor,action,target,detail" and len(lines) == 4
+    assert "admin.job.pause,audit-one" in lines[1]
