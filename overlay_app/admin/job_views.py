@@ -92,7 +92,11 @@ def health_page():
 
 @bp.get("/admin/connector")
 def connector_page():
-    return render_template("admin/connector.html", report=_connector_check())
+    try:
+        report, problem = _connector_check(), None
+    except BadInput as exc:  # not configured: said on the page, which is what it is for
+        report, problem = None, exc.message
+    return render_template("admin/connector.html", report=report, problem=problem)
 
 
 # -- API -------------------------------------------------------------------------------------
