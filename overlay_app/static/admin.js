@@ -3,7 +3,7 @@
   "use strict";
   var box = document.getElementById("job-progress");
   if (!box) return;
-  var wasRunning = false;
+  var shownRun = box.dataset.lastRun || ""; // the latest run the history table shows
 
   function show(name, value) {
     var field = box.querySelector('[data-field="' + name + '"]');
@@ -21,11 +21,10 @@
         show("pages", progress.pages);
         show("throttledWaits", progress.throttledWaits);
         show("error", last && last.error && !progress.running ? last.error : "");
-        if (wasRunning && !progress.running) {
-          window.location.reload(); // the history table gains the finished run
+        if (!progress.running && last && String(last.id) !== shownRun) {
+          window.location.reload(); // a run ended since the page was made: show it in history
           return;
         }
-        wasRunning = progress.running;
         setTimeout(poll, progress.running ? 1000 : 3000);
       })
       .catch(function () { setTimeout(poll, 5000); });
