@@ -207,3 +207,24 @@ def test_hidden_from_a_retried_send(world):
     again = world["api"]["author"].post(f"/api/v1/rooms/{world['room']}/messages",
                                         json={"body": CHAT, "client_key": "chat-once"})  # fmt: skip
     assert again.status_code in (200, 201) and "figure leaked" not in again.get_data(as_text=True)
+
+
+def test_hidden_from_notifications(world):
+    reader_id = world["oid"]["reader"]
+    upn = world["env"].people["reader"]
+    made = world["api"]["author"].post(
+        world["base"] + "/comments", json={"body": f"@[{upn}]({reader_id}) see the {WORD} bit"}
+    )
+    assert made.status_code == 201
+    before = world["api"]["reader"].get("/api/v1/notifications").get_json()["notifications"]
+    assert [n["kind"] for n in before if WORD in n["excerpt"]] == ["mention"]
+    _hide(world, "comment", made.get_json()["id"])
+    after = world["api"]["reader"].get("/api/v1/notifications").get_data(as_text=True)
+    assert WORD not in after
+
+
+def test_hidden_from_the_documents_comment_count(world):
+    document = world["api"]["reader"].get(world["base"]).get_json()
+    _hide(world, "comment", world["comment"])
+    after = world["api"]["reader"].get(world["base"]).get_json()
+    assert after["commentCount"] == document["commentCount"] - 1
