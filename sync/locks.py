@@ -26,6 +26,9 @@ from sync.db import connect, transaction
 log = logging.getLogger(__name__)
 
 LOCK_SECONDS = 60.0
+# The scheduler's heartbeat: a lease that `plaza scheduler` keeps alive while it runs (held),
+# read by `plaza status` and the web admin's health page (live_lease).
+SCHEDULER_LEASE = "scheduler"
 
 
 def new_owner() -> str:

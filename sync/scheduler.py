@@ -33,9 +33,6 @@ from sync.source import Connector
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 5.0
-# The scheduler's heartbeat: a lease in the index's locks table that it keeps alive while it
-# runs (sync.locks.held), read by `plaza status` and the web admin's health page.
-SCHEDULER_LEASE = "scheduler"
 MISFIRE_GRACE_SECONDS = 300  # a run may start this late (e.g. after a suspend) before it is dropped
 STOPPED = (
     "stopped: the scheduler was asked to stop; the next run continues from the last committed page"
@@ -95,7 +92,7 @@ class SyncScheduler:
             "scheduler started on %s (polling jobs every %s s)", self.db_path, self.poll_seconds
         )
         try:
-            with locks.held(self.db_path, SCHEDULER_LEASE) as other:
+            with locks.held(self.db_path, locks.SCHEDULER_LEASE) as other:
                 if other is not None:
                     log.warning("another scheduler is alive (%s): this one will skip runs", other)
                 if not self.stopping.is_set():  # a signal may come before the loop starts

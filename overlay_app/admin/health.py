@@ -3,7 +3,7 @@
 
 Per job: its last success, lag (how long since the index last caught up with SharePoint for
 it), next run, and the last error in sync's words. Then the scheduler's heartbeat (its lease
-in the index, sync.scheduler.SCHEDULER_LEASE), whether the real-time process answers, Graph
+in the index, sync.locks.SCHEDULER_LEASE), whether the real-time process answers, Graph
 throttling over the last day (waits counted at connector.session's one retry decision and
 recorded on each run), the request budget (BUDGET_HOOKS), file sizes, and the people a people
 sync found disabled or deleted.
@@ -21,7 +21,7 @@ import sqlite_utils
 
 from sync import directory, locks, runs
 from sync.jobs import PEOPLE, Job, list_jobs
-from sync.scheduler import SCHEDULER_LEASE
+from sync.totals import index_totals
 
 THROTTLING_WINDOW = timedelta(hours=24)
 STORES = ("index.db", "overlay.db", "auth.db")
@@ -106,7 +106,7 @@ def _state(job: Job, last, success, next_run: datetime | None, now: datetime) ->
 
 
 def _scheduler(index: sqlite_utils.Database) -> dict:
-    lease = locks.live_lease(index, SCHEDULER_LEASE)
+    lease = locks.live_lease(index, locks.SCHEDULER_LEASE)
     return {"alive": lease is not None, "until": lease[1] if lease else None}
 
 
@@ -128,12 +128,7 @@ def _sizes(data_dir: Path, index: sqlite_utils.Database) -> dict:
     for name in STORES:
         parts = [Path(data_dir) / name, Path(data_dir) / f"{name}-wal"]
         files[name] = sum(part.stat().st_size for part in parts if part.exists())
-    count = index.conn.execute
-    return {
-        "bytes": files,
-        "items": count("SELECT count(*) FROM items WHERE deleted = 0").fetchone()[0],
-        "people": count("SELECT count(*) FROM people WHERE deleted = 0").fetchone()[0],
-    }
+    return {"bytes": files, **index_totals(index)}
 
 
 def _people_left(index: sqlite_utils.Database) -> list[dict]:

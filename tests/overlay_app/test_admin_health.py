@@ -16,7 +16,6 @@ from sync.db import open_index
 from sync.engine import Connector
 from sync.jobs import add_job, people_job
 from sync.runs import run_job
-from sync.scheduler import SCHEDULER_LEASE
 from sync.schedules import Schedule
 from tests.overlay_app.admin_staff import staff_app
 from tests.overlay_app.conftest import Api, PlazaEnv, sign_in
@@ -47,7 +46,7 @@ def _run(app: Flask, env: PlazaEnv):
 def test_healthy_after_a_run_with_the_scheduler_alive(world):
     app, api, env = world
     assert _run(app, env).outcome == "succeeded"
-    with locks.held(app.extensions["plaza.settings"].index_path, SCHEDULER_LEASE) as other:
+    with locks.held(app.extensions["plaza.settings"].index_path, locks.SCHEDULER_LEASE) as other:
         assert other is None
         report = api.get("/api/v1/admin/health").get_json()
     assert (report["healthy"], report["problems"], report["scheduler"]["alive"]) == (True, [], True)
