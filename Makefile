@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint emulator clean browser
+.PHONY: demo test lint emulator clean browser spfx
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,17 @@ browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: $(STAMP) browser
+# The SharePoint Framework toolchain (and the Node.js 22 it runs on, an npm package) from the
+# npm registry, for `plaza manifests build` and its test; skipped where npm is missing.
+SPFX := manifests/sharepoint/node_modules/.installed
+$(SPFX): manifests/sharepoint/package-lock.json
+	@if command -v npm >/dev/null; then \
+		cd manifests/sharepoint && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: the SharePoint package will not be built"; fi
+
+spfx: $(SPFX)
+
+test: $(STAMP) browser spfx
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 

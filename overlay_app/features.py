@@ -15,7 +15,11 @@ from overlay_app.browse import views as browse
 from overlay_app.chat import api as chat
 from overlay_app.chat import pages as chat_pages
 from overlay_app.discussion import comments, likes
+from overlay_app.embedded import views as embedded
+from overlay_app.home import views as home
+from overlay_app.install import views as install
 from overlay_app.notifications import views as notifications
+from overlay_app.people import photos as people_photos
 from overlay_app.people import views as people
 from overlay_app.realtime import views as realtime
 from overlay_app.search import views as search
@@ -23,6 +27,7 @@ from overlay_app.tags import views as tags
 
 FEATURES = (
     auth,
+    home,
     browse,
     documents,
     comments,
@@ -34,6 +39,8 @@ FEATURES = (
     chat,
     realtime,
     chat_pages,
+    install,
+    embedded,
     admin,
     moderation,
     terms,
@@ -47,5 +54,7 @@ FEATURE_INITS = (
     notifications.init_app,
     realtime.init_app,
     chat_pages.init_app,
+    people_photos.init_app,
+    embedded.init_app,
     admin.init_app,
 )

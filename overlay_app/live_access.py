@@ -4,12 +4,14 @@ The index is only as fresh as the last sync. On reads of one document's discussi
 (access.require_document / require_comment, live by default), Graph is asked whether the
 person can open the item right now; the answer is cached per (person, drive, item) and process
 for `live_check_seconds` (at most 60 s; 0 asks every time):
-- with the person's own delegated Graph token, when their browser sign-in left one (Graph
-  answers an item they cannot open like a missing one: 404, or 403);
-- otherwise (a bearer-token API caller: Plaza's API takes tokens whose audience is Plaza,
-  which cannot be sent to Graph, and the on-behalf-of exchange is not done yet) the app reads
-  the item's effective permissions with its own token (`GET .../permissions`, as a sync would)
-  and matches them against the person's principal set from the index.
+- with the person's own delegated Graph token (Graph answers an item they cannot open like a
+  missing one: 404, or 403): for an embedded page's Plaza token, the one its sign-in exchanged
+  on behalf of the person; for an Entra bearer token, that token exchanged on behalf of the
+  person now (overlay_app/embedded/tokens.py, MSAL caching it per token); otherwise the one
+  their browser sign-in left;
+- when no delegated token can be had (Entra refuses the exchange, e.g. consent not given),
+  the app reads the item's effective permissions with its own token (`GET .../permissions`,
+  as a sync would) and matches them against the person's principal set from the index.
 A refusal is remembered like a consent, so lists over many documents (search, tag pages,
 notifications, event fan-out) leave out a document whose live check failed within the window
 (`LiveChecks.denied`), without asking Graph themselves.

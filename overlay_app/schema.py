@@ -218,6 +218,21 @@ M006_STATEMENTS = (
 )
 
 
+@MIGRATIONS()
+def m010_embedded(db: Database) -> None:
+    # Plaza tokens of embedded pages (overlay_app/embedded/store.py): stored by their hash,
+    # each with the person's delegated Graph token from the on-behalf-of exchange (for the
+    # live check; never sent to a browser). Revoked rows stay until they expire.
+    db.executescript("""
+    CREATE TABLE embedded_sessions (
+        token_hash TEXT PRIMARY KEY, person_id TEXT NOT NULL, roles TEXT NOT NULL,
+        created_at REAL NOT NULL, expires_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,
+        graph_token TEXT, graph_expires_at REAL
+    );
+    CREATE INDEX embedded_sessions_by_person ON embedded_sessions (person_id);
+    """)
+
+
 PUBLIC_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -273,3 +288,25 @@ M007_STATEMENTS = (
         accepted_at TEXT NOT NULL, PRIMARY KEY (person_id, version)
     )""",
 )
+
+
+@MIGRATIONS()
+def m009_writeback(db: Database) -> None:
+    """Write-back (overlay_app/writeback): what was last written into SharePoint for each
+    document (a document is written again when its discussion differs from this), and one
+    row per job and write-back round that did something, with the error an admin must fix."""
+    db.executescript("""
+    CREATE TABLE writeback_state (
+        drive_id TEXT NOT NULL, item_id TEXT NOT NULL,
+        comments INTEGER NOT NULL, likes INTEGER NOT NULL, last_discussed TEXT,
+        tags TEXT NOT NULL, written_at TEXT NOT NULL,
+        PRIMARY KEY (drive_id, item_id)
+    );
+    CREATE TABLE writeback_rounds (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL,
+        started_at TEXT NOT NULL, ended_at TEXT NOT NULL,
+        written INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
+        archived INTEGER NOT NULL DEFAULT 0, error TEXT
+    );
+    CREATE INDEX writeback_rounds_by_job ON writeback_rounds (job, id);
+    """)

@@ -11,7 +11,10 @@ answer from what a person may see, and `audit()`.
   signed-out write to a view that needs a person never reaches it, it is sent to sign-in (or
   401) as a read would be, instead of being told its form expired.
 - CSP: `script-src` admits only our own files and elements carrying this request's nonce
-  (template global `csp_nonce()`), so injected markup can never run script.
+  (template global `csp_nonce()`), so injected markup can never run script. Pages marked
+  `@embeddable` (Teams tabs, the document panel) may be framed by Microsoft's Teams and
+  Microsoft 365 hosts and the tenant's SharePoint host; every other page keeps
+  `frame_ancestors_of` (`'self'` unless configured).
 - Rate limits: `check_rate(person, action)` keeps a sliding one-minute window per person and
   action in overlay.db, so that every gunicorn worker sees the same count. Writes allow
   writes_per_minute of each kind. `check_read_rate(person, kind)` counts searches, people
@@ -165,6 +168,43 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
+# Who may frame the embedded pages (Teams tabs, the document panel): the hosts Microsoft lists
+# for Teams and Microsoft 365 tabs (learn.microsoft.com, Teams platform, "Tab requirements"),
+# then the tenant's SharePoint host and PLAZA_EMBED_ANCESTORS (embedded_ancestors_of).
+MICROSOFT_TAB_HOSTS = (
+    "https://teams.microsoft.com",
+    "https://*.teams.microsoft.com",
+    "https://*.cloud.microsoft",
+    "https://*.microsoft365.com",
+    "https://*.office.com",
+    "https://outlook.office.com",
+    "https://outlook.office365.com",
+    "https://outlook-sdf.office.com",
+    "https://outlook-sdf.office365.com",
+)
+
+
+def embeddable(view: View) -> View:
+    """Marks a page that Teams and SharePoint may frame (embedded mode, no cookie needed)."""
+    view.plaza_embeddable = True  # type: ignore[attr-defined]
+    return view
+
+
+def embedded_ancestors_of(settings: Any) -> list[str]:
+    """frame-ancestors of embedded pages: Microsoft's tab hosts, SharePoint, configured extras."""
+    sources = list(MICROSOFT_TAB_HOSTS)
+    host = getattr(settings, "sharepoint_host", "")
+    if host:
+        sources.append(f"https://{host}")
+    sources += str(getattr(settings, "embed_ancestors", "")).replace(",", " ").split()
+    return sources
+
+
+def _embeddable_view() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "plaza_embeddable", False))
+
+
 def frame_ancestors_of(settings: Any) -> list[str]:
     """Who may frame Plaza (Teams and SharePoint hosts, later): `'self'` unless configured."""
     configured = getattr(settings, "frame_ancestors", None)
@@ -180,7 +220,7 @@ def frame_ancestors_of(settings: Any) -> list[str]:
 
 
 def _security_headers(response):
-    policy = current_app.extensions["plaza.csp"]
+    policy = current_app.extensions["plaza.csp_embedded" if _embeddable_view() else "plaza.csp"]
     response.headers["Content-Security-Policy"] = policy.format(nonce=csp_nonce())
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
@@ -342,6 +382,9 @@ def init_app(app: Flask) -> None:
     settings = app.extensions["plaza.settings"]
     app.extensions["plaza.csp"] = policy_template(
         frame_ancestors_of(settings), settings.authority, getattr(settings, "realtime_url", "")
+    )
+    app.extensions["plaza.csp_embedded"] = policy_template(
+        embedded_ancestors_of(settings), settings.authority, getattr(settings, "realtime_url", "")
     )
     app.extensions["plaza.read_windows"] = ReadWindows()
     app.after_request(_security_headers)

@@ -33,12 +33,15 @@ NUMBERS = {
     "people_lookups_per_minute": (1, 10_000),
     "tag_suggestions_per_minute": (1, 10_000),
     "live_check_seconds": (0, 60),  # the issue caps the live access cache at 60 s
+    "embedded_token_minutes": (1, 60),  # Plaza tokens of pages embedded in Teams / SharePoint
 }
 BOOLEANS = {"channels_open"}
 ERASE_MODES = ("anonymise", "remove")
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 SECRET_KEY_FILE = "secret_key"
 MIN_SECRET_KEY = 32
+HOST_NAME = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+ORIGIN = re.compile(r"https://[A-Za-z0-9.*-]+(:[0-9]{1,5})?")
 GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
@@ -78,6 +81,12 @@ class OverlaySettings:
     live_check_seconds: int = 60
     realtime_url: str = ""  # where pages open the event stream (`plaza realtime`); "" = same origin
     channels_open: bool = True  # anyone signed in (not guests) may create chat channels
+    # Embedded pages (Teams tabs, the SharePoint panel: overlay_app/embedded): the tenant's
+    # SharePoint host (e.g. contoso.sharepoint.com) may frame them, with Microsoft's Teams and
+    # Microsoft 365 hosts; embed_ancestors adds origins (the emulator's host in the demo).
+    sharepoint_host: str = ""
+    embed_ancestors: str = ""
+    embedded_token_minutes: int = 15
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -109,7 +118,12 @@ class OverlaySettings:
     def api_audiences(self) -> frozenset[str]:
         """`aud` values a bearer token for Plaza's API may carry (v2 tokens use the client id)."""
         named = {self.api_audience} if self.api_audience else set()
-        return frozenset(named | {f"api://{self.client_id}", self.client_id})
+        return frozenset(named | {f"api://{self.client_id}", self.client_id, self.sso_resource})
+
+    @property
+    def sso_resource(self) -> str:
+        """The Application ID URI Teams' single sign-on asks tokens for: api://{host}/{id}."""
+        return f"api://{urlsplit(self.public_url).netloc}/{self.client_id}"
 
     @property
     def allowed_clients(self) -> frozenset[str]:
@@ -189,6 +203,17 @@ class OverlaySettings:
         ]
         if self.erase_mode not in ERASE_MODES:
             found.append(f"PLAZA_ERASE_MODE must be one of {', '.join(ERASE_MODES)}")
+        if self.sharepoint_host and not HOST_NAME.fullmatch(self.sharepoint_host):
+            found.append(
+                "PLAZA_SHAREPOINT_HOST must be a host name like contoso.sharepoint.com, got"
+                f" '{self.sharepoint_host}'"
+            )
+        found += [
+            "PLAZA_EMBED_ANCESTORS must list https:// origins, separated by commas or spaces;"
+            f" got '{entry}'"
+            for entry in _listed(self.embed_ancestors)
+            if not ORIGIN.fullmatch(entry)
+        ]
         for name, (low, high) in NUMBERS.items():
             value = getattr(self, name)
             if not isinstance(value, int) or not low <= value <= high:

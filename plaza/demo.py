@@ -22,6 +22,10 @@ import click
 
 from connector.emulator import server
 from connector.emulator.server import ENV_KEYS
+from connector.emulator.teams_host import SPFX_CLIENT_ID
+from plaza.demo_activity import write_demo_activity
+from plaza.manifests import teams
+from plaza.manifests.inputs import BuildInputs
 from sync import db as index_db
 from sync import jobs, runs
 from sync.schedules import Schedule
@@ -79,6 +83,7 @@ def _run_demo(handle, data_dir: Path, ports: tuple[int, int], children: list) ->
     children.append(_spawn(serve, env, data_dir / "web.log"))
     realtime = ["realtime", "--port", str(realtime_port)]
     children.append(_spawn(realtime, env, data_dir / "realtime.log"))
+    write_demo_activity(handle, f"http://localhost:{web_port}", data_dir, click.echo)
     _print_welcome(handle, web_port, data_dir)
     _wait_for_stop(children)
 
@@ -105,6 +110,10 @@ def _demo_environment(handle, data_dir: Path, web_port: int, realtime_port: int)
         "PLAZA_REALTIME_URL": f"http://localhost:{realtime_port}",
         "PLAZA_ADMIN_GROUP_ID": admins,
         "PLAZA_MODERATOR_GROUP_ID": moderators,
+        # The emulator's Teams host and SharePoint page may frame the embedded pages.
+        "PLAZA_EMBED_ANCESTORS": f"{handle.base_url},https://127.0.0.1:{handle.port}",
+        # The emulator SharePoint page's tokens come from SharePoint's client app.
+        "PLAZA_API_CLIENTS": SPFX_CLIENT_ID,
     }
     with env_file.open("a") as lines:
         lines.writelines(f"{name}={shlex.quote(value)}\n" for name, value in own.items())
@@ -177,6 +186,16 @@ def _wait_for_stop(children: list[subprocess.Popen]) -> None:
                 )
 
 
+def _teams_package(info: dict, web_port: int, data_dir: Path) -> Path:
+    """The Teams app package for this demo, which the emulator's Teams host loads."""
+    public_url = f"http://localhost:{web_port}"
+    inputs = BuildInputs(public_url, info["client_id"], info["tenant_id"], info["authority"])
+    path = data_dir / "manifests" / "teams" / "plaza-teams.zip"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(teams.package(teams.manifest(inputs)))
+    return path
+
+
 def _print_welcome(handle, web_port: int, data_dir: Path) -> None:
     info = handle.info
     people = ", ".join(info["users"][:3])
@@ -188,6 +207,8 @@ def _print_welcome(handle, web_port: int, data_dir: Path) -> None:
     (_, admin), (_, moderator) = staff_groups(handle.tenant)
     click.echo(f"  Admin console (/admin): sign in as {admin}; moderation: {moderator}")
     click.echo(f"  Emulator:   {handle.base_url} (CA file {info['ca_file']})")
+    package = _teams_package(info, web_port, data_dir)
+    click.echo(f"  In Teams:   {handle.base_url}/_emulator/teams/?package={package}")
     click.echo(f"  Settings:   set -a; . {data_dir / 'emulator.env'}; set +a")
     logs = ", ".join(str(data_dir / f"{name}.log") for name in ("web", "realtime", "scheduler"))
     click.echo(f"  Logs:       {logs}")

@@ -160,15 +160,27 @@ def add_command(
 @sync_group.command("edit")
 @click.argument("name")
 @job_options
+@click.option(
+    "--write-back/--no-write-back",
+    default=None,
+    help="Write discussion counts into the job's libraries (needs Sites.Manage.All and "
+    "Sites.ReadWrite.All on SharePoint), or stop.",
+)
 @one_line_errors
 def edit_command(
-    name: str, people: bool, every: str | None, cron: str | None, tz: str | None, **target_options
+    name: str,
+    people: bool,
+    every: str | None,
+    cron: str | None,
+    tz: str | None,
+    write_back: bool | None,
+    **target_options,
 ) -> None:
     """Changes what a job mirrors or when it runs; options given replace the old ones."""
     db = index()
     try:
         job = get_job(db, name)
-        changed = edited(job, people, every, cron, tz, target_options)
+        changed = edited(job, people, every, cron, tz, target_options, write_back)
         if changed.target != job.target:
             check_sites_for(changed, previous=job)
         saved = update_job(db, changed)

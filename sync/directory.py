@@ -102,6 +102,22 @@ def active_profile(db: sqlite_utils.Database, person_id: str) -> Profile | None:
     return found if found is not None and found.active else None
 
 
+class Photo(NamedTuple):
+    etag: str
+    content_type: str
+    data: bytes
+
+
+def photo(db: sqlite_utils.Database, person_id: str) -> Photo | None:
+    """The listed person's stored profile photo (sync/photos.py keeps them), if any."""
+    row = db.execute(
+        "SELECT ph.etag, ph.content_type, ph.data FROM photos ph"
+        " JOIN people p ON p.id = ph.person_id AND p.deleted = 0 WHERE ph.person_id = ?",
+        [person_id],
+    ).fetchone()
+    return None if row is None else Photo(*row)
+
+
 def is_guest(db: sqlite_utils.Database, person_id: str) -> bool:
     """Whether the person is an external user; unknown people count as guests (fail closed)."""
     found = profile(db, person_id)

@@ -27,14 +27,15 @@ from connector.profile_extras import ProfileExtras
 from sync.apply import Cursor, forget_cursor, load_cursor, save_cursor
 from sync.counts import Progress, RunCounts
 from sync.db import transaction
+from sync.photos import refresh_photos
 from sync.source import Connector
 
 USERS, GROUPS = "users", "groups"
 UPSERT_PERSON = """
 INSERT INTO people (id, upn, display_name, given_name, surname, mail, job_title, department,
-    office, business_phone, manager_id, has_photo, enabled, guest, deleted, synced_at)
+    office, business_phone, manager_id, has_photo, photo_etag, enabled, guest, deleted, synced_at)
 VALUES (:id, :upn, :display_name, :given_name, :surname, :mail, :job_title, :department,
-    :office, :business_phone, :manager_id, :has_photo, COALESCE(:enabled, 1),
+    :office, :business_phone, :manager_id, :has_photo, :photo_etag, COALESCE(:enabled, 1),
     COALESCE(:guest, 0), 0, :now)
 ON CONFLICT (id) DO UPDATE SET upn = excluded.upn, display_name = excluded.display_name,
     given_name = excluded.given_name, surname = excluded.surname, mail = excluded.mail,
@@ -42,6 +43,8 @@ ON CONFLICT (id) DO UPDATE SET upn = excluded.upn, display_name = excluded.displ
     business_phone = excluded.business_phone,
     manager_id = CASE WHEN :manager_known THEN excluded.manager_id ELSE people.manager_id END,
     has_photo = COALESCE(excluded.has_photo, people.has_photo),
+    photo_etag = CASE WHEN excluded.has_photo IS NULL THEN people.photo_etag
+        ELSE excluded.photo_etag END,
     enabled = COALESCE(:enabled, people.enabled), guest = COALESCE(:guest, people.guest),
     deleted = 0, synced_at = excluded.synced_at
 """
@@ -76,6 +79,7 @@ def sync_people_and_groups(
     counts = RunCounts()
     _round(db, USERS, full, progress, counts, lambda link: _users_round(connector, link))
     _round(db, GROUPS, full, progress, counts, lambda link: _groups_round(connector, link))
+    refresh_photos(db, connector, progress)
     return counts
 
 
@@ -155,6 +159,7 @@ def _person_params(user: User, extras: ProfileExtras | None, now: str) -> dict:
         "manager_id": extras.manager_id if extras else None,
         "manager_known": int(bool(extras and extras.manager_known)),
         "has_photo": None if extras is None or extras.has_photo is None else int(extras.has_photo),
+        "photo_etag": extras.photo_etag if extras else None,
         "enabled": None if user.account_enabled is None else int(user.account_enabled),
         "guest": None if user.user_type is None else int(user.user_type.lower() == "guest"),
         "now": now,

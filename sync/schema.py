@@ -234,3 +234,24 @@ def m010_run_permission_failures(db: Database) -> None:
     # retry): those items are left 'failed', hidden to everyone, while the rest of their page
     # is applied, so one unreadable item no longer holds back its library's other changes.
     db.executescript("ALTER TABLE runs ADD COLUMN permission_failures INTEGER NOT NULL DEFAULT 0;")
+
+
+@MIGRATIONS()
+def m011_writeback(db: Database) -> None:
+    # Opt-in per documents job: the web app's write-back worker writes discussion counts into
+    # the libraries of the jobs that have it on (overlay_app/writeback).
+    db.executescript("ALTER TABLE jobs ADD COLUMN write_back INTEGER NOT NULL DEFAULT 0;")
+
+
+@MIGRATIONS()
+def m013_photos(db: Database) -> None:
+    # Profile photos, kept with the person so pages show faces without asking Graph per view.
+    # people.photo_etag is the photo's @odata.mediaEtag as the last profile batch saw it;
+    # photos.etag is the one whose bytes are stored: where they differ, the photo is fetched.
+    db.executescript("""
+    ALTER TABLE people ADD COLUMN photo_etag TEXT;
+    CREATE TABLE photos (
+        person_id TEXT PRIMARY KEY, etag TEXT NOT NULL, content_type TEXT NOT NULL,
+        data BLOB NOT NULL, fetched_at TEXT NOT NULL
+    );
+    """)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from connector.auth import TokenProvider
 from connector.graph import GraphSource
 from connector.http import GraphHttp, HttpStats
-from connector.profile_extras import ProfileExtras, profile_extras
+from connector.profile_extras import ProfileExtras, photos, profile_extras
 from connector.settings import ConnectorSettings
 from connector.sharepoint_groups import SiteGroupReader
 
@@ -43,3 +43,6 @@ class Connector:
 
     def profile_extras(self, user_ids: Iterable[str]) -> dict[str, ProfileExtras]:
         return profile_extras(self.graph.http, user_ids)
+
+    def photos(self, user_ids: Iterable[str]) -> dict[str, tuple[str, bytes] | None]:
+        return photos(self.graph.http, user_ids)

@@ -27,13 +27,16 @@ def create_app(tenant: Tenant, fault_profile: str = "none") -> Flask:
         graph_batch,
         graph_directory,
         graph_files,
+        graph_list_fields,
         graph_owner_drives,
         sharepoint,
+        teams_host,
         unknown_routes,
     )
 
     services = (entra, graph_directory, graph_files, graph_owner_drives, graph_batch, sharepoint)
-    for module in (*services, control):
+    services += (graph_list_fields,)
+    for module in (*services, control, teams_host):
         app.register_blueprint(module.bp)
     unknown_routes.register(app)
 

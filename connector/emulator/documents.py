@@ -155,7 +155,8 @@ def principal_grant(principal: Principal, roles: tuple[str, ...]) -> Grant:
 
 def photo_bytes(spec: TenantSpec, user: User) -> bytes:
     """A 48x48 PNG in a colour of the person's own (the emulator does not ship photographs)."""
-    dice = spec.ids.number("photo", user.id)
+    version = f":{user.photo_version}" if user.photo_version else ""
+    dice = spec.ids.number("photo", user.id + version)
     pixel = bytes([(dice >> s) & 0xFF for s in (0, 8, 16)])
     rows = b"".join(b"\x00" + pixel * 48 for _ in range(48))
 

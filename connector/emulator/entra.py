@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, request
 
-from connector.emulator import entra_pages, entra_token, tokens
+from connector.emulator import entra_obo, entra_pages, entra_token, tokens
 from connector.emulator.entra_oauth import (
     ALIASES,
     OAuthError,
@@ -117,7 +117,7 @@ def token(segment: str):
     if request.authorization and request.authorization.type == "basic":
         basic = (request.authorization.username or "", request.authorization.password or "")
     client = entra_token.authenticate_client(tenant, form, basic, _token_urls(tenant, segment))
-    grant = entra_token.GRANTS.get(grant_type)
+    grant = entra_token.GRANTS.get(grant_type) or entra_obo.GRANTS.get(grant_type)
     if grant is None:
         raise OAuthError(
             "unsupported_grant_type",
@@ -236,6 +236,7 @@ def _sign_in(tenant: Tenant, app: App, params) -> Response:
         user = entra_token.check_credentials(tenant, login, request.form.get("password", ""))
     except OAuthError as err:
         return _sign_in_page(tenant, app, login, f"AADSTS{err.aadsts}: {err.message}")
+    entra_obo.consents().set(app.client_id, user.id, entra_obo.GRANTED)  # consent prompt
     code = entra_token.new_code(
         entra_token.AuthorizationCode(
             client_id=app.client_id,

@@ -168,6 +168,8 @@ def _audience_of(tenant: Tenant, resource: str) -> str:
     for client_id in tenant.apps:
         if wanted in (f"api://{client_id}", client_id):
             return f"api://{client_id}"
+        if wanted.startswith("api://") and wanted.endswith(f"/{client_id}"):
+            return resource  # an Application ID URI api://{host}/{client id}, as registered
     raise OAuthError(
         "invalid_resource",
         500011,

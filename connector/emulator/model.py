@@ -63,6 +63,7 @@ class User:
     account_enabled: bool = True
     user_type: str = "Member"  # "Member" | "Guest"
     has_photo: bool = False
+    photo_version: int = 0  # a new photo uploaded: new bytes, new mediaEtag
     created_at: str = "2020-01-01T00:00:00Z"
     preferred_language: str = "en-GB"
     deleted: bool = False

@@ -27,6 +27,9 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+PHOTO_FIELDS = {"has_photo", "photo_version"}
+
+
 class TenantMutations:
     """Mixed into Tenant; relies on its lock, seq, drives, users and groups."""
 
@@ -79,6 +82,19 @@ class TenantMutations:
             override.content_bump += 0 if item.folder else 1
             override.size = item.size if size is None else size
             override.modified_at, override.modified_by = _now(), user.id
+            state.record(self._next_seq(), index)
+            return state.item_at(index)
+
+    def update_fields(self, drive_id: str, item_id: str, by: str | None = None) -> Item:
+        """A list item's column values changed: the eTag changes and the change shows in
+        delta. `by` None is a system update (SharePoint's ValidateUpdateListItem with
+        bNewDocumentUpdate): Modified and Editor stay; otherwise they become now and `by`."""
+        with self.lock:
+            state, index, _ = self._live(drive_id, item_id)
+            override = state.override(index)
+            override.version_bump += 1
+            if by is not None:
+                override.modified_at, override.modified_by = _now(), by
             state.record(self._next_seq(), index)
             return state.item_at(index)
 
@@ -285,7 +301,9 @@ class TenantMutations:
                 raise ValueError(f"cannot change {', '.join(sorted(unknown or {'id'}))}")
             updated = replace(user, **fields)
             user.__dict__.update(updated.__dict__)
-            self._record_directory("user", user.id)
+            # A photo is not a property users delta tracks: a new one shows in no delta.
+            if set(fields) - PHOTO_FIELDS:
+                self._record_directory("user", user.id)
             return user
 
     def set_app_roles(self, client_id: str, roles: list[str]) -> None:

@@ -136,6 +136,11 @@ class Entra:
             raise jwt.InvalidTokenError("the token is for another tenant")
         return claims
 
+    def decode(self, raw: str, audiences: list[str]) -> dict[str, Any]:
+        """Claims of a token of the tenant for `audiences` (signature, issuer, expiry, tenant
+        checked); jwt.PyJWTError or requests' exceptions otherwise. For embedded sign-in."""
+        return self._decode(raw, audiences)
+
     def tenant_id(self) -> str:
         """The tenant id named by the issuer (the settings may name the tenant by domain)."""
         return urlsplit(self.issuer()).path.strip("/").split("/")[0]

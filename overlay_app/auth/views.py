@@ -4,7 +4,8 @@
   the authority; `/auth/callback` redeems the code, validates the id token (entra.py) and
   starts a server-side session (sessions.py); `POST /signout` ends it and sends the browser to
   the authority's end_session_endpoint, which comes back to `GET /signout`.
-- API: `Authorization: Bearer` with an Entra access token for Plaza's API, or the session.
+- API: `Authorization: Bearer` with an Entra access token for Plaza's API or a Plaza token of
+  an embedded page (overlay_app/embedded, "plaza.embedded_bearer"), or the session.
 - Every request re-reads the person from the index, and asks Entra (app token, cached per
   person for live_check_seconds, at most 60 s) whether their account is still enabled: someone
   disabled in Entra loses access within that window, their sessions end, their bearer tokens
@@ -126,7 +127,14 @@ def _identify() -> None:
         return
     authorization = request.headers.get("Authorization", "")
     if request.path.startswith("/api/") and authorization[:7].lower() == "bearer ":
-        g.person, g.auth_method = _bearer_person(authorization[7:].strip()), "bearer"
+        raw = authorization[7:].strip()
+        # A Plaza token of an embedded page (overlay_app/embedded), or an Entra access token.
+        embedded = current_app.extensions.get("plaza.embedded_bearer")
+        if embedded is not None and embedded.owns(raw):
+            g.person, g.auth_method = embedded.person(raw), "embedded"
+        else:
+            g.person, g.auth_method = _bearer_person(raw), "bearer"
+            g.bearer_token = raw  # the live check may exchange it on behalf of the person
         return
     person_id = session.get("person_id")
     if person_id:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from flask import Flask, request, url_for
@@ -99,18 +98,7 @@ def page_url(page: int) -> str:
     """The current page's URL with `page` replaced, other query arguments kept."""
     args = request.args.to_dict(flat=False)
     args["page"] = [str(page)]
-    return url_for(request.endpoint or "browse.home", **(request.view_args or {}), **args)
-
-
-def short_date(stamp: str | None) -> str:
-    """The day of an ISO 8601 time as "12 Mar 2024" (UTC as stored); "" when unknown."""
-    if not stamp:
-        return ""
-    try:
-        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return stamp
-    return f"{moment.day} {moment:%b %Y}"
+    return url_for(request.endpoint or "home.home", **(request.view_args or {}), **args)
 
 
 def file_size(size: int | None) -> str:
@@ -127,5 +115,4 @@ def file_size(size: int | None) -> str:
 def init_templates(app: Flask) -> None:
     app.add_template_global(page_url, "page_url")
     app.add_template_global(document_url, "document_url")
-    app.add_template_filter(short_date, "short_date")
     app.add_template_filter(file_size, "file_size")

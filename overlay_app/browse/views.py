@@ -159,10 +159,10 @@ def folder_crumbs(
 # ---- pages -------------------------------------------------------------------------------
 
 
-@bp.get("/")
-def home():
+@bp.get("/sites")
+def sites_page():
     person = require_person()
-    return render_template("home.html", sites=visible_sites(person))
+    return render_template("sites.html", sites=visible_sites(person))
 
 
 @bp.get("/sites/<site_id>")

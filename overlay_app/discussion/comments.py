@@ -28,7 +28,6 @@ document page; a refused form write comes back as a flashed message.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -46,6 +45,8 @@ from overlay_app.errors import (
     form_reply,
 )
 from overlay_app.identity import Person, require_person
+from overlay_app.people.photos import avatar
+from overlay_app.times import exact_time, time_tag
 
 bp = Blueprint("comments", __name__)
 API_PATHS = discussion_openapi.COMMENT_PATHS
@@ -187,15 +188,6 @@ def new_idempotency_key() -> str:
     return str(uuid.uuid4())
 
 
-@lru_cache(maxsize=8192)  # the same few hundred stamps, page view after page view
-def discussion_time(stamp: str | None) -> str:
-    """'22 Nov 2025, 16:58 UTC' from a stored ISO time."""
-    if not stamp:
-        return ""
-    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
-
-
 DELETED_BODY = '<div class="body">comment deleted</div>'
 
 
@@ -227,19 +219,16 @@ def _comment_html(
     edited = ""
     if node.edited_at:
         edited = (
-            f' · <span class="edited" title="edited {escape(discussion_time(node.edited_at))}">'
+            f' · <span class="edited" title="edited {escape(exact_time(node.edited_at))}">'
             "edited</span>"
         )
-    likes = node.like_count
-    likers = ", ".join(liker.display_name for liker in node.likers)
-    title = f' title="{escape(likers)}"' if likers else ""
     html = (
         f'<li class="comment" id="comment-{cid}">'
         f'<div class="meta">{_author_link(node.author_id, node.author_name)} · '
-        f'<a class="permalink" href="#comment-{cid}">{_time_tag(node.created_at)}</a>'
+        f'<a class="permalink" href="#comment-{cid}">{time_tag(node.created_at)}</a>'
         f'{edited}</div>\n<div class="body">{node.body_html}</div>\n<div class="actions">'
     )
-    count = f'<span class="like-count"{title}>{likes} like{"" if likes == 1 else "s"}</span>'
+    count = _like_count(node)
     if not with_likes:
         count = ""
     if read_only:
@@ -280,19 +269,28 @@ def _comment_html(
     return f"{html}{like}{count}{reply}{mine}</div>"
 
 
+def _like_count(node: discussion.CommentNode) -> str:
+    """ "N likes"; with likers, a disclosure naming them (keyboard and touch reach it, where a
+    tooltip reached only a mouse)."""
+    likes = node.like_count
+    count = f'<span class="like-count">{likes} like{"" if likes == 1 else "s"}</span>'
+    if not node.likers:
+        return count
+    names = ", ".join(
+        f'<a href="/people/{escape(liker.id)}">{escape(liker.display_name)}</a>'
+        for liker in node.likers
+    )
+    return f'<details class="likers"><summary>{count}</summary><span>{names}</span></details>'
+
+
 # The same few authors and stamps, comment after comment and page view after page view: each
 # escaped once, not once per comment shown.
 @lru_cache(maxsize=4096)
 def _author_link(author_id: str | None, author_name: str | None) -> str:
-    return f'<a class="author" href="/people/{escape(author_id)}">{escape(author_name)}</a>'
-
-
-@lru_cache(maxsize=8192)
-def _time_tag(stamp: str) -> str:
-    return f'<time datetime="{escape(stamp)}">{escape(discussion_time(stamp))}</time>'
+    link = f'<a class="author" href="/people/{escape(author_id)}">{escape(author_name)}</a>'
+    return f"{avatar(author_id, 28)}{link}"
 
 
 def init_app(app: Flask) -> None:
     app.add_template_global(new_idempotency_key)
     app.add_template_global(comment_rows)
-    app.add_template_filter(discussion_time)

@@ -190,6 +190,21 @@ def mention_refs(body: str) -> list[MentionRef]:
     return parse(body).mention_refs()
 
 
+# A mention's markup inside a search snippet: whole, or cut at either end by the snippet's
+# window. Highlight marks (private-use characters) may sit anywhere inside it.
+_SNIPPET_MENTION = re.compile(r"@\[([^\[\]\n]{0,200})\]\([0-9A-Za-z\ue000\ue001-]{0,80}\)?")
+_CUT_MENTION_TAIL = re.compile(r"^([^\[\]]*)\]\([0-9A-Za-z\ue000\ue001-]{0,80}\)")
+_CUT_MENTION_HEAD = re.compile(r"@\[([^\[\]]*)$")
+
+
+def snippet_without_markup(snippet: str) -> str:
+    """A plain-text search snippet with every mention shown as @Name, never as its markup
+    (`@[Name](id)`), even where the snippet's window cut the mention in two."""
+    text = _SNIPPET_MENTION.sub(lambda m: "@" + m.group(1), snippet)
+    text = _CUT_MENTION_TAIL.sub(lambda m: m.group(1), text)
+    return _CUT_MENTION_HEAD.sub(lambda m: "@" + m.group(1), text)
+
+
 def excerpt(body: str, limit: int = 140) -> str:
     """A one-line plain excerpt of a Markdown body (for notifications): mentions by label."""
     text = LABELLED_MENTION.sub(lambda m: "@" + m.group(1), body)

@@ -135,6 +135,16 @@ def discussed_by(conn: SocialConn, author_id: str) -> list[tuple[str, str, int, 
     ).fetchall()
 
 
+def newest_comments(conn: SocialConn, before: int, limit: int) -> list[tuple]:
+    """(rowid, drive_id, item_id, author_id, body, created_at) of the newest live comments
+    with rowid below `before`, newest first (rowids follow writing order). Untrimmed."""
+    return conn.execute(
+        f"""SELECT rowid, drive_id, item_id, author_id, body, created_at FROM comments
+           WHERE rowid < ? AND deleted_at IS NULL AND {SHOWN} ORDER BY rowid DESC LIMIT ?""",
+        [before, limit],
+    ).fetchall()
+
+
 def counts_by_document(conn: SocialConn, keys: list[Key]) -> list[tuple[str, str, int, int]]:
     """(drive_id, item_id, live comments, document likes) of the documents that have any."""
     return conn.execute(COUNTS_SQL, {"keys": json.dumps([list(key) for key in keys])}).fetchall()
@@ -326,3 +336,28 @@ def erase_person(conn: sqlite3.Connection, person_id: str, erased: str, remove: 
     for table in ("comment_likes", "document_likes", "mentions"):
         conn.execute(f"DELETE FROM {table} WHERE person_id = ?", [person_id])
     return count
+
+
+# --- write-back (overlay_app/writeback) ----------------------------------------------------------
+
+# Per document with any comment or like: live comments, the newest live comment's time, the
+# newest activity of any kind (a comment written, edited or deleted, a like) and likes.
+DISCUSSION_TOTALS_SQL = """
+    SELECT drive_id, item_id, sum(live), max(last_comment), max(activity), sum(likes) FROM (
+        SELECT drive_id, item_id, sum(deleted_at IS NULL AND hidden_at IS NULL) AS live,
+               max(CASE WHEN deleted_at IS NULL AND hidden_at IS NULL THEN created_at END)
+                   AS last_comment,
+               max(max(created_at, coalesce(edited_at, ''), coalesce(deleted_at, ''))) AS activity,
+               0 AS likes
+        FROM comments GROUP BY drive_id, item_id
+        UNION ALL
+        SELECT drive_id, item_id, 0, NULL, max(created_at), count(*)
+        FROM document_likes GROUP BY drive_id, item_id
+    ) GROUP BY drive_id, item_id"""
+
+
+def discussion_totals(conn: SocialConn) -> list[tuple[str, str, int, str | None, str, int]]:
+    """(drive_id, item_id, live comments, newest live comment's time, newest activity, likes)
+    of every document with a comment (deleted ones too) or a like. Untrimmed: for write-back,
+    which writes the total discussion where whoever sees the file sees it."""
+    return conn.execute(DISCUSSION_TOTALS_SQL).fetchall()

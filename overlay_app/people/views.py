@@ -27,10 +27,10 @@ from overlay_app.browse.listing import (
     ref,
 )
 from overlay_app.documents_json import document_properties
-from overlay_app.errors import BadInput
+from overlay_app.errors import BadInput, NotFound
 from overlay_app.identity import require_person
 from overlay_app.openapi_parts import BOOLEAN, NULLABLE_STRING, STRING
-from overlay_app.people import profiles
+from overlay_app.people import photos, profiles
 from overlay_app.people.profiles import DISCUSSED_FIELDS
 
 bp = Blueprint("people", __name__)
@@ -76,6 +76,15 @@ def person_page(person_id: str):
         per_page=PER_PAGE,
         tag_summary=profiles.tag_summary(discussed),
     )
+
+
+@bp.get("/people/<person_id>/photo")
+def person_photo(person_id: str):
+    require_person()
+    found = photos.photo_response(person_id)
+    if found is None:
+        raise NotFound()
+    return found
 
 
 @bp.get("/api/v1/people")

@@ -17,6 +17,7 @@ import html
 from overlay_app import db
 from overlay_app.browse.listing import Key
 from overlay_app.discussion import store as discussion_store
+from overlay_app.discussion.rendering import snippet_without_markup
 from overlay_app.tags import store as tags_store
 from sync.search import matching_names
 from sync.search_rank import item_score, text_score
@@ -87,7 +88,7 @@ def path_highlights(match: str | None, keys: list[Key]) -> dict[Key, str]:
 
 def comment_snippets(rowids: list[int], match: str) -> dict[int, str]:
     rows = discussion_store.comment_snippets(db.social(), rowids, match, _OPEN, _CLOSE)
-    return {rowid: marked(snippet) for rowid, snippet in rows}
+    return {rowid: marked(snippet_without_markup(snippet)) for rowid, snippet in rows}
 
 
 def marked(text: str | None) -> str:

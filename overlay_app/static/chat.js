@@ -34,11 +34,6 @@
     return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
   }
 
-  function shortTime(iso) {
-    var when = new Date(iso);
-    return isNaN(when) ? "" : when.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
-  }
-
   // -- one room on the page ---------------------------------------------------------------------
   function RoomView(element) {
     this.element = element;
@@ -138,9 +133,11 @@
     var author = node.querySelector(".author");
     author.textContent = message.author.displayName;
     author.setAttribute("href", "/people/" + encodeURIComponent(message.author.id));
+    var face = node.querySelector("img.avatar");
+    face.hidden = !message.author.id;
+    if (message.author.id) face.src = "/people/" + encodeURIComponent(message.author.id) + "/photo";
     var time = node.querySelector("time");
-    time.setAttribute("datetime", message.createdAt);
-    time.textContent = shortTime(message.createdAt);
+    window.plaza.showTime(time, message.createdAt);
     node.querySelector(".edited").hidden = !message.editedAt;
     node.querySelector(".state").textContent = "";
     this.fillBody(node, message);

@@ -29,7 +29,49 @@
     });
   }
 
-  window.plaza = { csrfToken: csrfToken, callApi: callApi };
+  // Times read the same everywhere (overlay_app/times.py words them the same way): a phrase
+  // such as "5 min ago", the exact UTC time as the element's title.
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function exactTime(iso) {
+    var d = new Date(iso);
+    if (isNaN(d)) return "";
+    return d.getUTCDate() + " " + MONTHS[d.getUTCMonth()] + " " + d.getUTCFullYear() + ", " +
+      pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + " UTC";
+  }
+  function relativeTime(iso) {
+    var d = new Date(iso);
+    if (isNaN(d)) return "";
+    var seconds = (Date.now() - d.getTime()) / 1000;
+    if (seconds < 60) return "just now";
+    if (seconds < 3600) return Math.floor(seconds / 60) + " min ago";
+    if (seconds < 86400) return Math.floor(seconds / 3600) + " h ago";
+    if (seconds < 2 * 86400) return "yesterday";
+    if (seconds < 7 * 86400) return Math.floor(seconds / 86400) + " days ago";
+    return d.getUTCDate() + " " + MONTHS[d.getUTCMonth()] + " " + d.getUTCFullYear();
+  }
+  function showTime(element, iso) {
+    if (!iso) { element.textContent = ""; return; }  // a message still on its way
+    element.setAttribute("datetime", iso);
+    element.setAttribute("title", exactTime(iso));
+    element.textContent = relativeTime(iso);
+  }
+  function refreshTimes() {
+    document.querySelectorAll("time[data-relative][datetime]").forEach(function (element) {
+      var iso = element.getAttribute("datetime");
+      if (iso) element.textContent = relativeTime(iso);
+    });
+  }
+  window.setInterval(refreshTimes, 60000);
+
+  // Installable, with an offline page (static/sw.js caches nothing a person reads).
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    window.addEventListener("load", function () {
+      navigator.serviceWorker.register("/sw.js").catch(function () {});
+    });
+  }
+
+  window.plaza = { csrfToken: csrfToken, callApi: callApi, showTime: showTime };
 })();
 
 // --- Discussion: comment forms, likes, @mention autocomplete (helper "overlay-discussion") ---
@@ -224,7 +266,20 @@
     field.addEventListener("blur", function () { window.setTimeout(close, 150); });
   }
 
+  // Each listing cell knows its column's name, for the phone layout (plaza.css).
+  function labelCells(table) {
+    var names = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      return th.textContent.trim();
+    });
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.children, function (cell, n) {
+        if (names[n]) cell.setAttribute("data-label", names[n]);
+      });
+    });
+  }
+
   function start() {
+    document.querySelectorAll("table.listing").forEach(labelCells);
     if (!window.fetch) return;
     document.querySelectorAll("form.comment-form[data-api]").forEach(enhanceCommentForm);
     document.querySelectorAll("form.like-form[data-api]").forEach(enhanceLikeForm);

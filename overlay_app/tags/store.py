@@ -150,3 +150,15 @@ def export_person(conn: SocialConn, person_id: str) -> list[tuple]:
 def erase_person(conn: SocialConn, person_id: str, erased: str) -> None:
     """The tags stay on their documents; who added them is forgotten."""
     conn.execute("UPDATE tags SET added_by = ? WHERE added_by = ?", [erased, person_id])
+
+
+def tag_totals(conn: SocialConn) -> dict[Key, tuple[list[str], str]]:
+    """Every tagged document's tags (alphabetically) and when the newest was added. Untrimmed:
+    for write-back (overlay_app/writeback)."""
+    found: dict[Key, tuple[list[str], str]] = {}
+    rows = conn.execute("SELECT drive_id, item_id, tag, added_at FROM tags ORDER BY tag")
+    for drive_id, item_id, tag, added_at in rows:
+        tags, newest = found.get((drive_id, item_id), ([], ""))
+        tags.append(tag)
+        found[(drive_id, item_id)] = (tags, max(newest, added_at))
+    return found

@@ -44,7 +44,7 @@ def _with(base: dict[str, int], **changes: int) -> dict[str, int]:
 PARAMS = {
     "drive_id": "d", "item_id": "i", "comment_id": "c", "tag": "tag", "site_id": "site",
     "person_id": "author", "room_id": "room", "message_id": "m", "filename": "css",
-    "name": "job", "kind": "kind", "target_id": "c",
+    "kind": "kind", "target_id": "c", "name": "d",
 }  # fmt: skip
 FRESH_PARAM = {"comment": "comment_id", "tag": "tag", "message": "message_id"}
 RULE_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
@@ -170,11 +170,13 @@ CASES = [
     Case(G, "/tags/<tag>", OPEN_PAGE, **OPEN),
     Case(G, "/api/v1/tags/<tag>", OPEN_API, **OPEN),
     Case(G, "/api/v1/sites", OPEN_API, **OPEN),
+    Case(G, "/sites", OPEN_PAGE, **OPEN),
     Case(G, "/people", OPEN_PAGE, query="?q=a", **OPEN),
     Case(G, "/people/<person_id>", OPEN_PAGE, **OPEN),
     Case(G, "/api/v1/people", OPEN_API, query="?q=a", **OPEN),
     Case(G, "/api/v1/people/<person_id>", OPEN_API, **OPEN),
     Case(G, "/api/v1/people/<person_id>/documents", OPEN_API, **OPEN),
+    Case(G, "/people/<person_id>/photo", OPEN_PAGE, **OPEN),
     Case(G, "/notifications", OPEN_PAGE, **OPEN),
     Case(P, "/notifications/read", OPEN_FORM, body={"all": "1"}, **OPEN),
     Case(G, "/api/v1/notifications", OPEN_API, **OPEN),
@@ -203,6 +205,9 @@ CASES = [
     # public: sign-in, sign-out, the API's description, static files
     Case(G, "/api/v1/openapi.json", PUBLIC, **OPEN),
     Case(G, "/static/<path:filename>", PUBLIC, **OPEN),
+    Case(G, "/sw.js", PUBLIC, **OPEN),
+    Case(G, "/offline", PUBLIC, **OPEN),
+    Case(G, "/privacy", PUBLIC, **OPEN),
     Case(G, "/signin", dict.fromkeys(ROLES, 302), query="?next=/search", **OPEN),
     Case(G, "/auth/callback", dict.fromkeys(ROLES, 400), query="?state=forged&code=x", **OPEN),
     Case(G, "/signout", PUBLIC, **OPEN),
@@ -210,4 +215,14 @@ CASES = [
     # (a forged sign-out would also end the person's sign-in at the authority).
     Case(P, "/signout", _with(dict.fromkeys(ROLES, 302), signed_out=400),
          own_session=True, **OPEN),
+    # embedded mode: shells with no data (the document panel's is the same for any ids), and
+    # the session API, which takes a host's token in the body and a Plaza token to end
+    Case(G, "/teams/tab/<name>", dict.fromkeys(ROLES, 404), **OPEN),  # no tab named so
+    Case(G, "/teams/config", PUBLIC, **OPEN),
+    Case(G, "/teams/consent/done", PUBLIC, query="?error=access_denied", **OPEN),
+    Case(G, "/embed/documents/<drive_id>/<item_id>", PUBLIC, **OPEN),
+    Case(P, "/api/v1/embedded/session", dict.fromkeys(ROLES, 401), body={"token": "forged"},
+         **OPEN),
+    Case(DEL, "/api/v1/embedded/session", _with(dict.fromkeys(ROLES, 400), signed_out=401),
+         **OPEN),  # an Entra token is not a Plaza token: nothing to revoke
 ]  # fmt: skip

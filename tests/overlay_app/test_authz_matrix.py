@@ -196,7 +196,7 @@ def _comparable(response) -> tuple[int, dict[str, str], str]:
         for name, value in response.headers.items()
         if name.lower() not in VOLATILE_HEADERS
     }
-    return response.status_code, headers, NONCE.sub("nonce", response.get_data(as_text=True))
+    return response.status_code, headers, NONCE.sub("nonce", _text(response))
 
 
 def _expected(world: World, case: Case, role: str) -> int:
@@ -217,8 +217,13 @@ def _expected(world: World, case: Case, role: str) -> int:
     return case.expect[READER] if sees else 404
 
 
+def _text(response) -> str:
+    """The body as text; a binary one (a photo) with its undecodable bytes replaced."""
+    return response.get_data().decode("utf-8", "replace")
+
+
 def _leaks(world: World, response) -> list[str]:
-    text = response.get_data(as_text=True)
+    text = _text(response)
     headers = " ".join(f"{name}: {value}" for name, value in response.headers.items())
     return [secret for secret in world.secrets if secret in text or secret in headers]
 

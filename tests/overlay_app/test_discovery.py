@@ -137,7 +137,7 @@ def test_the_pages_leave_it_out_too(linked: Linked, discussed) -> None:
     href = 'href="/documents/{}/{}"'
     document_page = client.get("/documents/{}/{}".format(*linked.linked))
     assert document_page.status_code == 200
-    for url in (f"/people/{linked.oid['author']}", f"/tags/{TAG}"):
+    for url in (f"/people/{linked.oid['author']}", f"/tags/{TAG}", "/"):
         page = client.get(url).get_data(as_text=True)
         assert href.format(*linked.other) in page, url
         assert href.format(*linked.linked) not in page, url

@@ -113,6 +113,21 @@ def test_excerpts_are_one_plain_line():
     assert len(rendering.excerpt("word " * 40)) == 140
 
 
+@pytest.mark.parametrize(
+    ("snippet", "shown"),
+    [
+        ("ask @[Ada Lovelace](0f8c-11) about it", "ask @Ada Lovelace about it"),
+        ("ask @[\ue000Ada\ue001 Lovelace](0f8c-11) now", "ask @\ue000Ada\ue001 Lovelace now"),
+        ("…Lovelace](0f8c-11) please check", "…Lovelace please check"),
+        ("please check with @[Ada Lov", "please check with @Ada Lov"),
+        ("@[Ada](0f8c-11) and @[Bo Li](77-aa)", "@Ada and @Bo Li"),
+        ("a [link](x) stays", "a [link](x) stays"),
+    ],
+)
+def test_search_snippets_show_mentions_as_names(snippet: str, shown: str):
+    assert rendering.snippet_without_markup(snippet) == shown
+
+
 # -- through HTTP --------------------------------------------------------------------------
 
 

@@ -240,3 +240,15 @@ def test_the_search_page(app, sign_in, api, people, document, plaza_env):
     hidden = outsider.get("/search?q=narwhal").get_data(as_text=True)
     assert "No results" in hidden
     assert plaza_env.tenant.item(*document).name not in hidden
+
+
+def test_a_comment_snippet_names_the_person_mentioned_not_the_markup(
+    api, people, document, plaza_env
+):
+    reader = plaza_env.tenant.user(people["reader"])
+    body = f"Ask @[{reader.display_name}]({reader.id}) about the quokka clause"
+    comment(api(people["author"]), document, body)
+    found = api(people["author"]).get("/api/v1/search?q=quokka").json
+    assert found["value"][0]["commentSnippetHtml"] == (
+        f"Ask @{reader.display_name} about the <mark>quokka</mark> clause"
+    )

@@ -70,7 +70,9 @@ def test_every_setting_from_the_environment(tmp_path, ca_file):
     )
     assert settings.secure_cookies
     assert settings.redirect_uri == "https://plaza.example.com/auth/callback"
-    assert settings.api_audiences == frozenset({"api://plaza", "api://cid", "cid"})
+    assert settings.api_audiences == frozenset(
+        {"api://plaza", "api://cid", "cid", "api://plaza.example.com/cid"}  # + Teams SSO's
+    )
     assert "s3cret" not in repr(settings) and KEY not in repr(settings)
 
 

@@ -125,3 +125,25 @@ def test_full_people_sync_rereads_every_object(people_index):
         items=len(tenant.users) + len(tenant.groups),
     )  # fmt: skip
     assert people_rows(db) == expected_people(tenant)
+
+
+def stored_photos(db) -> dict[str, bytes]:
+    return dict(db.execute("SELECT person_id, data FROM photos").fetchall())
+
+
+def test_photos_are_kept_with_people_and_fetched_again_only_when_changed(people_index):
+    handle, db, connector, _ = people_index
+    tenant = handle.tenant
+    with_photo = {u.id for u in tenant.users.values() if u.has_photo and not u.deleted}
+    assert with_photo and stored_photos(db) == {uid: tenant.photo(uid) for uid in with_photo}
+    before = connector.stats().requests
+    sync_people(db, connector)
+    assert connector.stats().requests - before == 2  # one users and one groups delta page
+
+    changed, dropped = sorted(with_photo)[:2]
+    control(handle, "PATCH", f"users/{changed}", {"photo_version": 1})
+    control(handle, "PATCH", f"users/{dropped}", {"has_photo": False})
+    sync_people(db, connector)  # a photo is in no delta: nothing seen yet
+    assert stored_photos(db)[changed] != tenant.photo(changed)
+    sync_people(db, connector, full=True)  # the full round reads every photo's etag again
+    assert stored_photos(db) == {uid: tenant.photo(uid) for uid in with_photo - {dropped}}

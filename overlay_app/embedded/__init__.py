@@ -1,0 +1,1 @@
+"""Plaza inside Teams and SharePoint frames: single sign-on, Plaza tokens, embedded pages."""

@@ -1,0 +1,67 @@
+"""Times as people read them, one format everywhere: a relative phrase ("5 min ago") with the
+exact time ("22 Nov 2025, 16:58 UTC") on hover (title) and on focus (plaza.css shows the title
+of a focused permalink's time). plaza.js keeps the phrases current and words live ones the
+same way (relativeTime/exactTime there follow these rules).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from flask import Flask
+from markupsafe import Markup
+
+MINUTE, HOUR, DAY = 60, 3600, 86400
+
+
+def parse(stamp: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@lru_cache(maxsize=8192)  # the same few hundred stamps, page view after page view
+def exact_time(stamp: str | None) -> str:
+    """'22 Nov 2025, 16:58 UTC' from a stored ISO time; '' when unknown."""
+    moment = parse(stamp) if stamp else None
+    if moment is None:
+        return stamp or ""
+    moment = moment.astimezone(UTC)
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
+
+
+def relative_time(stamp: str, now: datetime | None = None) -> str:
+    """'just now', '5 min ago', '3 h ago', 'yesterday', '4 days ago', else the day."""
+    moment = parse(stamp)
+    if moment is None:
+        return stamp
+    seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
+    if seconds < MINUTE:
+        return "just now"
+    if seconds < HOUR:
+        return f"{int(seconds // MINUTE)} min ago"
+    if seconds < DAY:
+        return f"{int(seconds // HOUR)} h ago"
+    if seconds < 2 * DAY:
+        return "yesterday"
+    if seconds < 7 * DAY:
+        return f"{int(seconds // DAY)} days ago"
+    moment = moment.astimezone(UTC)
+    return f"{moment.day} {moment:%b %Y}"
+
+
+def time_tag(stamp: str | None, now: datetime | None = None) -> Markup:
+    """The <time> element for a stored ISO time (empty when unknown)."""
+    if not stamp:
+        return Markup("<time data-relative></time>")  # filled in by script, as in chat
+    return Markup('<time datetime="{}" title="{}" data-relative>{}</time>').format(
+        stamp, exact_time(stamp), relative_time(stamp, now)
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(time_tag, "when")
+    app.add_template_filter(exact_time, "exact_time")
