@@ -251,7 +251,7 @@ def m007_admin(db: Database) -> None:
     """The admin console's tables (overlay_app/admin/store.py owns their SQL): reports of
     comments and messages, moderation acts, feature switches, terms of use and who accepted
     which version. Comments and messages get `hidden_at`: hidden by a moderator, they leave
-    every surface but the moderators' (the stores' VISIBLE predicates)."""
+    every surface but the moderation queue (the stores' SHOWN predicates)."""
     for statement in M007_STATEMENTS:
         db.execute(statement)
 
