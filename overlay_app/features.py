@@ -6,6 +6,9 @@ and `API_SCHEMAS`, which openapi.py assembles. Imported statically so that every
 
 from __future__ import annotations
 
+from overlay_app.admin import report_views as moderation
+from overlay_app.admin import terms_views as terms
+from overlay_app.admin import views as admin
 from overlay_app.auth import views as auth
 from overlay_app.browse import documents
 from overlay_app.browse import views as browse
@@ -38,6 +41,9 @@ FEATURES = (
     chat_pages,
     install,
     embedded,
+    admin,
+    moderation,
+    terms,
 )
 
 # What each feature adds to the app beyond its blueprint (hooks, template helpers), in order.
@@ -50,4 +56,5 @@ FEATURE_INITS = (
     chat_pages.init_app,
     people_photos.init_app,
     embedded.init_app,
+    admin.init_app,
 )

@@ -247,6 +247,50 @@ def new_public_id() -> str:
 
 
 @MIGRATIONS()
+def m007_admin(db: Database) -> None:
+    """The admin console's tables (overlay_app/admin/store.py owns their SQL): reports of
+    comments and messages, moderation acts, feature switches, terms of use and who accepted
+    which version. Comments and messages get `hidden_at`: hidden by a moderator, they leave
+    every surface but the moderation queue (the stores' SHOWN predicates)."""
+    for statement in M007_STATEMENTS:
+        db.execute(statement)
+
+
+M007_STATEMENTS = (
+    "ALTER TABLE comments ADD COLUMN hidden_at TEXT",
+    "ALTER TABLE messages ADD COLUMN hidden_at TEXT",
+    """CREATE TABLE reports (
+        id TEXT PRIMARY KEY,                  -- random, as people see it
+        kind TEXT NOT NULL,                   -- comment | message
+        target_id TEXT NOT NULL,              -- comments.id or messages.public_id
+        reporter_id TEXT NOT NULL, reason TEXT NOT NULL, created_at TEXT NOT NULL,
+        resolved_at TEXT, resolved_by TEXT, resolution TEXT  -- hide | restore | delete | dismiss
+    )""",
+    "CREATE INDEX reports_open ON reports (resolved_at, created_at)",
+    "CREATE UNIQUE INDEX reports_once ON reports (kind, target_id, reporter_id)"
+    " WHERE resolved_at IS NULL",
+    """CREATE TABLE moderation_acts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, target_id TEXT NOT NULL,
+        act TEXT NOT NULL, reason TEXT NOT NULL, moderator_id TEXT NOT NULL,
+        author_id TEXT NOT NULL, at TEXT NOT NULL
+    )""",
+    "CREATE INDEX moderation_acts_by_target ON moderation_acts (kind, target_id, id)",
+    """CREATE TABLE feature_switches (
+        name TEXT PRIMARY KEY, enabled INTEGER NOT NULL, changed_by TEXT NOT NULL,
+        changed_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE terms_versions (
+        version INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL,
+        published_by TEXT NOT NULL, published_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE terms_acceptances (
+        person_id TEXT NOT NULL, version INTEGER NOT NULL REFERENCES terms_versions(version),
+        accepted_at TEXT NOT NULL, PRIMARY KEY (person_id, version)
+    )""",
+)
+
+
+@MIGRATIONS()
 def m009_writeback(db: Database) -> None:
     """Write-back (overlay_app/writeback): what was last written into SharePoint for each
     document (a document is written again when its discussion differs from this), and one

@@ -36,6 +36,7 @@ NUMBERS = {
     "embedded_token_minutes": (1, 60),  # Plaza tokens of pages embedded in Teams / SharePoint
 }
 BOOLEANS = {"channels_open"}
+ERASE_MODES = ("anonymise", "remove")
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 SECRET_KEY_FILE = "secret_key"
 MIN_SECRET_KEY = 32
@@ -65,6 +66,9 @@ class OverlaySettings:
     api_clients: str = ""  # other apps (client ids) whose bearer tokens the API accepts
     admin_group_id: str = ""
     admin_role: str = "Plaza.Admin"
+    moderator_group_id: str = ""  # moderators: members of this Entra group, or holders of
+    moderator_role: str = "Plaza.Moderator"  # this app role (admin/: the moderation queue)
+    erase_mode: str = "anonymise"  # a person's erased words: "anonymise" (kept) or "remove"
     session_idle_minutes: int = 60
     session_max_hours: int = 12
     writes_per_minute: int = 30
@@ -197,6 +201,8 @@ class OverlaySettings:
             for entry in _listed(self.api_clients)
             if not GUID.fullmatch(entry)
         ]
+        if self.erase_mode not in ERASE_MODES:
+            found.append(f"PLAZA_ERASE_MODE must be one of {', '.join(ERASE_MODES)}")
         if self.sharepoint_host and not HOST_NAME.fullmatch(self.sharepoint_host):
             found.append(
                 "PLAZA_SHAREPOINT_HOST must be a host name like contoso.sharepoint.com, got"

@@ -13,6 +13,7 @@ import click
 
 # name -> "module:attribute" of a click command or group
 LAZY_COMMANDS = {
+    "admin": "plaza.admin_cli:admin_group",
     "connector": "connector.cli:connector_group",
     "demo": "plaza.demo:demo_command",
     "emulator": "connector.emulator.cli:emulator",
@@ -20,6 +21,7 @@ LAZY_COMMANDS = {
     "realtime": "overlay_app.realtime.serve:realtime_command",
     "scheduler": "plaza.scheduler:scheduler_command",
     "serve": "overlay_app.serve:serve_command",
+    "status": "plaza.status_cli:status_command",
     "sync": "sync.cli:sync_group",
     "writeback": "overlay_app.writeback.cli:writeback_group",
 }

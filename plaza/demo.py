@@ -103,10 +103,13 @@ def _demo_environment(handle, data_dir: Path, web_port: int, realtime_port: int)
     env_file = data_dir / "emulator.env"
     handle.write_env(env_file)
     handle.write_info(data_dir / "emulator.json")
+    (admins, _), (moderators, _) = staff_groups(handle.tenant)
     own = {
         "PLAZA_DATA_DIR": str(data_dir),
         "PLAZA_PUBLIC_URL": f"http://localhost:{web_port}",
         "PLAZA_REALTIME_URL": f"http://localhost:{realtime_port}",
+        "PLAZA_ADMIN_GROUP_ID": admins,
+        "PLAZA_MODERATOR_GROUP_ID": moderators,
         # The emulator's Teams host and SharePoint page may frame the embedded pages.
         "PLAZA_EMBED_ANCESTORS": f"{handle.base_url},https://127.0.0.1:{handle.port}",
         # The emulator SharePoint page's tokens come from SharePoint's client app.
@@ -117,6 +120,25 @@ def _demo_environment(handle, data_dir: Path, web_port: int, realtime_port: int)
     settings = {name: str(handle.info[key]) for name, key in ENV_KEYS.items()}
     os.environ.update({**settings, "PLAZA_EMULATOR": "1", **own})
     return {**os.environ}
+
+
+def staff_groups(tenant) -> tuple[tuple[str, str], tuple[str, str]]:
+    """((group id, a member's UPN) of the demo's admins, and of its moderators): the first two
+    groups, by name, of enabled members only, with no one in both."""
+    found: list[tuple[str, str]] = []
+    taken: set[str] = set()
+    for group in sorted(tenant.groups.values(), key=lambda g: g.display_name):
+        members = [tenant.user(m) for m in tenant.transitive_members(group.id)]
+        usable = members and all(
+            m is not None and m.user_type == "Member" and m.account_enabled and not m.deleted
+            for m in members
+        )
+        if usable and not {m.id for m in members} & taken:
+            found.append((group.id, members[0].user_principal_name))
+            taken |= {m.id for m in members}
+            if len(found) == 2:
+                return found[0], found[1]
+    raise click.ClickException("the generated firm has no groups for admins and moderators")
 
 
 def _first_sync(data_dir: Path) -> None:
@@ -182,6 +204,8 @@ def _print_welcome(handle, web_port: int, data_dir: Path) -> None:
     click.echo(
         f"  Sign in as one of the demo people ({people}, ...) with password {info['password']}"
     )
+    (_, admin), (_, moderator) = staff_groups(handle.tenant)
+    click.echo(f"  Admin console (/admin): sign in as {admin}; moderation: {moderator}")
     click.echo(f"  Emulator:   {handle.base_url} (CA file {info['ca_file']})")
     package = _teams_package(info, web_port, data_dir)
     click.echo(f"  In Teams:   {handle.base_url}/_emulator/teams/?package={package}")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 import sqlite_utils
@@ -250,3 +251,24 @@ def groups_holding(db: sqlite_utils.Database, member_id: str) -> list[str]:
         "SELECT group_id FROM group_members WHERE member_id = ? ORDER BY group_id", [member_id]
     )
     return [group_id for (group_id,) in rows]
+
+
+def left_since(db: sqlite_utils.Database, since: datetime) -> list[tuple[str, str, str]]:
+    """People a people sync found disabled or deleted at or after `since`, as (id, name,
+    "disabled" | "deleted"), by name: what the admin's health page lists after a sync."""
+    rows = db.execute(
+        "SELECT id, coalesce(display_name, upn, id), deleted FROM people"
+        " WHERE (enabled = 0 OR deleted = 1) AND synced_at >= ? ORDER BY 2, 1",
+        [since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],
+    )
+    return [(pid, name, "deleted" if deleted else "disabled") for pid, name, deleted in rows]
+
+
+def active_members(db: sqlite_utils.Database, group_id: str) -> list[str]:
+    """The active people in the group, directly or through nested groups (oids, sorted)."""
+    rows = db.execute(
+        "SELECT p.id FROM memberships AS m JOIN people AS p ON p.id = m.user_id"
+        " WHERE m.group_id = ? AND p.enabled = 1 AND p.deleted = 0 ORDER BY p.id",
+        [group_id],
+    )
+    return [person_id for (person_id,) in rows]

@@ -23,6 +23,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from sync import locks
 from sync.db import open_index
 from sync.jobs import Job, JobNotFound, list_jobs
 from sync.runs import RunStopped, last_started, run_job
@@ -91,8 +92,11 @@ class SyncScheduler:
             "scheduler started on %s (polling jobs every %s s)", self.db_path, self.poll_seconds
         )
         try:
-            if not self.stopping.is_set():  # a signal may come before the loop starts
-                self.scheduler.start()
+            with locks.held(self.db_path, locks.SCHEDULER_LEASE) as other:
+                if other is not None:
+                    log.warning("another scheduler is alive (%s): this one will skip runs", other)
+                if not self.stopping.is_set():  # a signal may come before the loop starts
+                    self.scheduler.start()
         finally:
             self.db.close()
         log.info("scheduler stopped")

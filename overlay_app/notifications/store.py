@@ -20,6 +20,9 @@ from overlay_app.chat import store_messages
 from overlay_app.db import SocialConn
 
 MENTION, REPLY, LIKE = "mention", "reply", "like"  # the kinds
+# Moderation (admin/moderation.py): a report for a moderator, an act told to the author. Their
+# rows carry drive_id = item_id = '' and no room: they name no document, so no trimming.
+REPORTED, MODERATED = "report", "moderation"
 
 # The hot queries, as constants so that tests can check their plans (notifications_by_person).
 NEWEST_SQL = f"""
@@ -131,3 +134,18 @@ def mark_read(conn: sqlite3.Connection, person_id: str, ids: list[str] | None, a
         sql += " AND public_id IN (SELECT value FROM json_each(?))"
         params.append(json.dumps(ids))
     conn.execute(sql, params)
+
+
+def export_person(conn: SocialConn, person_id: str) -> list[tuple]:
+    """(public_id, kind, actor_id, drive_id, item_id, created_at, read_at) sent to the person."""
+    return conn.execute(
+        "SELECT public_id, kind, actor_id, drive_id, item_id, created_at, read_at"
+        " FROM notifications WHERE person_id = ? ORDER BY id",
+        [person_id],
+    ).fetchall()
+
+
+def erase_person(conn: sqlite3.Connection, person_id: str, erased: str) -> None:
+    """Their notifications go; those they caused name `erased` as the actor."""
+    conn.execute("DELETE FROM notifications WHERE person_id = ?", [person_id])
+    conn.execute("UPDATE notifications SET actor_id = ? WHERE actor_id = ?", [erased, person_id])

@@ -67,6 +67,24 @@ def check_running_demo(lines: list[str], data_dir: Path) -> None:
     settings = dict(line.split("=", 1) for line in (data_dir / "emulator.env").read_text().split())
     streams = wait_for(settings["PLAZA_REALTIME_URL"] + "/api/v1/events")
     assert streams.status_code == 401  # the live-chat process answers, and wants a signed-in person
+    assert settings["PLAZA_ADMIN_GROUP_ID"] and settings["PLAZA_MODERATOR_GROUP_ID"]
+    assert any(line.startswith("  Admin console (/admin): sign in as ") for line in lines)
+    check_status(data_dir, settings)
+
+
+def check_status(data_dir: Path, settings: dict[str, str]) -> None:
+    """`plaza status` sees the demo's scheduler (its heartbeat) and real-time process alive."""
+    env = {**os.environ, **{k: v.strip("'") for k, v in settings.items()}}
+    deadline = time.monotonic() + 30
+    while True:
+        shown = subprocess.run([PLAZA, "status", "--json"], env=env, capture_output=True,
+                               text=True, check=False)  # fmt: skip
+        report = json.loads(shown.stdout)
+        if report["scheduler"]["alive"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert (report["scheduler"]["alive"], report["realtime"]["alive"]) == (True, True)
+    assert [job["name"] for job in report["jobs"]] == ["people", "tenant-docs"]
 
 
 def wait_for(url: str) -> requests.Response:
