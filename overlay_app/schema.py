@@ -218,6 +218,24 @@ M006_STATEMENTS = (
 )
 
 
+@MIGRATIONS()
+def m011_insights(db: Database) -> None:
+    """Insights' cache of the network analysis (overlay_app/insights/store.py): one answer per
+    (principal set, measure, parameters), so that a viewer only ever reads what was computed
+    over the documents their own principal set may open."""
+    db.executescript("""
+    CREATE TABLE insights_cache (
+        principals_hash TEXT NOT NULL,        -- sha256 of the sorted principal set
+        kind TEXT NOT NULL,                   -- network
+        params TEXT NOT NULL,                 -- e.g. department/90/min5/walls...
+        computed_at TEXT NOT NULL,
+        seconds REAL NOT NULL,                -- how long the computation took
+        payload TEXT NOT NULL,                -- JSON
+        PRIMARY KEY (principals_hash, kind, params)
+    );
+    """)
+
+
 PUBLIC_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 

@@ -33,6 +33,7 @@ NUMBERS = {
     "people_lookups_per_minute": (1, 10_000),
     "tag_suggestions_per_minute": (1, 10_000),
     "live_check_seconds": (0, 60),  # the issue caps the live access cache at 60 s
+    "insights_min_group": (5, 10_000),  # k-anonymity of insights: never below 5 people
 }
 BOOLEANS = {"channels_open"}
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
@@ -74,6 +75,10 @@ class OverlaySettings:
     live_check_seconds: int = 60
     realtime_url: str = ""  # where pages open the event stream (`plaza realtime`); "" = same origin
     channels_open: bool = True  # anyone signed in (not guests) may create chat channels
+    # Insights: a figure about a group of people is shown only for groups this large (>= 5);
+    # members of the ethical-walls groups (Entra group ids) never appear in cross-unit analytics.
+    insights_min_group: int = 5
+    insights_ethical_walls: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -92,6 +97,10 @@ class OverlaySettings:
     @property
     def anyone_can_create_channels(self) -> bool:
         return self.channels_open
+
+    @property
+    def ethical_wall_groups(self) -> list[str]:
+        return _listed(self.insights_ethical_walls)
 
     @property
     def secure_cookies(self) -> bool:
@@ -181,6 +190,12 @@ class OverlaySettings:
         found += [
             f"PLAZA_API_CLIENTS must list client ids (GUIDs), separated by commas; got '{entry}'"
             for entry in _listed(self.api_clients)
+            if not GUID.fullmatch(entry)
+        ]
+        found += [
+            f"PLAZA_INSIGHTS_ETHICAL_WALLS must list group ids (GUIDs), separated by commas;"
+            f" got '{entry}'"
+            for entry in _listed(self.insights_ethical_walls)
             if not GUID.fullmatch(entry)
         ]
         for name, (low, high) in NUMBERS.items():

@@ -216,3 +216,11 @@ def remove_member(conn: SocialConn, room_id: str, person_id: str) -> None:
     conn.execute(
         "DELETE FROM room_members WHERE room_id = ? AND person_id = ?", [room_id, person_id]
     )
+
+
+def channels(conn: SocialConn) -> list[Room]:
+    """Every channel, by name (insights trims them through chat.access)."""
+    rows = conn.execute(
+        f"SELECT {ROOM_COLUMNS} FROM rooms WHERE kind = 'channel' ORDER BY name COLLATE NOCASE"
+    )
+    return [_room(row) for row in rows]

@@ -131,3 +131,13 @@ def mark_read(conn: sqlite3.Connection, person_id: str, ids: list[str] | None, a
         sql += " AND public_id IN (SELECT value FROM json_each(?))"
         params.append(json.dumps(ids))
     conn.execute(sql, params)
+
+
+def reads_since(conn: SocialConn, since: str) -> list[tuple[str, str, str, str]]:
+    """(person_id, drive_id, item_id, read_at) of document notifications read at or after
+    `since`: the only per-person reading signal Plaza keeps (insights counts it, never lists it)."""
+    return conn.execute(
+        "SELECT person_id, drive_id, item_id, read_at FROM notifications"
+        " WHERE read_at >= ? AND drive_id != ''",
+        [since],
+    ).fetchall()

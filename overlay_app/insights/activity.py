@@ -1,0 +1,122 @@
+"""The activity a viewer's insights are made of, trimmed FIRST, then handed to the figures.
+
+Trimming happens here and nowhere else in insights: every comment, like, mention and read is
+kept only when its document is one the viewer's principal set may open (sync/visibility,
+through `visible_among`), and every channel message only when the viewer may see its channel
+(chat.access). Only then is anything counted, so a hidden document's activity changes no
+figure, order or list a viewer receives.
+
+Reading: Plaza keeps two per-person reading signals and insights only ever counts them: a
+document notification marked read (`notifications.read_at`) and a chat read marker moved in a
+channel (`read_markers.updated_at`, the latest move per person and room). Page views are not
+recorded anywhere, so "reading" means exactly those two.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from overlay_app import db
+from overlay_app.chat import access as chat_access
+from overlay_app.chat import store_messages, store_rooms
+from overlay_app.chat.store_rooms import Room
+from overlay_app.discussion import store as discussion_store
+from overlay_app.identity import Person
+from overlay_app.notifications import store as notifications_store
+from overlay_app.tags import store as tags_store
+from sync import directory, visibility
+from sync.visibility import Document
+
+Key = tuple[str, str]
+HISTORY_DAYS = 180  # two 90-day periods: the longest window and the one before it
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: str
+    key: Key
+    parent_id: str | None
+    author: str
+    at: str
+
+
+@dataclass
+class Activity:
+    """What the viewer may see of the last HISTORY_DAYS, and who belongs to which unit."""
+
+    now: datetime
+    comments: list[Comment] = field(default_factory=list)
+    comment_likes: list[tuple[str, str, str]] = field(default_factory=list)  # comment, who, at
+    document_likes: list[tuple[Key, str, str]] = field(default_factory=list)
+    mentions: dict[str, set[str]] = field(default_factory=dict)  # comment id -> people
+    messages: list[tuple[str, str, str]] = field(default_factory=list)  # room, author, at
+    marker_moves: list[tuple[str, str, str]] = field(default_factory=list)  # room, who, at
+    notification_reads: list[tuple[Key, str, str]] = field(default_factory=list)
+    documents: dict[Key, Document] = field(default_factory=dict)
+    tags: dict[Key, list[str]] = field(default_factory=dict)
+    channels: dict[str, Room] = field(default_factory=dict)
+    units: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+
+    def comment_by_id(self) -> dict[str, Comment]:
+        return {comment.id: comment for comment in self.comments}
+
+
+def stamp(moment: datetime) -> str:
+    """A moment as stored (UTC, ISO 8601 with milliseconds and a Z): comparable as text."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse(stamped: str) -> datetime:
+    return datetime.fromisoformat(stamped.replace("Z", "+00:00"))
+
+
+def document_activity(principals: frozenset[str], now: datetime) -> Activity:
+    """The activity on documents the principal set may open (no chat): what the network
+    analysis and the nightly job need, outside a request too."""
+    social, since = db.social(), stamp(now - timedelta(days=HISTORY_DAYS))
+    comments = [
+        Comment(cid, (d, i), parent, author, at)
+        for cid, d, i, parent, author, at in discussion_store.comments_since(social, since)
+    ]
+    doc_likes = [
+        ((d, i), who, at) for d, i, who, at in discussion_store.document_likes_since(social, since)
+    ]
+    reads = [((d, i), who, at) for who, d, i, at in notifications_store.reads_since(social, since)]
+    keys = {c.key for c in comments} | {k for k, _, _ in doc_likes} | {k for k, _, _ in reads}
+    visible = visibility.visible_among(db.index(), principals, keys) if principals else set()
+    kept = [c for c in comments if c.key in visible]
+    kept_ids = {c.id for c in kept}
+    mentions: dict[str, set[str]] = defaultdict(set)
+    for comment_id, person_id in discussion_store.mentions_since(social, since):
+        if comment_id in kept_ids:
+            mentions[comment_id].add(person_id)
+    activity = Activity(
+        now=now,
+        comments=kept,
+        comment_likes=[
+            like
+            for like in discussion_store.comment_likes_since(social, since)
+            if like[0] in kept_ids
+        ],
+        document_likes=[like for like in doc_likes if like[0] in visible],
+        mentions=dict(mentions),
+        notification_reads=[read for read in reads if read[0] in visible],
+        units=directory.units(db.index()),
+    )
+    activity.documents = visibility.documents(db.index(), principals, visible)
+    activity.tags = tags_store.tags_on(social, sorted(visible))
+    return activity
+
+
+def viewer_activity(viewer: Person, principals: frozenset[str], now: datetime) -> Activity:
+    """Everything a viewer's KPIs count: their documents' activity and their channels'."""
+    activity = document_activity(principals, now)
+    social, since = db.social(), stamp(now - timedelta(days=HISTORY_DAYS))
+    rooms = store_rooms.channels(social)
+    seen = chat_access.visible_room_ids(viewer, [room.id for room in rooms])
+    activity.channels = {room.id: room for room in rooms if room.id in seen}
+    activity.messages = store_messages.messages_since(social, sorted(seen), since)
+    activity.marker_moves = store_messages.read_marker_moves_since(social, sorted(seen), since)
+    return activity

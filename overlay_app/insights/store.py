@@ -1,0 +1,44 @@
+"""The SQL of insights' own table in overlay.db, `insights_cache`; no other module touches it.
+
+A row is one computed answer (the network analysis of one principal set, unit kind, window,
+threshold and ethical walls), keyed by a hash of the principal set: two people with the same
+set may open the same documents, so they may read the same answer, and nobody else can.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from typing import Any
+
+from overlay_app.db import SocialConn
+
+
+def principals_hash(principals: frozenset[str]) -> str:
+    return hashlib.sha256(json.dumps(sorted(principals)).encode()).hexdigest()
+
+
+def cached(conn: SocialConn, key: str, kind: str, params: str) -> tuple[str, Any] | None:
+    """(computed_at, answer) of the cached answer, or None."""
+    row = conn.execute(
+        "SELECT computed_at, payload FROM insights_cache"
+        " WHERE principals_hash = ? AND kind = ? AND params = ?",
+        [key, kind, params],
+    ).fetchone()
+    return None if row is None else (row[0], json.loads(row[1]))
+
+
+def store(
+    conn: sqlite3.Connection, key: str, kind: str, params: str, at: str, seconds: float, answer: Any
+) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO insights_cache"
+        " (principals_hash, kind, params, computed_at, seconds, payload) VALUES (?, ?, ?, ?, ?, ?)",
+        [key, kind, params, at, seconds, json.dumps(answer)],
+    )
+
+
+def forget_older_than(conn: sqlite3.Connection, at: str) -> int:
+    """Drops answers computed before `at` (the nightly run's start): sets nobody holds now."""
+    return conn.execute("DELETE FROM insights_cache WHERE computed_at < ?", [at]).rowcount
