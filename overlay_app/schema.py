@@ -221,17 +221,17 @@ M006_STATEMENTS = (
 @MIGRATIONS()
 def m011_insights(db: Database) -> None:
     """Insights' cache of the network analysis (overlay_app/insights/store.py): one answer per
-    (principal set, measure, parameters), so that a viewer only ever reads what was computed
-    over the documents their own principal set may open."""
+    (set of visible documents, measure, parameters), so that a viewer only ever reads what was
+    computed over exactly the documents their own principal set may open."""
     db.executescript("""
     CREATE TABLE insights_cache (
-        principals_hash TEXT NOT NULL,        -- sha256 of the sorted principal set
+        visibility_hash TEXT NOT NULL,        -- sha256 of the sorted visible document keys
         kind TEXT NOT NULL,                   -- network
         params TEXT NOT NULL,                 -- e.g. department/90/min5/walls...
         computed_at TEXT NOT NULL,
         seconds REAL NOT NULL,                -- how long the computation took
         payload TEXT NOT NULL,                -- JSON
-        PRIMARY KEY (principals_hash, kind, params)
+        PRIMARY KEY (visibility_hash, kind, params)
     );
     """)
 

@@ -16,6 +16,7 @@ LAZY_COMMANDS = {
     "connector": "connector.cli:connector_group",
     "demo": "plaza.demo:demo_command",
     "emulator": "connector.emulator.cli:emulator",
+    "insights": "overlay_app.insights.nightly:insights_group",
     "realtime": "overlay_app.realtime.serve:realtime_command",
     "scheduler": "sync.cli:scheduler_command",
     "serve": "overlay_app.serve:serve_command",

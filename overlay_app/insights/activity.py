@@ -72,42 +72,79 @@ def parse(stamped: str) -> datetime:
     return datetime.fromisoformat(stamped.replace("Z", "+00:00"))
 
 
-def document_activity(principals: frozenset[str], now: datetime) -> Activity:
-    """The activity on documents the principal set may open (no chat): what the network
-    analysis and the nightly job need, outside a request too."""
+@dataclass
+class Raw:
+    """The untrimmed activity of the last HISTORY_DAYS, as read from the stores: only ever
+    handed to `trimmed`, never counted."""
+
+    now: datetime
+    comments: list[Comment]
+    comment_likes: list[tuple[str, str, str]]
+    document_likes: list[tuple[Key, str, str]]
+    mentions: list[tuple[str, str]]
+    reads: list[tuple[Key, str, str]]
+    units: dict[str, tuple[str | None, str | None]]
+
+    @property
+    def keys(self) -> set[Key]:
+        found = {c.key for c in self.comments} | {k for k, _, _ in self.document_likes}
+        return found | {k for k, _, _ in self.reads}
+
+
+def raw_activity(now: datetime) -> Raw:
     social, since = db.social(), stamp(now - timedelta(days=HISTORY_DAYS))
-    comments = [
-        Comment(cid, (d, i), parent, author, at)
-        for cid, d, i, parent, author, at in discussion_store.comments_since(social, since)
-    ]
-    doc_likes = [
-        ((d, i), who, at) for d, i, who, at in discussion_store.document_likes_since(social, since)
-    ]
-    reads = [((d, i), who, at) for who, d, i, at in notifications_store.reads_since(social, since)]
-    keys = {c.key for c in comments} | {k for k, _, _ in doc_likes} | {k for k, _, _ in reads}
-    visible = visibility.visible_among(db.index(), principals, keys) if principals else set()
-    kept = [c for c in comments if c.key in visible]
+    return Raw(
+        now=now,
+        comments=[
+            Comment(cid, (d, i), parent, author, at)
+            for cid, d, i, parent, author, at in discussion_store.comments_since(social, since)
+        ],
+        comment_likes=discussion_store.comment_likes_since(social, since),
+        document_likes=[
+            ((d, i), who, at)
+            for d, i, who, at in discussion_store.document_likes_since(social, since)
+        ],
+        mentions=discussion_store.mentions_since(social, since),
+        reads=[
+            ((d, i), who, at) for who, d, i, at in notifications_store.reads_since(social, since)
+        ],
+        units=directory.units(db.index()),
+    )
+
+
+def visible_keys(raw: Raw, principals: frozenset[str]) -> set[Key]:
+    """The documents with activity that the principal set may open (sync/visibility)."""
+    return visibility.visible_among(db.index(), principals, raw.keys) if principals else set()
+
+
+def trimmed(raw: Raw, principals: frozenset[str], visible: set[Key]) -> Activity:
+    """The activity on the `visible` documents only (from `visible_keys`), with their
+    metadata and tags."""
+    kept = [c for c in raw.comments if c.key in visible]
     kept_ids = {c.id for c in kept}
     mentions: dict[str, set[str]] = defaultdict(set)
-    for comment_id, person_id in discussion_store.mentions_since(social, since):
+    for comment_id, person_id in raw.mentions:
         if comment_id in kept_ids:
             mentions[comment_id].add(person_id)
     activity = Activity(
-        now=now,
+        now=raw.now,
         comments=kept,
-        comment_likes=[
-            like
-            for like in discussion_store.comment_likes_since(social, since)
-            if like[0] in kept_ids
-        ],
-        document_likes=[like for like in doc_likes if like[0] in visible],
+        comment_likes=[like for like in raw.comment_likes if like[0] in kept_ids],
+        document_likes=[like for like in raw.document_likes if like[0] in visible],
         mentions=dict(mentions),
-        notification_reads=[read for read in reads if read[0] in visible],
-        units=directory.units(db.index()),
+        notification_reads=[read for read in raw.reads if read[0] in visible],
+        units=raw.units,
     )
     activity.documents = visibility.documents(db.index(), principals, visible)
-    activity.tags = tags_store.tags_on(social, sorted(visible))
+    activity.tags = tags_store.tags_on(db.social(), sorted(visible))
     return activity
+
+
+def document_activity(principals: frozenset[str], now: datetime) -> Activity:
+    """The activity on documents the principal set may open (no chat): what the network
+    analysis needs, outside a request too."""
+    raw = raw_activity(now)
+    return trimmed(raw, principals, visible_keys(raw, principals))
 
 
 def viewer_activity(viewer: Person, principals: frozenset[str], now: datetime) -> Activity:

@@ -17,7 +17,15 @@ from overlay_app import access, db
 from overlay_app.identity import Person
 from overlay_app.insights import kpis, network
 from overlay_app.insights import store as insights_store
-from overlay_app.insights.activity import Activity, document_activity, stamp, viewer_activity
+from overlay_app.insights.activity import (
+    Activity,
+    Raw,
+    raw_activity,
+    stamp,
+    trimmed,
+    viewer_activity,
+    visible_keys,
+)
 from overlay_app.insights.kpis import Scope
 from sync import directory
 
@@ -99,10 +107,17 @@ def scopes_of(viewer: Person, as_of: datetime | None = None) -> dict[str, list[d
 
 
 def network_of(viewer: Person, unit_kind: str, days: int) -> dict:
-    """The network analysis over the viewer's documents: the cached answer for their
-    principal set when the nightly job (or an earlier request) computed it, else now."""
+    """The network analysis over the documents the viewer may open: the cached answer for
+    exactly that set of documents when the nightly job (or an earlier request) computed it,
+    else computed now and cached."""
     principals = access.principals_of(viewer.id)
-    return cached_network(principals, unit_kind, days)
+    raw = raw_activity(datetime.now(UTC))
+    visible = visible_keys(raw, principals)
+    key, params = insights_store.visibility_hash(visible), network_params(unit_kind, days)
+    found = insights_store.cached(db.social(), key, "network", params)
+    if found is not None:
+        return found[1] | {"computedAt": found[0]}
+    return compute_network(raw, principals, visible, unit_kind, days)
 
 
 def network_params(unit_kind: str, days: int) -> str:
@@ -110,24 +125,19 @@ def network_params(unit_kind: str, days: int) -> str:
     return f"{unit_kind}/{days}/min{min_group()}/walls:{walls}"
 
 
-def cached_network(principals: frozenset[str], unit_kind: str, days: int) -> dict:
-    key, params = insights_store.principals_hash(principals), network_params(unit_kind, days)
-    found = insights_store.cached(db.social(), key, "network", params)
-    if found is not None:
-        return found[1] | {"computedAt": found[0]}
-    return compute_network(principals, unit_kind, days, datetime.now(UTC))
-
-
-def compute_network(principals: frozenset[str], unit_kind: str, days: int, now: datetime) -> dict:
-    """Computes the analysis for the principal set and stores it in the cache."""
+def compute_network(
+    raw: Raw, principals: frozenset[str], visible: set, unit_kind: str, days: int
+) -> dict:
+    """Computes the analysis over the visible documents and stores it in the cache."""
     started = time.perf_counter()
-    activity = document_activity(principals, now)
+    activity = trimmed(raw, principals, visible)
     answer = analyse(activity, unit_kind, days, min_group(), walled_people())
     seconds = time.perf_counter() - started
-    key, params = insights_store.principals_hash(principals), network_params(unit_kind, days)
+    key, params = insights_store.visibility_hash(visible), network_params(unit_kind, days)
+    at = stamp(raw.now)
     with db.transaction() as conn:
-        insights_store.store(conn, key, "network", params, stamp(now), seconds, answer)
-    return answer | {"computedAt": stamp(now)}
+        insights_store.store(conn, key, "network", params, at, seconds, answer)
+    return answer | {"computedAt": at}
 
 
 def analyse(activity: Activity, unit_kind: str, days: int, least: int, walled: set[str]) -> dict:
