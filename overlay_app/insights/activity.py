@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from overlay_app import db
 from overlay_app.chat import access as chat_access
@@ -30,11 +31,9 @@ from sync import directory, visibility
 from sync.visibility import Document
 
 Key = tuple[str, str]
-HISTORY_DAYS = 180  # two 90-day periods: the longest window and the one before it
 
 
-@dataclass(frozen=True)
-class Comment:
+class Comment(NamedTuple):
     id: str
     key: Key
     parent_id: str | None
@@ -44,7 +43,7 @@ class Comment:
 
 @dataclass
 class Activity:
-    """What the viewer may see of the last HISTORY_DAYS, and who belongs to which unit."""
+    """What the viewer may see of the days read, and who belongs to which unit."""
 
     now: datetime
     comments: list[Comment] = field(default_factory=list)
@@ -74,8 +73,8 @@ def parse(stamped: str) -> datetime:
 
 @dataclass
 class Raw:
-    """The untrimmed activity of the last HISTORY_DAYS, as read from the stores: only ever
-    handed to `trimmed`, never counted."""
+    """The untrimmed activity of the days read, as read from the stores: only ever handed to
+    `trimmed`, never counted."""
 
     now: datetime
     comments: list[Comment]
@@ -91,8 +90,9 @@ class Raw:
         return found | {k for k, _, _ in self.reads}
 
 
-def raw_activity(now: datetime) -> Raw:
-    social, since = db.social(), stamp(now - timedelta(days=HISTORY_DAYS))
+def raw_activity(now: datetime, days: int) -> Raw:
+    """The last `days` of activity (KPIs read two periods: the one asked and the one before)."""
+    social, since = db.social(), stamp(now - timedelta(days=days))
     return Raw(
         now=now,
         comments=[
@@ -140,17 +140,14 @@ def trimmed(raw: Raw, principals: frozenset[str], visible: set[Key]) -> Activity
     return activity
 
 
-def document_activity(principals: frozenset[str], now: datetime) -> Activity:
-    """The activity on documents the principal set may open (no chat): what the network
-    analysis needs, outside a request too."""
-    raw = raw_activity(now)
-    return trimmed(raw, principals, visible_keys(raw, principals))
-
-
-def viewer_activity(viewer: Person, principals: frozenset[str], now: datetime) -> Activity:
-    """Everything a viewer's KPIs count: their documents' activity and their channels'."""
-    activity = document_activity(principals, now)
-    social, since = db.social(), stamp(now - timedelta(days=HISTORY_DAYS))
+def viewer_activity(
+    viewer: Person, principals: frozenset[str], now: datetime, days: int
+) -> Activity:
+    """Everything a viewer's KPIs of the last `days` count: their documents' activity and
+    their channels'."""
+    raw = raw_activity(now, days)
+    activity = trimmed(raw, principals, visible_keys(raw, principals))
+    social, since = db.social(), stamp(now - timedelta(days=days))
     rooms = store_rooms.channels(social)
     seen = chat_access.visible_room_ids(viewer, [room.id for room in rooms])
     activity.channels = {room.id: room for room in rooms if room.id in seen}

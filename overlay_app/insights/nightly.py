@@ -34,7 +34,7 @@ UNIT_KINDS = ("department", "office")
 @dataclass(frozen=True)
 class Run:
     people: int
-    principal_sets: int
+    visible_sets: int  # distinct sets of visible documents, in the longest period
     answers: int
     seconds: float
     dropped: int
@@ -58,18 +58,19 @@ def compute_all(app: Flask, now: datetime | None = None) -> Run:
     for each unit kind and period; drops answers from earlier runs."""
     started, now = time.perf_counter(), now or datetime.now(UTC)
     with app.app_context():
-        raw = raw_activity(now)
-        sets = distinct_visible_sets(raw)
-        answers = 0
-        for principals, visible in sets.values():
-            for unit in UNIT_KINDS:
-                for days in kpis.PERIODS:
+        answers, sets = 0, 0
+        for days in kpis.PERIODS:
+            raw = raw_activity(now, days)
+            distinct = distinct_visible_sets(raw)
+            sets = max(sets, len(distinct))
+            for principals, visible in distinct.values():
+                for unit in UNIT_KINDS:
                     reads.compute_network(raw, principals, visible, unit, days)
                     answers += 1
         with db.transaction() as conn:
             dropped = insights_store.forget_older_than(conn, stamp(now))
         people = len(directory.active_ids(db.index(), directory.units(db.index())))
-    return Run(people, len(sets), answers, time.perf_counter() - started, dropped)
+    return Run(people, sets, answers, time.perf_counter() - started, dropped)
 
 
 # -- the commands ----------------------------------------------------------------------------
@@ -94,7 +95,8 @@ def compute_command() -> None:
     """Compute the network analysis for every distinct principal set now (settings from PLAZA_*)."""
     run = compute_all(_app())
     click.echo(
-        f"{run.answers} answers for {run.principal_sets} principal sets of {run.people} people"
+        f"{run.answers} answers for {run.visible_sets} distinct sets of visible documents"
+        f" of {run.people} people"
         f" in {run.seconds:.1f} s; {run.dropped} old answers dropped"
     )
 

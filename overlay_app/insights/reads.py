@@ -50,9 +50,17 @@ def now_or(as_of: datetime | None) -> datetime:
 # -- KPIs ------------------------------------------------------------------------------------
 
 
+def activity_for(viewer: Person, days: int, as_of: datetime | None = None) -> Activity:
+    """The viewer's trimmed activity of the period asked and the one before it."""
+    return viewer_activity(viewer, access.principals_of(viewer.id), now_or(as_of), 2 * days)
+
+
 def kpis_of(viewer: Person, scope: Scope, days: int, as_of: datetime | None = None) -> dict:
     """The KPIs of `scope` as the viewer may see them, with the scope's name."""
-    activity = viewer_activity(viewer, access.principals_of(viewer.id), now_or(as_of))
+    return kpis_in(activity_for(viewer, days, as_of), scope, days)
+
+
+def kpis_in(activity: Activity, scope: Scope, days: int) -> dict:
     answer = kpis.kpis(activity, scope, days, min_group(), _unit_size(activity, scope))
     return {"label": scope_label(activity, scope)} | answer
 
@@ -80,9 +88,13 @@ def scope_label(activity: Activity, scope: Scope) -> str:
 
 
 def scopes_of(viewer: Person, as_of: datetime | None = None) -> dict[str, list[dict]]:
+    """What the viewer may pick (scopes_in over the longest periods)."""
+    return scopes_in(activity_for(viewer, max(kpis.PERIODS), as_of))
+
+
+def scopes_in(activity: Activity) -> dict[str, list[dict]]:
     """What the viewer may pick: their channels, the sites, libraries and tags of documents
     they may open that have activity, and the units holding at least the threshold."""
-    activity = viewer_activity(viewer, access.principals_of(viewer.id), now_or(as_of))
     sites, libraries = {}, {}
     for document in activity.documents.values():
         sites[document.site_id] = document.site_title or document.site_id
@@ -111,7 +123,7 @@ def network_of(viewer: Person, unit_kind: str, days: int) -> dict:
     exactly that set of documents when the nightly job (or an earlier request) computed it,
     else computed now and cached."""
     principals = access.principals_of(viewer.id)
-    raw = raw_activity(datetime.now(UTC))
+    raw = raw_activity(datetime.now(UTC), days)
     visible = visible_keys(raw, principals)
     key, params = insights_store.visibility_hash(visible), network_params(unit_kind, days)
     found = insights_store.cached(db.social(), key, "network", params)

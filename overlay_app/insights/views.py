@@ -115,11 +115,12 @@ def wants_people(person: Person, flag: str) -> bool:
 def overview_page():
     viewer = require_member()
     days, scope = days_arg(), scope_arg()
-    answer = reads.kpis_of(viewer, scope, days, as_of_arg())
+    activity = reads.activity_for(viewer, days, as_of_arg())  # read once for both
+    answer = reads.kpis_in(activity, scope, days)
     return render_template(
         "insights/kpis.html",
         answer=answer,
-        scopes=reads.scopes_of(viewer),
+        scopes=reads.scopes_in(activity),
         days=days,
         periods=kpis.PERIODS,
         daily_chart=_daily_chart(answer),

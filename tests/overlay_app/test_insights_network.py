@@ -111,3 +111,22 @@ def test_a_graph_of_fewer_people_than_the_threshold_is_withheld():
         "days": 90,
         "withheld": "too few people",
     }
+
+
+def test_burts_constraint_agrees_with_networkx():
+    import networkx as nx
+
+    graph = nx.Graph()
+    ties = [
+        ("a", "b", 3),
+        ("a", "c", 1),
+        ("b", "c", 2),
+        ("c", "d", 5),
+        ("d", "e", 1),
+        ("a", "e", 2),
+    ]
+    for first, second, weight in ties:
+        graph.add_edge(first, second, weight=weight)
+    theirs = nx.constraint(graph, weight="weight")
+    for node in graph:
+        assert round(network.constraint(graph, node), 9) == round(theirs[node], 9)

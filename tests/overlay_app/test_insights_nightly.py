@@ -19,11 +19,11 @@ def test_the_nightly_run_caches_one_answer_per_set_of_visible_documents(app, api
     first = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
     run = nightly.compute_all(app, first)
     with app.app_context():
-        sets = len(nightly.distinct_visible_sets(raw_activity(first)))
+        counts = [len(nightly.distinct_visible_sets(raw_activity(first, d))) for d in (7, 28, 90)]
         rows = db.social().execute("SELECT count(*), min(computed_at) FROM insights_cache")
         count, computed = rows.fetchone()
-    assert (run.principal_sets, run.answers, run.dropped) == (sets, sets * 6, 0)
-    assert (count, computed) == (sets * 6, stamp(first))
+    assert (run.visible_sets, run.answers, run.dropped) == (max(counts), 2 * sum(counts), 0)
+    assert (count, computed) == (2 * sum(counts), stamp(first))
     answer = api(people["outsider"]).get("/api/v1/insights/network?unit=office&days=28")
     assert answer.get_json()["computedAt"] == stamp(first)  # read from the cache
 
