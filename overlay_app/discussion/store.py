@@ -343,3 +343,14 @@ def likes_received(conn: SocialConn, comment_ids: list[str]) -> list[tuple[str, 
         " WHERE comment_id IN (SELECT value FROM json_each(?))",
         [json.dumps(comment_ids)],
     ).fetchall()
+
+
+def commented_keys_since(conn: SocialConn, since: str) -> list[Key]:
+    """(drive_id, item_id) of the documents with a counted comment written at or after
+    `since`."""
+    rows = conn.execute(
+        f"SELECT DISTINCT c.drive_id, c.item_id FROM comments AS c"
+        f" WHERE c.created_at >= ? AND {COUNTED_COMMENT}",
+        [since],
+    )
+    return [(drive_id, item_id) for drive_id, item_id in rows]

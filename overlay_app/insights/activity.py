@@ -117,6 +117,14 @@ def visible_keys(raw: Raw, principals: frozenset[str]) -> set[Key]:
     return visibility.visible_among(db.index(), principals, raw.keys) if principals else set()
 
 
+def discussed_visible(principals: frozenset[str], now: datetime, days: int) -> set[Key]:
+    """The documents commented on in the last `days` that the principal set may open: what
+    the network analysis is computed over (and cached by), read without loading the comments."""
+    since = stamp(now - timedelta(days=days))
+    keys = discussion_store.commented_keys_since(db.social(), since)
+    return visibility.visible_among(db.index(), principals, keys) if principals else set()
+
+
 def trimmed(raw: Raw, principals: frozenset[str], visible: set[Key]) -> Activity:
     """The activity on the `visible` documents only (from `visible_keys`), with their
     metadata and tags."""

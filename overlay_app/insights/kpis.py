@@ -63,13 +63,12 @@ class InScope:
             if unit_index is not None
             else None
         )
+        self.keys = {key for key in activity.documents if self._holds(key)}
 
-    def document(self, key: Key) -> bool:
+    def _holds(self, key: Key) -> bool:
         kind, value = self.scope.kind, self.scope.value
+        document = self.activity.documents[key]
         if kind == "channel":
-            return False
-        document = self.activity.documents.get(key)
-        if document is None:
             return False
         if kind == "site":
             return document.site_id == value
@@ -78,6 +77,9 @@ class InScope:
         if kind == "tag":
             return value in self.activity.tags.get(key, [])
         return True
+
+    def document(self, key: Key) -> bool:
+        return key in self.keys
 
     def room(self, room_id: str) -> bool:
         if self.scope.kind == "channel":

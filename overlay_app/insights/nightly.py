@@ -23,10 +23,11 @@ from flask import Flask
 from overlay_app import db
 from overlay_app.insights import kpis, reads
 from overlay_app.insights import store as insights_store
-from overlay_app.insights.activity import Raw, raw_activity, stamp, visible_keys
+from overlay_app.insights.activity import Raw, raw_activity, stamp
 from overlay_app.settings import SettingsError
 from sync import directory
 from sync.trimming import principal_set
+from sync.visibility import visible_among
 
 UNIT_KINDS = ("department", "office")
 
@@ -41,14 +42,15 @@ class Run:
 
 
 def distinct_visible_sets(raw: Raw) -> dict[str, tuple[frozenset[str], set]]:
-    """hash -> (a principal set, the documents with activity it opens), each distinct set of
-    documents once, over every active member."""
+    """hash -> (a principal set, the documents commented on that it opens), each distinct
+    set of documents once, over every active member."""
     index = db.index()
     members = directory.active_ids(index, directory.units(index))
+    commented = sorted({comment.key for comment in raw.comments})  # as discussed_visible
     found: dict[str, tuple[frozenset[str], set]] = {}
     for person_id in sorted(members):
         principals = principal_set(index, person_id)
-        visible = visible_keys(raw, principals)
+        visible = visible_among(index, principals, commented) if principals else set()
         found.setdefault(insights_store.visibility_hash(visible), (principals, visible))
     return found
 

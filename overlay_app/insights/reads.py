@@ -20,11 +20,11 @@ from overlay_app.insights import store as insights_store
 from overlay_app.insights.activity import (
     Activity,
     Raw,
+    discussed_visible,
     raw_activity,
     stamp,
     trimmed,
     viewer_activity,
-    visible_keys,
 )
 from overlay_app.insights.kpis import Scope
 from sync import directory
@@ -122,14 +122,13 @@ def network_of(viewer: Person, unit_kind: str, days: int) -> dict:
     """The network analysis over the documents the viewer may open: the cached answer for
     exactly that set of documents when the nightly job (or an earlier request) computed it,
     else computed now and cached."""
-    principals = access.principals_of(viewer.id)
-    raw = raw_activity(datetime.now(UTC), days)
-    visible = visible_keys(raw, principals)
+    principals, now = access.principals_of(viewer.id), datetime.now(UTC)
+    visible = discussed_visible(principals, now, days)
     key, params = insights_store.visibility_hash(visible), network_params(unit_kind, days)
     found = insights_store.cached(db.social(), key, "network", params)
     if found is not None:
         return found[1] | {"computedAt": found[0]}
-    return compute_network(raw, principals, visible, unit_kind, days)
+    return compute_network(raw_activity(now, days), principals, visible, unit_kind, days)
 
 
 def network_params(unit_kind: str, days: int) -> str:
@@ -140,7 +139,8 @@ def network_params(unit_kind: str, days: int) -> str:
 def compute_network(
     raw: Raw, principals: frozenset[str], visible: set, unit_kind: str, days: int
 ) -> dict:
-    """Computes the analysis over the visible documents and stores it in the cache."""
+    """Computes the analysis over the `visible` documents (discussed_visible, or the same
+    set from the nightly job) and stores it in the cache."""
     started = time.perf_counter()
     activity = trimmed(raw, principals, visible)
     answer = analyse(activity, unit_kind, days, min_group(), walled_people())
