@@ -234,3 +234,33 @@ def test_bad_parameters_answer_one_clear_400(api, people):
         assert answer.get_json()["error"]["message"].startswith(words)
     assert member.get("/api/v1/insights/experts").status_code == 400
     assert member.get("/api/v1/insights/network?unit=team").status_code == 400
+
+
+def test_a_channel_counts_its_messages_and_readers(api, people, stage):
+    p = stage["p"]
+    created = api(p[0]).post("/api/v1/rooms", json={"kind": "channel", "name": "insights-club"})
+    assert created.status_code == 201, created.get_json()
+    room = created.get_json()["id"]
+    sent = []
+    for person in p[:5]:
+        answer = api(person).post(f"/api/v1/rooms/{room}/messages", json={"body": "Hello all"})
+        assert answer.status_code == 201, answer.get_json()
+        sent.append(answer.get_json()["id"])
+    read = api(p[5]).put(f"/api/v1/rooms/{room}/read", json={"last_read_id": sent[-1]})
+    assert read.status_code == 200, read.get_json()
+    answer = kpis(api, people["outsider"], f"channel:{room}", as_of())
+    assert answer["label"] == "#insights-club"
+    assert answer["current"] == {
+        "posting": 5,
+        "onlyReading": 1,
+        "contributions": 5,
+        "perActivePerson": 1.0,
+        "threads": 0,
+        "replies": 0,
+        "answeredShare": None,
+        "medianHoursToFirstReply": None,
+    }
+    assert (answer["unanswered"], answer["topDocuments"]) == ([], [])
+    # a library's figures leave the channel out
+    library = kpis(api, people["outsider"], f"library:{stage['a'][0]}", as_of())
+    assert library["current"] is None
