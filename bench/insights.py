@@ -203,8 +203,7 @@ def nightly_child(app: Flask, sets: int, out) -> None:
             spent = []
             for principals, visible in list(distinct.values())[:sets]:
                 one = time.perf_counter()
-                for unit in nightly.UNIT_KINDS:
-                    reads.compute_network(raw, principals, visible, unit, days)
+                reads.compute_networks(raw, principals, visible, days)
                 spent.append(time.perf_counter() - one)
             per_set += statistics.median(spent) * len(distinct)  # this period, all its sets
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

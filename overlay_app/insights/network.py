@@ -2,9 +2,9 @@
 
 The person graph is undirected and weighted: a reply ties the replier to the parent's author,
 a mention ties the writer to the person mentioned, and commenting on the same document ties
-every pair of its commenters (once per document). Members of the ethical-walls groups are
-left out of the graph before anything is measured, so their activity never appears in any
-cross-unit figure. Pure: no SQL, no request.
+every pair of its commenters (once per document; its 30 most active commenters at most).
+Members of the ethical-walls groups are left out of the graph before anything is measured, so
+their activity never appears in any cross-unit figure. Pure: no SQL, no request.
 
 Measures:
 - per unit (department or office): its internal and external tie weights and the E-I index
@@ -29,7 +29,9 @@ from overlay_app.insights.activity import Activity, stamp
 
 SAMPLE_ABOVE = 200  # people: above this, betweenness uses SAMPLE_PIVOTS sampled pivots
 SAMPLE_PIVOTS = 100
-CO_COMMENTERS_CAP = 60  # commenters of one document tied pairwise (the busiest are capped)
+# Commenters of one document tied pairwise: its CO_COMMENTERS_CAP most active ones only, so
+# that a document everyone commented on does not cost its commenters squared.
+CO_COMMENTERS_CAP = 30
 TOP_PEOPLE = 10
 UNIT_FIELDS = {"department": 0, "office": 1}
 
@@ -40,15 +42,16 @@ def person_graph(activity: Activity, days: int, walled: set[str]) -> nx.Graph:
     comments = [c for c in activity.comments if c.at >= since]
     authors = {c.id: c.author for c in activity.comments}
     weights: Counter[tuple[str, str]] = Counter()
-    commenters: dict[tuple[str, str], set[str]] = defaultdict(set)
+    commenters: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for comment in comments:
-        commenters[comment.key].add(comment.author)
+        commenters[comment.key][comment.author] += 1
         if comment.parent_id in authors:
             weights[_pair(comment.author, authors[comment.parent_id])] += 1
         for mentioned in activity.mentions.get(comment.id, ()):
             weights[_pair(comment.author, mentioned)] += 1
-    for people in commenters.values():
-        for first, second in combinations(sorted(people)[:CO_COMMENTERS_CAP], 2):
+    for counts in commenters.values():
+        busiest = sorted(counts, key=lambda person: (-counts[person], person))
+        for first, second in combinations(sorted(busiest[:CO_COMMENTERS_CAP]), 2):
             weights[(first, second)] += 1
     graph = nx.Graph()
     for (first, second), weight in weights.items():

@@ -66,9 +66,7 @@ def compute_all(app: Flask, now: datetime | None = None) -> Run:
             distinct = distinct_visible_sets(raw)
             sets = max(sets, len(distinct))
             for principals, visible in distinct.values():
-                for unit in UNIT_KINDS:
-                    reads.compute_network(raw, principals, visible, unit, days)
-                    answers += 1
+                answers += len(reads.compute_networks(raw, principals, visible, days))
         with db.transaction() as conn:
             dropped = insights_store.forget_older_than(conn, stamp(now))
         people = len(directory.active_ids(db.index(), directory.units(db.index())))

@@ -128,7 +128,7 @@ def network_of(viewer: Person, unit_kind: str, days: int) -> dict:
     found = insights_store.cached(db.social(), key, "network", params)
     if found is not None:
         return found[1] | {"computedAt": found[0]}
-    return compute_network(raw_activity(now, days), principals, visible, unit_kind, days)
+    return compute_networks(raw_activity(now, days), principals, visible, days)[unit_kind]
 
 
 def network_params(unit_kind: str, days: int) -> str:
@@ -136,42 +136,53 @@ def network_params(unit_kind: str, days: int) -> str:
     return f"{unit_kind}/{days}/min{min_group()}/walls:{walls}"
 
 
-def compute_network(
-    raw: Raw, principals: frozenset[str], visible: set, unit_kind: str, days: int
-) -> dict:
-    """Computes the analysis over the `visible` documents (discussed_visible, or the same
-    set from the nightly job) and stores it in the cache."""
+def compute_networks(raw: Raw, principals: frozenset[str], visible: set, days: int) -> dict:
+    """Computes the analysis by every unit kind over the `visible` documents
+    (discussed_visible, or the same set from the nightly job), stores each in the cache, and
+    answers them by unit kind. One trim and one graph serve both kinds."""
     started = time.perf_counter()
     activity = trimmed(raw, principals, visible)
-    answer = analyse(activity, unit_kind, days, min_group(), walled_people())
+    answers = analyse_all(activity, days, min_group(), walled_people())
     seconds = time.perf_counter() - started
-    key, params = insights_store.visibility_hash(visible), network_params(unit_kind, days)
-    at = stamp(raw.now)
+    key, at = insights_store.visibility_hash(visible), stamp(raw.now)
     with db.transaction() as conn:
-        insights_store.store(conn, key, "network", params, at, seconds, answer)
-    return answer | {"computedAt": at}
+        for unit_kind, answer in answers.items():
+            params = network_params(unit_kind, days)
+            insights_store.store(conn, key, "network", params, at, seconds, answer)
+    return {unit_kind: answer | {"computedAt": at} for unit_kind, answer in answers.items()}
 
 
 def analyse(activity: Activity, unit_kind: str, days: int, least: int, walled: set[str]) -> dict:
-    """Unit-level silo figures for everyone allowed insights; person-level parts (`people`)
-    only ever leave views.py for admins who chose to see them."""
+    return analyse_all(activity, days, least, walled)[unit_kind]
+
+
+def analyse_all(activity: Activity, days: int, least: int, walled: set[str]) -> dict[str, dict]:
+    """By unit kind: unit-level silo figures for everyone allowed insights; person-level
+    parts (`personLevel`) only ever leave views.py for admins who chose to see them."""
     graph = network.person_graph(activity, days, walled)
     if graph.number_of_nodes() < least:
-        return {"unitKind": unit_kind, "days": days, "withheld": kpis.TOO_FEW}
-    units = {p: u for p, u in network.unit_of(activity, unit_kind).items() if p not in walled}
-    sizes = network.unit_sizes(activity, unit_kind, walled)
+        return {
+            kind: {"unitKind": kind, "days": days, "withheld": kpis.TOO_FEW}
+            for kind in network.UNIT_FIELDS
+        }
+    brokers = network.brokers(graph)
     chokes = network.choke_points(activity, days, walled)
-    return {
-        "unitKind": unit_kind,
-        "days": days,
-        "withheld": None,
-        "people": graph.number_of_nodes(),
-        "ties": graph.number_of_edges(),
-        "silos": network.silos(graph, units, sizes, least),
-        "threadsWaitingOnOnePerson": sum(entry["threads"] for entry in chokes),
-        "personLevel": {
-            "brokers": network.brokers(graph),
-            "keyPersonRisk": network.key_person_risk(graph, units, sizes, least),
-            "chokePoints": chokes,
-        },
-    }
+    answers = {}
+    for kind in network.UNIT_FIELDS:
+        units = {p: u for p, u in network.unit_of(activity, kind).items() if p not in walled}
+        sizes = network.unit_sizes(activity, kind, walled)
+        answers[kind] = {
+            "unitKind": kind,
+            "days": days,
+            "withheld": None,
+            "people": graph.number_of_nodes(),
+            "ties": graph.number_of_edges(),
+            "silos": network.silos(graph, units, sizes, least),
+            "threadsWaitingOnOnePerson": sum(entry["threads"] for entry in chokes),
+            "personLevel": {
+                "brokers": brokers,
+                "keyPersonRisk": network.key_person_risk(graph, units, sizes, least),
+                "chokePoints": chokes,
+            },
+        }
+    return answers
