@@ -233,6 +233,8 @@ def m011_insights(db: Database) -> None:
         payload TEXT NOT NULL,                -- JSON
         PRIMARY KEY (visibility_hash, kind, params)
     );
+    -- insights read the comments of the last days, and the documents discussed in them
+    CREATE INDEX comments_by_time ON comments (created_at, drive_id, item_id);
     """)
 
 
