@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from overlay_app import db
+from overlay_app import access, db
 from overlay_app.chat import access as chat_access
 from overlay_app.chat import store_messages, store_rooms
 from overlay_app.chat.store_rooms import Room
@@ -154,7 +154,9 @@ def viewer_activity(
     """Everything a viewer's KPIs of the last `days` count: their documents' activity and
     their channels'."""
     raw = raw_activity(now, days)
-    activity = trimmed(raw, principals, visible_keys(raw, principals))
+    # as every list does: the index's word, less what a live check refused within its window
+    visible = access.filter_visible(viewer, raw.keys) if principals else set()
+    activity = trimmed(raw, principals, visible)
     social, since = db.social(), stamp(now - timedelta(days=days))
     rooms = store_rooms.channels(social)
     seen = chat_access.visible_room_ids(viewer, [room.id for room in rooms])
