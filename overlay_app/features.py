@@ -17,6 +17,7 @@ from overlay_app.chat import pages as chat_pages
 from overlay_app.discussion import comments, likes
 from overlay_app.embedded import views as embedded
 from overlay_app.home import views as home
+from overlay_app.insights import views as insights
 from overlay_app.install import views as install
 from overlay_app.notifications import views as notifications
 from overlay_app.people import photos as people_photos
@@ -44,6 +45,7 @@ FEATURES = (
     admin,
     moderation,
     terms,
+    insights,
 )
 
 # What each feature adds to the app beyond its blueprint (hooks, template helpers), in order.
@@ -57,4 +59,5 @@ FEATURE_INITS = (
     people_photos.init_app,
     embedded.init_app,
     admin.init_app,
+    insights.init_app,
 )

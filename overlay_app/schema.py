@@ -219,34 +219,6 @@ M006_STATEMENTS = (
 
 
 @MIGRATIONS()
-def m010_embedded(db: Database) -> None:
-    # Plaza tokens of embedded pages (overlay_app/embedded/store.py): stored by their hash,
-    # each with the person's delegated Graph token from the on-behalf-of exchange (for the
-    # live check; never sent to a browser). Revoked rows stay until they expire.
-    db.executescript("""
-    CREATE TABLE embedded_sessions (
-        token_hash TEXT PRIMARY KEY, person_id TEXT NOT NULL, roles TEXT NOT NULL,
-        created_at REAL NOT NULL, expires_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,
-        graph_token TEXT, graph_expires_at REAL
-    );
-    CREATE INDEX embedded_sessions_by_person ON embedded_sessions (person_id);
-    """)
-
-
-PUBLIC_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def is_public_id(value: object) -> bool:
-    return isinstance(value, str) and PUBLIC_ID.fullmatch(value) is not None
-
-
-def new_public_id() -> str:
-    """An id that tells nothing but itself (uuid4: 122 random bits), as people see messages
-    and notifications."""
-    return str(uuid.uuid4())
-
-
-@MIGRATIONS()
 def m007_admin(db: Database) -> None:
     """The admin console's tables (overlay_app/admin/store.py owns their SQL): reports of
     comments and messages, moderation acts, feature switches, terms of use and who accepted
@@ -310,3 +282,51 @@ def m009_writeback(db: Database) -> None:
     );
     CREATE INDEX writeback_rounds_by_job ON writeback_rounds (job, id);
     """)
+
+
+@MIGRATIONS()
+def m010_embedded(db: Database) -> None:
+    # Plaza tokens of embedded pages (overlay_app/embedded/store.py): stored by their hash,
+    # each with the person's delegated Graph token from the on-behalf-of exchange (for the
+    # live check; never sent to a browser). Revoked rows stay until they expire.
+    db.executescript("""
+    CREATE TABLE embedded_sessions (
+        token_hash TEXT PRIMARY KEY, person_id TEXT NOT NULL, roles TEXT NOT NULL,
+        created_at REAL NOT NULL, expires_at REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0,
+        graph_token TEXT, graph_expires_at REAL
+    );
+    CREATE INDEX embedded_sessions_by_person ON embedded_sessions (person_id);
+    """)
+
+
+@MIGRATIONS()
+def m011_insights(db: Database) -> None:
+    """Insights' cache of the network analysis (overlay_app/insights/store.py): one answer per
+    (set of visible documents, measure, parameters), so that a viewer only ever reads what was
+    computed over exactly the documents their own principal set may open."""
+    db.executescript("""
+    CREATE TABLE insights_cache (
+        visibility_hash TEXT NOT NULL,        -- sha256 of the sorted visible document keys
+        kind TEXT NOT NULL,                   -- network
+        params TEXT NOT NULL,                 -- e.g. department/90/min5/walls...
+        computed_at TEXT NOT NULL,
+        seconds REAL NOT NULL,                -- how long the computation took
+        payload TEXT NOT NULL,                -- JSON
+        PRIMARY KEY (visibility_hash, kind, params)
+    );
+    -- insights read the comments of the last days, and the documents discussed in them
+    CREATE INDEX comments_by_time ON comments (created_at, drive_id, item_id);
+    """)
+
+
+PUBLIC_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def is_public_id(value: object) -> bool:
+    return isinstance(value, str) and PUBLIC_ID.fullmatch(value) is not None
+
+
+def new_public_id() -> str:
+    """An id that tells nothing but itself (uuid4: 122 random bits), as people see messages
+    and notifications."""
+    return str(uuid.uuid4())

@@ -34,6 +34,7 @@ NUMBERS = {
     "tag_suggestions_per_minute": (1, 10_000),
     "live_check_seconds": (0, 60),  # the issue caps the live access cache at 60 s
     "embedded_token_minutes": (1, 60),  # Plaza tokens of pages embedded in Teams / SharePoint
+    "insights_min_group": (5, 10_000),  # k-anonymity of insights: never below 5 people
 }
 BOOLEANS = {"channels_open"}
 ERASE_MODES = ("anonymise", "remove")
@@ -87,6 +88,10 @@ class OverlaySettings:
     sharepoint_host: str = ""
     embed_ancestors: str = ""
     embedded_token_minutes: int = 15
+    # Insights: a figure about a group of people is shown only for groups this large (>= 5);
+    # members of the ethical-walls groups (Entra group ids) never appear in cross-unit analytics.
+    insights_min_group: int = 5
+    insights_ethical_walls: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -105,6 +110,10 @@ class OverlaySettings:
     @property
     def anyone_can_create_channels(self) -> bool:
         return self.channels_open
+
+    @property
+    def ethical_wall_groups(self) -> list[str]:
+        return _listed(self.insights_ethical_walls)
 
     @property
     def secure_cookies(self) -> bool:
@@ -213,6 +222,12 @@ class OverlaySettings:
             f" got '{entry}'"
             for entry in _listed(self.embed_ancestors)
             if not ORIGIN.fullmatch(entry)
+        ]
+        found += [
+            f"PLAZA_INSIGHTS_ETHICAL_WALLS must list group ids (GUIDs), separated by commas;"
+            f" got '{entry}'"
+            for entry in _listed(self.insights_ethical_walls)
+            if not GUID.fullmatch(entry)
         ]
         for name, (low, high) in NUMBERS.items():
             value = getattr(self, name)

@@ -272,3 +272,26 @@ def active_members(db: sqlite_utils.Database, group_id: str) -> list[str]:
         [group_id],
     )
     return [person_id for (person_id,) in rows]
+
+
+# -- units, for aggregate analytics ------------------------------------------------------------
+
+
+def units(db: sqlite_utils.Database) -> dict[str, tuple[str | None, str | None]]:
+    """(department, office) of every listed person who is not a guest, by oid: the units that
+    the overlay's insights group people by (in the emulator's firm, a department is a practice)."""
+    rows = db.execute("SELECT id, department, office FROM people WHERE deleted = 0 AND guest = 0")
+    return {person_id: (department, office) for person_id, department, office in rows}
+
+
+def members_of_groups(db: sqlite_utils.Database, group_ids: Iterable[str]) -> set[str]:
+    """Every person in any of the groups, directly or through nested groups."""
+    wanted = sorted(set(group_ids))
+    if not wanted:
+        return set()
+    rows = db.execute(
+        "SELECT DISTINCT user_id FROM memberships"
+        " WHERE group_id IN (SELECT value FROM json_each(?))",
+        [json.dumps(wanted)],
+    )
+    return {user_id for (user_id,) in rows}

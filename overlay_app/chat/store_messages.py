@@ -301,3 +301,27 @@ def erase_person(conn: SocialConn, person_id: str, erased: str, remove: bool) ->
     conn.execute("DELETE FROM message_mentions WHERE person_id = ?", [person_id])
     conn.execute("DELETE FROM read_markers WHERE person_id = ?", [person_id])
     return mine
+
+
+# -- aggregate reads for insights (untrimmed: the caller passes rooms the viewer may see) ------
+
+
+def messages_since(conn: SocialConn, room_ids: Iterable[str], since: str) -> list[tuple]:
+    """(room_id, author_id, created_at) of the live messages in those rooms written at or
+    after `since`."""
+    return conn.execute(
+        "SELECT room_id, author_id, created_at FROM messages"
+        " WHERE room_id IN (SELECT value FROM json_each(:rooms)) AND created_at >= :since"
+        " AND deleted_at IS NULL ORDER BY id",
+        {"rooms": _rooms_json(room_ids), "since": since},
+    ).fetchall()
+
+
+def read_marker_moves_since(conn: SocialConn, room_ids: Iterable[str], since: str) -> list[tuple]:
+    """(room_id, person_id, updated_at) of read markers moved at or after `since` in those
+    rooms: only the latest move per person and room is kept, which is all insights count."""
+    return conn.execute(
+        "SELECT room_id, person_id, updated_at FROM read_markers"
+        " WHERE room_id IN (SELECT value FROM json_each(:rooms)) AND updated_at >= :since",
+        {"rooms": _rooms_json(room_ids), "since": since},
+    ).fetchall()

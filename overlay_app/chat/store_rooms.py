@@ -231,3 +231,11 @@ def erase_person(conn: SocialConn, person_id: str, erased: str) -> None:
     """The person leaves every room; rooms they created stay, credited to `erased`."""
     conn.execute("DELETE FROM room_members WHERE person_id = ?", [person_id])
     conn.execute("UPDATE rooms SET created_by = ? WHERE created_by = ?", [erased, person_id])
+
+
+def channels(conn: SocialConn) -> list[Room]:
+    """Every channel, by name (insights trims them through chat.access)."""
+    rows = conn.execute(
+        f"SELECT {ROOM_COLUMNS} FROM rooms WHERE kind = 'channel' ORDER BY name COLLATE NOCASE"
+    )
+    return [_room(row) for row in rows]

@@ -149,3 +149,13 @@ def erase_person(conn: sqlite3.Connection, person_id: str, erased: str) -> None:
     """Their notifications go; those they caused name `erased` as the actor."""
     conn.execute("DELETE FROM notifications WHERE person_id = ?", [person_id])
     conn.execute("UPDATE notifications SET actor_id = ? WHERE actor_id = ?", [erased, person_id])
+
+
+def reads_since(conn: SocialConn, since: str) -> list[tuple[str, str, str, str]]:
+    """(person_id, drive_id, item_id, read_at) of document notifications read at or after
+    `since`: the only per-person reading signal Plaza keeps (insights counts it, never lists it)."""
+    return conn.execute(
+        "SELECT person_id, drive_id, item_id, read_at FROM notifications"
+        " WHERE read_at >= ? AND drive_id != ''",
+        [since],
+    ).fetchall()

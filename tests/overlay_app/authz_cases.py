@@ -28,6 +28,8 @@ OPEN_API = {SIGNED_OUT: 401, GUEST: 200, OUTSIDER: 200, READER: 200, AUTHOR: 200
 OPEN_PAGE = {SIGNED_OUT: 302, GUEST: 200, OUTSIDER: 200, READER: 200, AUTHOR: 200}
 OPEN_FORM = {SIGNED_OUT: FORM_SIGNED_OUT, GUEST: 303, OUTSIDER: 303, READER: 303, AUTHOR: 303}
 PUBLIC = dict.fromkeys(ROLES, 200)
+MEMBERS_API = {**OPEN_API, GUEST: 403}
+MEMBERS_PAGE = {**OPEN_PAGE, GUEST: 403}
 FIXED = {**DOC_READ, READER: 409, AUTHOR: 409}
 # The admin console: nobody of the five is an admin or moderator, so all meet a missing page
 # (tests/overlay_app/test_admin_authz.py holds the matrix of admins and moderators).
@@ -202,6 +204,16 @@ CASES = [
     *[Case(method, rule, STAFF_PAGE if method == G else STAFF_FORM, **OPEN)
       for method, rule in ADMIN_PAGES],
     *[Case(method, rule, STAFF_API, **OPEN) for method, rule in ADMIN_API],
+    # insights: members only (guests 403), computed over what the caller may open
+    Case(G, "/insights", MEMBERS_PAGE, **OPEN),
+    Case(G, "/insights/kpis.csv", MEMBERS_PAGE, query="?scope=all&days=7", **OPEN),
+    Case(G, "/insights/network", MEMBERS_PAGE, **OPEN),
+    Case(G, "/insights/experts", MEMBERS_PAGE, query="?tag=matrix-tag", **OPEN),
+    Case(G, "/api/v1/insights/scopes", MEMBERS_API, **OPEN),
+    Case(G, "/api/v1/insights/kpis", MEMBERS_API, **OPEN),
+    Case(G, "/api/v1/insights/network", MEMBERS_API, **OPEN),
+    Case(G, "/api/v1/insights/experts", MEMBERS_API, query="?tag=matrix-tag", **OPEN),
+    Case(G, "/api/v1/insights/evidence/<person_id>", MEMBERS_API, **OPEN),
     # public: sign-in, sign-out, the API's description, static files
     Case(G, "/api/v1/openapi.json", PUBLIC, **OPEN),
     Case(G, "/static/<path:filename>", PUBLIC, **OPEN),
