@@ -19,6 +19,7 @@ from typing import Any
 import requests
 import sqlite_utils
 
+from connector.session import new_session
 from sync import directory, locks, runs
 from sync.jobs import PEOPLE, Job, list_jobs
 from sync.totals import index_totals
@@ -116,8 +117,9 @@ def _realtime(url: str) -> dict:
     if not url:
         return {"url": None, "alive": None}
     try:
-        answer = requests.get(f"{url}/api/v1/openapi.json", timeout=2)
-        alive = answer.status_code == 200
+        with new_session(timeout=2) as session:
+            session.trust_env = False  # our own process: no proxy
+            alive = session.get(f"{url}/api/v1/openapi.json").status_code == 200
     except requests.RequestException:
         alive = False
     return {"url": url, "alive": alive}
