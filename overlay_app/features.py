@@ -12,6 +12,8 @@ from overlay_app.browse import views as browse
 from overlay_app.chat import api as chat
 from overlay_app.chat import pages as chat_pages
 from overlay_app.discussion import comments, likes
+from overlay_app.feed import views as feed
+from overlay_app.follow import views as follow
 from overlay_app.notifications import views as notifications
 from overlay_app.people import views as people
 from overlay_app.realtime import views as realtime
@@ -31,6 +33,8 @@ FEATURES = (
     chat,
     realtime,
     chat_pages,
+    follow,
+    feed,
 )
 
 # What each feature adds to the app beyond its blueprint (hooks, template helpers), in order.
@@ -41,4 +45,5 @@ FEATURE_INITS = (
     notifications.init_app,
     realtime.init_app,
     chat_pages.init_app,
+    follow.init_app,
 )

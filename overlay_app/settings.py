@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from connector.settings import CLOUDS, config_table, gather_settings, read_config_file
 
-SECRET_NAMES = ("client_secret", "secret_key")
+SECRET_NAMES = ("client_secret", "secret_key", "smtp_password")
 SHARED_WITH_CONNECTOR = ("authority", "tenant_id", "client_id", "graph_url", "ca_bundle", "cloud")
 # name -> (smallest, largest) allowed
 NUMBERS = {
@@ -33,8 +33,10 @@ NUMBERS = {
     "people_lookups_per_minute": (1, 10_000),
     "tag_suggestions_per_minute": (1, 10_000),
     "live_check_seconds": (0, 60),  # the issue caps the live access cache at 60 s
+    "smtp_port": (1, 65535),
+    "mail_mention_delay_seconds": (0, 24 * 3600),
 }
-BOOLEANS = {"channels_open"}
+BOOLEANS = {"channels_open", "smtp_starttls"}
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 SECRET_KEY_FILE = "secret_key"
 MIN_SECRET_KEY = 32
@@ -74,6 +76,16 @@ class OverlaySettings:
     live_check_seconds: int = 60
     realtime_url: str = ""  # where pages open the event stream (`plaza realtime`); "" = same origin
     channels_open: bool = True  # anyone signed in (not guests) may create chat channels
+    # Mail (overlay_app/mail): the SMTP server that `plaza mail send-due` and the scheduler
+    # send through; no host, no mail (the queue waits).
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = "Plaza <plaza@localhost>"
+    smtp_starttls: bool = False
+    mail_mention_delay_seconds: int = 120  # a mention is mailed this late, unless read
+    demo_mail_dir: str = ""  # the demo's SMTP server writes here; /_demo/mail shows it
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

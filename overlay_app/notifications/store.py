@@ -19,7 +19,7 @@ from typing import Any
 from overlay_app.chat import store_messages
 from overlay_app.db import SocialConn
 
-MENTION, REPLY, LIKE = "mention", "reply", "like"  # the kinds
+MENTION, REPLY, LIKE = "mention", "reply", "like"  # the kinds (follow.levels adds more)
 
 # The hot queries, as constants so that tests can check their plans (notifications_by_person).
 NEWEST_SQL = f"""
@@ -56,9 +56,9 @@ class Row:
     message_id: int | None = None
 
 
-def insert(conn: sqlite3.Connection, row: Row, public_id: str) -> None:
-    """Records the notification under its (public) id."""
-    conn.execute(
+def insert(conn: sqlite3.Connection, row: Row, public_id: str) -> int:
+    """Records the notification under its (public) id; its rowid."""
+    cursor = conn.execute(
         "INSERT INTO notifications (person_id, kind, actor_id, drive_id, item_id, comment_id,"
         " created_at, room_id, message_id, public_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -74,6 +74,7 @@ def insert(conn: sqlite3.Connection, row: Row, public_id: str) -> None:
             public_id,
         ],
     )
+    return int(cursor.lastrowid or 0)
 
 
 def delete_about_comment(
