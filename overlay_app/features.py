@@ -14,6 +14,7 @@ from overlay_app.chat import pages as chat_pages
 from overlay_app.discussion import comments, likes
 from overlay_app.feed import views as feed
 from overlay_app.follow import views as follow
+from overlay_app.mail import views as mail
 from overlay_app.notifications import views as notifications
 from overlay_app.people import views as people
 from overlay_app.realtime import views as realtime
@@ -35,6 +36,7 @@ FEATURES = (
     chat_pages,
     follow,
     feed,
+    mail,
 )
 
 # What each feature adds to the app beyond its blueprint (hooks, template helpers), in order.

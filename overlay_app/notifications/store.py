@@ -132,3 +132,17 @@ def mark_read(conn: sqlite3.Connection, person_id: str, ids: list[str] | None, a
         sql += " AND public_id IN (SELECT value FROM json_each(?))"
         params.append(json.dumps(ids))
     conn.execute(sql, params)
+
+
+def read_among(conn: SocialConn, rowids: list[int]) -> set[int]:
+    """The rowids among these of notifications that were read (or withdrawn: gone counts as
+    nothing left to tell), for the mail sender's "not mailed if read meanwhile"."""
+    if not rowids:
+        return set()
+    rows = conn.execute(
+        "SELECT value FROM json_each(?) WHERE value NOT IN"
+        " (SELECT id FROM notifications WHERE read_at IS NULL AND id IN"
+        "  (SELECT value FROM json_each(?)))",
+        [json.dumps(rowids), json.dumps(rowids)],
+    )
+    return {rowid for (rowid,) in rows}

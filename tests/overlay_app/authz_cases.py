@@ -39,6 +39,7 @@ def _with(base: dict[str, int], **changes: int) -> dict[str, int]:
 PARAMS = {
     "drive_id": "d", "item_id": "i", "comment_id": "c", "tag": "tag", "site_id": "site",
     "person_id": "author", "room_id": "room", "message_id": "m", "filename": "css",
+    "token": "site",
 }  # fmt: skip
 FRESH_PARAM = {"comment": "comment_id", "tag": "tag", "message": "message_id"}
 RULE_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
@@ -174,6 +175,10 @@ CASES = [
     Case(P, "/settings/notifications", OPEN_FORM, body={"digest": "daily"}, **OPEN),
     Case(G, "/feed", OPEN_PAGE, **OPEN),
     Case(G, "/api/v1/feed", OPEN_API, **OPEN),
+    # mail: a forged unsubscribe token is a 404 for everyone; the demo's mailbox is demo-only
+    Case(G, "/mail/unsubscribe/<token>", dict.fromkeys(ROLES, 404), at={"token": "site"}, **OPEN),
+    Case(P, "/mail/unsubscribe/<token>", dict.fromkeys(ROLES, 404), at={"token": "site"}, **OPEN),
+    Case(G, "/_demo/mail", _with(dict.fromkeys(ROLES, 404), signed_out=302), **OPEN),
     # public: sign-in, sign-out, the API's description, static files
     Case(G, "/api/v1/openapi.json", PUBLIC, **OPEN),
     Case(G, "/static/<path:filename>", PUBLIC, **OPEN),
