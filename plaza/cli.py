@@ -16,8 +16,9 @@ LAZY_COMMANDS = {
     "connector": "connector.cli:connector_group",
     "demo": "plaza.demo:demo_command",
     "emulator": "connector.emulator.cli:emulator",
+    "mail": "overlay_app.mail.cli:mail_group",
     "realtime": "overlay_app.realtime.serve:realtime_command",
-    "scheduler": "sync.cli:scheduler_command",
+    "scheduler": "plaza.scheduler:scheduler_command",
     "serve": "overlay_app.serve:serve_command",
     "sync": "sync.cli:sync_group",
 }

@@ -170,3 +170,39 @@ def test_one_click_unsubscribe_stops_mention_mails(mail_app, mailbox, api, peopl
     posted(author, document, f"{mention(who(mail_app, people['reader']))} two")
     assert run(mail_app, minutes=10).composed == 0
     assert len(mailbox.mails) == 1
+
+
+def test_the_mail_command_sends_what_is_due_and_counts_the_outbox(
+    mail_app, mailbox, api, people, document
+):
+    from click.testing import CliRunner
+
+    from plaza.cli import main
+
+    settings = mail_app.extensions["plaza.settings"]
+    env = {
+        "PLAZA_DATA_DIR": str(settings.data_dir),
+        "PLAZA_SECRET_KEY": settings.secret_key,
+        "PLAZA_PUBLIC_URL": settings.public_url,
+        "PLAZA_TENANT_ID": settings.tenant_id,
+        "PLAZA_AUTHORITY": settings.authority,
+        "PLAZA_CLIENT_ID": settings.client_id,
+        "PLAZA_CLIENT_SECRET": settings.client_secret,
+        "PLAZA_CA_BUNDLE": settings.ca_bundle,
+        "PLAZA_GRAPH_URL": settings.graph_url,
+        "PLAZA_MAIL_MENTION_DELAY_SECONDS": "0",
+    }
+    runner = CliRunner()
+    unset = runner.invoke(main, ["mail", "send-due"], env=env)
+    assert (unset.exit_code, unset.stderr) == (
+        1, "Error: PLAZA_SMTP_HOST is not set: nothing can be sent\n"
+    )  # fmt: skip
+    posted(
+        api(people["author"], mail_app), document, f"{mention(who(mail_app, people['reader']))} hi"
+    )
+    env |= {"PLAZA_SMTP_HOST": "127.0.0.1", "PLAZA_SMTP_PORT": str(mailbox.port)}
+    # The mention was queued by the app (2 minutes); the command's clock is now: not due yet.
+    sent = runner.invoke(main, ["mail", "send-due"], env=env)
+    assert sent.exit_code == 0, sent.output
+    assert sent.stdout.startswith("0 composed, 0 sent")
+    assert runner.invoke(main, ["mail", "status"], env=env).stdout == "no mail yet\n"
