@@ -61,6 +61,15 @@ def check_running_demo(lines: list[str], data_dir: Path) -> None:
     settings = dict(line.split("=", 1) for line in (data_dir / "emulator.env").read_text().split())
     streams = wait_for(settings["PLAZA_REALTIME_URL"] + "/api/v1/events")
     assert streams.status_code == 401  # the live-chat process answers, and wants a signed-in person
+    check_demo_mail(lines, data_dir, web_url)
+
+
+def check_demo_mail(lines: list[str], data_dir: Path, web_url: str) -> None:
+    """The demo's SMTP server keeps mail in the data dir; the web app shows it there."""
+    mail_line = next(line for line in lines if line.startswith("  Mail:"))
+    assert mail_line == f"  Mail:       {web_url}/_demo/mail (kept in {data_dir / 'mail'})"
+    assert (data_dir / "mail").is_dir()
+    assert wait_for(f"{web_url}/_demo/mail").status_code == 302  # sign-in first
 
 
 def wait_for(url: str) -> requests.Response:
