@@ -26,6 +26,7 @@ Run: .venv/bin/python bench/attention.py --index PATH [--comments N] [--seed N]
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import shutil
 import socket
@@ -37,6 +38,7 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import sqlite_utils
 from aiosmtpd.controller import Controller
 from flask import Flask
 
@@ -54,7 +56,7 @@ from sync import visibility
 from sync.trimming import principal_set
 
 ACTIVE_SHARE, REPLY_SHARE, MENTION_SHARE, LIKE_SHARE, READ_IN_TIME = 0.4, 0.6, 0.15, 0.5, 0.4
-SAMPLE_DOCS, TAGS = 60, 40
+SAMPLE_DOCS, TAGS, CANDIDATE_FILES = 60, 40, 3000
 FOLLOWS_TOTAL, PAST_CONVERSATIONS, FEED_PEOPLE = 100_000, 200_000, 60
 
 
@@ -93,17 +95,11 @@ def plan_day(index: Path, comments: int, seed: int) -> dict:
     index_db = sqlite3.connect(f"file:{index}?mode=ro", uri=True)
     samples, viewers = {}, defaultdict(set)
     began = time.perf_counter()
-    import sqlite_utils
-
+    candidates = _random_files(index_db, rng, CANDIDATE_FILES)
     handle = sqlite_utils.Database(index_db)
     for person in people:
-        keys = []
-        for key in visibility.visible_item_keys(handle, principal_set(handle, person)):
-            keys.append(key)
-            if len(keys) >= 4 * SAMPLE_DOCS:
-                break
-        files = [k for k in keys if _is_file(index_db, k)]
-        samples[person] = rng.sample(files, min(SAMPLE_DOCS, len(files)))
+        seen = sorted(visibility.visible_among(handle, principal_set(handle, person), candidates))
+        samples[person] = rng.sample(seen, min(SAMPLE_DOCS, len(seen)))
         for key in samples[person]:
             viewers[key].add(person)
     print(f"  visible samples of {len(people):,} people in {time.perf_counter() - began:.0f} s")
@@ -120,12 +116,20 @@ def plan_day(index: Path, comments: int, seed: int) -> dict:
         events.append((actor, key, rng.random() < REPLY_SHARE, mention, liker, rng.random()))
     follows = _plan_follows(rng, people, samples, index_db)
     index_db.close()
-    return {"people": people, "events": events, "follows": follows, "samples": samples}
+    return {"people": people, "events": events, "follows": follows, "samples": samples,
+            "index": str(index)}  # fmt: skip
 
 
-def _is_file(conn: sqlite3.Connection, key) -> bool:
-    row = conn.execute("SELECT is_folder FROM items WHERE drive_id = ? AND item_id = ?", key)
-    return row.fetchone()[0] == 0
+def _random_files(conn: sqlite3.Connection, rng: random.Random, count: int) -> list:
+    """About `count` live files of the index, picked at random by rowid."""
+    top = conn.execute("SELECT max(rowid) FROM items").fetchone()[0]
+    rowids = rng.sample(range(1, top + 1), min(top, 4 * count))
+    rows = conn.execute(
+        "SELECT drive_id, item_id FROM items WHERE rowid IN (SELECT value FROM json_each(?))"
+        " AND is_folder = 0 AND deleted = 0 LIMIT ?",
+        [json.dumps(rowids), count],
+    )
+    return [tuple(row) for row in rows]
 
 
 def _plan_follows(rng, people, samples, index_db) -> list[tuple[str, str, str]]:
@@ -268,13 +272,16 @@ def summary(values: list[int]) -> str:
 # -- the feed at scale ---------------------------------------------------------------------------
 
 
-def feed_bench(app: Flask, plan: dict, rng: random.Random) -> dict:
+def feed_bench(app: Flask, plan: dict, rng: random.Random, scale: dict) -> dict:
     people, samples = plan["people"], plan["samples"]
+    index_conn = sqlite3.connect(f"file:{plan['index']}?mode=ro", uri=True)
     with app.app_context():
         with db.transaction() as conn:
             have = conn.execute("SELECT count(*) FROM follows").fetchone()[0]
             at = "2026-11-30T00:00:00.000Z"
-            while have < FOLLOWS_TOTAL:
+            for _ in range(20 * scale["follows"]):  # a small firm may not hold that many
+                if have >= scale["follows"]:
+                    break
                 person = rng.choice(people)
                 sample = samples[person] or [("x", "y")]
                 kind = rng.choice(("document", "document", "tag", "person"))
@@ -284,12 +291,8 @@ def feed_bench(app: Flask, plan: dict, rng: random.Random) -> dict:
                     "person": rng.choice(people),
                 }[kind]
                 have += follow_store.follow(conn, person, kind, key, at)
-            for n in range(PAST_CONVERSATIONS):
+            for n, (d, i) in enumerate(_random_files(index_conn, rng, scale["conversations"])):
                 person = rng.choice(people)
-                sample = samples[person]
-                if not sample:
-                    continue
-                d, i = rng.choice(sample)
                 stamp = (datetime(2026, 11, 1, tzinfo=UTC) + timedelta(seconds=n * 7)).isoformat()
                 feed_store.touch(conn, feed_store.Activity(f"doc:{d}/{i}", d, i, None,
                                  stamp.replace("+00:00", "Z"), person, None, None))  # fmt: skip
@@ -328,7 +331,10 @@ def main() -> None:
     parser.add_argument("--index", required=True, type=Path)
     parser.add_argument("--comments", type=int, default=6000)
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--follows", type=int, default=FOLLOWS_TOTAL)
+    parser.add_argument("--conversations", type=int, default=PAST_CONVERSATIONS)
     args = parser.parse_args()
+    scale = {"follows": args.follows, "conversations": args.conversations}
     items = sqlite3.connect(args.index).execute("SELECT count(*) FROM items").fetchone()[0]
     print(f"index: {items:,} items")
     plan = plan_day(args.index, args.comments, args.seed)
@@ -342,6 +348,11 @@ def main() -> None:
         for everything in (False, True):
             app = make_app(scratch / ("everything" if everything else "default"), args.index, port)
             played = play(app, plan, everything, random.Random(args.seed))
+            print(
+                f"  {'everything' if everything else 'default'}: played in"
+                f" {played['seconds']:.0f} s",
+                flush=True,
+            )
             got = received(app)
             per = got["per"]
             cells = {
@@ -351,7 +362,7 @@ def main() -> None:
             interruptions = [per[p]["notifications"] + per[p]["mention mails"] for p in active]
             rows.append((everything, cells, summary(interruptions), got, played))
             if not everything:
-                feed = feed_bench(app, plan, random.Random(args.seed))
+                feed = feed_bench(app, plan, random.Random(args.seed), scale)
         print(f"mails received by the SMTP server: {sum(box.received.values()):,}")
     finally:
         controller.stop()

@@ -39,6 +39,9 @@ from sync import directory, visibility
 PAGE_SIZE, MAX_PAGE = 20, 50
 BATCH, MAX_BATCHES = 100, 10  # a sparse feed stops after this much reading; the cursor goes on
 TOP = ("9999", "")  # a cursor before everything
+# At most this many of a practice (a department can be large): each person around one costs
+# the feed a read of their conversations.
+PRACTICE_SHOWN = 30
 
 
 @dataclass
@@ -102,7 +105,7 @@ def interests(person: Person) -> Interests:
             found.tags.add(key)
         elif kind == targets.PERSON:
             people_names[key] = None
-    team, practice = directory.colleagues(db.index(), person.id)
+    team, practice = directory.colleagues(db.index(), person.id, PRACTICE_SHOWN)
     names = directory.display_names(db.index(), [*people_names, *team, *practice])
     for actor in practice:
         found.actors[actor] = f"{names.get(actor, 'Someone')} in your practice took part"
@@ -119,19 +122,18 @@ def page(
 ) -> tuple[list[Entry], str | None]:
     """One page of the feed after `cursor` (None: the newest), and the next page's cursor."""
     wanted = interests(person)
-    before = _open_cursor(cursor) if cursor else TOP
+    before: tuple[str, str] | None = _open_cursor(cursor) if cursor else TOP
     kept: list[Activity] = []
     for _ in range(MAX_BATCHES):
-        batch = store.candidates(db.social(), wanted.params(), before, BATCH)
-        if not batch:
-            return _entries(person, wanted, kept[:limit]), None
+        if before is None:
+            break
+        batch, before = store.candidates(db.social(), wanted.params(), before, BATCH)
         kept += _trimmed(person, wanted, batch)
-        before = (batch[-1].last_at, batch[-1].conversation)
         if len(kept) >= limit:
             kept = kept[:limit]
             before = (kept[-1].last_at, kept[-1].conversation)
             break
-    return _entries(person, wanted, kept), _seal_cursor(before)
+    return _entries(person, wanted, kept), None if before is None else _seal_cursor(before)
 
 
 def hidden_conversations(activities: list[Activity]) -> set[str]:
@@ -142,7 +144,7 @@ def hidden_conversations(activities: list[Activity]) -> set[str]:
 
 
 def _trimmed(person: Person, wanted: Interests, batch: list[Activity]) -> list[Activity]:
-    batch = [a for a in batch if _matches(wanted, a)]
+    batch = _inside_what_is_followed(wanted, batch)
     keys = {(a.drive_id, a.item_id) for a in batch if a.drive_id}
     open_docs = access.filter_discoverable(person, keys) if keys else set()
     documents = access.documents(person, open_docs) if open_docs else {}
@@ -158,13 +160,24 @@ def _trimmed(person: Person, wanted: Interests, batch: list[Activity]) -> list[A
     ]  # fmt: skip
 
 
-def _matches(wanted: Interests, activity: Activity) -> bool:
-    """Candidates that came only through the drive of a followed folder must be inside it."""
-    if activity.drive_id is None or activity.drive_id in wanted.drives or not wanted.folders:
-        return True
-    if activity.conversation in wanted.conversations:
-        return True
-    return bool(_folder_reasons(wanted, activity)) or _other_reason(wanted, activity)
+def _inside_what_is_followed(wanted: Interests, batch: list[Activity]) -> list[Activity]:
+    """Candidates that came only through the library of a followed folder must lie inside
+    that folder; those that came another way (the conversation, a person, a tag) stay."""
+    folder_drives = {drive_id for drive_id, _ in wanted.folders} - set(wanted.drives)
+    doubtful = [
+        a for a in batch
+        if a.drive_id in folder_drives and a.conversation not in wanted.conversations
+    ]  # fmt: skip
+    if not doubtful:
+        return batch
+    conversations = [a.conversation for a in doubtful]
+    came = {c for c, _ in store.actors_in(db.social(), conversations, list(wanted.actors))}
+    tags = _tags_of([(a.drive_id, a.item_id) for a in doubtful])
+    came |= {a.conversation for a in doubtful
+             if set(tags.get((a.drive_id, a.item_id), [])) & wanted.tags}  # fmt: skip
+    out = {a.conversation for a in doubtful if a.conversation not in came
+           and not _folder_reasons(wanted, a)}  # fmt: skip
+    return [a for a in batch if a.conversation not in out]
 
 
 def _folder_reasons(wanted: Interests, activity: Activity) -> list[str]:
@@ -173,14 +186,6 @@ def _folder_reasons(wanted: Interests, activity: Activity) -> list[str]:
     above = visibility.ancestors(db.index(), activity.drive_id, activity.item_id or "")
     return [wanted.folders[(activity.drive_id, f)] for f, _ in above
             if (activity.drive_id, f) in wanted.folders][:1]  # fmt: skip
-
-
-def _other_reason(wanted: Interests, activity: Activity) -> bool:
-    """Whether an actor or a tag brought it in (checked when a folder's drive also did)."""
-    if store.actors_in(db.social(), [activity.conversation], list(wanted.actors)):
-        return True
-    key = (activity.drive_id or "", activity.item_id or "")
-    return bool(set(tags_store.tags_of(db.social(), *key)) & wanted.tags)
 
 
 def _entries(person: Person, wanted: Interests, kept: list[Activity]) -> list[Entry]:

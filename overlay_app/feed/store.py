@@ -27,32 +27,32 @@ class Activity:
 _COLUMNS = """a.conversation, a.drive_id, a.item_id, a.room_id, a.last_at, a.last_actor_id,
     a.last_comment_id, a.last_message_id"""
 
-# The hot query of the feed (a test checks its plan). Each arm is bounded by what the person
-# follows; the two that could be long (a followed library or site, people) are read newest
-# first through their own index and cut at :batch, which the outer order cannot exceed.
-CANDIDATES_SQL = f"""
-    SELECT * FROM (
+# The feed's arms: each reads its own index newest first and stops at :batch, so none costs
+# more than a page however long the history (tests check their plans). `candidates` merges
+# them in time order, up to the point that every arm cut short has reached.
+ARMS = {
+    "conversations": f"""
         SELECT {_COLUMNS} FROM feed_activity AS a
-        WHERE a.conversation IN (SELECT value FROM json_each(:conversations))
-        UNION
-        SELECT * FROM (
-            SELECT {_COLUMNS} FROM feed_activity AS a INDEXED BY feed_activity_by_drive
-            WHERE a.drive_id IN (SELECT value FROM json_each(:drives)) AND a.last_at <= :at
-            ORDER BY a.last_at DESC LIMIT :batch)
-        UNION
-        SELECT * FROM (
-            SELECT {_COLUMNS} FROM feed_actors AS x
-            JOIN feed_activity AS a ON a.conversation = x.conversation
-            WHERE x.actor_id IN (SELECT value FROM json_each(:actors))
+        WHERE a.conversation IN (SELECT value FROM json_each(:values)) AND a.last_at <= :at
+        ORDER BY a.last_at DESC, a.conversation DESC LIMIT :batch""",
+    "drives": f"""
+        SELECT {_COLUMNS} FROM feed_activity AS a INDEXED BY feed_activity_by_drive
+        WHERE a.drive_id IN (SELECT value FROM json_each(:values)) AND a.last_at <= :at
+        ORDER BY a.last_at DESC, a.conversation DESC LIMIT :batch""",
+    "actors": f"""
+        SELECT {_COLUMNS} FROM (
+            SELECT x.conversation, x.conversation_at FROM feed_actors AS x
+            WHERE x.actor_id IN (SELECT value FROM json_each(:values))
               AND x.conversation_at <= :at
-            ORDER BY x.conversation_at DESC LIMIT :batch)
-        UNION
+            ORDER BY x.conversation_at DESC, x.conversation DESC LIMIT :batch) AS top
+        JOIN feed_activity AS a ON a.conversation = top.conversation
+        ORDER BY a.last_at DESC, a.conversation DESC""",
+    "tags": f"""
         SELECT {_COLUMNS} FROM tags AS t
         JOIN feed_activity AS a ON a.conversation = 'doc:' || t.drive_id || '/' || t.item_id
-        WHERE t.tag IN (SELECT value FROM json_each(:tags))
-    )
-    WHERE last_at < :at OR (last_at = :at AND conversation < :conversation)
-    ORDER BY last_at DESC, conversation DESC LIMIT :batch"""
+        WHERE t.tag IN (SELECT value FROM json_each(:values)) AND a.last_at <= :at
+        ORDER BY a.last_at DESC, a.conversation DESC LIMIT :batch""",
+}
 
 
 def touch(conn: sqlite3.Connection, activity: Activity) -> None:
@@ -100,12 +100,36 @@ def set_latest(conn: sqlite3.Connection, activity: Activity) -> None:
 
 def candidates(
     conn: SocialConn, interests: dict[str, list[str]], before: tuple[str, str], batch: int
-) -> list[Activity]:
+) -> tuple[list[Activity], tuple[str, str] | None]:
     """Conversations matching the interests (conversations, drives, actors, tags) whose
-    latest activity is before the cursor `before` (last_at, conversation), newest first."""
-    params = {name: json.dumps(sorted(values)) for name, values in interests.items()}
-    params |= {"at": before[0], "conversation": before[1], "batch": batch}
-    return [Activity(*row) for row in conn.execute(CANDIDATES_SQL, params)]
+    latest activity is before the cursor `before` (last_at, conversation), newest first, and
+    the cursor to go on from (None: nothing older is left). An arm that returned a full batch
+    may hold older rows it did not return: the merge stops at the newest of such arms' last
+    rows, so nothing is ever skipped."""
+    found: dict[str, Activity] = {}
+    horizon: tuple[str, str] | None = None
+    for arm, values in interests.items():
+        if not values:
+            continue
+        params = {"values": json.dumps(sorted(values)), "at": before[0], "batch": batch}
+        rows = [Activity(*row) for row in conn.execute(ARMS[arm], params)]
+        for activity in rows:
+            if _key(activity) < before:
+                found.setdefault(activity.conversation, activity)
+        if len(rows) >= batch:  # cut short: older rows may wait in this arm
+            last = min(_key(a) for a in rows)
+            horizon = last if horizon is None else max(horizon, last)
+    ordered = sorted(found.values(), key=_key, reverse=True)
+    if horizon is not None:
+        ordered = [a for a in ordered if _key(a) >= horizon]
+    if len(ordered) > batch or horizon is not None:
+        ordered = ordered[:batch]
+        return ordered, (_key(ordered[-1]) if ordered else horizon)
+    return ordered, None
+
+
+def _key(activity: Activity) -> tuple[str, str]:
+    return (activity.last_at, activity.conversation)
 
 
 def actors_in(

@@ -109,15 +109,22 @@ def test_revocation_takes_the_entry_out_at_once(fresh_plaza_env, make_app, api, 
     assert len(feed(author)["entries"]) == 1
 
 
-def test_the_feed_query_reads_through_its_indexes(app):
+def test_each_arm_of_the_feed_reads_through_its_index(app):
     from overlay_app import db
 
+    wanted = {"conversations": "sqlite_autoindex_feed_activity_1",
+              "drives": "feed_activity_by_drive", "actors": "feed_actors_by_actor",
+              "tags": "tags_by_tag"}  # fmt: skip
     with app.app_context():
-        plan = db.social().execute(
-            "EXPLAIN QUERY PLAN " + feed_store.CANDIDATES_SQL,
-            {"conversations": "[]", "drives": "[]", "actors": "[]", "tags": "[]",
-             "at": "9", "conversation": "", "batch": 10},
-        ).fetchall()  # fmt: skip
-    details = " | ".join(row[3] for row in plan)
-    assert "SCAN a" not in details and "SCAN feed_activity" not in details, details
-    assert "feed_activity_by_drive" in details and "feed_actors_by_actor" in details, details
+        for arm, index in wanted.items():
+            plan = (
+                db.social()
+                .execute(
+                    "EXPLAIN QUERY PLAN " + feed_store.ARMS[arm],
+                    {"values": "[]", "at": "9", "batch": 10},
+                )
+                .fetchall()
+            )
+            details = " | ".join(row[3] for row in plan)
+            assert "SCAN a " not in details + " " and "SCAN x" not in details, details
+            assert "SCAN t " not in details + " " and index in details, (arm, details)
