@@ -56,7 +56,7 @@ from sync import visibility
 from sync.trimming import principal_set
 
 ACTIVE_SHARE, REPLY_SHARE, MENTION_SHARE, LIKE_SHARE, READ_IN_TIME = 0.4, 0.6, 0.15, 0.5, 0.4
-SAMPLE_DOCS, TAGS, CANDIDATE_FILES = 60, 40, 3000
+SAMPLE_DOCS, TAGS, CANDIDATE_FILES = 60, 40, 900
 FOLLOWS_TOTAL, PAST_CONVERSATIONS, FEED_PEOPLE = 100_000, 200_000, 60
 
 
@@ -83,13 +83,14 @@ def start_smtp() -> tuple[Controller, CountingMailbox, int]:
 # -- the plan: the same day for both runs --------------------------------------------------------
 
 
-def plan_day(index: Path, comments: int, seed: int) -> dict:
+def plan_day(index: Path, comments: int, seed: int, firm: int = 0) -> dict:
     rng = random.Random(seed)
     conn = sqlite3.connect(f"file:{index}?mode=ro", uri=True)
     query = "SELECT id FROM people WHERE enabled = 1 AND deleted = 0 AND guest = 0 ORDER BY id"
     people = [row[0] for row in conn.execute(query)]
     conn.close()
     rng.shuffle(people)
+    people = people[:firm] if firm else people  # a sample of the firm, when it is large
     actors = people[: max(2, int(len(people) * ACTIVE_SHARE))]
     weights = [rng.paretovariate(1.2) for _ in actors]
     index_db = sqlite3.connect(f"file:{index}?mode=ro", uri=True)
@@ -331,13 +332,14 @@ def main() -> None:
     parser.add_argument("--index", required=True, type=Path)
     parser.add_argument("--comments", type=int, default=6000)
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--people", type=int, default=0, help="a sample of the firm (0: all)")
     parser.add_argument("--follows", type=int, default=FOLLOWS_TOTAL)
     parser.add_argument("--conversations", type=int, default=PAST_CONVERSATIONS)
     args = parser.parse_args()
     scale = {"follows": args.follows, "conversations": args.conversations}
     items = sqlite3.connect(args.index).execute("SELECT count(*) FROM items").fetchone()[0]
     print(f"index: {items:,} items")
-    plan = plan_day(args.index, args.comments, args.seed)
+    plan = plan_day(args.index, args.comments, args.seed, args.people)
     active = {e[0] for e in plan["events"]}
     print(f"the day: {len(plan['events']):,} comments by {len(active):,} of "
           f"{len(plan['people']):,} people; {len(plan['follows']):,} follows")  # fmt: skip

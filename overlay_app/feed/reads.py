@@ -37,7 +37,7 @@ from overlay_app.tags import store as tags_store
 from sync import directory, visibility
 
 PAGE_SIZE, MAX_PAGE = 20, 50
-BATCH, MAX_BATCHES = 100, 10  # a sparse feed stops after this much reading; the cursor goes on
+BATCH, MAX_BATCHES = 40, 10  # a sparse feed stops after this much reading; the cursor goes on
 TOP = ("9999", "")  # a cursor before everything
 # At most this many of a practice (a department can be large): each person around one costs
 # the feed a read of their conversations.

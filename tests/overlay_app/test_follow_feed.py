@@ -113,7 +113,7 @@ def test_each_arm_of_the_feed_reads_through_its_index(app):
     from overlay_app import db
 
     wanted = {"conversations": "sqlite_autoindex_feed_activity_1",
-              "drives": "feed_activity_by_drive", "actors": "feed_actors_by_actor",
+              "drives": "feed_activity_by_drive", "actor": "feed_actors_by_actor",
               "tags": "tags_by_tag"}  # fmt: skip
     with app.app_context():
         for arm, index in wanted.items():
@@ -121,7 +121,7 @@ def test_each_arm_of_the_feed_reads_through_its_index(app):
                 db.social()
                 .execute(
                     "EXPLAIN QUERY PLAN " + feed_store.ARMS[arm],
-                    {"values": "[]", "at": "9", "batch": 10},
+                    {"values": "[]", "value": "x", "at": "9", "batch": 10},
                 )
                 .fetchall()
             )
