@@ -93,7 +93,7 @@ def interests(person: Person) -> Interests:
             found.conversations[f"room:{key}"] = "You follow this channel"
         elif kind == targets.FOLDER:
             drive_id, item_id = targets.split_document_key(key)
-            if visibility.root_item_id(db.index(), drive_id) == item_id:
+            if not visibility.ancestors(db.index(), drive_id, item_id):  # a library's root
                 found.drives[drive_id] = "In a library you follow"
             else:
                 found.folders[(drive_id, item_id)] = "In a folder you follow"

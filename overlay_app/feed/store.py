@@ -108,11 +108,11 @@ def candidates(
     rows, so nothing is ever skipped."""
     found: dict[str, Activity] = {}
     horizon: tuple[str, str] | None = None
-    for rows in _arm_rows(conn, interests, before[0], batch):
+    for rows, cut in _arm_rows(conn, interests, before[0], batch):
         for activity in rows:
             if _key(activity) < before:
                 found.setdefault(activity.conversation, activity)
-        if len(rows) >= batch:  # cut short: older rows may wait in this arm
+        if rows and len(rows) >= cut:  # cut short: older rows may wait in this arm
             last = min(_key(a) for a in rows)
             horizon = last if horizon is None else max(horizon, last)
     ordered = sorted(found.values(), key=_key, reverse=True)
@@ -126,17 +126,20 @@ def candidates(
 
 def _arm_rows(
     conn: SocialConn, interests: dict[str, list[str]], at: str, batch: int
-) -> list[list[Activity]]:
-    """Each arm's rows (people: one arm each), newest first, at most `batch` each."""
+) -> list[tuple[list[Activity], int]]:
+    """Each arm's rows (people: one arm each, of half a batch: there are many) and the
+    number it was cut at."""
     found = []
+    per_person = max(batch // 2, 10)
     for arm, values in interests.items():
         if arm == "actors":
             for actor in sorted(values):
-                params = {"value": actor, "at": at, "batch": batch}
-                found.append([Activity(*row) for row in conn.execute(ARMS["actor"], params)])
+                params = {"value": actor, "at": at, "batch": per_person}
+                rows = [Activity(*row) for row in conn.execute(ARMS["actor"], params)]
+                found.append((rows, per_person))
         elif values:
             params = {"values": json.dumps(sorted(values)), "at": at, "batch": batch}
-            found.append([Activity(*row) for row in conn.execute(ARMS[arm], params)])
+            found.append(([Activity(*row) for row in conn.execute(ARMS[arm], params)], batch))
     return found
 
 

@@ -128,3 +128,24 @@ def test_each_arm_of_the_feed_reads_through_its_index(app):
             details = " | ".join(row[3] for row in plan)
             assert "SCAN a " not in details + " " and "SCAN x" not in details, details
             assert "SCAN t " not in details + " " and index in details, (arm, details)
+
+
+def test_a_followed_library_or_folder_brings_what_lies_inside(app, api, people, document):
+    from overlay_app import db
+    from sync import visibility
+
+    author, reader = api(people["author"]), api(people["reader"])
+    with app.app_context():
+        root = visibility.root_item_id(db.index(), document[0])
+        folders = [f for f, _ in visibility.ancestors(db.index(), *document)]
+    posted(author, document, "Inside the library")
+    follow(reader, "folder", f"{document[0]}/{root}")
+    [entry] = feed(reader)["entries"]
+    assert "In a library you follow" in entry["why"]
+    reader.delete(
+        "/api/v1/follows", query_string={"kind": "folder", "target": f"{document[0]}/{root}"}
+    )
+    follow(reader, "folder", f"{document[0]}/{folders[-1]}")  # the nearest folder (or the root)
+    [entry] = feed(reader)["entries"]
+    wanted = "In a library you follow" if folders[-1] == root else "In a folder you follow"
+    assert wanted in entry["why"]
