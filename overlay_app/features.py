@@ -16,9 +16,12 @@ from overlay_app.chat import api as chat
 from overlay_app.chat import pages as chat_pages
 from overlay_app.discussion import comments, likes
 from overlay_app.embedded import views as embedded
+from overlay_app.feed import views as feed
+from overlay_app.follow import views as follow
 from overlay_app.home import views as home
 from overlay_app.insights import views as insights
 from overlay_app.install import views as install
+from overlay_app.mail import views as mail
 from overlay_app.notifications import views as notifications
 from overlay_app.people import photos as people_photos
 from overlay_app.people import views as people
@@ -46,6 +49,9 @@ FEATURES = (
     moderation,
     terms,
     insights,
+    follow,
+    feed,
+    mail,
 )
 
 # What each feature adds to the app beyond its blueprint (hooks, template helpers), in order.
@@ -60,4 +66,5 @@ FEATURE_INITS = (
     embedded.init_app,
     admin.init_app,
     insights.init_app,
+    follow.init_app,
 )

@@ -263,6 +263,61 @@ M007_STATEMENTS = (
 
 
 @MIGRATIONS()
+def m008_attention(db: Database) -> None:
+    """Attention (issue 15): follows, notification levels and delivery choices, the feed's
+    activity per conversation, and mail (a queue of what to tell, an outbox of mails).
+
+    A target is named by kind and one text key: "drive_id/item_id" for a document or folder
+    (a library is its root folder), a site id, a person's oid, a tag, a chat room id."""
+    for statement in M008_STATEMENTS:
+        db.execute(statement)
+
+
+M008_STATEMENTS = (
+    """CREATE TABLE follows (
+        person_id TEXT NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL,
+        created_at TEXT NOT NULL, PRIMARY KEY (person_id, kind, target))""",
+    "CREATE INDEX follows_by_target ON follows (kind, target)",
+    """CREATE TABLE levels (
+        person_id TEXT NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL,
+        level TEXT NOT NULL, set_at TEXT NOT NULL, PRIMARY KEY (person_id, kind, target))""",
+    "CREATE INDEX levels_by_target ON levels (kind, target, level)",
+    """CREATE TABLE delivery_choices (
+        person_id TEXT NOT NULL, event TEXT NOT NULL, channel TEXT NOT NULL,
+        enabled INTEGER NOT NULL, PRIMARY KEY (person_id, event, channel))""",
+    """CREATE TABLE feed_activity (
+        conversation TEXT PRIMARY KEY, drive_id TEXT, item_id TEXT, room_id TEXT,
+        last_at TEXT NOT NULL, last_actor_id TEXT NOT NULL,
+        last_comment_id TEXT, last_message_id INTEGER)""",
+    "CREATE INDEX feed_activity_by_time ON feed_activity (last_at, conversation)",
+    "CREATE INDEX feed_activity_by_drive ON feed_activity (drive_id, last_at)",
+    """CREATE TABLE feed_actors (
+        conversation TEXT NOT NULL, actor_id TEXT NOT NULL,
+        conversation_at TEXT NOT NULL,  -- the conversation's last activity, by anyone
+        PRIMARY KEY (conversation, actor_id))""",
+    "CREATE INDEX feed_actors_by_actor ON feed_actors (actor_id, conversation_at)",
+    """CREATE TABLE mail_choices (
+        person_id TEXT PRIMARY KEY, digest TEXT NOT NULL, last_digest_at TEXT)""",
+    """CREATE TABLE mail_queue (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, person_id TEXT NOT NULL, event TEXT NOT NULL,
+        immediate INTEGER NOT NULL, conversation TEXT NOT NULL,
+        drive_id TEXT NOT NULL, item_id TEXT NOT NULL, room_id TEXT,
+        notification_id INTEGER, actor_id TEXT NOT NULL, created_at TEXT NOT NULL,
+        due_at TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'queued', outbox_id INTEGER)""",
+    "CREATE INDEX mail_queue_due ON mail_queue (state, immediate, due_at)",
+    "CREATE INDEX mail_queue_by_person ON mail_queue (person_id, state)",
+    """CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL UNIQUE,
+        person_id TEXT NOT NULL, mail_kind TEXT NOT NULL, recipient TEXT NOT NULL,
+        subject TEXT NOT NULL, text_body TEXT NOT NULL, html_body TEXT NOT NULL,
+        unsubscribe_url TEXT NOT NULL, places TEXT NOT NULL,
+        state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT NOT NULL,
+        last_error TEXT, created_at TEXT NOT NULL, sent_at TEXT)""",
+    "CREATE INDEX outbox_by_state ON outbox (state, next_attempt_at)",
+)
+
+
+@MIGRATIONS()
 def m009_writeback(db: Database) -> None:
     """Write-back (overlay_app/writeback): what was last written into SharePoint for each
     document (a document is written again when its discussion differs from this), and one

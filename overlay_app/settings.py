@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from connector.settings import CLOUDS, config_table, gather_settings, read_config_file
 
-SECRET_NAMES = ("client_secret", "secret_key")
+SECRET_NAMES = ("client_secret", "secret_key", "smtp_password")
 SHARED_WITH_CONNECTOR = ("authority", "tenant_id", "client_id", "graph_url", "ca_bundle", "cloud")
 # name -> (smallest, largest) allowed
 NUMBERS = {
@@ -35,8 +35,10 @@ NUMBERS = {
     "live_check_seconds": (0, 60),  # the issue caps the live access cache at 60 s
     "embedded_token_minutes": (1, 60),  # Plaza tokens of pages embedded in Teams / SharePoint
     "insights_min_group": (5, 10_000),  # k-anonymity of insights: never below 5 people
+    "smtp_port": (1, 65535),
+    "mail_mention_delay_seconds": (0, 24 * 3600),
 }
-BOOLEANS = {"channels_open"}
+BOOLEANS = {"channels_open", "smtp_starttls"}
 ERASE_MODES = ("anonymise", "remove")
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 SECRET_KEY_FILE = "secret_key"
@@ -92,6 +94,16 @@ class OverlaySettings:
     # members of the ethical-walls groups (Entra group ids) never appear in cross-unit analytics.
     insights_min_group: int = 5
     insights_ethical_walls: str = ""
+    # Mail (overlay_app/mail): the SMTP server that `plaza mail send-due` and the scheduler
+    # send through; no host, no mail (the queue waits).
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = "Plaza <plaza@localhost>"
+    smtp_starttls: bool = False
+    mail_mention_delay_seconds: int = 120  # a mention is mailed this late, unless read
+    demo_mail_dir: str = ""  # the demo's SMTP server writes here; /_demo/mail shows it
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

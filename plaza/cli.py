@@ -19,6 +19,7 @@ LAZY_COMMANDS = {
     "emulator": "connector.emulator.cli:emulator",
     "manifests": "plaza.manifests.cli:manifests_group",
     "insights": "overlay_app.insights.nightly:insights_group",
+    "mail": "overlay_app.mail.cli:mail_group",
     "realtime": "overlay_app.realtime.serve:realtime_command",
     "scheduler": "plaza.scheduler:scheduler_command",
     "serve": "overlay_app.serve:serve_command",

@@ -23,6 +23,7 @@ import click
 from connector.emulator import server
 from connector.emulator.server import ENV_KEYS
 from connector.emulator.teams_host import SPFX_CLIENT_ID
+from plaza import demo_mail
 from plaza.demo_activity import write_demo_activity
 from plaza.manifests import teams
 from plaza.manifests.inputs import BuildInputs
@@ -60,6 +61,8 @@ def demo_command(port: int, web_port: int, realtime_port: int, size: str, seed: 
             f"cannot listen on port {port} ({error.strerror}): pass --port 0 or another port"
         ) from error
     children: list[subprocess.Popen] = []
+    mailbox, smtp_port = demo_mail.start(data_dir / "mail")
+    os.environ.update(_mail_environment(data_dir, smtp_port))
     try:
         _run_demo(handle, data_dir, (web_port, realtime_port), children)
     except KeyboardInterrupt:
@@ -69,6 +72,7 @@ def demo_command(port: int, web_port: int, realtime_port: int, size: str, seed: 
             child.terminate()
         for child in children:
             child.wait(timeout=30)
+        mailbox.stop()
         handle.stop()
 
 
@@ -86,6 +90,16 @@ def _run_demo(handle, data_dir: Path, ports: tuple[int, int], children: list) ->
     write_demo_activity(handle, f"http://localhost:{web_port}", data_dir, click.echo)
     _print_welcome(handle, web_port, data_dir)
     _wait_for_stop(children)
+
+
+def _mail_environment(data_dir: Path, smtp_port: int) -> dict[str, str]:
+    """The scheduler's mail sender sends to the demo's own SMTP server; /_demo/mail shows it."""
+    return {
+        "PLAZA_SMTP_HOST": "127.0.0.1",
+        "PLAZA_SMTP_PORT": str(smtp_port),
+        "PLAZA_SMTP_FROM": "Plaza demo <plaza@demo.invalid>",
+        "PLAZA_DEMO_MAIL_DIR": str(data_dir / "mail"),
+    }
 
 
 def _interrupt(*_: object) -> None:
@@ -209,6 +223,9 @@ def _print_welcome(handle, web_port: int, data_dir: Path) -> None:
     click.echo(f"  Emulator:   {handle.base_url} (CA file {info['ca_file']})")
     package = _teams_package(info, web_port, data_dir)
     click.echo(f"  In Teams:   {handle.base_url}/_emulator/teams/?package={package}")
+    click.echo(
+        f"  Mail:       http://localhost:{web_port}/_demo/mail (kept in {data_dir / 'mail'})"
+    )
     click.echo(f"  Settings:   set -a; . {data_dir / 'emulator.env'}; set +a")
     logs = ", ".join(str(data_dir / f"{name}.log") for name in ("web", "realtime", "scheduler"))
     click.echo(f"  Logs:       {logs}")

@@ -1,10 +1,12 @@
-"""`plaza scheduler`: sync's scheduler (sync.scheduler.SyncScheduler) with write-back added.
+"""`plaza scheduler`: sync's scheduler (sync.scheduler.SyncScheduler) with write-back and the
+mail sender added.
 
-sync cannot import the web app's write-back (layers point one way), so the composition root
-adds it: one more APScheduler job, every PLAZA_WRITEBACK_INTERVAL seconds, running a
+sync cannot import the web app (layers point one way), so the composition root adds them.
+Write-back is one more APScheduler job, every PLAZA_WRITEBACK_INTERVAL seconds, running a
 write-back round (overlay_app.writeback) on the sync's own connector, so that both share one
 token cache, one throttle pause and one request budget. A round with no job opted in costs one
 query. Its outcome is recorded per job in overlay.db (`plaza writeback history`) and logged.
+The mail sender runs every minute when PLAZA_SMTP_HOST is set.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sync.scheduler import SyncScheduler
 from sync.settings import SyncSettings
 
 log = logging.getLogger(__name__)
+MAIL_EVERY_SECONDS = 60
 
 
 class WriteBackJob:
@@ -78,8 +81,8 @@ def add_write_back(scheduler: SyncScheduler, settings: WriteBackSettings) -> Wri
 )
 @one_line_errors
 def scheduler_command(poll: float) -> None:
-    """Runs every enabled sync job on its schedule, and write-back rounds, until stopped
-    (SIGTERM or Ctrl-C). Run exactly one."""
+    """Runs every enabled sync job on its schedule, write-back rounds and the mail sender,
+    until stopped (SIGTERM or Ctrl-C). Run exactly one."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
@@ -88,4 +91,31 @@ def scheduler_command(poll: float) -> None:
         raise click.UsageError(str(exc)) from exc
     scheduler = SyncScheduler(SyncSettings.from_env().index_path, poll_seconds=poll)
     add_write_back(scheduler, settings)
+    mail_task = _mail_task()
+    if mail_task is not None:
+        scheduler.add_task("mail", MAIL_EVERY_SECONDS, mail_task)
     scheduler.run()
+
+
+def _mail_task():
+    """The mail sender in the web app's context, or None (said why) when it cannot run."""
+    from overlay_app import create_app
+    from overlay_app.mail.sender import send_due
+    from overlay_app.settings import SettingsError
+
+    try:
+        app = create_app()
+    except SettingsError as error:
+        log.warning("no mail sender: %s", error)
+        return None
+    if not app.extensions["plaza.settings"].smtp_host:
+        log.info("no mail sender: PLAZA_SMTP_HOST is not set")
+        return None
+
+    def send() -> None:
+        with app.app_context():
+            report = send_due()
+        if report.composed or report.sent or report.failed or report.uncertain:
+            log.info("mail: %s", report.line())
+
+    return send

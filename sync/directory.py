@@ -295,3 +295,30 @@ def members_of_groups(db: sqlite_utils.Database, group_ids: Iterable[str]) -> se
         [json.dumps(wanted)],
     )
     return {user_id for (user_id,) in rows}
+
+
+def colleagues(
+    db: sqlite_utils.Database, person_id: str, limit: int = 100
+) -> tuple[list[str], list[str]]:
+    """(team, practice) of an active person, themselves excluded: the team is their manager,
+    those who share that manager and their own reports; the practice, others of their
+    department (at most `limit`, by id). Empty for an unknown person or a missing field."""
+    me = profile(db, person_id)
+    if me is None:
+        return [], []
+    team = db.execute(
+        f"SELECT id FROM people WHERE {ACTIVE} AND id != :me AND ("
+        " (:manager IS NOT NULL AND (id = :manager OR manager_id = :manager))"
+        " OR manager_id = :me) ORDER BY id",
+        {"me": person_id, "manager": me.manager_id},
+    ).fetchall()
+    practice = (
+        db.execute(
+            f"SELECT id FROM people WHERE {ACTIVE} AND id != ? AND department = ?"
+            " ORDER BY id LIMIT ?",
+            [person_id, me.department, limit],
+        ).fetchall()
+        if me.department
+        else []
+    )
+    return [row[0] for row in team], [row[0] for row in practice]

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -100,6 +101,23 @@ class SyncScheduler:
         finally:
             self.db.close()
         log.info("scheduler stopped")
+
+    def add_task(self, name: str, seconds: float, task: Callable[[], object]) -> None:
+        """Runs another part's periodic task (the mail sender) every `seconds` in this process,
+        one run at a time; a failure is logged and the task runs again next time."""
+
+        def run_logged() -> None:
+            if self.stopping.is_set():
+                return
+            try:
+                task()
+            except Exception:
+                log.exception("task %s failed; it runs again in %s s", name, seconds)
+
+        self.scheduler.add_job(
+            run_logged, "interval", seconds=seconds, id=f"task:{name}", name=name,
+            next_run_time=datetime.now(UTC),
+        )  # fmt: skip
 
     def stop(self) -> None:
         """Asks running jobs to stop after their current page and waits for them."""

@@ -452,3 +452,38 @@ def commented_keys_since(conn: SocialConn, since: str) -> list[Key]:
         [since],
     )
     return [(drive_id, item_id) for drive_id, item_id in rows]
+
+
+# --- for the feed and notification levels (overlay_app/feed) -------------------------------------
+
+
+def thread_authors(conn: SocialConn, comment_id: str) -> set[str]:
+    """Everyone who wrote a live comment in the thread of `comment_id` (from its top-level
+    comment down), the comment's own author included."""
+    rows = conn.execute(
+        """WITH RECURSIVE up(id, parent_id, depth) AS (
+               SELECT id, parent_id, 0 FROM comments WHERE id = :id
+               UNION ALL
+               SELECT c.id, c.parent_id, up.depth + 1 FROM comments AS c
+               JOIN up ON c.id = up.parent_id WHERE up.depth < 64),
+           root(id) AS (SELECT id FROM up WHERE parent_id IS NULL),
+           down(id, author_id, deleted_at, depth) AS (
+               SELECT c.id, c.author_id, c.deleted_at, 0 FROM comments AS c
+               WHERE c.id IN (SELECT id FROM root)
+               UNION ALL
+               SELECT c.id, c.author_id, c.deleted_at, down.depth + 1 FROM comments AS c
+               JOIN down ON c.parent_id = down.id WHERE down.depth < 64)
+           SELECT DISTINCT author_id FROM down WHERE deleted_at IS NULL""",
+        {"id": comment_id},
+    )
+    return {author_id for (author_id,) in rows}
+
+
+def latest_live_comment(conn: SocialConn, drive_id: str, item_id: str) -> tuple | None:
+    """(id, author_id, created_at) of the document's newest live comment, or None."""
+    return conn.execute(
+        "SELECT id, author_id, created_at FROM comments"
+        " WHERE drive_id = ? AND item_id = ? AND deleted_at IS NULL"
+        " ORDER BY created_at DESC, rowid DESC LIMIT 1",
+        [drive_id, item_id],
+    ).fetchone()

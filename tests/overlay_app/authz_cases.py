@@ -47,6 +47,7 @@ PARAMS = {
     "drive_id": "d", "item_id": "i", "comment_id": "c", "tag": "tag", "site_id": "site",
     "person_id": "author", "room_id": "room", "message_id": "m", "filename": "css",
     "kind": "kind", "target_id": "c", "name": "d",
+    "token": "site",
 }  # fmt: skip
 FRESH_PARAM = {"comment": "comment_id", "tag": "tag", "message": "message_id"}
 RULE_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
@@ -214,6 +215,28 @@ CASES = [
     Case(G, "/api/v1/insights/network", MEMBERS_API, **OPEN),
     Case(G, "/api/v1/insights/experts", MEMBERS_API, query="?tag=matrix-tag", **OPEN),
     Case(G, "/api/v1/insights/evidence/<person_id>", MEMBERS_API, **OPEN),
+    # follow, levels, notification settings and the feed (issue 15)
+    Case(G, "/api/v1/follows", OPEN_API, **OPEN),
+    Case(PUT, "/api/v1/follows", DOC_READ, body={"kind": "document", "target": "{d}/{i}"},
+         **OPEN),
+    Case(DEL, "/api/v1/follows", _with(OPEN_API, guest=204, outsider=204, reader=204,
+         author=204), query="?kind=document&target={d}/{i}", **OPEN),
+    Case(PUT, "/api/v1/levels", DOC_READ,
+         body={"kind": "document", "target": "{d}/{i}", "level": "watching"}, **OPEN),
+    Case(G, "/api/v1/settings/notifications", OPEN_API, **OPEN),
+    Case(PUT, "/api/v1/settings/notifications", OPEN_API, body={"digest": "daily"}, **OPEN),
+    Case(G, "/following", OPEN_PAGE, **OPEN),
+    Case(P, "/follow", DOC_FORM, body={"kind": "document", "target": "{d}/{i}"}, **OPEN),
+    Case(P, "/follow/level", DOC_FORM,
+         body={"kind": "document", "target": "{d}/{i}", "level": "muted"}, **OPEN),
+    Case(G, "/settings/notifications", OPEN_PAGE, **OPEN),
+    Case(P, "/settings/notifications", OPEN_FORM, body={"digest": "daily"}, **OPEN),
+    Case(G, "/feed", OPEN_PAGE, **OPEN),
+    Case(G, "/api/v1/feed", OPEN_API, **OPEN),
+    # mail: a forged unsubscribe token is a 404 for everyone; the demo's mailbox is demo-only
+    Case(G, "/mail/unsubscribe/<token>", dict.fromkeys(ROLES, 404), at={"token": "site"}, **OPEN),
+    Case(P, "/mail/unsubscribe/<token>", dict.fromkeys(ROLES, 404), at={"token": "site"}, **OPEN),
+    Case(G, "/_demo/mail", _with(dict.fromkeys(ROLES, 404), signed_out=302), **OPEN),
     # public: sign-in, sign-out, the API's description, static files
     Case(G, "/api/v1/openapi.json", PUBLIC, **OPEN),
     Case(G, "/static/<path:filename>", PUBLIC, **OPEN),

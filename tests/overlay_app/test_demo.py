@@ -70,6 +70,7 @@ def check_running_demo(lines: list[str], data_dir: Path) -> None:
     assert settings["PLAZA_ADMIN_GROUP_ID"] and settings["PLAZA_MODERATOR_GROUP_ID"]
     assert any(line.startswith("  Admin console (/admin): sign in as ") for line in lines)
     check_status(data_dir, settings)
+    check_demo_mail(lines, data_dir, web_url)
 
 
 def check_status(data_dir: Path, settings: dict[str, str]) -> None:
@@ -85,6 +86,14 @@ def check_status(data_dir: Path, settings: dict[str, str]) -> None:
         time.sleep(0.5)
     assert (report["scheduler"]["alive"], report["realtime"]["alive"]) == (True, True)
     assert [job["name"] for job in report["jobs"]] == ["people", "tenant-docs"]
+
+
+def check_demo_mail(lines: list[str], data_dir: Path, web_url: str) -> None:
+    """The demo's SMTP server keeps mail in the data dir; the web app shows it there."""
+    mail_line = next(line for line in lines if line.startswith("  Mail:"))
+    assert mail_line == f"  Mail:       {web_url}/_demo/mail (kept in {data_dir / 'mail'})"
+    assert (data_dir / "mail").is_dir()
+    assert wait_for(f"{web_url}/_demo/mail").status_code == 302  # sign-in first
 
 
 def wait_for(url: str) -> requests.Response:
