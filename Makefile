@@ -32,7 +32,7 @@ spfx: $(SPFX)
 
 test: $(STAMP) browser spfx
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -27,6 +27,7 @@ from connector.http import GraphHttp
 from connector.models import DriveItem, Site
 from connector.settings import ConnectorSettings
 from connector.sharepoint import SharePointComments
+from connector.sharepoint_fields import SharePointFields
 from connector.subscriptions import Subscriptions
 
 CONSENT = "an admin must consent in Entra ID -> App registrations -> API permissions"
@@ -107,8 +108,11 @@ class _Checker:
         self.results.append(CheckResult(name, "skip", why))
 
 
-def run_check(settings: ConnectorSettings, source: GraphSource | None = None) -> CheckReport:
-    """Every check, in order; later checks that depend on a failed one are skipped."""
+def run_check(
+    settings: ConnectorSettings, source: GraphSource | None = None, write_back: bool = False
+) -> CheckReport:
+    """Every check, in order; later checks that depend on a failed one are skipped.
+    `write_back` (some job writes discussion counts into libraries) adds the write check."""
     source = source or GraphSource(GraphHttp(settings, TokenProvider(settings)))
     check = _Checker(settings, source)
     found: dict[str, object] = {}
@@ -122,6 +126,8 @@ def run_check(settings: ConnectorSettings, source: GraphSource | None = None) ->
     check.step("users", lambda: _user(source))
     check.step("groups", lambda: _group(source))
     _sharepoint(check, settings, source, found)
+    if write_back:
+        _write_back(check, settings, source, found)
     _notifications(check, settings, source, found)
     return CheckReport(tuple(check.results))
 
@@ -193,6 +199,32 @@ def _sharepoint(
 def _comments(comments: SharePointComments, site_url: str, item: DriveItem) -> str:
     found = comments.comments(site_url, item.list_id or "", item.list_item_id or 0)
     return f"SharePoint REST works: '{item.name}' has {len(found)} comments"
+
+
+def _write_back(
+    check: _Checker, settings: ConnectorSettings, source: GraphSource, found: dict
+) -> None:
+    """Adds Plaza's columns to the checked document's library if missing (write-back would
+    on its first write: Sites.Manage.All), then sends a system update with no values, which
+    changes nothing but needs the right to write items (Sites.ReadWrite.All)."""
+    name = "sharepoint write-back"
+    item: DriveItem | None = found.get("item")  # type: ignore[assignment]
+    site: Site | None = found.get("site")  # type: ignore[assignment]
+    if not (item and site and site.web_url and item.list_id and item.list_item_id):
+        check.skip(name, "needs a document with SharePoint ids from the drive check")
+        return
+    fields = SharePointFields(settings, source.http.tokens, source.http.transport)
+    check.step(name, lambda: _write(fields, site.web_url or "", item))
+
+
+def _write(fields: SharePointFields, site_url: str, item: DriveItem) -> str:
+    added = fields.ensure_columns(site_url, item.list_id or "")
+    fields.system_update(site_url, item.list_id or "", item.list_item_id or 0, {})
+    columns = f"added {len(added)} Plaza columns" if added else "Plaza's columns are there"
+    return (
+        f"Sites.Manage.All and Sites.ReadWrite.All work on SharePoint: {columns} in the "
+        f"library of '{item.name}'"
+    )
 
 
 POLLING = "libraries are polled on each job's schedule"

@@ -6,6 +6,9 @@ and `API_SCHEMAS`, which openapi.py assembles. Imported statically so that every
 
 from __future__ import annotations
 
+from overlay_app.admin import report_views as moderation
+from overlay_app.admin import terms_views as terms
+from overlay_app.admin import views as admin
 from overlay_app.auth import views as auth
 from overlay_app.browse import documents
 from overlay_app.browse import views as browse
@@ -13,8 +16,12 @@ from overlay_app.chat import api as chat
 from overlay_app.chat import pages as chat_pages
 from overlay_app.discussion import comments, likes
 from overlay_app.embedded import views as embedded
+from overlay_app.feed import views as feed
+from overlay_app.follow import views as follow
 from overlay_app.home import views as home
+from overlay_app.insights import views as insights
 from overlay_app.install import views as install
+from overlay_app.mail import views as mail
 from overlay_app.notifications import views as notifications
 from overlay_app.people import photos as people_photos
 from overlay_app.people import views as people
@@ -39,6 +46,13 @@ FEATURES = (
     chat_pages,
     install,
     embedded,
+    admin,
+    moderation,
+    terms,
+    insights,
+    follow,
+    feed,
+    mail,
     webhooks,
 )
 
@@ -52,4 +66,7 @@ FEATURE_INITS = (
     chat_pages.init_app,
     people_photos.init_app,
     embedded.init_app,
+    admin.init_app,
+    insights.init_app,
+    follow.init_app,
 )

@@ -141,3 +141,8 @@ def forget_words(conn: sqlite3.Connection, author_id: str, resource_id: str) -> 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def forget_person(conn: sqlite3.Connection, person_id: str) -> None:
+    """Drops the person's stored answers (an erased person retries nothing)."""
+    conn.execute("DELETE FROM idempotency WHERE person_id = ?", [person_id])

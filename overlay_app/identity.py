@@ -9,6 +9,9 @@ from flask import g
 from overlay_app.errors import Unauthenticated
 
 ADMIN, MEMBER, GUEST = "admin", "member", "guest"
+MODERATOR = "moderator"
+# Who an erased person's kept words belong to (admin/data_requests.py): shown as "Deleted person".
+ERASED_PERSON = "erased-person"
 
 
 @dataclass(frozen=True)
@@ -17,11 +20,16 @@ class Person:
     display_name: str
     upn: str
     guest: bool
-    roles: frozenset[str]  # ADMIN / MEMBER / GUEST
+    roles: frozenset[str]  # ADMIN / MODERATOR / MEMBER / GUEST
 
     @property
     def is_admin(self) -> bool:
         return ADMIN in self.roles
+
+    @property
+    def is_moderator(self) -> bool:
+        """Moderators handle reports; admins may too."""
+        return MODERATOR in self.roles or ADMIN in self.roles
 
 
 def current_person() -> Person | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
 from overlay_app.features import FEATURES
 
@@ -66,7 +66,11 @@ def document() -> dict[str, Any]:
 
 @bp.get("/api/v1/openapi.json")
 def openapi_json():
-    return jsonify(document())
+    answer = document()
+    # Features switched off for this tenant leave the document (admin/switches.py).
+    for trim in current_app.extensions.get("plaza.openapi_trims", ()):
+        answer = trim(answer)
+    return jsonify(answer)
 
 
 API_PATHS = {

@@ -219,6 +219,127 @@ M006_STATEMENTS = (
 
 
 @MIGRATIONS()
+def m007_admin(db: Database) -> None:
+    """The admin console's tables (overlay_app/admin/store.py owns their SQL): reports of
+    comments and messages, moderation acts, feature switches, terms of use and who accepted
+    which version. Comments and messages get `hidden_at`: hidden by a moderator, they leave
+    every surface but the moderation queue (the stores' SHOWN predicates)."""
+    for statement in M007_STATEMENTS:
+        db.execute(statement)
+
+
+M007_STATEMENTS = (
+    "ALTER TABLE comments ADD COLUMN hidden_at TEXT",
+    "ALTER TABLE messages ADD COLUMN hidden_at TEXT",
+    """CREATE TABLE reports (
+        id TEXT PRIMARY KEY,                  -- random, as people see it
+        kind TEXT NOT NULL,                   -- comment | message
+        target_id TEXT NOT NULL,              -- comments.id or messages.public_id
+        reporter_id TEXT NOT NULL, reason TEXT NOT NULL, created_at TEXT NOT NULL,
+        resolved_at TEXT, resolved_by TEXT, resolution TEXT  -- hide | restore | delete | dismiss
+    )""",
+    "CREATE INDEX reports_open ON reports (resolved_at, created_at)",
+    "CREATE UNIQUE INDEX reports_once ON reports (kind, target_id, reporter_id)"
+    " WHERE resolved_at IS NULL",
+    """CREATE TABLE moderation_acts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, target_id TEXT NOT NULL,
+        act TEXT NOT NULL, reason TEXT NOT NULL, moderator_id TEXT NOT NULL,
+        author_id TEXT NOT NULL, at TEXT NOT NULL
+    )""",
+    "CREATE INDEX moderation_acts_by_target ON moderation_acts (kind, target_id, id)",
+    """CREATE TABLE feature_switches (
+        name TEXT PRIMARY KEY, enabled INTEGER NOT NULL, changed_by TEXT NOT NULL,
+        changed_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE terms_versions (
+        version INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL,
+        published_by TEXT NOT NULL, published_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE terms_acceptances (
+        person_id TEXT NOT NULL, version INTEGER NOT NULL REFERENCES terms_versions(version),
+        accepted_at TEXT NOT NULL, PRIMARY KEY (person_id, version)
+    )""",
+)
+
+
+@MIGRATIONS()
+def m008_attention(db: Database) -> None:
+    """Attention (issue 15): follows, notification levels and delivery choices, the feed's
+    activity per conversation, and mail (a queue of what to tell, an outbox of mails).
+
+    A target is named by kind and one text key: "drive_id/item_id" for a document or folder
+    (a library is its root folder), a site id, a person's oid, a tag, a chat room id."""
+    for statement in M008_STATEMENTS:
+        db.execute(statement)
+
+
+M008_STATEMENTS = (
+    """CREATE TABLE follows (
+        person_id TEXT NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL,
+        created_at TEXT NOT NULL, PRIMARY KEY (person_id, kind, target))""",
+    "CREATE INDEX follows_by_target ON follows (kind, target)",
+    """CREATE TABLE levels (
+        person_id TEXT NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL,
+        level TEXT NOT NULL, set_at TEXT NOT NULL, PRIMARY KEY (person_id, kind, target))""",
+    "CREATE INDEX levels_by_target ON levels (kind, target, level)",
+    """CREATE TABLE delivery_choices (
+        person_id TEXT NOT NULL, event TEXT NOT NULL, channel TEXT NOT NULL,
+        enabled INTEGER NOT NULL, PRIMARY KEY (person_id, event, channel))""",
+    """CREATE TABLE feed_activity (
+        conversation TEXT PRIMARY KEY, drive_id TEXT, item_id TEXT, room_id TEXT,
+        last_at TEXT NOT NULL, last_actor_id TEXT NOT NULL,
+        last_comment_id TEXT, last_message_id INTEGER)""",
+    "CREATE INDEX feed_activity_by_time ON feed_activity (last_at, conversation)",
+    "CREATE INDEX feed_activity_by_drive ON feed_activity (drive_id, last_at)",
+    """CREATE TABLE feed_actors (
+        conversation TEXT NOT NULL, actor_id TEXT NOT NULL,
+        conversation_at TEXT NOT NULL,  -- the conversation's last activity, by anyone
+        PRIMARY KEY (conversation, actor_id))""",
+    "CREATE INDEX feed_actors_by_actor ON feed_actors (actor_id, conversation_at)",
+    """CREATE TABLE mail_choices (
+        person_id TEXT PRIMARY KEY, digest TEXT NOT NULL, last_digest_at TEXT)""",
+    """CREATE TABLE mail_queue (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, person_id TEXT NOT NULL, event TEXT NOT NULL,
+        immediate INTEGER NOT NULL, conversation TEXT NOT NULL,
+        drive_id TEXT NOT NULL, item_id TEXT NOT NULL, room_id TEXT,
+        notification_id INTEGER, actor_id TEXT NOT NULL, created_at TEXT NOT NULL,
+        due_at TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'queued', outbox_id INTEGER)""",
+    "CREATE INDEX mail_queue_due ON mail_queue (state, immediate, due_at)",
+    "CREATE INDEX mail_queue_by_person ON mail_queue (person_id, state)",
+    """CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL UNIQUE,
+        person_id TEXT NOT NULL, mail_kind TEXT NOT NULL, recipient TEXT NOT NULL,
+        subject TEXT NOT NULL, text_body TEXT NOT NULL, html_body TEXT NOT NULL,
+        unsubscribe_url TEXT NOT NULL, places TEXT NOT NULL,
+        state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT NOT NULL,
+        last_error TEXT, created_at TEXT NOT NULL, sent_at TEXT)""",
+    "CREATE INDEX outbox_by_state ON outbox (state, next_attempt_at)",
+)
+
+
+@MIGRATIONS()
+def m009_writeback(db: Database) -> None:
+    """Write-back (overlay_app/writeback): what was last written into SharePoint for each
+    document (a document is written again when its discussion differs from this), and one
+    row per job and write-back round that did something, with the error an admin must fix."""
+    db.executescript("""
+    CREATE TABLE writeback_state (
+        drive_id TEXT NOT NULL, item_id TEXT NOT NULL,
+        comments INTEGER NOT NULL, likes INTEGER NOT NULL, last_discussed TEXT,
+        tags TEXT NOT NULL, written_at TEXT NOT NULL,
+        PRIMARY KEY (drive_id, item_id)
+    );
+    CREATE TABLE writeback_rounds (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL,
+        started_at TEXT NOT NULL, ended_at TEXT NOT NULL,
+        written INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
+        archived INTEGER NOT NULL DEFAULT 0, error TEXT
+    );
+    CREATE INDEX writeback_rounds_by_job ON writeback_rounds (job, id);
+    """)
+
+
+@MIGRATIONS()
 def m010_embedded(db: Database) -> None:
     # Plaza tokens of embedded pages (overlay_app/embedded/store.py): stored by their hash,
     # each with the person's delegated Graph token from the on-behalf-of exchange (for the
@@ -230,6 +351,26 @@ def m010_embedded(db: Database) -> None:
         graph_token TEXT, graph_expires_at REAL
     );
     CREATE INDEX embedded_sessions_by_person ON embedded_sessions (person_id);
+    """)
+
+
+@MIGRATIONS()
+def m011_insights(db: Database) -> None:
+    """Insights' cache of the network analysis (overlay_app/insights/store.py): one answer per
+    (set of visible documents, measure, parameters), so that a viewer only ever reads what was
+    computed over exactly the documents their own principal set may open."""
+    db.executescript("""
+    CREATE TABLE insights_cache (
+        visibility_hash TEXT NOT NULL,        -- sha256 of the sorted visible document keys
+        kind TEXT NOT NULL,                   -- network
+        params TEXT NOT NULL,                 -- e.g. department/90/min5/walls...
+        computed_at TEXT NOT NULL,
+        seconds REAL NOT NULL,                -- how long the computation took
+        payload TEXT NOT NULL,                -- JSON
+        PRIMARY KEY (visibility_hash, kind, params)
+    );
+    -- insights read the comments of the last days, and the documents discussed in them
+    CREATE INDEX comments_by_time ON comments (created_at, drive_id, item_id);
     """)
 
 

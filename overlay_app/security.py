@@ -316,6 +316,12 @@ def audit_denial(
         _insert_audit(conn, [entry])
 
 
+def record(conn, actor_id: str | None, action: str, target: str | None = None, detail=None) -> None:
+    """Appends one audit entry on `conn`, inside its transaction: for callers outside a request
+    (the `plaza admin` commands)."""
+    _insert_audit(conn, [_audit_entry(actor_id, action, target, detail)])
+
+
 def _audit_entry(actor_id, action, target, detail) -> tuple:
     if detail is not None and not isinstance(detail, str):
         detail = json.dumps(detail, sort_keys=True, default=str)
@@ -332,6 +338,22 @@ def _insert_audit(conn, entries: list[tuple]) -> None:
         "INSERT INTO audit (at, actor_id, action, target, detail) VALUES (?, ?, ?, ?, ?)",
         entries,
     )
+
+
+def audit_entries(
+    conn, actor_id: str | None, action_prefix: str, since: str, until: str, limit: int
+) -> list[tuple]:
+    """(id, at, actor_id, action, target, detail) of the newest entries matching the filters
+    ("" = any; `since`/`until` ISO dates, `until` inclusive), newest first (the admin viewer)."""
+    return conn.execute(
+        "SELECT id, at, actor_id, action, target, detail FROM audit"
+        " WHERE (:actor IS NULL OR actor_id = :actor)"
+        " AND (:action = '' OR substr(action, 1, length(:action)) = :action)"
+        " AND (:since = '' OR at >= :since) AND (:until = '' OR at < date(:until, '+1 day'))"
+        " ORDER BY id DESC LIMIT :limit",
+        {"actor": actor_id, "action": action_prefix, "since": since, "until": until,
+         "limit": limit},
+    ).fetchall()  # fmt: skip
 
 
 def _flush_pending_audit(_error: BaseException | None) -> None:

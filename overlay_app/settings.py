@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from connector.settings import CLOUDS, config_table, gather_settings, read_config_file
 
-SECRET_NAMES = ("client_secret", "secret_key")
+SECRET_NAMES = ("client_secret", "secret_key", "smtp_password")
 SHARED_WITH_CONNECTOR = ("authority", "tenant_id", "client_id", "graph_url", "ca_bundle", "cloud")
 # name -> (smallest, largest) allowed
 NUMBERS = {
@@ -34,8 +34,12 @@ NUMBERS = {
     "tag_suggestions_per_minute": (1, 10_000),
     "live_check_seconds": (0, 60),  # the issue caps the live access cache at 60 s
     "embedded_token_minutes": (1, 60),  # Plaza tokens of pages embedded in Teams / SharePoint
+    "insights_min_group": (5, 10_000),  # k-anonymity of insights: never below 5 people
+    "smtp_port": (1, 65535),
+    "mail_mention_delay_seconds": (0, 24 * 3600),
 }
-BOOLEANS = {"channels_open"}
+BOOLEANS = {"channels_open", "smtp_starttls"}
+ERASE_MODES = ("anonymise", "remove")
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 SECRET_KEY_FILE = "secret_key"
 MIN_SECRET_KEY = 32
@@ -65,6 +69,9 @@ class OverlaySettings:
     api_clients: str = ""  # other apps (client ids) whose bearer tokens the API accepts
     admin_group_id: str = ""
     admin_role: str = "Plaza.Admin"
+    moderator_group_id: str = ""  # moderators: members of this Entra group, or holders of
+    moderator_role: str = "Plaza.Moderator"  # this app role (admin/: the moderation queue)
+    erase_mode: str = "anonymise"  # a person's erased words: "anonymise" (kept) or "remove"
     session_idle_minutes: int = 60
     session_max_hours: int = 12
     writes_per_minute: int = 30
@@ -83,6 +90,20 @@ class OverlaySettings:
     sharepoint_host: str = ""
     embed_ancestors: str = ""
     embedded_token_minutes: int = 15
+    # Insights: a figure about a group of people is shown only for groups this large (>= 5);
+    # members of the ethical-walls groups (Entra group ids) never appear in cross-unit analytics.
+    insights_min_group: int = 5
+    insights_ethical_walls: str = ""
+    # Mail (overlay_app/mail): the SMTP server that `plaza mail send-due` and the scheduler
+    # send through; no host, no mail (the queue waits).
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = "Plaza <plaza@localhost>"
+    smtp_starttls: bool = False
+    mail_mention_delay_seconds: int = 120  # a mention is mailed this late, unless read
+    demo_mail_dir: str = ""  # the demo's SMTP server writes here; /_demo/mail shows it
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -101,6 +122,10 @@ class OverlaySettings:
     @property
     def anyone_can_create_channels(self) -> bool:
         return self.channels_open
+
+    @property
+    def ethical_wall_groups(self) -> list[str]:
+        return _listed(self.insights_ethical_walls)
 
     @property
     def secure_cookies(self) -> bool:
@@ -197,6 +222,8 @@ class OverlaySettings:
             for entry in _listed(self.api_clients)
             if not GUID.fullmatch(entry)
         ]
+        if self.erase_mode not in ERASE_MODES:
+            found.append(f"PLAZA_ERASE_MODE must be one of {', '.join(ERASE_MODES)}")
         if self.sharepoint_host and not HOST_NAME.fullmatch(self.sharepoint_host):
             found.append(
                 "PLAZA_SHAREPOINT_HOST must be a host name like contoso.sharepoint.com, got"
@@ -207,6 +234,12 @@ class OverlaySettings:
             f" got '{entry}'"
             for entry in _listed(self.embed_ancestors)
             if not ORIGIN.fullmatch(entry)
+        ]
+        found += [
+            f"PLAZA_INSIGHTS_ETHICAL_WALLS must list group ids (GUIDs), separated by commas;"
+            f" got '{entry}'"
+            for entry in _listed(self.insights_ethical_walls)
+            if not GUID.fullmatch(entry)
         ]
         for name, (low, high) in NUMBERS.items():
             value = getattr(self, name)

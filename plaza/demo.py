@@ -22,6 +22,8 @@ import click
 
 from connector.emulator import server
 from connector.emulator.server import ENV_KEYS
+from connector.emulator.teams_host import SPFX_CLIENT_ID
+from plaza import demo_mail
 from plaza.demo_activity import write_demo_activity
 from plaza.manifests import teams
 from plaza.manifests.inputs import BuildInputs
@@ -59,6 +61,8 @@ def demo_command(port: int, web_port: int, realtime_port: int, size: str, seed: 
             f"cannot listen on port {port} ({error.strerror}): pass --port 0 or another port"
         ) from error
     children: list[subprocess.Popen] = []
+    mailbox, smtp_port = demo_mail.start(data_dir / "mail")
+    os.environ.update(_mail_environment(data_dir, smtp_port))
     try:
         _run_demo(handle, data_dir, (web_port, realtime_port), children)
     except KeyboardInterrupt:
@@ -68,6 +72,7 @@ def demo_command(port: int, web_port: int, realtime_port: int, size: str, seed: 
             child.terminate()
         for child in children:
             child.wait(timeout=30)
+        mailbox.stop()
         handle.stop()
 
 
@@ -87,6 +92,16 @@ def _run_demo(handle, data_dir: Path, ports: tuple[int, int], children: list) ->
     _wait_for_stop(children)
 
 
+def _mail_environment(data_dir: Path, smtp_port: int) -> dict[str, str]:
+    """The scheduler's mail sender sends to the demo's own SMTP server; /_demo/mail shows it."""
+    return {
+        "PLAZA_SMTP_HOST": "127.0.0.1",
+        "PLAZA_SMTP_PORT": str(smtp_port),
+        "PLAZA_SMTP_FROM": "Plaza demo <plaza@demo.invalid>",
+        "PLAZA_DEMO_MAIL_DIR": str(data_dir / "mail"),
+    }
+
+
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
@@ -102,12 +117,17 @@ def _demo_environment(handle, data_dir: Path, web_port: int, realtime_port: int)
     env_file = data_dir / "emulator.env"
     handle.write_env(env_file)
     handle.write_info(data_dir / "emulator.json")
+    (admins, _), (moderators, _) = staff_groups(handle.tenant)
     own = {
         "PLAZA_DATA_DIR": str(data_dir),
         "PLAZA_PUBLIC_URL": f"http://localhost:{web_port}",
         "PLAZA_REALTIME_URL": f"http://localhost:{realtime_port}",
+        "PLAZA_ADMIN_GROUP_ID": admins,
+        "PLAZA_MODERATOR_GROUP_ID": moderators,
         # The emulator's Teams host and SharePoint page may frame the embedded pages.
         "PLAZA_EMBED_ANCESTORS": f"{handle.base_url},https://127.0.0.1:{handle.port}",
+        # The emulator SharePoint page's tokens come from SharePoint's client app.
+        "PLAZA_API_CLIENTS": SPFX_CLIENT_ID,
         # Graph's change notifications to the web app (the emulator accepts http on loopback).
         "PLAZA_WEBHOOK_URL": f"http://localhost:{web_port}/webhooks/graph",
     }
@@ -116,6 +136,25 @@ def _demo_environment(handle, data_dir: Path, web_port: int, realtime_port: int)
     settings = {name: str(handle.info[key]) for name, key in ENV_KEYS.items()}
     os.environ.update({**settings, "PLAZA_EMULATOR": "1", **own})
     return {**os.environ}
+
+
+def staff_groups(tenant) -> tuple[tuple[str, str], tuple[str, str]]:
+    """((group id, a member's UPN) of the demo's admins, and of its moderators): the first two
+    groups, by name, of enabled members only, with no one in both."""
+    found: list[tuple[str, str]] = []
+    taken: set[str] = set()
+    for group in sorted(tenant.groups.values(), key=lambda g: g.display_name):
+        members = [tenant.user(m) for m in tenant.transitive_members(group.id)]
+        usable = members and all(
+            m is not None and m.user_type == "Member" and m.account_enabled and not m.deleted
+            for m in members
+        )
+        if usable and not {m.id for m in members} & taken:
+            found.append((group.id, members[0].user_principal_name))
+            taken |= {m.id for m in members}
+            if len(found) == 2:
+                return found[0], found[1]
+    raise click.ClickException("the generated firm has no groups for admins and moderators")
 
 
 def _first_sync(data_dir: Path) -> None:
@@ -181,9 +220,14 @@ def _print_welcome(handle, web_port: int, data_dir: Path) -> None:
     click.echo(
         f"  Sign in as one of the demo people ({people}, ...) with password {info['password']}"
     )
+    (_, admin), (_, moderator) = staff_groups(handle.tenant)
+    click.echo(f"  Admin console (/admin): sign in as {admin}; moderation: {moderator}")
     click.echo(f"  Emulator:   {handle.base_url} (CA file {info['ca_file']})")
     package = _teams_package(info, web_port, data_dir)
     click.echo(f"  In Teams:   {handle.base_url}/_emulator/teams/?package={package}")
+    click.echo(
+        f"  Mail:       http://localhost:{web_port}/_demo/mail (kept in {data_dir / 'mail'})"
+    )
     click.echo(f"  Settings:   set -a; . {data_dir / 'emulator.env'}; set +a")
     logs = ", ".join(str(data_dir / f"{name}.log") for name in ("web", "realtime", "scheduler"))
     click.echo(f"  Logs:       {logs}")

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import requests
 
+from connector.session import new_session
+
 MARKER = "demo-activity.done"
 DOCUMENTS = 6
 TAGS = ("due-diligence", "q3-close", "client-query", "fee-schedule", "tax-2026", "sign-off")
@@ -48,14 +50,14 @@ def write_demo_activity(handle, web_url: str, data_dir: Path, say: Callable[[str
     marker = data_dir / MARKER
     if marker.exists():
         return
-    _wait_until_up(web_url)
+    talk = _Talk(handle, web_url)
+    _wait_until_up(talk.session, web_url)
     tenant = handle.tenant
     people = sorted(
         (u for u in tenant.users.values()
          if not u.deleted and u.account_enabled and u.user_type == "Member"),
         key=lambda u: u.user_principal_name,
     )  # fmt: skip
-    talk = _Talk(handle, web_url)
     dice = random.Random(7)
     written = 0
     for n, (key, openers) in enumerate(_shared_documents(tenant, people, dice)):
@@ -118,7 +120,8 @@ class _Talk:
     def __init__(self, handle, web_url: str) -> None:
         self.handle, self.web_url = handle, web_url
         self.tokens: dict[str, str] = {}
-        self.session = requests.Session()
+        self.session = new_session(timeout=30)
+        self.session.trust_env = False  # our own web app on loopback: no proxy
 
     def _headers(self, person) -> dict[str, str]:
         upn = person.user_principal_name
@@ -127,22 +130,20 @@ class _Talk:
         return {"Authorization": f"Bearer {self.tokens[upn]}"}
 
     def post(self, person, path: str, body: dict) -> dict:
-        answer = self.session.post(
-            self.web_url + path, json=body, headers=self._headers(person), timeout=30
-        )
+        answer = self.session.post(self.web_url + path, json=body, headers=self._headers(person))
         answer.raise_for_status()
         return answer.json() if answer.content else {}
 
     def put(self, person, path: str) -> None:
-        answer = self.session.put(self.web_url + path, headers=self._headers(person), timeout=30)
+        answer = self.session.put(self.web_url + path, headers=self._headers(person))
         answer.raise_for_status()
 
 
-def _wait_until_up(web_url: str, seconds: float = 30) -> None:
+def _wait_until_up(session: requests.Session, web_url: str, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while True:
         try:
-            if requests.get(web_url + "/api/v1/openapi.json", timeout=2).ok:
+            if session.get(web_url + "/api/v1/openapi.json", timeout=2).ok:
                 return
         except requests.ConnectionError:
             pass

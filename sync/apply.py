@@ -33,7 +33,7 @@ UPSERT = (
 )
 KNOWN = """
 SELECT item_id, parent_id, name, etag, web_url, path, acl_item_id, is_folder, has_unique_perms,
-       perms_state, deleted
+       perms_state, deleted, ctag, modified_at, modified_by
 FROM items WHERE drive_id = ? AND item_id IN (SELECT value FROM json_each(?))
 """
 LINEAGE = """
@@ -70,7 +70,7 @@ class Applied:
 def load_known(conn: sqlite3.Connection, drive_id: str, ids: Iterable[str]) -> dict[str, KnownItem]:
     rows = conn.execute(KNOWN, (drive_id, json.dumps(sorted(ids))))
     return {
-        row[0]: KnownItem(*row[:7], bool(row[7]), bool(row[8]), row[9], bool(row[10]))
+        row[0]: KnownItem(*row[:7], bool(row[7]), bool(row[8]), row[9], bool(row[10]), *row[11:])
         for row in rows
     }
 

@@ -1,4 +1,4 @@
-"""`plaza sync ...` (group `sync_group`) and `plaza scheduler` (`scheduler_command`).
+"""`plaza sync ...` (group `sync_group`); `plaza scheduler` is composed in plaza/scheduler.py.
 
 Commands are thin: parse, call one function of sync.jobs / sync.runs / sync.scheduler, print.
 This is one of the three edges where errors become words (ARCHITECTURE.md): every expected
@@ -11,7 +11,6 @@ index from a newer Plaza). State lives in PLAZA_DATA_DIR (default ./plaza-data).
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import sys
 from collections.abc import Callable
@@ -160,15 +159,27 @@ def add_command(
 @sync_group.command("edit")
 @click.argument("name")
 @job_options
+@click.option(
+    "--write-back/--no-write-back",
+    default=None,
+    help="Write discussion counts into the job's libraries (needs Sites.Manage.All and "
+    "Sites.ReadWrite.All on SharePoint), or stop.",
+)
 @one_line_errors
 def edit_command(
-    name: str, people: bool, every: str | None, cron: str | None, tz: str | None, **target_options
+    name: str,
+    people: bool,
+    every: str | None,
+    cron: str | None,
+    tz: str | None,
+    write_back: bool | None,
+    **target_options,
 ) -> None:
     """Changes what a job mirrors or when it runs; options given replace the old ones."""
     db = index()
     try:
         job = get_job(db, name)
-        changed = edited(job, people, every, cron, tz, target_options)
+        changed = edited(job, people, every, cron, tz, target_options, write_back)
         if changed.target != job.target:
             check_sites_for(changed, previous=job)
         saved = update_job(db, changed)
@@ -323,28 +334,6 @@ def history_command(name: str | None, limit: int) -> None:
         return
     for line in cli_format.history_table(runs):
         click.echo(line)
-
-
-@click.command("scheduler")
-@env_file_option
-@click.option(
-    "--poll",
-    default=5.0,
-    show_default=True,
-    type=click.FloatRange(min=0.1),
-    help="Seconds between looks at the jobs table for changes.",
-)
-@one_line_errors
-def scheduler_command(poll: float) -> None:
-    """Runs every enabled sync job on its schedule until stopped (SIGTERM or Ctrl-C).
-
-    Run exactly one: a second one started by mistake runs nothing at the same time (the job
-    lock in the index), it only records skipped runs."""
-    from sync.scheduler import SyncScheduler
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own lines say it all
-    SyncScheduler(SyncSettings.from_env().index_path, poll_seconds=poll).run()
 
 
 def _register_access_commands() -> None:

@@ -59,6 +59,8 @@ def job_details(job: Job, last: Run | None, next_run: datetime | None) -> list[s
             lines.append(f"search:    {target.site_search}")
         for label, values in target_filters(target):
             lines.append(f"{label + ':':<10} {', '.join(values)}")
+        if job.write_back:
+            lines.append("write-back: on (discussion counts written into its libraries)")
     else:
         lines.append("mirrors:   people and groups")
     lines.append(f"created:   {when(job.created_at)} UTC")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 import sqlite_utils
@@ -250,3 +251,74 @@ def groups_holding(db: sqlite_utils.Database, member_id: str) -> list[str]:
         "SELECT group_id FROM group_members WHERE member_id = ? ORDER BY group_id", [member_id]
     )
     return [group_id for (group_id,) in rows]
+
+
+def left_since(db: sqlite_utils.Database, since: datetime) -> list[tuple[str, str, str]]:
+    """People a people sync found disabled or deleted at or after `since`, as (id, name,
+    "disabled" | "deleted"), by name: what the admin's health page lists after a sync."""
+    rows = db.execute(
+        "SELECT id, coalesce(display_name, upn, id), deleted FROM people"
+        " WHERE (enabled = 0 OR deleted = 1) AND synced_at >= ? ORDER BY 2, 1",
+        [since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],
+    )
+    return [(pid, name, "deleted" if deleted else "disabled") for pid, name, deleted in rows]
+
+
+def active_members(db: sqlite_utils.Database, group_id: str) -> list[str]:
+    """The active people in the group, directly or through nested groups (oids, sorted)."""
+    rows = db.execute(
+        "SELECT p.id FROM memberships AS m JOIN people AS p ON p.id = m.user_id"
+        " WHERE m.group_id = ? AND p.enabled = 1 AND p.deleted = 0 ORDER BY p.id",
+        [group_id],
+    )
+    return [person_id for (person_id,) in rows]
+
+
+# -- units, for aggregate analytics ------------------------------------------------------------
+
+
+def units(db: sqlite_utils.Database) -> dict[str, tuple[str | None, str | None]]:
+    """(department, office) of every listed person who is not a guest, by oid: the units that
+    the overlay's insights group people by (in the emulator's firm, a department is a practice)."""
+    rows = db.execute("SELECT id, department, office FROM people WHERE deleted = 0 AND guest = 0")
+    return {person_id: (department, office) for person_id, department, office in rows}
+
+
+def members_of_groups(db: sqlite_utils.Database, group_ids: Iterable[str]) -> set[str]:
+    """Every person in any of the groups, directly or through nested groups."""
+    wanted = sorted(set(group_ids))
+    if not wanted:
+        return set()
+    rows = db.execute(
+        "SELECT DISTINCT user_id FROM memberships"
+        " WHERE group_id IN (SELECT value FROM json_each(?))",
+        [json.dumps(wanted)],
+    )
+    return {user_id for (user_id,) in rows}
+
+
+def colleagues(
+    db: sqlite_utils.Database, person_id: str, limit: int = 100
+) -> tuple[list[str], list[str]]:
+    """(team, practice) of an active person, themselves excluded: the team is their manager,
+    those who share that manager and their own reports; the practice, others of their
+    department (at most `limit`, by id). Empty for an unknown person or a missing field."""
+    me = profile(db, person_id)
+    if me is None:
+        return [], []
+    team = db.execute(
+        f"SELECT id FROM people WHERE {ACTIVE} AND id != :me AND ("
+        " (:manager IS NOT NULL AND (id = :manager OR manager_id = :manager))"
+        " OR manager_id = :me) ORDER BY id",
+        {"me": person_id, "manager": me.manager_id},
+    ).fetchall()
+    practice = (
+        db.execute(
+            f"SELECT id FROM people WHERE {ACTIVE} AND id != ? AND department = ?"
+            " ORDER BY id LIMIT ?",
+            [person_id, me.department, limit],
+        ).fetchall()
+        if me.department
+        else []
+    )
+    return [row[0] for row in team], [row[0] for row in practice]

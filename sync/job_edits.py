@@ -25,11 +25,14 @@ def new_job(name: str, people: bool, every, cron, tz, target_options: dict) -> J
     return documents_job(name, target_from(DocumentTarget(), **target_options), schedule)
 
 
-def edited(job: Job, people: bool, every, cron, tz, target_options: dict) -> Job:
-    """The job with the given options applied (InvalidJob if they do not fit it)."""
+def edited(
+    job: Job, people: bool, every, cron, tz, target_options: dict, write_back: bool | None = None
+) -> Job:
+    """The job with the given options applied (InvalidJob if they do not fit it);
+    `write_back` None leaves write-back as it was."""
     if people and job.kind != PEOPLE:
         raise InvalidJob(f"job '{job.name}' mirrors documents; --people needs a new job")
-    if not (every or cron or tz or any(target_options.values())):
+    if not (every or cron or tz or any(target_options.values()) or write_back is not None):
         raise InvalidJob("nothing to change: give the options to replace")
     schedule = edited_schedule(job.schedule, every, cron, tz)
     if job.kind == PEOPLE:
@@ -37,10 +40,15 @@ def edited(job: Job, people: bool, every, cron, tz, target_options: dict) -> Job
             raise InvalidJob(
                 f"job '{job.name}' mirrors people and groups: it takes no site options"
             )
+        if write_back is not None:
+            raise InvalidJob(
+                f"job '{job.name}' mirrors people and groups: write-back applies to documents jobs"
+            )
         return replace(job, schedule=schedule)
     assert job.target is not None
     changed = documents_job(job.name, target_from(job.target, **target_options), schedule)
-    return replace(changed, enabled=job.enabled, created_at=job.created_at)
+    keep = job.write_back if write_back is None else write_back
+    return replace(changed, enabled=job.enabled, created_at=job.created_at, write_back=keep)
 
 
 def edited_schedule(current: Schedule, every, cron, tz) -> Schedule:

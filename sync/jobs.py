@@ -28,6 +28,7 @@ DOCUMENTS = "documents"
 PEOPLE = "people"
 KINDS = (DOCUMENTS, PEOPLE)
 NAME = re.compile(r"[a-z0-9-]+")
+JOB_COLUMNS = "name, kind, target, schedule, enabled, created_at, updated_at, write_back"
 
 
 class InvalidJob(SyncError):
@@ -51,12 +52,14 @@ class Job:
     enabled: bool = True
     created_at: str = ""
     updated_at: str = ""
+    write_back: bool = False  # discussion counts written into its libraries (documents jobs)
 
     def describe_target(self) -> str:
         """What the job mirrors, in words, for `list` and `show`."""
         if self.kind == PEOPLE or self.target is None:
             return "people and groups"
-        return describe_target(self.target)
+        words = describe_target(self.target)
+        return f"{words}; write-back on" if self.write_back else words
 
 
 def documents_job(name: str, target: DocumentTarget, schedule: Schedule) -> Job:
@@ -138,8 +141,8 @@ def add_job(db: sqlite_utils.Database, job: Job) -> Job:
     try:
         with transaction(db) as conn:
             conn.execute(
-                "INSERT INTO jobs (name, kind, target, schedule, enabled, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO jobs (name, kind, target, schedule, enabled, created_at, updated_at,"
+                " write_back) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 _row(saved),
             )
     except sqlite3.IntegrityError as exc:
@@ -149,8 +152,7 @@ def add_job(db: sqlite_utils.Database, job: Job) -> Job:
 
 def get_job(db: sqlite_utils.Database, name: str) -> Job:
     row = db.conn.execute(
-        "SELECT name, kind, target, schedule, enabled, created_at, updated_at"
-        " FROM jobs WHERE name = ?",
+        f"SELECT {JOB_COLUMNS} FROM jobs WHERE name = ?",
         (name,),
     ).fetchone()
     if row is None:
@@ -159,7 +161,7 @@ def get_job(db: sqlite_utils.Database, name: str) -> Job:
 
 
 def list_jobs(db: sqlite_utils.Database, enabled_only: bool = False) -> list[Job]:
-    sql = "SELECT name, kind, target, schedule, enabled, created_at, updated_at FROM jobs"
+    sql = f"SELECT {JOB_COLUMNS} FROM jobs"
     if enabled_only:
         sql += " WHERE enabled = 1"
     return [_job(row) for row in db.conn.execute(sql + " ORDER BY name")]
@@ -170,9 +172,9 @@ def update_job(db: sqlite_utils.Database, job: Job) -> Job:
     saved = replace(job, updated_at=_now())
     with transaction(db) as conn:
         cursor = conn.execute(
-            "UPDATE jobs SET target = ?, schedule = ?, enabled = ?, updated_at = ?"
-            " WHERE name = ? AND kind = ?",
-            (*_row(saved)[2:5], saved.updated_at, saved.name, saved.kind),
+            "UPDATE jobs SET target = ?, schedule = ?, enabled = ?, updated_at = ?,"
+            " write_back = ? WHERE name = ? AND kind = ?",
+            (*_row(saved)[2:5], saved.updated_at, int(saved.write_back), saved.name, saved.kind),
         )
         if cursor.rowcount == 0:
             raise JobNotFound(f"no {job.kind} job named '{job.name}' (see `plaza sync list`)")
@@ -200,19 +202,21 @@ def _row(job: Job) -> tuple:
         int(job.enabled),
         job.created_at,
         job.updated_at,
+        int(job.write_back),
     )
 
 
 def _job(row: tuple) -> Job:
-    name, kind, target_json, schedule_json, enabled, created_at, updated_at = row
+    name, kind, target_json, schedule_json, enabled, created_at, updated_at, write_back = row
     target = None
     if kind == DOCUMENTS:
         fields = json.loads(target_json)
         target = DocumentTarget(
             **{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
         )
+    schedule = Schedule.from_json(schedule_json)
     return Job(
-        name, kind, Schedule.from_json(schedule_json), target, bool(enabled), created_at, updated_at
+        name, kind, schedule, target, bool(enabled), created_at, updated_at, bool(write_back)
     )
 
 

@@ -14,6 +14,8 @@ import socket
 import sqlite3
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,6 +26,9 @@ from sync.db import connect, transaction
 log = logging.getLogger(__name__)
 
 LOCK_SECONDS = 60.0
+# The scheduler's heartbeat: a lease that `plaza scheduler` keeps alive while it runs (held),
+# read by `plaza status` and the web admin's health page (live_lease).
+SCHEDULER_LEASE = "scheduler"
 
 
 def new_owner() -> str:
@@ -55,6 +60,35 @@ def refresh(db: sqlite_utils.Database, name: str, owner: str, ttl: float = LOCK_
             "UPDATE locks SET expires_at = ? WHERE name = ? AND owner = ?", (expires, name, owner)
         )
     return cursor.rowcount == 1
+
+
+def live_lease(db: sqlite_utils.Database, name: str) -> tuple[str, str] | None:
+    """(owner, expires_at) of the unexpired lease on `name`, or None: how another process
+    tells whether the holder is alive (e.g. the scheduler's)."""
+    return db.conn.execute(
+        "SELECT owner, expires_at FROM locks WHERE name = ? AND expires_at >= ?",
+        (name, _at(datetime.now(UTC))),
+    ).fetchone()
+
+
+@contextmanager
+def held(db_path: str | Path, name: str) -> Iterator[str | None]:
+    """Holds the lease `name` with a heartbeat for the block; yields the other holder's owner
+    (and holds nothing) when someone else has it."""
+    db = connect(db_path)
+    owner = new_owner()
+    try:
+        holder = acquire(db, name, owner)
+        if holder is not None:
+            yield holder
+            return
+        try:
+            with Heartbeat(db_path, name, owner):
+                yield None
+        finally:
+            release(db, name, owner)
+    finally:
+        db.close()
 
 
 def release(db: sqlite_utils.Database, name: str, owner: str) -> None:

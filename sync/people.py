@@ -79,7 +79,7 @@ def sync_people_and_groups(
     counts = RunCounts()
     _round(db, USERS, full, progress, counts, lambda link: _users_round(connector, link))
     _round(db, GROUPS, full, progress, counts, lambda link: _groups_round(connector, link))
-    refresh_photos(db, connector, progress)
+    refresh_photos(db, connector)
     return counts
 
 

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
-from sync.counts import Progress
 from sync.db import transaction
 from sync.source import Connector
 
@@ -37,7 +36,7 @@ ON CONFLICT (person_id) DO UPDATE SET etag = excluded.etag,
 """
 
 
-def refresh_photos(db: sqlite_utils.Database, connector: Connector, progress: Progress) -> int:
+def refresh_photos(db: sqlite_utils.Database, connector: Connector) -> int:
     """Fetches every changed photo; the number fetched."""
     stale = db.execute(STALE).fetchall()
     with transaction(db) as conn:
@@ -48,8 +47,6 @@ def refresh_photos(db: sqlite_utils.Database, connector: Connector, progress: Pr
         found = connector.photos(list(chunk))
         with transaction(db) as conn:
             fetched += _save(conn, chunk, found)
-    if fetched:
-        progress.on_message(f"{fetched} profile photos fetched")
     return fetched
 
 

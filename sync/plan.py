@@ -47,6 +47,9 @@ class KnownItem:
     has_unique_perms: bool
     perms_state: str
     deleted: bool
+    ctag: str | None = None
+    modified_at: str | None = None
+    modified_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -282,8 +285,19 @@ def _count(plan: PagePlan, before: KnownItem | None, row: ItemRow) -> None:
         plan.added += 1
     elif before.parent_id != row.parent_id:
         plan.moved += 1
-    elif before.etag != row.etag or before.name != row.name:
+    elif before.name != row.name or (before.etag != row.etag and not _system_update(before, row)):
         plan.updated += 1
+
+
+def _system_update(before: KnownItem, row: ItemRow) -> bool:
+    """A new eTag with the same content, Modified and Modified By: only list columns changed
+    through a system update (Plaza's own write-back is one), not an edit by a person."""
+    same_content = before.ctag is None or row.ctag is None or before.ctag == row.ctag
+    return (
+        row.modified_at is not None
+        and (before.modified_at, before.modified_by) == (row.modified_at, row.modified_by)
+        and same_content  # delta omits cTag on OneDrive for Business: then Modified decides
+    )
 
 
 def _decide_permissions(

@@ -2,15 +2,20 @@
 
 Both implement sync.engine.Progress (on_page, on_throttled, on_message) and may be called from
 the engine's worker threads. Use `progress_for(stream)` as a context manager around a run.
+SnapshotProgress writes the same tally to a JSON file that another process (the web admin)
+reads while the run goes on.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
@@ -141,3 +146,71 @@ def progress_for(
     if terminal is None:
         terminal = stream.isatty()
     return BarProgress(stream, title) if terminal else LogProgress(stream)
+
+
+class SnapshotProgress:
+    """The tally as a small JSON file, rewritten atomically at most every `every` seconds: how
+    another process (the web admin's "run now") watches a run live. `finish(run)` writes the
+    outcome last."""
+
+    KEEP_MESSAGES = 5
+
+    def __init__(self, path: Path, job: str, every: float = 0.5) -> None:
+        self.path, self.job, self.every = Path(path), job, every
+        self.tally = Tally()
+        self.messages: list[str] = []
+        self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self._last_write = float("-inf")
+        self._ending: dict[str, object] = {}
+
+    def __enter__(self) -> SnapshotProgress:
+        self.write(force=True)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.write(force=True)
+
+    def on_page(self, items: int) -> None:
+        self.tally.add_page(items)
+        self.write()
+
+    def on_throttled(self, seconds: float) -> None:
+        self.tally.add_wait(seconds)
+        self.write()
+
+    def on_message(self, text: str) -> None:
+        self.messages = [*self.messages, text][-self.KEEP_MESSAGES :]
+        self.write(force=True)
+
+    def finish(self, outcome: str, error: str | None) -> None:
+        self._ending = {"outcome": outcome, "error": error}
+        self.write(force=True)
+
+    def write(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_write < self.every:
+            return
+        self._last_write = now
+        snapshot = {
+            "job": self.job,
+            "startedAt": self.started_at,
+            "pages": self.tally.pages,
+            "items": self.tally.items,
+            "throttledWaits": self.tally.throttled_waits,
+            "throttledSeconds": round(self.tally.throttled_seconds, 1),
+            "messages": self.messages,
+            "running": not self._ending,
+            **self._ending,
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_suffix(".part")
+        partial.write_text(json.dumps(snapshot))
+        os.replace(partial, self.path)  # readers never see half a file
+
+
+def read_snapshot(path: Path) -> dict | None:
+    """What a SnapshotProgress last wrote at `path`, or None."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None

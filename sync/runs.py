@@ -233,6 +233,27 @@ def last_started(db: sqlite_utils.Database, job: str) -> datetime | None:
     return datetime.fromisoformat(row[0]) if row else None
 
 
+def throttling_since(db: sqlite_utils.Database, since: datetime) -> tuple[int, float]:
+    """Throttled waits (429/503 with Retry-After, counted at connector.session's one retry
+    decision) and the seconds waited, over the runs started since `since`."""
+    waits, seconds = db.conn.execute(
+        "SELECT coalesce(sum(throttled_waits), 0), coalesce(sum(throttled_seconds), 0)"
+        " FROM runs WHERE started_at >= ?",
+        (since.astimezone(UTC).isoformat(timespec="milliseconds"),),
+    ).fetchone()
+    return int(waits), float(seconds)
+
+
+def last_succeeded(db: sqlite_utils.Database) -> dict[str, Run]:
+    """Each job's latest successful run, by job name."""
+    rows = db.conn.execute(
+        f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE id IN"
+        " (SELECT MAX(id) FROM runs WHERE outcome = ? GROUP BY job)",
+        (SUCCEEDED,),
+    )
+    return {run.job: run for run in map(_run_of, rows)}
+
+
 def _run_of(row: tuple) -> Run:
     values = dict(zip(RUN_COLUMNS, row, strict=True))
     counts = RunCounts(**{column: values.pop(column) for column in COUNT_COLUMNS})

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from sync import locks
 from sync.db import open_index
 from sync.freshness import Freshness
 from sync.jobs import Job, JobNotFound, list_jobs
@@ -107,11 +109,31 @@ class SyncScheduler:
             "scheduler started on %s (polling jobs every %s s)", self.db_path, self.poll_seconds
         )
         try:
-            if not self.stopping.is_set():  # a signal may come before the loop starts
-                self.scheduler.start()
+            with locks.held(self.db_path, locks.SCHEDULER_LEASE) as other:
+                if other is not None:
+                    log.warning("another scheduler is alive (%s): this one will skip runs", other)
+                if not self.stopping.is_set():  # a signal may come before the loop starts
+                    self.scheduler.start()
         finally:
             self.db.close()
         log.info("scheduler stopped")
+
+    def add_task(self, name: str, seconds: float, task: Callable[[], object]) -> None:
+        """Runs another part's periodic task (the mail sender) every `seconds` in this process,
+        one run at a time; a failure is logged and the task runs again next time."""
+
+        def run_logged() -> None:
+            if self.stopping.is_set():
+                return
+            try:
+                task()
+            except Exception:
+                log.exception("task %s failed; it runs again in %s s", name, seconds)
+
+        self.scheduler.add_job(
+            run_logged, "interval", seconds=seconds, id=f"task:{name}", name=name,
+            next_run_time=datetime.now(UTC),
+        )  # fmt: skip
 
     def stop(self) -> None:
         """Asks running jobs to stop after their current page and waits for them."""

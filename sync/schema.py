@@ -240,6 +240,13 @@ def m010_run_permission_failures(db: Database) -> None:
 
 
 @MIGRATIONS()
+def m011_writeback(db: Database) -> None:
+    # Opt-in per documents job: the web app's write-back worker writes discussion counts into
+    # the libraries of the jobs that have it on (overlay_app/writeback).
+    db.executescript("ALTER TABLE jobs ADD COLUMN write_back INTEGER NOT NULL DEFAULT 0;")
+
+
+@MIGRATIONS()
 def m012_subscriptions(db: Database) -> None:
     # Graph change notifications (sync/subscriptions.py): one subscription per synced library,
     # its clientState secret, the notifications the web app queued (the scheduler drains them),

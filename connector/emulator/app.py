@@ -34,6 +34,7 @@ def create_app(
         graph_batch,
         graph_directory,
         graph_files,
+        graph_list_fields,
         graph_owner_drives,
         graph_subscriptions,
         sharepoint,
@@ -42,6 +43,7 @@ def create_app(
     )
 
     services = (entra, graph_directory, graph_files, graph_owner_drives, graph_batch, sharepoint)
+    services += (graph_list_fields,)
     for module in (*services, graph_subscriptions, control, teams_host, budget):
         app.register_blueprint(module.bp)
     app.register_blueprint(graph_subscriptions.control_bp)

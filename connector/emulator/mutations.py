@@ -85,6 +85,19 @@ class TenantMutations:
             state.record(self._next_seq(), index)
             return state.item_at(index)
 
+    def update_fields(self, drive_id: str, item_id: str, by: str | None = None) -> Item:
+        """A list item's column values changed: the eTag changes and the change shows in
+        delta. `by` None is a system update (SharePoint's ValidateUpdateListItem with
+        bNewDocumentUpdate): Modified and Editor stay; otherwise they become now and `by`."""
+        with self.lock:
+            state, index, _ = self._live(drive_id, item_id)
+            override = state.override(index)
+            override.version_bump += 1
+            if by is not None:
+                override.modified_at, override.modified_by = _now(), by
+            state.record(self._next_seq(), index)
+            return state.item_at(index)
+
     def rename_item(self, drive_id: str, item_id: str, name: str) -> Item:
         with self.lock:
             state, index, item = self._live(drive_id, item_id)

@@ -22,6 +22,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from connector.emulator import odata, spstore, tokens
 from connector.emulator import sharepoint_comments as social
+from connector.emulator import sharepoint_fields as columns
 from connector.emulator import sharepoint_principals as principals
 from connector.emulator import sharepoint_wire as wire
 from connector.emulator.sharepoint_lists import (
@@ -259,6 +260,8 @@ def _list_route(ctx, ref: ListRef, rest: list[wire.Segment], method: str) -> Res
         _expect(method, "GET")
         return wire.entity_response(list_entity(ctx, ref))
     head, tail = rest[0], rest[1:]
+    if head.name == "fields" and head.args is None:
+        return columns.fields_route(ctx, ref, tail, method)
     if head.name == "items" and head.args is None and not tail:
         _expect(method, "GET")
         return _items_page(ctx, ref)
@@ -269,7 +272,9 @@ def _list_route(ctx, ref: ListRef, rest: list[wire.Segment], method: str) -> Res
         found = ctx.find_item(ref, number)
         if not tail:
             _expect(method, "GET")
-            return wire.entity_response(_select(item_entity(ctx, found)))
+            return wire.entity_response(_select(_item_entity(ctx, found)))
+        if columns.handles(tail[0]):
+            return columns.item_route(ctx, found, tail, method)
         if tail[0].name == "parentlist" and len(tail) == 1:
             _expect(method, "GET")
             return wire.entity_response(list_entity(ctx, ref))
@@ -295,7 +300,11 @@ def _items_page(ctx: SPContext, ref: ListRef) -> Response:
     if last:
         query = f"$skiptoken=Paged%3DTRUE%26p_ID%3D{last}&$top={top}"
         next_url = f"{ctx.api_url}/Web/Lists(guid'{ref.id}')/Items?{query}"
-    return wire.collection_response([_select(item_entity(ctx, i)) for i in found], next_url)
+    return wire.collection_response([_select(_item_entity(ctx, i)) for i in found], next_url)
+
+
+def _item_entity(ctx: SPContext, ref: ItemRef) -> wire.Entity:
+    return columns.with_values(ctx, ref, item_entity(ctx, ref))
 
 
 def _top() -> int:

@@ -4,13 +4,15 @@
   the authority; `/auth/callback` redeems the code, validates the id token (entra.py) and
   starts a server-side session (sessions.py); `POST /signout` ends it and sends the browser to
   the authority's end_session_endpoint, which comes back to `GET /signout`.
-- API: `Authorization: Bearer` with an Entra access token for Plaza's API, or the session.
+- API: `Authorization: Bearer` with an Entra access token for Plaza's API or a Plaza token of
+  an embedded page (overlay_app/embedded, "plaza.embedded_bearer"), or the session.
 - Every request re-reads the person from the index, and asks Entra (app token, cached per
   person for live_check_seconds, at most 60 s) whether their account is still enabled: someone
   disabled in Entra loses access within that window, their sessions end, their bearer tokens
   are refused; someone gone from the index loses it at once.
 - Roles: admin (member of PLAZA_ADMIN_GROUP_ID, or holding the app role PLAZA_ADMIN_ROLE in
-  the token), then guest (an external user) or member.
+  the token), moderator (likewise PLAZA_MODERATOR_GROUP_ID / PLAZA_MODERATOR_ROLE), then guest
+  (an external user) or member.
 - Signed out: pages redirect to /signin?next=..., the API answers 401 JSON. That holds for
   writes too (a form posted after the session ended): this check runs before the CSRF check,
   and a page write comes back, after sign-in, to the page its form was on (not re-sent).
@@ -41,7 +43,7 @@ from overlay_app import access, db
 from overlay_app.auth import sessions
 from overlay_app.auth.entra import Entra, InvalidToken, SignInFailed
 from overlay_app.errors import BadInput, Forbidden, Unauthenticated, render_error
-from overlay_app.identity import ADMIN, GUEST, MEMBER, Person, require_person
+from overlay_app.identity import ADMIN, GUEST, MEMBER, MODERATOR, Person, require_person
 from sync import directory
 from sync.directory import Profile
 
@@ -83,6 +85,12 @@ def _roles(profile: Profile, token_roles: list[str]) -> frozenset[str]:
         db.index(), profile.id, settings.admin_group_id
     ):
         roles.add(ADMIN)
+    if settings.moderator_role and settings.moderator_role in token_roles:
+        roles.add(MODERATOR)
+    if settings.moderator_group_id and directory.in_group(
+        db.index(), profile.id, settings.moderator_group_id
+    ):
+        roles.add(MODERATOR)
     return frozenset(roles)
 
 
@@ -314,7 +322,7 @@ API_SCHEMAS = {
             "department": {"type": ["string", "null"]},
             "roles": {
                 "type": "array",
-                "items": {"type": "string", "enum": [ADMIN, MEMBER, GUEST]},
+                "items": {"type": "string", "enum": [ADMIN, MODERATOR, MEMBER, GUEST]},
             },
         },
     }

@@ -34,11 +34,12 @@ from overlay_app import access, db, idempotency, security
 from overlay_app.chat import access as chat_access
 from overlay_app.chat import reads as chat_reads
 from overlay_app.chat import store_messages, store_rooms
-from overlay_app.chat.access import DOCUMENT, Room
+from overlay_app.chat.access import CHANNEL, DOCUMENT, Room
 from overlay_app.discussion import mentions, rendering
 from overlay_app.discussion import reads as discussion
 from overlay_app.discussion.rendering import Mentioned
 from overlay_app.errors import BadInput, Conflict, Forbidden, NotFound
+from overlay_app.feed import activity
 
 # Re-exported (the `as` form says so): room_actions and api import it from here.
 from overlay_app.idempotency import Outcome as Outcome
@@ -182,6 +183,8 @@ def do_send_message(
     append_event(conn, "message.new", message, room_id=room.id)
     mentioned = _record_mentions(conn, message_id, draft.mentioned)
     _notify(conn, person, room, (message_id, message["id"]), mentioned, at)
+    if room.kind == CHANNEL:  # the feed, and the notifications of those watching the channel
+        activity.channel_message(conn, person.id, room.id, message_id, at, mentioned)
     do_mark_read(conn, person, room, message_id)  # one has read what one wrote
     return message
 

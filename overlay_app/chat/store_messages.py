@@ -22,7 +22,24 @@ MESSAGE_FIELDS = (
     "id", "room_id", "author_id", "body", "body_html", "created_at", "edited_at", "deleted_at",
     "client_key", "public_id", "seq",
 )  # fmt: skip
-MESSAGE_COLUMNS = ", ".join(MESSAGE_FIELDS)
+# A message a moderator hid (admin/moderation.py) reads as deleted everywhere (its place in
+# the room stays, without words); other features' queries over `messages` keep it out with
+# SHOWN ("m." + SHOWN with an alias).
+SHOWN = "hidden_at IS NULL"
+
+
+def _columns(alias: str = "") -> str:
+    """MESSAGE_FIELDS as selected: a hidden message's words blank, and it counts as deleted."""
+    p = f"{alias}." if alias else ""
+    shown = {
+        "body": f"CASE WHEN {p}hidden_at IS NULL THEN {p}body ELSE '' END",
+        "body_html": f"CASE WHEN {p}hidden_at IS NULL THEN {p}body_html ELSE '' END",
+        "deleted_at": f"coalesce({p}deleted_at, {p}hidden_at)",
+    }
+    return ", ".join(shown.get(name, p + name) for name in MESSAGE_FIELDS)
+
+
+MESSAGE_COLUMNS = _columns()
 NO_MESSAGE_YET = 2**62  # an id after every message: "before" it is "the newest"
 
 # The hot queries, as constants so that tests can check their plans (messages_by_room).
@@ -37,6 +54,7 @@ UNREAD_SQL = """
     JOIN messages AS m ON m.room_id = r.value
     LEFT JOIN read_markers AS rm ON rm.room_id = m.room_id AND rm.person_id = :me
     WHERE m.id > coalesce(rm.last_read_id, 0) AND m.author_id != :me AND m.deleted_at IS NULL
+      AND m.hidden_at IS NULL
     GROUP BY m.room_id"""
 LAST_MESSAGE_SQL = """
     SELECT m.room_id, m.id, m.public_id FROM json_each(:rooms) AS r
@@ -46,10 +64,9 @@ MARKERS_SQL = """
     JOIN messages AS m ON m.id = rm.last_read_id
     WHERE rm.person_id = :me AND rm.room_id IN (SELECT value FROM json_each(:rooms))"""
 SEARCH_SQL = f"""
-    SELECT {", ".join("m." + name for name in MESSAGE_FIELDS)},
-           snippet(messages_fts, 0, :open, :close, '…', 16)
+    SELECT {_columns("m")}, snippet(messages_fts, 0, :open, :close, '…', 16)
     FROM messages_fts JOIN messages AS m ON m.id = messages_fts.rowid
-    WHERE messages_fts MATCH :match AND m.deleted_at IS NULL AND m.id < :before
+    WHERE messages_fts MATCH :match AND m.deleted_at IS NULL AND m.{SHOWN} AND m.id < :before
       AND (:room IS NULL OR m.room_id = :room)
     ORDER BY m.id DESC LIMIT :batch"""
 
@@ -83,6 +100,20 @@ def message_by_public_id(conn: SocialConn, public_id: str) -> tuple | None:
     return conn.execute(
         f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE public_id = ?", [public_id]
     ).fetchone()
+
+
+def message_for_moderation(conn: SocialConn, public_id: str) -> tuple | None:
+    """The message as stored, hidden words included (MESSAGE_FIELDS, then hidden_at): for
+    moderators only."""
+    return conn.execute(
+        f"SELECT {', '.join(MESSAGE_FIELDS)}, hidden_at FROM messages WHERE public_id = ?",
+        [public_id],
+    ).fetchone()
+
+
+def set_hidden(conn: SocialConn, message_id: int, at: str | None) -> None:
+    """Hides the message from every surface (at = when), or shows it again (None)."""
+    conn.execute("UPDATE messages SET hidden_at = ? WHERE id = ?", [at, message_id])
 
 
 def place_in(conn: SocialConn, room_id: str, public_id: str) -> int | None:
@@ -127,8 +158,8 @@ def matching_messages(
 def message_by_client_key(conn: SocialConn, author_id: str, key: str) -> tuple | None:
     """(id, room_id, body, edited_at, deleted_at) of the author's message with this key."""
     return conn.execute(
-        "SELECT id, room_id, body, edited_at, deleted_at FROM messages"
-        " WHERE author_id = ? AND client_key = ?",
+        "SELECT id, room_id, CASE WHEN hidden_at IS NULL THEN body ELSE '' END, edited_at,"
+        " coalesce(deleted_at, hidden_at) FROM messages WHERE author_id = ? AND client_key = ?",
         [author_id, key],
     ).fetchone()
 
@@ -136,7 +167,7 @@ def message_by_client_key(conn: SocialConn, author_id: str, key: str) -> tuple |
 def live_bodies(conn: SocialConn, message_ids: Iterable[int]) -> dict[int, str]:
     """The text of those of the messages that are not deleted."""
     rows = conn.execute(
-        "SELECT id, body FROM messages WHERE deleted_at IS NULL"
+        f"SELECT id, body FROM messages WHERE deleted_at IS NULL AND {SHOWN}"
         " AND id IN (SELECT value FROM json_each(?))",
         [json.dumps(sorted(message_ids))],
     )
@@ -237,3 +268,60 @@ def move_read_marker(
         " DO UPDATE SET last_read_id = excluded.last_read_id, updated_at = excluded.updated_at",
         [room_id, person_id, last_read_id, at],
     )
+
+
+# -- data requests (admin/data_requests.py) --------------------------------------------------------
+
+
+def export_person(conn: SocialConn, person_id: str) -> list[tuple]:
+    """(public_id, room_id, body, created_at, edited_at, deleted_at, hidden_at) of the person's
+    messages, oldest first."""
+    return conn.execute(
+        "SELECT public_id, room_id, body, created_at, edited_at, deleted_at, hidden_at"
+        " FROM messages WHERE author_id = ? ORDER BY id",
+        [person_id],
+    ).fetchall()
+
+
+def erase_person(conn: SocialConn, person_id: str, erased: str, remove: bool) -> list[tuple]:
+    """The person's messages pass to `erased` (words removed too if `remove`); their mentions
+    and read markers go. (room_id, public_id) of each message, for the event log."""
+    mine = conn.execute(
+        "SELECT room_id, public_id FROM messages WHERE author_id = ?", [person_id]
+    ).fetchall()
+    if remove:
+        conn.execute("UPDATE messages SET body = '', body_html = '', deleted_at ="
+                     " coalesce(deleted_at, strftime('%Y-%m-%dT%H:%M:%fZ')) WHERE author_id = ?",
+                     [person_id])  # fmt: skip
+    # client_key goes: it is unique per author, and keys of several erased people would collide
+    conn.execute(
+        "UPDATE messages SET author_id = ?, client_key = NULL WHERE author_id = ?",
+        [erased, person_id],
+    )
+    conn.execute("DELETE FROM message_mentions WHERE person_id = ?", [person_id])
+    conn.execute("DELETE FROM read_markers WHERE person_id = ?", [person_id])
+    return mine
+
+
+# -- aggregate reads for insights (untrimmed: the caller passes rooms the viewer may see) ------
+
+
+def messages_since(conn: SocialConn, room_ids: Iterable[str], since: str) -> list[tuple]:
+    """(room_id, author_id, created_at) of the live messages in those rooms written at or
+    after `since`."""
+    return conn.execute(
+        "SELECT room_id, author_id, created_at FROM messages"
+        " WHERE room_id IN (SELECT value FROM json_each(:rooms)) AND created_at >= :since"
+        " AND deleted_at IS NULL ORDER BY id",
+        {"rooms": _rooms_json(room_ids), "since": since},
+    ).fetchall()
+
+
+def read_marker_moves_since(conn: SocialConn, room_ids: Iterable[str], since: str) -> list[tuple]:
+    """(room_id, person_id, updated_at) of read markers moved at or after `since` in those
+    rooms: only the latest move per person and room is kept, which is all insights count."""
+    return conn.execute(
+        "SELECT room_id, person_id, updated_at FROM read_markers"
+        " WHERE room_id IN (SELECT value FROM json_each(:rooms)) AND updated_at >= :since",
+        {"rooms": _rooms_json(room_ids), "since": since},
+    ).fetchall()

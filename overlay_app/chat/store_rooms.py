@@ -216,3 +216,26 @@ def remove_member(conn: SocialConn, room_id: str, person_id: str) -> None:
     conn.execute(
         "DELETE FROM room_members WHERE room_id = ? AND person_id = ?", [room_id, person_id]
     )
+
+
+def export_person(conn: SocialConn, person_id: str) -> list[tuple]:
+    """(room_id, kind, name, role, joined_at) of the rooms the person follows or belongs to."""
+    return conn.execute(
+        "SELECT r.id, r.kind, r.name, m.role, m.joined_at FROM room_members AS m"
+        " JOIN rooms AS r ON r.id = m.room_id WHERE m.person_id = ? ORDER BY m.joined_at",
+        [person_id],
+    ).fetchall()
+
+
+def erase_person(conn: SocialConn, person_id: str, erased: str) -> None:
+    """The person leaves every room; rooms they created stay, credited to `erased`."""
+    conn.execute("DELETE FROM room_members WHERE person_id = ?", [person_id])
+    conn.execute("UPDATE rooms SET created_by = ? WHERE created_by = ?", [erased, person_id])
+
+
+def channels(conn: SocialConn) -> list[Room]:
+    """Every channel, by name (insights trims them through chat.access)."""
+    rows = conn.execute(
+        f"SELECT {ROOM_COLUMNS} FROM rooms WHERE kind = 'channel' ORDER BY name COLLATE NOCASE"
+    )
+    return [_room(row) for row in rows]

@@ -31,6 +31,7 @@ from overlay_app.discussion import reads as discussion
 from overlay_app.discussion.reads import CommentNode
 from overlay_app.discussion.rendering import COMMENT, Mentioned
 from overlay_app.errors import BadInput, Conflict, Forbidden, NotFound
+from overlay_app.feed import activity
 from overlay_app.idempotency import Outcome
 from overlay_app.identity import Person
 from overlay_app.notifications import actions as notifications
@@ -153,6 +154,8 @@ def do_add_comment(
         notifications.notify(
             conn, recipient_id=draft.parent_author_id, kind=notifications.REPLY, **key
         )
+    told = [*mentioned_ids, draft.parent_author_id]  # the feed, and levels' notifications
+    activity.comment_added(conn, person.id, document.key, (comment_id, draft.parent_id), at, told)
     return CommentNode(
         comment_id,
         document.drive_id,
@@ -204,6 +207,7 @@ def do_delete_comment(conn: sqlite3.Connection, comment: dict[str, Any]) -> None
     notifications go."""
     store.delete_softly(conn, comment["id"], discussion.now())
     notifications.withdraw(conn, comment["id"])
+    activity.comment_deleted(conn, comment["drive_id"], comment["item_id"])
     # A retried POST still answers with the comment it made, as it is now: words gone too.
     idempotency.forget_words(conn, comment["author_id"], comment["id"])
 

@@ -191,7 +191,7 @@ def new_idempotency_key() -> str:
 DELETED_BODY = '<div class="body">comment deleted</div>'
 
 
-def comment_rows(talk: discussion.Discussion, csrf: str) -> Markup:
+def comment_rows(talk: discussion.Discussion, csrf: str, likes: bool = True) -> Markup:
     """Every shown comment of the page as nested <li class="comment"> (template global).
 
     Built here rather than in _discussion.html: Jinja escapes each of the dozen-odd values of
@@ -200,16 +200,19 @@ def comment_rows(talk: discussion.Discussion, csrf: str) -> Markup:
     as is, as the template did), and no comment carries a form of its own besides its like
     (and delete, on one's own): "Reply" and "Edit" link to ?reply= / ?edit= (the page then
     shows that form, without JavaScript), and plaza.js moves the ONE shared form into place.
+    `likes` False (switched off by an admin) leaves out the like buttons and counts.
     """
     token = escape(csrf)
     parts = [
-        _comment_html(node, token, talk.read_only, node.author_id == talk.viewer_id) + tail
+        _comment_html(node, token, talk.read_only, node.author_id == talk.viewer_id, likes) + tail
         for node, tail in talk.rows()
     ]
     return Markup("\n".join(parts))
 
 
-def _comment_html(node: discussion.CommentNode, csrf: Markup, read_only: bool, own: bool) -> str:
+def _comment_html(
+    node: discussion.CommentNode, csrf: Markup, read_only: bool, own: bool, with_likes: bool = True
+) -> str:
     cid = escape(node.id)
     if node.deleted:
         return f'<li class="comment deleted" id="comment-{cid}">{DELETED_BODY}'
@@ -226,6 +229,8 @@ def _comment_html(node: discussion.CommentNode, csrf: Markup, read_only: bool, o
         f'{edited}</div>\n<div class="body">{node.body_html}</div>\n<div class="actions">'
     )
     count = _like_count(node)
+    if not with_likes:
+        count = ""
     if read_only:
         return f"{html}{count}</div>"
     liked = node.liked_by_me
@@ -251,6 +256,16 @@ def _comment_html(node: discussion.CommentNode, csrf: Markup, read_only: bool, o
             f'<input type="hidden" name="csrf_token" value="{csrf}">'
             '<button type="submit" class="link danger">Delete</button></form>'
         )
+    else:  # anyone who sees a comment may report it to the moderators (admin/moderation.py)
+        mine = (
+            '<details class="report"><summary>Report</summary>'
+            f'<form method="post" action="/comments/{cid}/report" class="report-form">'
+            f'<input type="hidden" name="csrf_token" value="{csrf}">'
+            '<label>Why should moderators look at it? <input name="reason" required'
+            ' maxlength="500"></label> <button type="submit">Report</button></form></details>'
+        )
+    if not with_likes:
+        like = ""
     return f"{html}{like}{count}{reply}{mine}</div>"
 
 

@@ -310,7 +310,7 @@ API_SCHEMAS: dict[str, Any] = {
         "type": "object",
         "properties": {
             "id": {"type": "string", "description": "Random: it tells nothing of others"},
-            "kind": {"enum": ["mention", "reply", "like"]},
+            "kind": {"enum": ["mention", "reply", "like", "report", "moderation"]},
             "read": {"type": "boolean"},
             "createdAt": {"type": "string", "format": "date-time"},
             "actor": ref("PersonRef"),

@@ -20,6 +20,7 @@ from typing import Any
 from overlay_app import db
 from overlay_app.access import Document
 from overlay_app.discussion import store
+from overlay_app.identity import ERASED_PERSON
 from sync import directory
 
 MAX_NESTING = 24
@@ -127,6 +128,8 @@ def display_names(person_ids: Iterable[str]) -> dict[str, str]:
 
 
 def name_of(person_id: str, names: dict[str, str]) -> str:
+    if person_id == ERASED_PERSON:
+        return "Deleted person"
     return names.get(person_id) or "Former colleague"
 
 

@@ -18,10 +18,18 @@ from overlay_app.db import SocialConn
 
 Key = tuple[str, str]  # (drive_id, item_id)
 
+# A comment a moderator hid (admin/moderation.py) leaves every surface: this predicate keeps
+# it out; prefix the table's alias where there is one (e.g. "c." + SHOWN). Every read here
+# applies it, and other features' queries over `comments` (feeds) must too. Where a hidden
+# comment keeps its place (a thread, for its replies), it reads as deleted: no words.
+SHOWN = "hidden_at IS NULL"
+
 # The hot queries, as constants so that tests can check their plans (comments_by_document).
 COMMENTS_SQL = """
-    SELECT id, parent_id, author_id, body, body_html, created_at, edited_at,
-           deleted_at IS NOT NULL
+    SELECT id, parent_id, author_id,
+           CASE WHEN hidden_at IS NULL THEN body ELSE '' END,
+           CASE WHEN hidden_at IS NULL THEN body_html ELSE '' END, created_at, edited_at,
+           deleted_at IS NOT NULL OR hidden_at IS NOT NULL
     FROM comments
     WHERE drive_id = :drive_id AND item_id = :item_id
     ORDER BY created_at, rowid"""
@@ -41,7 +49,7 @@ DOCUMENT_LIKES_SQL = """
 COUNTS_SQL = """
     SELECT drive_id, item_id, sum(kind = 'c'), sum(kind = 'l') FROM (
         SELECT drive_id, item_id, 'c' AS kind FROM comments
-        WHERE deleted_at IS NULL AND (drive_id, item_id) IN
+        WHERE deleted_at IS NULL AND hidden_at IS NULL AND (drive_id, item_id) IN
             (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))
         UNION ALL
         SELECT drive_id, item_id, 'l' FROM document_likes
@@ -67,12 +75,26 @@ INTERACTED_SQL = """
 
 
 def comment_by_id(conn: SocialConn, comment_id: str) -> dict[str, Any] | None:
-    """The comment's row by column name (deleted ones too), or None."""
+    """The comment's row by column name (deleted ones too), or None. A hidden comment reads
+    as deleted (no words), so that no write or read path shows or revives it."""
+    found = comment_for_moderation(conn, comment_id)
+    if found is not None and found["hidden_at"]:
+        found.update(body="", body_html="", deleted_at=found["deleted_at"] or found["hidden_at"])
+    return found
+
+
+def comment_for_moderation(conn: SocialConn, comment_id: str) -> dict[str, Any] | None:
+    """The comment's row as stored, hidden words included: for moderators only."""
     cursor = conn.execute("SELECT * FROM comments WHERE id = ?", [comment_id])
     found = cursor.fetchone()
     if found is None:
         return None
     return dict(zip([c[0] for c in cursor.description], found, strict=True))
+
+
+def set_hidden(conn: sqlite3.Connection, comment_id: str, at: str | None) -> None:
+    """Hides the comment from every surface (at = when), or shows it again (None)."""
+    conn.execute("UPDATE comments SET hidden_at = ? WHERE id = ?", [at, comment_id])
 
 
 def parent_on_document(
@@ -95,7 +117,7 @@ def document_comments(conn: SocialConn, drive_id: str, item_id: str) -> list[tup
 def live_bodies(conn: SocialConn, comment_ids: set[str]) -> dict[str, str]:
     """The Markdown of those comments that are not deleted, by id."""
     rows = conn.execute(
-        "SELECT id, body FROM comments WHERE deleted_at IS NULL"
+        f"SELECT id, body FROM comments WHERE deleted_at IS NULL AND {SHOWN}"
         " AND id IN (SELECT value FROM json_each(?))",
         [json.dumps(sorted(comment_ids))],
     )
@@ -106,8 +128,8 @@ def discussed_by(conn: SocialConn, author_id: str) -> list[tuple[str, str, int, 
     """(drive_id, item_id, live comments, latest comment's time) of every document the person
     commented on, latest first. Untrimmed."""
     return conn.execute(
-        """SELECT drive_id, item_id, count(*), max(created_at) FROM comments
-           WHERE author_id = ? AND deleted_at IS NULL
+        f"""SELECT drive_id, item_id, count(*), max(created_at) FROM comments
+           WHERE author_id = ? AND deleted_at IS NULL AND {SHOWN}
            GROUP BY drive_id, item_id ORDER BY max(created_at) DESC, drive_id, item_id""",
         [author_id],
     ).fetchall()
@@ -117,8 +139,8 @@ def newest_comments(conn: SocialConn, before: int, limit: int) -> list[tuple]:
     """(rowid, drive_id, item_id, author_id, body, created_at) of the newest live comments
     with rowid below `before`, newest first (rowids follow writing order). Untrimmed."""
     return conn.execute(
-        """SELECT rowid, drive_id, item_id, author_id, body, created_at FROM comments
-           WHERE rowid < ? AND deleted_at IS NULL ORDER BY rowid DESC LIMIT ?""",
+        f"""SELECT rowid, drive_id, item_id, author_id, body, created_at FROM comments
+           WHERE rowid < ? AND deleted_at IS NULL AND {SHOWN} ORDER BY rowid DESC LIMIT ?""",
         [before, limit],
     ).fetchall()
 
@@ -132,9 +154,9 @@ def matching_comments(conn: SocialConn, match: str) -> list[tuple[str, str, int]
     """(drive_id, item_id, comment rowid) of every live comment matching the FTS5 expression.
     Untrimmed, and unscored: search scores each row by its own text (bodies_by_rowid)."""
     return conn.execute(
-        """SELECT c.drive_id, c.item_id, c.rowid
+        f"""SELECT c.drive_id, c.item_id, c.rowid
            FROM comments_fts JOIN comments AS c ON c.rowid = comments_fts.rowid
-           WHERE comments_fts MATCH ? AND c.deleted_at IS NULL""",
+           WHERE comments_fts MATCH ? AND c.deleted_at IS NULL AND c.{SHOWN}""",
         [match],
     ).fetchall()
 
@@ -273,3 +295,195 @@ def unlike_comment(conn: sqlite3.Connection, comment_id: str, person_id: str) ->
         "DELETE FROM comment_likes WHERE comment_id = ? AND person_id = ?",
         [comment_id, person_id],
     )
+
+
+# --- data requests (admin/data_requests.py) ---------------------------------------------------
+
+
+def rows_of(conn: SocialConn, sql: str, params: list) -> list[dict[str, Any]]:
+    """Rows as dicts by column name."""
+    cursor = conn.execute(sql, params)
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def export_person(conn: SocialConn, person_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Everything of the person's in these tables: comments (as stored), likes, mentions."""
+    return {
+        "comments": rows_of(conn, "SELECT id, drive_id, item_id, parent_id, body, created_at,"
+                            " edited_at, deleted_at, hidden_at FROM comments WHERE author_id = ?"
+                            " ORDER BY created_at", [person_id]),
+        "commentLikes": rows_of(conn, "SELECT comment_id, created_at FROM comment_likes"
+                                " WHERE person_id = ? ORDER BY created_at", [person_id]),
+        "documentLikes": rows_of(conn, "SELECT drive_id, item_id, created_at FROM document_likes"
+                                 " WHERE person_id = ? ORDER BY created_at", [person_id]),
+        "mentionedIn": rows_of(conn, "SELECT comment_id FROM mentions WHERE person_id = ?",
+                               [person_id]),
+    }  # fmt: skip
+
+
+def erase_person(conn: sqlite3.Connection, person_id: str, erased: str, remove: bool) -> int:
+    """The person's comments pass to `erased` (their words too, unless `remove`: then the words
+    go, and the rows keep their place for the replies); their likes and mentions go. How many
+    comments were theirs."""
+    if remove:
+        conn.execute("UPDATE comments SET body = '', body_html = '', deleted_at ="
+                     " coalesce(deleted_at, strftime('%Y-%m-%dT%H:%M:%fZ')) WHERE author_id = ?",
+                     [person_id])  # fmt: skip
+    count = conn.execute(
+        "UPDATE comments SET author_id = ? WHERE author_id = ?", [erased, person_id]
+    ).rowcount
+    for table in ("comment_likes", "document_likes", "mentions"):
+        conn.execute(f"DELETE FROM {table} WHERE person_id = ?", [person_id])
+    return count
+
+
+# --- write-back (overlay_app/writeback) ----------------------------------------------------------
+
+# Per document with any comment or like: live comments, the newest live comment's time, the
+# newest activity of any kind (a comment written, edited or deleted, a like) and likes.
+DISCUSSION_TOTALS_SQL = """
+    SELECT drive_id, item_id, sum(live), max(last_comment), max(activity), sum(likes) FROM (
+        SELECT drive_id, item_id, sum(deleted_at IS NULL AND hidden_at IS NULL) AS live,
+               max(CASE WHEN deleted_at IS NULL AND hidden_at IS NULL THEN created_at END)
+                   AS last_comment,
+               max(max(created_at, coalesce(edited_at, ''), coalesce(deleted_at, ''))) AS activity,
+               0 AS likes
+        FROM comments GROUP BY drive_id, item_id
+        UNION ALL
+        SELECT drive_id, item_id, 0, NULL, max(created_at), count(*)
+        FROM document_likes GROUP BY drive_id, item_id
+    ) GROUP BY drive_id, item_id"""
+
+
+def discussion_totals(conn: SocialConn) -> list[tuple[str, str, int, str | None, str, int]]:
+    """(drive_id, item_id, live comments, newest live comment's time, newest activity, likes)
+    of every document with a comment (deleted ones too) or a like. Untrimmed: for write-back,
+    which writes the total discussion where whoever sees the file sees it."""
+    return conn.execute(DISCUSSION_TOTALS_SQL).fetchall()
+
+
+# --- aggregate reads for insights (untrimmed: the caller keeps only visible documents) -----------
+
+# The one predicate saying which comments count in aggregates: live ones. Moderation's "hidden"
+# state (the admin feature) joins here, so that a hidden comment counts for nobody.
+COUNTED_COMMENT = "c.deleted_at IS NULL AND c.hidden_at IS NULL"
+
+
+def comments_since(
+    conn: SocialConn, since: str
+) -> list[tuple[str, str, str, str | None, str, str]]:
+    """(id, drive_id, item_id, parent_id, author_id, created_at) of every counted comment
+    written at or after `since`, oldest first."""
+    return conn.execute(
+        f"""SELECT c.id, c.drive_id, c.item_id, c.parent_id, c.author_id, c.created_at
+            FROM comments AS c WHERE c.created_at >= ? AND {COUNTED_COMMENT}
+            ORDER BY c.created_at, c.rowid""",
+        [since],
+    ).fetchall()
+
+
+def comment_likes_since(conn: SocialConn, since: str) -> list[tuple[str, str, str]]:
+    """(comment_id, person_id, created_at) of likes given at or after `since` on counted
+    comments."""
+    return conn.execute(
+        f"""SELECT l.comment_id, l.person_id, l.created_at
+            FROM comment_likes AS l JOIN comments AS c ON c.id = l.comment_id
+            WHERE l.created_at >= ? AND {COUNTED_COMMENT}""",
+        [since],
+    ).fetchall()
+
+
+def document_likes_since(conn: SocialConn, since: str) -> list[tuple[str, str, str, str]]:
+    """(drive_id, item_id, person_id, created_at) of document likes given at or after `since`."""
+    return conn.execute(
+        "SELECT drive_id, item_id, person_id, created_at FROM document_likes WHERE created_at >= ?",
+        [since],
+    ).fetchall()
+
+
+def mentions_since(conn: SocialConn, since: str) -> list[tuple[str, str]]:
+    """(comment_id, person_id) of the mentions in counted comments written at or after
+    `since`."""
+    return conn.execute(
+        f"""SELECT m.comment_id, m.person_id FROM mentions AS m
+            JOIN comments AS c ON c.id = m.comment_id
+            WHERE c.created_at >= ? AND {COUNTED_COMMENT}""",
+        [since],
+    ).fetchall()
+
+
+def commented_keys_of(conn: SocialConn, person_id: str) -> list[Key]:
+    """(drive_id, item_id) of every document the person wrote a counted comment on."""
+    rows = conn.execute(
+        f"SELECT DISTINCT c.drive_id, c.item_id FROM comments AS c"
+        f" WHERE c.author_id = ? AND {COUNTED_COMMENT}",
+        [person_id],
+    )
+    return [(drive_id, item_id) for drive_id, item_id in rows]
+
+
+def comments_on(conn: SocialConn, keys: list[Key]) -> list[tuple[str, str, str, str | None, str]]:
+    """(id, drive_id, item_id, parent_id, author_id) of the counted comments on those
+    documents, with no time limit (expertise evidence)."""
+    return conn.execute(
+        f"""SELECT c.id, c.drive_id, c.item_id, c.parent_id, c.author_id FROM comments AS c
+            WHERE {COUNTED_COMMENT} AND (c.drive_id, c.item_id) IN
+                (SELECT value ->> 0, value ->> 1 FROM json_each(?))""",
+        [json.dumps([list(key) for key in keys])],
+    ).fetchall()
+
+
+def likes_received(conn: SocialConn, comment_ids: list[str]) -> list[tuple[str, str]]:
+    """(comment_id, liker) of the likes on those comments."""
+    return conn.execute(
+        "SELECT comment_id, person_id FROM comment_likes"
+        " WHERE comment_id IN (SELECT value FROM json_each(?))",
+        [json.dumps(comment_ids)],
+    ).fetchall()
+
+
+def commented_keys_since(conn: SocialConn, since: str) -> list[Key]:
+    """(drive_id, item_id) of the documents with a counted comment written at or after
+    `since`."""
+    rows = conn.execute(
+        f"SELECT DISTINCT c.drive_id, c.item_id FROM comments AS c"
+        f" WHERE c.created_at >= ? AND {COUNTED_COMMENT}",
+        [since],
+    )
+    return [(drive_id, item_id) for drive_id, item_id in rows]
+
+
+# --- for the feed and notification levels (overlay_app/feed) -------------------------------------
+
+
+def thread_authors(conn: SocialConn, comment_id: str) -> set[str]:
+    """Everyone who wrote a live comment in the thread of `comment_id` (from its top-level
+    comment down), the comment's own author included."""
+    rows = conn.execute(
+        """WITH RECURSIVE up(id, parent_id, depth) AS (
+               SELECT id, parent_id, 0 FROM comments WHERE id = :id
+               UNION ALL
+               SELECT c.id, c.parent_id, up.depth + 1 FROM comments AS c
+               JOIN up ON c.id = up.parent_id WHERE up.depth < 64),
+           root(id) AS (SELECT id FROM up WHERE parent_id IS NULL),
+           down(id, author_id, deleted_at, depth) AS (
+               SELECT c.id, c.author_id, c.deleted_at, 0 FROM comments AS c
+               WHERE c.id IN (SELECT id FROM root)
+               UNION ALL
+               SELECT c.id, c.author_id, c.deleted_at, down.depth + 1 FROM comments AS c
+               JOIN down ON c.parent_id = down.id WHERE down.depth < 64)
+           SELECT DISTINCT author_id FROM down WHERE deleted_at IS NULL""",
+        {"id": comment_id},
+    )
+    return {author_id for (author_id,) in rows}
+
+
+def latest_live_comment(conn: SocialConn, drive_id: str, item_id: str) -> tuple | None:
+    """(id, author_id, created_at) of the document's newest live comment, or None."""
+    return conn.execute(
+        "SELECT id, author_id, created_at FROM comments"
+        " WHERE drive_id = ? AND item_id = ? AND deleted_at IS NULL"
+        " ORDER BY created_at DESC, rowid DESC LIMIT 1",
+        [drive_id, item_id],
+    ).fetchone()

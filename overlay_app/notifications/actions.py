@@ -13,7 +13,9 @@ from typing import Any
 
 from overlay_app import db, schema
 from overlay_app.errors import BadInput
+from overlay_app.follow import levels
 from overlay_app.identity import Person
+from overlay_app.mail import queueing
 from overlay_app.notifications import store
 
 # Re-exported (the `as` form says so): callers name the kinds as notifications.MENTION.
@@ -37,14 +39,23 @@ def notify(
     room_id: str | None = None,
     message_id: int | None = None,
 ) -> str | None:
-    """Records one notification, unless the recipient is the actor; its (public) id."""
+    """Records one notification, unless the recipient is the actor, by the channels that the
+    recipient's level on the place and their choices for this kind of event name (follow.levels):
+    in Plaza (a row; its public id is returned), by email (queued for the mail sender)."""
     if recipient_id is None or recipient_id == actor_id:
         return None
+    channels = levels.channels_for(
+        conn, recipient_id, kind, levels.place_of(drive_id, item_id, room_id)
+    )
     row = store.Row(
         recipient_id, kind, actor_id, drive_id, item_id, comment_id, at, room_id, message_id
     )
-    public_id = schema.new_public_id()
-    store.insert(conn, row, public_id)
+    public_id = rowid = None
+    if levels.IN_APP.name in channels:
+        public_id = schema.new_public_id()
+        rowid = store.insert(conn, row, public_id)
+    if levels.EMAIL.name in channels:
+        queueing.queue(conn, row, rowid)
     return public_id
 
 

@@ -21,7 +21,13 @@ from overlay_app.discussion import rendering
 from overlay_app.discussion import store as discussion_store
 from overlay_app.identity import Person, current_person
 from overlay_app.notifications import store
-from overlay_app.notifications.store import LIKE, MENTION, REPLY
+from overlay_app.notifications.store import LIKE, MENTION, MODERATED, REPLY, REPORTED
+
+# Where the moderation kinds lead, and what they say (they name no document).
+ADDRESSED = {
+    REPORTED: ("/admin/moderation", "reported something for moderators to review"),
+    MODERATED: ("/moderation/notices", "moderated something you wrote: see why"),
+}
 
 DEFAULT_LIMIT, MAX_LIMIT, BATCH = 50, 200, 200
 
@@ -46,6 +52,8 @@ class Notification:
 
     @property
     def url(self) -> str:
+        if self.kind in ADDRESSED:
+            return ADDRESSED[self.kind][0]
         if self.room_id is not None:
             return f"/chat/{self.room_id}#message-{self.message_id}"
         anchor = f"#comment-{self.comment_id}" if self.comment_id else ""
@@ -53,6 +61,9 @@ class Notification:
 
     @property
     def sentence(self) -> str:
+        if self.kind in ADDRESSED:
+            who = "A moderator" if self.kind == MODERATED else self.actor.display_name
+            return f"{who} {ADDRESSED[self.kind][1]}"
         what = {
             MENTION: "mentioned you on",
             REPLY: "replied to you on",
@@ -89,10 +100,11 @@ class Notification:
 def _visible_places(person: Person, places: set[tuple]) -> set[tuple]:
     """The (drive_id, item_id, room_id) places the person may still see: documents through
     access, chat rooms through chat_access."""
+    addressed = {place for place in places if place == ("", "", None)}  # about no document
     rooms = {room_id for _, _, room_id in places if room_id}
     documents = access.filter_visible(person, {(d, i) for d, i, room_id in places if not room_id})
     rooms_seen = chat_access.visible_room_ids(person, rooms) if rooms else set()
-    return {
+    return addressed | {
         (d, i, room_id)
         for d, i, room_id in places
         if (room_id in rooms_seen if room_id else (d, i) in documents)

@@ -20,6 +20,10 @@ from overlay_app.chat import store_messages
 from overlay_app.db import SocialConn
 
 MENTION, REPLY, LIKE = "mention", "reply", "like"  # the kinds
+# Moderation (admin/moderation.py): a report for a moderator, an act told to the author. Their
+# rows carry drive_id = item_id = '' and no room: they name no document, so no trimming.
+REPORTED, MODERATED = "report", "moderation"
+MENTION, REPLY, LIKE = "mention", "reply", "like"  # the kinds (follow.levels adds more)
 
 # The hot queries, as constants so that tests can check their plans (notifications_by_person).
 NEWEST_SQL = f"""
@@ -56,9 +60,9 @@ class Row:
     message_id: int | None = None
 
 
-def insert(conn: sqlite3.Connection, row: Row, public_id: str) -> None:
-    """Records the notification under its (public) id."""
-    conn.execute(
+def insert(conn: sqlite3.Connection, row: Row, public_id: str) -> int:
+    """Records the notification under its (public) id; its rowid."""
+    cursor = conn.execute(
         "INSERT INTO notifications (person_id, kind, actor_id, drive_id, item_id, comment_id,"
         " created_at, room_id, message_id, public_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -74,6 +78,7 @@ def insert(conn: sqlite3.Connection, row: Row, public_id: str) -> None:
             public_id,
         ],
     )
+    return int(cursor.lastrowid or 0)
 
 
 def delete_about_comment(
@@ -131,3 +136,42 @@ def mark_read(conn: sqlite3.Connection, person_id: str, ids: list[str] | None, a
         sql += " AND public_id IN (SELECT value FROM json_each(?))"
         params.append(json.dumps(ids))
     conn.execute(sql, params)
+
+
+def export_person(conn: SocialConn, person_id: str) -> list[tuple]:
+    """(public_id, kind, actor_id, drive_id, item_id, created_at, read_at) sent to the person."""
+    return conn.execute(
+        "SELECT public_id, kind, actor_id, drive_id, item_id, created_at, read_at"
+        " FROM notifications WHERE person_id = ? ORDER BY id",
+        [person_id],
+    ).fetchall()
+
+
+def erase_person(conn: sqlite3.Connection, person_id: str, erased: str) -> None:
+    """Their notifications go; those they caused name `erased` as the actor."""
+    conn.execute("DELETE FROM notifications WHERE person_id = ?", [person_id])
+    conn.execute("UPDATE notifications SET actor_id = ? WHERE actor_id = ?", [erased, person_id])
+
+
+def reads_since(conn: SocialConn, since: str) -> list[tuple[str, str, str, str]]:
+    """(person_id, drive_id, item_id, read_at) of document notifications read at or after
+    `since`: the only per-person reading signal Plaza keeps (insights counts it, never lists it)."""
+    return conn.execute(
+        "SELECT person_id, drive_id, item_id, read_at FROM notifications"
+        " WHERE read_at >= ? AND drive_id != ''",
+        [since],
+    ).fetchall()
+
+
+def read_among(conn: SocialConn, rowids: list[int]) -> set[int]:
+    """The rowids among these of notifications that were read (or withdrawn: gone counts as
+    nothing left to tell), for the mail sender's "not mailed if read meanwhile"."""
+    if not rowids:
+        return set()
+    rows = conn.execute(
+        "SELECT value FROM json_each(?) WHERE value NOT IN"
+        " (SELECT id FROM notifications WHERE read_at IS NULL AND id IN"
+        "  (SELECT value FROM json_each(?)))",
+        [json.dumps(rowids), json.dumps(rowids)],
+    )
+    return {rowid for (rowid,) in rows}

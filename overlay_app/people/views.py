@@ -29,6 +29,7 @@ from overlay_app.browse.listing import (
 from overlay_app.documents_json import document_properties
 from overlay_app.errors import BadInput, NotFound
 from overlay_app.identity import require_person
+from overlay_app.insights import expertise
 from overlay_app.openapi_parts import BOOLEAN, NULLABLE_STRING, STRING
 from overlay_app.people import photos, profiles
 from overlay_app.people.profiles import DISCUSSED_FIELDS
@@ -75,6 +76,7 @@ def person_page(person_id: str):
         page=page,
         per_page=PER_PAGE,
         tag_summary=profiles.tag_summary(discussed),
+        evidence=[] if viewer.guest else expertise.profile_evidence(viewer, profile.id),
     )
 
 

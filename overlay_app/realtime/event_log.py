@@ -163,3 +163,13 @@ def forget_words(conn: sqlite3.Connection, room_id: str, message_id: str) -> Non
     """Blanks a deleted message's words in the events that carried them, so that no replay (a
     stream resuming, someone joining the room later) brings back what its author deleted."""
     conn.execute(FORGET_WORDS, {"room_id": room_id, "message_id": message_id})
+
+
+def forget_person(conn: sqlite3.Connection, person_id: str, erased: str, name: str) -> None:
+    """Events addressed to the person go; events that name them as an author name `erased`."""
+    conn.execute("DELETE FROM events WHERE person_id = ?", [person_id])
+    conn.execute(
+        "UPDATE events SET payload = json_set(payload, '$.author.id', ?, '$.author.displayName', ?)"
+        " WHERE payload ->> '$.author.id' = ?",
+        [erased, name, person_id],
+    )

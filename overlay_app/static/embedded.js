@@ -70,6 +70,8 @@
       });
     } catch (error) {
       say("Plaza could not sign you in here: " + (error.message || error));
+      // Teams' silent sign-in failing (e.g. resourceRequiresConsent): the interactive way.
+      if (root.dataset.host !== "sharepoint") consentBox.hidden = false;
       return false;
     }
     const data = await answer.json().catch(() => ({}));

@@ -137,3 +137,28 @@ def remove(conn: SocialConn, drive_id: str, item_id: str, tag: str) -> bool:
         [drive_id, item_id, tag],
     )
     return cursor.rowcount == 1
+
+
+def export_person(conn: SocialConn, person_id: str) -> list[tuple]:
+    """(drive_id, item_id, tag, added_at) of the tags the person added (data requests)."""
+    return conn.execute(
+        "SELECT drive_id, item_id, tag, added_at FROM tags WHERE added_by = ? ORDER BY added_at",
+        [person_id],
+    ).fetchall()
+
+
+def erase_person(conn: SocialConn, person_id: str, erased: str) -> None:
+    """The tags stay on their documents; who added them is forgotten."""
+    conn.execute("UPDATE tags SET added_by = ? WHERE added_by = ?", [erased, person_id])
+
+
+def tag_totals(conn: SocialConn) -> dict[Key, tuple[list[str], str]]:
+    """Every tagged document's tags (alphabetically) and when the newest was added. Untrimmed:
+    for write-back (overlay_app/writeback)."""
+    found: dict[Key, tuple[list[str], str]] = {}
+    rows = conn.execute("SELECT drive_id, item_id, tag, added_at FROM tags ORDER BY tag")
+    for drive_id, item_id, tag, added_at in rows:
+        tags, newest = found.get((drive_id, item_id), ([], ""))
+        tags.append(tag)
+        found[(drive_id, item_id)] = (tags, max(newest, added_at))
+    return found

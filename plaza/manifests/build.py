@@ -4,7 +4,7 @@ Layout (all overwritten on each build, so a rebuild is idempotent):
 
     {out}/teams/plaza-teams.zip            the Teams app package
     {out}/entra/app-registration.json      the app registration (Graph application shape)
-    {out}/sharepoint/source/               the SPFx source with Plaza's address filled in
+    {out}/sharepoint/source/               the SPFx source with Plaza's address and API filled in
     {out}/sharepoint/plaza-discuss.sppkg   when Node and the SPFx toolchain are installed
 
 {out} defaults to `manifests/` in Plaza's data folder (inputs.out_dir_for).
@@ -43,7 +43,7 @@ def build_all(
     _write(report, out_dir / "entra" / "app-registration.json", registration)
     report.notes.append(f"admin consent: {entra.admin_consent_url(inputs)}")
     if with_sharepoint:
-        result = sharepoint.build(out_dir / "sharepoint", inputs.public_url)
+        result = sharepoint.build(out_dir / "sharepoint", inputs.public_url, inputs.app_id_uri)
         report.written.append(result.source_dir)
         if result.sppkg is not None:
             report.written.append(result.sppkg)

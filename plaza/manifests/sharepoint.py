@@ -1,10 +1,11 @@
 """The SharePoint Framework "Discuss" command set: its source, filled in, and its .sppkg.
 
-The source (manifests/sharepoint/) names Plaza's address as `__PLAZA_URL__` in the two XML
-files that give the command its properties; the build copies it under the output folder with
-the public URL in place, then runs the SharePoint Framework build there when Node and the
-toolchain (`npm ci` in manifests/sharepoint) are installed. Without them it says the one
-command that builds the copied source anywhere.
+The source (manifests/sharepoint/) names Plaza's address as `__PLAZA_URL__` and Plaza's API
+(the resource of the token the panel signs in with, `api://{host}/{client id}`) as
+`__PLAZA_API__` in the two XML files that give the command its properties; the build copies
+it under the output folder with both in place, then runs the SharePoint Framework build there
+when Node and the toolchain (`npm ci` in manifests/sharepoint) are installed. Without them it
+says the one command that builds the copied source anywhere.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from xml.sax.saxutils import escape
 from plaza.manifests.templates import MANIFESTS_DIR
 
 SOURCE_DIR = MANIFESTS_DIR / "sharepoint"
-PLACEHOLDER = "__PLAZA_URL__"
+URL_PLACEHOLDER = "__PLAZA_URL__"
+API_PLACEHOLDER = "__PLAZA_API__"
 FILLED_FILES = ("sharepoint/assets/elements.xml", "sharepoint/assets/ClientSideInstance.xml")
 # Build output and installed packages are never copied: the copy is source only.
 NOT_COPIED = ("node_modules", "lib", "lib-commonjs", "dist", "temp", "release", "solution",
@@ -35,17 +37,20 @@ class SharePointResult:
     how_to_build: str  # the one command that builds source_dir, for the admin
 
 
-def write_source(out_dir: Path, public_url: str) -> Path:
-    """A fresh copy of the SPFx source under out_dir/source with Plaza's address filled in."""
+def write_source(out_dir: Path, public_url: str, api: str) -> Path:
+    """A fresh copy of the SPFx source under out_dir/source with Plaza's address and API
+    (`api://{host}/{client id}`) filled in."""
     target = out_dir / "source"
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(SOURCE_DIR, target, ignore=shutil.ignore_patterns(*NOT_COPIED))
     for name in FILLED_FILES:
         path = target / name
-        # The URL sits inside an XML attribute holding JSON: escape it for both.
-        value = escape(public_url, {'"': "&quot;"})
-        path.write_text(path.read_text(encoding="utf-8").replace(PLACEHOLDER, value), "utf-8")
+        text = path.read_text(encoding="utf-8")
+        for placeholder, value in ((URL_PLACEHOLDER, public_url), (API_PLACEHOLDER, api)):
+            # Each value sits inside an XML attribute holding JSON: escape it for both.
+            text = text.replace(placeholder, escape(value, {'"': "&quot;"}))
+        path.write_text(text, "utf-8")
     return target
 
 
@@ -58,10 +63,10 @@ def toolchain_missing() -> str:
     return ""
 
 
-def build(out_dir: Path, public_url: str) -> SharePointResult:
+def build(out_dir: Path, public_url: str, api: str) -> SharePointResult:
     """The filled source, and the .sppkg built from it when the toolchain is installed."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    source = write_source(out_dir, public_url)
+    source = write_source(out_dir, public_url, api)
     how = f"cd {source} && npm ci && npm run build && cp sharepoint/solution/{SPPKG_NAME} .."
     if toolchain_missing():
         return SharePointResult(source, None, how)

@@ -222,9 +222,13 @@ def browser_as(chromium: Browser) -> Iterator[Callable[..., tuple[Page, ScriptWa
     """`browser_as(site, upn)` -> (page, watch): a fresh context signed in as `upn`."""
     contexts: list[BrowserContext] = []
 
-    def open_as(site: LiveSite, upn: str | None) -> tuple[Page, ScriptWatch]:
-        # The emulator's certificate comes from its own test CA.
-        context = chromium.new_context(ignore_https_errors=True)
+    def open_as(
+        site: LiveSite, upn: str | None, service_workers: str = "block"
+    ) -> tuple[Page, ScriptWatch]:
+        # The emulator's certificate comes from its own test CA. Plaza's service worker is
+        # kept out unless a test is about it: Playwright's page.route cannot see requests
+        # that a service worker answers.
+        context = chromium.new_context(ignore_https_errors=True, service_workers=service_workers)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         watch = ScriptWatch(context)

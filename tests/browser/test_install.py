@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 
 def test_the_manifest_names_the_app_and_its_icons(live_site) -> None:
-    answer = requests.get(live_site.url + "/manifest.webmanifest", timeout=10)
+    answer = requests.get(live_site.url + "/static/manifest.webmanifest", timeout=10)
     assert answer.status_code == 200
     assert answer.headers["Content-Type"] == "application/manifest+json"
     manifest = answer.json()
@@ -27,7 +27,7 @@ def test_offline_the_installed_app_shows_the_offline_page_and_no_content(
     live_site, browser_as, people: dict[str, str], document: tuple[str, str]
 ) -> None:
     drive_id, item_id = document
-    page, watch = browser_as(live_site, people["author"])
+    page, watch = browser_as(live_site, people["author"], service_workers="allow")
     page.goto(f"{live_site.url}/documents/{drive_id}/{item_id}")
     assert page.evaluate("navigator.serviceWorker.ready.then(() => true)") is True
     page.reload()  # now controlled by the worker

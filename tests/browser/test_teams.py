@@ -190,6 +190,14 @@ def test_the_sharepoint_panel_works_for_readers_and_is_404_for_others(
     expect(panel.locator(".embedded-tags li")).to_contain_text(["panel-tag"])
     panel.locator("button.like").click()
     expect(panel.locator("button.like")).to_have_attribute("aria-pressed", "true")
+    panel.locator("#comment-new").fill("From the panel")
+    panel.get_by_role("button", name="Comment", exact=True).click()
+    thread = panel.locator("li.comment", has_text="From the panel")
+    thread.locator("textarea").fill("A reply in the panel")
+    thread.get_by_role("button", name="Reply").click()
+    expect(
+        panel.locator("li.comment", has_text="From the panel").locator(".replies .body")
+    ).to_have_text(["A reply in the panel"])
     width = frame_of(page, "/embed/documents/").evaluate(
         "[document.documentElement.scrollWidth, window.innerWidth]"
     )

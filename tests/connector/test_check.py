@@ -13,13 +13,12 @@ from tests.connector.emulator.receiver import Receiver
 CONSENT = "an admin must consent in Entra ID -> App registrations -> API permissions"
 
 
-def run_check(handle, tmp_path: Path, **env: str):
+def run_check(handle, tmp_path: Path, write_back: bool = False, **env: str):
     env_file = tmp_path / "emulator.env"
     handle.write_env(env_file)
     clean = {name: None for name in os.environ if name.startswith("PLAZA_")}
-    result = CliRunner().invoke(
-        connector_group, ["check", "--env-file", str(env_file)], env={**clean, **env}
-    )
+    args = ["check", "--env-file", str(env_file)] + (["--write-back"] if write_back else [])
+    result = CliRunner().invoke(connector_group, args, env={**clean, **env})
     return result.exit_code, result.output.splitlines()
 
 

@@ -28,7 +28,14 @@ OPEN_API = {SIGNED_OUT: 401, GUEST: 200, OUTSIDER: 200, READER: 200, AUTHOR: 200
 OPEN_PAGE = {SIGNED_OUT: 302, GUEST: 200, OUTSIDER: 200, READER: 200, AUTHOR: 200}
 OPEN_FORM = {SIGNED_OUT: FORM_SIGNED_OUT, GUEST: 303, OUTSIDER: 303, READER: 303, AUTHOR: 303}
 PUBLIC = dict.fromkeys(ROLES, 200)
+MEMBERS_API = {**OPEN_API, GUEST: 403}
+MEMBERS_PAGE = {**OPEN_PAGE, GUEST: 403}
 FIXED = {**DOC_READ, READER: 409, AUTHOR: 409}
+# The admin console: nobody of the five is an admin or moderator, so all meet a missing page
+# (tests/overlay_app/test_admin_authz.py holds the matrix of admins and moderators).
+STAFF_API = {**dict.fromkeys(ROLES, 404), SIGNED_OUT: 401}
+STAFF_PAGE = {**dict.fromkeys(ROLES, 404), SIGNED_OUT: 302}
+STAFF_FORM = {**dict.fromkeys(ROLES, 404), SIGNED_OUT: FORM_SIGNED_OUT}
 
 
 def _with(base: dict[str, int], **changes: int) -> dict[str, int]:
@@ -39,7 +46,8 @@ def _with(base: dict[str, int], **changes: int) -> dict[str, int]:
 PARAMS = {
     "drive_id": "d", "item_id": "i", "comment_id": "c", "tag": "tag", "site_id": "site",
     "person_id": "author", "room_id": "room", "message_id": "m", "filename": "css",
-    "name": "d",
+    "kind": "kind", "target_id": "c", "name": "d",
+    "token": "site",
 }  # fmt: skip
 FRESH_PARAM = {"comment": "comment_id", "tag": "tag", "message": "message_id"}
 RULE_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
@@ -76,6 +84,24 @@ class Case:
 
 
 G, P, PUT, PATCH, DEL = "GET", "POST", "PUT", "PATCH", "DELETE"
+ADMIN_PAGES = [
+    (G, "/admin"), (G, "/admin/jobs"), (P, "/admin/jobs"), (G, "/admin/jobs/<name>"),
+    (P, "/admin/jobs/<name>/edit"), (P, "/admin/jobs/<name>/pause"),
+    (P, "/admin/jobs/<name>/resume"), (P, "/admin/jobs/<name>/remove"),
+    (P, "/admin/jobs/<name>/run"), (G, "/admin/health"), (G, "/admin/connector"),
+    (G, "/admin/moderation"), (P, "/admin/moderation/<kind>/<target_id>"),
+    (G, "/admin/switches"), (P, "/admin/switches"), (G, "/admin/terms"), (P, "/admin/terms"),
+    (G, "/admin/people"), (G, "/admin/people/export"), (P, "/admin/people/erase"),
+    (G, "/admin/audit"), (G, "/admin/audit.csv"),
+]  # fmt: skip
+ADMIN_API = [
+    (G, "/api/v1/admin/jobs"), (P, "/api/v1/admin/jobs"), (G, "/api/v1/admin/jobs/<name>/progress"),
+    (P, "/api/v1/admin/jobs/<name>/run"), (G, "/api/v1/admin/health"),
+    (G, "/api/v1/admin/reports"), (P, "/api/v1/admin/moderation"),
+    (G, "/api/v1/admin/switches"), (PATCH, "/api/v1/admin/switches"),
+    (G, "/api/v1/admin/people/<person_id>/export"), (P, "/api/v1/admin/people/<person_id>/erase"),
+    (G, "/api/v1/admin/audit"),
+]  # fmt: skip
 API_DOC, DOC = "/api/v1/documents/<drive_id>/<item_id>", "/documents/<drive_id>/<item_id>"
 COMMENT, ROOM = "/api/v1/comments/<comment_id>", "/api/v1/rooms/<room_id>"
 MESSAGE = "/api/v1/messages/<message_id>"
@@ -99,6 +125,14 @@ CASES = [
     Case(DEL, COMMENT + "/like", DOC_READ, at={"comment_id": "r"}),
     Case(G, COMMENT + "/likes", DOC_READ),
     Case(G, "/api/v1/mentions/suggest", DOC_READ, query="?drive_id={d}&item_id={i}&q=a"),
+    # reporting what one can see to the moderators (admin/report_views.py)
+    Case(P, COMMENT + "/report", _with(DOC_READ, reader=201, author=201),
+         body={"reason": "Matrix report"}),
+    Case(P, MESSAGE + "/report", _with(DOC_READ, reader=201, author=201),
+         body={"reason": "Matrix report"}),
+    Case(P, "/comments/<comment_id>/report", DOC_FORM, body={"reason": "Matrix form report"},
+         at={"comment_id": "r"}),
+    Case(P, "/chat/messages/<message_id>/report", DOC_FORM, body={"reason": "Matrix report"}),
     # documents and their discussion, pages and forms (all answer 303 See Other: PRG)
     Case(G, DOC, DOC_PAGE),
     Case(P, DOC + "/comments", DOC_FORM, body={"body": "Matrix form remark"}),
@@ -151,6 +185,14 @@ CASES = [
     Case(G, "/api/v1/notifications", OPEN_API, **OPEN),
     Case(P, "/api/v1/notifications/read", OPEN_API, body={"all": True}, **OPEN),
     Case(G, "/api/v1/me", OPEN_API, **OPEN),
+    Case(G, "/moderation/notices", OPEN_PAGE, **OPEN),
+    Case(G, "/terms", OPEN_PAGE, **OPEN),
+    Case(G, "/api/v1/terms", OPEN_API, **OPEN),
+    # no terms published in the matrix's world: there is nothing to accept (409)
+    Case(P, "/terms/accept", OPEN_FORM, body={"version": "1"}, **OPEN),
+    Case(P, "/api/v1/terms/accept", _with(OPEN_API, guest=409, outsider=409, reader=409,
+         author=409), body={"version": 1}, **OPEN),
+    Case(G, "/api/v1/moderation/notices", OPEN_API, **OPEN),
     Case(G, "/api/v1/rooms", OPEN_API, **OPEN),
     Case(P, "/api/v1/rooms", _with(OPEN_API, guest=403, outsider=201, reader=201, author=201),
          body={"kind": "channel", "name": "{fresh}"}, fresh="name", **OPEN),
@@ -159,10 +201,45 @@ CASES = [
     Case(G, "/chat", OPEN_PAGE, **OPEN),
     Case(P, "/chat/channels", OPEN_FORM, body={"name": "{fresh}"}, fresh="name", **OPEN),
     Case(P, "/chat/direct", OPEN_FORM, body={"with": "{reader_upn}"}, **OPEN),
+    # the admin console: closed to all five (see STAFF_*)
+    *[Case(method, rule, STAFF_PAGE if method == G else STAFF_FORM, **OPEN)
+      for method, rule in ADMIN_PAGES],
+    *[Case(method, rule, STAFF_API, **OPEN) for method, rule in ADMIN_API],
+    # insights: members only (guests 403), computed over what the caller may open
+    Case(G, "/insights", MEMBERS_PAGE, **OPEN),
+    Case(G, "/insights/kpis.csv", MEMBERS_PAGE, query="?scope=all&days=7", **OPEN),
+    Case(G, "/insights/network", MEMBERS_PAGE, **OPEN),
+    Case(G, "/insights/experts", MEMBERS_PAGE, query="?tag=matrix-tag", **OPEN),
+    Case(G, "/api/v1/insights/scopes", MEMBERS_API, **OPEN),
+    Case(G, "/api/v1/insights/kpis", MEMBERS_API, **OPEN),
+    Case(G, "/api/v1/insights/network", MEMBERS_API, **OPEN),
+    Case(G, "/api/v1/insights/experts", MEMBERS_API, query="?tag=matrix-tag", **OPEN),
+    Case(G, "/api/v1/insights/evidence/<person_id>", MEMBERS_API, **OPEN),
+    # follow, levels, notification settings and the feed (issue 15)
+    Case(G, "/api/v1/follows", OPEN_API, **OPEN),
+    Case(PUT, "/api/v1/follows", DOC_READ, body={"kind": "document", "target": "{d}/{i}"},
+         **OPEN),
+    Case(DEL, "/api/v1/follows", _with(OPEN_API, guest=204, outsider=204, reader=204,
+         author=204), query="?kind=document&target={d}/{i}", **OPEN),
+    Case(PUT, "/api/v1/levels", DOC_READ,
+         body={"kind": "document", "target": "{d}/{i}", "level": "watching"}, **OPEN),
+    Case(G, "/api/v1/settings/notifications", OPEN_API, **OPEN),
+    Case(PUT, "/api/v1/settings/notifications", OPEN_API, body={"digest": "daily"}, **OPEN),
+    Case(G, "/following", OPEN_PAGE, **OPEN),
+    Case(P, "/follow", DOC_FORM, body={"kind": "document", "target": "{d}/{i}"}, **OPEN),
+    Case(P, "/follow/level", DOC_FORM,
+         body={"kind": "document", "target": "{d}/{i}", "level": "muted"}, **OPEN),
+    Case(G, "/settings/notifications", OPEN_PAGE, **OPEN),
+    Case(P, "/settings/notifications", OPEN_FORM, body={"digest": "daily"}, **OPEN),
+    Case(G, "/feed", OPEN_PAGE, **OPEN),
+    Case(G, "/api/v1/feed", OPEN_API, **OPEN),
+    # mail: a forged unsubscribe token is a 404 for everyone; the demo's mailbox is demo-only
+    Case(G, "/mail/unsubscribe/<token>", dict.fromkeys(ROLES, 404), at={"token": "site"}, **OPEN),
+    Case(P, "/mail/unsubscribe/<token>", dict.fromkeys(ROLES, 404), at={"token": "site"}, **OPEN),
+    Case(G, "/_demo/mail", _with(dict.fromkeys(ROLES, 404), signed_out=302), **OPEN),
     # public: sign-in, sign-out, the API's description, static files
     Case(G, "/api/v1/openapi.json", PUBLIC, **OPEN),
     Case(G, "/static/<path:filename>", PUBLIC, **OPEN),
-    Case(G, "/manifest.webmanifest", PUBLIC, **OPEN),
     Case(G, "/sw.js", PUBLIC, **OPEN),
     Case(G, "/offline", PUBLIC, **OPEN),
     Case(G, "/privacy", PUBLIC, **OPEN),

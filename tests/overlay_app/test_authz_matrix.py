@@ -106,6 +106,7 @@ def _discuss(world: World, document: tuple[str, str]) -> None:
     tenant = world.env.tenant
     item = tenant.item(drive_id, item_id)
     world.ids.update(d=drive_id, i=item_id, tag=TAG, author=world.oid[AUTHOR], css="plaza.css",
+                     job="matrix-job", kind="comment",
                      site=tenant.site_of(drive_id).id, folder=item.parent_id,
                      reader_upn=world.upn[READER],
                      q=" ".join(re.findall(r"[A-Za-z]{4,}", item.name)[:2]))  # fmt: skip

@@ -67,6 +67,10 @@ def check_running_demo(lines: list[str], data_dir: Path) -> None:
     settings = dict(line.split("=", 1) for line in (data_dir / "emulator.env").read_text().split())
     streams = wait_for(settings["PLAZA_REALTIME_URL"] + "/api/v1/events")
     assert streams.status_code == 401  # the live-chat process answers, and wants a signed-in person
+    assert settings["PLAZA_ADMIN_GROUP_ID"] and settings["PLAZA_MODERATOR_GROUP_ID"]
+    assert any(line.startswith("  Admin console (/admin): sign in as ") for line in lines)
+    check_status(data_dir, settings)
+    check_demo_mail(lines, data_dir, web_url)
     assert wait_for_subscriptions(data_dir).startswith("notifications: ")
 
 
@@ -83,6 +87,29 @@ def wait_for_subscriptions(data_dir: Path) -> str:
             ).fetchone()
         said = json.loads(row[0]) if row else ""
     return said
+
+
+def check_status(data_dir: Path, settings: dict[str, str]) -> None:
+    """`plaza status` sees the demo's scheduler (its heartbeat) and real-time process alive."""
+    env = {**os.environ, **{k: v.strip("'") for k, v in settings.items()}}
+    deadline = time.monotonic() + 30
+    while True:
+        shown = subprocess.run([PLAZA, "status", "--json"], env=env, capture_output=True,
+                               text=True, check=False)  # fmt: skip
+        report = json.loads(shown.stdout)
+        if report["scheduler"]["alive"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert (report["scheduler"]["alive"], report["realtime"]["alive"]) == (True, True)
+    assert [job["name"] for job in report["jobs"]] == ["people", "tenant-docs"]
+
+
+def check_demo_mail(lines: list[str], data_dir: Path, web_url: str) -> None:
+    """The demo's SMTP server keeps mail in the data dir; the web app shows it there."""
+    mail_line = next(line for line in lines if line.startswith("  Mail:"))
+    assert mail_line == f"  Mail:       {web_url}/_demo/mail (kept in {data_dir / 'mail'})"
+    assert (data_dir / "mail").is_dir()
+    assert wait_for(f"{web_url}/_demo/mail").status_code == 302  # sign-in first
 
 
 def wait_for(url: str) -> requests.Response:

@@ -155,4 +155,6 @@ def test_the_people_pages(app, sign_in, api, people, document, plaza_env):
     seen = reader.get(f"/people/{author.id}").get_data(as_text=True)
     assert 'href="/documents/{}/{}"'.format(*document) in seen
     assert "Discussing <span" in seen
+    title = author.display_name.replace("'", "&#39;")
+    assert seen.split("<title>")[1].split("</title>")[0] == f"{title} · Plaza"
     assert client.get("/people/not-a-person").status_code == 404

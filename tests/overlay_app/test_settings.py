@@ -270,10 +270,11 @@ def test_env_sample_lists_every_setting():
     from dataclasses import fields
 
     from connector.settings import PLAIN_KEYS, SECRET_KEYS
+    from overlay_app.writeback.runner import WriteBackSettings
 
     sample = (Path(__file__).parents[2] / ".env.sample").read_text()
     listed = set(re.findall(r"^#?(PLAZA_[A-Z_]+)=", sample, flags=re.MULTILINE))
     web = {f.name for f in fields(OverlaySettings)} - {"extra"}
     wanted = {f"PLAZA_{name.upper()}" for name in (*web, *PLAIN_KEYS, *SECRET_KEYS)}
-    wanted |= {"PLAZA_CONFIG", "PLAZA_EMULATOR", "PLAZA_API_SCOPE"}
+    wanted |= {"PLAZA_CONFIG", "PLAZA_EMULATOR", "PLAZA_API_SCOPE", *WriteBackSettings.OWN}
     assert listed == wanted

@@ -27,7 +27,8 @@ FEATURE_ID = "5ad6e962-e14a-4c25-9c78-c2621e23b50f"
 CLIENT_ID = "6731de76-14a6-49ae-97bc-6eba6914391e"
 TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 SP = "{http://schemas.microsoft.com/sharepoint/}"
-PROPERTIES = {"plazaUrl": "https://plaza.contoso.com"}
+API = f"api://plaza.contoso.com/{CLIENT_ID}"
+PROPERTIES = {"plazaUrl": "https://plaza.contoso.com", "plazaApi": API}
 
 
 def plaza(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -50,9 +51,11 @@ def sppkg(tmp_path_factory) -> zipfile.ZipFile:
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"wrote {out}/sharepoint/plaza-discuss.sppkg" in done.stdout.splitlines()
     assert not (out / "sharepoint" / "source" / "node_modules").exists()
-    # The build ran the command set's own unit tests (heft test: driveItem.test.ts).
+    # The build ran the command set's own unit tests (heft test: driveItem.test.ts and
+    # tokenHandOff.test.ts, the panel's token hand-off); a failing one fails the build.
     compiled = out / "sharepoint" / "source" / "lib-commonjs" / "extensions" / "discuss"
     assert (compiled / "driveItem.test.js").is_file()
+    assert (compiled / "tokenHandOff.test.js").is_file()
     return zipfile.ZipFile(out / "sharepoint" / "plaza-discuss.sppkg")
 
 
@@ -101,6 +104,25 @@ def test_package_solution_is_tenant_wide(sppkg):
     assert [f["id"] for f in source["solution"]["features"]] == [FEATURE_ID]
 
 
+def test_asks_for_plazas_api_for_the_panels_sign_in(sppkg):
+    """The admin approves this in the SharePoint admin center's API access page; SharePoint's
+    client extensibility principal may then get tokens for Plaza's API as the user."""
+    source = json.loads((SOURCE / "config" / "package-solution.json").read_text())
+    expected = [{"resource": "Plaza", "scope": "access_as_user"}]
+    assert source["solution"]["webApiPermissionRequests"] == expected
+    app = ElementTree.fromstring(sppkg.read("AppManifest.xml"))
+    ns = "{http://schemas.microsoft.com/sharepoint/2012/app/manifest}"
+    requests = app.findall(f"{ns}WebApiPermissionRequests/{ns}WebApiPermissionRequest")
+    assert [(r.get("ResourceId"), r.get("Scope")) for r in requests] == [
+        ("Plaza", "access_as_user")
+    ]
+    # The resource is the registration's display name, as the build writes it.
+    registration = json.loads(
+        (ROOT / "manifests" / "templates" / "app-registration.json").read_text()
+    )
+    assert registration["displayName"] == "Plaza"
+
+
 def test_all_script_ships_inside_the_package(sppkg):
     """SharePoint's CSP: the command's own script comes from the package's client-side
     assets; everything else it loads is SharePoint's framework, by component id."""
@@ -125,6 +147,17 @@ def test_all_script_ships_inside_the_package(sppkg):
     assert "/embed/documents/" in script and ".spItemUrl" in script
 
 
+def test_bundle_answers_the_panels_token_request(sppkg):
+    """The command set hands the panel its token (tokenHandOff.ts) from SPFx's token provider."""
+    names = sppkg.namelist()
+    bundle = next(
+        n for n in names if re.fullmatch(r"ClientSideAssets/discuss-command-set_\w+\.js", n)
+    )
+    script = sppkg.read(bundle).decode()
+    for needed in ("plaza.ready", "plaza.token", "getTokenProvider", "getToken", "message"):
+        assert needed in script, needed
+
+
 def test_without_node_it_says_the_one_command(tmp_path):
     venv_bin = str(Path(sys.executable).parent)
     done = plaza("--public-url", "https://plaza.contoso.com", "--client-id", CLIENT_ID,
@@ -138,7 +171,10 @@ def test_without_node_it_says_the_one_command(tmp_path):
     )
     assert not (tmp_path / "sharepoint" / "plaza-discuss.sppkg").exists()
     elements = (source / "sharepoint" / "assets" / "elements.xml").read_text()
-    assert "{&quot;plazaUrl&quot;:&quot;https://plaza.contoso.com&quot;}" in elements
+    assert (
+        "{&quot;plazaUrl&quot;:&quot;https://plaza.contoso.com&quot;,"
+        f"&quot;plazaApi&quot;:&quot;{API}&quot;}}"
+    ) in elements
     assert (source / "package-lock.json").read_bytes() == (
         SOURCE / "package-lock.json"
     ).read_bytes()

@@ -11,10 +11,12 @@ import * as strings from 'DiscussCommandSetStrings';
 
 import DiscussPanel from './DiscussPanel';
 import { driveItemOf, isPlazaUrl, panelUrl, type IDriveItemRef } from './driveItem';
+import { isPlazaApi } from './tokenHandOff';
 
 /** ClientSideComponentProperties, set by elements.xml / ClientSideInstance.xml. */
 export interface IDiscussCommandSetProperties {
   plazaUrl: string;
+  plazaApi: string; // api://{host}/{client id}: the resource of the token the panel signs in with
 }
 
 const LOG_SOURCE: string = 'PlazaDiscussCommandSet';
@@ -34,7 +36,8 @@ export default class DiscussCommandSet extends BaseListViewCommandSet<IDiscussCo
       return;
     }
     const plazaUrl: string = (this.properties.plazaUrl || '').replace(/\/+$/, '');
-    if (!isPlazaUrl(plazaUrl)) {
+    const plazaApi: string = this.properties.plazaApi || '';
+    if (!isPlazaUrl(plazaUrl) || !isPlazaApi(plazaApi)) {
       Dialog.alert(strings.NotConfigured).catch(() => undefined);
       return;
     }
@@ -46,7 +49,14 @@ export default class DiscussCommandSet extends BaseListViewCommandSet<IDiscussCo
       Dialog.alert(strings.NotAFile).catch(() => undefined);
       return;
     }
-    new DiscussPanel(panelUrl(plazaUrl, item)).show().catch(() => undefined);
+    new DiscussPanel({
+      url: panelUrl(plazaUrl, item),
+      plazaOrigin: new URL(plazaUrl).origin, // as the browser spells event.origin
+      resource: plazaApi,
+      tokenProvider: () => this.context.aadTokenProviderFactory.getTokenProvider()
+    })
+      .show()
+      .catch(() => undefined);
   }
 
   private _onListViewStateChanged = (args: ListViewStateChangedEventArgs): void => {

@@ -3,6 +3,7 @@ declare interface IDiscussCommandSetStrings {
   Close: string;
   NotConfigured: string;
   NotAFile: string;
+  SignInFailed: string;
 }
 
 declare module 'DiscussCommandSetStrings' {

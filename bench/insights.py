@@ -1,0 +1,270 @@
+"""Insights over a large tenant with a simulated year of activity: KPI answer times, the
+nightly network computation, memory.
+
+Run: .venv/bin/python bench/insights.py [--documents N] [--comments N] [--runs N] [--sets N]
+
+Builds a tenant in this process (the emulator, seed 1, N documents; default 100,000), syncs it
+into a scratch index, then writes a year of activity straight into overlay.db through the
+discussion store's own insert (no HTTP: a million posts through the API would take hours here):
+`--comments` comments (default 1,000,000) on 5% of the files, 40% threads and 60% replies,
+every 20th mentioning someone, one like per three comments, one notification read per ten,
+times spread evenly over 365 days, authors drawn from the members.
+
+Then, for the member who sees the most documents with activity, the median one and the one who
+sees the fewest (but some), through the Flask test client with a bearer token:
+- GET /api/v1/me: the baseline, same run;
+- GET /api/v1/insights/kpis?scope=all&days=28 (what the Insights page computes);
+- GET /api/v1/insights/network?days=90 (cached: the nightly job's answer read back).
+And the nightly job (`nightly.compute_all` over the first --sets distinct sets of visible
+documents, default 5, in a forked child so that its peak RSS is its own), with the time per set
+and the number of distinct sets, from which the full run's time follows. Prints Markdown rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from flask import Flask  # noqa: E402
+
+from connector.emulator import server  # noqa: E402
+from overlay_app import create_app, db  # noqa: E402
+from overlay_app.insights import nightly, reads  # noqa: E402
+from overlay_app.insights.activity import raw_activity, stamp, visible_keys  # noqa: E402
+from sync.db import open_index  # noqa: E402
+from sync.engine import Connector, sync_documents, sync_people  # noqa: E402
+from sync.targets import DocumentTarget  # noqa: E402
+from sync.trimming import principal_set  # noqa: E402
+
+SEED = 1
+FROM_EMULATOR = ("authority", "tenant_id", "client_id", "client_secret", "graph_url")
+ACTIVE_SHARE = 0.05
+NOW = datetime.now(UTC)
+
+
+def build(documents: int, scratch: Path) -> tuple[server.EmulatorHandle, Flask]:
+    handle = server.start(seed=SEED, size=documents, state_dir=scratch / "state")
+    data_dir = scratch / "data"
+    data_dir.mkdir()
+    began = time.perf_counter()
+    index = open_index(data_dir / "index.db")
+    connector = Connector.from_env({n: str(handle.info[k]) for n, k in server.ENV_KEYS.items()})
+    sync_people(index, connector)
+    sync_documents(index, connector, DocumentTarget(all_sites=True))
+    index.close()
+    print(f"synced {documents:,} documents in {time.perf_counter() - began:.0f} s")
+    settings = {name: handle.info[name] for name in FROM_EMULATOR}
+    settings.update(ca_bundle=handle.info["ca_file"], data_dir=str(data_dir))
+    settings.update(secret_key="bench-" + "x" * 40, public_url="http://localhost")
+    return handle, create_app({**settings, "extra": {"testing": False}})
+
+
+def seed_year(app: Flask, comments: int) -> None:
+    """A year of comments, replies, mentions, likes and reads, written in batches."""
+    chance = random.Random(SEED)
+    began = time.perf_counter()
+    with app.app_context():
+        files = (
+            db.index()
+            .execute(
+                "SELECT drive_id, item_id FROM items WHERE is_folder = 0 AND deleted = 0"
+                " ORDER BY drive_id, item_id"
+            )
+            .fetchall()
+        )
+        members = [row[0] for row in db.index().execute(
+            "SELECT id FROM people WHERE enabled = 1 AND deleted = 0 AND guest = 0 ORDER BY id"
+        )]  # fmt: skip
+        active = chance.sample(files, max(1, int(len(files) * ACTIVE_SHARE)))
+        earlier: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        rows, mentions, likes, reads_ = [], [], [], []
+        start = NOW - timedelta(days=365)
+        for n in range(comments):
+            at = stamp(start + timedelta(seconds=365 * 86400 * n / comments))
+            key = active[min(int(chance.paretovariate(1.2)) - 1, len(active) - 1)] \
+                if chance.random() < 0.3 else chance.choice(active)  # fmt: skip
+            author = chance.choice(members)
+            before = earlier.setdefault(key, [])
+            parent = chance.choice(before)[0] if before and chance.random() < 0.6 else None
+            cid = str(uuid.UUID(int=chance.getrandbits(128)))
+            rows.append((cid, *key, parent, author, "words", "<p>words</p>", at))
+            if len(before) < 50:
+                before.append((cid, author))
+            if n % 20 == 0:
+                mentions.append((cid, chance.choice(members)))
+            if n % 3 == 0:
+                likes.append((cid, chance.choice(members), at))
+            if n % 10 == 0:
+                reads_.append((chance.choice(members), *key, at))
+        with db.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO comments (id, drive_id, item_id, parent_id, author_id, body,"
+                " body_html, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            conn.executemany("INSERT OR IGNORE INTO mentions VALUES (?, ?)", mentions)
+            conn.executemany("INSERT OR IGNORE INTO comment_likes VALUES (?, ?, ?)", likes)
+            conn.executemany(
+                "INSERT INTO notifications (person_id, kind, actor_id, drive_id, item_id,"
+                " created_at, read_at, public_id) VALUES (?, 'mention', 'bench', ?, ?, ?, ?, ?)",
+                [(p, d, i, at, at, str(uuid.uuid4())) for p, d, i, at in reads_],
+            )
+    print(f"seeded {comments:,} comments on {len(active):,} files, {len(likes):,} likes,"
+          f" {len(mentions):,} mentions, {len(reads_):,} reads in"
+          f" {time.perf_counter() - began:.0f} s")  # fmt: skip
+
+
+def pick_viewers(app: Flask) -> dict[str, tuple[str, int]]:
+    """label -> (upn, documents with activity they may open): most, median, fewest (> 0)."""
+    with app.app_context():
+        raw = raw_activity(NOW, 90)
+        people = (
+            db.index()
+            .execute(
+                "SELECT id, upn FROM people WHERE enabled = 1 AND deleted = 0 AND guest = 0"
+                " ORDER BY id"
+            )
+            .fetchall()
+        )
+        sampled = people[:: max(1, len(people) // 12)][:12]
+        seen = []
+        for person_id, upn in sampled:
+            visible = len(visible_keys(raw, principal_set(db.index(), person_id)))
+            if visible:
+                seen.append((visible, upn))
+    seen.sort()
+    return {"sees most": seen[-1][::-1], "median": seen[len(seen) // 2][::-1],
+            "sees fewest": seen[0][::-1]}  # fmt: skip
+
+
+def timed(call: Callable[[], Any], runs: int) -> list[float]:
+    call()
+    spent = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        call()
+        spent.append((time.perf_counter() - began) * 1000)
+    return spent
+
+
+def figures(spent: list[float]) -> str:
+    ordered = sorted(spent)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"{statistics.median(spent):.0f} / {p95:.0f} ms"
+
+
+def measure(handle, app: Flask, label: str, upn: str, visible: int, runs: int) -> str:
+    headers = {"Authorization": "Bearer " + handle.token("api", user=upn)}
+    client = app.test_client()
+
+    def get(url: str) -> Callable[[], Any]:
+        def call() -> Any:
+            answer = client.get(url, headers=headers)
+            assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+            return answer
+
+        return call
+
+    me = timed(get("/api/v1/me"), runs)
+    kpi = timed(get("/api/v1/insights/kpis?scope=all&days=28"), runs)
+    network = timed(get("/api/v1/insights/network?unit=department&days=90"), runs)
+    return (f"| {label} | {visible:,} | {figures(me)} | {figures(kpi)} | {figures(network)} |"
+            f" {statistics.median(kpi) / statistics.median(me):.0f}x |")  # fmt: skip
+
+
+def nightly_child(app: Flask, sets: int, out) -> None:
+    """In a forked child: the nightly computation (as nightly.compute_all) over the first
+    `sets` distinct sets of visible documents of each period."""
+    loading, listing, per_set, distinct_sets = 0.0, 0.0, 0.0, 0
+    with app.app_context():
+        for days in (7, 28, 90):
+            began = time.perf_counter()
+            raw = raw_activity(NOW, days)
+            loading += time.perf_counter() - began
+            began = time.perf_counter()
+            distinct = nightly.distinct_visible_sets(raw)
+            listing += time.perf_counter() - began
+            distinct_sets = max(distinct_sets, len(distinct))
+            spent = []
+            for principals, visible in list(distinct.values())[:sets]:
+                one = time.perf_counter()
+                reads.compute_networks(raw, principals, visible, days)
+                spent.append(time.perf_counter() - one)
+            per_set += statistics.median(spent) * len(distinct)  # this period, all its sets
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out.send({"load": loading, "list": listing, "sets": distinct_sets, "compute": per_set,
+              "peak_mb": peak})  # fmt: skip
+
+
+def measure_nightly(app: Flask, sets: int) -> dict:
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(target=nightly_child, args=(app, sets, sending))
+    child.start()
+    found = receiving.recv()
+    child.join()
+    return found
+
+
+def profile_kpis(handle, app: Flask, upn: str) -> None:
+    import cProfile
+    import pstats
+
+    headers = {"Authorization": "Bearer " + handle.token("api", user=upn)}
+    client = app.test_client()
+    with cProfile.Profile() as profiler:
+        client.get("/api/v1/insights/kpis?scope=all&days=28", headers=headers)
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=100_000)
+    parser.add_argument("--comments", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--sets", type=int, default=5, help="distinct sets the nightly times")
+    parser.add_argument("--profile", action="store_true", help="profile one KPI request")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="plaza-bench-insights-") as scratch:
+        handle, app = build(args.documents, Path(scratch))
+        try:
+            seed_year(app, args.comments)
+            night = measure_nightly(app, args.sets)
+            total = night["load"] + night["list"] + night["compute"]
+            print(f"\nnightly: activity read in {night['load']:.1f} s, distinct sets listed in"
+                  f" {night['list']:.1f} s (at most {night['sets']:,} per period), the analyses"
+                  f" {night['compute']:.0f} s (median per set x sets): {total:.0f} s in all;"
+                  f" peak RSS {night['peak_mb']:.0f} MB")  # fmt: skip
+            print(f"\n{args.runs} runs each, median / p95\n")
+            print("| viewer | documents with activity they open | GET /api/v1/me (baseline) |"
+                  " GET kpis (all, 28 days) | GET network (cached) | kpis ÷ me |")  # fmt: skip
+            print("|---|---|---|---|---|---|")
+            viewers = pick_viewers(app)
+            for label, (upn, visible) in viewers.items():
+                print(measure(handle, app, label, upn, visible, args.runs))
+            if args.profile:
+                profile_kpis(handle, app, viewers["sees most"][0])
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"\nthis process (sync, seeding, requests): peak RSS {peak:.0f} MB")
+        finally:
+            handle.stop()
+    print(json.dumps(vars(args)))
+
+
+if __name__ == "__main__":
+    main()

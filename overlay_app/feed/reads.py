@@ -1,0 +1,253 @@
+"""The "For you" feed, read: one entry per conversation, newest activity first, paged by an
+opaque cursor, each entry saying why it is there.
+
+What brings a conversation in (untrimmed candidates, feed.store.CANDIDATES_SQL): documents
+and channels the person follows, documents in folders, libraries and sites they follow,
+documents with tags they follow, and conversations in which people they follow, their team,
+their practice (sync.directory.colleagues) or they themselves took part. Then, every page:
+- documents through access.filter_discoverable (discovery is not access: nothing reached only
+  through an organisation-wide link, unless the person interacted with it), archived
+  (deleted) documents left out; channels through chat.access; whatever a moderator hid
+  (`hidden_conversations`, the one place such a predicate applies);
+- the excerpt is the latest live comment or message, so a deleted word never shows.
+A revocation synced, a deletion or a hiding takes an entry out on the next read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from overlay_app import access, db
+from overlay_app.chat import access as chat_access
+from overlay_app.chat import store_messages
+from overlay_app.discussion import reads as discussion
+from overlay_app.discussion import rendering
+from overlay_app.discussion import store as discussion_store
+from overlay_app.errors import BadInput
+from overlay_app.feed import store
+from overlay_app.feed.store import Activity
+from overlay_app.follow import store as follow_store
+from overlay_app.follow import targets
+from overlay_app.identity import Person
+from overlay_app.tags import store as tags_store
+from sync import directory, visibility
+
+PAGE_SIZE, MAX_PAGE = 20, 50
+BATCH, MAX_BATCHES = 40, 10  # a sparse feed stops after this much reading; the cursor goes on
+TOP = ("9999", "")  # a cursor before everything
+# At most this many of a practice (a department can be large): each person around one costs
+# the feed a read of their conversations.
+PRACTICE_SHOWN = 30
+
+
+@dataclass
+class Interests:
+    """What the person follows and who is around them, as the candidates query reads it."""
+
+    conversations: dict[str, str] = field(default_factory=dict)  # -> why
+    drives: dict[str, str] = field(default_factory=dict)  # a followed library or site -> why
+    folders: dict[tuple[str, str], str] = field(default_factory=dict)  # followed folder -> why
+    actors: dict[str, str] = field(default_factory=dict)  # -> why
+    tags: set[str] = field(default_factory=set)
+
+    def params(self) -> dict[str, list[str]]:
+        drives = set(self.drives) | {drive_id for drive_id, _ in self.folders}
+        return {"conversations": list(self.conversations), "drives": list(drives),
+                "actors": list(self.actors), "tags": list(self.tags)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Entry:
+    conversation: str
+    kind: str  # document | channel
+    title: str
+    url: str
+    last_at: str
+    actor: discussion.PersonRef
+    excerpt: str
+    reasons: list[str]
+    document: tuple[str, str] | None
+
+    def to_json(self) -> dict[str, Any]:
+        place = None
+        if self.document is not None:
+            place = {"driveId": self.document[0], "itemId": self.document[1], "name": self.title}
+        return {
+            "kind": self.kind, "title": self.title, "url": self.url, "lastActivityAt": self.last_at,
+            "lastActor": self.actor.to_json(), "excerpt": self.excerpt, "why": self.reasons,
+            "document": place,
+        }  # fmt: skip
+
+
+def interests(person: Person) -> Interests:
+    found = Interests()
+    people_names = {}
+    for kind, key, _ in follow_store.follows_of(db.social(), person.id):
+        if kind == targets.DOCUMENT:
+            found.conversations[f"doc:{key}"] = "You follow this document"
+        elif kind == targets.CHANNEL:
+            found.conversations[f"room:{key}"] = "You follow this channel"
+        elif kind == targets.FOLDER:
+            drive_id, item_id = targets.split_document_key(key)
+            if not visibility.ancestors(db.index(), drive_id, item_id):  # a library's root
+                found.drives[drive_id] = "In a library you follow"
+            else:
+                found.folders[(drive_id, item_id)] = "In a folder you follow"
+        elif kind == targets.SITE:
+            for site in visibility.visible_sites(db.index(), access.principals_of(person.id), key):
+                for library in site.libraries:
+                    found.drives.setdefault(library.id, "In a site you follow")
+        elif kind == targets.TAG:
+            found.tags.add(key)
+        elif kind == targets.PERSON:
+            people_names[key] = None
+    team, practice = directory.colleagues(db.index(), person.id, PRACTICE_SHOWN)
+    names = directory.display_names(db.index(), [*people_names, *team, *practice])
+    for actor in practice:
+        found.actors[actor] = f"{names.get(actor, 'Someone')} in your practice took part"
+    for actor in team:
+        found.actors[actor] = f"{names.get(actor, 'Someone')} on your team took part"
+    for actor in people_names:
+        found.actors[actor] = f"{names.get(actor, 'Someone')}, whom you follow, took part"
+    found.actors[person.id] = "You took part in this conversation"
+    return found
+
+
+def page(
+    person: Person, cursor: str | None, limit: int = PAGE_SIZE
+) -> tuple[list[Entry], str | None]:
+    """One page of the feed after `cursor` (None: the newest), and the next page's cursor."""
+    wanted = interests(person)
+    before: tuple[str, str] | None = _open_cursor(cursor) if cursor else TOP
+    kept: list[Activity] = []
+    for _ in range(MAX_BATCHES):
+        if before is None:
+            break
+        batch, before = store.candidates(db.social(), wanted.params(), before, BATCH)
+        kept += _trimmed(person, wanted, batch)
+        if len(kept) >= limit:
+            kept = kept[:limit]
+            before = (kept[-1].last_at, kept[-1].conversation)
+            break
+    return _entries(person, wanted, kept), None if before is None else _seal_cursor(before)
+
+
+def hidden_conversations(activities: list[Activity]) -> set[str]:
+    """The conversations among these that leave every feed at once as a whole: none today.
+    Moderation hides single comments and messages, not conversations: their words leave the
+    feed through the stores' SHOWN-filtered reads (`live_bodies`), as deleted ones do."""
+    return set()
+
+
+def _trimmed(person: Person, wanted: Interests, batch: list[Activity]) -> list[Activity]:
+    batch = _inside_what_is_followed(wanted, batch)
+    keys = {(a.drive_id, a.item_id) for a in batch if a.drive_id}
+    open_docs = access.filter_discoverable(person, keys) if keys else set()
+    documents = access.documents(person, open_docs) if open_docs else {}
+    rooms = {a.room_id for a in batch if a.room_id}
+    open_rooms = chat_access.visible_room_ids(person, rooms) if rooms else set()
+    hidden = hidden_conversations(batch)
+    return [
+        a for a in batch
+        if a.conversation not in hidden
+        and (a.room_id in open_rooms if a.room_id else
+             (a.drive_id, a.item_id) in documents
+             and not documents[(a.drive_id, a.item_id)].archived)
+    ]  # fmt: skip
+
+
+def _inside_what_is_followed(wanted: Interests, batch: list[Activity]) -> list[Activity]:
+    """Candidates that came only through the library of a followed folder must lie inside
+    that folder; those that came another way (the conversation, a person, a tag) stay."""
+    folder_drives = {drive_id for drive_id, _ in wanted.folders} - set(wanted.drives)
+    doubtful = [
+        a for a in batch
+        if a.drive_id in folder_drives and a.conversation not in wanted.conversations
+    ]  # fmt: skip
+    if not doubtful:
+        return batch
+    conversations = [a.conversation for a in doubtful]
+    came = {c for c, _ in store.actors_in(db.social(), conversations, list(wanted.actors))}
+    tags = _tags_of([(a.drive_id, a.item_id) for a in doubtful])
+    came |= {a.conversation for a in doubtful
+             if set(tags.get((a.drive_id, a.item_id), [])) & wanted.tags}  # fmt: skip
+    out = {a.conversation for a in doubtful if a.conversation not in came
+           and not _folder_reasons(wanted, a)}  # fmt: skip
+    return [a for a in batch if a.conversation not in out]
+
+
+def _folder_reasons(wanted: Interests, activity: Activity) -> list[str]:
+    if activity.drive_id is None or not any(d == activity.drive_id for d, _ in wanted.folders):
+        return []
+    above = visibility.ancestors(db.index(), activity.drive_id, activity.item_id or "")
+    return [wanted.folders[(activity.drive_id, f)] for f, _ in above
+            if (activity.drive_id, f) in wanted.folders][:1]  # fmt: skip
+
+
+def _entries(person: Person, wanted: Interests, kept: list[Activity]) -> list[Entry]:
+    if not kept:
+        return []
+    documents = access.documents(person, {(a.drive_id, a.item_id) for a in kept if a.drive_id})
+    rooms = chat_access.load_rooms({a.room_id for a in kept if a.room_id})
+    names = discussion.display_names(a.last_actor_id for a in kept)
+    bodies = discussion_store.live_bodies(
+        db.social(), {a.last_comment_id for a in kept if a.last_comment_id}
+    )
+    messages = store_messages.live_bodies(
+        db.social(), {a.last_message_id for a in kept if a.last_message_id}
+    )
+    took_part = store.actors_in(db.social(), [a.conversation for a in kept], list(wanted.actors))
+    tags = _tags_of([(a.drive_id, a.item_id) for a in kept if a.drive_id])
+    entries = []
+    for a in kept:
+        body = messages.get(a.last_message_id) if a.room_id else bodies.get(a.last_comment_id or "")
+        reasons = _reasons(wanted, a, took_part, tags.get((a.drive_id, a.item_id), []))
+        actor = discussion.PersonRef(a.last_actor_id, discussion.name_of(a.last_actor_id, names))
+        if a.room_id:
+            room = rooms.get(a.room_id)
+            title = f"#{room.name}" if room else "a channel"
+            entries.append(Entry(a.conversation, "channel", title, f"/chat/{a.room_id}", a.last_at,
+                                 actor, rendering.excerpt(body or ""), reasons, None))  # fmt: skip
+            continue
+        document = documents[(a.drive_id, a.item_id)]
+        url = f"/documents/{a.drive_id}/{a.item_id}"
+        entries.append(Entry(a.conversation, "document", document.name or "a document", url,
+                             a.last_at, actor, rendering.excerpt(body or ""), reasons,
+                             (a.drive_id, a.item_id)))  # fmt: skip
+    return entries
+
+
+def _tags_of(keys: list) -> dict:
+    return tags_store.tags_on(db.social(), keys) if keys else {}
+
+
+def _reasons(wanted: Interests, a: Activity, took_part: set, tags: list[str]) -> list[str]:
+    reasons = []
+    if a.conversation in wanted.conversations:
+        reasons.append(wanted.conversations[a.conversation])
+    if a.drive_id in wanted.drives:
+        reasons.append(wanted.drives[a.drive_id])
+    reasons += _folder_reasons(wanted, a)
+    reasons += [f"Tagged #{tag}, which you follow" for tag in tags if tag in wanted.tags]
+    reasons += [why for actor, why in wanted.actors.items() if (a.conversation, actor) in took_part]
+    return reasons
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="plaza.feed.cursor")
+
+
+def _seal_cursor(before: tuple[str, str]) -> str:
+    return str(_serializer().dumps(list(before)))
+
+
+def _open_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        at, conversation = _serializer().loads(cursor)
+    except (BadSignature, ValueError, TypeError) as error:
+        raise BadInput("cursor is not one this feed gave out; start again without it.") from error
+    return str(at), str(conversation)

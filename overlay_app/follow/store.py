@@ -1,0 +1,131 @@
+"""The SQL of `follows`, `levels` and `delivery_choices` in overlay.db; no other module
+touches them. Nothing here trims: follow.targets checks a target when it is followed, and the
+feed and notifications trim what they show. Functions take the connection to run on."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+
+from overlay_app.db import SocialConn
+
+Place = list[tuple[str, str]]  # (kind, key) pairs, most specific first
+
+
+# -- follows -------------------------------------------------------------------------------------
+
+
+def follow(conn: sqlite3.Connection, person_id: str, kind: str, key: str, at: str) -> bool:
+    """Whether the follow is new (following twice is one follow)."""
+    cursor = conn.execute(
+        "INSERT OR IGNORE INTO follows (person_id, kind, target, created_at) VALUES (?, ?, ?, ?)",
+        [person_id, kind, key, at],
+    )
+    return cursor.rowcount > 0
+
+
+def unfollow(conn: sqlite3.Connection, person_id: str, kind: str, key: str) -> None:
+    conn.execute(
+        "DELETE FROM follows WHERE person_id = ? AND kind = ? AND target = ?",
+        [person_id, kind, key],
+    )
+
+
+def follows_of(conn: SocialConn, person_id: str) -> list[tuple[str, str, str]]:
+    """(kind, key, created_at) of everything the person follows, newest first."""
+    rows = conn.execute(
+        "SELECT kind, target, created_at FROM follows WHERE person_id = ?"
+        " ORDER BY created_at DESC, kind, target",
+        [person_id],
+    )
+    return rows.fetchall()
+
+
+def is_following(conn: SocialConn, person_id: str, kind: str, key: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM follows WHERE person_id = ? AND kind = ? AND target = ?",
+        [person_id, kind, key],
+    ).fetchone()
+    return row is not None
+
+
+# -- levels --------------------------------------------------------------------------------------
+
+
+def set_level(
+    conn: sqlite3.Connection, person_id: str, kind: str, key: str, level: str | None, at: str
+) -> None:
+    """The person's level on the target; None goes back to the default."""
+    if level is None:
+        conn.execute(
+            "DELETE FROM levels WHERE person_id = ? AND kind = ? AND target = ?",
+            [person_id, kind, key],
+        )
+        return
+    conn.execute(
+        "INSERT INTO levels (person_id, kind, target, level, set_at) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (person_id, kind, target) DO UPDATE SET level = excluded.level,"
+        " set_at = excluded.set_at",
+        [person_id, kind, key, level, at],
+    )
+
+
+def levels_of(conn: SocialConn, person_id: str) -> dict[tuple[str, str], str]:
+    rows = conn.execute("SELECT kind, target, level FROM levels WHERE person_id = ?", [person_id])
+    return {(kind, key): level for kind, key, level in rows}
+
+
+def levels_on(
+    conn: SocialConn, person_ids: Iterable[str], place: Place
+) -> dict[str, dict[tuple[str, str], str]]:
+    """Each person's levels set on any target of the place: person -> (kind, key) -> level."""
+    rows = conn.execute(
+        "SELECT person_id, kind, target, level FROM levels"
+        " WHERE (kind, target) IN (SELECT value ->> 0, value ->> 1 FROM json_each(:place))"
+        " AND person_id IN (SELECT value FROM json_each(:people))",
+        {"place": json.dumps(place), "people": json.dumps(sorted(set(person_ids)))},
+    )
+    found: dict[str, dict[tuple[str, str], str]] = {}
+    for person_id, kind, key, level in rows:
+        found.setdefault(person_id, {})[(kind, key)] = level
+    return found
+
+
+def people_at_level(conn: SocialConn, place: Place, level: str) -> set[str]:
+    """Everyone who set `level` on some target of the place (levels_by_target)."""
+    rows = conn.execute(
+        "SELECT DISTINCT person_id FROM levels"
+        " WHERE (kind, target) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))"
+        " AND level = ?",
+        [json.dumps(place), level],
+    )
+    return {person_id for (person_id,) in rows}
+
+
+# -- delivery choices ----------------------------------------------------------------------------
+
+
+def choices_of(
+    conn: SocialConn, person_ids: Iterable[str]
+) -> dict[str, dict[tuple[str, str], bool]]:
+    """The choices people made: person -> (event, channel) -> enabled (defaults not stored)."""
+    rows = conn.execute(
+        "SELECT person_id, event, channel, enabled FROM delivery_choices"
+        " WHERE person_id IN (SELECT value FROM json_each(?))",
+        [json.dumps(sorted(set(person_ids)))],
+    )
+    found: dict[str, dict[tuple[str, str], bool]] = {}
+    for person_id, event, channel, enabled in rows:
+        found.setdefault(person_id, {})[(event, channel)] = bool(enabled)
+    return found
+
+
+def set_choice(
+    conn: sqlite3.Connection, person_id: str, event: str, channel: str, enabled: bool
+) -> None:
+    conn.execute(
+        "INSERT INTO delivery_choices (person_id, event, channel, enabled) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (person_id, event, channel) DO UPDATE SET enabled = excluded.enabled",
+        [person_id, event, channel, int(enabled)],
+    )

@@ -1,0 +1,1 @@
+"""Write-back: discussion counts written into the SharePoint libraries of jobs that opt in."""
