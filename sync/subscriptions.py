@@ -171,3 +171,24 @@ def budget_figures(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
         "SELECT name, value, updated_at FROM freshness_state WHERE name LIKE 'budget:%'"
     ).fetchall()
     return {name[7:]: {**json.loads(value), "updated_at": at} for name, value, at in rows}
+
+
+def health_entry(index: Any) -> dict[str, Any] | None:
+    """The admin health page's "budget used" entry (overlay_app.admin.health.BUDGET_HOOKS):
+    the scheduler's resource units against its budget, and whether notifications are on."""
+    figures = budget_figures(index.conn).get("scheduler")
+    if figures is None:
+        return None
+    said = get_state(index.conn, NOTIFICATIONS_STATE)
+    return {
+        "used": figures["used_last_minute"],
+        "limit": figures["per_minute"],
+        "window": "per minute",
+        "paced_at": figures["share"],
+        "used_last_hour": figures["used_last_hour"],
+        "throttled": figures["throttled"],
+        "retry_after_seconds": figures["retry_after_seconds"],
+        "paced_seconds": figures["paced_seconds"],
+        "notifications": said[0] if said else None,
+        "updated_at": figures["updated_at"],
+    }

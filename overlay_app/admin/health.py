@@ -20,7 +20,7 @@ import requests
 import sqlite_utils
 
 from connector.session import new_session
-from sync import directory, locks, runs
+from sync import directory, locks, runs, subscriptions
 from sync.jobs import PEOPLE, Job, list_jobs
 from sync.totals import index_totals
 
@@ -28,8 +28,10 @@ THROTTLING_WINDOW = timedelta(hours=24)
 STORES = ("index.db", "overlay.db", "auth.db")
 # Sources of "budget used" (resource units of Graph): each takes the index and returns a dict
 # to show (e.g. {"used": 1200, "limit": 5000, "window": "per 10 s"}) or None when it has
-# nothing. Empty until the freshness work adds its accounting: it appends its reader here.
-BUDGET_HOOKS: list[Callable[[sqlite_utils.Database], dict[str, Any] | None]] = []
+# nothing. The scheduler's SharePoint resource units (sync/subscriptions.py, issue 18).
+BUDGET_HOOKS: list[Callable[[sqlite_utils.Database], dict[str, Any] | None]] = [
+    subscriptions.health_entry
+]
 OK, FAILING, NEVER, PAUSED, LATE = "ok", "failing", "never run", "paused", "late"
 
 

@@ -234,9 +234,13 @@ def test_the_webhook_answers_the_handshake_and_refuses_a_wrong_client_state(
     assert freshness.rounds - before == 1  # 100 notifications, one round
     db = open_index(site.index_path)
     try:
-        figures = store.budget_figures(db.conn)["scheduler"]  # what the admin console shows
+        figures = store.budget_figures(db.conn)["scheduler"]
+        shown = store.health_entry(db)  # what the admin console's health page shows
     finally:
         db.close()
+    assert shown is not None
+    assert (shown["limit"], shown["window"], shown["paced_at"]) == (1200, "per minute", 0.8)
+    assert shown["notifications"].startswith("notifications: ")
     assert (figures["per_minute"], figures["share"], figures["throttled"]) == (1200, 0.8, 0)
     assert figures["used_last_hour"] >= 1 and set(figures) >= {
         "used_last_minute",
