@@ -139,8 +139,16 @@ def my_rooms(person: Person) -> list[Room]:
     """The rooms the person is in now: member rows (direct rooms, channels joined, document
     rooms followed) that still admit them, i.e. document rooms trimmed by current access."""
     rooms = store_rooms.rooms_of_member(db.social(), person.id)
+    if not _direct_messages_on():  # switched off: kept, but listed and streamed nowhere
+        rooms = [room for room in rooms if room.kind != store_rooms.DIRECT]
     documents = access.filter_visible(person, [r.document_key for r in rooms if r.document_key])
     return [room for room in rooms if room.document_key is None or room.document_key in documents]
+
+
+def _direct_messages_on() -> bool:
+    from overlay_app.admin import switches  # the admin feature's switches (imported late)
+
+    return switches.is_on("direct_messages")
 
 
 def room_ids_of(person: Person) -> set[str]:

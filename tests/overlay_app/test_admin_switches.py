@@ -58,10 +58,17 @@ def test_likes_and_tags_switch_off(world, switch, method, suffix, body):
 
 def test_direct_messages_off_refuses_new_direct_rooms_only(world, plaza_env):
     _app, apis, _ = world
-    _switch(apis, direct_messages=False)
     other = plaza_env.tenant.user(plaza_env.people["reader"]).id
+    made = apis["author"].post("/api/v1/rooms", json={"kind": "direct", "members": [other]})
+    assert made.status_code == 201, made.get_json()
+    _switch(apis, direct_messages=False)
     direct = apis["author"].post("/api/v1/rooms", json={"kind": "direct", "members": [other]})
     assert (direct.status_code, direct.get_json()["error"]["code"]) == (404, "featureOff")
+    listed = {room["id"] for room in apis["author"].get("/api/v1/rooms").get_json()["rooms"]}
+    assert made.get_json()["id"] not in listed  # kept, listed nowhere while switched off
+    _switch(apis, direct_messages=True)
+    listed = {room["id"] for room in apis["author"].get("/api/v1/rooms").get_json()["rooms"]}
+    assert made.get_json()["id"] in listed
     channel = apis["author"].post("/api/v1/rooms", json={"kind": "channel", "name": "still-ok"})
     assert channel.status_code == 201
 
