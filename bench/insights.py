@@ -42,36 +42,15 @@ sys.path.insert(0, str(ROOT))
 
 from flask import Flask  # noqa: E402
 
-from connector.emulator import server  # noqa: E402
-from overlay_app import create_app, db  # noqa: E402
+from bench.synced_app import build  # noqa: E402
+from overlay_app import db  # noqa: E402
 from overlay_app.insights import nightly, reads  # noqa: E402
 from overlay_app.insights.activity import raw_activity, stamp, visible_keys  # noqa: E402
-from sync.db import open_index  # noqa: E402
-from sync.engine import Connector, sync_documents, sync_people  # noqa: E402
-from sync.targets import DocumentTarget  # noqa: E402
 from sync.trimming import principal_set  # noqa: E402
 
 SEED = 1
-FROM_EMULATOR = ("authority", "tenant_id", "client_id", "client_secret", "graph_url")
 ACTIVE_SHARE = 0.05
 NOW = datetime.now(UTC)
-
-
-def build(documents: int, scratch: Path) -> tuple[server.EmulatorHandle, Flask]:
-    handle = server.start(seed=SEED, size=documents, state_dir=scratch / "state")
-    data_dir = scratch / "data"
-    data_dir.mkdir()
-    began = time.perf_counter()
-    index = open_index(data_dir / "index.db")
-    connector = Connector.from_env({n: str(handle.info[k]) for n, k in server.ENV_KEYS.items()})
-    sync_people(index, connector)
-    sync_documents(index, connector, DocumentTarget(all_sites=True))
-    index.close()
-    print(f"synced {documents:,} documents in {time.perf_counter() - began:.0f} s")
-    settings = {name: handle.info[name] for name in FROM_EMULATOR}
-    settings.update(ca_bundle=handle.info["ca_file"], data_dir=str(data_dir))
-    settings.update(secret_key="bench-" + "x" * 40, public_url="http://localhost")
-    return handle, create_app({**settings, "extra": {"testing": False}})
 
 
 def seed_year(app: Flask, comments: int) -> None:
