@@ -325,3 +325,29 @@ def read_marker_moves_since(conn: SocialConn, room_ids: Iterable[str], since: st
         " WHERE room_id IN (SELECT value FROM json_each(:rooms)) AND updated_at >= :since",
         {"rooms": _rooms_json(room_ids), "since": since},
     ).fetchall()
+
+
+def document_room_messages_since(conn: SocialConn, since: str) -> list[tuple[str, str, str, str]]:
+    """(drive_id, item_id, author_id, created_at) of the live messages written at or after
+    `since` in document rooms: insights count them for their document (and trim them by it)."""
+    return conn.execute(
+        "SELECT r.drive_id, r.item_id, m.author_id, m.created_at"
+        " FROM messages AS m JOIN rooms AS r ON r.id = m.room_id"
+        " WHERE m.created_at >= ? AND m.deleted_at IS NULL AND m.hidden_at IS NULL"
+        " AND r.kind = 'document'"
+        " ORDER BY m.id",
+        [since],
+    ).fetchall()
+
+
+def document_room_marker_moves_since(
+    conn: SocialConn, since: str
+) -> list[tuple[str, str, str, str]]:
+    """(drive_id, item_id, person_id, updated_at) of read markers moved at or after `since` in
+    document rooms (the latest move per person and room)."""
+    return conn.execute(
+        "SELECT r.drive_id, r.item_id, k.person_id, k.updated_at"
+        " FROM read_markers AS k JOIN rooms AS r ON r.id = k.room_id"
+        " WHERE k.updated_at >= ? AND r.kind = 'document'",
+        [since],
+    ).fetchall()

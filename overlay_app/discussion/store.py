@@ -487,3 +487,14 @@ def latest_live_comment(conn: SocialConn, drive_id: str, item_id: str) -> tuple 
         " ORDER BY created_at DESC, rowid DESC LIMIT 1",
         [drive_id, item_id],
     ).fetchone()
+
+
+def comment_likes_on_since(conn: SocialConn, since: str) -> list[tuple[str, str, str, str]]:
+    """(drive_id, item_id, person_id, created_at) of likes given at or after `since` on
+    counted comments, however old the comment (insights count a like on its document)."""
+    return conn.execute(
+        f"""SELECT c.drive_id, c.item_id, l.person_id, l.created_at
+            FROM comment_likes AS l JOIN comments AS c ON c.id = l.comment_id
+            WHERE l.created_at >= ? AND {COUNTED_COMMENT}""",
+        [since],
+    ).fetchall()

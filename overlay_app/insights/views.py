@@ -115,12 +115,11 @@ def wants_people(person: Person, flag: str) -> bool:
 def overview_page():
     viewer = require_member()
     days, scope = days_arg(), scope_arg()
-    activity = reads.activity_for(viewer, days, as_of_arg())  # read once for both
-    answer = reads.kpis_in(activity, scope, days)
+    answer, scopes = reads.kpis_page(viewer, scope, days, as_of_arg())
     return render_template(
         "insights/kpis.html",
         answer=answer,
-        scopes=reads.scopes_in(activity),
+        scopes=scopes,
         days=days,
         periods=kpis.PERIODS,
         daily_chart=_daily_chart(answer),
