@@ -120,7 +120,9 @@ def test_totals_answer_exactly_as_the_direct_computation_for_every_member(app, a
     with app.test_request_context():
         found = totals.window(outsider, 7, WHEN)
     assert (found.split, found.recent.comments, found.visible) == (
-        TOMORROW.date().isoformat(), [], {a}
+        TOMORROW.date().isoformat(),
+        [],
+        {a},
     )  # nothing of A read directly: it all comes from the totals
     compare_all(app, stage)
     totals_answer = both(app, outsider, Scope("library", a[0]), 7, WHEN)[0]
@@ -189,6 +191,12 @@ def test_a_revoked_document_leaves_the_viewers_figures_at_the_next_sync(
     seen, _ = both(app, outsider, everything, 7, WHEN)
     assert seen["current"]["contributions"] == 7
     assert [d["itemId"] for d in seen["topDocuments"]] == [stage["a"][1]]
+    hidden_room = document_room(call(people["author"]), stage["b"])["id"]  # B: not theirs
+    for upn in (people["author"], people["reader"]):
+        sent = call(upn).post(f"/api/v1/rooms/{hidden_room}/messages", json={"body": "On B"})
+        assert sent.status_code == 201, sent.get_json()
+    night(app, TOMORROW)
+    assert both(app, outsider, everything, 7, WHEN) == (seen, seen)  # B's chat: nothing
 
     fresh_plaza_env.revoke_everyone_but(*stage["a"], people["author"])
     resync(app, people=False, documents=True)
