@@ -351,3 +351,15 @@ def document_room_marker_moves_since(
         " WHERE k.updated_at >= ? AND r.kind = 'document'",
         [since],
     ).fetchall()
+
+
+def document_room_keys_since(conn: SocialConn, since: str) -> list[tuple[str, str]]:
+    """(drive_id, item_id) of the documents whose room has a live, shown message written at
+    or after `since` (discussed there, for insights' network)."""
+    rows = conn.execute(
+        "SELECT DISTINCT r.drive_id, r.item_id FROM messages AS m JOIN rooms AS r"
+        " ON r.id = m.room_id WHERE m.created_at >= ? AND m.deleted_at IS NULL"
+        " AND m.hidden_at IS NULL AND r.kind = 'document'",
+        [since],
+    )
+    return [(drive_id, item_id) for drive_id, item_id in rows]

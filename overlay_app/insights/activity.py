@@ -140,11 +140,19 @@ def visible_keys(raw: Raw, principals: frozenset[str]) -> set[Key]:
 
 
 def discussed_visible(principals: frozenset[str], now: datetime, days: int) -> set[Key]:
-    """The documents commented on in the last `days` that the principal set may open: what
-    the network analysis is computed over (and cached by), read without loading the comments."""
-    since = stamp(now - timedelta(days=days))
-    keys = discussion_store.commented_keys_since(db.social(), since)
+    """The documents commented on, or written about in their chat room, in the last `days`
+    that the principal set may open: what the network analysis is computed over (and cached
+    by), read without loading the comments."""
+    social, since = db.social(), stamp(now - timedelta(days=days))
+    keys = discussion_store.commented_keys_since(social, since)
+    keys += store_messages.document_room_keys_since(social, since)
     return visibility.visible_among(db.index(), principals, keys) if principals else set()
+
+
+def discussed_keys(raw: Raw) -> list[Key]:
+    """The documents `discussed_visible` starts from, from activity already read."""
+    found = {c.key for c in raw.comments} | {k for k, _, _ in raw.document_messages}
+    return sorted(found)
 
 
 def trimmed(raw: Raw, principals: frozenset[str], visible: set[Key]) -> Activity:

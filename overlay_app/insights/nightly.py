@@ -24,7 +24,7 @@ from flask import Flask
 from overlay_app import db
 from overlay_app.insights import kpis, reads, totals
 from overlay_app.insights import store as insights_store
-from overlay_app.insights.activity import Raw, raw_activity, stamp
+from overlay_app.insights.activity import Raw, discussed_keys, raw_activity, stamp
 from overlay_app.settings import SettingsError
 from sync import directory
 from sync.trimming import principal_set
@@ -47,7 +47,7 @@ def distinct_visible_sets(raw: Raw) -> dict[str, tuple[frozenset[str], set]]:
     set of documents once, over every active member."""
     index = db.index()
     members = directory.active_ids(index, directory.units(index))
-    commented = sorted({comment.key for comment in raw.comments})  # as discussed_visible
+    commented = discussed_keys(raw)  # as discussed_visible
     found: dict[str, tuple[frozenset[str], set]] = {}
     for person_id in sorted(members):
         principals = principal_set(index, person_id)
