@@ -412,19 +412,32 @@ def m013_insight_totals(db: Database) -> None:
     at read time, by document, exactly as for the comments themselves. Indexes let a day be
     recomputed from its own rows; triggers mark the days whose activity changed."""
     db.executescript("""
+    -- documents and people by number: the totals' rows are small and quick to compare
+    CREATE TABLE insight_documents (
+        n INTEGER PRIMARY KEY, drive_id TEXT NOT NULL, item_id TEXT NOT NULL,
+        UNIQUE (drive_id, item_id)
+    );
+    CREATE TABLE insight_people (n INTEGER PRIMARY KEY, person_id TEXT NOT NULL UNIQUE);
     CREATE TABLE insight_day_people (
-        day TEXT NOT NULL,                    -- UTC, YYYY-MM-DD
-        drive_id TEXT NOT NULL, item_id TEXT NOT NULL, person_id TEXT NOT NULL,
+        day INTEGER NOT NULL,                 -- UTC days since 1970-01-01
+        document INTEGER NOT NULL, person INTEGER NOT NULL,
         threads INTEGER NOT NULL, replies INTEGER NOT NULL,  -- counted comments written
         likes INTEGER NOT NULL,               -- likes given (the document's comments, itself)
         messages INTEGER NOT NULL,            -- live, shown messages in its chat room
         reads INTEGER NOT NULL,               -- notifications read, room read marker moved
-        PRIMARY KEY (day, drive_id, item_id, person_id)
+        PRIMARY KEY (day, document, person)
+    ) WITHOUT ROWID;
+    CREATE TABLE insight_day_documents (      -- the same summed over people, per document
+        day INTEGER NOT NULL, document INTEGER NOT NULL,
+        threads INTEGER NOT NULL, replies INTEGER NOT NULL,
+        written INTEGER NOT NULL,             -- comments and messages
+        PRIMARY KEY (day, document)
     ) WITHOUT ROWID;
     CREATE TABLE insight_threads (
-        comment_id TEXT PRIMARY KEY, drive_id TEXT NOT NULL, item_id TEXT NOT NULL,
-        author_id TEXT NOT NULL, created_at TEXT NOT NULL,
-        first_reply_at TEXT                   -- the first counted reply by someone else
+        comment_id TEXT PRIMARY KEY, document INTEGER NOT NULL, author INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        first_reply_at TEXT,                  -- the first counted reply by someone else
+        wait_ms INTEGER                       -- from the thread to it
     );
     CREATE INDEX insight_threads_by_time ON insight_threads (created_at);
     CREATE TABLE insight_dirty_days (day TEXT PRIMARY KEY) WITHOUT ROWID;

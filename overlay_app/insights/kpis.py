@@ -152,6 +152,11 @@ class Tally:
     first_reply: dict[str, str] = field(default_factory=dict)  # thread id -> at
     daily: list[int] = field(default_factory=list)
     per_document: Counter = field(default_factory=Counter)
+    # threads the totals counted without listing them: how many, the waits (ms) of those
+    # answered, the first unanswered ones
+    more_threads: int = 0
+    more_waits: list[int] = field(default_factory=list)
+    more_unanswered: list[Thread] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.daily = self.daily or [0] * self.days
@@ -207,13 +212,17 @@ def tally(activity: Activity, within: InScope, period: Period) -> Tally:
     return found
 
 
+def wait_ms(start: str, reply: str) -> int:
+    """From a thread to its first reply, in whole milliseconds (what the stamps hold)."""
+    return round((parse(reply) - parse(start)).total_seconds() * 1000)
+
+
 def figures(found: Tally) -> dict:
     """The KPIs of one tally, before any group threshold."""
-    posting, threads = found.posting, found.threads
-    answered = [t for t in threads if t.id in found.first_reply]
-    waits = [
-        (parse(found.first_reply[t.id]) - parse(t.at)).total_seconds() / 3600 for t in answered
-    ]
+    posting = found.posting
+    answered = [t for t in found.threads if t.id in found.first_reply]
+    waits = found.more_waits + [wait_ms(t.at, found.first_reply[t.id]) for t in answered]
+    threads = len(found.threads) + found.more_threads
     contributions = found.contributions
     return {
         "group": len(posting | found.readers),
@@ -221,12 +230,13 @@ def figures(found: Tally) -> dict:
         "onlyReading": len(found.readers - posting),
         "contributions": contributions,
         "perActivePerson": round(contributions / len(posting), 2) if posting else None,
-        "threads": len(threads),
+        "threads": threads,
         "replies": found.replies,
-        "answeredShare": round(len(answered) / len(threads), 3) if threads else None,
-        "medianHoursToFirstReply": round(statistics.median(waits), 2) if waits else None,
-        "_threads": threads,
-        "_answered": {t.id for t in answered},
+        "answeredShare": round(len(waits) / threads, 3) if threads else None,
+        "medianHoursToFirstReply": (
+            round(statistics.median(waits) / 3_600_000, 2) if waits else None
+        ),
+        "_unanswered": waiting(found),
         "_per_document": found.per_document,
         "_daily": found.daily,
     }
@@ -295,10 +305,15 @@ def _trend(current: dict, previous: dict) -> dict:
     return changes
 
 
+def waiting(found: Tally) -> list[Thread]:
+    """The first threads with no answer, oldest first."""
+    listed = [t for t in found.threads if t.id not in found.first_reply]
+    return sorted(found.more_unanswered + listed, key=lambda t: (t.at, t.id))[:LIST_LIMIT]
+
+
 def unanswered_keys(found: Tally) -> list[Key]:
     """The documents of the threads `_unanswered` lists (to name them)."""
-    waiting = [t for t in found.threads if t.id not in found.first_reply]
-    return [t.key for t in waiting[:LIST_LIMIT]]
+    return [t.key for t in waiting(found)]
 
 
 def top_keys(found: Tally) -> list[Key]:
@@ -307,8 +322,7 @@ def top_keys(found: Tally) -> list[Key]:
 
 
 def _unanswered(documents: dict[Key, Document], found: dict) -> list[dict]:
-    waiting = [t for t in found["_threads"] if t.id not in found["_answered"]]
-    return [_thread_json(documents, t) for t in waiting[:LIST_LIMIT]]
+    return [_thread_json(documents, t) for t in found["_unanswered"]]
 
 
 def _thread_json(documents: dict[Key, Document], thread: Thread) -> dict:

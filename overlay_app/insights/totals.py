@@ -54,12 +54,21 @@ def update(now: datetime) -> Update:
     days, rows = store.dirty_days(db.social(), today.isoformat()), 0
     for day in days:
         first = date.fromisoformat(day)
+        a, b = _at(first), _at(first + timedelta(days=1))
         with db.transaction() as conn:
-            rows += store.recompute_day(conn, day, _at(first), _at(first + timedelta(days=1)))
+            rows += store.recompute_day(conn, day, day_number(day), a, b)
     seconds = time.perf_counter() - started
     with db.transaction() as conn:
         store.set_state(conn, today.isoformat(), stamp(now), seconds, len(days))
     return Update(len(days), rows, seconds, today.isoformat())
+
+
+def day_number(day: str) -> int:
+    """A UTC day (YYYY-MM-DD or a stamp) as the totals number it: days since 1970-01-01."""
+    return (date.fromisoformat(day[:10]) - EPOCH).days
+
+
+EPOCH = date(1970, 1, 1)
 
 
 def _at(day: date) -> str:
@@ -77,11 +86,12 @@ def complete_until() -> str | None:
 @dataclass
 class Window:
     """One viewer's reading of both periods: the activity read directly from `split` on, and
-    the documents with activity in the totals before it that the viewer may open."""
+    the documents with activity in the totals before it that the viewer may open (by key,
+    with the number the totals give it)."""
 
     recent: Activity
     split: str  # a UTC day: totals before it, the activity itself from it on
-    visible: set[Key]
+    visible: dict[Key, int]
     principals: frozenset[str]
 
 
@@ -95,16 +105,16 @@ def window(viewer: Person, days: int, now: datetime) -> Window | None:
     principals = access.principals_of(viewer.id)
     recent = viewer_activity(viewer, principals, now, _at(date.fromisoformat(split)),
                              rooms_since=previous.start)  # fmt: skip
-    candidates = store.keys_between(db.social(), previous.start[:10], split)
-    visible = access.filter_visible(viewer, candidates) if principals else set()
-    return Window(recent, split, visible, principals)
+    numbered = store.documents_between(db.social(), day_number(previous.start), day_number(split))
+    visible = access.filter_visible(viewer, numbered) if principals and numbered else set()
+    return Window(recent, split, {key: numbered[key] for key in visible}, principals)
 
 
 def with_documents(found: Window) -> Activity:
     """The recent activity with the metadata and tags of every visible document of the window
     (for the scopes a viewer may pick, and their names)."""
     activity = found.recent
-    older = found.visible - set(activity.documents)
+    older = set(found.visible) - set(activity.documents)
     activity.documents |= visibility.documents(db.index(), found.principals, older)
     activity.tags |= tags_store.tags_on(db.social(), sorted(older))
     return activity
@@ -117,9 +127,13 @@ def kpis_in(found: Window, scope: Scope, days: int, least: int, unit_size: int |
     keys, documents = _scope_keys(found, scope)
     within = InScope(found.recent, scope)
     tallies = (
-        _add_totals(kpis.tally(found.recent, within, current), found, current, keys, within),
-        _add_totals(kpis.tally(found.recent, within, previous), found, previous, keys, within),
+        kpis.tally(found.recent, within, current),
+        kpis.tally(found.recent, within, previous),
     )
+    if keys:
+        Totals(found, {found.visible[k]: k for k in keys}, within.unit_people).add(
+            (current, previous), tallies
+        )
     shown = {k for t in tallies for k in kpis.unanswered_keys(t) + kpis.top_keys(t)}
     documents |= found.recent.documents
     missing = shown - set(documents)
@@ -131,53 +145,78 @@ def _scope_keys(found: Window, scope: Scope) -> tuple[set[Key], dict]:
     """The visible documents the scope holds, and their metadata when it took reading it."""
     if scope.kind == "channel":
         return set(), {}
+    visible = set(found.visible)
     if scope.kind == "tag":
-        tags = tags_store.tags_on(db.social(), sorted(found.visible))
-        return {k for k in found.visible if scope.value in tags.get(k, [])}, {}
+        tags = tags_store.tags_on(db.social(), sorted(visible))
+        return {k for k in visible if scope.value in tags.get(k, [])}, {}
     if scope.kind not in ("site", "library"):
-        return found.visible, {}
-    documents = visibility.documents(db.index(), found.principals, found.visible)
+        return visible, {}
+    documents = visibility.documents(db.index(), found.principals, visible)
     field = "site_id" if scope.kind == "site" else "drive_id"
     held = {k for k, d in documents.items() if getattr(d, field) == scope.value}
     return held, documents
 
 
-def _add_totals(
-    found: Tally, window_: Window, period: Period, keys: set[Key], within: InScope
-) -> Tally:
-    """Adds the totals of the period's whole days before the split to the tally of what was
-    read directly (which holds everything from the split on)."""
-    first, until = period.start[:10], min(window_.split, period.end[:10])
-    if first >= until or not keys:
-        return found
-    social, people = db.social(), within.unit_people
-    for person, contributions, reads in store.people_between(social, first, until, keys, people):
-        if contributions:
-            found.posting.add(person)
-        if reads:
-            found.readers.add(person)
-        found.contributions += contributions
-    for day, replies, written in store.days_between(social, first, until, keys, people):
-        found.replies += replies
-        found.count_day(period, _at(date.fromisoformat(day)), written)
-    for d, i, comments in store.documents_between(social, first, until, keys, people):
-        found.per_document[(d, i)] += comments
-    a, b = _at(date.fromisoformat(first)), _at(date.fromisoformat(until))
-    rows = store.threads_between(social, a, b, keys, people)
-    older = [Thread(cid, (d, i), author, at) for cid, d, i, author, at, _ in rows]
-    for thread_id, *_, first_reply in rows:
-        if first_reply is not None and first_reply < period.end:
-            found.answer(thread_id, first_reply)
-    _recent_replies(found, older, window_.recent, period)
-    found.threads = older + found.threads
-    return found
+class Totals:
+    """Adds what the totals hold of the periods' whole days before the split to the tallies
+    of what was read directly (which hold everything from the split on)."""
 
+    def __init__(self, found: Window, documents: dict[int, Key], people: set[str] | None):
+        self.found, self.documents, self.people = found, documents, people
+        self.social = db.social()
 
-def _recent_replies(found: Tally, older: list[Thread], recent: Activity, period: Period) -> None:
-    """Replies read directly to threads the totals hold: the totals' first reply is as of the
-    last run, so one written since may come first."""
-    authors = {t.id: t.author for t in older}
-    for c in recent.comments:
-        parent = c.parent_id
-        if parent in authors and c.author != authors[parent] and c.at < period.end:
-            found.answer(parent, c.at)  # on the thread's document, trimmed like it
+    def add(self, periods: tuple[Period, Period], tallies: tuple[Tally, Tally]) -> None:
+        current, previous = periods
+        first, cut = day_number(previous.start), day_number(current.start)
+        until = min(day_number(self.found.split), day_number(current.end))
+        if first >= until:
+            return
+        docs, people = list(self.documents), self.people
+        sums = store.people_between(self.social, first, cut, until, docs, people)
+        for person, *counts in sums:
+            for tally, contributions, reads in (
+                (tallies[1], *counts[:2]),
+                (tallies[0], *counts[2:]),
+            ):
+                if contributions:
+                    tally.posting.add(person)
+                if reads:
+                    tally.readers.add(person)
+                tally.contributions += contributions
+        for day, replies, written in store.days_between(self.social, first, until, docs, people):
+            tally, period = (tallies[0], current) if day >= cut else (tallies[1], previous)
+            tally.replies += replies
+            tally.count_day(period, _at(EPOCH + timedelta(days=day)), written)
+        for document, comments in store.comments_by_document(self.social, cut, until, docs, people):
+            tallies[0].per_document[self.documents[document]] += comments
+        for tally, period in zip(tallies, periods, strict=True):
+            last = min(self.found.split, period.end[:10])
+            if period.start[:10] < last:
+                self._threads(tally, period, period.start, _at(date.fromisoformat(last)))
+
+    def _threads(self, tally: Tally, period: Period, a: str, b: str) -> None:
+        """The threads of [a, b): those a reply read directly may answer (its parent) listed
+        one by one; the others only counted, with their waits and first unanswered ones."""
+        docs, people, recent = list(self.documents), self.people, self.found.recent
+        parents = {c.parent_id for c in recent.comments if c.parent_id}
+        listed = []
+        for cid, document, author, at, first_reply in store.threads_among(
+            self.social, parents, docs
+        ):
+            if a <= at < b and (people is None or author in people):
+                listed.append(Thread(cid, self.documents[document], author, at))
+                if first_reply is not None and first_reply < period.end:
+                    tally.answer(cid, first_reply)
+        for c in recent.comments:  # a reply since the last run may come first
+            for thread in listed:
+                if c.parent_id == thread.id and c.author != thread.author and c.at < period.end:
+                    tally.answer(thread.id, c.at)
+        tally.threads = listed + tally.threads
+        apart = [t.id for t in listed]
+        count, waits = store.thread_waits(self.social, a, b, period.end, docs, people, apart)
+        tally.more_threads += count
+        tally.more_waits += [int(w) for w in waits.split(",")] if waits else []
+        rows = store.unanswered(self.social, a, b, period.end, docs, people, apart, kpis.LIST_LIMIT)
+        tally.more_unanswered += [
+            Thread(cid, self.documents[document], "", at) for cid, document, at in rows
+        ]

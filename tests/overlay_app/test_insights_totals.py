@@ -119,7 +119,7 @@ def test_totals_answer_exactly_as_the_direct_computation_for_every_member(app, a
         assert store.dirty_days(db.social(), "9999") == []
     with app.test_request_context():
         found = totals.window(outsider, 7, WHEN)
-    assert (found.split, found.recent.comments, found.visible) == (
+    assert (found.split, found.recent.comments, set(found.visible)) == (
         TOMORROW.date().isoformat(),
         [],
         {a},
