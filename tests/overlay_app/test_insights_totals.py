@@ -206,3 +206,34 @@ def test_a_revoked_document_leaves_the_viewers_figures_at_the_next_sync(
     with app.test_request_context():
         found = totals.window(outsider, 7, WHEN)
     assert stage["a"] not in found.visible  # not even counted: its rows are never summed
+
+
+def a_day_earlier(app: Flask) -> None:
+    """Moves everything written so far one day back (before the totals' first run, which
+    marks every day with activity)."""
+    shift = "strftime('%Y-%m-%dT%H:%M:%fZ', {0}, '-1 day')"
+    with app.app_context(), db.transaction() as conn:
+        for table, column in (
+            ("comments", "created_at"), ("comment_likes", "created_at"),
+            ("document_likes", "created_at"), ("notifications", "read_at"),
+        ):  # fmt: skip
+            conn.execute(f"UPDATE {table} SET {column} = {shift.format(column)}")
+        conn.execute("DELETE FROM insight_dirty_days")
+
+
+def test_a_reply_since_the_last_run_answers_a_thread_the_totals_hold(app, api, people, stage):
+    written = run_script(app, api, stage)
+    a_day_earlier(app)
+    done = night(app, datetime.now(UTC))  # yesterday complete, today read directly
+    assert done.days == 1
+    reply = posted(api(stage["p"][3]), stage["a"], "Late review", parent_id=written["t2"]["id"])
+    outsider = next(m for m in members(app) if m.upn == people["outsider"])
+    library = Scope("library", stage["a"][0])
+    now = datetime.now(UTC)
+    for when in (now, WHEN, now - timedelta(hours=12)):
+        from_totals, direct = both(app, outsider, library, 7, when)
+        assert from_totals == direct, when
+    current = both(app, outsider, library, 7, WHEN)[0]["current"]
+    assert (current["threads"], current["replies"], current["answeredShare"]) == (2, 2, 1.0)
+    assert reply["id"]
+    compare_all(app, stage)
