@@ -375,14 +375,16 @@ def m011_insights(db: Database) -> None:
 
 
 # Every write that moves a KPI marks its UTC day for insights' nightly totals; a reply (or its
-# deletion, hiding) also marks its thread's day, whose first reply it may be.
+# deletion, hiding) also marks its thread's day, whose first reply it may be. NOT EXISTS, not
+# OR IGNORE: an outer statement's conflict policy (an upsert's too) overrides a trigger's.
 _MARK = (
-    "INSERT OR IGNORE INTO insight_dirty_days (day)"
-    " SELECT substr({at}, 1, 10) WHERE {at} IS NOT NULL;"
+    "INSERT INTO insight_dirty_days (day) SELECT substr({at}, 1, 10) WHERE {at} IS NOT NULL"
+    " AND NOT EXISTS (SELECT 1 FROM insight_dirty_days WHERE day = substr({at}, 1, 10));"
 )
 _MARK_THREAD = (
-    "INSERT OR IGNORE INTO insight_dirty_days (day)"
-    " SELECT substr(created_at, 1, 10) FROM comments WHERE id = {row}.parent_id;"
+    "INSERT INTO insight_dirty_days (day)"
+    " SELECT substr(t.created_at, 1, 10) FROM comments AS t WHERE t.id = {row}.parent_id"
+    " AND NOT EXISTS (SELECT 1 FROM insight_dirty_days WHERE day = substr(t.created_at, 1, 10));"
 )
 _TOTALS_TRIGGERS = [  # (table, event, what marks the days)
     ("comments", "INSERT", ["NEW.created_at"], "NEW"),
