@@ -363,3 +363,16 @@ def document_room_keys_since(conn: SocialConn, since: str) -> list[tuple[str, st
         [since],
     )
     return [(drive_id, item_id) for drive_id, item_id in rows]
+
+
+# This store's part of insights' daily totals (insights/store_totals.py): the live, shown
+# messages written and the read markers moved in document rooms on the day [:a, :b).
+DAY_DOCUMENT_ROOMS_SQL = """
+    SELECT r.drive_id, r.item_id, m.author_id, 0, 0, 0, 1, 0
+      FROM messages AS m JOIN rooms AS r ON r.id = m.room_id
+     WHERE m.created_at >= :a AND m.created_at < :b AND m.deleted_at IS NULL
+       AND m.hidden_at IS NULL AND r.kind = 'document'
+    UNION ALL
+    SELECT r.drive_id, r.item_id, k.person_id, 0, 0, 0, 0, 1
+      FROM read_markers AS k JOIN rooms AS r ON r.id = k.room_id
+     WHERE k.updated_at >= :a AND k.updated_at < :b AND r.kind = 'document'"""

@@ -3,12 +3,12 @@
 `insight_dirty_days`, `insight_totals_state`; no other module touches them.
 
 `recompute_day` reads the day's rows of the tables the totals are made of (comments, likes,
-notifications read, document rooms' messages and read markers), read-only and by their time
-indexes, with the same conditions as the direct reads in discussion.store,
-notifications.store and chat.store_messages (a counted comment or message: neither deleted
-nor hidden). The reads take the numbers of the documents a viewer may open (`documents`,
-already trimmed) and, for a unit scope, its people: a document outside `documents`
-contributes nothing, not even as a number. Days are numbered (UTC days since 1970-01-01).
+notifications read, document rooms' messages and read markers) through each owning store's
+SQL part (`DAY_*_SQL`: read-only, by their time indexes, with the same conditions as their
+direct reads: a counted comment or message is neither deleted nor hidden). The reads take
+the numbers of the documents a viewer may open (`documents`, already trimmed) and, for a
+unit scope, its people: a document outside `documents` contributes nothing, not even as a
+number. Days are numbered (UTC days since 1970-01-01).
 """
 
 from __future__ import annotations
@@ -17,48 +17,28 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
+from overlay_app.chat import store_messages
 from overlay_app.db import SocialConn
+from overlay_app.discussion import store as discussion_store
+from overlay_app.notifications import store as notifications_store
 
 Key = tuple[str, str]
 
-COUNTED = "{0}.deleted_at IS NULL AND {0}.hidden_at IS NULL"
-
-DAY_SOURCES_SQL = f"""
-    SELECT c.drive_id, c.item_id, c.author_id AS person_id, c.parent_id IS NULL AS threads,
-           c.parent_id IS NOT NULL AS replies, 0 AS likes, 0 AS messages, 0 AS reads
-      FROM comments AS c WHERE c.created_at >= :a AND c.created_at < :b AND {COUNTED.format("c")}
-    UNION ALL
-    SELECT c.drive_id, c.item_id, l.person_id, 0, 0, 1, 0, 0
-      FROM comment_likes AS l JOIN comments AS c ON c.id = l.comment_id
-     WHERE l.created_at >= :a AND l.created_at < :b AND {COUNTED.format("c")}
-    UNION ALL
-    SELECT drive_id, item_id, person_id, 0, 0, 1, 0, 0 FROM document_likes
-     WHERE created_at >= :a AND created_at < :b
-    UNION ALL
-    SELECT drive_id, item_id, person_id, 0, 0, 0, 0, 1 FROM notifications
-     WHERE read_at >= :a AND read_at < :b AND drive_id != ''
-    UNION ALL
-    SELECT r.drive_id, r.item_id, m.author_id, 0, 0, 0, 1, 0
-      FROM messages AS m JOIN rooms AS r ON r.id = m.room_id
-     WHERE m.created_at >= :a AND m.created_at < :b AND {COUNTED.format("m")}
-       AND r.kind = 'document'
-    UNION ALL
-    SELECT r.drive_id, r.item_id, k.person_id, 0, 0, 0, 0, 1
-      FROM read_markers AS k JOIN rooms AS r ON r.id = k.room_id
-     WHERE k.updated_at >= :a AND k.updated_at < :b AND r.kind = 'document'
-"""
+# One day's contributions and reads, (drive_id, item_id, person_id, threads, replies, likes,
+# messages, reads) per row, for the day [:a, :b): each owning store's part of it.
+DAY_SOURCES_SQL = " UNION ALL ".join(
+    (
+        discussion_store.DAY_CONTRIBUTIONS_SQL,
+        notifications_store.DAY_READS_SQL,
+        store_messages.DAY_DOCUMENT_ROOMS_SQL,
+    )
+)
 
 DAY_THREADS_SQL = f"""
     SELECT t.id, d.n, p.n, t.created_at, t.first_reply_at,
            CAST(round((julianday(t.first_reply_at) - julianday(t.created_at)) * 86400000)
                 AS INTEGER)
-      FROM (SELECT t.id, t.drive_id, t.item_id, t.author_id, t.created_at,
-                   (SELECT min(r.created_at) FROM comments AS r
-                     WHERE r.parent_id = t.id AND r.author_id != t.author_id
-                       AND {COUNTED.format("r")}) AS first_reply_at
-              FROM comments AS t
-             WHERE t.created_at >= :a AND t.created_at < :b AND t.parent_id IS NULL
-               AND {COUNTED.format("t")}) AS t
+      FROM ({discussion_store.DAY_THREADS_SQL}) AS t
       JOIN insight_documents AS d ON d.drive_id = t.drive_id AND d.item_id = t.item_id
       JOIN insight_people AS p ON p.person_id = t.author_id
 """
