@@ -12,6 +12,7 @@ today leaves it to be read directly: both are compared.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from html import escape
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ from overlay_app.insights.kpis import Scope
 from sync import directory
 from tests.overlay_app.admin_staff import moderator_group, staff_app
 from tests.overlay_app.api_calls import document_room, posted
-from tests.overlay_app.conftest import PlazaEnv
+from tests.overlay_app.conftest import PlazaEnv, sign_in
 from tests.overlay_app.insights_script import find_stage, run_script
 
 TOMORROW = datetime.now(UTC) + timedelta(days=1)
@@ -88,7 +89,9 @@ def talk_in_the_room(api, stage: dict[str, Any]) -> None:
     assert read.status_code == 200, read.get_json()
 
 
-def test_totals_answer_exactly_as_the_direct_computation_for_every_member(app, api, people, stage):
+def test_totals_answer_exactly_as_the_direct_computation_for_every_member(
+    app, api, client, people, stage
+):
     written = run_script(app, api, stage)
     a = stage["a"]
     tag = api(stage["p"][0]).post(
@@ -127,6 +130,10 @@ def test_totals_answer_exactly_as_the_direct_computation_for_every_member(app, a
     compare_all(app, stage)
     totals_answer = both(app, outsider, Scope("library", a[0]), 7, WHEN)[0]
     assert totals_answer == direct
+    sign_in(client, people["outsider"])  # the page, from the totals too
+    page = client.get(f"/insights?scope=library:{a[0]}&days=7&asOf={WHEN.date().isoformat()}")
+    assert page.status_code == 200
+    assert escape(direct["label"]) in page.get_data(as_text=True)
 
 
 def compare_all(app: Flask, stage: dict[str, Any]) -> None:
