@@ -15,8 +15,11 @@ sees the fewest (but some), through the Flask test client with a bearer token:
 - GET /api/v1/me: the baseline, same run;
 - GET /api/v1/insights/kpis?scope=all&days=28 (what the Insights page computes);
 - GET /api/v1/insights/network?days=90 (cached: the nightly job's answer read back).
+The KPIs are measured twice: computed directly, then from the nightly daily totals
+(insights/totals.py) after their first run over the year and a second night's run after a
+day of changes (new comments yesterday, deletions and hides a week ago), both timed.
 And the nightly job (`nightly.compute_all` over the first --sets distinct sets of visible
-documents, default 5, in a forked child so that its peak RSS is its own), with the time per set
+documents, default 5, 0 to skip it; in a forked child so that its peak RSS is its own), with the time per set
 and the number of distinct sets, from which the full run's time follows. Prints Markdown rows.
 """
 
