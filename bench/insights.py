@@ -19,8 +19,9 @@ The KPIs are measured twice: computed directly, then from the nightly daily tota
 (insights/totals.py) after their first run over the year and a second night's run after a
 day of changes (new comments yesterday, deletions and hides a week ago), both timed.
 And the nightly job (`nightly.compute_all` over the first --sets distinct sets of visible
-documents, default 5, 0 to skip it; in a forked child so that its peak RSS is its own), with the time per set
-and the number of distinct sets, from which the full run's time follows. Prints Markdown rows.
+documents, default 5, 0 to skip it; in a forked child so that its peak RSS is its own),
+with the time per set and the number of distinct sets, from which the full run's time
+follows. Prints Markdown rows.
 """
 
 from __future__ import annotations
