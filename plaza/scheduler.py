@@ -117,6 +117,7 @@ def scheduler_command(poll: float, leader_retry: float) -> None:
     if mail_task is not None:
         scheduler.add_task("mail", MAIL_EVERY_SECONDS, mail_task)
     if not scheduler.run():
+        log.error("exiting with status %d: started again, it stands by", LOST_LEADERSHIP_EXIT)
         sys.exit(LOST_LEADERSHIP_EXIT)
 
 

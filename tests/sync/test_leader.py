@@ -196,3 +196,33 @@ def _runs(data: Path, outcome: str, after: datetime | None = None):
 def _leader(data: Path, env, pids) -> Leader | None:
     leader = current_leader(data, env)
     return leader if leader is not None and leader.pid in pids else None
+
+
+def test_a_leader_whose_session_ends_steps_down_and_exits_3(postgres_url, tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLAZA_")}
+    env.update(PLAZA_DATA_DIR=str(tmp_path / "data"), PLAZA_DATABASE_URL=postgres_url)
+    logs = {n: tmp_path / f"scheduler-{n}.log" for n in (1, 2)}
+    processes = {n: start(env, log) for n, log in logs.items()}
+    try:
+        by_pid = {p.pid: n for n, p in processes.items()}
+        first = by_pid[wait_for(lambda: _leader(tmp_path, env, by_pid), 20, "a leader").pid]
+        other = 3 - first
+        wait_for(lambda: "standing by: " in logs[other].read_text(), 20, "the follower")
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            ended = admin.execute(  # as a DBA (or a failover) would end it
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = %s",
+                (f"plaza scheduler {processes[first].pid} {HOST}"[:63],),
+            ).fetchall()
+        assert ended == [(True,)]
+        assert processes[first].wait(timeout=15) == 3
+        wait_for(lambda: (current_leader(tmp_path, env) or Leader("", 0)).pid
+                 == processes[other].pid, 10, "the follower to lead")  # fmt: skip
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        statuses = {n: p.wait(timeout=30) for n, p in processes.items()}
+    assert statuses == {first: 3, other: 0}
+    assert "lost the leadership (PostgreSQL advisory lock on " in logs[first].read_text()
+    assert "leader: this scheduler runs the jobs" in logs[other].read_text()
