@@ -5,6 +5,7 @@ kill -9 and its job run by the other, once per due time."""
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import signal
 import socket
@@ -15,7 +16,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from click.testing import CliRunner
 
+from plaza.cli import main
 from sync import locks
 from sync.db import open_index
 from sync.jobs import add_job, people_job
@@ -29,12 +32,14 @@ from sync.leader import (
 )
 from sync.leader_pg import PostgresElection
 from sync.runs import FAILED, INTERRUPTED, RUNNING, SKIPPED, SUCCEEDED
+from sync.scheduler import STOPPED
 from sync.schedules import Schedule
 from tests.sync.pg_cluster import throwaway_cluster
 from tests.sync.test_scheduler import PLAZA, finished_runs, scheduler_env, slow_users, wait_for
 
 HOST = socket.gethostname()
 INTERVAL = 2  # seconds between the job's due times
+STARTING = 60  # seconds a `plaza scheduler` may take to start on a busy machine
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +77,8 @@ def test_postgres_advisory_lock_has_one_holder_and_names_it(postgres_url):
         assert (first.try_lead(), second.try_lead()) == (True, False)
         assert second.leader() == Leader(HOST, os.getpid())
         assert first.still_leading()
-        first.close()  # the session ends: so does the lock
-        assert second.try_lead() is True
+        first.close()  # the session ends (the server notices within moments): so does the lock
+        wait_for(second.try_lead, 5, "the second to lead")
         assert first.leader() == Leader(HOST, os.getpid())
         first.close()
         with psycopg.connect(postgres_url, autocommit=True) as admin:
@@ -83,8 +88,9 @@ def test_postgres_advisory_lock_has_one_holder_and_names_it(postgres_url):
                 (f"plaza scheduler {os.getpid()} {HOST}"[:63],),
             ).fetchall()
         assert ended == [(True,)]  # as if an admin ended the leader's session
-        assert second.still_leading() is False
-        assert first.try_lead() is True  # a new session
+        wait_for(lambda: not second.still_leading(), 5, "the second to lose the lead")
+        assert second.still_leading() is False  # for good: it must stand by again
+        wait_for(first.try_lead, 5, "the first to lead again")  # on a new session
     finally:
         first.close()
         second.close()
@@ -151,10 +157,10 @@ def test_a_killed_leader_is_replaced_and_each_due_run_happens_once(
     processes = {n: start(env, log) for n, log in logs.items()}
     try:
         by_pid = {p.pid: n for n, p in processes.items()}
-        leader = wait_for(lambda: _leader(data, env, by_pid), 20, "a leader")
+        leader = wait_for(lambda: _leader(data, env, by_pid), STARTING, "a leader")
         first = by_pid[leader.pid]
         other = 3 - first
-        wait_for(lambda: "standing by: " in logs[other].read_text(), 20, "the follower")
+        wait_for(lambda: "standing by: " in logs[other].read_text(), STARTING, "the follower")
         wait_for(lambda: _runs(data, SUCCEEDED) and _runs(data, RUNNING), 20, "a second run")
         processes[first].send_signal(signal.SIGKILL)  # in the middle of a run
         assert processes[first].wait(timeout=10) == -signal.SIGKILL
@@ -162,6 +168,12 @@ def test_a_killed_leader_is_replaced_and_each_due_run_happens_once(
         wait_for(lambda: (current_leader(data, env) or leader).pid == processes[other].pid,
                  10, "the follower to lead")  # fmt: skip
         wait_for(lambda: len(_runs(data, SUCCEEDED, after=killed_at)) >= 2, 20, "2 more runs")
+        shown = _status(env)
+        assert (shown["alive"], shown["leader"]["host"], shown["leader"]["pid"]) == (
+            True, HOST, processes[other].pid,
+        )  # fmt: skip
+        lines = CliRunner().invoke(main, ["status"], env=env).output.splitlines()
+        assert f"scheduler: alive; leader {HOST} pid {processes[other].pid}" in lines
     finally:
         for process in processes.values():
             process.send_signal(signal.SIGTERM)
@@ -169,7 +181,9 @@ def test_a_killed_leader_is_replaced_and_each_due_run_happens_once(
     assert statuses[other] == 0
     runs = finished_runs(data / "index.db")
     assert SKIPPED not in {r.outcome for r in runs}  # never two leaders trying at once
-    assert [r.error for r in runs if r.outcome == FAILED] == [INTERRUPTED]  # the killed run
+    failed = [r.error for r in runs if r.outcome == FAILED]
+    assert failed.count(INTERRUPTED) == 1  # the killed run
+    assert set(failed) <= {INTERRUPTED, STOPPED}  # and perhaps one cut short by SIGTERM
     for earlier, later in itertools.pairwise(runs):
         assert later.started_at >= earlier.ended_at, (earlier, later)  # one at a time
         gap = datetime.fromisoformat(later.started_at) - datetime.fromisoformat(earlier.started_at)
@@ -205,9 +219,9 @@ def test_a_leader_whose_session_ends_steps_down_and_exits_3(postgres_url, tmp_pa
     processes = {n: start(env, log) for n, log in logs.items()}
     try:
         by_pid = {p.pid: n for n, p in processes.items()}
-        first = by_pid[wait_for(lambda: _leader(tmp_path, env, by_pid), 20, "a leader").pid]
+        first = by_pid[wait_for(lambda: _leader(tmp_path, env, by_pid), STARTING, "a leader").pid]
         other = 3 - first
-        wait_for(lambda: "standing by: " in logs[other].read_text(), 20, "the follower")
+        wait_for(lambda: "standing by: " in logs[other].read_text(), STARTING, "the follower")
         with psycopg.connect(postgres_url, autocommit=True) as admin:
             ended = admin.execute(  # as a DBA (or a failover) would end it
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
@@ -226,3 +240,8 @@ def test_a_leader_whose_session_ends_steps_down_and_exits_3(postgres_url, tmp_pa
     assert statuses == {first: 3, other: 0}
     assert "lost the leadership (PostgreSQL advisory lock on " in logs[first].read_text()
     assert "leader: this scheduler runs the jobs" in logs[other].read_text()
+
+
+def _status(env) -> dict:
+    """`plaza status --json`'s scheduler part (its exit status depends on the jobs)."""
+    return json.loads(CliRunner().invoke(main, ["status", "--json"], env=env).output)["scheduler"]
