@@ -245,3 +245,13 @@ def test_a_leader_whose_session_ends_steps_down_and_exits_3(postgres_url, tmp_pa
 def _status(env) -> dict:
     """`plaza status --json`'s scheduler part (its exit status depends on the jobs)."""
     return json.loads(CliRunner().invoke(main, ["status", "--json"], env=env).output)["scheduler"]
+
+
+def test_a_database_url_of_another_kind_is_refused_in_one_line(tmp_path):
+    env = {k: None for k in os.environ if k.startswith("PLAZA_")}
+    env.update(PLAZA_DATA_DIR=str(tmp_path / "data"), PLAZA_DATABASE_URL="mysql://db/plaza")
+    result = CliRunner().invoke(main, ["scheduler"], env=env)
+    assert (result.exit_code, result.stderr.splitlines()[-1]) == (
+        2,
+        "Error: PLAZA_DATABASE_URL must start with postgresql://",
+    )
