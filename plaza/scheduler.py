@@ -8,7 +8,7 @@ token cache, one throttle pause and one request budget. A round with no job opte
 query. Its outcome is recorded per job in overlay.db (`plaza writeback history`) and logged.
 The mail sender runs every minute when PLAZA_SMTP_HOST is set.
 
-Run one per machine, two or more for high availability: one leads, the others stand by
+Several may run (a pair, for availability): one leads, the others stand by
 (sync/leader.py; a PostgreSQL advisory lock when PLAZA_DATABASE_URL is set, else a lock file in
 PLAZA_DATA_DIR). A leader that loses its lock exits with status 3, for its service manager to
 start it again (it then stands by).

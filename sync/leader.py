@@ -146,7 +146,7 @@ def election_for(data_dir: str | Path, environ: Mapping[str, str] | None = None)
     return PostgresElection(url)
 
 
-def current_leader(data_dir: str | Path, environ: Mapping[str, str] | None = None):
+def current_leader(data_dir: str | Path, environ: Mapping[str, str] | None = None) -> Leader | None:
     """Who leads the schedulers of this deployment now (None: nobody); ElectionError when the
     election cannot be asked."""
     election = election_for(data_dir, environ)
