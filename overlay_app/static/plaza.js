@@ -74,10 +74,11 @@
   window.plaza = { csrfToken: csrfToken, callApi: callApi, showTime: showTime };
 })();
 
-// --- Discussion: comment forms, likes, @mention autocomplete (helper "overlay-discussion") ---
+// --- Discussion: comment forms and likes (helper "overlay-discussion"; more in thread.js) ---
 // Forms post normally without JavaScript. With it, writes go to the JSON API so a refused
-// comment keeps its text and shows why, likes toggle in place, and typing "@" offers people
-// who can open the document. User text is only ever set with textContent, never as HTML.
+// comment keeps its text and shows why, and likes toggle in place (thread.js adds mention
+// chips: typing "@" offers people who can open the document). User text is only ever set
+// with textContent, never as HTML.
 (function () {
   "use strict";
 
@@ -110,6 +111,7 @@
           shown.textContent = errorMessage(result);
           shown.hidden = false;
           button.disabled = false;
+          form.dispatchEvent(new CustomEvent("plaza:refused", { detail: result }));  // thread.js
           return;
         }
         var id = result.data && result.data.id;
@@ -196,76 +198,6 @@
     });
   }
 
-  // -- @mention autocomplete -------------------------------------------------------------------
-  var MENTION_QUERY = /(^|[\s(])@([^\s@\[\]()]{0,40})$/;
-
-  function enhanceMentions(field, driveId, itemId) {
-    var list = document.createElement("ul");
-    list.className = "mention-suggestions";
-    list.setAttribute("role", "listbox");
-    list.hidden = true;
-    field.parentNode.insertBefore(list, field.nextSibling);
-    var people = [], active = -1, pending = 0, start = -1;
-
-    function close() { list.hidden = true; people = []; active = -1; }
-
-    function show() {
-      list.textContent = "";
-      people.forEach(function (person, index) {
-        var option = document.createElement("li");
-        option.setAttribute("role", "option");
-        option.setAttribute("aria-selected", index === active ? "true" : "false");
-        option.textContent = person.displayName + (person.jobTitle ? " · " + person.jobTitle : "");
-        option.addEventListener("mousedown", function (event) { event.preventDefault(); choose(index); });
-        list.appendChild(option);
-      });
-      list.hidden = people.length === 0;
-    }
-
-    function choose(index) {
-      var person = people[index];
-      if (!person || start < 0) return;
-      var caret = field.selectionStart;
-      var before = field.value.slice(0, start), after = field.value.slice(caret);
-      var text = person.mention + " ";
-      field.value = before + text + after;
-      field.selectionStart = field.selectionEnd = before.length + text.length;
-      close();
-      field.focus();
-    }
-
-    field.addEventListener("input", function () {
-      var upToCaret = field.value.slice(0, field.selectionStart);
-      var match = MENTION_QUERY.exec(upToCaret);
-      if (!match) { close(); return; }
-      start = upToCaret.length - match[2].length - 1;
-      var ticket = ++pending;
-      var url = "/api/v1/mentions/suggest?drive_id=" + encodeURIComponent(driveId) +
-        "&item_id=" + encodeURIComponent(itemId) + "&q=" + encodeURIComponent(match[2]);
-      callApi("GET", url).then(function (result) {
-        if (ticket !== pending || !result.ok) return;
-        people = result.data.people || [];
-        active = people.length ? 0 : -1;
-        show();
-      });
-    });
-
-    field.addEventListener("keydown", function (event) {
-      if (list.hidden) return;
-      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-        event.preventDefault();
-        var step = event.key === "ArrowDown" ? 1 : people.length - 1;
-        active = (active + step) % people.length;
-        show();
-      } else if (event.key === "Enter" || event.key === "Tab") {
-        if (active >= 0) { event.preventDefault(); choose(active); }
-      } else if (event.key === "Escape") {
-        close();
-      }
-    });
-    field.addEventListener("blur", function () { window.setTimeout(close, 150); });
-  }
-
   // Each listing cell knows its column's name, for the phone layout (plaza.css).
   function labelCells(table) {
     var names = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
@@ -286,11 +218,7 @@
     document.querySelectorAll("form[data-confirm]").forEach(enhanceConfirm);
     var section = document.getElementById("discussion");
     if (section) {
-      shareForms(section);
-      var driveId = section.getAttribute("data-drive-id"), itemId = section.getAttribute("data-item-id");
-      section.querySelectorAll("textarea[data-mentions]").forEach(function (field) {
-        enhanceMentions(field, driveId, itemId);
-      });
+      shareForms(section);  // mention chips and the More menu: thread.js
     }
   }
 
