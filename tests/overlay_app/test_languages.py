@@ -85,3 +85,27 @@ def test_locale_of_is_what_mail_reads(app, api, people) -> None:
     (person_id,) = conn.execute("SELECT person_id FROM person_locales").fetchone()
     assert locale_of(conn, person_id) == "nl"
     assert locale_of(conn, "someone-else") is None
+
+
+def test_dutch_pages_say_it_in_dutch(author_client) -> None:
+    settings = author_client.get("/settings/notifications", headers=NL).get_data(as_text=True)
+    assert "<title>Instellingen voor meldingen · Plaza</title>" in settings
+    assert '<a href="/feed">Voor jou</a>' in settings
+    assert '<th scope="row">Iemand noemt je</th>' in settings
+    assert '<option value="daily" selected>dagelijks</option>' in settings
+    assert "De taal van mijn browser" in settings
+    home = author_client.get("/", headers=NL).get_data(as_text=True)
+    assert '<h2 id="recent-title">Recente discussies</h2>' in home
+    search = author_client.get("/search?q=zzzqqq", headers=NL).get_data(as_text=True)
+    assert "Geen resultaten voor <strong>zzzqqq</strong>." in search
+    missing = author_client.get("/documents/nope/nope", headers=NL)
+    assert missing.status_code == 404
+    assert "<h1>Niet gevonden</h1>" in missing.get_data(as_text=True)
+
+
+def test_english_pages_are_unchanged(author_client) -> None:
+    settings = author_client.get("/settings/notifications").get_data(as_text=True)
+    assert "<title>Notification settings · Plaza</title>" in settings
+    assert '<th scope="row">Someone mentions you</th>' in settings
+    search = author_client.get("/search?q=zzzqqq").get_data(as_text=True)
+    assert "No results for <strong>zzzqqq</strong>." in search
