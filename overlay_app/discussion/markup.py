@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from flask_babel import gettext, ngettext
 from markupsafe import Markup, escape
 
 from overlay_app.discussion import reads as discussion
@@ -31,7 +32,35 @@ SHOWN_DEPTH = 3  # replies to a reply to a reply still show; one level deeper is
 FOLDED_OVER = 5  # a comment with more replies than this shows only the first FOLDED_KEEP
 FOLDED_KEEP = 3
 
-DELETED_BODY = '<div class="body">comment deleted</div>'
+
+class Words:
+    """The fixed words of the comments, translated once per page (not once per comment)."""
+
+    def __init__(self) -> None:
+        self.like, self.unlike = escape(gettext("Like")), escape(gettext("Unlike"))
+        self.reply, self.write_reply = escape(gettext("Reply")), escape(gettext("Write a reply"))
+        self.more, self.edit = escape(gettext("More")), escape(gettext("Edit"))
+        self.delete, self.report = escape(gettext("Delete")), escape(gettext("Report"))
+        self.confirm_delete = escape(gettext("Delete this comment?"))
+        self.report_why = escape(gettext("Why should moderators look at it?"))
+        self.edit_yours = escape(gettext("Edit your comment"))
+        self.more_own = escape(gettext("More actions on your comment"))
+        self.more_theirs = gettext("More actions on %(name)s's comment")
+        self.deleted = escape(gettext("comment deleted"))
+        self.edited = escape(gettext("edited"))
+        self.this_person = gettext("this person")
+        self._likes: dict[int, str] = {}
+
+    def likes(self, count: int) -> str:
+        if count not in self._likes:
+            self._likes[count] = escape(ngettext("%(num)d like", "%(num)d likes", count))
+        return self._likes[count]
+
+    def more_replies(self, count: int) -> str:
+        return escape(ngettext("Show %(num)d more reply", "Show %(num)d more replies", count))
+
+    def edited_at(self, when: str) -> str:
+        return escape(gettext("edited %(when)s", when=when))
 
 
 def comment_rows(talk: discussion.Discussion, csrf: str, likes: bool = True) -> Markup:
@@ -64,6 +93,7 @@ class _Page:
 
     def __init__(self, talk: discussion.Discussion, csrf: Markup, likes: bool) -> None:
         self.talk, self.csrf, self.likes = talk, csrf, likes
+        self.words = Words()
 
     def thread(self, node: discussion.CommentNode, depth: int, folding: bool = True) -> str:
         """A comment with its replies (nesting is capped by reads.MAX_NESTING). Inside a
@@ -80,7 +110,7 @@ class _Page:
 
     def folded(self, replies: list[discussion.CommentNode], depth: int) -> str:
         count = rows_in(replies)
-        words = f"Show {count} more {'reply' if count == 1 else 'replies'}"
+        words = self.words.more_replies(count)
         inner = "".join(self.thread(reply, depth, folding=False) for reply in replies)
         return (
             f'<li class="folded"><details class="more-replies" data-count="{count}">'
@@ -89,14 +119,17 @@ class _Page:
 
     def comment(self, node: discussion.CommentNode) -> str:
         """The comment's opening <li> and its content (the caller closes the <li>)."""
-        cid = escape(node.id)
+        cid, words = escape(node.id), self.words
         if node.deleted:
-            return f'<li class="comment deleted" id="comment-{cid}">{DELETED_BODY}'
+            return (
+                f'<li class="comment deleted" id="comment-{cid}">'
+                f'<div class="body">{words.deleted}</div>'
+            )
         edited = ""
         if node.edited_at:
             edited = (
-                f' · <span class="edited" title="edited {escape(exact_time(node.edited_at))}">'
-                "edited</span>"
+                f' · <span class="edited" title="{words.edited_at(exact_time(node.edited_at))}">'
+                f"{words.edited}</span>"
             )
         head = (
             f'<li class="comment" id="comment-{cid}">'
@@ -107,19 +140,20 @@ class _Page:
         return f'{head}<div class="actions">{self.actions(node, cid)}</div>'
 
     def actions(self, node: discussion.CommentNode, cid: Markup) -> str:
-        count = _like_count(node) if self.likes else ""
+        words = self.words
+        count = _like_count(node, words) if self.likes else ""
         if self.talk.read_only:
             return count
-        like = _like_form(node, cid, self.csrf) if self.likes else ""
+        like = _like_form(node, cid, self.csrf, words) if self.likes else ""
         reply = (
-            '<details class="reply"><summary>Reply</summary>'
-            f'<a href="?reply={cid}#reply">Write a reply</a></details>'
+            f'<details class="reply"><summary>{words.reply}</summary>'
+            f'<a href="?reply={cid}#reply">{words.write_reply}</a></details>'
         )
         own = node.author_id == self.talk.viewer_id
-        return like + count + reply + _more_menu(node, cid, self.csrf, own)
+        return like + count + reply + _more_menu(node, cid, self.csrf, own, words)
 
 
-def _like_form(node: discussion.CommentNode, cid: Markup, csrf: Markup) -> str:
+def _like_form(node: discussion.CommentNode, cid: Markup, csrf: Markup, words: Words) -> str:
     liked = node.liked_by_me
     return (
         f'<form method="post" action="/comments/{cid}/like" class="like-form inline"'
@@ -127,11 +161,13 @@ def _like_form(node: discussion.CommentNode, cid: Markup, csrf: Markup) -> str:
         f'<input type="hidden" name="csrf_token" value="{csrf}">'
         f'<input type="hidden" name="liked" value="{"0" if liked else "1"}">'
         f'<button type="submit" class="link" aria-pressed="{"true" if liked else "false"}">'
-        f"{'Unlike' if liked else 'Like'}</button></form>"
+        f"{words.unlike if liked else words.like}</button></form>"
     )
 
 
-def _more_menu(node: discussion.CommentNode, cid: Markup, csrf: Markup, own: bool) -> str:
+def _more_menu(
+    node: discussion.CommentNode, cid: Markup, csrf: Markup, own: bool, words: Words
+) -> str:
     """The "More" disclosure: Edit and Delete on one's own comment, Report on another's.
 
     A <details> disclosure of plain links and buttons (not role="menu", whose arrow-key
@@ -139,41 +175,40 @@ def _more_menu(node: discussion.CommentNode, cid: Markup, csrf: Markup, own: boo
     closes it on Escape or a click elsewhere. Edit is a link to ?edit= (the page then shows
     the form); with script it shows and opens the hidden details.edit beside the menu, where
     plaza.js puts the shared edit form."""
-    author = escape(node.author_name or "this person")
-    label = "More actions on your comment" if own else f"More actions on {author}'s comment"
     if own:
+        label = words.more_own
         items = (
-            f'<li><a class="menu-edit" href="?edit={cid}#edit">Edit</a></li>'
+            f'<li><a class="menu-edit" href="?edit={cid}#edit">{words.edit}</a></li>'
             f'<li><form method="post" action="/comments/{cid}/delete" class="delete-form"'
-            ' data-confirm="Delete this comment?">'
+            f' data-confirm="{words.confirm_delete}">'
             f'<input type="hidden" name="csrf_token" value="{csrf}">'
-            '<button type="submit" class="link danger">Delete</button></form></li>'
+            f'<button type="submit" class="link danger">{words.delete}</button></form></li>'
         )
         holder = (
             f'<details class="edit" hidden data-body="{escape(node.body)}">'
-            "<summary>Edit your comment</summary></details>"
+            f"<summary>{words.edit_yours}</summary></details>"
         )
     else:  # anyone who sees a comment may report it to the moderators (admin/moderation.py)
+        label = escape(words.more_theirs % {"name": node.author_name or words.this_person})
         items = (
-            '<li><details class="report"><summary>Report</summary>'
+            f'<li><details class="report"><summary>{words.report}</summary>'
             f'<form method="post" action="/comments/{cid}/report" class="report-form">'
             f'<input type="hidden" name="csrf_token" value="{csrf}">'
-            '<label>Why should moderators look at it? <input name="reason" required'
-            ' maxlength="500"></label> <button type="submit">Report</button></form>'
+            f'<label>{words.report_why} <input name="reason" required'
+            f' maxlength="500"></label> <button type="submit">{words.report}</button></form>'
             "</details></li>"
         )
         holder = ""
     return (
-        f'<details class="more"><summary aria-label="{label}">More</summary>'
+        f'<details class="more"><summary aria-label="{label}">{words.more}</summary>'
         f'<ul class="more-menu">{items}</ul></details>{holder}'
     )
 
 
-def _like_count(node: discussion.CommentNode) -> str:
+def _like_count(node: discussion.CommentNode, words: Words) -> str:
     """ "N likes"; with likers, a disclosure naming them (keyboard and touch reach it, where a
     tooltip reached only a mouse)."""
-    likes = node.like_count
-    count = f'<span class="like-count">{likes} like{"" if likes == 1 else "s"}</span>'
+    count = f'<span class="like-count">{words.likes(node.like_count)}</span>'
     if not node.likers:
         return count
     names = ", ".join(

@@ -15,6 +15,18 @@
   var section = document.getElementById("discussion");
   if (!section) return;
 
+  // The page's words in its language (_discussion.html), English when missing.
+  var WORDS = {
+    suggestions: "People who can open this document",
+    cannotOpen: "%(name)s cannot open this document yet.",
+    share: "Share it with them in SharePoint",
+    thenSend: "(use Share there), then send your comment again: your text is kept."
+  };
+  try {
+    var given = JSON.parse(document.getElementById("thread-words").textContent);
+    Object.keys(WORDS).forEach(function (key) { if (given[key]) WORDS[key] = given[key]; });
+  } catch (error) { /* the English above */ }
+
   // -- the More menu ------------------------------------------------------------------------
   function closeMenu(menu, focusSummary) {
     menu.open = false;
@@ -157,7 +169,7 @@
     list.className = "mention-suggestions";
     list.id = "mention-suggestions-" + n;
     list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", "People who can open this document");
+    list.setAttribute("aria-label", WORDS.suggestions);
     list.hidden = true;
     editor.setAttribute("aria-controls", list.id);
     if (label) {
@@ -334,14 +346,14 @@
     var offer = document.createElement("p");
     offer.className = "share-offer";
     offer.setAttribute("role", "status");
-    offer.appendChild(document.createTextNode(who + " cannot open this document yet. "));
+    offer.appendChild(document.createTextNode(WORDS.cannotOpen.replace("%(name)s", function () { return who; }) + " "));
     var link = document.createElement("a");
     link.href = shareUrl;
     link.target = "_blank";
     link.rel = "noopener";
-    link.textContent = "Share it with them in SharePoint";
+    link.textContent = WORDS.share;
     offer.appendChild(link);
-    offer.appendChild(document.createTextNode(" (use Share there), then send your comment again: your text is kept."));
+    offer.appendChild(document.createTextNode(" " + WORDS.thenSend));
     form.querySelector(".form-error").insertAdjacentElement("afterend", offer);
   }
 

@@ -5,6 +5,7 @@ The browser side (keys, unfolding, chips) is in tests/browser/test_threads.py.""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from tests.overlay_app.api_calls import comments_path, posted
 from tests.overlay_app.app_rows import rows
@@ -101,3 +102,36 @@ def test_a_refused_form_keeps_its_text_and_offers_to_share(
     html = client.get(f"{page}?edit={root}").get_data(as_text=True)
     assert re.search(rf'<textarea id="edit-{root}"[^>]*>' + re.escape(body) + "<", html)
     assert rows(app, "SELECT body FROM comments") == [("Root",)]
+
+
+def test_every_discussion_string_has_dutch() -> None:
+    """The discussion's strings, still outside messages.po (test_translations.PENDING), are
+    all in messages.po or in messages_threads.po, written."""
+    from babel.messages.extract import extract_from_file
+    from babel.messages.pofile import read_po
+
+    import overlay_app
+
+    package = Path(overlay_app.__file__).parent
+    written = {}
+    for name in ("messages.po", "messages_threads.po"):
+        with (package / "translations" / "nl" / "LC_MESSAGES" / name).open("rb") as source:
+            for message in read_po(source, locale="nl"):
+                strings = message.string if isinstance(message.string, tuple) else (message.string,)
+                key = message.id[0] if isinstance(message.id, tuple) else message.id
+                if key and all(s.strip() for s in strings) and not message.fuzzy:
+                    written[key] = strings
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2)}
+    missing = []
+    for path, method in (
+        ("discussion/markup.py", "python"),
+        ("templates/_discussion.html", "jinja2"),
+    ):
+        options = {"extensions": "jinja2.ext.i18n"} if method == "jinja2" else {}
+        for _line, message, _comments, _context in extract_from_file(
+            method, package / path, keywords=keywords, options=options
+        ):
+            key = message[0] if isinstance(message, tuple) else message
+            if key not in written:
+                missing.append((path, key))
+    assert missing == []

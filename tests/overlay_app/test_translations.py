@@ -26,6 +26,7 @@ PENDING = {
     "templates/unsubscribe.html",
     "templates/demo_mail.html",
     "templates/_discussion.html",
+    "discussion/markup.py",  # its Dutch waits in messages_threads.po (test_threads.py)
     "errors.py",
     "mail/",
     "admin/",
