@@ -47,6 +47,12 @@
     });
   });
 
+  // Tabbing out of an open menu closes it, as a click elsewhere does.
+  section.addEventListener("focusout", function (event) {
+    var menu = event.target.closest && event.target.closest("details.more[open]");
+    if (menu && event.relatedTarget && !menu.contains(event.relatedTarget)) closeMenu(menu, false);
+  });
+
   section.addEventListener("click", function (event) {
     var edit = event.target.closest && event.target.closest("details.more a.menu-edit");
     if (!edit) return;

@@ -74,6 +74,13 @@ def test_the_more_menu_works_by_keyboard(
     expect(summary).to_be_focused()
 
     page.keyboard.press("Space")
+    for name in ("Edit", "Delete"):  # Tab walks the menu; leaving it closes it
+        page.keyboard.press("Tab")
+        expect(more.locator(".more-menu > li").get_by_text(name)).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(more).not_to_have_attribute("open", "")
+    summary.focus()
+    page.keyboard.press("Space")
     page.keyboard.press("Tab")
     expect(more.get_by_role("link", name="Edit")).to_be_focused()
     page.keyboard.press("Enter")
