@@ -23,7 +23,7 @@
     thenSend: "(use Share there), then send your comment again: your text is kept."
   };
   try {
-    var given = JSON.parse(document.getElementById("thread-words").textContent);
+    var given = JSON.parse(section.getAttribute("data-words") || "{}");
     Object.keys(WORDS).forEach(function (key) { if (given[key]) WORDS[key] = given[key]; });
   } catch (error) { /* the English above */ }
 
