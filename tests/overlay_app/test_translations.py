@@ -40,6 +40,7 @@ KEYWORDS = {
     "gettext": None,
     "ngettext": (1, 2),
     "N_": None,
+    "NN_": (1, 2),
     "lazy_gettext": None,
     "_l": None,
 }
