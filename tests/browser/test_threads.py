@@ -125,6 +125,8 @@ def test_long_threads_fold_with_exact_counts(
         expect(plain.locator(f"#comment-{replies[3]}")).to_be_hidden()
         folds.nth(1).click()
         expect(plain.locator(f"#comment-{replies[7]}")).to_be_visible()
+        plain.goto(url + "#comment-" + chain[4])  # Chromium opens the fold of a linked comment
+        expect(plain.locator(f"#comment-{chain[4]}")).to_be_visible()
     finally:
         context.close()
 

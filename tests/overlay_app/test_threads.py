@@ -113,7 +113,7 @@ def test_every_discussion_string_has_dutch() -> None:
     import overlay_app
 
     package = Path(overlay_app.__file__).parent
-    written = {}
+    written, mine = {}, {}
     for name in ("messages.po", "messages_threads.po"):
         with (package / "translations" / "nl" / "LC_MESSAGES" / name).open("rb") as source:
             for message in read_po(source, locale="nl"):
@@ -121,6 +121,8 @@ def test_every_discussion_string_has_dutch() -> None:
                 key = message.id[0] if isinstance(message.id, tuple) else message.id
                 if key and all(s.strip() for s in strings) and not message.fuzzy:
                     written[key] = strings
+                    if name == "messages_threads.po":
+                        mine[key] = strings
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2)}
     missing = []
     for path, method in (
@@ -135,3 +137,7 @@ def test_every_discussion_string_has_dutch() -> None:
             if key not in written:
                 missing.append((path, key))
     assert missing == []
+    placeholder = re.compile(r"%\(\w+\)[sd]")
+    for key, strings in mine.items():  # every translation keeps the msgid's placeholders
+        for string in strings:
+            assert set(placeholder.findall(string)) == set(placeholder.findall(key)), key
