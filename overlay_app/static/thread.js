@@ -101,7 +101,9 @@
     }
   }, true);
 
-  function revealFromHash() { revealComment(decodeURIComponent(location.hash.slice(1))); }
+  function revealFromHash() {
+    try { revealComment(decodeURIComponent(location.hash.slice(1))); } catch (error) { /* a bad %-escape */ }
+  }
   window.addEventListener("hashchange", revealFromHash);
   revealFromHash();
 
