@@ -95,7 +95,7 @@ def connector_page():
     try:
         report, problem = _connector_check(), None
     except BadInput as exc:  # not configured: said on the page, which is what it is for
-        report, problem = None, exc.message
+        report, problem = None, exc.words()
     return render_template("admin/connector.html", report=report, problem=problem)
 
 
@@ -154,4 +154,4 @@ def _connector_check():
     try:
         return run_check(ConnectorSettings.from_env())
     except SettingsError as exc:
-        raise BadInput(f"The connector is not configured: {exc}") from exc
+        raise BadInput("The connector is not configured: %(problem)s", problem=str(exc)) from exc

@@ -49,7 +49,7 @@ def check_reason(raw: Any) -> str:
     if not reason:
         raise BadInput("Say why, in a few words.")
     if len(reason) > MAX_REASON:
-        raise BadInput(f"Keep the reason under {MAX_REASON} characters.")
+        raise BadInput("Keep the reason under %(most)s characters.", most=MAX_REASON)
     return reason
 
 
@@ -196,7 +196,7 @@ def act(moderator: Person, kind: str, target_id: str, verb: Any, raw_reason: Any
     """hide / restore / delete / dismiss, with the reason the author is told."""
     check_kind(kind)
     if verb not in ACTS:
-        raise BadInput(f"Choose one of: {', '.join(ACTS)}.")
+        raise BadInput("Choose one of: %(choices)s.", choices=", ".join(ACTS))
     reason = check_reason(raw_reason)
     now = discussion.now()
     with db.transaction() as conn:

@@ -33,7 +33,7 @@ from overlay_app import access, db
 from overlay_app.auth import views as auth
 from overlay_app.auth.entra import client_of
 from overlay_app.embedded import store
-from overlay_app.errors import Forbidden, PlazaError
+from overlay_app.errors import N_, Forbidden, PlazaError
 from overlay_app.identity import Person
 
 PREFIX = "plz1."
@@ -49,11 +49,11 @@ class ConsentNeeded(Forbidden):
     """403: the person must consent (Entra's prompt), then the page signs in again."""
 
     code = "consentRequired"
-    default_message = "Plaza needs your consent to read your files for you."
+    default_message = N_("Plaza needs your consent to read your files for you.")
 
 
 class Unavailable(PlazaError):
-    status, code, default_message = 503, "unavailable", "Sign-in is unavailable right now."
+    status, code, default_message = 503, "unavailable", N_("Sign-in is unavailable right now.")
 
 
 def _hash(token: str) -> str:

@@ -91,7 +91,7 @@ def topic_args() -> tuple[str | None, str | None]:
     if tag is not None and not _is_tag(tag):
         raise BadInput("tag must be 1 to 40 lower-case letters, digits or hyphens.")
     if words is not None and len(words) > MAX_WORDS:
-        raise BadInput(f"q is at most {MAX_WORDS} characters.")
+        raise BadInput("q is at most %(most)s characters.", most=MAX_WORDS)
     return tag, words
 
 
