@@ -17,7 +17,7 @@ import sqlite3
 from flask import Flask, g, has_request_context, request
 from flask_babel import Babel, get_locale
 
-from overlay_app.i18n import catalog, js_strings, store
+from overlay_app.i18n import catalog, js_strings, labels, store
 
 LOCALES = ("en", "nl")
 DEFAULT = "en"
@@ -57,6 +57,12 @@ def current_locale() -> str:
     return locale.language if locale is not None else DEFAULT
 
 
+def saved_language() -> str | None:
+    """The signed-in person's saved choice (None: none, or nobody signed in)."""
+    person = g.get("person")
+    return saved_locale(person.id) if person is not None else None
+
+
 def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(catalog.compiled())
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT
@@ -64,3 +70,6 @@ def init_app(app: Flask) -> None:
     app.add_template_global(current_locale)
     app.add_template_global(js_strings.js_messages)
     app.add_template_global(LANGUAGE_NAMES, "language_names")
+    app.add_template_global(saved_language)
+    app.add_template_global(labels.kind_label, "target_kind_label")
+    app.add_template_global(labels.level_label)

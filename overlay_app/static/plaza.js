@@ -29,13 +29,49 @@
     });
   }
 
+  // Words made here, in the page's language: base.html renders their translations
+  // (overlay_app/i18n/js_strings.py) as JSON; English pages carry none, so the words stand.
+  // t("Like"); tn("{n} like", "{n} likes", 3): {name} is filled from `values`, {n} with n.
+  var LANG = document.documentElement.lang || "en";
+  var translations = null;
+  function catalog() {
+    if (translations === null) {
+      var block = document.getElementById("plaza-messages");
+      try { translations = block ? JSON.parse(block.textContent) : {}; } catch (e) { translations = {}; }
+    }
+    return translations;
+  }
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (whole, name) {
+      return values && name in values ? String(values[name]) : whole;
+    });
+  }
+  function t(text, values) {
+    var found = catalog()[text];
+    return fill(typeof found === "string" ? found : text, values);
+  }
+  function tn(one, other, n, values) {
+    var found = catalog()[one];
+    var many = window.Intl && Intl.PluralRules ? new Intl.PluralRules(LANG).select(n) !== "one" : n !== 1;
+    var text = Array.isArray(found) ? found[many ? 1 : 0] : (many ? other : one);
+    var all = { n: Number(n).toLocaleString(LANG) };
+    Object.keys(values || {}).forEach(function (name) { all[name] = values[name]; });
+    return fill(text, all);
+  }
+
   // Times read the same everywhere (overlay_app/times.py words them the same way): a phrase
-  // such as "5 min ago", the exact UTC time as the element's title.
+  // such as "5 min ago", the exact UTC time as the element's title. English keeps its own
+  // short words; other languages take Intl's ("5 minuten geleden", "22 nov 2025").
+  var INTL = LANG !== "en" && window.Intl && Intl.RelativeTimeFormat;
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function exactTime(iso) {
     var d = new Date(iso);
     if (isNaN(d)) return "";
+    if (INTL) {
+      return new Intl.DateTimeFormat(LANG, { day: "numeric", month: "short", year: "numeric",
+        hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: "UTC" }).format(d) + " UTC";
+    }
     return d.getUTCDate() + " " + MONTHS[d.getUTCMonth()] + " " + d.getUTCFullYear() + ", " +
       pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + " UTC";
   }
@@ -43,12 +79,21 @@
     var d = new Date(iso);
     if (isNaN(d)) return "";
     var seconds = (Date.now() - d.getTime()) / 1000;
-    if (seconds < 60) return "just now";
+    if (seconds < 60) return t("just now");
+    if (INTL) return intlRelativeTime(d, seconds);
     if (seconds < 3600) return Math.floor(seconds / 60) + " min ago";
     if (seconds < 86400) return Math.floor(seconds / 3600) + " h ago";
     if (seconds < 2 * 86400) return "yesterday";
     if (seconds < 7 * 86400) return Math.floor(seconds / 86400) + " days ago";
     return d.getUTCDate() + " " + MONTHS[d.getUTCMonth()] + " " + d.getUTCFullYear();
+  }
+  function intlRelativeTime(d, seconds) {
+    var words = new Intl.RelativeTimeFormat(LANG, { numeric: "auto" });
+    if (seconds < 3600) return words.format(-Math.floor(seconds / 60), "minute");
+    if (seconds < 86400) return words.format(-Math.floor(seconds / 3600), "hour");
+    if (seconds < 7 * 86400) return words.format(-Math.floor(seconds / 86400), "day");
+    return new Intl.DateTimeFormat(LANG, { day: "numeric", month: "short", year: "numeric",
+      timeZone: "UTC" }).format(d);
   }
   function showTime(element, iso) {
     if (!iso) { element.textContent = ""; return; }  // a message still on its way
@@ -71,7 +116,7 @@
     });
   }
 
-  window.plaza = { csrfToken: csrfToken, callApi: callApi, showTime: showTime };
+  window.plaza = { csrfToken: csrfToken, callApi: callApi, showTime: showTime, t: t, tn: tn };
 })();
 
 // --- Discussion: comment forms, likes, @mention autocomplete (helper "overlay-discussion") ---
@@ -85,7 +130,7 @@
 
   function errorMessage(result) {
     if (result.data && result.data.error && result.data.error.message) return result.data.error.message;
-    return "That did not work (" + result.status + "). Try again.";
+    return window.plaza.t("That did not work ({status}). Try again.", { status: result.status });
   }
 
   // -- comment, reply and edit forms --------------------------------------------------------
@@ -178,13 +223,13 @@
       callApi(like ? "PUT" : "DELETE", form.getAttribute("data-api")).then(function (result) {
         if (!result.ok) { form.submit(); return; }
         var button = form.querySelector("button");
-        button.textContent = result.data.likedByMe ? "Unlike" : "Like";
+        button.textContent = window.plaza.t(result.data.likedByMe ? "Unlike" : "Like");
         button.setAttribute("aria-pressed", result.data.likedByMe ? "true" : "false");
         wanted.value = result.data.likedByMe ? "0" : "1";
         var count = form.parentNode.querySelector(".like-count");
         if (count) {
           var n = result.data.likeCount;
-          count.textContent = n + (n === 1 ? " like" : " likes");
+          count.textContent = window.plaza.tn("{n} like", "{n} likes", n);
         }
       }, function () { form.submit(); });
     });

@@ -4,10 +4,12 @@ and numbers in that language."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
 NL = {"Accept-Language": "nl-NL,nl;q=0.9,en;q=0.5"}
+NOW = datetime(2026, 3, 12, 15, 0, 30, tzinfo=UTC)
 LANG = re.compile(r'<html lang="([a-z]+)">')
 
 
@@ -85,3 +87,74 @@ def test_locale_of_is_what_mail_reads(app, api, people) -> None:
     (person_id,) = conn.execute("SELECT person_id FROM person_locales").fetchone()
     assert locale_of(conn, person_id) == "nl"
     assert locale_of(conn, "someone-else") is None
+
+
+def test_dutch_pages_say_it_in_dutch(author_client) -> None:
+    settings = author_client.get("/settings/notifications", headers=NL).get_data(as_text=True)
+    assert "<title>Instellingen voor meldingen · Plaza</title>" in settings
+    assert '<a href="/feed">Voor jou</a>' in settings
+    assert '<th scope="row">Iemand noemt je</th>' in settings
+    assert '<option value="daily" selected>dagelijks</option>' in settings
+    assert "De taal van mijn browser" in settings
+    home = author_client.get("/", headers=NL).get_data(as_text=True)
+    assert '<h2 id="recent-title">Recente discussies</h2>' in home
+    search = author_client.get("/search?q=zzzqqq", headers=NL).get_data(as_text=True)
+    assert "Geen resultaten voor <strong>zzzqqq</strong>." in search
+    missing = author_client.get("/documents/nope/nope", headers=NL)
+    assert missing.status_code == 404
+    assert "<h1>Niet gevonden</h1>" in missing.get_data(as_text=True)
+
+
+def test_english_pages_are_unchanged(author_client) -> None:
+    settings = author_client.get("/settings/notifications").get_data(as_text=True)
+    assert "<title>Notification settings · Plaza</title>" in settings
+    assert '<th scope="row">Someone mentions you</th>' in settings
+    search = author_client.get("/search?q=zzzqqq").get_data(as_text=True)
+    assert "No results for <strong>zzzqqq</strong>." in search
+
+
+@pytest.mark.parametrize(
+    ("stamp", "phrase"),
+    [
+        ("2026-03-12T15:00:00Z", "zojuist"),
+        ("2026-03-12T14:59:00Z", "1 minuut geleden"),
+        ("2026-03-12T14:55:00Z", "5 minuten geleden"),
+        ("2026-03-12T12:00:00+00:00", "3 uur geleden"),
+        ("2026-03-11T09:00:00Z", "gisteren"),
+        ("2026-03-08T15:00:00Z", "4 dagen geleden"),
+        ("2026-03-01T08:00:00Z", "1 mrt 2026"),
+    ],
+)
+def test_times_in_dutch(app, stamp: str, phrase: str) -> None:
+    from overlay_app.times import relative_time
+
+    with app.test_request_context(headers=NL):
+        assert relative_time(stamp, NOW) == phrase
+
+
+def test_the_time_element_in_dutch(app) -> None:
+    from overlay_app.times import time_tag
+
+    with app.test_request_context(headers=NL):
+        assert str(time_tag("2025-11-22T17:58:00+01:00", NOW)) == (
+            '<time datetime="2025-11-22T17:58:00+01:00" title="22 nov 2025, 16:58 UTC"'
+            " data-relative>22 nov 2025</time>"
+        )
+    with app.test_request_context():
+        assert str(time_tag("2025-11-22T17:58:00+01:00", NOW)).endswith(
+            'title="22 Nov 2025, 16:58 UTC" data-relative>22 Nov 2025</time>'
+        )
+
+
+def test_numbers_in_dutch(app) -> None:
+    from flask import render_template_string
+
+    template = (
+        "{% trans count=n, n=n|numberformat %}{{ n }} result"
+        "{% pluralize %}{{ n }} results{% endtrans %}"
+    )
+    with app.test_request_context(headers=NL):
+        assert render_template_string(template, n=12345) == "12.345 resultaten"
+        assert render_template_string(template, n=1) == "1 resultaat"
+    with app.test_request_context():
+        assert render_template_string(template, n=12345) == "12,345 results"
