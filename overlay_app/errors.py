@@ -159,6 +159,16 @@ HTTP_CODES = {
 }
 
 
+# Werkzeug's own descriptions of the HTTP errors Plaza lets it raise, marked so that the catalog
+# holds them: `_http_error` translates them like any message.
+WERKZEUG_WORDS = (
+    N_("The browser (or proxy) sent a request that this server could not understand."),
+    N_("The method is not allowed for the requested URL."),
+    N_("The data value transmitted exceeds the capacity limit."),
+    N_("The server does not support the media type transmitted in the request."),
+)
+
+
 def wants_json() -> bool:
     return request.path.startswith(("/api/", "/webhooks/"))
 

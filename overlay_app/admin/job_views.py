@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify, render_template, request
+from flask_babel import gettext
 
 from overlay_app import db
 from overlay_app.admin import health, jobs
@@ -87,7 +88,9 @@ def run_job(name: str):
 
 @bp.get("/admin/health")
 def health_page():
-    return render_template("admin/health.html", report=_health())
+    report = _health()
+    report["problems"] = health.problems(report, say=gettext)  # the page's language
+    return render_template("admin/health.html", report=report)
 
 
 @bp.get("/admin/connector")

@@ -72,16 +72,23 @@ def _h1(page: str) -> str:
     return re.search(r"<h1>(.*?)</h1>", page, re.S).group(1)
 
 
-def test_an_admin_page_in_dutch_and_in_english(app, people):
-    dutch = _browser(app, people["admin"], "nl").get("/admin/jobs").get_data(as_text=True)
+def test_admin_pages_in_dutch_and_in_english(app, people):
+    browser = _browser(app, people["admin"], "nl")
+    dutch = browser.get("/admin/jobs").get_data(as_text=True)
     assert _h1(dutch) == "Synchronisatietaken"
     assert "<h2>Een taak toevoegen</h2>" in dutch
     assert '<label for="every">Elke</label>' in dutch
     assert '<button type="submit">Taak toevoegen</button>' in dutch
     assert '<a href="/admin/health">Status</a>' in dutch
-    english = _browser(app, people["admin"], None).get("/admin/jobs").get_data(as_text=True)
+    health = browser.get("/admin/health").get_data(as_text=True)
+    assert _h1(health) == "Status"
+    assert "<li>de planner is niet actief: start `plaza scheduler`</li>" in health
+    english_browser = _browser(app, people["admin"], None)
+    english = english_browser.get("/admin/jobs").get_data(as_text=True)
     assert _h1(english) == "Sync jobs"
     assert '<button type="submit">Add job</button>' in english
+    health = english_browser.get("/admin/health").get_data(as_text=True)
+    assert "<li>the scheduler is not running: start `plaza scheduler`</li>" in health
 
 
 def test_an_insights_page_in_dutch_and_in_english(app, people):
