@@ -73,3 +73,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(saved_language)
     app.add_template_global(labels.kind_label, "target_kind_label")
     app.add_template_global(labels.level_label)
+    app.add_template_global(labels.evidence_label)

@@ -19,6 +19,18 @@ LEVELS = {
     "muted": _l("muted"),
 }
 
+# What someone did on a document, as a profile's evidence of expertise lists it.
+EVIDENCE = {
+    "comment": _l("comment"),
+    "reply": _l("reply"),
+    "like": _l("like"),
+    "authored": _l("authored"),
+}
+
+
+def evidence_label(kind: str) -> str:
+    return str(EVIDENCE.get(kind, kind))
+
 
 def kind_label(kind: str) -> str:
     return str(KINDS.get(kind, kind))

@@ -4,6 +4,7 @@ empty, none fuzzy)."""
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -134,3 +135,21 @@ def test_every_dutch_translation_is_written() -> None:
         if message.fuzzy or not all(s.strip() for s in strings):
             unwritten.append(msgid)
     assert unwritten == []
+
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w+)\}")
+
+
+def placeholders(text: str) -> set[str]:
+    return {"".join(found) for found in PLACEHOLDER.findall(text)}
+
+
+def test_every_translation_keeps_its_placeholders() -> None:
+    """A Dutch string that lost %(name)s or {name} would drop a name, or fail to format."""
+    wrong = []
+    for message in dutch().values():
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        wanted = set().union(*(placeholders(i) for i in ids))
+        wrong += [(ids[0], s) for s in strings if placeholders(s) != wanted]
+    assert wrong == []
