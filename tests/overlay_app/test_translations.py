@@ -150,6 +150,11 @@ def test_every_translation_keeps_its_placeholders() -> None:
     for message in dutch().values():
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        wanted = set().union(*(placeholders(i) for i in ids))
-        wrong += [(ids[0], s) for s in strings if placeholders(s) != wanted]
+        # Each form keeps its own English form's places: the singular may say "someone"
+        # where the plural says "%(num)d" (the mail's "someone mentioned you").
+        wrong += [
+            (ids[0], s)
+            for index, s in enumerate(strings)
+            if placeholders(s) != placeholders(ids[0] if index == 0 else ids[-1])
+        ]
     assert wrong == []
