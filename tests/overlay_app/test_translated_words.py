@@ -8,6 +8,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
@@ -17,9 +19,8 @@ from tests.overlay_app.app_rows import who
 from tests.overlay_app.conftest import sign_in
 from tests.overlay_app.test_mail import mail_app, mailbox, run, text_of  # noqa: F401 (fixtures)
 
-CATALOG = (
-    Path(__file__).resolve().parents[2] / "overlay_app/translations/nl/LC_MESSAGES/messages_more.po"
-)
+ROOT = Path(__file__).resolve().parents[2]
+CATALOG = ROOT / "overlay_app/translations/nl/LC_MESSAGES/messages_more.po"
 DUTCH = {"Accept-Language": "nl-NL,nl;q=0.9,en;q=0.5"}
 
 
@@ -181,3 +182,22 @@ def test_a_flashed_form_refusal_reads_in_dutch(app, people):
         '<p class="flash error" role="status">Noem ten minste één persoon (het e-mailadres).</p>'
         in answer.get_data(as_text=True)
     )
+
+
+def test_every_error_message_in_the_code_has_dutch():
+    """Extracted as babel.cfg says (the error classes are keywords: `BadInput("...")` marks its
+    English), every message is in messages.po or messages_more.po with its Dutch."""
+    with (ROOT / "babel.cfg").open() as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    dutch = {}
+    for catalog in sorted(CATALOG.parent.glob("messages*.po")):
+        with catalog.open("rb") as source:
+            dutch |= {m.id: m.string for m in read_po(source) if m.id and m.string}
+    found = [
+        (path, line, message if isinstance(message, str) else tuple(message))
+        for path, line, message, _comments, _context in extract_from_dir(
+            str(ROOT), method_map, options_map, keywords={**DEFAULT_KEYWORDS, "N_": None}
+        )
+    ]
+    assert sum(path == "overlay_app/chat/room_actions.py" for path, _, _ in found) >= 20
+    assert [(path, line, message) for path, line, message in found if message not in dutch] == []
