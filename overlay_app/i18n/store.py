@@ -26,3 +26,8 @@ def set_locale(conn: sqlite3.Connection, person_id: str, locale: str | None, at:
         " ON CONFLICT (person_id) DO UPDATE SET locale = excluded.locale, set_at = excluded.set_at",
         [person_id, locale, at],
     )
+
+
+def erase_person(conn: sqlite3.Connection, person_id: str) -> None:
+    """Forget the person's choice (admin/data_requests.py's erasure)."""
+    conn.execute("DELETE FROM person_locales WHERE person_id = ?", [person_id])

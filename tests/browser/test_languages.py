@@ -38,10 +38,30 @@ def test_dutch_pages_pass_axe_and_fit_a_phone(live_site, browser_as, people, doc
     expect(page.get_by_role("button", name="Niet meer leuk")).to_be_visible()
     expect(page.locator(".like-count")).to_have_text("1 like")
     assert page.locator("nav a[href='/feed']").inner_text() == "Voor jou"
+    # Times a script words (live chat messages, the minute's refresh) read as the server's do.
+    words = page.evaluate("""() => {
+        const time = document.createElement("time");
+        const fiveMinutesAgo = new Date(Date.now() - 5 * 60000 - 5000).toISOString();
+        window.plaza.showTime(time, fiveMinutesAgo);
+        const phrase = time.textContent;
+        window.plaza.showTime(time, "2025-11-22T16:58:00Z");
+        return [phrase, time.textContent, time.title];
+    }""")
+    assert words == ["5 minuten geleden", "22 nov 2025", "22 nov 2025, 16:58 UTC"]
+    page.get_by_label("Een tag toevoegen").fill("dutch-words")
+    page.get_by_role("button", name="Tag toevoegen").click()
+    expect(page.locator("#tags-title")).to_have_text("Tags · 1")
+    # The pages reached from others: a site, its library, the tag, the document's chat room.
+    page.goto(site + "/sites")
+    site_page = page.locator(".site h2 a").first.get_attribute("href")
+    library_page = page.locator(".site .libraries a").first.get_attribute("href")
+    page.goto(site + "/chat")
+    room_page = page.locator(".chat-rooms a").first.get_attribute("href")
     pages = (
         "/", "/feed", "/following", "/settings/notifications", "/notifications", "/people",
-        f"/people/{cast['oid']['author']}", "/sites", "/search?q=a", cast["path"], "/chat",
-        "/privacy", "/documents/missing/missing",
+        f"/people/{cast['oid']['author']}", "/sites", site_page, library_page,
+        "/tags/dutch-words", "/search?q=a", cast["path"], "/chat", room_page, "/privacy",
+        "/documents/missing/missing",
     )  # fmt: skip
     for path in pages:
         for width in (390, 1280):

@@ -3,6 +3,7 @@ and numbers in that language."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 
@@ -158,3 +159,21 @@ def test_numbers_in_dutch(app) -> None:
         assert render_template_string(template, n=1) == "1 resultaat"
     with app.test_request_context():
         assert render_template_string(template, n=12345) == "12,345 results"
+
+
+def test_an_embedded_tab_follows_the_browser_and_carries_the_scripts_words(client) -> None:
+    """Embedded pages are shells that nobody is signed in to: Accept-Language decides, and
+    embedded.js finds its words in the JSON block base.html renders."""
+    page = client.get("/teams/tab/home", headers=NL)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert lang_of(page) == "nl"
+    assert '<p id="embedded-status" role="status">Je wordt aangemeld…</p>' in text
+    found = re.search(r'<script type="application/json" id="plaza-messages">(.*?)</script>', text)
+    assert found is not None
+    words = json.loads(found.group(1))
+    assert words["Not found."] == "Niet gevonden."
+    assert words["{n} comment"] == ["{n} opmerking", "{n} opmerkingen"]
+    english = client.get("/teams/tab/home").get_data(as_text=True)
+    assert 'id="plaza-messages"' not in english
+    assert '<p id="embedded-status" role="status">Signing you in…</p>' in english
