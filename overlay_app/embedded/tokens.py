@@ -95,7 +95,9 @@ def check_host_token(raw: str) -> dict[str, Any]:
     except jwt.ExpiredSignatureError as exc:
         raise auth.InvalidTokenError("The sign-in token has expired.") from exc
     except (jwt.PyJWTError, ValueError, KeyError) as exc:
-        raise auth.InvalidTokenError(f"The sign-in token is not valid ({exc}).") from exc
+        raise auth.InvalidTokenError(
+            "The sign-in token is not valid (%(problem)s).", problem=str(exc)
+        ) from exc
     if "scp" not in claims:
         raise auth.InvalidTokenError("Plaza takes delegated tokens (signed-in people) only.")
     if client_of(claims) not in settings.allowed_clients | TEAMS_CLIENTS:
@@ -111,7 +113,9 @@ def exchange(raw: str) -> Exchanged:
     except ConsentRequired as exc:
         raise ConsentNeeded() from exc
     except ExchangeRefused as exc:
-        raise auth.InvalidTokenError(f"Entra refused the sign-in ({exc.error}).") from exc
+        raise auth.InvalidTokenError(
+            "Entra refused the sign-in (%(problem)s).", problem=exc.error
+        ) from exc
     except (requests.RequestException, ConnectorError, ValueError) as exc:
         raise Unavailable() from exc
 

@@ -48,6 +48,19 @@ def test_api_errors_are_english_by_default_and_dutch_when_asked(api, people):
         assert answer.get_json() == {"error": {"code": code, "message": dutch}}
 
 
+def test_a_refused_token_is_refused_in_dutch_and_its_header_stays_english(client):
+    answer = client.get(
+        "/api/v1/notifications", headers={"Authorization": "Bearer not-a-token", **DUTCH}
+    )
+    assert answer.status_code == 401
+    assert answer.get_json() == {
+        "error": {"code": "unauthenticated", "message": "Het toegangstoken is niet geldig."}
+    }
+    assert answer.headers["WWW-Authenticate"] == (
+        'Bearer error="invalid_token", error_description="The access token is not valid."'
+    )
+
+
 def test_a_refusal_naming_a_verb_translates_the_verb_too(api, people, document):
     author, reader = api(people["author"]), api(people["reader"])
     comment = posted(author, document, "the author's words")
