@@ -47,7 +47,9 @@ def find_person(index: sqlite_utils.Database, who: str) -> tuple[str, str]:
         return found.id, found.name
     if GUID.fullmatch(who):
         return who.lower(), who.lower()
-    raise NotFound(f"No person '{who}' in Plaza's directory: give their UPN or object id.")
+    raise NotFound(
+        "No person '%(who)s' in Plaza's directory: give their UPN or object id.", who=who
+    )
 
 
 def export(conn: sqlite3.Connection | sqlite_utils.Database, person_id: str, name: str) -> dict:

@@ -22,6 +22,7 @@ import requests
 import sqlite_utils
 
 from connector.session import new_session
+from overlay_app.errors import N_
 from sync import directory, locks, runs, subscriptions
 from sync.jobs import PEOPLE, Job, list_jobs
 from sync.leader import ElectionError, current_leader
@@ -61,23 +62,38 @@ def gather(index: sqlite_utils.Database, data_dir: Path, realtime_url: str = "")
     return report
 
 
-def problems(report: dict) -> list[str]:
-    """What an admin should look at, in words."""
+def problems(report: dict, say: Callable[..., str] | None = None) -> list[str]:
+    """What an admin should look at, in words: English (the API's), or through `say` (gettext,
+    for the page)."""
+    say = say or _english
     found = [
-        f"job {job['name']}: {job['lastError'] or 'has not succeeded yet'}"
+        say(N_("job %(name)s: %(error)s"), name=job["name"],
+            error=job["lastError"] or say(N_("has not succeeded yet")))
         for job in report["jobs"]
         if job["state"] in (FAILING, NEVER)
+    ]  # fmt: skip
+    found += [
+        say(N_("job %(name)s is late"), name=job["name"])
+        for job in report["jobs"]
+        if job["state"] == LATE
     ]
-    found += [f"job {job['name']} is late" for job in report["jobs"] if job["state"] == LATE]
     if not report["scheduler"]["alive"]:
-        found.append("the scheduler is not running: start `plaza scheduler`")
+        found.append(say(N_("the scheduler is not running: start `plaza scheduler`")))
     if report["realtime"]["alive"] is False:
-        found.append(f"the real-time process does not answer at {report['realtime']['url']}")
+        found.append(
+            say(N_("the real-time process does not answer at %(url)s"),
+                url=report["realtime"]["url"])
+        )  # fmt: skip
     if report["throttling"]["waits"]:
         found.append(
-            f"Microsoft throttled Plaza {report['throttling']['waits']} times in the last 24 h"
-        )
+            say(N_("Microsoft throttled Plaza %(waits)s times in the last 24 h"),
+                waits=report["throttling"]["waits"])
+        )  # fmt: skip
     return found
+
+
+def _english(template: str, **values: object) -> str:
+    return template % values if values else template
 
 
 def _job_health(job: Job, index: sqlite_utils.Database, now: datetime) -> dict:

@@ -164,12 +164,12 @@ def resolve_people(text: str) -> list[str]:
     if not wanted:
         raise BadInput("Name at least one person (their email address).")
     if len(wanted) > MAX_ADDRESSES:
-        raise BadInput(f"Name at most {MAX_ADDRESSES} people.")
+        raise BadInput("Name at most %(most)s people.", most=MAX_ADDRESSES)
     ids = []
     for word in wanted:
         person_id = directory.active_by_address(db.index(), word)
         if person_id is None:
-            raise BadInput(f"{word[:80]} is not anyone in the directory.")
+            raise BadInput("%(who)s is not anyone in the directory.", who=word[:80])
         ids.append(person_id)
     return ids
 

@@ -26,7 +26,9 @@ class MentionRefused(BadInput):
     API's JSON is unchanged); the page form also offers to share the document with them."""
 
     def __init__(self, person_name: str) -> None:
-        super().__init__(f"{person_name} cannot open this document, so they cannot be mentioned")
+        super().__init__(
+            "%(who)s cannot open this document, so they cannot be mentioned", who=person_name
+        )
         self.person_name = person_name
 
 
@@ -57,14 +59,16 @@ def check_mentions(body: ParsedBody, drive_id: str, item_id: str) -> dict[str, M
     """The people a body mentions, resolved; 400 if any of them cannot open the document."""
     refs = body.mention_refs()
     if len(refs) > MAX_MENTIONS:
-        raise BadInput(f"A comment can mention at most {MAX_MENTIONS} people.")
+        raise BadInput("A comment can mention at most %(most)s people.", most=MAX_MENTIONS)
     resolved: dict[str, Mentioned] = {}
     for ref in refs:
         entry = _directory_entry(ref)
         if entry is None:
             if ref.by_upn:  # an address-like word that is nobody: left as text
                 continue
-            raise BadInput(f"{ref.label} is not in the directory, so they cannot be mentioned")
+            raise BadInput(
+                "%(who)s is not in the directory, so they cannot be mentioned", who=ref.label
+            )
         if not access.can_see(entry.id, drive_id, item_id):
             raise MentionRefused(entry.name)
         resolved[ref.key] = Mentioned(entry.id, entry.name)

@@ -33,17 +33,26 @@ def compiled(source: Path = SOURCE) -> Path:
 
 def _compile_all(source: Path, target: Path) -> None:
     for po_path in sorted(source.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        parts = [po_path, *sorted(po_path.parent.glob(f"{DOMAIN}_*.po"))]
         mo_path = target / po_path.relative_to(source).with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+        newest = max(part.stat().st_mtime for part in parts)
+        if mo_path.exists() and mo_path.stat().st_mtime >= newest:
             continue
-        compile_po(po_path, mo_path)
+        compile_po(po_path, mo_path, parts[1:])
 
 
-def compile_po(po_path: Path, mo_path: Path) -> None:
+def compile_po(po_path: Path, mo_path: Path, more: list[Path] | None = None) -> None:
     """Compile one catalog; written to a temporary name and renamed, so that processes starting
-    together (gunicorn workers, test workers) never read a half-written file."""
+    together (gunicorn workers, test workers) never read a half-written file. `more` are
+    catalogs beside it not merged in yet (`messages_more.po`): they fill only its gaps."""
     with po_path.open("rb") as source:
         catalog = read_po(source, locale=po_path.parent.parent.name, domain=DOMAIN)
+    for extra in more or []:
+        with extra.open("rb") as source:
+            for message in read_po(source, locale=po_path.parent.parent.name, domain=DOMAIN):
+                present = catalog.get(message.id) if message.id else None
+                if message.id and (present is None or not present.string):
+                    catalog[message.id] = message
     mo_path.parent.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(dir=mo_path.parent, suffix=".mo.part")
     try:
