@@ -374,6 +374,16 @@ def m011_insights(db: Database) -> None:
     """)
 
 
+@MIGRATIONS()
+def m014_locale(db: Database) -> None:
+    """The language each person chose for pages and mail (overlay_app/i18n/store.py owns the
+    SQL); no row: their browser's language decides."""
+    db.execute(
+        "CREATE TABLE person_locales ("
+        " person_id TEXT PRIMARY KEY, locale TEXT NOT NULL, set_at TEXT NOT NULL)"
+    )
+
+
 # Every write that moves a KPI marks its UTC day for insights' nightly totals; a reply (or its
 # deletion, hiding) also marks its thread's day, whose first reply it may be. NOT EXISTS, not
 # OR IGNORE: an outer statement's conflict policy (an upsert's too) overrides a trigger's.

@@ -21,13 +21,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from overlay_app.errors import N_
 from overlay_app.insights.activity import Activity, Key, parse, stamp
 from sync.visibility import Document
 
 PERIODS = (7, 28, 90)
 SCOPE_KINDS = ("all", "channel", "site", "library", "tag", "department", "office")
 UNIT_KINDS = ("department", "office")
-TOO_FEW = "too few people"
+TOO_FEW = N_("too few people")
 LIST_LIMIT = 20
 TOP_LIMIT = 10
 

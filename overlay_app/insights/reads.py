@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from flask import current_app
 
 from overlay_app import access, db
+from overlay_app.errors import N_
 from overlay_app.identity import Person
 from overlay_app.insights import kpis, network, totals
 from overlay_app.insights import store as insights_store
@@ -106,7 +107,7 @@ def _unit_size(activity: Activity, scope: Scope) -> int | None:
 def scope_label(activity: Activity, scope: Scope) -> str:
     """A name for the scope from what the viewer may see (the id itself when nothing names it)."""
     if scope.kind == "all":
-        return "Everything you can open"
+        return N_("Everything you can open")
     if scope.kind == "channel":
         room = activity.channels.get(scope.value)
         return f"#{room.name}" if room else scope.value

@@ -14,9 +14,10 @@ import re
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, jsonify, render_template, request
+from flask_babel import gettext
 
 from overlay_app import db, security
-from overlay_app.errors import BadInput, Forbidden
+from overlay_app.errors import N_, BadInput, Forbidden
 from overlay_app.identity import Person, require_person
 from overlay_app.insights import charts, expertise, kpis, reads
 from overlay_app.insights.openapi import API_PATHS as API_PATHS
@@ -91,7 +92,7 @@ def topic_args() -> tuple[str | None, str | None]:
     if tag is not None and not _is_tag(tag):
         raise BadInput("tag must be 1 to 40 lower-case letters, digits or hyphens.")
     if words is not None and len(words) > MAX_WORDS:
-        raise BadInput(f"q is at most {MAX_WORDS} characters.")
+        raise BadInput("q is at most %(most)s characters.", most=MAX_WORDS)
     return tag, words
 
 
@@ -152,7 +153,10 @@ def network_page():
     answer = _network_answer(viewer, unit, days, people)
     silos = answer.get("silos") or {"units": []}
     chart = charts.bars(
-        f"E-I index per {unit} (-1: talks only inside, +1: only outside)",
+        gettext(
+            "E-I index per %(unit)s (-1: talks only inside, +1: only outside)",
+            unit=gettext(unit),
+        ),
         [row["unit"] for row in silos["units"]],
         [row["ei"] for row in silos["units"]],
     )
@@ -243,15 +247,15 @@ def _named(person_level: dict) -> dict:
     }
 
 
-FIGURE_NAMES = {
-    "posting": "People posting",
-    "onlyReading": "People only reading",
-    "contributions": "Contributions",
-    "perActivePerson": "Contributions per active person",
-    "threads": "Threads",
-    "replies": "Replies",
-    "answeredShare": "Share of threads answered",
-    "medianHoursToFirstReply": "Median hours to first reply",
+FIGURE_NAMES = {  # English in the CSV; the page translates them
+    "posting": N_("People posting"),
+    "onlyReading": N_("People only reading"),
+    "contributions": N_("Contributions"),
+    "perActivePerson": N_("Contributions per active person"),
+    "threads": N_("Threads"),
+    "replies": N_("Replies"),
+    "answeredShare": N_("Share of threads answered"),
+    "medianHoursToFirstReply": N_("Median hours to first reply"),
 }
 
 
@@ -279,5 +283,5 @@ def _daily_chart(answer: dict):
     if not answer["daily"]:
         return None
     return charts.columns(
-        "Contributions per day", answer["daily"], answer["from"][:10], answer["until"][:10]
+        gettext("Contributions per day"), answer["daily"], answer["from"][:10], answer["until"][:10]
     )
