@@ -19,7 +19,7 @@ from flask_babel import gettext
 from overlay_app import db, security
 from overlay_app.errors import N_, BadInput, Forbidden
 from overlay_app.identity import Person, require_person
-from overlay_app.insights import charts, expertise, kpis, reads
+from overlay_app.insights import charts, expertise, figures, kpis, reads
 from overlay_app.insights.openapi import API_PATHS as API_PATHS
 from overlay_app.insights.openapi import API_SCHEMAS as API_SCHEMAS
 from overlay_app.insights.openapi import MAX_WORDS, UNIT_KINDS
@@ -124,7 +124,7 @@ def overview_page():
         days=days,
         periods=kpis.PERIODS,
         daily_chart=_daily_chart(answer),
-        trend_rows=_trend_rows(answer),
+        trend_rows=_page_rows(answer),
     )
 
 
@@ -273,6 +273,14 @@ def _trend_rows(answer: dict) -> list[tuple[str, object, object, object]]:
             )
         )
     return rows
+
+
+def _page_rows(answer: dict) -> list[tuple[str, object, object, object]]:
+    """The trend rows with each figure as people read it (percent, duration, locale digits)."""
+    return [
+        (words, figures.shown(name, now), figures.shown(name, before), figures.change(name, diff))
+        for name, (words, now, before, diff) in zip(FIGURE_NAMES, _trend_rows(answer), strict=True)
+    ]
 
 
 def _shown(value: object) -> object:
