@@ -58,7 +58,7 @@ def check_running_demo(lines: list[str], data_dir: Path) -> None:
         jobs = index.execute("SELECT name, kind FROM jobs ORDER BY name").fetchall()
     assert jobs == [("people", "people"), ("tenant-docs", "documents")]
     # A firm at work: six conversations of three comments, with likes and tags, and a channel.
-    assert "  58 demo comments, likes, tags and messages written" in lines
+    assert "  107 demo comments, likes, tags and messages written" in lines
     with sqlite3.connect(data_dir / "overlay.db") as social:
         counts = [social.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                   for t in ("comments", "tags", "messages")]  # fmt: skip
