@@ -45,6 +45,7 @@ from flask import Flask
 from overlay_app import access, create_app, db
 from overlay_app.discussion import actions as discussion_actions
 from overlay_app.discussion.rendering import Mentioned
+from overlay_app.feed import activity as feed_activity
 from overlay_app.feed import reads as feed_reads
 from overlay_app.feed import store as feed_store
 from overlay_app.follow import levels
@@ -295,8 +296,8 @@ def feed_bench(app: Flask, plan: dict, rng: random.Random, scale: dict) -> dict:
             for n, (d, i) in enumerate(_random_files(index_conn, rng, scale["conversations"])):
                 person = rng.choice(people)
                 stamp = (datetime(2026, 11, 1, tzinfo=UTC) + timedelta(seconds=n * 7)).isoformat()
-                feed_store.touch(conn, feed_store.Activity(f"doc:{d}/{i}", d, i, None,
-                                 stamp.replace("+00:00", "Z"), person, None, None))  # fmt: skip
+                feed_activity.record(conn, feed_store.Activity(f"doc:{d}/{i}", d, i, None,
+                                     stamp.replace("+00:00", "Z"), person, None, None))  # fmt: skip
         total = db.social().execute("SELECT count(*) FROM follows").fetchone()[0]
         conversations = db.social().execute("SELECT count(*) FROM feed_activity").fetchone()[0]
     sampled = rng.sample(people, min(FEED_PEOPLE, len(people)))

@@ -42,6 +42,16 @@ def follows_of(conn: SocialConn, person_id: str) -> list[tuple[str, str, str]]:
     return rows.fetchall()
 
 
+def followers(conn: SocialConn, targets: Place) -> set[str]:
+    """Everyone who follows one of the (kind, key) targets (follows_by_target)."""
+    rows = conn.execute(
+        "SELECT DISTINCT person_id FROM follows"
+        " WHERE (kind, target) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))",
+        [json.dumps(sorted(set(targets)))],
+    )
+    return {person_id for (person_id,) in rows}
+
+
 def is_following(conn: SocialConn, person_id: str, kind: str, key: str) -> bool:
     row = conn.execute(
         "SELECT 1 FROM follows WHERE person_id = ? AND kind = ? AND target = ?",
