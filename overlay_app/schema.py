@@ -392,9 +392,8 @@ M012_STATEMENTS = (
     """CREATE TABLE feed_inbox (
         person_id TEXT NOT NULL, conversation TEXT NOT NULL,
         at TEXT NOT NULL,  -- the conversation's last activity (feed_activity.last_at)
-        PRIMARY KEY (person_id, conversation)) WITHOUT ROWID""",
+        PRIMARY KEY (conversation, person_id)) WITHOUT ROWID""",
     "CREATE INDEX feed_inbox_by_time ON feed_inbox (person_id, at, conversation)",
-    "CREATE INDEX feed_inbox_by_conversation ON feed_inbox (conversation)",
     "ALTER TABLE feed_activity ADD COLUMN last_kind TEXT NOT NULL DEFAULT 'comment'",
     "UPDATE feed_activity SET last_kind = 'message' WHERE room_id IS NOT NULL",
     "ALTER TABLE mail_queue ADD COLUMN comment_id TEXT",

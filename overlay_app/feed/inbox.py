@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from flask import g
+
 from overlay_app import access, db
 from overlay_app.feed import store
 from overlay_app.feed.store import Activity
@@ -30,14 +32,23 @@ from sync import directory, visibility
 
 BACKFILL = 200  # conversations a new follow brings at once
 PRACTICE_SHOWN = 30  # as feed.reads lists a practice
+AROUND_MEMO, SITE_MEMO = "plaza.feed.around", "plaza.feed.site"
 
 
 def deliver(conn: sqlite3.Connection, activity: Activity) -> None:
     """The activity (already in feed.store) into the inboxes of everyone it may interest."""
-    people = {activity.last_actor_id}
-    people |= set(directory.around(db.index(), activity.last_actor_id, PRACTICE_SHOWN))
+    people = {activity.last_actor_id, *_around(activity.last_actor_id)}
     people |= follow_store.followers(conn, _followed_places(conn, activity))
     store.deliver(conn, activity.conversation, activity.last_at, people)
+
+
+def _around(person_id: str) -> list[str]:
+    """Those whose team or practice names the person, read once per app context (a script
+    writing many activities asks the directory once per actor)."""
+    known: dict[str, list[str]] = g.setdefault(AROUND_MEMO, {})
+    if person_id not in known:
+        known[person_id] = directory.around(db.index(), person_id, PRACTICE_SHOWN)
+    return known[person_id]
 
 
 def _followed_places(conn: sqlite3.Connection, a: Activity) -> list[tuple[str, str]]:
@@ -46,11 +57,13 @@ def _followed_places(conn: sqlite3.Connection, a: Activity) -> list[tuple[str, s
         return [*places, (targets.CHANNEL, a.room_id)]
     drive_id, item_id = a.drive_id or "", a.item_id or ""
     places.append((targets.DOCUMENT, targets.document_key(drive_id, item_id)))
-    folders = [f for f, _ in visibility.ancestors(db.index(), drive_id, item_id)]
-    root = visibility.root_item_id(db.index(), drive_id)
-    for folder in {*folders, *([root] if root else [])}:
+    # The folders above it, the library's root first (following a library follows its root).
+    for folder, _ in visibility.ancestors(db.index(), drive_id, item_id):
         places.append((targets.FOLDER, targets.document_key(drive_id, folder)))
-    site_id = visibility.site_of_library(db.index(), drive_id)
+    sites: dict[str, str | None] = g.setdefault(SITE_MEMO, {})
+    if drive_id not in sites:
+        sites[drive_id] = visibility.site_of_library(db.index(), drive_id)
+    site_id = sites[drive_id]
     if site_id:
         places.append((targets.SITE, site_id))
     places += [(targets.TAG, tag) for tag in tags_store.tags_of(conn, drive_id, item_id)]

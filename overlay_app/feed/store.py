@@ -127,7 +127,7 @@ def deliver(conn: sqlite3.Connection, conversation: str, at: str, people: Iterab
     """The conversation is in these people's inboxes (at its latest time)."""
     conn.executemany(
         "INSERT INTO feed_inbox (person_id, conversation, at) VALUES (?, ?, ?)"
-        " ON CONFLICT (person_id, conversation) DO UPDATE SET at = excluded.at",
+        " ON CONFLICT (conversation, person_id) DO UPDATE SET at = excluded.at",
         [(person_id, conversation, at) for person_id in sorted(set(people))],
     )
 
