@@ -413,6 +413,13 @@ M012_STATEMENTS = (
         JOIN feed_activity AS a ON a.conversation = 'doc:' || t.drive_id || '/' || t.item_id
         WHERE f.kind = 'tag'""",
 )
+def m014_locale(db: Database) -> None:
+    """The language each person chose for pages and mail (overlay_app/i18n/store.py owns the
+    SQL); no row: their browser's language decides."""
+    db.execute(
+        "CREATE TABLE person_locales ("
+        " person_id TEXT PRIMARY KEY, locale TEXT NOT NULL, set_at TEXT NOT NULL)"
+    )
 
 
 PUBLIC_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

@@ -3,7 +3,8 @@
 
 Per job: its last success, lag (how long since the index last caught up with SharePoint for
 it), next run, and the last error in sync's words. Then the scheduler's heartbeat (its lease
-in the index, sync.locks.SCHEDULER_LEASE), whether the real-time process answers, Graph
+in the index, sync.locks.SCHEDULER_LEASE) and which scheduler process leads (sync/leader.py),
+whether the real-time process answers, Graph
 throttling over the last day (waits counted at connector.session's one retry decision and
 recorded on each run), the request budget (BUDGET_HOOKS), file sizes, and the people a people
 sync found disabled or deleted.
@@ -11,6 +12,7 @@ sync found disabled or deleted.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,8 +24,10 @@ import sqlite_utils
 from connector.session import new_session
 from sync import directory, locks, runs, subscriptions
 from sync.jobs import PEOPLE, Job, list_jobs
+from sync.leader import ElectionError, current_leader
 from sync.totals import index_totals
 
+log = logging.getLogger(__name__)
 THROTTLING_WINDOW = timedelta(hours=24)
 STORES = ("index.db", "overlay.db", "auth.db")
 # Sources of "budget used" (resource units of Graph): each takes the index and returns a dict
@@ -39,7 +43,7 @@ def gather(index: sqlite_utils.Database, data_dir: Path, realtime_url: str = "")
     """Everything the health page shows, as JSON-ready values; `healthy` sums it up."""
     now = datetime.now(UTC)
     jobs = [_job_health(job, index, now) for job in list_jobs(index)]
-    scheduler = _scheduler(index)
+    scheduler = _scheduler(index, data_dir)
     realtime = _realtime(realtime_url)
     waits, seconds = runs.throttling_since(index, now - THROTTLING_WINDOW)
     report = {
@@ -108,9 +112,21 @@ def _state(job: Job, last, success, next_run: datetime | None, now: datetime) ->
     return OK
 
 
-def _scheduler(index: sqlite_utils.Database) -> dict:
+def _scheduler(index: sqlite_utils.Database, data_dir: Path) -> dict:
     lease = locks.live_lease(index, locks.SCHEDULER_LEASE)
-    return {"alive": lease is not None, "until": lease[1] if lease else None}
+    return {"alive": lease is not None, "until": lease[1] if lease else None,
+            "leader": _leader(data_dir)}  # fmt: skip
+
+
+def _leader(data_dir: Path) -> dict | None:
+    """The `plaza scheduler` process that leads ({host, pid, since}), or None."""
+    try:
+        leader = current_leader(data_dir)
+    except ElectionError as exc:
+        log.warning("cannot tell which scheduler leads: %s", exc)
+        return None
+    return None if leader is None else {"host": leader.host, "pid": leader.pid,
+                                        "since": leader.since}  # fmt: skip
 
 
 def _realtime(url: str) -> dict:

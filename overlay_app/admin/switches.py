@@ -30,7 +30,14 @@ SWITCHES = {
 }
 # Blueprints (or endpoints) that belong to a switch.
 OWNED_BY = {
-    "chat": {"chat", "chat_pages", "moderation.api_report_message", "moderation.report_message"},
+    # The event stream carries only chat's events (messages, rooms, chat mentions).
+    "chat": {
+        "chat",
+        "chat_pages",
+        "realtime",
+        "moderation.api_report_message",
+        "moderation.report_message",
+    },
     "likes": {"likes"},
     "tags": {"tags"},
     "direct_messages": {"chat_pages.start_direct_form"},

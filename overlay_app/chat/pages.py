@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from overlay_app import access, db
 from overlay_app.access import Document
@@ -45,7 +46,7 @@ API_PATHS: dict = {}  # pages only: the chat API is chat/api.py
 API_SCHEMAS: dict = {}
 
 PANEL_MESSAGES = 30
-KIND_LABELS = {DOCUMENT: "Document", CHANNEL: "Channel", DIRECT: "Direct"}
+KIND_LABELS = {DOCUMENT: _l("Document"), CHANNEL: _l("Channel"), DIRECT: _l("Direct")}
 # Refusals a form shows as a flashed message (a 404 stays a 404 page).
 ADDRESS_SEPARATORS = re.compile(r"[,;\s]+")
 MAX_ADDRESSES = 20
@@ -72,7 +73,7 @@ class RoomView:
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS.get(self.kind, self.kind)
+        return str(KIND_LABELS.get(self.kind, self.kind))
 
 
 def room_view(person: Person, answer: dict[str, Any]) -> RoomView:

@@ -21,6 +21,15 @@ MAX_SUGGESTIONS = 10
 CANDIDATES_SCANNED = 300  # prefix matches checked for access before giving up
 
 
+class MentionRefused(BadInput):
+    """A mention of someone who cannot open the document: answered like any BadInput (the
+    API's JSON is unchanged); the page form also offers to share the document with them."""
+
+    def __init__(self, person_name: str) -> None:
+        super().__init__(f"{person_name} cannot open this document, so they cannot be mentioned")
+        self.person_name = person_name
+
+
 @dataclass(frozen=True)
 class Suggestion:
     id: str
@@ -57,7 +66,7 @@ def check_mentions(body: ParsedBody, drive_id: str, item_id: str) -> dict[str, M
                 continue
             raise BadInput(f"{ref.label} is not in the directory, so they cannot be mentioned")
         if not access.can_see(entry.id, drive_id, item_id):
-            raise BadInput(f"{entry.name} cannot open this document, so they cannot be mentioned")
+            raise MentionRefused(entry.name)
         resolved[ref.key] = Mentioned(entry.id, entry.name)
     return resolved
 
