@@ -413,6 +413,9 @@ M012_STATEMENTS = (
         JOIN feed_activity AS a ON a.conversation = 'doc:' || t.drive_id || '/' || t.item_id
         WHERE f.kind = 'tag'""",
 )
+
+
+@MIGRATIONS()
 def m014_locale(db: Database) -> None:
     """The language each person chose for pages and mail (overlay_app/i18n/store.py owns the
     SQL); no row: their browser's language decides."""

@@ -229,11 +229,11 @@ def _excerpts(activities: list[Activity]) -> dict[str, str]:
     found = {}
     for a in activities:
         if a.last_kind == activity.LIKE:
-            found[a.conversation] = "Liked the document"
+            found[a.conversation] = gettext("Liked the document")
         elif a.last_kind == activity.TAG:
             tags = tags_store.entries_of(db.social(), a.drive_id or "", a.item_id or "")
             newest = max(tags, key=lambda e: (e[2], e[0]))[0] if tags else None
-            found[a.conversation] = f"Tagged #{newest}" if newest else ""
+            found[a.conversation] = gettext("Tagged #%(tag)s", tag=newest) if newest else ""
         elif a.last_message_id is not None:
             found[a.conversation] = rendering.excerpt(messages.get(a.last_message_id) or "")
         else:
