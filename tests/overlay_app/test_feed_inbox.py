@@ -202,3 +202,26 @@ def test_answer_contract_is_additive(app, api, people, document):
         "document", "excerpt", "kind", "lastActivity", "lastActivityAt", "lastActor", "title",
         "url", "why",
     ]  # fmt: skip
+
+
+def test_the_fan_out_reaches_everyone_whose_colleagues_name_the_actor(app, people):
+    """directory.around is a superset of the reverse of directory.colleagues (what the feed's
+    reasons read), for every active person of the tenant as the actor."""
+    from overlay_app import db
+    from sync import directory
+
+    with app.app_context():
+        index = db.index()
+        everyone = [row[0] for row in index.execute(
+            f"SELECT id FROM people WHERE {directory.ACTIVE} ORDER BY id")]  # fmt: skip
+        named_by: dict[str, set[str]] = {person: set() for person in everyone}
+        for person in everyone:
+            team, practice = directory.colleagues(index, person, 30)
+            for actor in {*team, *practice}:
+                named_by.setdefault(actor, set()).add(person)
+        missed = {
+            actor: sorted(readers - set(directory.around(index, actor, 30)))
+            for actor, readers in named_by.items()
+        }
+    assert {actor: m for actor, m in missed.items() if m} == {}
+    assert len(everyone) > 10
