@@ -225,3 +225,24 @@ def test_the_fan_out_reaches_everyone_whose_colleagues_name_the_actor(app, peopl
         }
     assert {actor: m for actor, m in missed.items() if m} == {}
     assert len(everyone) > 10
+
+
+def test_a_deleted_document_leaves_every_feed_at_once(
+    fresh_plaza_env, make_app, api, people, document
+):
+    from tests.overlay_app.conftest import resync
+
+    app = make_app(fresh_plaza_env)
+    author, reader = api(people["author"], app), api(people["reader"], app)
+    follow(reader, "document", "{}/{}".format(*document))
+    posted(author, document, "Before the deletion")
+    assert [e["excerpt"] for e in feed(reader)["entries"]] == ["Before the deletion"]
+    fresh_plaza_env.control("DELETE", "/items/{}/{}".format(*document))
+    resync(app, people=False, documents=True)
+    assert feed(reader) == {"entries": [], "nextCursor": None}
+    assert feed(author) == {"entries": [], "nextCursor": None}  # archived: in no feed
+    # The inbox still holds it (nothing there is trusted): trimming took it out.
+    ids = sorted([who(app, people["author"])["id"], who(app, people["reader"])["id"]])
+    held = "SELECT person_id FROM feed_inbox WHERE conversation = ? ORDER BY person_id"
+    found = [pid for (pid,) in rows(app, held, [conversation(document)]) if pid in ids]
+    assert found == ids
