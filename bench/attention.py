@@ -19,8 +19,9 @@ Run: .venv/bin/python bench/attention.py --index PATH [--comments N] [--seed N]
    interruptions = notifications + immediate mails (median, p95, max); and whether every
    mention and every reply reached its person (in Plaza).
 2. The feed. On the default run's store: 100,000 follows in all (documents, folders, sites,
-   tags, people) and 200,000 past conversations; the first and second page of the feed for a
-   sample of people, timed, beside the notifications list (the baseline, same people, same run).
+   tags, people) and 200,000 past conversations (written through feed.activity.record, so each
+   goes into the inboxes it concerns); the first three pages of the feed for a sample of
+   people, timed, beside the notifications list (the baseline, same people, same run).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from flask import Flask
 from overlay_app import access, create_app, db
 from overlay_app.discussion import actions as discussion_actions
 from overlay_app.discussion.rendering import Mentioned
+from overlay_app.feed import activity as feed_activity
 from overlay_app.feed import reads as feed_reads
 from overlay_app.feed import store as feed_store
 from overlay_app.follow import levels
@@ -292,12 +294,15 @@ def feed_bench(app: Flask, plan: dict, rng: random.Random, scale: dict) -> dict:
                     "person": rng.choice(people),
                 }[kind]
                 have += follow_store.follow(conn, person, kind, key, at)
+            began = time.perf_counter()
             for n, (d, i) in enumerate(_random_files(index_conn, rng, scale["conversations"])):
                 person = rng.choice(people)
                 stamp = (datetime(2026, 11, 1, tzinfo=UTC) + timedelta(seconds=n * 7)).isoformat()
-                feed_store.touch(conn, feed_store.Activity(f"doc:{d}/{i}", d, i, None,
-                                 stamp.replace("+00:00", "Z"), person, None, None))  # fmt: skip
+                feed_activity.record(conn, feed_store.Activity(f"doc:{d}/{i}", d, i, None,
+                                     stamp.replace("+00:00", "Z"), person, None, None))  # fmt: skip
+        seeded = time.perf_counter() - began
         total = db.social().execute("SELECT count(*) FROM follows").fetchone()[0]
+        inboxed = db.social().execute("SELECT count(*) FROM feed_inbox").fetchone()[0]
         conversations = db.social().execute("SELECT count(*) FROM feed_activity").fetchone()[0]
     sampled = rng.sample(people, min(FEED_PEOPLE, len(people)))
     timings: dict[str, list[float]] = defaultdict(list)
@@ -311,12 +316,16 @@ def feed_bench(app: Flask, plan: dict, rng: random.Random, scale: dict) -> dict:
                 began = time.perf_counter()
                 answer = read()
                 timings[what].append(time.perf_counter() - began)
-            if what == "feed, first page" and answer[1]:
+            cursor = answer[1] if what == "feed, first page" else None
+            for later in ("feed, second page", "feed, third page"):
+                if not cursor:
+                    break
                 with app.test_request_context():
                     began = time.perf_counter()
-                    feed_reads.page(person, answer[1])
-                    timings["feed, second page"].append(time.perf_counter() - began)
-    return {"timings": timings, "follows": total, "conversations": conversations}
+                    _, cursor = feed_reads.page(person, cursor)
+                    timings[later].append(time.perf_counter() - began)
+    return {"timings": timings, "follows": total, "conversations": conversations,
+            "inbox rows": inboxed, "seeded in": seeded}  # fmt: skip
 
 
 def ms(values: list[float]) -> str:
@@ -383,7 +392,9 @@ def main() -> None:
     assert feed is not None
     print(
         f"\nfeed: {feed['follows']:,} follows, {feed['conversations']:,} conversations, "
-        f"{items:,} items; p50 / p95 / max over {FEED_PEOPLE} people"
+        f"{items:,} items; p50 / p95 / max over {FEED_PEOPLE} people; {feed['inbox rows']:,}"
+        f" inbox rows; past conversations written (with their fan-out) in"
+        f" {feed['seeded in']:.0f} s"
     )
     print("\n| read | p50 / p95 / max |\n|---|---|")
     for what, values in feed["timings"].items():

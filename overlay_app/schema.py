@@ -375,6 +375,47 @@ def m011_insights(db: Database) -> None:
 
 
 @MIGRATIONS()
+def m012_inbox(db: Database) -> None:
+    """The feed's inbox (overlay_app/feed/inbox.py): each person's conversations, written when
+    something happens in one (fan-out on write), so a feed page is one index range; what the
+    last activity was (a comment, a chat message, a like, a tag); and which comment or message
+    a queued mail is about, so that one hidden or deleted meanwhile is never mailed.
+
+    The inbox is filled here from what overlay.db alone knows (conversations one took part in,
+    and those of followed documents, channels, people and tags); folders, sites and colleagues
+    bring conversations from their next activity on."""
+    for statement in M012_STATEMENTS:
+        db.execute(statement)
+
+
+M012_STATEMENTS = (
+    """CREATE TABLE feed_inbox (
+        person_id TEXT NOT NULL, conversation TEXT NOT NULL,
+        at TEXT NOT NULL,  -- the conversation's last activity (feed_activity.last_at)
+        PRIMARY KEY (conversation, person_id)) WITHOUT ROWID""",
+    "CREATE INDEX feed_inbox_by_time ON feed_inbox (person_id, at, conversation)",
+    "ALTER TABLE feed_activity ADD COLUMN last_kind TEXT NOT NULL DEFAULT 'comment'",
+    "UPDATE feed_activity SET last_kind = 'message' WHERE room_id IS NOT NULL",
+    "ALTER TABLE mail_queue ADD COLUMN comment_id TEXT",
+    "ALTER TABLE mail_queue ADD COLUMN message_id INTEGER",
+    """INSERT OR IGNORE INTO feed_inbox (person_id, conversation, at)
+        SELECT actor_id, conversation, conversation_at FROM feed_actors""",
+    """INSERT OR IGNORE INTO feed_inbox (person_id, conversation, at)
+        SELECT f.person_id, a.conversation, a.last_at FROM follows AS f
+        JOIN feed_activity AS a ON a.conversation = CASE f.kind
+            WHEN 'document' THEN 'doc:' || f.target WHEN 'channel' THEN 'room:' || f.target END""",
+    """INSERT OR IGNORE INTO feed_inbox (person_id, conversation, at)
+        SELECT f.person_id, x.conversation, x.conversation_at FROM follows AS f
+        JOIN feed_actors AS x ON x.actor_id = f.target WHERE f.kind = 'person'""",
+    """INSERT OR IGNORE INTO feed_inbox (person_id, conversation, at)
+        SELECT f.person_id, a.conversation, a.last_at FROM follows AS f
+        JOIN tags AS t ON t.tag = f.target
+        JOIN feed_activity AS a ON a.conversation = 'doc:' || t.drive_id || '/' || t.item_id
+        WHERE f.kind = 'tag'""",
+)
+
+
+@MIGRATIONS()
 def m014_locale(db: Database) -> None:
     """The language each person chose for pages and mail (overlay_app/i18n/store.py owns the
     SQL); no row: their browser's language decides."""

@@ -322,3 +322,24 @@ def colleagues(
         else []
     )
     return [row[0] for row in team], [row[0] for row in practice]
+
+
+def around(db: sqlite_utils.Database, person_id: str, limit: int = 100) -> list[str]:
+    """Those whose `colleagues(.., limit)` may name the person (a feed's fan-out; a superset,
+    by id): their team (a mutual relation), and their department when the person is among
+    its first `limit` + 1 by id (a practice lists the first `limit` of the others)."""
+    team, _ = colleagues(db, person_id, 0)
+    me = profile(db, person_id)
+    if me is None or not me.department:
+        return team
+    ahead = db.execute(
+        f"SELECT count(*) FROM people WHERE {ACTIVE} AND department = ? AND id < ?",
+        [me.department, person_id],
+    ).fetchone()[0]
+    if ahead > limit:
+        return team
+    department = db.execute(
+        f"SELECT id FROM people WHERE {ACTIVE} AND department = ? AND id != ?",
+        [me.department, person_id],
+    ).fetchall()
+    return sorted({*team, *(row[0] for row in department)})

@@ -30,6 +30,7 @@ from overlay_app.discussion import reads as discussion
 from overlay_app.discussion import store as discussion_store
 from overlay_app.discussion.actions import do_delete_comment
 from overlay_app.errors import N_, BadInput, Conflict, NotFound, translated
+from overlay_app.feed import activity as feed_activity
 from overlay_app.identity import Person
 from overlay_app.notifications import actions as notifications
 from overlay_app.notifications.store import MODERATED, REPORTED
@@ -241,8 +242,10 @@ def _act_on_comment(conn: sqlite3.Connection, comment_id: str, verb: str, now: s
         discussion_store.set_hidden(conn, comment_id, now)
         notifications.withdraw(conn, comment_id)
         idempotency.forget_words(conn, row["author_id"], comment_id)
+        feed_activity.comment_deleted(conn, row["drive_id"], row["item_id"])
     elif verb == RESTORE:
         discussion_store.set_hidden(conn, comment_id, None)
+        feed_activity.comment_deleted(conn, row["drive_id"], row["item_id"])
     elif verb == DELETE and not row["deleted_at"]:
         do_delete_comment(conn, row)
     return row["author_id"]
@@ -259,9 +262,11 @@ def _act_on_message(conn: sqlite3.Connection, public_id: str, verb: str, now: st
         notifications.withdraw_message(conn, message_id)
         forget_words(conn, room.id, public_id)
         append_event(conn, "message.deleted", chat_reads.message(message_id), room_id=room.id)
+        feed_activity.message_gone(conn, room)
     elif verb == RESTORE:
         store_messages.set_hidden(conn, message_id, None)
         append_event(conn, "message.edited", chat_reads.message(message_id), room_id=room.id)
+        feed_activity.message_gone(conn, room)
     elif verb == DELETE and not row[7]:
         do_delete_message(conn, room, row[:11])
     return row[2]

@@ -193,6 +193,8 @@ def do_send_message(
     _notify(conn, person, room, (message_id, message["id"]), mentioned, at)
     if room.kind == CHANNEL:  # the feed, and the notifications of those watching the channel
         activity.channel_message(conn, person.id, room.id, message_id, at, mentioned)
+    elif room.document_key is not None:  # the feed: activity on the document's conversation
+        activity.document_message(conn, person.id, room.document_key, message_id, at)
     do_mark_read(conn, person, room, message_id)  # one has read what one wrote
     return message
 
@@ -260,6 +262,7 @@ def do_delete_message(conn: sqlite3.Connection, room: Room, message: tuple) -> N
     notifications.withdraw_message(conn, message_id)
     forget_words(conn, room.id, message[9])  # its public id, as the events carry it
     append_event(conn, "message.deleted", chat_reads.message(message_id), room_id=room.id)
+    activity.message_gone(conn, room)
 
 
 def do_mark_read(conn: sqlite3.Connection, person: Person, room: Room, last_read_id: int) -> int:

@@ -177,6 +177,16 @@ def live_bodies(conn: SocialConn, message_ids: Iterable[int]) -> dict[int, str]:
 # -- a room's activity -----------------------------------------------------------------------------
 
 
+def latest_live_message(conn: SocialConn, room_id: str) -> tuple[int, str, str] | None:
+    """(rowid, author_id, created_at) of the room's newest message neither deleted nor
+    hidden, or None."""
+    return conn.execute(
+        f"SELECT id, author_id, created_at FROM messages WHERE room_id = ?"
+        f" AND deleted_at IS NULL AND {SHOWN} ORDER BY id DESC LIMIT 1",
+        [room_id],
+    ).fetchone()
+
+
 def last_messages(conn: SocialConn, room_ids: Iterable[str]) -> dict[str, tuple[int, str]]:
     """(rowid, public id) of each room's newest message, deleted or not, for the rooms that
     have one."""

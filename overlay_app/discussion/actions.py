@@ -217,9 +217,12 @@ def do_set_document_like(
 ) -> None:
     key = (document.drive_id, document.item_id)
     if liked:
-        store.like_document(conn, key, person.id, discussion.now())
+        at = discussion.now()
+        if store.like_document(conn, key, person.id, at):  # the feed: a new like is activity
+            activity.document_liked(conn, person.id, key, at)
     else:
         store.unlike_document(conn, key, person.id)
+        activity.refresh_document(conn, *key)
 
 
 def do_set_comment_like(

@@ -263,13 +263,14 @@ def comment_likers(conn: SocialConn, comment_id: str) -> list[str]:
     return [person_id for (person_id,) in rows]
 
 
-def like_document(conn: sqlite3.Connection, key: Key, person_id: str, at: str) -> None:
-    """Idempotent: a second like is no second row."""
-    conn.execute(
+def like_document(conn: sqlite3.Connection, key: Key, person_id: str, at: str) -> bool:
+    """Idempotent: a second like is no second row (False)."""
+    cursor = conn.execute(
         "INSERT OR IGNORE INTO document_likes (drive_id, item_id, person_id, created_at)"
         " VALUES (?, ?, ?, ?)",
         [*key, person_id, at],
     )
+    return cursor.rowcount > 0
 
 
 def unlike_document(conn: sqlite3.Connection, key: Key, person_id: str) -> None:
@@ -479,11 +480,20 @@ def thread_authors(conn: SocialConn, comment_id: str) -> set[str]:
     return {author_id for (author_id,) in rows}
 
 
+def latest_document_like(conn: SocialConn, drive_id: str, item_id: str) -> tuple | None:
+    """(person_id, created_at) of the document's newest like, or None."""
+    return conn.execute(
+        "SELECT person_id, created_at FROM document_likes WHERE drive_id = ? AND item_id = ?"
+        " ORDER BY created_at DESC, person_id DESC LIMIT 1",
+        [drive_id, item_id],
+    ).fetchone()
+
+
 def latest_live_comment(conn: SocialConn, drive_id: str, item_id: str) -> tuple | None:
     """(id, author_id, created_at) of the document's newest live comment, or None."""
     return conn.execute(
         "SELECT id, author_id, created_at FROM comments"
-        " WHERE drive_id = ? AND item_id = ? AND deleted_at IS NULL"
+        f" WHERE drive_id = ? AND item_id = ? AND deleted_at IS NULL AND {SHOWN}"
         " ORDER BY created_at DESC, rowid DESC LIMIT 1",
         [drive_id, item_id],
     ).fetchone()

@@ -1,7 +1,10 @@
-"""What a comment or a channel message sets going beyond its own notifications, inside the
-transaction of the write (discussion and chat actions call these):
+"""What a comment, a like or a tag on a document, or a chat message sets going beyond its own
+notifications, inside the transaction of the write (discussion, tags, chat and moderation
+actions call these):
 
-- the conversation's latest activity, which the feed reads (feed.store);
+- the conversation's latest activity, which the feed reads (feed.store), and the inboxes it
+  goes to (feed.inbox); a deletion, a hiding, an unlike or a tag removed makes the newest
+  live activity left the latest (`refresh_document`), or takes the conversation out;
 - notifications of the levels (follow.levels): "thread" to everyone who wrote in the thread
   (participating, the default), "watched" to whoever watches the document, one of its
   folders or tags, or the channel. Nobody is told twice about one write (`told`: those the
@@ -16,14 +19,19 @@ import sqlite3
 from collections.abc import Iterable
 
 from overlay_app import access
+from overlay_app.chat import store_messages, store_rooms
+from overlay_app.chat.store_rooms import Room
 from overlay_app.discussion import store as discussion_store
-from overlay_app.feed import store
+from overlay_app.feed import inbox, store
 from overlay_app.feed.store import Activity
 from overlay_app.follow import levels
 from overlay_app.follow.targets import CHANNEL
 from overlay_app.identity import Person
 from overlay_app.mail.queueing import conversation_of
 from overlay_app.notifications import actions as notifications
+from overlay_app.tags import store as tags_store
+
+COMMENT, MESSAGE, LIKE, TAG = "comment", "message", "like", "tag"  # feed_activity.last_kind
 
 
 def comment_added(
@@ -37,9 +45,7 @@ def comment_added(
     """A new comment (id, parent id) by `actor_id` on the document `key`."""
     (drive_id, item_id), (comment_id, parent_id) = key, comment
     conversation = conversation_of(drive_id, item_id, None)
-    store.touch(
-        conn, Activity(conversation, drive_id, item_id, None, at, actor_id, comment_id, None)
-    )
+    record(conn, Activity(conversation, drive_id, item_id, None, at, actor_id, comment_id, None))
     participants = discussion_store.thread_authors(conn, comment_id) if parent_id else set()
     skip = {actor_id, *told}
     decided = levels.watchers(conn, levels.document_place(drive_id, item_id), participants)
@@ -59,17 +65,87 @@ def comment_added(
 
 
 def comment_deleted(conn: sqlite3.Connection, drive_id: str, item_id: str) -> None:
-    """The conversation's latest activity is its newest live comment, or it leaves feeds."""
-    conversation = conversation_of(drive_id, item_id, None)
-    latest = discussion_store.latest_live_comment(conn, drive_id, item_id)
+    """A comment deleted, hidden or restored: the conversation's newest live activity."""
+    refresh_document(conn, drive_id, item_id)
+
+
+def document_liked(conn: sqlite3.Connection, actor_id: str, key: tuple[str, str], at: str) -> None:
+    conversation = conversation_of(*key, None)
+    record(conn, Activity(conversation, *key, None, at, actor_id, None, None, LIKE))
+
+
+def tag_added(conn: sqlite3.Connection, actor_id: str, key: tuple[str, str], at: str) -> None:
+    conversation = conversation_of(*key, None)
+    record(conn, Activity(conversation, *key, None, at, actor_id, None, None, TAG))
+
+
+def document_message(
+    conn: sqlite3.Connection, actor_id: str, key: tuple[str, str], message_id: int, at: str
+) -> None:
+    """A message in the document's chat room: activity on the document's conversation."""
+    conversation = conversation_of(*key, None)
+    record(conn, Activity(conversation, *key, None, at, actor_id, None, message_id, MESSAGE))
+
+
+def message_gone(conn: sqlite3.Connection, room: Room) -> None:
+    """A chat message deleted, hidden or restored: the newest live activity of its room (a
+    channel) or of the document the room is about; direct rooms are in no feed."""
+    if room.document_key is not None:
+        refresh_document(conn, *room.document_key)
+        return
+    if room.kind != store_rooms.CHANNEL:
+        return
+    room_id = room.id
+    conversation = conversation_of("", "", room_id)
+    latest = store_messages.latest_live_message(conn, room_id)
     if latest is None:
         store.forget(conn, conversation)
         return
-    comment_id, author_id, created_at = latest
-    activity = Activity(
-        conversation, drive_id, item_id, None, created_at, author_id, comment_id, None
-    )
-    store.set_latest(conn, activity)
+    message_id, author_id, created_at = latest
+    _settle(conn, Activity(conversation, None, None, room_id, created_at, author_id, None,
+                           message_id, MESSAGE))  # fmt: skip
+
+
+def refresh_document(conn: sqlite3.Connection, drive_id: str, item_id: str) -> None:
+    """The document's conversation ends at its newest live comment, like, tag or chat
+    message; with none left it leaves every feed."""
+    conversation = conversation_of(drive_id, item_id, None)
+    found = []
+    comment = discussion_store.latest_live_comment(conn, drive_id, item_id)
+    if comment:
+        found.append((comment[2], comment[1], comment[0], None, COMMENT))
+    like = discussion_store.latest_document_like(conn, drive_id, item_id)
+    if like:
+        found.append((like[1], like[0], None, None, LIKE))
+    tags = tags_store.entries_of(conn, drive_id, item_id)
+    if tags:
+        _, added_by, added_at = max(tags, key=lambda e: (e[2], e[0]))
+        found.append((added_at, added_by, None, None, TAG))
+    room_id = store_rooms.document_room_id(conn, drive_id, item_id)
+    message = store_messages.latest_live_message(conn, room_id) if room_id else None
+    if message:
+        found.append((message[2], message[1], None, message[0], MESSAGE))
+    if not found:
+        store.forget(conn, conversation)
+        return
+    at, actor_id, comment_id, message_id, kind = max(found, key=lambda f: f[0])
+    _settle(conn, Activity(conversation, drive_id, item_id, None, at, actor_id, comment_id,
+                           message_id, kind))  # fmt: skip
+
+
+def record(conn: sqlite3.Connection, activity: Activity) -> None:
+    """New activity: the conversation's latest, and into the inboxes it concerns."""
+    store.touch(conn, activity)
+    inbox.deliver(conn, activity)
+
+
+def _settle(conn: sqlite3.Connection, activity: Activity) -> None:
+    """The latest live activity after a removal (or a restore, which may bring the
+    conversation back into feeds)."""
+    if store.latest(conn, activity.conversation) is None:
+        record(conn, activity)
+    else:
+        store.set_latest(conn, activity)
 
 
 def channel_message(
@@ -78,7 +154,9 @@ def channel_message(
 ) -> None:  # fmt: skip
     """A new message in a chat channel (document and direct rooms are not feed entries)."""
     conversation = conversation_of("", "", room_id)
-    store.touch(conn, Activity(conversation, None, None, room_id, at, actor_id, None, message_id))
+    record(
+        conn, Activity(conversation, None, None, room_id, at, actor_id, None, message_id, MESSAGE)
+    )
     skip = {actor_id, *told}
     for person_id, level in sorted(levels.watchers(conn, [(CHANNEL, room_id)]).items()):
         if person_id in skip or level != levels.WATCHING:

@@ -28,6 +28,9 @@ API_SCHEMAS = {
             "title": STRING,
             "url": STRING,
             "lastActivityAt": STRING,
+            "lastActivity": {"type": "string", "enum": ["comment", "message", "like", "tag"],
+                             "description": "What the last activity was (a message: in the "
+                                            "document's chat or the channel)."},
             "lastActor": obj({"id": STRING, "displayName": STRING}),
             "excerpt": STRING,
             "why": STRINGS,

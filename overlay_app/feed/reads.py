@@ -1,10 +1,14 @@
 """The "For you" feed, read: one entry per conversation, newest activity first, paged by an
 opaque cursor, each entry saying why it is there.
 
-What brings a conversation in (untrimmed candidates, feed.store.CANDIDATES_SQL): documents
-and channels the person follows, documents in folders, libraries and sites they follow,
-documents with tags they follow, and conversations in which people they follow, their team,
-their practice (sync.directory.colleagues) or they themselves took part. Then, every page:
+What brings a conversation in: documents and channels the person follows, documents in
+folders, libraries and sites they follow, documents with tags they follow, and conversations
+in which people they follow, their team, their practice (sync.directory.colleagues) or they
+themselves took part. Activity is a comment, a like of the document, a tag added to it or a
+message in its chat room (one entry per conversation all the same). The candidates are one
+range of the person's inbox (feed.inbox, written at activity time); every page:
+- an entry is kept only if those follows and colleagues give it a reason *now* (its "why"),
+  so an unfollow takes it out at once;
 - documents through access.filter_discoverable (discovery is not access: nothing reached only
   through an organisation-wide link, unless the person interacted with it), archived
   (deleted) documents left out; channels through chat.access; whatever a moderator hid
@@ -29,7 +33,7 @@ from overlay_app.discussion import reads as discussion
 from overlay_app.discussion import rendering
 from overlay_app.discussion import store as discussion_store
 from overlay_app.errors import BadInput
-from overlay_app.feed import store
+from overlay_app.feed import activity, store
 from overlay_app.feed.store import Activity
 from overlay_app.follow import store as follow_store
 from overlay_app.follow import targets
@@ -38,7 +42,7 @@ from overlay_app.tags import store as tags_store
 from sync import directory, visibility
 
 PAGE_SIZE, MAX_PAGE = 20, 50
-BATCH, MAX_BATCHES = 40, 10  # a sparse feed stops after this much reading; the cursor goes on
+BATCH, MAX_BATCHES = 60, 10  # a sparse feed stops after this much reading; the cursor goes on
 TOP = ("9999", "")  # a cursor before everything
 # At most this many of a practice (a department can be large): each person around one costs
 # the feed a read of their conversations.
@@ -72,6 +76,7 @@ class Entry:
     excerpt: str
     reasons: list[str]
     document: tuple[str, str] | None
+    activity: str = "comment"  # what the last activity was: comment | message | like | tag
 
     def to_json(self) -> dict[str, Any]:
         place = None
@@ -80,7 +85,7 @@ class Entry:
         return {
             "kind": self.kind, "title": self.title, "url": self.url, "lastActivityAt": self.last_at,
             "lastActor": self.actor.to_json(), "excerpt": self.excerpt, "why": self.reasons,
-            "document": place,
+            "document": place, "lastActivity": self.activity,
         }  # fmt: skip
 
 
@@ -128,61 +133,52 @@ def page(
     """One page of the feed after `cursor` (None: the newest), and the next page's cursor."""
     wanted = interests(person)
     before: tuple[str, str] | None = _open_cursor(cursor) if cursor else TOP
-    kept: list[Activity] = []
+    kept: list[tuple[Activity, list[str]]] = []
     for _ in range(MAX_BATCHES):
         if before is None:
             break
-        batch, before = store.candidates(db.social(), wanted.params(), before, BATCH)
+        batch = store.inbox(db.social(), person.id, before, BATCH)
         kept += _trimmed(person, wanted, batch)
+        before = (batch[-1].last_at, batch[-1].conversation) if len(batch) == BATCH else None
         if len(kept) >= limit:
             kept = kept[:limit]
-            before = (kept[-1].last_at, kept[-1].conversation)
+            before = (kept[-1][0].last_at, kept[-1][0].conversation)
             break
-    return _entries(person, wanted, kept), None if before is None else _seal_cursor(before)
+    return _entries(person, kept), None if before is None else _seal_cursor(before)
 
 
 def hidden_conversations(activities: list[Activity]) -> set[str]:
     """The conversations among these that leave every feed at once as a whole: none today.
-    Moderation hides single comments and messages, not conversations: their words leave the
-    feed through the stores' SHOWN-filtered reads (`live_bodies`), as deleted ones do."""
+    Moderation hides single comments and messages, not conversations: a hidden one stops
+    being the conversation's latest activity when it is hidden (feed.activity), and its
+    words leave the feed through the stores' SHOWN-filtered reads (`live_bodies`)."""
     return set()
 
 
-def _trimmed(person: Person, wanted: Interests, batch: list[Activity]) -> list[Activity]:
-    batch = _inside_what_is_followed(wanted, batch)
+def _trimmed(
+    person: Person, wanted: Interests, batch: list[Activity]
+) -> list[tuple[Activity, list[str]]]:
+    """Those the person may see now, each with its reasons (none: it is left out)."""
     keys = {(a.drive_id, a.item_id) for a in batch if a.drive_id}
     open_docs = access.filter_discoverable(person, keys) if keys else set()
     documents = access.documents(person, open_docs) if open_docs else {}
     rooms = {a.room_id for a in batch if a.room_id}
     open_rooms = chat_access.visible_room_ids(person, rooms) if rooms else set()
     hidden = hidden_conversations(batch)
-    return [
+    seen = [
         a for a in batch
         if a.conversation not in hidden
         and (a.room_id in open_rooms if a.room_id else
              (a.drive_id, a.item_id) in documents
              and not documents[(a.drive_id, a.item_id)].archived)
     ]  # fmt: skip
-
-
-def _inside_what_is_followed(wanted: Interests, batch: list[Activity]) -> list[Activity]:
-    """Candidates that came only through the library of a followed folder must lie inside
-    that folder; those that came another way (the conversation, a person, a tag) stay."""
-    folder_drives = {drive_id for drive_id, _ in wanted.folders} - set(wanted.drives)
-    doubtful = [
-        a for a in batch
-        if a.drive_id in folder_drives and a.conversation not in wanted.conversations
-    ]  # fmt: skip
-    if not doubtful:
-        return batch
-    conversations = [a.conversation for a in doubtful]
-    came = {c for c, _ in store.actors_in(db.social(), conversations, list(wanted.actors))}
-    tags = _tags_of([(a.drive_id, a.item_id) for a in doubtful])
-    came |= {a.conversation for a in doubtful
-             if set(tags.get((a.drive_id, a.item_id), [])) & wanted.tags}  # fmt: skip
-    out = {a.conversation for a in doubtful if a.conversation not in came
-           and not _folder_reasons(wanted, a)}  # fmt: skip
-    return [a for a in batch if a.conversation not in out]
+    if not seen:
+        return []
+    took_part = store.actors_in(db.social(), [a.conversation for a in seen], list(wanted.actors))
+    tags = _tags_of([(a.drive_id, a.item_id) for a in seen if a.drive_id])
+    found = [(a, _reasons(wanted, a, took_part, tags.get((a.drive_id, a.item_id), [])))
+             for a in seen]  # fmt: skip
+    return [(a, reasons) for a, reasons in found if reasons]
 
 
 def _folder_reasons(wanted: Interests, activity: Activity) -> list[str]:
@@ -193,37 +189,56 @@ def _folder_reasons(wanted: Interests, activity: Activity) -> list[str]:
             if (activity.drive_id, f) in wanted.folders][:1]  # fmt: skip
 
 
-def _entries(person: Person, wanted: Interests, kept: list[Activity]) -> list[Entry]:
+def _entries(person: Person, kept: list[tuple[Activity, list[str]]]) -> list[Entry]:
     if not kept:
         return []
-    documents = access.documents(person, {(a.drive_id, a.item_id) for a in kept if a.drive_id})
-    rooms = chat_access.load_rooms({a.room_id for a in kept if a.room_id})
-    names = discussion.display_names(a.last_actor_id for a in kept)
-    bodies = discussion_store.live_bodies(
-        db.social(), {a.last_comment_id for a in kept if a.last_comment_id}
+    activities = [a for a, _ in kept]
+    documents = access.documents(
+        person, {(a.drive_id, a.item_id) for a in activities if a.drive_id}
     )
-    messages = store_messages.live_bodies(
-        db.social(), {a.last_message_id for a in kept if a.last_message_id}
-    )
-    took_part = store.actors_in(db.social(), [a.conversation for a in kept], list(wanted.actors))
-    tags = _tags_of([(a.drive_id, a.item_id) for a in kept if a.drive_id])
+    rooms = chat_access.load_rooms({a.room_id for a in activities if a.room_id})
+    names = discussion.display_names(a.last_actor_id for a in activities)
+    excerpts = _excerpts(activities)
     entries = []
-    for a in kept:
-        body = messages.get(a.last_message_id) if a.room_id else bodies.get(a.last_comment_id or "")
-        reasons = _reasons(wanted, a, took_part, tags.get((a.drive_id, a.item_id), []))
+    for a, reasons in kept:
         actor = discussion.PersonRef(a.last_actor_id, discussion.name_of(a.last_actor_id, names))
+        excerpt = excerpts.get(a.conversation, "")
         if a.room_id:
             room = rooms.get(a.room_id)
             title = f"#{room.name}" if room else "a channel"
             entries.append(Entry(a.conversation, "channel", title, f"/chat/{a.room_id}", a.last_at,
-                                 actor, rendering.excerpt(body or ""), reasons, None))  # fmt: skip
+                                 actor, excerpt, reasons, None, a.last_kind))  # fmt: skip
             continue
         document = documents[(a.drive_id, a.item_id)]
         url = f"/documents/{a.drive_id}/{a.item_id}"
         entries.append(Entry(a.conversation, "document", document.name or "a document", url,
-                             a.last_at, actor, rendering.excerpt(body or ""), reasons,
-                             (a.drive_id, a.item_id)))  # fmt: skip
+                             a.last_at, actor, excerpt, reasons, (a.drive_id, a.item_id),
+                             a.last_kind))  # fmt: skip
     return entries
+
+
+def _excerpts(activities: list[Activity]) -> dict[str, str]:
+    """What the last activity said: a live comment's or message's words (a deleted or hidden
+    one says nothing), a like, or the newest tag."""
+    bodies = discussion_store.live_bodies(
+        db.social(), {a.last_comment_id for a in activities if a.last_comment_id}
+    )
+    messages = store_messages.live_bodies(
+        db.social(), {a.last_message_id for a in activities if a.last_message_id is not None}
+    )
+    found = {}
+    for a in activities:
+        if a.last_kind == activity.LIKE:
+            found[a.conversation] = gettext("Liked the document")
+        elif a.last_kind == activity.TAG:
+            tags = tags_store.entries_of(db.social(), a.drive_id or "", a.item_id or "")
+            newest = max(tags, key=lambda e: (e[2], e[0]))[0] if tags else None
+            found[a.conversation] = gettext("Tagged #%(tag)s", tag=newest) if newest else ""
+        elif a.last_message_id is not None:
+            found[a.conversation] = rendering.excerpt(messages.get(a.last_message_id) or "")
+        else:
+            found[a.conversation] = rendering.excerpt(bodies.get(a.last_comment_id or "") or "")
+    return found
 
 
 def _tags_of(keys: list) -> dict:

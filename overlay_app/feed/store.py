@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from overlay_app.db import SocialConn
+
+TOP_AT = "9999"  # a time after every activity
 
 
 @dataclass(frozen=True)
@@ -22,14 +25,23 @@ class Activity:
     last_actor_id: str
     last_comment_id: str | None
     last_message_id: int | None
+    last_kind: str = "comment"  # comment | message (chat) | like | tag (an addition)
 
 
 _COLUMNS = """a.conversation, a.drive_id, a.item_id, a.room_id, a.last_at, a.last_actor_id,
-    a.last_comment_id, a.last_message_id"""
+    a.last_comment_id, a.last_message_id, a.last_kind"""
 
-# The feed's arms: each reads its own index newest first and stops at :batch, so none costs
-# more than a page however long the history (tests check their plans). `candidates` merges
-# them in time order, up to the point that every arm cut short has reached.
+# The arms of what one follows: each reads its own index newest first and stops at :batch
+# (tests check their plans). A new follow's backfill (feed.inbox) reads one of them.
+# A person's inbox, newest first, from a cursor: one range of feed_inbox_by_time.
+INBOX = f"""
+    SELECT {_COLUMNS} FROM (
+        SELECT x.conversation FROM feed_inbox AS x
+        WHERE x.person_id = :person AND (x.at, x.conversation) < (:at, :conversation)
+        ORDER BY x.at DESC, x.conversation DESC LIMIT :batch) AS top
+    JOIN feed_activity AS a ON a.conversation = top.conversation
+    ORDER BY a.last_at DESC, a.conversation DESC"""
+
 ARMS = {
     "conversations": f"""
         SELECT {_COLUMNS} FROM feed_activity AS a
@@ -60,91 +72,79 @@ def touch(conn: sqlite3.Connection, activity: Activity) -> None:
     a = activity
     conn.execute(
         "INSERT INTO feed_activity (conversation, drive_id, item_id, room_id, last_at,"
-        " last_actor_id, last_comment_id, last_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " last_actor_id, last_comment_id, last_message_id, last_kind)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (conversation) DO UPDATE SET last_at = excluded.last_at,"
         " last_actor_id = excluded.last_actor_id, last_comment_id = excluded.last_comment_id,"
-        " last_message_id = excluded.last_message_id",
+        " last_message_id = excluded.last_message_id, last_kind = excluded.last_kind",
         [a.conversation, a.drive_id, a.item_id, a.room_id, a.last_at, a.last_actor_id,
-         a.last_comment_id, a.last_message_id],
+         a.last_comment_id, a.last_message_id, a.last_kind],
     )  # fmt: skip
     conn.execute(
         "INSERT OR IGNORE INTO feed_actors (conversation, actor_id, conversation_at)"
         " VALUES (?, ?, ?)",
         [a.conversation, a.last_actor_id, a.last_at],
     )
+    _moved(conn, a.conversation, a.last_at)
+
+
+def _moved(conn: sqlite3.Connection, conversation: str, at: str) -> None:
+    """The conversation's time, wherever it is kept beside feed_activity."""
     conn.execute(
-        "UPDATE feed_actors SET conversation_at = ? WHERE conversation = ?",
-        [a.last_at, a.conversation],
+        "UPDATE feed_actors SET conversation_at = ? WHERE conversation = ?", [at, conversation]
     )
+    conn.execute("UPDATE feed_inbox SET at = ? WHERE conversation = ?", [at, conversation])
 
 
 def forget(conn: sqlite3.Connection, conversation: str) -> None:
     """No live activity is left in the conversation: it leaves every feed."""
-    conn.execute("DELETE FROM feed_activity WHERE conversation = ?", [conversation])
-    conn.execute("DELETE FROM feed_actors WHERE conversation = ?", [conversation])
+    for table in ("feed_activity", "feed_actors", "feed_inbox"):
+        conn.execute(f"DELETE FROM {table} WHERE conversation = ?", [conversation])
 
 
 def set_latest(conn: sqlite3.Connection, activity: Activity) -> None:
-    """The conversation's latest live activity is now this one (after a deletion)."""
+    """The conversation's latest live activity is now this one (after a deletion or hiding)."""
     conn.execute(
         "UPDATE feed_activity SET last_at = ?, last_actor_id = ?, last_comment_id = ?,"
-        " last_message_id = ? WHERE conversation = ?",
+        " last_message_id = ?, last_kind = ? WHERE conversation = ?",
         [activity.last_at, activity.last_actor_id, activity.last_comment_id,
-         activity.last_message_id, activity.conversation],
+         activity.last_message_id, activity.last_kind, activity.conversation],
     )  # fmt: skip
-    conn.execute(
-        "UPDATE feed_actors SET conversation_at = ? WHERE conversation = ?",
-        [activity.last_at, activity.conversation],
+    _moved(conn, activity.conversation, activity.last_at)
+
+
+def latest(conn: SocialConn, conversation: str) -> Activity | None:
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM feed_activity AS a WHERE a.conversation = ?", [conversation]
+    ).fetchone()
+    return None if row is None else Activity(*row)
+
+
+# -- the inbox -----------------------------------------------------------------------------------
+
+
+def deliver(conn: sqlite3.Connection, conversation: str, at: str, people: Iterable[str]) -> None:
+    """The conversation is in these people's inboxes (at its latest time)."""
+    conn.executemany(
+        "INSERT INTO feed_inbox (person_id, conversation, at) VALUES (?, ?, ?)"
+        " ON CONFLICT (conversation, person_id) DO UPDATE SET at = excluded.at",
+        [(person_id, conversation, at) for person_id in sorted(set(people))],
     )
 
 
-def candidates(
-    conn: SocialConn, interests: dict[str, list[str]], before: tuple[str, str], batch: int
-) -> tuple[list[Activity], tuple[str, str] | None]:
-    """Conversations matching the interests (conversations, drives, actors, tags) whose
-    latest activity is before the cursor `before` (last_at, conversation), newest first, and
-    the cursor to go on from (None: nothing older is left). An arm that returned a full batch
-    may hold older rows it did not return: the merge stops at the newest of such arms' last
-    rows, so nothing is ever skipped."""
-    found: dict[str, Activity] = {}
-    horizon: tuple[str, str] | None = None
-    for rows, cut in _arm_rows(conn, interests, before[0], batch):
-        for activity in rows:
-            if _key(activity) < before:
-                found.setdefault(activity.conversation, activity)
-        if rows and len(rows) >= cut:  # cut short: older rows may wait in this arm
-            last = min(_key(a) for a in rows)
-            horizon = last if horizon is None else max(horizon, last)
-    ordered = sorted(found.values(), key=_key, reverse=True)
-    if horizon is not None:
-        ordered = [a for a in ordered if _key(a) >= horizon]
-    if len(ordered) > batch or horizon is not None:
-        ordered = ordered[:batch]
-        return ordered, (_key(ordered[-1]) if ordered else horizon)
-    return ordered, None
+def inbox(conn: SocialConn, person_id: str, before: tuple[str, str], batch: int) -> list[Activity]:
+    """The person's conversations before the cursor `before` (last_at, conversation), newest
+    first, at most `batch`."""
+    params = {"person": person_id, "at": before[0], "conversation": before[1], "batch": batch}
+    return [Activity(*row) for row in conn.execute(INBOX, params)]
 
 
-def _arm_rows(
-    conn: SocialConn, interests: dict[str, list[str]], at: str, batch: int
-) -> list[tuple[list[Activity], int]]:
-    """Each arm's rows (people: one arm each, of half a batch: there are many) and the
-    number it was cut at."""
-    found = []
-    per_person = max(batch // 2, 10)
-    for arm, values in interests.items():
-        if arm == "actors":
-            for actor in sorted(values):
-                params = {"value": actor, "at": at, "batch": per_person}
-                rows = [Activity(*row) for row in conn.execute(ARMS["actor"], params)]
-                found.append((rows, per_person))
-        elif values:
-            params = {"values": json.dumps(sorted(values)), "at": at, "batch": batch}
-            found.append(([Activity(*row) for row in conn.execute(ARMS[arm], params)], batch))
-    return found
-
-
-def _key(activity: Activity) -> tuple[str, str]:
-    return (activity.last_at, activity.conversation)
+def recent(conn: SocialConn, arm: str, values: list[str], limit: int) -> list[Activity]:
+    """The newest conversations of one arm (a new follow's backfill): for "actor", values
+    holds the one person."""
+    params: dict = {"at": TOP_AT, "batch": limit}
+    params |= {"value": values[0]} if arm == "actor" else {"values": json.dumps(sorted(values))}
+    return [Activity(*row) for row in conn.execute(ARMS[arm], params)]
 
 
 def actors_in(

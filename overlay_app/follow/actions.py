@@ -13,6 +13,7 @@ from overlay_app import access, db, security
 from overlay_app.chat import access as chat_access
 from overlay_app.discussion.reads import now
 from overlay_app.errors import BadInput
+from overlay_app.feed import inbox
 from overlay_app.follow import levels, store, targets
 from overlay_app.follow.targets import Target
 from overlay_app.identity import Person
@@ -39,7 +40,8 @@ def follow(person: Person, kind: Any, key: Any) -> Target:
     target = targets.check_target(person, kind, key)
     with db.transaction() as conn:
         security.check_rate(person, "follow")
-        store.follow(conn, person.id, target.kind, target.key, now())
+        if store.follow(conn, person.id, target.kind, target.key, now()):
+            inbox.backfill(conn, person, target.kind, target.key)
     return target
 
 

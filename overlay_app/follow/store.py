@@ -12,6 +12,9 @@ from overlay_app.db import SocialConn
 
 Place = list[tuple[str, str]]  # (kind, key) pairs, most specific first
 
+FOLLOWERS_SQL = """SELECT person_id FROM follows INDEXED BY follows_by_target
+    WHERE kind = ? AND target IN (SELECT value FROM json_each(?))"""
+
 
 # -- follows -------------------------------------------------------------------------------------
 
@@ -40,6 +43,18 @@ def follows_of(conn: SocialConn, person_id: str) -> list[tuple[str, str, str]]:
         [person_id],
     )
     return rows.fetchall()
+
+
+def followers(conn: SocialConn, targets: Place) -> set[str]:
+    """Everyone who follows one of the (kind, key) targets (follows_by_target)."""
+    by_kind: dict[str, set[str]] = {}
+    for kind, key in targets:
+        by_kind.setdefault(kind, set()).add(key)
+    found: set[str] = set()
+    for kind, keys in sorted(by_kind.items()):  # one index range per kind and key
+        rows = conn.execute(FOLLOWERS_SQL, [kind, json.dumps(sorted(keys))])
+        found |= {person_id for (person_id,) in rows}
+    return found
 
 
 def is_following(conn: SocialConn, person_id: str, kind: str, key: str) -> bool:

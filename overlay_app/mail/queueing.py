@@ -32,6 +32,7 @@ def queue(conn: sqlite3.Connection, row: Row, notification_id: int | None) -> No
         0, row.recipient_id, row.kind, immediate,
         conversation_of(row.drive_id, row.item_id, row.room_id),
         row.drive_id, row.item_id, row.room_id, notification_id, row.actor_id, row.at, due,
+        row.comment_id, row.message_id,
     )  # fmt: skip
     store.enqueue(conn, item)
 

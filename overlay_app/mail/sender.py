@@ -25,6 +25,8 @@ from flask_babel import force_locale
 
 from overlay_app import access, db, i18n
 from overlay_app.chat import access as chat_access
+from overlay_app.chat import store_messages
+from overlay_app.discussion import store as discussion_store
 from overlay_app.follow import levels
 from overlay_app.follow import store as follow_store
 from overlay_app.mail import compose, store, tokens
@@ -77,7 +79,10 @@ def _smtp() -> SmtpTransport:
 
 def still_open(person_id: str, item: Item | list) -> bool:
     """Whether the person may open the place now (the index, and recent live refusals);
-    a deleted document counts as closed."""
+    a deleted document counts as closed, and an item about a comment or message that a
+    moderator hid or its author deleted is gone."""
+    if isinstance(item, Item) and gone([item]):
+        return False
     drive_id, item_id, room_id = (
         (item.drive_id, item.item_id, item.room_id) if isinstance(item, Item) else item
     )
@@ -98,6 +103,20 @@ def _document_open(person_id: str, drive_id: str, item_id: str) -> bool:
     )
 
 
+def gone(items: list[Item]) -> set[int]:
+    """The ids of the items whose comment or message is hidden or deleted now (the stores'
+    live reads leave out both)."""
+    comments = {i.comment_id for i in items if i.comment_id}
+    messages = {i.message_id for i in items if i.message_id is not None}
+    live_comments = discussion_store.live_bodies(db.social(), comments) if comments else {}
+    live_messages = store_messages.live_bodies(db.social(), messages) if messages else {}
+    return {
+        i.id for i in items
+        if (i.comment_id and i.comment_id not in live_comments)
+        or (i.message_id is not None and i.message_id not in live_messages)
+    }  # fmt: skip
+
+
 def compose_mentions(at: str, report: Report) -> None:
     due = store.due_immediate(db.social(), at, BATCH)
     read = notifications_store.read_among(
@@ -106,10 +125,13 @@ def compose_mentions(at: str, report: Report) -> None:
     groups: dict[tuple[str, str], list[Item]] = {}
     for item in due:
         groups.setdefault((item.person_id, item.conversation), []).append(item)
+    hidden = gone(due)
     for (person_id, _), items in groups.items():
         wanted = [
-            i for i in items if i.notification_id not in read and _wants_email(person_id, i.event)
-        ]
+            i for i in items
+            if i.notification_id not in read and i.id not in hidden
+            and _wants_email(person_id, i.event)
+        ]  # fmt: skip
         if not wanted or not still_open(person_id, wanted[0]):
             _drop(items, report)
             continue
@@ -127,8 +149,9 @@ def compose_digests(at: str, report: Report) -> None:
         if (parse_time(at) - since).total_seconds() < PERIODS[digest]:
             continue
         by_conversation: dict[str, list[Item]] = {}
+        hidden = gone(items)
         for item in items:
-            if _wants_email(person_id, item.event):
+            if item.id not in hidden and _wants_email(person_id, item.event):
                 by_conversation.setdefault(item.conversation, []).append(item)
         kept = [group for group in by_conversation.values() if still_open(person_id, group[0])]
         if not kept:
@@ -200,7 +223,11 @@ def deliver(at: str, transport: Callable[[], object], report: Report) -> None:
 
 
 def _deliver_one(mail: Mail, smtp, at: str, report: Report) -> None:
-    if not all(still_open(mail.person_id, place) for place in mail.places):
+    """A mail that names a place the person can no longer open, or a comment or message gone
+    since composing, is withdrawn: its items are queued again and composed anew without it."""
+    if not all(still_open(mail.person_id, place) for place in mail.places) or gone(
+        store.items_of(db.social(), mail.id)
+    ):
         with db.transaction() as conn:
             store.set_state(conn, mail.id, store.WITHDRAWN, error="a place can no longer be opened")
             store.requeue_items_of(conn, mail.id)

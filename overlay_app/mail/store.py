@@ -24,7 +24,7 @@ PENDING, SENDING, SENT, FAILED, UNCERTAIN, WITHDRAWN = (
 DAILY, HOURLY, WEEKLY, OFF = "daily", "hourly", "weekly", "off"
 
 _ITEM_COLUMNS = """id, person_id, event, immediate, conversation, drive_id, item_id, room_id,
-    notification_id, actor_id, created_at, due_at"""
+    notification_id, actor_id, created_at, due_at, comment_id, message_id"""
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,8 @@ class Item:
     actor_id: str
     created_at: str
     due_at: str
+    comment_id: str | None = None  # what it is about: a hidden or deleted one is never mailed
+    message_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -69,11 +71,11 @@ class Mail:
 def enqueue(conn: sqlite3.Connection, item: Item) -> None:
     conn.execute(
         "INSERT INTO mail_queue (person_id, event, immediate, conversation, drive_id, item_id,"
-        " room_id, notification_id, actor_id, created_at, due_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " room_id, notification_id, actor_id, created_at, due_at, comment_id, message_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [item.person_id, item.event, int(item.immediate), item.conversation, item.drive_id,
          item.item_id, item.room_id, item.notification_id, item.actor_id, item.created_at,
-         item.due_at],
+         item.due_at, item.comment_id, item.message_id],
     )  # fmt: skip
 
 
@@ -120,6 +122,14 @@ def requeue_items_of(conn: sqlite3.Connection, outbox_id: int) -> None:
         "UPDATE mail_queue SET state = 'queued', outbox_id = NULL WHERE outbox_id = ?",
         [outbox_id],
     )
+
+
+def items_of(conn: SocialConn, outbox_id: int) -> list[Item]:
+    """The queue items a composed mail took."""
+    rows = conn.execute(
+        f"SELECT {_ITEM_COLUMNS} FROM mail_queue WHERE outbox_id = ? ORDER BY id", [outbox_id]
+    )
+    return [_item(row) for row in rows]
 
 
 def _item(row: tuple) -> Item:

@@ -15,6 +15,7 @@ from typing import Any
 from overlay_app import access, db, security
 from overlay_app.access import Document
 from overlay_app.errors import N_, Conflict
+from overlay_app.feed import activity
 from overlay_app.identity import Person
 from overlay_app.tags import store
 from overlay_app.tags.reads import normalise
@@ -42,13 +43,18 @@ def do_add_tag(
     added_by, added_at), read in the same transaction so a removal just after cannot lose it."""
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     created = store.add(conn, drive_id, item_id, tag, person.id, now)
+    if created:  # the feed: activity on the document's conversation
+        activity.tag_added(conn, person.id, (drive_id, item_id), now)
     stored = store.entry(conn, drive_id, item_id, tag)
     assert stored is not None
     return created, stored
 
 
 def do_remove_tag(conn: sqlite3.Connection, drive_id: str, item_id: str, tag: str) -> bool:
-    return store.remove(conn, drive_id, item_id, tag)
+    removed = store.remove(conn, drive_id, item_id, tag)
+    if removed:
+        activity.refresh_document(conn, drive_id, item_id)
+    return removed
 
 
 # --- the operations the views call -------------------------------------------------------------

@@ -325,6 +325,13 @@ def root_item_id(db: sqlite_utils.Database, drive_id: str) -> str | None:
     return row[0] if row else None
 
 
+def site_of_library(db: sqlite_utils.Database, drive_id: str) -> str | None:
+    """The id of the site a library is in (an id: the feed's fan-out to a site's followers,
+    who are trimmed again when they read)."""
+    row = db.execute("SELECT site_id FROM drives WHERE id = ?", [drive_id]).fetchone()
+    return row[0] if row else None
+
+
 def ancestors(db: sqlite_utils.Database, drive_id: str, item_id: str) -> list[tuple[str, str]]:
     """(item_id, name) of the folders above an item, the root first: only for an item the
     caller may see, whose path already names them."""
