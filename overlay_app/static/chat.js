@@ -48,7 +48,7 @@
     this.element = element;
     this.roomId = element.getAttribute("data-room-id");
     this.list = element.querySelector(".chat-messages");
-    this.blanks = document.getElementById("chat-message-template").content;
+    this.blanks = document.getElementById("chat-message-blanks");
     this.composer = element.querySelector("form.chat-composer");
     this.notice = element.querySelector(".chat-error");
     // Ids are random: places in the room (`seq`) order messages and read markers.
