@@ -1,6 +1,7 @@
 """The chat message's More menu in real headless Chromium: by keyboard on a message the server
 rendered, on a message that arrived live (Report included, at once), edit and delete through
-it; axe-core and no sideways scrolling; ten one-line messages on one phone screen.
+it; its words in Dutch; axe-core and no sideways scrolling; ten one-line messages on one phone
+screen.
 
 Every test makes its own channel through the API (the module's site is shared) and seeds its
 messages there with real bearer tokens.
@@ -75,8 +76,14 @@ def test_the_menu_works_by_keyboard_on_a_server_rendered_message(
     expect(summary).to_have_accessible_name("More actions on your message")
     # The menu ends the who-and-when line: no line of its own.
     assert more.evaluate("n => n.parentElement.className") == "meta"
+    # With a mouse, the menu shows while the message is hovered or holds the focus.
+    page.locator("h1").hover()
+    expect(summary).to_have_css("opacity", "0")
+    mine.hover()
+    expect(summary).to_have_css("opacity", "1")
+    page.locator("h1").hover()
     summary.focus()
-    expect(summary).to_have_css("opacity", "1")  # shown while the message holds the focus
+    expect(summary).to_have_css("opacity", "1")
     page.keyboard.press("Enter")
     expect(more).to_have_attribute("open", "")
     expect(menu_items(mine)).to_have_text(["Edit", "Delete"])
@@ -168,6 +175,42 @@ def test_a_live_message_gets_the_menu_at_once(
         report.get_by_role("button", name="Report").click()
     expect(author.locator(".flash.info")).to_have_text(THANKS)
     assert author_watch.fired == [] and reader_watch.fired == []
+
+
+def test_the_menu_speaks_dutch_on_live_messages_too(
+    live_site,
+    chromium: Browser,
+    browser_as,
+    people: dict[str, str],
+    cast: dict[str, Any],
+    channel: Channel,
+) -> None:
+    channel.say("author", "Van mij, van de server")
+    signed_in, _ = browser_as(live_site, people["author"])
+    dutch = chromium.new_context(locale="nl-NL", storage_state=signed_in.context.storage_state())
+    dutch.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = dutch.new_page()
+        open_chat(page, channel.url)
+        mine = messages(page, "Van mij, van de server")
+        expect(mine.locator("details.more > summary")).to_have_accessible_name(
+            "Meer acties voor je bericht"
+        )
+        mine.locator("details.more > summary").click()
+        expect(menu_items(mine)).to_have_text(["Bewerken", "Verwijderen"])
+        page.keyboard.press("Escape")  # the open menu would cover the next message
+        channel.say("reader", "Live van de lezer")
+        shows_once(page, "Live van de lezer")
+        theirs = messages(page, "Live van de lezer")
+        summary = theirs.locator("details.more > summary")
+        expect(summary).to_have_text("Meer")
+        expect(summary).to_have_accessible_name(
+            f"Meer acties voor het bericht van {cast['name']['reader']}"
+        )
+        summary.click()
+        expect(menu_items(theirs)).to_have_text(["Melden"])
+    finally:
+        dutch.close()
 
 
 def test_a_chat_room_passes_axe_and_fits_390_px(
