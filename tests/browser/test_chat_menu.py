@@ -213,6 +213,39 @@ def test_the_menu_speaks_dutch_on_live_messages_too(
         dutch.close()
 
 
+def test_the_last_message_menu_opens_in_sight_on_the_document_panel(
+    live_site, browser_as, people: dict[str, str], cast: dict[str, Any]
+) -> None:
+    """The panel's list scrolls (max-height): a form opened in the last message's menu is
+    scrolled into the list's sight, not cut off below it."""
+    page, watch = browser_as(live_site, people["reader"])
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_chat(page, live_site.url + cast["path"])
+    writer = live_site.api(people["author"])
+    room = page.locator("#chat .chat-room").get_attribute("data-room-id")
+    for n in range(8):
+        answer = writer.post(
+            f"{live_site.url}/api/v1/rooms/{room}/messages", json={"body": f"Panel line {n}"}
+        )
+        assert answer.status_code == 201, answer.text
+    shows_once(page, "Panel line 7")
+    last = messages(page, "Panel line 7")
+    last.locator("details.more > summary").click()
+    last.locator("details.report > summary").click()
+    button = last.locator("form.report-form button")
+    expect(button).to_be_visible()
+    inside = page.locator("#chat .chat-messages").evaluate(
+        """(list, button) => {
+          const outer = list.getBoundingClientRect(), inner = button.getBoundingClientRect();
+          return inner.top >= outer.top && inner.bottom <= outer.bottom;
+        }""",
+        button.element_handle(),
+    )
+    assert inside
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert watch.fired == []
+
+
 def test_a_chat_room_passes_axe_and_fits_390_px(
     live_site, browser_as, people: dict[str, str], channel: Channel
 ) -> None:
