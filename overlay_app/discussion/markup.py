@@ -171,10 +171,10 @@ def _more_menu(
     """The "More" disclosure: Edit and Delete on one's own comment, Report on another's.
 
     A <details> disclosure of plain links and buttons (not role="menu", whose arrow-key
-    contract a list of three does not need): Enter/Space open it, Tab walks it, thread.js
-    closes it on Escape or a click elsewhere. Edit is a link to ?edit= (the page then shows
-    the form); with script it shows and opens the hidden details.edit beside the menu, where
-    plaza.js puts the shared edit form."""
+    contract a list of three does not need): Enter/Space open it, Tab walks it, more_menu.js
+    (shared with chat messages) closes it on Escape or a click elsewhere. Edit is a link to
+    ?edit= (the page then shows the form); with script it shows and opens the hidden
+    details.edit beside the menu, where plaza.js puts the shared edit form."""
     if own:
         label = words.more_own
         items = (

@@ -40,6 +40,7 @@ JS_STRINGS: tuple[str, ...] = (
     N_("A document's chat"),
     N_("Conversation"),
     N_("waiting for the connection…"),
+    N_("sending…"),
     # embedded.js
     N_("Signing you in…"),
     N_("Plaza could not sign you in here: {reason}"),

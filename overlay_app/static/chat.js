@@ -2,7 +2,7 @@
 // enhancement: every chat page works without it. chat_stream.js, loaded after this file, adds
 // the live part (the event stream and the outbox) and starts both.
 //
-// - A RoomView per room shown: its messages (built from the page's blank one), the composer,
+// - A RoomView per room shown: its messages (cloned from the page's blank ones), the composer,
 //   edit and delete through the API, the read marker; the rooms list keeps unread badges.
 // - Server HTML (bodyHtml, sanitised by the server) is parsed in an inert <template>; every
 //   other text goes in with textContent.
@@ -28,6 +28,14 @@
     return t("Not sent ({status}).", { status: result.status });
   }
 
+  // Closes a message's More menu and what was opened in it (its edit form).
+  function closeMenu(node) {
+    if (!node) return;
+    node.querySelectorAll("details.more, details.more details").forEach(function (open) {
+      open.open = false;
+    });
+  }
+
   function newClientKey() {
     if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
     var bytes = new Uint8Array(16);
@@ -40,7 +48,7 @@
     this.element = element;
     this.roomId = element.getAttribute("data-room-id");
     this.list = element.querySelector(".chat-messages");
-    this.skeleton = document.querySelector("#chat-message-skeleton li.chat-message");
+    this.blanks = document.getElementById("chat-message-blanks");
     this.composer = element.querySelector("form.chat-composer");
     this.notice = element.querySelector(".chat-error");
     // Ids are random: places in the room (`seq`) order messages and read markers.
@@ -105,7 +113,7 @@
       editedAt: null, deleted: false, clientKey: item.clientKey
     });
     node.classList.add("pending");
-    node.querySelector(".state").textContent = navigator.onLine ? "sending…" : "waiting for the connection…";
+    node.querySelector(".state").textContent = navigator.onLine ? t("sending…") : t("waiting for the connection…");
     this.list.appendChild(node);
     this.scrollToEnd();
   };
@@ -118,9 +126,12 @@
     node.querySelector(".state").textContent = t("not sent: {reason}", { reason: reason });
   };
 
-  // A message JSON as a list item, from the page's blank one (#chat-message-skeleton).
+  // A message JSON as a list item, from the page's blank ones (_chat_macros.html renders them
+  // as it renders every message): one's own (More: Edit, Delete) or another's (More: Report).
   RoomView.prototype.build = function (message) {
-    var node = this.skeleton.cloneNode(true);
+    var blank = message.author.id === me ? "own" : "theirs";
+    var node = this.blanks.querySelector('li[data-blank="' + blank + '"]').cloneNode(true);
+    node.removeAttribute("data-blank");
     this.fill(node, message);
     return node;
   };
@@ -142,11 +153,13 @@
     node.querySelector(".edited").hidden = !message.editedAt;
     node.querySelector(".state").textContent = "";
     this.fillBody(node, message);
-    var actions = node.querySelector(".message-actions");
-    var own = message.author.id === me && message.id && !message.deleted;
-    if (actions) {
-      actions.hidden = !own;
-      if (own) this.prepareActions(node, message);
+    // A message waiting for the server (no id yet) or deleted has no menu.
+    var more = node.querySelector("details.more");
+    if (more) {
+      var live = !!message.id && !message.deleted;
+      more.hidden = !live;
+      if (!live) more.open = false;
+      else this.prepareActions(node, message);
     }
   };
 
@@ -167,18 +180,28 @@
   };
 
   RoomView.prototype.prepareActions = function (node, message) {
+    var path = "/chat/messages/" + encodeURIComponent(message.id);
     var edit = node.querySelector("form.message-edit");
     var remove = node.querySelector("form.message-delete");
+    var report = node.querySelector("form.report-form");
     if (edit) {
-      edit.setAttribute("action", "/chat/messages/" + message.id + "/edit");
+      edit.setAttribute("action", path + "/edit");
       edit.querySelector("textarea[name=body]").value = message.body;
     }
-    if (remove) remove.setAttribute("action", "/chat/messages/" + message.id + "/delete");
+    if (remove) remove.setAttribute("action", path + "/delete");
+    if (report) report.setAttribute("action", path + "/report");
+    // The blank's label holds "%(name)s" (the server's words, in the page's language).
+    var summary = node.querySelector("details.more > summary[data-label]");
+    if (summary) {
+      summary.setAttribute("aria-label", summary.getAttribute("data-label").replace("%(name)s",
+        function () { return message.author.displayName; }));
+    }
     node.querySelectorAll("input[name=csrf_token]").forEach(function (input) { input.value = csrfToken(); });
     this.enhanceActions(node);
   };
 
-  // Edit and delete forms post normally without script; with it they call the API.
+  // Edit and delete forms (in the More menu) post normally without script; with it they call
+  // the API, and the menu closes once done.
   RoomView.prototype.enhanceActions = function (node) {
     var self = this;
     var id = node.getAttribute("data-message-id");
@@ -191,7 +214,9 @@
         var body = edit.querySelector("textarea[name=body]").value;
         callApi("PATCH", "/api/v1/messages/" + id, { body: body }).then(function (result) {
           if (!result.ok) { self.showError(errorMessage(result)); return; }
+          self.showError("");
           self.upsert(result.data);
+          closeMenu(self.find(id));
         }, function () { self.showError(t("No connection: the edit was not saved.")); });
       });
     }
@@ -204,8 +229,10 @@
           if (!result.ok) { self.showError(errorMessage(result)); return; }
           var node = self.find(id);
           if (!node) return;
+          self.showError("");
+          closeMenu(node);
           self.fillBody(node, { deleted: true });
-          node.querySelector(".message-actions").hidden = true;
+          node.querySelector("details.more").hidden = true;
         }, function () { self.showError(t("No connection: the message was not deleted.")); });
       });
     }

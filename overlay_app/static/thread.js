@@ -1,7 +1,7 @@
 // The document discussion, beyond what plaza.js does (helper "threads"). Progressive
 // enhancement only: without this file the More menu and the folded replies are <details>
 // that open by themselves, and the forms are plain textareas holding the mention markup.
-// - More menu: Escape or a click elsewhere closes it; its Edit opens the comment's edit form.
+// - More menu (opened and closed by more_menu.js): its Edit opens the comment's edit form.
 // - Folded replies ("Show N more replies") unfold in place; a linked #comment-id is unfolded.
 // - Comment and reply textareas become editors where a mention is a chip (an atomic token
 //   showing the name, gone with one Backspace); the textarea stays the form's field and
@@ -27,31 +27,8 @@
     Object.keys(WORDS).forEach(function (key) { if (given[key]) WORDS[key] = given[key]; });
   } catch (error) { /* the English above */ }
 
-  // -- the More menu ------------------------------------------------------------------------
-  function closeMenu(menu, focusSummary) {
-    menu.open = false;
-    if (focusSummary) menu.querySelector("summary").focus();
-  }
-
-  document.addEventListener("keydown", function (event) {
-    if (event.key !== "Escape" || event.defaultPrevented) return;
-    var inside = document.activeElement && document.activeElement.closest &&
-      document.activeElement.closest("details.more[open]");
-    var menu = inside || section.querySelector("details.more[open]");
-    if (menu) { event.preventDefault(); closeMenu(menu, true); }
-  });
-
-  document.addEventListener("click", function (event) {
-    section.querySelectorAll("details.more[open]").forEach(function (menu) {
-      if (!menu.contains(event.target)) closeMenu(menu, false);
-    });
-  });
-
-  // Tabbing out of an open menu closes it, as a click elsewhere does.
-  section.addEventListener("focusout", function (event) {
-    var menu = event.target.closest && event.target.closest("details.more[open]");
-    if (menu && event.relatedTarget && !menu.contains(event.relatedTarget)) closeMenu(menu, false);
-  });
+  // -- the More menu: more_menu.js opens and closes it; its Edit opens the edit form --------
+  function closeMenu(menu) { menu.open = false; }
 
   section.addEventListener("click", function (event) {
     var edit = event.target.closest && event.target.closest("details.more a.menu-edit");
@@ -59,7 +36,7 @@
     var holder = edit.closest(".actions").querySelector(":scope > details.edit");
     if (!holder) return;  // no edit holder: follow the link to ?edit=
     event.preventDefault();
-    closeMenu(edit.closest("details.more"), false);
+    closeMenu(edit.closest("details.more"));
     holder.hidden = false;
     holder.open = true;  // plaza.js moves the shared edit form into it on "toggle"
   });
@@ -92,10 +69,6 @@
     if (details.matches("details.more-replies") && details.open) {
       var first = unfold(details);
       if (first) { first.setAttribute("tabindex", "-1"); first.focus(); }
-    } else if (details.matches("details.more") && details.open) {
-      section.querySelectorAll("details.more[open]").forEach(function (other) {
-        if (other !== details) other.open = false;
-      });
     } else if (details.matches(".actions > details.edit") && !details.open) {
       details.hidden = true;
     }

@@ -308,6 +308,7 @@ def test_chat_works_without_javascript(
         with page.expect_navigation():
             panel.get_by_role("link", name="open in Chat").click()
         mine = messages(page, "Sent with a plain form")
+        mine.locator("details.more > summary").click()  # Edit and Delete are in the More menu
         mine.locator("details.edit > summary").click()
         mine.locator("form.message-edit textarea").fill("Sent with a plain form, then edited")
         with page.expect_navigation():
@@ -325,8 +326,10 @@ def test_chat_works_without_javascript(
         page.locator(".chat-composer textarea").fill("To be deleted")
         with page.expect_navigation():
             page.locator(".chat-composer").get_by_role("button", name="Send").click()
+        doomed = messages(page, "To be deleted")
+        doomed.locator("details.more > summary").click()
         with page.expect_navigation():
-            messages(page, "To be deleted").get_by_role("button", name="Delete").click()
+            doomed.get_by_role("button", name="Delete").click()
         expect(page.locator(".chat-message.deleted .body").last).to_have_text("message deleted")
 
         page.goto(live_site.url + "/chat")
