@@ -105,6 +105,12 @@ class Pool:
                 return self._idle.pop()
         return self._opener()
 
+    def close_idle(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for handle in idle:
+            handle.close()
+
     def give_back(self, handle: sqlite_utils.Database) -> None:
         try:
             if handle.conn.in_transaction:  # left open by a failed request: undo, as close would
@@ -139,6 +145,18 @@ def _pool(app: Flask, name: str, opener: Opener) -> Pool:
         settings = app.extensions["plaza.settings"]
         pool = pools.setdefault(name, Pool(lambda: opener(settings)))
     return pool
+
+
+def close(app: Flask) -> None:
+    """Closes the connections the app keeps (its pools), e.g. when a test is done with it."""
+    pools = app.extensions.get("plaza.db_pools") or {}
+    if pools.get("pid") == os.getpid():
+        for name, pool in pools.items():
+            if name != "pid":
+                pool.close_idle()
+    url = app.extensions["plaza.settings"].database_url
+    if url:
+        pg_conn.close_pool(url)
 
 
 def _give_back(_error: BaseException | None) -> None:

@@ -38,6 +38,12 @@ def backend_is_postgres() -> bool:
     return os.environ.get("PLAZA_TEST_BACKEND", "sqlite").lower() in ("postgres", "postgresql")
 
 
+def sqlite_only(reason: str) -> pytest.MarkDecorator:
+    """For a test of something only SQLite has (its query plans, its files): skipped when the
+    suite runs on PostgreSQL."""
+    return pytest.mark.skipif(backend_is_postgres(), reason=f"SQLite only: {reason}")
+
+
 @dataclass
 class PgCluster:
     """A running throwaway cluster: its directory (socket and data) and a database counter."""

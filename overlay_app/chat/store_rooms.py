@@ -196,8 +196,8 @@ def owner_and_member_counts(conn: SocialConn, room_id: str) -> tuple[int, int]:
 def follow(conn: SocialConn, room_id: str, person_id: str, at: str) -> bool:
     """A member row for the person unless they have one; whether one was added."""
     cursor = conn.execute(
-        "INSERT OR IGNORE INTO room_members (room_id, person_id, role, joined_at)"
-        " VALUES (?, ?, ?, ?)",
+        "INSERT INTO room_members (room_id, person_id, role, joined_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [room_id, person_id, MEMBER, at],
     )
     return cursor.rowcount > 0

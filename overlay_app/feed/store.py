@@ -68,8 +68,8 @@ def touch(conn: sqlite3.Connection, activity: Activity) -> None:
          a.last_comment_id, a.last_message_id],
     )  # fmt: skip
     conn.execute(
-        "INSERT OR IGNORE INTO feed_actors (conversation, actor_id, conversation_at)"
-        " VALUES (?, ?, ?)",
+        "INSERT INTO feed_actors (conversation, actor_id, conversation_at)"
+        " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         [a.conversation, a.last_actor_id, a.last_at],
     )
     conn.execute(

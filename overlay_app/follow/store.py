@@ -19,7 +19,8 @@ Place = list[tuple[str, str]]  # (kind, key) pairs, most specific first
 def follow(conn: sqlite3.Connection, person_id: str, kind: str, key: str, at: str) -> bool:
     """Whether the follow is new (following twice is one follow)."""
     cursor = conn.execute(
-        "INSERT OR IGNORE INTO follows (person_id, kind, target, created_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO follows (person_id, kind, target, created_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
         [person_id, kind, key, at],
     )
     return cursor.rowcount > 0

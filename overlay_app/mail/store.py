@@ -136,12 +136,12 @@ def add_mail(conn: sqlite3.Connection, mail: Mail, now: str) -> int:
     cursor = conn.execute(
         "INSERT INTO outbox (message_id, person_id, mail_kind, recipient, subject, text_body,"
         " html_body, unsubscribe_url, places, state, next_attempt_at, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
         [mail.message_id, mail.person_id, mail.mail_kind, mail.recipient, mail.subject,
          mail.text_body, mail.html_body, mail.unsubscribe_url, json.dumps(mail.places), now,
          mail.created_at],
     )  # fmt: skip
-    return int(cursor.lastrowid or 0)
+    return int(cursor.fetchone()[0])
 
 
 def pending_mails(conn: SocialConn, now: str, limit: int) -> list[Mail]:

@@ -127,11 +127,12 @@ def lend(url: str) -> PgHandle:
     return PgHandle(pool.getconn(), pool)
 
 
-def close_pools() -> None:
+def close_pool(url: str) -> None:
+    """Closes this process's pool for `url` (an app shutting down; tests)."""
     with _pools_lock:
-        mine = [key for key in _pools if key[1] == os.getpid()]
-        for key in mine:
-            _pools.pop(key).close()
+        pool = _pools.pop((url, os.getpid()), None)
+    if pool is not None:
+        pool.close()
 
 
 # -- placeholders ----------------------------------------------------------------------------

@@ -214,6 +214,21 @@ M011 = (
     "CREATE INDEX comments_by_time ON comments (created_at, drive_id, item_id)",
 )
 
+# SQLite's names for what the stores' SQL reads of a JSON array parameter, with SQLite's
+# meaning (replaced at every start, outside the history): `json_each(?)` yields the array's
+# elements as text in a column `value`, and `value ->> n` reads item n of an element that is
+# itself an array (the stores pass lists of keys as [["drive", "item"], ...]). A parameter
+# is sent untyped, so PostgreSQL picks these (text) over its own json_each(json).
+COMPATIBILITY = (
+    """CREATE OR REPLACE FUNCTION json_each(text) RETURNS TABLE (value text)
+        LANGUAGE sql IMMUTABLE AS $$ SELECT json_array_elements_text($1::json) $$""",
+    """CREATE OR REPLACE FUNCTION plaza_json_item(text, integer) RETURNS text
+        LANGUAGE sql IMMUTABLE AS $$ SELECT $1::json ->> $2 $$""",
+    """DO $$ BEGIN
+        CREATE OPERATOR ->> (LEFTARG = text, RIGHTARG = integer, FUNCTION = plaza_json_item);
+    EXCEPTION WHEN duplicate_function THEN NULL; END $$""",
+)
+
 # name -> statements, in overlay_app/schema.py's order
 MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("m001_discussion", M001),
@@ -251,4 +266,8 @@ def migrate(handle: PgHandle) -> list[str]:
             handle.execute("ROLLBACK")
             raise
         handle.execute("COMMIT")
+    with handle.transaction():
+        handle.execute("SELECT pg_advisory_xact_lock(?)", [MIGRATION_LOCK])
+        for statement in COMPATIBILITY:
+            handle.execute(statement)
     return applied

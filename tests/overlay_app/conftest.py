@@ -38,7 +38,7 @@ from flask.testing import FlaskClient
 
 from connector.emulator import server
 from connector.emulator.tenant import Tenant
-from overlay_app import create_app
+from overlay_app import create_app, db
 from sync.db import open_index
 from sync.engine import Connector, sync_documents, sync_people
 from sync.targets import DocumentTarget
@@ -245,6 +245,8 @@ def make_app(
             cluster = request.getfixturevalue("postgres_cluster")
             overrides.setdefault("database_url", cluster.new_database())
         app = create_app(source.settings(data_dir, **overrides))
+        if overrides.get("database_url"):
+            request.addfinalizer(lambda: db.close(app))
         app.extensions["plaza.test_env"] = source
         return app
 
