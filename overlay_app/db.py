@@ -74,13 +74,32 @@ def index() -> sqlite_utils.Database:
 
 @contextmanager
 def transaction() -> Iterator[sqlite3.Connection]:
-    handle = social()
+    with write(social()) as conn:
+        yield conn
+
+
+@contextmanager
+def write(handle: sqlite_utils.Database | pg_conn.PgHandle) -> Iterator[sqlite3.Connection]:
+    """One write transaction on a social-store handle, whichever the engine."""
     if isinstance(handle, pg_conn.PgHandle):
         with handle.transaction() as conn:
             yield conn  # type: ignore[misc]  # the same execute() shape
         return
     with index_db.transaction(handle) as conn:
         yield conn
+
+
+def open_social_store(
+    data_dir: str | Path, database_url: str = ""
+) -> sqlite_utils.Database | pg_conn.PgHandle:
+    """The social store for a command or a job (no request): a connection of its own,
+    migrated; PostgreSQL when `database_url` is set, else overlay.db in `data_dir`. Writes go
+    through `write(handle)`; `close()` when done."""
+    if not database_url:
+        return open_social(Path(data_dir) / "overlay.db")
+    handle = pg_conn.connect(database_url)
+    pg_schema.migrate(handle)
+    return handle
 
 
 # What the social store's functions run their SQL on: a write's transaction (the connection

@@ -169,7 +169,7 @@ def live_bodies(conn: SocialConn, message_ids: Iterable[int]) -> dict[int, str]:
     """The text of those of the messages that are not deleted."""
     rows = conn.execute(
         f"SELECT id, body FROM messages WHERE deleted_at IS NULL AND {SHOWN}"
-        " AND id IN (SELECT value FROM json_each(?))",
+        " AND id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))",
         [json.dumps(sorted(message_ids))],
     )
     return dict(rows.fetchall())

@@ -166,7 +166,8 @@ def matching_comments(conn: SocialConn, match: str) -> list[tuple[str, str, int]
 def bodies_by_rowid(conn: SocialConn, rowids: list[int]) -> dict[int, str]:
     """The Markdown of those comments, by rowid."""
     rows = conn.execute(
-        "SELECT rowid, body FROM comments WHERE rowid IN (SELECT value FROM json_each(?))",
+        "SELECT rowid, body FROM comments"
+        " WHERE rowid IN (SELECT CAST(value AS BIGINT) FROM json_each(?))",
         [json.dumps(rowids)],
     )
     return dict(rows)

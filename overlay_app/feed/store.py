@@ -10,6 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from overlay_app.db import SocialConn
+from overlay_app.dialect import unpinned
 
 
 @dataclass(frozen=True)
@@ -135,12 +136,17 @@ def _arm_rows(
         if arm == "actors":
             for actor in sorted(values):
                 params = {"value": actor, "at": at, "batch": per_person}
-                rows = [Activity(*row) for row in conn.execute(ARMS["actor"], params)]
+                rows = [Activity(*row) for row in conn.execute(_arm(conn, "actor"), params)]
                 found.append((rows, per_person))
         elif values:
             params = {"values": json.dumps(sorted(values)), "at": at, "batch": batch}
-            found.append(([Activity(*row) for row in conn.execute(ARMS[arm], params)], batch))
+            rows = [Activity(*row) for row in conn.execute(_arm(conn, arm), params)]
+            found.append((rows, batch))
     return found
+
+
+def _arm(conn: SocialConn, arm: str) -> str:
+    return unpinned(conn, ARMS[arm], "feed_activity_by_drive")
 
 
 def _key(activity: Activity) -> tuple[str, str]:

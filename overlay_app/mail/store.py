@@ -110,7 +110,7 @@ def settle_items(
     """Marks queued items taken (into that outbox row) or dropped."""
     conn.execute(
         "UPDATE mail_queue SET state = ?, outbox_id = ?"
-        " WHERE state = 'queued' AND id IN (SELECT value FROM json_each(?))",
+        " WHERE state = 'queued' AND id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))",
         [state, outbox_id, json.dumps(ids)],
     )
 

@@ -170,9 +170,9 @@ def read_among(conn: SocialConn, rowids: list[int]) -> set[int]:
     if not rowids:
         return set()
     rows = conn.execute(
-        "SELECT value FROM json_each(?) WHERE value NOT IN"
+        "SELECT CAST(value AS BIGINT) FROM json_each(?) WHERE CAST(value AS BIGINT) NOT IN"
         " (SELECT id FROM notifications WHERE read_at IS NULL AND id IN"
-        "  (SELECT value FROM json_each(?)))",
+        "  (SELECT CAST(value AS BIGINT) FROM json_each(?)))",
         [json.dumps(rowids), json.dumps(rowids)],
     )
     return {rowid for (rowid,) in rows}
