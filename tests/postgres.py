@@ -3,7 +3,8 @@
 `postgres_cluster` (session) runs `initdb -A trust` and `pg_ctl start` in a temporary directory,
 listening on a unix socket there only (no TCP port, no root service), with durability off
 (fsync, synchronous_commit: a test cluster dies with its data anyway); it is stopped at the
-end of the session. `postgres_cluster.new_database()` makes an empty database and returns its
+end of the session. `postgres_cluster.new_database()` makes a database holding the social
+store's schema (a copy of one migrated once; `migrated=False`: empty) and returns its
 `postgresql://` URL. Skips, saying why, when PostgreSQL's binaries are not on PATH.
 
 `PLAZA_TEST_BACKEND=postgres` makes the web app's fixtures (tests/overlay_app/conftest.py) keep
@@ -28,6 +29,7 @@ import pytest
 
 SUPERUSER = "plaza"
 INITDB = ("--locale=C", "--no-sync")
+TEMPLATE = "plaza_migrated"  # the social store's schema, copied into each new database
 SERVER_OPTIONS = (
     "-c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     " -c max_connections=200 -c shared_buffers=32MB"
@@ -50,6 +52,7 @@ class PgCluster:
 
     root: Path
     _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _template_ready: bool = False
 
     @property
     def socket_dir(self) -> Path:
@@ -58,14 +61,33 @@ class PgCluster:
     def url(self, database: str) -> str:
         return f"postgresql://{SUPERUSER}@/{database}?host={self.socket_dir}"
 
-    def new_database(self) -> str:
-        """A new empty database's URL (its name unique in this cluster)."""
+    def new_database(self, migrated: bool = True) -> str:
+        """A new database's URL (its name unique in this cluster): a copy of one migrated
+        once per cluster (migrating costs more than copying), or empty."""
         import psycopg
 
+        if migrated and not self._template_ready:
+            self._make_template()
         name = f"t{os.getpid()}_{next(self._numbers)}"
+        template = TEMPLATE if migrated else "template1"
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE {template}')
         return self.url(name)
+
+    def _make_template(self) -> None:
+        import psycopg
+
+        from overlay_app.pg import conn as pg_conn
+        from overlay_app.pg import schema as pg_schema
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {TEMPLATE}")
+        handle = pg_conn.connect(self.url(TEMPLATE))
+        try:
+            pg_schema.migrate(handle)
+        finally:
+            handle.close()
+        self._template_ready = True
 
 
 def _as_server_user(command: list[str]) -> list[str]:
@@ -120,4 +142,4 @@ def postgres_cluster() -> Iterator[PgCluster]:
 @pytest.fixture
 def postgres_url(postgres_cluster: PgCluster) -> str:
     """A fresh, empty database for this test."""
-    return postgres_cluster.new_database()
+    return postgres_cluster.new_database(migrated=False)

@@ -12,7 +12,7 @@ import sys
 import click
 
 from connector.errors import ConnectorError
-from overlay_app.db import open_social
+from overlay_app.db import open_social_store
 from overlay_app.writeback import store
 from overlay_app.writeback.runner import Runner, WriteBackSettings, WriteBackSettingsError
 from sync.cli import env_file_option
@@ -54,7 +54,7 @@ def run_command() -> None:
 def history_command(job: str | None, limit: int) -> None:
     """The latest write-back rounds, newest first: counts and errors."""
     settings, _ = _settings(connector=False)
-    social = open_social(settings.data_dir / "overlay.db")
+    social = open_social_store(settings.data_dir, settings.database_url)
     try:
         rounds = store.rounds(social, job, limit)
     finally:
