@@ -351,7 +351,7 @@ def audit_entries(
         return []  # no such day: nothing was before it
     return conn.execute(
         "SELECT id, at, actor_id, action, target, detail FROM audit"
-        " WHERE (:actor IS NULL OR actor_id = :actor)"
+        " WHERE (CAST(:actor AS TEXT) IS NULL OR actor_id = :actor)"
         " AND (:action = '' OR substr(action, 1, length(:action)) = :action)"
         " AND (:since = '' OR at >= :since) AND (:before = '' OR at < :before)"
         " ORDER BY id DESC LIMIT :limit",

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -42,6 +42,11 @@ class PgHandle:
     def __init__(self, raw: psycopg.Connection, pool: ConnectionPool | None = None) -> None:
         self.raw = raw
         self._pool = pool
+        self._trace: Callable[[str], object] | None = None
+
+    def set_trace_callback(self, trace: Callable[[str], object] | None) -> None:
+        """As sqlite3's: `trace(sql)` is called with each statement run from now on."""
+        self._trace = trace
 
     @property
     def conn(self) -> PgHandle:  # sqlite_utils.Database.conn's place
@@ -52,11 +57,15 @@ class PgHandle:
         return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None):
+        if self._trace is not None:
+            self._trace(sql)
         if not params:  # no placeholders: psycopg reads the text as it is
             return self.raw.execute(sql)
         return self.raw.execute(to_psycopg(sql), params)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any] | Mapping[str, Any]]):
+        if self._trace is not None:
+            self._trace(sql)
         cursor = self.raw.cursor()
         cursor.executemany(to_psycopg(sql), list(rows))
         return cursor

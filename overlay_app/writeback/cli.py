@@ -29,7 +29,11 @@ def run_command() -> None:
     """Writes now what changed and is quiet (jobs with write-back on: `plaza sync edit JOB
     --write-back`)."""
     settings, connector_settings = _settings()
-    report = Runner(settings, connector_settings).run_round()
+    runner = Runner(settings, connector_settings)
+    try:
+        report = runner.run_round()
+    finally:
+        runner.close()
     if not report.rounds:
         click.echo(f"nothing to write ({report.waiting} waiting for their discussion to settle)")
         return

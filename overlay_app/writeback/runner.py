@@ -106,3 +106,11 @@ class Runner:
                     delay=self.settings.delay,
                 )
             return self._worker.run_round()
+
+    def close(self) -> None:
+        """Closes the worker's connections (a command's one round is done)."""
+        with self._lock:
+            if self._worker is not None:
+                self._worker.social.close()
+                self._worker.index.close()
+                self._worker = None

@@ -287,6 +287,7 @@ def test_the_scheduler_runs_write_back_rounds(setup, api, fresh_plaza_env):
     assert [(r.job, r.written, r.error) for r in store.rounds(social)] == [("docs", 1, None)]
     # it shares the sync's connector: one token cache, one throttle pause
     assert job.runner.fields.transport is scheduler._connector.http.transport
+    job.runner.close()
 
 
 def test_throttling_is_waited_out_or_left_for_the_next_round(setup, api, fresh_plaza_env):
