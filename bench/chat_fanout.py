@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from stream_client import Receivers, message_body  # noqa: E402
+from unbudgeted import CONNECTOR_ENV, IN_PROCESS  # noqa: E402
 
 from connector.emulator import server  # noqa: E402
 from sync.db import open_index  # noqa: E402
@@ -84,7 +85,7 @@ class World:
 
 
 def prepare(scratch: Path) -> World:
-    handle = server.start(seed=7, size="medium", state_dir=scratch / "emulator")
+    handle = server.start(seed=7, size="medium", state_dir=scratch / "emulator", **IN_PROCESS)
     tenant = handle.tenant
     members = sorted(
         u.user_principal_name
@@ -94,7 +95,8 @@ def prepare(scratch: Path) -> World:
     site, document = _smallest_site_with_a_file(tenant, members[0])
     data_dir = scratch / "data"
     index = open_index(data_dir / "index.db")
-    connector = Connector.from_env({k: str(handle.info[v]) for k, v in server.ENV_KEYS.items()})
+    env = {k: str(handle.info[v]) for k, v in server.ENV_KEYS.items()}
+    connector = Connector.from_env({**env, **CONNECTOR_ENV})
     sync_people(index, connector)
     sync_documents(index, connector, DocumentTarget(site_urls=(handle.base_url + site.path,)))
     index.close()

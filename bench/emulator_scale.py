@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import requests
+from unbudgeted import EMULATOR_ARGS
 
 PLAZA = str(Path(sys.executable).with_name("plaza"))
 
@@ -48,6 +49,7 @@ def start(size: str, state: Path) -> tuple[subprocess.Popen, dict, float]:
             str(info_file),
             "--state-dir",
             str(state),
+            *EMULATOR_ARGS,  # bare paging measured, not SharePoint's budget
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

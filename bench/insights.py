@@ -15,9 +15,13 @@ sees the fewest (but some), through the Flask test client with a bearer token:
 - GET /api/v1/me: the baseline, same run;
 - GET /api/v1/insights/kpis?scope=all&days=28 (what the Insights page computes);
 - GET /api/v1/insights/network?days=90 (cached: the nightly job's answer read back).
+The KPIs are measured twice: computed directly, then from the nightly daily totals
+(insights/totals.py) after their first run over the year and a second night's run after a
+day of changes (new comments yesterday, deletions and hides a week ago), both timed.
 And the nightly job (`nightly.compute_all` over the first --sets distinct sets of visible
-documents, default 5, in a forked child so that its peak RSS is its own), with the time per set
-and the number of distinct sets, from which the full run's time follows. Prints Markdown rows.
+documents, default 5, 0 to skip it; in a forked child so that its peak RSS is its own),
+with the time per set and the number of distinct sets, from which the full run's time
+follows. Prints Markdown rows.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ from flask import Flask  # noqa: E402
 
 from bench.synced_app import build  # noqa: E402
 from overlay_app import db  # noqa: E402
-from overlay_app.insights import nightly, reads  # noqa: E402
+from overlay_app.insights import nightly, reads, totals  # noqa: E402
 from overlay_app.insights.activity import raw_activity, stamp, visible_keys  # noqa: E402
 from sync.trimming import principal_set  # noqa: E402
 
@@ -148,6 +152,8 @@ def figures(spent: list[float]) -> str:
 
 
 def measure(handle, app: Flask, label: str, upn: str, visible: int, runs: int) -> str:
+    """One row: the baseline, the KPIs (totals once the nightly job has run, else the
+    activity itself) and the cached network answer."""
     headers = {"Authorization": "Bearer " + handle.token("api", user=upn)}
     client = app.test_client()
 
@@ -200,6 +206,56 @@ def measure_nightly(app: Flask, sets: int) -> dict:
     return found
 
 
+def later_changes(app: Flask, comments: int) -> tuple[int, int]:
+    """A day's changes after a nightly run: `comments` new comments yesterday, 1% of the
+    comments of a week ago deleted and 0.5% hidden (the next run has those days to redo)."""
+    chance = random.Random(SEED + 1)
+    yesterday = NOW - timedelta(days=1)
+    with app.app_context(), db.transaction() as conn:
+        keys = conn.execute(
+            "SELECT DISTINCT drive_id, item_id FROM comments WHERE created_at >= ?",
+            [stamp(NOW - timedelta(days=7))],
+        ).fetchall()
+        rows = []
+        for n in range(comments):
+            at = stamp(
+                yesterday.replace(hour=0, minute=0) + timedelta(seconds=86399 * n / comments)
+            )
+            rows.append((str(uuid.UUID(int=chance.getrandbits(128))), *chance.choice(keys),
+                         None, "bench-late", "w", "<p>w</p>", at))  # fmt: skip
+        conn.executemany(
+            "INSERT INTO comments (id, drive_id, item_id, parent_id, author_id, body,"
+            " body_html, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        week = [stamp(NOW - timedelta(days=8)), stamp(NOW - timedelta(days=7))]
+        deleted = conn.execute(
+            "UPDATE comments SET deleted_at = ? WHERE created_at >= ? AND created_at < ?"
+            " AND abs(random()) % 100 = 0", [stamp(NOW), *week]).rowcount  # fmt: skip
+        hidden = conn.execute(
+            "UPDATE comments SET hidden_at = ? WHERE created_at >= ? AND created_at < ?"
+            " AND abs(random()) % 200 = 0", [stamp(NOW), *week]).rowcount  # fmt: skip
+    return deleted, hidden
+
+
+def measure_totals(app: Flask) -> None:
+    """The nightly totals: the first run (every day) and the next night's (what changed)."""
+    with app.app_context():
+        first = totals.update(NOW)
+        print(
+            f"\ntotals, first run: {first.days} days, {first.rows:,} rows in {first.seconds:.1f} s"
+        )
+        deleted, hidden = later_changes(app, 2_700)
+        again = totals.update(NOW)
+        print(f"totals, next night (2,700 new comments yesterday, {deleted} deleted and {hidden}"
+              f" hidden a week ago): {again.days} days, {again.rows:,} rows in"
+              f" {again.seconds:.1f} s")  # fmt: skip
+        social = db.social()
+        count = social.execute("SELECT count(*) FROM insight_day_people").fetchone()[0]
+        threads = social.execute("SELECT count(*) FROM insight_threads").fetchone()[0]
+        print(f"totals hold {count:,} person-document-day rows and {threads:,} threads")
+
+
 def profile_kpis(handle, app: Flask, upn: str) -> None:
     import cProfile
     import pstats
@@ -223,19 +279,23 @@ def main() -> None:
         handle, app = build(args.documents, Path(scratch))
         try:
             seed_year(app, args.comments)
-            night = measure_nightly(app, args.sets)
-            total = night["load"] + night["list"] + night["compute"]
-            print(f"\nnightly: activity read in {night['load']:.1f} s, distinct sets listed in"
-                  f" {night['list']:.1f} s (at most {night['sets']:,} per period), the analyses"
-                  f" {night['compute']:.0f} s (median per set x sets): {total:.0f} s in all;"
-                  f" peak RSS {night['peak_mb']:.0f} MB")  # fmt: skip
-            print(f"\n{args.runs} runs each, median / p95\n")
-            print("| viewer | documents with activity they open | GET /api/v1/me (baseline) |"
-                  " GET kpis (all, 28 days) | GET network (cached) | kpis ÷ me |")  # fmt: skip
-            print("|---|---|---|---|---|---|")
+            if args.sets:
+                night = measure_nightly(app, args.sets)
+                total = night["load"] + night["list"] + night["compute"]
+                print(f"\nnightly: activity read in {night['load']:.1f} s, distinct sets listed"
+                      f" in {night['list']:.1f} s (at most {night['sets']:,} per period), the"
+                      f" analyses {night['compute']:.0f} s (median per set x sets):"
+                      f" {total:.0f} s in all; peak RSS {night['peak_mb']:.0f} MB")  # fmt: skip
             viewers = pick_viewers(app)
-            for label, (upn, visible) in viewers.items():
-                print(measure(handle, app, label, upn, visible, args.runs))
+            for form in ("direct (before the nightly totals)", "from the nightly totals"):
+                if form.startswith("from"):
+                    measure_totals(app)
+                print(f"\nKPIs {form}: {args.runs} runs each, median / p95\n")
+                print("| viewer | documents with activity they open | GET /api/v1/me (baseline) |"
+                      " GET kpis (all, 28 days) | GET network (cached) | kpis ÷ me |")  # fmt: skip
+                print("|---|---|---|---|---|---|")
+                for label, (upn, visible) in viewers.items():
+                    print(measure(handle, app, label, upn, visible, args.runs))
             if args.profile:
                 profile_kpis(handle, app, viewers["sees most"][0])
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

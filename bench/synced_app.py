@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from bench.unbudgeted import CONNECTOR_ENV, IN_PROCESS
 from connector.emulator import server
 from overlay_app import create_app
 from sync.db import open_index
@@ -19,12 +20,13 @@ FROM_EMULATOR = ("authority", "tenant_id", "client_id", "client_secret", "graph_
 
 def build(documents: int, scratch: Path, seed: int = 1) -> tuple[server.EmulatorHandle, Flask]:
     """The emulator serving the tenant, and an app over a fresh sync of it."""
-    handle = server.start(seed=seed, size=documents, state_dir=scratch / "state")
+    handle = server.start(seed=seed, size=documents, state_dir=scratch / "state", **IN_PROCESS)
     data_dir = scratch / "data"
     data_dir.mkdir()
     began = time.perf_counter()
     index = open_index(data_dir / "index.db")
-    connector = Connector.from_env({n: str(handle.info[k]) for n, k in server.ENV_KEYS.items()})
+    env = {n: str(handle.info[k]) for n, k in server.ENV_KEYS.items()}
+    connector = Connector.from_env({**env, **CONNECTOR_ENV})
     sync_people(index, connector)
     sync_documents(index, connector, DocumentTarget(all_sites=True))
     index.close()

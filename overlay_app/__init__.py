@@ -13,7 +13,7 @@ from overlay_app.settings import OverlaySettings
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # The features are imported here, not at the top: importing the package (as `plaza realtime`
     # does before gunicorn's gevent worker patches the standard library) must not load ssl.
-    from overlay_app import openapi, security, times
+    from overlay_app import i18n, openapi, security, times
     from overlay_app.features import FEATURE_INITS, FEATURES
 
     app = Flask(__name__)
@@ -29,6 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
     times.init_app(app)
+    i18n.init_app(app)
     app.register_blueprint(openapi.bp)
     for module in FEATURES:
         app.register_blueprint(module.bp)

@@ -11,6 +11,9 @@
 
 Under /api (and /webhooks) the answer is JSON {"error": {"code", "message"}}; elsewhere an
 HTML page.
+Messages are English in the code (the msgid) and translated here, when shown, into the
+request's language; a message with `%(name)s` places carries its values as keyword arguments,
+so `BadInput("At most %(most)s.", most=5)` reads "At most 5." in English.
 JSON request bodies that Python parses but nothing can use are BadInput too (`RequestJSON`).
 """
 
@@ -22,49 +25,83 @@ from typing import Any
 
 from flask import Flask, Response, flash, jsonify, redirect, render_template, request
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
+
+
+def N_(text: str) -> str:
+    """Marks English text for extraction (Babel's default `N_` keyword) where it is written;
+    it is translated where it is shown."""
+    return text
+
+
+class Phrase(str):
+    """English words that fill a message's place and are translated with it (a verb, a noun);
+    any other value (a name, a number, an id) is filled in as it is."""
 
 
 class PlazaError(Exception):
     status = 500
     code = "internal"
-    default_message = "Something went wrong on our side. Try again in a moment."
+    default_message = N_("Something went wrong on our side. Try again in a moment.")
 
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.default_message)
-        self.message = message or self.default_message
+    def __init__(self, message: str | None = None, **params: Any) -> None:
+        self.template = message or self.default_message
+        self.params = params
+        self.message = self.template % params if params else self.template
+        super().__init__(self.message)
+
+    def words(self) -> str:
+        """The message in the request's language (English when there is no translation)."""
+        return translated(self.template, self.params)
 
 
 class BadInput(PlazaError):
-    status, code, default_message = 400, "badRequest", "The request is not valid."
+    status, code, default_message = 400, "badRequest", N_("The request is not valid.")
 
 
 class Unauthenticated(PlazaError):
-    status, code, default_message = 401, "unauthenticated", "Sign in to continue."
+    status, code, default_message = 401, "unauthenticated", N_("Sign in to continue.")
 
 
 class Forbidden(PlazaError):
-    status, code, default_message = 403, "forbidden", "You are not allowed to do that."
+    status, code, default_message = 403, "forbidden", N_("You are not allowed to do that.")
 
 
 class NotFound(PlazaError):
-    status, code, default_message = 404, "notFound", "Not found."
+    status, code, default_message = 404, "notFound", N_("Not found.")
 
 
 class Conflict(PlazaError):
-    status, code, default_message = 409, "conflict", "That conflicts with the current state."
+    status, code, default_message = 409, "conflict", N_("That conflicts with the current state.")
 
 
 class PayloadTooLarge(PlazaError):
-    status, code, default_message = 413, "payloadTooLarge", "That is too long."
+    status, code, default_message = 413, "payloadTooLarge", N_("That is too long.")
 
 
 class RateLimited(PlazaError):
-    status, code, default_message = 429, "tooManyRequests", "Too many changes at once."
+    status, code = 429, "tooManyRequests"
+    default_message = N_("Too many changes at once: try again in %(seconds)s s.")
 
-    def __init__(self, retry_after: int, message: str | None = None) -> None:
-        super().__init__(message or f"Too many changes at once: try again in {retry_after} s.")
+    def __init__(self, retry_after: int, message: str | None = None, **params: Any) -> None:
+        super().__init__(message, **{"seconds": retry_after, **params})
         self.retry_after = retry_after
+
+
+def translated(template: str, params: dict[str, Any]) -> str:
+    """`template` in the request's language, its places filled with `params`. Outside a
+    request, or without a catalog, the English template itself."""
+    try:
+        if not params:
+            return gettext(template)
+        return gettext(template, **{k: _phrase(v) for k, v in params.items()})
+    except (KeyError, RuntimeError):  # no app context, or Babel not set up on this app
+        return template % params if params else template
+
+
+def _phrase(value: Any) -> Any:
+    return gettext(value) if isinstance(value, Phrase) else value
 
 
 # What a browser form shows as a flashed message on the page it returns to (PRG), rather than
@@ -79,16 +116,16 @@ def form_reply(landing: str, action: Callable[[], Any]) -> Response:
     try:
         better = action()
     except FORM_REFUSALS as refusal:
-        flash(refusal.message, "error")
+        flash(refusal.words(), "error")
         better = None
     return redirect(better if isinstance(better, str) else landing, code=303)
 
 
-NOT_TEXT = (
+NOT_TEXT = N_(
     'The JSON body holds a "\\ud800"-style escape that is no character (a lone surrogate):'
     " send text."
 )
-TOO_DEEP = "The JSON body nests too deeply."
+TOO_DEEP = N_("The JSON body nests too deeply.")
 
 
 class RequestJSON(DefaultJSONProvider):
@@ -122,6 +159,16 @@ HTTP_CODES = {
 }
 
 
+# Werkzeug's own descriptions of the HTTP errors Plaza lets it raise, marked so that the catalog
+# holds them: `_http_error` translates them like any message.
+WERKZEUG_WORDS = (
+    N_("The browser (or proxy) sent a request that this server could not understand."),
+    N_("The method is not allowed for the requested URL."),
+    N_("The data value transmitted exceeds the capacity limit."),
+    N_("The server does not support the media type transmitted in the request."),
+)
+
+
 def wants_json() -> bool:
     return request.path.startswith(("/api/", "/webhooks/"))
 
@@ -136,7 +183,7 @@ def render_error(status: int, code: str, message: str) -> Response:
 
 
 def _plaza_error(error: PlazaError) -> Response:
-    response = render_error(error.status, error.code, error.message)
+    response = render_error(error.status, error.code, error.words())
     if isinstance(error, RateLimited):
         response.headers["Retry-After"] = str(error.retry_after)
     return response
@@ -144,15 +191,15 @@ def _plaza_error(error: PlazaError) -> Response:
 
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
-    message = "Not found." if status == 404 else (error.description or error.name)
-    return render_error(status, HTTP_CODES.get(status, "error"), message)
+    message = NotFound.default_message if status == 404 else (error.description or error.name)
+    return render_error(status, HTTP_CODES.get(status, "error"), translated(message, {}))
 
 
 def _unexpected(error: Exception) -> Response:
     from flask import current_app
 
     current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
-    return render_error(500, "internal", PlazaError.default_message)
+    return render_error(500, "internal", translated(PlazaError.default_message, {}))
 
 
 def init_app(app: Flask) -> None:

@@ -19,6 +19,7 @@ from overlay_app.embedded import views as embedded
 from overlay_app.feed import views as feed
 from overlay_app.follow import views as follow
 from overlay_app.home import views as home
+from overlay_app.i18n import views as i18n
 from overlay_app.insights import views as insights
 from overlay_app.install import views as install
 from overlay_app.mail import views as mail
@@ -54,6 +55,7 @@ FEATURES = (
     feed,
     mail,
     webhooks,
+    i18n,
 )
 
 # What each feature adds to the app beyond its blueprint (hooks, template helpers), in order.

@@ -61,7 +61,7 @@ def check_key(key: str | None, name: str = "Idempotency-Key") -> str | None:
     if key is None:
         return None
     if not key.strip() or len(key) > MAX_KEY_CHARS:
-        raise BadInput(f"{name} must be 1 to {MAX_KEY_CHARS} characters.")
+        raise BadInput("%(name)s must be 1 to %(most)s characters.", name=name, most=MAX_KEY_CHARS)
     return key
 
 

@@ -374,6 +374,103 @@ def m011_insights(db: Database) -> None:
     """)
 
 
+@MIGRATIONS()
+def m014_locale(db: Database) -> None:
+    """The language each person chose for pages and mail (overlay_app/i18n/store.py owns the
+    SQL); no row: their browser's language decides."""
+    db.execute(
+        "CREATE TABLE person_locales ("
+        " person_id TEXT PRIMARY KEY, locale TEXT NOT NULL, set_at TEXT NOT NULL)"
+    )
+
+
+# Every write that moves a KPI marks its UTC day for insights' nightly totals; a reply (or its
+# deletion, hiding) also marks its thread's day, whose first reply it may be. NOT EXISTS, not
+# OR IGNORE: an outer statement's conflict policy (an upsert's too) overrides a trigger's.
+_MARK = (
+    "INSERT INTO insight_dirty_days (day) SELECT substr({at}, 1, 10) WHERE {at} IS NOT NULL"
+    " AND NOT EXISTS (SELECT 1 FROM insight_dirty_days WHERE day = substr({at}, 1, 10));"
+)
+_MARK_THREAD = (
+    "INSERT INTO insight_dirty_days (day)"
+    " SELECT substr(t.created_at, 1, 10) FROM comments AS t WHERE t.id = {row}.parent_id"
+    " AND NOT EXISTS (SELECT 1 FROM insight_dirty_days WHERE day = substr(t.created_at, 1, 10));"
+)
+_TOTALS_TRIGGERS = [  # (table, event, what marks the days)
+    ("comments", "INSERT", ["NEW.created_at"], "NEW"),
+    ("comments", "UPDATE OF deleted_at, hidden_at, author_id", ["NEW.created_at"], "NEW"),
+    ("comments", "DELETE", ["OLD.created_at"], "OLD"),
+    ("comment_likes", "INSERT", ["NEW.created_at"], None),
+    ("comment_likes", "DELETE", ["OLD.created_at"], None),
+    ("document_likes", "INSERT", ["NEW.created_at"], None),
+    ("document_likes", "DELETE", ["OLD.created_at"], None),
+    ("notifications", "UPDATE OF read_at", ["OLD.read_at", "NEW.read_at"], None),
+    ("notifications", "DELETE", ["OLD.read_at"], None),
+    ("messages", "INSERT", ["NEW.created_at"], None),
+    ("messages", "UPDATE OF deleted_at, hidden_at, author_id", ["NEW.created_at"], None),
+    ("messages", "DELETE", ["OLD.created_at"], None),
+    ("read_markers", "INSERT", ["NEW.updated_at"], None),
+    ("read_markers", "UPDATE", ["OLD.updated_at", "NEW.updated_at"], None),
+]
+
+
+@MIGRATIONS()
+def m013_insight_totals(db: Database) -> None:
+    """Insights' daily totals (overlay_app/insights/store_totals.py), kept by the nightly job
+    for the days it marks complete, so that a KPI page sums a few rows per document and day
+    instead of reading every comment: per document, UTC day and person what they wrote,
+    liked and read there (a person appears only if they did something: the exact set of
+    people is kept, no sketch); per thread its first reply by someone else. Trimming happens
+    at read time, by document, exactly as for the comments themselves. Indexes let a day be
+    recomputed from its own rows; triggers mark the days whose activity changed."""
+    db.executescript("""
+    -- documents and people by number: the totals' rows are small and quick to compare
+    CREATE TABLE insight_documents (
+        n INTEGER PRIMARY KEY, drive_id TEXT NOT NULL, item_id TEXT NOT NULL,
+        UNIQUE (drive_id, item_id)
+    );
+    CREATE TABLE insight_people (n INTEGER PRIMARY KEY, person_id TEXT NOT NULL UNIQUE);
+    CREATE TABLE insight_day_people (
+        day INTEGER NOT NULL,                 -- UTC days since 1970-01-01
+        document INTEGER NOT NULL, person INTEGER NOT NULL,
+        threads INTEGER NOT NULL, replies INTEGER NOT NULL,  -- counted comments written
+        likes INTEGER NOT NULL,               -- likes given (the document's comments, itself)
+        messages INTEGER NOT NULL,            -- live, shown messages in its chat room
+        reads INTEGER NOT NULL,               -- notifications read, room read marker moved
+        PRIMARY KEY (day, document, person)
+    ) WITHOUT ROWID;
+    CREATE TABLE insight_day_documents (      -- the same summed over people, per document
+        day INTEGER NOT NULL, document INTEGER NOT NULL,
+        threads INTEGER NOT NULL, replies INTEGER NOT NULL,
+        written INTEGER NOT NULL,             -- comments and messages
+        PRIMARY KEY (day, document)
+    ) WITHOUT ROWID;
+    CREATE TABLE insight_threads (
+        comment_id TEXT PRIMARY KEY, document INTEGER NOT NULL, author INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        first_reply_at TEXT,                  -- the first counted reply by someone else
+        wait_ms INTEGER                       -- from the thread to it
+    );
+    CREATE INDEX insight_threads_by_time ON insight_threads (created_at);
+    CREATE TABLE insight_dirty_days (day TEXT PRIMARY KEY) WITHOUT ROWID;
+    CREATE TABLE insight_totals_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        complete_until TEXT NOT NULL,         -- totals hold every day before this (a UTC day)
+        computed_at TEXT NOT NULL, seconds REAL NOT NULL, days INTEGER NOT NULL
+    );
+    CREATE INDEX comment_likes_by_time ON comment_likes (created_at);
+    CREATE INDEX document_likes_by_time ON document_likes (created_at);
+    CREATE INDEX notifications_by_read ON notifications (read_at) WHERE read_at IS NOT NULL;
+    CREATE INDEX messages_by_time ON messages (created_at);
+    CREATE INDEX read_markers_by_time ON read_markers (updated_at);
+    """)
+    for n, (table, event, stamps, thread) in enumerate(_TOTALS_TRIGGERS):
+        marks = " ".join(_MARK.format(at=at) for at in stamps)
+        if thread:
+            marks += " " + _MARK_THREAD.format(row=thread)
+        db.execute(f"CREATE TRIGGER insight_days_{n} AFTER {event} ON {table} BEGIN {marks} END")
+
+
 PUBLIC_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 

@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, g, has_request_context, request, session
 
 from overlay_app import db
-from overlay_app.errors import BadInput, RateLimited
+from overlay_app.errors import N_, BadInput, Phrase, RateLimited
 from overlay_app.identity import Person
 from overlay_app.settings import SettingsError
 
@@ -52,13 +52,13 @@ STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_SESSION_KEY = "csrf_token"
 CSRF_FORM_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
-CSRF_EXPIRED = "the form expired: reload the page and try again"
+CSRF_EXPIRED = N_("the form expired: reload the page and try again")
 RATE_WINDOW_SECONDS = 60
 # Reads counted per person: kind -> (the setting holding its limit, what people are told).
 READ_LIMITS = {
-    "search": ("searches_per_minute", "searches"),
-    "people": ("people_lookups_per_minute", "people lookups"),
-    "tag_suggestions": ("tag_suggestions_per_minute", "tag suggestions"),
+    "search": ("searches_per_minute", N_("searches")),
+    "people": ("people_lookups_per_minute", N_("people lookups")),
+    "tag_suggestions": ("tag_suggestions_per_minute", N_("tag suggestions")),
 }
 MAX_AUDIT_FIELD = 500  # target and detail come partly from URLs: keep the log bounded
 HSTS = "max-age=31536000; includeSubDomains"  # a year: browsers then refuse http:// outright
@@ -289,7 +289,9 @@ def check_read_rate(person: Person | str, kind: str) -> None:
     person_id = person.id if isinstance(person, Person) else person
     wait = current_app.extensions["plaza.read_windows"].count((person_id, kind), limit)
     if wait is not None:
-        raise RateLimited(wait, f"Too many {what} at once: try again in {wait} s.")
+        raise RateLimited(
+            wait, "Too many %(what)s at once: try again in %(seconds)s s.", what=Phrase(what)
+        )
 
 
 # -- audit ---------------------------------------------------------------------------------------

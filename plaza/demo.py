@@ -87,7 +87,9 @@ def _run_demo(handle, data_dir: Path, ports: tuple[int, int], children: list) ->
     children.append(_spawn(serve, env, data_dir / "web.log"))
     realtime = ["realtime", "--port", str(realtime_port)]
     children.append(_spawn(realtime, env, data_dir / "realtime.log"))
-    write_demo_activity(handle, f"http://localhost:{web_port}", data_dir, click.echo)
+    (_, admin), _ = staff_groups(handle.tenant)
+    welcome = [*handle.info["users"][:3], admin]
+    write_demo_activity(handle, f"http://localhost:{web_port}", data_dir, click.echo, welcome)
     _print_welcome(handle, web_port, data_dir)
     _wait_for_stop(children)
 

@@ -18,35 +18,61 @@ import requests
 from connector.session import new_session
 
 MARKER = "demo-activity.done"
-DOCUMENTS = 6
+DOCUMENTS = 10
 TAGS = ("due-diligence", "q3-close", "client-query", "fee-schedule", "tax-2026", "sign-off")
-OPENERS = (
-    "Could someone check the figures on page 3? The totals do not match the appendix.",
-    "This is the latest draft from the client. Comments before Friday, please.",
-    "Is this still the version we sent to the partner for review?",
-    "The engagement terms changed last week; this needs the new fee schedule.",
-    "Sharing for the team meeting: the **summary** is on the first page.",
-    "Who owns the follow-up on the open questions at the end?",
-)
-REPLIES = (
-    "{mention} I checked: the appendix is from last quarter. I will update it today.",
-    "{mention} agreed, I will take the open questions.",
-    "Looks right to me now. {mention} can you sign off?",
-)
-FOLLOW_UPS = (
-    "Thanks both — marking this as ready for review.",
-    "I added the source numbers in a comment on the table.",
+# Conversations: (speaker, text, replied-to step or None). Speakers are the document's chosen
+# readers; {0} ... {3} mention them. Reader 0 is, where possible, someone the welcome text
+# names, so whoever signs in first finds mentions and replies waiting.
+SCRIPTS = (
+    (
+        (1, "Could someone check page 3? The totals do not match the appendix.", None),
+        (2, "{1} I checked: the appendix is from last quarter. I will update it today.", 0),
+        (1, "Thanks. {0} can you sign off once it is in?", 1),
+        (0, "Will do this afternoon.", 2),
+    ),
+    (
+        (2, "This is the latest draft from the client. Comments before **Friday**, please.", None),
+        (1, "The fee schedule on the last page is still the old one.", 0),
+        (3, "Agreed with {1}; the rest reads well.", 1),
+        (2, "{0} you negotiated the new rates: could you add them?", None),
+    ),
+    (
+        (0, "Is this still the version we sent to the partner for review?", None),
+        (1, "{0} yes, nothing has changed since Tuesday.", 0),
+    ),
+    (
+        (3, "The engagement terms changed last week; this needs the new fee schedule.", None),
+        (2, "I have the new schedule. I will upload it to the same folder.", 0),
+        (1, "Please keep the old one too, the client asked for both.", 1),
+        (3, "{0} for your information: the client copy goes out Monday.", None),
+        (0, "Noted, thanks.", 3),
+    ),
+    (
+        (1, "Sharing for the team meeting: the **summary** is on the first page.", None),
+        (0, "Very clear. One question on section 2: where do the margins come from?", 0),
+        (1, "{0} from the management accounts, tab 4.", 1),
+    ),
+    (
+        (2, "Who owns the follow-up on the open questions at the end?", None),
+        (3, "I can take questions 1 to 3. {0} could you take the tax ones?", 0),
+        (0, "Yes, I will have them by Thursday.", 1),
+        (2, "Great, thanks both.", 2),
+    ),
 )
 CHANNEL = "audit-practice"
 CHANNEL_MESSAGES = (
     "Morning all: the Q3 close checklist is on the intranet.",
     "Reminder: partner review of the Greystone letter is on Thursday.",
     "Thanks — I will bring the updated fee schedule.",
+    "Has anyone seen the draft letter for Greystone? It is not in the usual folder.",
 )
 
 
-def write_demo_activity(handle, web_url: str, data_dir: Path, say: Callable[[str], None]) -> None:
-    """Writes the demo's conversations once; says how many it wrote."""
+def write_demo_activity(
+    handle, web_url: str, data_dir: Path, say: Callable[[str], None], welcome: list[str]
+) -> None:
+    """Writes the demo's conversations once; says how many it wrote. `welcome`: the UPNs the
+    welcome text names, who should find something waiting for them."""
     marker = data_dir / MARKER
     if marker.exists():
         return
@@ -60,15 +86,19 @@ def write_demo_activity(handle, web_url: str, data_dir: Path, say: Callable[[str
     )  # fmt: skip
     dice = random.Random(7)
     written = 0
-    for n, (key, openers) in enumerate(_shared_documents(tenant, people, dice)):
+    for n, (key, openers) in enumerate(_shared_documents(tenant, people, welcome, dice)):
         written += _conversation(talk, key, openers, n, dice)
-    written += _channel(talk, people[:4])
+    welcome_first = sorted(people, key=lambda p: p.user_principal_name not in welcome)
+    written += _channel(talk, welcome_first[:5])
     marker.write_text(f"{written}\n")
     say(f"  {written} demo comments, likes, tags and messages written")
 
 
-def _shared_documents(tenant, people, dice: random.Random) -> list[tuple[tuple[str, str], list]]:
-    """Files that three or more demo people can open, with those people, a few of them."""
+def _shared_documents(
+    tenant, people, welcome: list[str], dice: random.Random
+) -> list[tuple[tuple[str, str], list]]:
+    """Files that four or more demo people can open, with four of them, someone `welcome`
+    names first where one of them can open it (each in turn)."""
     keys = sorted({key for person in people[:8] for key in tenant.visible_items(person.id)})
     dice.shuffle(keys)
     chosen = []
@@ -77,28 +107,33 @@ def _shared_documents(tenant, people, dice: random.Random) -> list[tuple[tuple[s
         if item is None or item.folder:
             continue
         openers = [p for p in people if tenant.can_open(p.id, *key)]
-        if len(openers) >= 3:
+        if len(openers) >= 4:
             dice.shuffle(openers)
+            turn = welcome[len(chosen) % len(welcome)] if welcome else None
+            openers.sort(key=lambda p: p.user_principal_name != turn)  # stable: the rest shuffled
             chosen.append((key, openers[:4]))
         if len(chosen) == DOCUMENTS:
             break
     return chosen
 
 
-def _conversation(talk: _Talk, key: tuple[str, str], openers: list, n: int, dice) -> int:
-    first, second, third = openers[:3]
+def _conversation(talk: _Talk, key: tuple[str, str], readers: list, n: int, dice) -> int:
     comments = f"/api/v1/documents/{key[0]}/{key[1]}/comments"
-    opened = talk.post(first, comments, {"body": OPENERS[n % len(OPENERS)]})
-    reply = REPLIES[n % len(REPLIES)].format(mention=_mention(first))
-    talk.post(second, comments, {"body": reply, "parent_id": opened["id"]})
-    talk.post(third, comments, {"body": FOLLOW_UPS[n % len(FOLLOW_UPS)]})
-    talk.put(third, f"/api/v1/comments/{opened['id']}/like")
-    for person in openers[1:]:
+    script = SCRIPTS[n % len(SCRIPTS)]
+    mentions = [_mention(person) for person in readers]
+    written: list[dict] = []
+    for speaker, text, parent in script:
+        body = {"body": text.format(*mentions)}
+        if parent is not None:
+            body["parent_id"] = written[parent]["id"]
+        written.append(talk.post(readers[speaker], comments, body))
+    talk.put(readers[2], f"/api/v1/comments/{written[0]['id']}/like")
+    for person in readers[dice.randrange(1, 3) :]:
         talk.put(person, f"/api/v1/documents/{key[0]}/{key[1]}/like")
-    tags = dice.sample(TAGS, 2)
+    tags = dice.sample(TAGS, dice.randrange(1, 3))
     for tag in tags:
-        talk.post(first, f"/api/v1/documents/{key[0]}/{key[1]}/tags", {"tag": tag})
-    return 4 + len(openers) - 1 + len(tags)
+        talk.post(readers[1], f"/api/v1/documents/{key[0]}/{key[1]}/tags", {"tag": tag})
+    return len(written) + 1 + len(readers) + len(tags)
 
 
 def _channel(talk: _Talk, people: list) -> int:

@@ -7,22 +7,30 @@ write-back round (overlay_app.writeback) on the sync's own connector, so that bo
 token cache, one throttle pause and one request budget. A round with no job opted in costs one
 query. Its outcome is recorded per job in overlay.db (`plaza writeback history`) and logged.
 The mail sender runs every minute when PLAZA_SMTP_HOST is set.
+
+Several may run (a pair, for availability): one leads, the others stand by
+(sync/leader.py; a PostgreSQL advisory lock when PLAZA_DATABASE_URL is set, else a lock file in
+PLAZA_DATA_DIR). A leader that loses its lock exits with status 3, for its service manager to
+start it again (it then stands by).
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 
 import click
 
 from overlay_app.writeback.runner import Runner, WriteBackSettings
 from sync.cli import env_file_option, one_line_errors
+from sync.leader import RETRY_SECONDS, ElectionError, election_for
 from sync.scheduler import SyncScheduler
 from sync.settings import SyncSettings
 
 log = logging.getLogger(__name__)
 MAIL_EVERY_SECONDS = 60
+LOST_LEADERSHIP_EXIT = 3
 
 
 class WriteBackJob:
@@ -79,22 +87,38 @@ def add_write_back(scheduler: SyncScheduler, settings: WriteBackSettings) -> Wri
     type=click.FloatRange(min=0.1),
     help="Seconds between looks at the jobs table for changes.",
 )
+@click.option(
+    "--leader-retry",
+    default=RETRY_SECONDS,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds between a standing-by scheduler's tries to lead.",
+)
 @one_line_errors
-def scheduler_command(poll: float) -> None:
+def scheduler_command(poll: float, leader_retry: float) -> None:
     """Runs every enabled sync job on its schedule, write-back rounds and the mail sender,
-    until stopped (SIGTERM or Ctrl-C). Run exactly one."""
+    until stopped (SIGTERM or Ctrl-C). Several may run: one leads, the others stand by."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         settings = WriteBackSettings.from_env()
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    scheduler = SyncScheduler(SyncSettings.from_env().index_path, poll_seconds=poll)
+    sync_settings = SyncSettings.from_env()
+    try:
+        election = election_for(sync_settings.data_dir)
+    except ElectionError as exc:
+        raise click.UsageError(str(exc)) from exc
+    scheduler = SyncScheduler(
+        sync_settings.index_path, poll_seconds=poll, election=election, retry_seconds=leader_retry
+    )
     add_write_back(scheduler, settings)
     mail_task = _mail_task()
     if mail_task is not None:
         scheduler.add_task("mail", MAIL_EVERY_SECONDS, mail_task)
-    scheduler.run()
+    if not scheduler.run():
+        log.error("exiting with status %d: started again, it stands by", LOST_LEADERSHIP_EXIT)
+        sys.exit(LOST_LEADERSHIP_EXIT)
 
 
 def _mail_task():

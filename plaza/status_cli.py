@@ -47,8 +47,9 @@ def status_lines(report: dict) -> list[str]:
             f"job {job['name']}: {job['state']}; last success {job['lastSuccess'] or 'never'};"
             f" {lag}; next run {job['nextRun'] or '—'}"
         )
-    alive = report["scheduler"]["alive"]
-    lines.append(f"scheduler: {'alive' if alive else 'not running'}")
+    alive, leader = report["scheduler"]["alive"], report["scheduler"]["leader"]
+    leads = f"; leader {leader['host']} pid {leader['pid']}" if leader else ""
+    lines.append(f"scheduler: {'alive' if alive else 'not running'}{leads}")
     realtime = report["realtime"]
     if realtime["alive"] is not None:
         state = "answers" if realtime["alive"] else "does not answer"

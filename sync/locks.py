@@ -52,6 +52,36 @@ def acquire(
     return None if holder == owner else holder
 
 
+def take_over(
+    db: sqlite_utils.Database, name: str, owner: str, ttl: float = LOCK_SECONDS
+) -> str | None:
+    """Takes the lock for `owner` even from a live holder; returns that holder, if any. Only
+    for a caller that knows the holder no longer acts: the elected scheduler leader
+    (sync/leader.py) for the scheduler's lease."""
+    now = datetime.now(UTC)
+    with transaction(db) as conn:
+        row = conn.execute(
+            "SELECT owner FROM locks WHERE name = ? AND expires_at >= ?", (name, _at(now))
+        ).fetchone()
+        conn.execute(
+            "INSERT OR REPLACE INTO locks (name, owner, acquired_at, expires_at)"
+            " VALUES (?, ?, ?, ?)",
+            (name, owner, _at(now), _at(now + timedelta(seconds=ttl))),
+        )
+    return row[0] if row and row[0] != owner else None
+
+
+def release_process(db: sqlite_utils.Database, process: str) -> list[str]:
+    """Releases every lock held by one dead process ("host:pid", the start of its owner ids);
+    returns their names."""
+    prefix = f"{process}:"
+    with transaction(db) as conn:
+        rows = conn.execute(
+            "DELETE FROM locks WHERE substr(owner, 1, ?) = ? RETURNING name", (len(prefix), prefix)
+        ).fetchall()
+    return sorted(row[0] for row in rows)
+
+
 def refresh(db: sqlite_utils.Database, name: str, owner: str, ttl: float = LOCK_SECONDS) -> bool:
     """Extends the lease; False if `owner` no longer holds it."""
     expires = _at(datetime.now(UTC) + timedelta(seconds=ttl))

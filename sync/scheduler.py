@@ -4,10 +4,12 @@ APScheduler 3 (BlockingScheduler) holds one APScheduler job per enabled sync job
 re-reads the jobs table every few seconds and adds, reschedules or removes what changed, so
 `plaza sync add | edit | pause | resume | remove` take effect without a restart. Missed runs
 are coalesced into one, and one process never starts a job while its previous run goes on
-(max_instances=1); across processes the job's lock in the index (sync.runs.run_job) stops a
-second scheduler started by mistake from running it at the same time: that one records a
-'skipped' run instead. SIGTERM and SIGINT stop it gracefully: running jobs stop after their
-current page (which commits) and are recorded as failed with a reason.
+(max_instances=1). Several schedulers may run (a pair for high availability): one leads and
+runs the jobs, the others stand by until it dies (sync/leader.py); across processes the job's
+lock in the index (sync.runs.run_job) still stops two from running a job at the same time (the
+later one records a 'skipped' run). SIGTERM and SIGINT stop it gracefully: running jobs stop
+after their current page (which commits) and are recorded as failed with a reason. A leader
+that loses its election lock stops the same way and `run()` returns False.
 """
 
 from __future__ import annotations
@@ -24,10 +26,19 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from sync import locks
 from sync.db import open_index
 from sync.freshness import Freshness
 from sync.jobs import Job, JobNotFound, list_jobs
+from sync.leader import (
+    CHECK_SECONDS,
+    LEADER_FILE,
+    RETRY_SECONDS,
+    Election,
+    ElectionError,
+    FileElection,
+    Watchdog,
+    leader_lease,
+)
 from sync.runs import RunStopped, last_started, run_job
 from sync.schedules import BadSchedule, Schedule
 from sync.source import Connector
@@ -68,8 +79,13 @@ class SyncScheduler:
         db_path: str | Path,
         poll_seconds: float = POLL_SECONDS,
         freshness_seconds: float = FRESHNESS_SECONDS,
+        election: Election | None = None,
+        retry_seconds: float = RETRY_SECONDS,
     ) -> None:
         self.db_path = Path(db_path)
+        self.election = election or FileElection(self.db_path.parent / LEADER_FILE)
+        self.retry_seconds = retry_seconds
+        self.lost_leadership = False
         self.poll_seconds = poll_seconds
         self.freshness_seconds = freshness_seconds
         self._freshness: Freshness | None = None
@@ -87,8 +103,9 @@ class SyncScheduler:
         self._connector: Connector | None = None
         self._connector_lock = threading.Lock()
 
-    def run(self) -> None:
-        """Blocks, running jobs, until SIGTERM/SIGINT or `stop()`."""
+    def run(self) -> bool:
+        """Stands by until this process leads, then runs jobs until SIGTERM/SIGINT or `stop()`;
+        False when it stopped because it lost the leadership."""
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         self.scheduler.add_job(
@@ -109,14 +126,38 @@ class SyncScheduler:
             "scheduler started on %s (polling jobs every %s s)", self.db_path, self.poll_seconds
         )
         try:
-            with locks.held(self.db_path, locks.SCHEDULER_LEASE) as other:
-                if other is not None:
-                    log.warning("another scheduler is alive (%s): this one will skip runs", other)
-                if not self.stopping.is_set():  # a signal may come before the loop starts
-                    self.scheduler.start()
+            if self._stand_by():
+                watchdog = Watchdog(self.election, self._on_lost, CHECK_SECONDS)
+                with leader_lease(self.db_path), watchdog:
+                    if not self.stopping.is_set():  # a signal may come before the loop starts
+                        self.scheduler.start()
         finally:
+            self.election.close()
             self.db.close()
         log.info("scheduler stopped")
+        return not self.lost_leadership
+
+    def _stand_by(self) -> bool:
+        """Waits until this process leads (True) or is asked to stop (False)."""
+        said = None
+        while not self.stopping.is_set():
+            try:
+                if self.election.try_lead():
+                    log.info("leader: this scheduler runs the jobs (%s)", self.election.where)
+                    return True
+                leader = self.election.leader()
+                news = f"{leader.describe() if leader else 'another scheduler'} leads"
+            except ElectionError as exc:  # e.g. PostgreSQL restarting: keep trying
+                news = f"cannot reach the election: {exc}"
+            if news != said:
+                log.info("standing by: %s; trying every %s s", news, self.retry_seconds)
+                said = news
+            self.stopping.wait(self.retry_seconds)
+        return False
+
+    def _on_lost(self) -> None:
+        self.lost_leadership = True
+        self.stop()
 
     def add_task(self, name: str, seconds: float, task: Callable[[], object]) -> None:
         """Runs another part's periodic task (the mail sender) every `seconds` in this process,

@@ -35,12 +35,14 @@ CHARGED_BLUEPRINTS = frozenset({"graph_files", "graph_owner_drives", "sharepoint
 
 @dataclass
 class AppUsage:
-    """One app's spending: the last minute's charges, and totals since start (for benches)."""
+    """One app's spending: the last minute's charges, and totals since start (for benches and
+    tests: `peak_window_units` is the most the app ever had in one window, charged)."""
 
     charges: deque[tuple[float, int]]
     total_units: int = 0
     total_requests: int = 0
     throttled: int = 0
+    peak_window_units: int = 0
 
 
 class ResourceBudget:
@@ -89,6 +91,9 @@ class ResourceBudget:
             usage.charges.append((self._clock(), units))
             usage.total_units += units
             usage.total_requests += 1
+            # A window's sum only grows at a charge, so this sees its every maximum.
+            in_window = sum(cost for _, cost in usage.charges)
+            usage.peak_window_units = max(usage.peak_window_units, in_window)
 
     def headers(self, app_id: str) -> dict[str, str]:
         """RateLimit-* once the app has used WARN_SHARE of its budget (else none)."""
@@ -117,7 +122,8 @@ class ResourceBudget:
         return self.window
 
     def snapshot(self) -> dict[str, dict[str, int]]:
-        """Per app: units in the last minute, units and requests since start, 429s answered."""
+        """Per app: units in the last minute, units and requests since start, 429s answered,
+        and the most units ever in one window."""
         with self._lock:
             return {
                 app_id: {
@@ -125,6 +131,7 @@ class ResourceBudget:
                     "total_units": usage.total_units,
                     "total_requests": usage.total_requests,
                     "throttled": usage.throttled,
+                    "peak_window_units": usage.peak_window_units,
                 }
                 for app_id, usage in self._apps.items()
             }

@@ -154,24 +154,43 @@ def principal_grant(principal: Principal, roles: tuple[str, ...]) -> Grant:
 
 
 def photo_bytes(spec: TenantSpec, user: User) -> bytes:
-    """A 48x48 PNG in a colour of the person's own (the emulator does not ship photographs)."""
+    """A 48x48 PNG portrait placeholder: a head and shoulders on a colour of the person's own
+    (the emulator ships no photographs; a plain square looked like a broken image)."""
     version = f":{user.photo_version}" if user.photo_version else ""
     dice = spec.ids.number("photo", user.id + version)
-    pixel = bytes([(dice >> s) & 0xFF for s in (0, 8, 16)])
-    rows = b"".join(b"\x00" + pixel * 48 for _ in range(48))
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(body))
-            + kind
-            + body
-            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-        )
-
+    ground = tuple(60 + ((dice >> s) & 0x7F) for s in (0, 8, 16))  # muted, never white
+    figure = tuple(min(255, c + 110) for c in ground)
+    shades = [_blend(ground, figure, step / 16) for step in range(17)]
+    rows = b"".join(b"\x00" + b"".join(shades[c] for c in row) for row in _FIGURE)
     header = struct.pack(">IIBBBBB", 48, 48, 8, 2, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(rows))
+        + _png_chunk(b"IEND", b"")
     )
+
+
+def _figure_cover(x: int, y: int) -> int:
+    """How many of 4x4 samples of pixel (x, y) the head (a circle) and shoulders (an ellipse)
+    cover, so the edges are smooth."""
+    inside = 0
+    for i in range(4):
+        for j in range(4):
+            px, py = x + (i + 0.5) / 4, y + (j + 0.5) / 4
+            head = (px - 24) ** 2 + (py - 19) ** 2 <= 9.5**2
+            shoulders = ((px - 24) / 17) ** 2 + ((py - 49) / 17) ** 2 <= 1
+            inside += head or shoulders
+    return inside
+
+
+_FIGURE = [[_figure_cover(x, y) for x in range(48)] for y in range(48)]  # the same for everyone
+
+
+def _blend(ground: tuple[int, ...], figure: tuple[int, ...], cover: float) -> bytes:
+    return bytes(round(g + (f - g) * cover) for g, f in zip(ground, figure, strict=True))
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    crc = struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    return struct.pack(">I", len(body)) + kind + body + crc

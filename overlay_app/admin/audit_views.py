@@ -24,7 +24,7 @@ def _filters() -> dict[str, str]:
     args = {key: request.args.get(key, "").strip() for key in ("who", "what", "from", "to")}
     for key in ("from", "to"):
         if args[key] and not DATE.fullmatch(args[key]):
-            raise BadInput(f"'{key}' must be a date like 2026-01-31.")
+            raise BadInput("'%(key)s' must be a date like 2026-01-31.", key=key)
     return args
 
 

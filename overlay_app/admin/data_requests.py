@@ -1,10 +1,11 @@
 """Data requests about one person: an export of everything they wrote, liked, tagged and
-followed and of their notifications (a JSON archive), and erasure.
+followed and of their notifications and language (a JSON archive), and erasure.
 
 Erasing keeps the place of what others wrote: the person's comments and messages pass to
 ERASED_PERSON ("Deleted person"), with their words kept (PLAZA_ERASE_MODE=anonymise) or removed
 (remove: the rows stay as deleted, so replies keep their thread); likes, mentions, room
-memberships, read markers, notifications, stored answers and terms acceptances go. Runs on a
+memberships, read markers, notifications, stored answers, terms acceptances and the chosen
+language go. Runs on a
 connection given by the caller (the web admin's request, or `plaza admin` on overlay.db), in
 one transaction with its audit entry. The index (sync's people table) is not touched: it
 mirrors Entra ID.
@@ -24,6 +25,7 @@ from overlay_app.admin import store
 from overlay_app.chat import store_messages, store_rooms
 from overlay_app.discussion import store as discussion_store
 from overlay_app.errors import NotFound
+from overlay_app.i18n import store as i18n_store
 from overlay_app.identity import ERASED_PERSON
 from overlay_app.notifications import store as notifications_store
 from overlay_app.realtime import event_log
@@ -45,7 +47,9 @@ def find_person(index: sqlite_utils.Database, who: str) -> tuple[str, str]:
         return found.id, found.name
     if GUID.fullmatch(who):
         return who.lower(), who.lower()
-    raise NotFound(f"No person '{who}' in Plaza's directory: give their UPN or object id.")
+    raise NotFound(
+        "No person '%(who)s' in Plaza's directory: give their UPN or object id.", who=who
+    )
 
 
 def export(conn: sqlite3.Connection | sqlite_utils.Database, person_id: str, name: str) -> dict:
@@ -68,6 +72,7 @@ def export(conn: sqlite3.Connection | sqlite_utils.Database, person_id: str, nam
         "moderationNotices": _rows(store.acts_about_author(conn, person_id),
                                    "kind", "act", "reason", "at"),
         "termsAccepted": _rows(store.acceptances_of(conn, person_id), "version", "acceptedAt"),
+        "language": i18n_store.locale_of(conn, person_id),
     }  # fmt: skip
 
 
@@ -91,6 +96,7 @@ def erase(
     notifications_store.erase_person(conn, person_id, ERASED_PERSON)
     store.erase_person(conn, person_id, ERASED_PERSON)
     idempotency.forget_person(conn, person_id)
+    i18n_store.erase_person(conn, person_id)
     event_log.forget_person(conn, person_id, ERASED_PERSON, ERASED_NAME)
     summary = {"comments": comments, "messages": len(messages)}
     mode = "remove" if remove else "anonymise"

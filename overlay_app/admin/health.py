@@ -3,7 +3,8 @@
 
 Per job: its last success, lag (how long since the index last caught up with SharePoint for
 it), next run, and the last error in sync's words. Then the scheduler's heartbeat (its lease
-in the index, sync.locks.SCHEDULER_LEASE), whether the real-time process answers, Graph
+in the index, sync.locks.SCHEDULER_LEASE) and which scheduler process leads (sync/leader.py),
+whether the real-time process answers, Graph
 throttling over the last day (waits counted at connector.session's one retry decision and
 recorded on each run), the request budget (BUDGET_HOOKS), file sizes, and the people a people
 sync found disabled or deleted.
@@ -11,6 +12,7 @@ sync found disabled or deleted.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,10 +22,13 @@ import requests
 import sqlite_utils
 
 from connector.session import new_session
+from overlay_app.errors import N_
 from sync import directory, locks, runs, subscriptions
 from sync.jobs import PEOPLE, Job, list_jobs
+from sync.leader import ElectionError, current_leader
 from sync.totals import index_totals
 
+log = logging.getLogger(__name__)
 THROTTLING_WINDOW = timedelta(hours=24)
 STORES = ("index.db", "overlay.db", "auth.db")
 # Sources of "budget used" (resource units of Graph): each takes the index and returns a dict
@@ -39,7 +44,7 @@ def gather(index: sqlite_utils.Database, data_dir: Path, realtime_url: str = "")
     """Everything the health page shows, as JSON-ready values; `healthy` sums it up."""
     now = datetime.now(UTC)
     jobs = [_job_health(job, index, now) for job in list_jobs(index)]
-    scheduler = _scheduler(index)
+    scheduler = _scheduler(index, data_dir)
     realtime = _realtime(realtime_url)
     waits, seconds = runs.throttling_since(index, now - THROTTLING_WINDOW)
     report = {
@@ -57,23 +62,38 @@ def gather(index: sqlite_utils.Database, data_dir: Path, realtime_url: str = "")
     return report
 
 
-def problems(report: dict) -> list[str]:
-    """What an admin should look at, in words."""
+def problems(report: dict, say: Callable[..., str] | None = None) -> list[str]:
+    """What an admin should look at, in words: English (the API's), or through `say` (gettext,
+    for the page)."""
+    say = say or _english
     found = [
-        f"job {job['name']}: {job['lastError'] or 'has not succeeded yet'}"
+        say(N_("job %(name)s: %(error)s"), name=job["name"],
+            error=job["lastError"] or say(N_("has not succeeded yet")))
         for job in report["jobs"]
         if job["state"] in (FAILING, NEVER)
+    ]  # fmt: skip
+    found += [
+        say(N_("job %(name)s is late"), name=job["name"])
+        for job in report["jobs"]
+        if job["state"] == LATE
     ]
-    found += [f"job {job['name']} is late" for job in report["jobs"] if job["state"] == LATE]
     if not report["scheduler"]["alive"]:
-        found.append("the scheduler is not running: start `plaza scheduler`")
+        found.append(say(N_("the scheduler is not running: start `plaza scheduler`")))
     if report["realtime"]["alive"] is False:
-        found.append(f"the real-time process does not answer at {report['realtime']['url']}")
+        found.append(
+            say(N_("the real-time process does not answer at %(url)s"),
+                url=report["realtime"]["url"])
+        )  # fmt: skip
     if report["throttling"]["waits"]:
         found.append(
-            f"Microsoft throttled Plaza {report['throttling']['waits']} times in the last 24 h"
-        )
+            say(N_("Microsoft throttled Plaza %(waits)s times in the last 24 h"),
+                waits=report["throttling"]["waits"])
+        )  # fmt: skip
     return found
+
+
+def _english(template: str, **values: object) -> str:
+    return template % values if values else template
 
 
 def _job_health(job: Job, index: sqlite_utils.Database, now: datetime) -> dict:
@@ -108,9 +128,21 @@ def _state(job: Job, last, success, next_run: datetime | None, now: datetime) ->
     return OK
 
 
-def _scheduler(index: sqlite_utils.Database) -> dict:
+def _scheduler(index: sqlite_utils.Database, data_dir: Path) -> dict:
     lease = locks.live_lease(index, locks.SCHEDULER_LEASE)
-    return {"alive": lease is not None, "until": lease[1] if lease else None}
+    return {"alive": lease is not None, "until": lease[1] if lease else None,
+            "leader": _leader(data_dir)}  # fmt: skip
+
+
+def _leader(data_dir: Path) -> dict | None:
+    """The `plaza scheduler` process that leads ({host, pid, since}), or None."""
+    try:
+        leader = current_leader(data_dir)
+    except ElectionError as exc:
+        log.warning("cannot tell which scheduler leads: %s", exc)
+        return None
+    return None if leader is None else {"host": leader.host, "pid": leader.pid,
+                                        "since": leader.since}  # fmt: skip
 
 
 def _realtime(url: str) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify, render_template, request
+from flask_babel import gettext
 
 from overlay_app import db
 from overlay_app.admin import health, jobs
@@ -87,7 +88,9 @@ def run_job(name: str):
 
 @bp.get("/admin/health")
 def health_page():
-    return render_template("admin/health.html", report=_health())
+    report = _health()
+    report["problems"] = health.problems(report, say=gettext)  # the page's language
+    return render_template("admin/health.html", report=report)
 
 
 @bp.get("/admin/connector")
@@ -95,7 +98,7 @@ def connector_page():
     try:
         report, problem = _connector_check(), None
     except BadInput as exc:  # not configured: said on the page, which is what it is for
-        report, problem = None, exc.message
+        report, problem = None, exc.words()
     return render_template("admin/connector.html", report=report, problem=problem)
 
 
@@ -154,4 +157,4 @@ def _connector_check():
     try:
         return run_check(ConnectorSettings.from_env())
     except SettingsError as exc:
-        raise BadInput(f"The connector is not configured: {exc}") from exc
+        raise BadInput("The connector is not configured: %(problem)s", problem=str(exc)) from exc

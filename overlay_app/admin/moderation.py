@@ -29,7 +29,7 @@ from overlay_app.chat.actions import do_delete_message, require_message
 from overlay_app.discussion import reads as discussion
 from overlay_app.discussion import store as discussion_store
 from overlay_app.discussion.actions import do_delete_comment
-from overlay_app.errors import BadInput, Conflict, NotFound
+from overlay_app.errors import N_, BadInput, Conflict, NotFound, translated
 from overlay_app.identity import Person
 from overlay_app.notifications import actions as notifications
 from overlay_app.notifications.store import MODERATED, REPORTED
@@ -41,7 +41,7 @@ KINDS = (COMMENT, MESSAGE)
 HIDE, RESTORE, DELETE, DISMISS = "hide", "restore", "delete", "dismiss"
 ACTS = (HIDE, RESTORE, DELETE, DISMISS)
 MAX_REASON = 500
-CANNOT_OPEN = "in a document you cannot open"
+CANNOT_OPEN = N_("in a document you cannot open")
 
 
 def check_reason(raw: Any) -> str:
@@ -49,7 +49,7 @@ def check_reason(raw: Any) -> str:
     if not reason:
         raise BadInput("Say why, in a few words.")
     if len(reason) > MAX_REASON:
-        raise BadInput(f"Keep the reason under {MAX_REASON} characters.")
+        raise BadInput("Keep the reason under %(most)s characters.", most=MAX_REASON)
     return reason
 
 
@@ -109,10 +109,21 @@ class Reported:
     text: str
     author_id: str
     author_name: str
-    where: str  # the document's title, a room's name, or CANNOT_OPEN
+    # Where it was written: the document's title, a room's name, or CANNOT_OPEN, as English
+    # words with %(name)s places and their values (the page translates them, the API not).
+    place: tuple[str, dict[str, str]]
     link: str | None  # only when the moderator can open it
     state: str  # shown | hidden | deleted
     reasons: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def where(self) -> str:
+        words, values = self.place
+        return words % values if values else words
+
+    def where_here(self) -> str:
+        """`where` in the request's language."""
+        return translated(*self.place)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -161,32 +172,40 @@ def _reported(moderator: Person, kind: str, target_id: str) -> Reported | None:
                   link and f"{link}#message-{target_id}", state_row)  # fmt: skip
 
 
-def _entry(kind, target_id, text, author_id, where, link, row) -> Reported:
+def _entry(kind, target_id, text, author_id, place, link, row) -> Reported:
     names = discussion.display_names([author_id])
     state = "deleted" if row["deleted_at"] else "hidden" if row["hidden_at"] else "shown"
     return Reported(kind, target_id, text, author_id, discussion.name_of(author_id, names),
-                    where, link, state)  # fmt: skip
+                    place, link, state)  # fmt: skip
 
 
-def _document_place(moderator: Person, key: tuple[str, str]) -> tuple[str, str | None]:
+Place = tuple[str, dict[str, str]]
+
+
+def _document_place(moderator: Person, key: tuple[str, str]) -> tuple[Place, str | None]:
     if not access.filter_visible(moderator, {key}):
-        return CANNOT_OPEN, None
+        return (CANNOT_OPEN, {}), None
     document = access.documents(moderator, {key}).get(key)
     if document is None:
-        return CANNOT_OPEN, None
-    return document.name or "a document", f"/documents/{key[0]}/{key[1]}"
+        return (CANNOT_OPEN, {}), None
+    named = ("%(name)s", {"name": document.name}) if document.name else (N_("a document"), {})
+    return named, f"/documents/{key[0]}/{key[1]}"
 
 
-def _room_place(moderator: Person, room) -> tuple[str, str | None]:
+def _room_place(moderator: Person, room) -> tuple[Place, str | None]:
     if room is None:
-        return CANNOT_OPEN, None
+        return (CANNOT_OPEN, {}), None
     if room.document_key is not None:
-        where, link = _document_place(moderator, room.document_key)
-        return (where, None) if link is None else (f"the chat about {where}", f"/chat/{room.id}")
+        (words, values), link = _document_place(moderator, room.document_key)
+        if link is None:
+            return (words, values), None
+        about = N_("the chat about %(name)s") if values else N_("the chat about a document")
+        return (about, values), f"/chat/{room.id}"
     if not chat_access.can_see_room(moderator, room):
-        return "in a conversation you cannot open", None
-    name = f"#{room.name}" if room.kind == chat_access.CHANNEL else "a direct conversation"
-    return name, f"/chat/{room.id}"
+        return (N_("in a conversation you cannot open"), {}), None
+    if room.kind == chat_access.CHANNEL:
+        return ("#%(name)s", {"name": room.name}), f"/chat/{room.id}"
+    return (N_("a direct conversation"), {}), f"/chat/{room.id}"
 
 
 # -- acting ----------------------------------------------------------------------------------
@@ -196,7 +215,7 @@ def act(moderator: Person, kind: str, target_id: str, verb: Any, raw_reason: Any
     """hide / restore / delete / dismiss, with the reason the author is told."""
     check_kind(kind)
     if verb not in ACTS:
-        raise BadInput(f"Choose one of: {', '.join(ACTS)}.")
+        raise BadInput("Choose one of: %(choices)s.", choices=", ".join(ACTS))
     reason = check_reason(raw_reason)
     now = discussion.now()
     with db.transaction() as conn:

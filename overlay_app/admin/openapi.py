@@ -29,6 +29,9 @@ ERRORS = error_responses(
 TAG = ["admin"]
 NAME = {"name": "name", "in": "path", "required": True, "schema": STRING}
 NULLABLE_INTEGER = {"type": ["integer", "null"]}
+# The `plaza scheduler` process that leads (sync/leader.py); null when none does.
+LEADER = {**obj({"host": STRING, "pid": INTEGER, "since": NULLABLE_STRING}),
+          "type": ["object", "null"]}  # fmt: skip
 
 RUN = obj(
     {
@@ -61,7 +64,7 @@ HEALTH = obj(
         "healthy": BOOLEAN,
         "problems": STRINGS,
         "jobs": array(JOB_HEALTH),
-        "scheduler": obj({"alive": BOOLEAN, "until": NULLABLE_STRING}),
+        "scheduler": obj({"alive": BOOLEAN, "until": NULLABLE_STRING, "leader": LEADER}),
         "realtime": obj({"url": NULLABLE_STRING, "alive": {"type": ["boolean", "null"]}}),
         "throttling": obj(
             {"windowHours": INTEGER, "waits": INTEGER, "secondsWaited": {"type": "number"}}

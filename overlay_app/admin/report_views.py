@@ -4,6 +4,7 @@ notices of what moderators did to their own words (with the reasons)."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, render_template, request
+from flask_babel import gettext
 
 from overlay_app.admin import moderation
 from overlay_app.admin.openapi import REPORT_PATHS, REPORT_SCHEMAS
@@ -47,7 +48,7 @@ def _report_form(kind: str, target_id: str):
 
     def send() -> str:
         _, page = moderation.report(person, kind, target_id, request.form.get("reason"))
-        flash("Thank you: the moderators will look at it.", "info")
+        flash(gettext("Thank you: the moderators will look at it."), "info")
         return page
 
     return form_reply(landing, send)

@@ -16,7 +16,7 @@ def do_set(person: Person, wanted: dict[str, bool]) -> dict[str, bool]:
     """Sets the switches named in `wanted`, audited with the change."""
     unknown = sorted(set(wanted) - set(switches.SWITCHES))
     if unknown:
-        raise BadInput(f"No such switch: {', '.join(unknown)}.")
+        raise BadInput("No such switch: %(names)s.", names=", ".join(unknown))
     now, before = discussion.now(), dict(switches.states())
     with db.transaction() as conn:
         for name, on in wanted.items():

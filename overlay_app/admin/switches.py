@@ -17,24 +17,32 @@ from flask import Flask, current_app, g, request
 from overlay_app import db
 from overlay_app.admin import store
 from overlay_app.chat import access as chat_access
-from overlay_app.errors import Forbidden, NotFound
+from overlay_app.errors import N_, Forbidden, NotFound, Phrase
 
 # name -> (default, label)
 SWITCHES = {
-    "chat": (True, "Chat (document rooms, channels and direct messages)"),
-    "direct_messages": (True, "Direct messages"),
-    "likes": (True, "Likes"),
-    "tags": (True, "Tags"),
-    "guests_may_post": (True, "Guests may post"),
-    "write_back": (False, "Write-back to SharePoint"),
+    "chat": (True, N_("Chat (document rooms, channels and direct messages)")),
+    "direct_messages": (True, N_("Direct messages")),
+    "likes": (True, N_("Likes")),
+    "tags": (True, N_("Tags")),
+    "guests_may_post": (True, N_("Guests may post")),
+    "write_back": (False, N_("Write-back to SharePoint")),
 }
 # Blueprints (or endpoints) that belong to a switch.
 OWNED_BY = {
-    "chat": {"chat", "chat_pages", "moderation.api_report_message", "moderation.report_message"},
+    # The event stream carries only chat's events (messages, rooms, chat mentions).
+    "chat": {
+        "chat",
+        "chat_pages",
+        "realtime",
+        "moderation.api_report_message",
+        "moderation.report_message",
+    },
     "likes": {"likes"},
     "tags": {"tags"},
     "direct_messages": {"chat_pages.start_direct_form"},
 }
+SWITCHED_OFF = N_("%(feature)s is switched off here.")
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 GUEST_ALWAYS = {"auth.signout", "notifications.page_mark_read", "notifications.api_mark_read"}
 
@@ -45,7 +53,7 @@ class FeatureOff(NotFound):
 
 class GuestsMayNotPost(Forbidden):
     code = "guestsMayNotPost"
-    default_message = "Guests may not post here: an admin has switched it off."
+    default_message = N_("Guests may not post here: an admin has switched it off.")
 
 
 def states() -> dict[str, bool]:
@@ -78,9 +86,9 @@ def _check() -> None:
         return
     name = switch_of(endpoint)
     if name and not is_on(name):
-        raise FeatureOff(f"{SWITCHES[name][1]} is switched off here.")
+        raise FeatureOff(SWITCHED_OFF, feature=Phrase(SWITCHES[name][1]))
     if is_on("chat") and not is_on("direct_messages") and _is_direct():
-        raise FeatureOff(f"{SWITCHES['direct_messages'][1]} is switched off here.")
+        raise FeatureOff(SWITCHED_OFF, feature=Phrase(SWITCHES["direct_messages"][1]))
     person = g.person
     if (person.guest and request.method in STATE_CHANGING and endpoint not in GUEST_ALWAYS
             and not endpoint.startswith("admin.") and not is_on("guests_may_post")):  # fmt: skip

@@ -7,11 +7,12 @@ console (an admin publishes terms before anyone can accept them).
 from __future__ import annotations
 
 from flask import Flask, Response, flash, g, redirect, request
+from flask_babel import gettext
 
 from overlay_app import db, security
 from overlay_app.admin import store
 from overlay_app.discussion import reads as discussion
-from overlay_app.errors import BadInput, Conflict, Forbidden, render_error
+from overlay_app.errors import N_, BadInput, Conflict, Forbidden, render_error
 from overlay_app.identity import Person
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -21,7 +22,7 @@ MAX_TERMS = 50_000
 
 class TermsNotAccepted(Forbidden):
     code = "termsNotAccepted"
-    default_message = (
+    default_message = N_(
         "Accept the current terms of use before you write: read them at /terms"
         " (API: GET /api/v1/terms, then POST /api/v1/terms/accept)."
     )
@@ -40,7 +41,7 @@ def accepted(person: Person) -> bool:
 def do_publish(person: Person, text: object) -> int:
     body = text.strip() if isinstance(text, str) else ""
     if not body or len(body) > MAX_TERMS:
-        raise BadInput(f"Write the terms (up to {MAX_TERMS} characters).")
+        raise BadInput("Write the terms (up to %(most)s characters).", most=MAX_TERMS)
     with db.transaction() as conn:
         version = store.publish_terms(conn, body, person.id, discussion.now())
         security.audit(person.id, "admin.terms.publish", f"terms:{version}")
@@ -53,7 +54,10 @@ def do_accept(person: Person, version: object) -> int:
     if terms is None:
         raise Conflict("There are no terms of use to accept.")
     if version != terms[0]:
-        raise Conflict(f"Version {terms[0]} is in force now: read it and accept that one.")
+        raise Conflict(
+            "Version %(version)s is in force now: read it and accept that one.",
+            version=terms[0],
+        )
     with db.transaction() as conn:
         store.accept_terms(conn, person.id, terms[0], discussion.now())
     return terms[0]
@@ -72,8 +76,8 @@ def _check() -> None:
 
 def _refused(error: TermsNotAccepted) -> Response:
     if request.path.startswith("/api/"):
-        return render_error(error.status, error.code, error.message)
-    flash("Accept the terms of use first; then do it again.", "error")
+        return render_error(error.status, error.code, error.words())
+    flash(gettext("Accept the terms of use first; then do it again."), "error")
     return redirect("/terms", code=303)
 
 

@@ -42,7 +42,7 @@ from flask import (
 from overlay_app import access, db
 from overlay_app.auth import sessions
 from overlay_app.auth.entra import Entra, InvalidToken, SignInFailed
-from overlay_app.errors import BadInput, Forbidden, Unauthenticated, render_error
+from overlay_app.errors import N_, BadInput, Forbidden, Phrase, Unauthenticated, render_error
 from overlay_app.identity import ADMIN, GUEST, MEMBER, MODERATOR, Person, require_person
 from sync import directory
 from sync.directory import Profile
@@ -161,7 +161,7 @@ def _bearer_person(raw: str) -> Person:
     except requests.RequestException as exc:
         raise InvalidTokenError("The tenant's signing keys cannot be fetched now.") from exc
     except InvalidToken as exc:
-        raise InvalidTokenError(str(exc)) from exc
+        raise InvalidTokenError(str(exc)) from exc  # entra's words are msgids too
     person = load_person(claims["oid"], claims.get("roles"))
     if person is None or not _account_enabled(person.id):
         raise InvalidTokenError("The token's user cannot use Plaza (unknown or disabled).")
@@ -176,13 +176,13 @@ def _account_enabled(person_id: str) -> bool:
 class InvalidTokenError(Unauthenticated):
     """A bearer token was sent and refused (RFC 6750 error "invalid_token")."""
 
-    default_message = "The access token is not valid."
+    default_message = N_("The access token is not valid.")
 
 
 def _unauthenticated(error: Unauthenticated) -> Response:
     """API: 401 JSON with WWW-Authenticate (RFC 6750); pages: off to sign-in, then back."""
     if request.path.startswith("/api/"):
-        response = render_error(error.status, error.code, error.message)
+        response = render_error(error.status, error.code, error.words())
         challenge = "Bearer"
         if isinstance(error, InvalidTokenError):
             description = error.message.replace('"', "'")
@@ -246,7 +246,7 @@ def callback():
     try:
         claims, cache_state = entra().finish_sign_in(pending["flow"], request.args.to_dict())
     except SignInFailed as exc:
-        raise BadInput(f"Sign-in did not complete: {exc}") from exc
+        raise BadInput("Sign-in did not complete: %(problem)s", problem=Phrase(str(exc))) from exc
     person = load_person(claims["oid"], claims.get("roles"))
     if person is None:
         raise Forbidden(

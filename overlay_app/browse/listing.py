@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, request, url_for
+from flask_babel import format_decimal, format_number
 
 from overlay_app import db
 from overlay_app.discussion import store as discussion_store
@@ -102,12 +103,15 @@ def page_url(page: int) -> str:
 
 
 def file_size(size: int | None) -> str:
+    """'10.4 KB' ('10,4 KB' in Dutch: the request's decimal sign)."""
     if size is None:
         return ""
     value = float(size)
     for unit in ("bytes", "KB", "MB", "GB"):
         if value < 1024 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+            if unit == "bytes":
+                return f"{format_number(int(value))} {unit}"
+            return f"{format_decimal(value, format='0.0')} {unit}"
         value /= 1024
     return ""
 

@@ -38,7 +38,7 @@ from overlay_app.chat.access import CHANNEL, DOCUMENT, Room
 from overlay_app.discussion import mentions, rendering
 from overlay_app.discussion import reads as discussion
 from overlay_app.discussion.rendering import Mentioned
-from overlay_app.errors import BadInput, Conflict, Forbidden, NotFound
+from overlay_app.errors import N_, BadInput, Conflict, Forbidden, NotFound, Phrase
 from overlay_app.feed import activity
 
 # Re-exported (the `as` form says so): room_actions and api import it from here.
@@ -48,11 +48,11 @@ from overlay_app.notifications import actions as notifications
 from overlay_app.realtime.event_log import append_event, forget_words
 
 MAX_MESSAGE_CHARS = 4_000
-MESSAGE = rendering.TextKind("message", MAX_MESSAGE_CHARS, "send it in parts")
+MESSAGE = rendering.TextKind(N_("message"), MAX_MESSAGE_CHARS, N_("send it in parts"))
 MAX_MENTIONS = 25
 MAX_ID_CHARS = 100
-ARCHIVED = "this document was deleted in SharePoint; its chat is archived"
-KEY_REUSED = "This client_key was already used for another message; use a new key per message."
+ARCHIVED = N_("this document was deleted in SharePoint; its chat is archived")
+KEY_REUSED = N_("This client_key was already used for another message; use a new key per message.")
 
 
 @dataclass(frozen=True)
@@ -89,18 +89,23 @@ def check_mentions(body: str, room: Room) -> dict[str, Mentioned]:
     names the person, whom the writer typed, and nothing about the room or its document."""
     refs = rendering.mention_refs(body)
     if len(refs) > MAX_MENTIONS:
-        raise BadInput(f"A message can mention at most {MAX_MENTIONS} people.")
+        raise BadInput("A message can mention at most %(most)s people.", most=MAX_MENTIONS)
     resolved: dict[str, Mentioned] = {}
     for ref in refs:
         entry = mentions._directory_entry(ref)
         if entry is None:
             if ref.by_upn:  # an address-like word that is nobody: left as text
                 continue
-            raise BadInput(f"{ref.label} is not in the directory, so they cannot be mentioned")
+            raise BadInput(
+                "%(who)s is not in the directory, so they cannot be mentioned", who=ref.label
+            )
         person_id, name = entry
         if not chat_access.can_see_room(person_id, room):
-            where = "cannot open this document" if room.kind == DOCUMENT else "is not in here"
-            raise BadInput(f"{name} {where}, so they cannot be mentioned")
+            if room.kind == DOCUMENT:
+                raise BadInput(
+                    "%(who)s cannot open this document, so they cannot be mentioned", who=name
+                )
+            raise BadInput("%(who)s is not in here, so they cannot be mentioned", who=name)
         resolved[ref.key] = Mentioned(person_id, name)
     return resolved
 
@@ -113,7 +118,7 @@ def check_message(room: Room, body: Any) -> Draft:
 
 def check_own(person: Person, message: tuple, verb: str) -> None:
     if message[2] != person.id:
-        raise Forbidden(f"You can only {verb} your own messages.")
+        raise Forbidden("You can only %(verb)s your own messages.", verb=Phrase(verb))
 
 
 def check_live(message: tuple) -> None:
@@ -129,7 +134,10 @@ def check_last_read_id(room: Room, value: Any) -> int:
         raise BadInput('Send {"last_read_id": "<id>"}: the id of the last message read.')
     place = chat_reads.place_in(room, value) if len(value) <= MAX_ID_CHARS else None
     if place is None:
-        raise BadInput(f"last_read_id {value[:40]!r} is not the id of a message in this room.")
+        raise BadInput(
+            "last_read_id %(given)s is not the id of a message in this room.",
+            given=repr(value[:40]),
+        )
     return place
 
 
@@ -291,7 +299,7 @@ def send_message(person: Person, room_id: str, payload: Any, header_key: str | N
 
 def edit_message(person: Person, message_id: str, body: Any) -> dict[str, Any]:
     message, room = require_message(person, message_id)
-    check_own(person, message, "edit")
+    check_own(person, message, N_("edit"))
     check_live(message)
     check_writable(person, room)
     draft = check_message(room, body)
@@ -302,7 +310,7 @@ def edit_message(person: Person, message_id: str, body: Any) -> dict[str, Any]:
 
 def delete_message(person: Person, message_id: str) -> None:
     message, room = require_message(person, message_id)
-    check_own(person, message, "delete")
+    check_own(person, message, N_("delete"))
     check_live(message)
     check_writable(person, room)
     with db.transaction() as conn:

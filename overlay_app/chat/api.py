@@ -33,7 +33,12 @@ def _int_arg(name: str, low: int, high: int, default: int | None = None) -> int 
     if raw is None or raw == "":
         return default
     if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
-        raise BadInput(f"{name} must be a whole number from {low} to {high}.")
+        raise BadInput(
+            "%(name)s must be a whole number from %(low)s to %(high)s.",
+            name=name,
+            low=low,
+            high=high,
+        )
     return int(raw)
 
 
@@ -47,7 +52,11 @@ def _message_arg(room: Room, name: str) -> int | None:
         return 0
     place = chat_reads.place_in(room, raw) if len(raw) <= chat_actions.MAX_ID_CHARS else None
     if place is None:
-        raise BadInput(f"{name} must be the id of a message in this room, got {raw[:40]!r}.")
+        raise BadInput(
+            "%(name)s must be the id of a message in this room, got %(given)s.",
+            name=name,
+            given=repr(raw[:40]),
+        )
     return place
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from overlay_app import access, db
 from overlay_app.access import Document
@@ -45,7 +46,7 @@ API_PATHS: dict = {}  # pages only: the chat API is chat/api.py
 API_SCHEMAS: dict = {}
 
 PANEL_MESSAGES = 30
-KIND_LABELS = {DOCUMENT: "Document", CHANNEL: "Channel", DIRECT: "Direct"}
+KIND_LABELS = {DOCUMENT: _l("Document"), CHANNEL: _l("Channel"), DIRECT: _l("Direct")}
 # Refusals a form shows as a flashed message (a 404 stays a 404 page).
 ADDRESS_SEPARATORS = re.compile(r"[,;\s]+")
 MAX_ADDRESSES = 20
@@ -72,7 +73,7 @@ class RoomView:
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS.get(self.kind, self.kind)
+        return str(KIND_LABELS.get(self.kind, self.kind))
 
 
 def room_view(person: Person, answer: dict[str, Any]) -> RoomView:
@@ -163,12 +164,12 @@ def resolve_people(text: str) -> list[str]:
     if not wanted:
         raise BadInput("Name at least one person (their email address).")
     if len(wanted) > MAX_ADDRESSES:
-        raise BadInput(f"Name at most {MAX_ADDRESSES} people.")
+        raise BadInput("Name at most %(most)s people.", most=MAX_ADDRESSES)
     ids = []
     for word in wanted:
         person_id = directory.active_by_address(db.index(), word)
         if person_id is None:
-            raise BadInput(f"{word[:80]} is not anyone in the directory.")
+            raise BadInput("%(who)s is not anyone in the directory.", who=word[:80])
         ids.append(person_id)
     return ids
 

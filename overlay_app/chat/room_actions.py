@@ -33,7 +33,7 @@ from overlay_app.chat import store_rooms
 from overlay_app.chat.access import CHANNEL, DIRECT, DOCUMENT, MEMBER, OWNER, Room
 from overlay_app.chat.actions import Outcome
 from overlay_app.discussion import reads as discussion
-from overlay_app.errors import BadInput, Conflict, Forbidden
+from overlay_app.errors import N_, BadInput, Conflict, Forbidden, Phrase
 from overlay_app.identity import Person
 from overlay_app.realtime.event_log import append_event
 from sync import directory
@@ -41,9 +41,11 @@ from sync import directory
 MAX_NAME_CHARS, MAX_DESCRIPTION_CHARS = 80, 500
 MIN_DIRECT, MAX_DIRECT = 2, 8
 MAX_INVITED = 100
-FIXED_DOCUMENT = "A document's room is for everyone who can open the document; its members "
-FIXED_DOCUMENT += "change with the document's permissions in SharePoint."
-FIXED_DIRECT = "The people of a direct conversation are fixed; start a new one instead."
+FIXED_DOCUMENT = N_(
+    "A document's room is for everyone who can open the document; its members "
+    "change with the document's permissions in SharePoint."
+)
+FIXED_DIRECT = N_("The people of a direct conversation are fixed; start a new one instead.")
 
 
 def answer(person: Person, room: Room) -> dict[str, Any]:
@@ -67,7 +69,9 @@ def check_channel_name(name: Any) -> str:
         raise BadInput('A channel needs a "name".')
     name = " ".join(name.split())
     if len(name) > MAX_NAME_CHARS or any(unicodedata.category(c) == "Cc" for c in name):
-        raise BadInput(f"A channel name is 1 to {MAX_NAME_CHARS} characters on one line.")
+        raise BadInput(
+            "A channel name is 1 to %(most)s characters on one line.", most=MAX_NAME_CHARS
+        )
     return name
 
 
@@ -75,21 +79,23 @@ def check_description(description: Any) -> str | None:
     if description is None or description == "":
         return None
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION_CHARS:
-        raise BadInput(f'"description" is text of at most {MAX_DESCRIPTION_CHARS} characters.')
+        raise BadInput(
+            '"description" is text of at most %(most)s characters.', most=MAX_DESCRIPTION_CHARS
+        )
     return description
 
 
 def check_people(person_ids: Any, what: str, most: int) -> list[str]:
     """Object ids of enabled people in the directory, in order, without repeats."""
     if not isinstance(person_ids, list) or not all(isinstance(p, str) for p in person_ids):
-        raise BadInput(f'"{what}" must be a list of people\'s object ids.')
+        raise BadInput('"%(what)s" must be a list of people\'s object ids.', what=what)
     wanted = list(dict.fromkeys(person_ids))
     if len(wanted) > most:
-        raise BadInput(f'"{what}" can name at most {most} people.')
+        raise BadInput('"%(what)s" can name at most %(most)s people.', what=what, most=most)
     known = directory.active_ids(db.index(), wanted)
     missing = [p for p in wanted if p not in known]
     if missing:
-        raise BadInput(f"{missing[0][:64]} is not anyone in the directory.")
+        raise BadInput("%(who)s is not anyone in the directory.", who=missing[0][:64])
     return wanted
 
 
@@ -97,7 +103,7 @@ def check_manager(person: Person, room: Room, verb: str) -> None:
     """Adding or removing someone else: the channel's owners, or an administrator."""
     if person.is_admin or chat_access.role_in(person.id, room.id) == OWNER:
         return
-    raise Forbidden(f"Only the channel's owners can {verb} people.")
+    raise Forbidden("Only the channel's owners can %(verb)s people.", verb=Phrase(verb))
 
 
 def as_admin(person: Person, room: Room, target: str, role: str = MEMBER) -> bool:
@@ -185,7 +191,7 @@ def create_channel(person: Person, payload: dict[str, Any]) -> Outcome:
     members = [(person.id, OWNER)] + [(p, MEMBER) for p in invited if p != person.id]
     with db.transaction() as conn:
         if store_rooms.channel_name_taken(conn, name):
-            raise Conflict(f"There is already a channel called {name}.")
+            raise Conflict("There is already a channel called %(name)s.", name=name)
         security.check_rate(person, "room")
         do_create_room(conn, person, room, members)
     return Outcome(201, answer(person, room))
@@ -197,7 +203,11 @@ def open_direct(person: Person, others: Any) -> Outcome:
     people = check_people(others, "members", MAX_DIRECT)
     people = list(dict.fromkeys([person.id, *people]))
     if not MIN_DIRECT <= len(people) <= MAX_DIRECT:
-        raise BadInput(f"A direct conversation is between {MIN_DIRECT} and {MAX_DIRECT} people.")
+        raise BadInput(
+            "A direct conversation is between %(least)s and %(most)s people.",
+            least=MIN_DIRECT,
+            most=MAX_DIRECT,
+        )
     with db.transaction() as conn:
         existing = _direct_room_of(conn, person.id, set(people))
         if existing is not None:
@@ -243,12 +253,12 @@ def add_member(person: Person, room_id: str, payload: Any) -> dict[str, Any]:
     room = chat_access.access_room(person, room_id)
     if not isinstance(payload, dict):
         raise BadInput('Send {"person_id": "<object id>"} (and "role": "owner" to promote).')
-    target = check_membership_change(person, room, payload.get("person_id"), "add")
+    target = check_membership_change(person, room, payload.get("person_id"), N_("add"))
     role = payload.get("role", MEMBER)
     if role not in (MEMBER, OWNER):
         raise BadInput('"role" is "member" or "owner".')
     if role == OWNER:
-        check_manager(person, room, "promote")
+        check_manager(person, room, N_("promote"))
     check_people([target], "person_id", 1)
     by_admin = as_admin(person, room, target, role)
     with db.transaction() as conn:
@@ -265,7 +275,7 @@ def add_member(person: Person, room_id: str, payload: Any) -> dict[str, Any]:
 def remove_member(person: Person, room_id: str, target: Any) -> None:
     """DELETE /rooms/{id}/members?person_id=: leave a channel, or (owners) remove someone."""
     room = chat_access.access_room(person, room_id)
-    target = check_membership_change(person, room, target, "remove")
+    target = check_membership_change(person, room, target, N_("remove"))
     by_admin = as_admin(person, room, target)
     with db.transaction() as conn:
         role = chat_access.role_in(target, room.id)

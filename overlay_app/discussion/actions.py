@@ -30,14 +30,14 @@ from overlay_app.discussion import mentions, rendering, store
 from overlay_app.discussion import reads as discussion
 from overlay_app.discussion.reads import CommentNode
 from overlay_app.discussion.rendering import COMMENT, Mentioned
-from overlay_app.errors import BadInput, Conflict, Forbidden, NotFound
+from overlay_app.errors import N_, BadInput, Conflict, Forbidden, NotFound, Phrase
 from overlay_app.feed import activity
 from overlay_app.idempotency import Outcome
 from overlay_app.identity import Person
 from overlay_app.notifications import actions as notifications
 
-ARCHIVED = "this document was deleted in SharePoint; its discussion is archived"
-KEY_REUSED = (
+ARCHIVED = N_("this document was deleted in SharePoint; its discussion is archived")
+KEY_REUSED = N_(
     "This Idempotency-Key was already used for a different request; "
     "use a new key for a new comment."
 )
@@ -62,7 +62,7 @@ def check_writable(document: Document) -> None:
 
 def check_own(person: Person, comment: dict[str, Any], verb: str) -> None:
     if comment["author_id"] != person.id:
-        raise Forbidden(f"You can only {verb} your own comments.")
+        raise Forbidden("You can only %(verb)s your own comments.", verb=Phrase(verb))
 
 
 def check_live(comment: dict[str, Any]) -> None:
@@ -270,7 +270,7 @@ def add_comment(
 
 def edit_comment(person: Person, comment_id: str, body: Any) -> CommentNode:
     comment, document = access.require_comment(person, comment_id)
-    check_own(person, comment, "edit")
+    check_own(person, comment, N_("edit"))
     draft = check_edit(comment, document, body)
     with db.transaction() as conn:
         security.check_rate(person, "comment")  # counted with the write, or not at all
@@ -281,7 +281,7 @@ def edit_comment(person: Person, comment_id: str, body: Any) -> CommentNode:
 def delete_comment(person: Person, comment_id: str) -> Document:
     """Deletes one's own comment; returns the document it was on (for redirects)."""
     comment, document = access.require_comment(person, comment_id)
-    check_own(person, comment, "delete")
+    check_own(person, comment, N_("delete"))
     check_live(comment)
     check_writable(document)
     with db.transaction() as conn:

@@ -28,25 +28,23 @@ document page; a refused form write comes back as a flashed message.
 from __future__ import annotations
 
 import uuid
-from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Flask, jsonify, request
-from markupsafe import Markup, escape
 
 from overlay_app import access, security
 from overlay_app.access import Document
 from overlay_app.discussion import actions as comment_actions
-from overlay_app.discussion import mentions
+from overlay_app.discussion import drafts, mentions
 from overlay_app.discussion import openapi as discussion_openapi
 from overlay_app.discussion import reads as discussion
+from overlay_app.discussion.markup import comment_rows
 from overlay_app.errors import (
     BadInput,
     form_reply,
 )
 from overlay_app.identity import Person, require_person
-from overlay_app.people.photos import avatar
-from overlay_app.times import exact_time, time_tag
 
 bp = Blueprint("comments", __name__)
 API_PATHS = discussion_openapi.COMMENT_PATHS
@@ -145,29 +143,41 @@ def api_suggest():
 def form_create(drive_id: str, item_id: str):
     person = require_person()
     document = access.require_document(person, drive_id, item_id)
+    body = request.form.get("body", "")
+    parent_id = request.form.get("parent_id") or None
+    draft = drafts.Draft(body, parent_id=parent_id)
 
     def create() -> str:
         outcome = comment_actions.add_comment(
             person,
             drive_id,
             item_id,
-            request.form.get("body", ""),
-            request.form.get("parent_id") or None,
+            body,
+            parent_id,
             request.form.get("idempotency_key") or None,
         )
         return document_url(document, f"comment-{outcome.payload['id']}")
 
-    return form_reply(document_url(document, "discussion"), create)
+    # A refusal lands on the same form, with the text put back (drafts.py).
+    landing = document_url(document, "discussion")
+    if parent_id is not None:
+        landing = f"{document_url(document)}?reply={quote(parent_id)}#reply"
+    return form_reply(landing, lambda: drafts.kept_on_refusal(document, draft, create))
 
 
 @bp.post("/comments/<comment_id>/edit")
 def form_edit(comment_id: str):
     person = require_person()
     _comment, document = access.require_comment(person, comment_id)
-    return form_reply(
-        document_url(document, f"comment-{comment_id}"),
-        lambda: comment_actions.edit_comment(person, comment_id, request.form.get("body", "")),
-    )
+    body = request.form.get("body", "")
+    draft = drafts.Draft(body, edit_id=comment_id)
+
+    def edit() -> str:
+        comment_actions.edit_comment(person, comment_id, body)
+        return document_url(document, f"comment-{comment_id}")
+
+    landing = f"{document_url(document)}?edit={quote(comment_id)}#edit"
+    return form_reply(landing, lambda: drafts.kept_on_refusal(document, draft, edit))
 
 
 @bp.post("/comments/<comment_id>/delete")
@@ -188,109 +198,7 @@ def new_idempotency_key() -> str:
     return str(uuid.uuid4())
 
 
-DELETED_BODY = '<div class="body">comment deleted</div>'
-
-
-def comment_rows(talk: discussion.Discussion, csrf: str, likes: bool = True) -> Markup:
-    """Every shown comment of the page as nested <li class="comment"> (template global).
-
-    Built here rather than in _discussion.html: Jinja escapes each of the dozen-odd values of
-    a comment through its own call, which made rendering 100 comments cost more than the rest
-    of the page. Every value is escaped here too (body_html is nh3's sanitised output, shown
-    as is, as the template did), and no comment carries a form of its own besides its like
-    (and delete, on one's own): "Reply" and "Edit" link to ?reply= / ?edit= (the page then
-    shows that form, without JavaScript), and plaza.js moves the ONE shared form into place.
-    `likes` False (switched off by an admin) leaves out the like buttons and counts.
-    """
-    token = escape(csrf)
-    parts = [
-        _comment_html(node, token, talk.read_only, node.author_id == talk.viewer_id, likes) + tail
-        for node, tail in talk.rows()
-    ]
-    return Markup("\n".join(parts))
-
-
-def _comment_html(
-    node: discussion.CommentNode, csrf: Markup, read_only: bool, own: bool, with_likes: bool = True
-) -> str:
-    cid = escape(node.id)
-    if node.deleted:
-        return f'<li class="comment deleted" id="comment-{cid}">{DELETED_BODY}'
-    edited = ""
-    if node.edited_at:
-        edited = (
-            f' · <span class="edited" title="edited {escape(exact_time(node.edited_at))}">'
-            "edited</span>"
-        )
-    html = (
-        f'<li class="comment" id="comment-{cid}">'
-        f'<div class="meta">{_author_link(node.author_id, node.author_name)} · '
-        f'<a class="permalink" href="#comment-{cid}">{time_tag(node.created_at)}</a>'
-        f'{edited}</div>\n<div class="body">{node.body_html}</div>\n<div class="actions">'
-    )
-    count = _like_count(node)
-    if not with_likes:
-        count = ""
-    if read_only:
-        return f"{html}{count}</div>"
-    liked = node.liked_by_me
-    like = (
-        f'<form method="post" action="/comments/{cid}/like" class="like-form inline"'
-        f' data-api="/api/v1/comments/{cid}/like">'
-        f'<input type="hidden" name="csrf_token" value="{csrf}">'
-        f'<input type="hidden" name="liked" value="{"0" if liked else "1"}">'
-        f'<button type="submit" class="link" aria-pressed="{"true" if liked else "false"}">'
-        f"{'Unlike' if liked else 'Like'}</button></form>"
-    )
-    reply = (
-        '<details class="reply"><summary>Reply</summary>'
-        f'<a href="?reply={cid}#reply">Write a reply</a></details>'
-    )
-    mine = ""
-    if own:
-        mine = (
-            f'<details class="edit" data-body="{escape(node.body)}"><summary>Edit</summary>'
-            f'<a href="?edit={cid}#edit">Edit your comment</a></details>'
-            f'<form method="post" action="/comments/{cid}/delete" class="delete-form inline"'
-            ' data-confirm="Delete this comment?">'
-            f'<input type="hidden" name="csrf_token" value="{csrf}">'
-            '<button type="submit" class="link danger">Delete</button></form>'
-        )
-    else:  # anyone who sees a comment may report it to the moderators (admin/moderation.py)
-        mine = (
-            '<details class="report"><summary>Report</summary>'
-            f'<form method="post" action="/comments/{cid}/report" class="report-form">'
-            f'<input type="hidden" name="csrf_token" value="{csrf}">'
-            '<label>Why should moderators look at it? <input name="reason" required'
-            ' maxlength="500"></label> <button type="submit">Report</button></form></details>'
-        )
-    if not with_likes:
-        like = ""
-    return f"{html}{like}{count}{reply}{mine}</div>"
-
-
-def _like_count(node: discussion.CommentNode) -> str:
-    """ "N likes"; with likers, a disclosure naming them (keyboard and touch reach it, where a
-    tooltip reached only a mouse)."""
-    likes = node.like_count
-    count = f'<span class="like-count">{likes} like{"" if likes == 1 else "s"}</span>'
-    if not node.likers:
-        return count
-    names = ", ".join(
-        f'<a href="/people/{escape(liker.id)}">{escape(liker.display_name)}</a>'
-        for liker in node.likers
-    )
-    return f'<details class="likers"><summary>{count}</summary><span>{names}</span></details>'
-
-
-# The same few authors and stamps, comment after comment and page view after page view: each
-# escaped once, not once per comment shown.
-@lru_cache(maxsize=4096)
-def _author_link(author_id: str | None, author_name: str | None) -> str:
-    link = f'<a class="author" href="/people/{escape(author_id)}">{escape(author_name)}</a>'
-    return f"{avatar(author_id, 28)}{link}"
-
-
 def init_app(app: Flask) -> None:
+    drafts.init_app(app)
     app.add_template_global(new_idempotency_key)
     app.add_template_global(comment_rows)

@@ -21,6 +21,17 @@ MAX_SUGGESTIONS = 10
 CANDIDATES_SCANNED = 300  # prefix matches checked for access before giving up
 
 
+class MentionRefused(BadInput):
+    """A mention of someone who cannot open the document: answered like any BadInput (the
+    API's JSON is unchanged); the page form also offers to share the document with them."""
+
+    def __init__(self, person_name: str) -> None:
+        super().__init__(
+            "%(who)s cannot open this document, so they cannot be mentioned", who=person_name
+        )
+        self.person_name = person_name
+
+
 @dataclass(frozen=True)
 class Suggestion:
     id: str
@@ -48,16 +59,18 @@ def check_mentions(body: ParsedBody, drive_id: str, item_id: str) -> dict[str, M
     """The people a body mentions, resolved; 400 if any of them cannot open the document."""
     refs = body.mention_refs()
     if len(refs) > MAX_MENTIONS:
-        raise BadInput(f"A comment can mention at most {MAX_MENTIONS} people.")
+        raise BadInput("A comment can mention at most %(most)s people.", most=MAX_MENTIONS)
     resolved: dict[str, Mentioned] = {}
     for ref in refs:
         entry = _directory_entry(ref)
         if entry is None:
             if ref.by_upn:  # an address-like word that is nobody: left as text
                 continue
-            raise BadInput(f"{ref.label} is not in the directory, so they cannot be mentioned")
+            raise BadInput(
+                "%(who)s is not in the directory, so they cannot be mentioned", who=ref.label
+            )
         if not access.can_see(entry.id, drive_id, item_id):
-            raise BadInput(f"{entry.name} cannot open this document, so they cannot be mentioned")
+            raise MentionRefused(entry.name)
         resolved[ref.key] = Mentioned(entry.id, entry.name)
     return resolved
 

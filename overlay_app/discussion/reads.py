@@ -97,30 +97,6 @@ class Discussion:
         node = find(self.comments, comment_id) if isinstance(comment_id, str) else None
         return node if node is not None and not node.deleted else None
 
-    def rows(self) -> list[tuple[CommentNode, str]]:
-        """The threads flattened for the page, depth first: each comment with the HTML that
-        follows it (open its replies' list, or close it and the lists it ends), so that one
-        flat loop renders them (comments.comment_rows)."""
-        flat: list[tuple[CommentNode, int]] = []
-        stack = [(node, 0) for node in reversed(self.comments)]
-        while stack:
-            node, depth = stack.pop()
-            flat.append((node, depth))
-            stack.extend((reply, depth + 1) for reply in reversed(node.replies))
-        rows = []
-        for n, (node, depth) in enumerate(flat):
-            following = flat[n + 1][1] if n + 1 < len(flat) else 0
-            if following > depth:
-                rows.append((node, OPEN_REPLIES))
-            else:
-                rows.append((node, END_COMMENT + END_REPLIES * (depth - following)))
-        return rows
-
-
-OPEN_REPLIES = '<ol class="replies">'
-END_COMMENT = "</li>"
-END_REPLIES = "</ol></li>"
-
 
 def display_names(person_ids: Iterable[str]) -> dict[str, str]:
     """Directory names of people by object id (from the index); unknown ids are left out."""

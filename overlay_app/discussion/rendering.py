@@ -27,7 +27,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
-from overlay_app.errors import BadInput, PayloadTooLarge
+from overlay_app.errors import N_, BadInput, PayloadTooLarge, Phrase
 
 MAX_BODY_CHARS = 10_000
 
@@ -58,7 +58,7 @@ class TextKind:
     how_to_fit: str
 
 
-COMMENT = TextKind("comment", MAX_BODY_CHARS, "split it into replies")
+COMMENT = TextKind(N_("comment"), MAX_BODY_CHARS, N_("split it into replies"))
 
 
 def check_body(body: Any, kind: TextKind) -> str:
@@ -69,8 +69,12 @@ def check_body(body: Any, kind: TextKind) -> str:
         raise BadInput("write something first")
     if len(body) > kind.limit:
         raise PayloadTooLarge(
-            f"A {kind.noun} can be at most {kind.limit:,} characters; this one has "
-            f"{len(body):,}. Shorten it or {kind.how_to_fit}."
+            "A %(noun)s can be at most %(most)s characters; this one has %(length)s."
+            " Shorten it or %(how_to_fit)s.",
+            noun=Phrase(kind.noun),
+            most=f"{kind.limit:,}",
+            length=f"{len(body):,}",
+            how_to_fit=Phrase(kind.how_to_fit),
         )
     return body
 

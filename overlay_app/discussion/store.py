@@ -496,3 +496,41 @@ def latest_live_comment(conn: SocialConn, drive_id: str, item_id: str) -> tuple 
         " ORDER BY created_at DESC, rowid DESC LIMIT 1",
         [drive_id, item_id],
     ).fetchone()
+
+
+def comment_likes_on_since(conn: SocialConn, since: str) -> list[tuple[str, str, str, str]]:
+    """(drive_id, item_id, person_id, created_at) of likes given at or after `since` on
+    counted comments, however old the comment (insights count a like on its document)."""
+    return conn.execute(
+        f"""SELECT c.drive_id, c.item_id, l.person_id, l.created_at
+            FROM comment_likes AS l JOIN comments AS c ON c.id = l.comment_id
+            WHERE l.created_at >= ? AND {COUNTED_COMMENT}""",
+        [since],
+    ).fetchall()
+
+
+# This store's part of insights' daily totals (insights/store_totals.py: DAY_SOURCES_SQL):
+# (drive_id, item_id, person_id, threads, replies, likes, messages, reads) of the counted
+# comments written and the likes given on the day [:a, :b).
+DAY_CONTRIBUTIONS_SQL = f"""
+    SELECT c.drive_id, c.item_id, c.author_id AS person_id, c.parent_id IS NULL AS threads,
+           c.parent_id IS NOT NULL AS replies, 0 AS likes, 0 AS messages, 0 AS reads
+      FROM comments AS c WHERE c.created_at >= :a AND c.created_at < :b AND {COUNTED_COMMENT}
+    UNION ALL
+    SELECT c.drive_id, c.item_id, l.person_id, 0, 0, 1, 0, 0
+      FROM comment_likes AS l JOIN comments AS c ON c.id = l.comment_id
+     WHERE l.created_at >= :a AND l.created_at < :b AND {COUNTED_COMMENT}
+    UNION ALL
+    SELECT drive_id, item_id, person_id, 0, 0, 1, 0, 0 FROM document_likes
+     WHERE created_at >= :a AND created_at < :b"""
+
+# (id, drive_id, item_id, author_id, created_at, first_reply_at) of the counted threads
+# started on the day [:a, :b), with their first counted reply by someone else (insights).
+DAY_THREADS_SQL = f"""
+    SELECT c.id, c.drive_id, c.item_id, c.author_id, c.created_at,
+           (SELECT min(r.created_at) FROM comments AS r
+             WHERE r.parent_id = c.id AND r.author_id != c.author_id
+               AND r.deleted_at IS NULL AND r.hidden_at IS NULL) AS first_reply_at
+      FROM comments AS c
+     WHERE c.created_at >= :a AND c.created_at < :b AND c.parent_id IS NULL
+       AND {COUNTED_COMMENT}"""

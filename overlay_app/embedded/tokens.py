@@ -33,7 +33,7 @@ from overlay_app import access, db
 from overlay_app.auth import views as auth
 from overlay_app.auth.entra import client_of
 from overlay_app.embedded import store
-from overlay_app.errors import Forbidden, PlazaError
+from overlay_app.errors import N_, Forbidden, PlazaError
 from overlay_app.identity import Person
 
 PREFIX = "plz1."
@@ -49,11 +49,11 @@ class ConsentNeeded(Forbidden):
     """403: the person must consent (Entra's prompt), then the page signs in again."""
 
     code = "consentRequired"
-    default_message = "Plaza needs your consent to read your files for you."
+    default_message = N_("Plaza needs your consent to read your files for you.")
 
 
 class Unavailable(PlazaError):
-    status, code, default_message = 503, "unavailable", "Sign-in is unavailable right now."
+    status, code, default_message = 503, "unavailable", N_("Sign-in is unavailable right now.")
 
 
 def _hash(token: str) -> str:
@@ -95,7 +95,9 @@ def check_host_token(raw: str) -> dict[str, Any]:
     except jwt.ExpiredSignatureError as exc:
         raise auth.InvalidTokenError("The sign-in token has expired.") from exc
     except (jwt.PyJWTError, ValueError, KeyError) as exc:
-        raise auth.InvalidTokenError(f"The sign-in token is not valid ({exc}).") from exc
+        raise auth.InvalidTokenError(
+            "The sign-in token is not valid (%(problem)s).", problem=str(exc)
+        ) from exc
     if "scp" not in claims:
         raise auth.InvalidTokenError("Plaza takes delegated tokens (signed-in people) only.")
     if client_of(claims) not in settings.allowed_clients | TEAMS_CLIENTS:
@@ -111,7 +113,9 @@ def exchange(raw: str) -> Exchanged:
     except ConsentRequired as exc:
         raise ConsentNeeded() from exc
     except ExchangeRefused as exc:
-        raise auth.InvalidTokenError(f"Entra refused the sign-in ({exc.error}).") from exc
+        raise auth.InvalidTokenError(
+            "Entra refused the sign-in (%(problem)s).", problem=exc.error
+        ) from exc
     except (requests.RequestException, ConnectorError, ValueError) as exc:
         raise Unavailable() from exc
 

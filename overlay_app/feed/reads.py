@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from overlay_app import access, db
@@ -88,32 +89,36 @@ def interests(person: Person) -> Interests:
     people_names = {}
     for kind, key, _ in follow_store.follows_of(db.social(), person.id):
         if kind == targets.DOCUMENT:
-            found.conversations[f"doc:{key}"] = "You follow this document"
+            found.conversations[f"doc:{key}"] = gettext("You follow this document")
         elif kind == targets.CHANNEL:
-            found.conversations[f"room:{key}"] = "You follow this channel"
+            found.conversations[f"room:{key}"] = gettext("You follow this channel")
         elif kind == targets.FOLDER:
             drive_id, item_id = targets.split_document_key(key)
             if not visibility.ancestors(db.index(), drive_id, item_id):  # a library's root
-                found.drives[drive_id] = "In a library you follow"
+                found.drives[drive_id] = gettext("In a library you follow")
             else:
-                found.folders[(drive_id, item_id)] = "In a folder you follow"
+                found.folders[(drive_id, item_id)] = gettext("In a folder you follow")
         elif kind == targets.SITE:
             for site in visibility.visible_sites(db.index(), access.principals_of(person.id), key):
                 for library in site.libraries:
-                    found.drives.setdefault(library.id, "In a site you follow")
+                    found.drives.setdefault(library.id, gettext("In a site you follow"))
         elif kind == targets.TAG:
             found.tags.add(key)
         elif kind == targets.PERSON:
             people_names[key] = None
     team, practice = directory.colleagues(db.index(), person.id, PRACTICE_SHOWN)
     names = directory.display_names(db.index(), [*people_names, *team, *practice])
+
+    def name(actor: str) -> str:
+        return names.get(actor) or gettext("Someone")
+
     for actor in practice:
-        found.actors[actor] = f"{names.get(actor, 'Someone')} in your practice took part"
+        found.actors[actor] = gettext("%(name)s in your practice took part", name=name(actor))
     for actor in team:
-        found.actors[actor] = f"{names.get(actor, 'Someone')} on your team took part"
+        found.actors[actor] = gettext("%(name)s on your team took part", name=name(actor))
     for actor in people_names:
-        found.actors[actor] = f"{names.get(actor, 'Someone')}, whom you follow, took part"
-    found.actors[person.id] = "You took part in this conversation"
+        found.actors[actor] = gettext("%(name)s, whom you follow, took part", name=name(actor))
+    found.actors[person.id] = gettext("You took part in this conversation")
     return found
 
 
@@ -232,7 +237,8 @@ def _reasons(wanted: Interests, a: Activity, took_part: set, tags: list[str]) ->
     if a.drive_id in wanted.drives:
         reasons.append(wanted.drives[a.drive_id])
     reasons += _folder_reasons(wanted, a)
-    reasons += [f"Tagged #{tag}, which you follow" for tag in tags if tag in wanted.tags]
+    followed = [tag for tag in tags if tag in wanted.tags]
+    reasons += [gettext("Tagged #%(tag)s, which you follow", tag=tag) for tag in followed]
     reasons += [why for actor, why in wanted.actors.items() if (a.conversation, actor) in took_part]
     return reasons
 

@@ -17,7 +17,7 @@ bp = Blueprint("feed", __name__)
 def _limit() -> int:
     raw = request.args.get("limit", str(reads.PAGE_SIZE))
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= reads.MAX_PAGE:
-        raise BadInput(f"limit must be a whole number from 1 to {reads.MAX_PAGE}.")
+        raise BadInput("limit must be a whole number from 1 to %(most)s.", most=reads.MAX_PAGE)
     return int(raw)
 
 

@@ -56,7 +56,9 @@ def check_level(level: Any) -> str | None:
     if level in (None, "", "default"):
         return None
     if level not in levels.LEVELS:
-        raise BadInput(f'"level" must be one of: {", ".join(levels.LEVELS)}, or "default".')
+        raise BadInput(
+            '"level" must be one of: %(choices)s, or "default".', choices=", ".join(levels.LEVELS)
+        )
     return level
 
 
@@ -95,16 +97,19 @@ def check_choices(payload: Any) -> tuple[dict[tuple[str, str], bool], str | None
         raise BadInput('"events" must map kinds of event to {channel: true|false}.')
     for event, by_channel in events.items():
         if event not in levels.EVENTS or not isinstance(by_channel, dict):
-            raise BadInput(f'"events" keys must be among: {", ".join(levels.EVENTS)}.')
+            raise BadInput(
+                '"events" keys must be among: %(choices)s.', choices=", ".join(levels.EVENTS)
+            )
         for channel, enabled in by_channel.items():
             if channel not in names or not isinstance(enabled, bool):
                 raise BadInput(
-                    f"Each event maps channels ({', '.join(sorted(names))}) to true or false."
+                    "Each event maps channels (%(channels)s) to true or false.",
+                    channels=", ".join(sorted(names)),
                 )
             found[(event, channel)] = enabled
     digest = payload.get("digest")
     if digest is not None and digest not in DIGESTS:
-        raise BadInput(f'"digest" must be one of: {", ".join(DIGESTS)}.')
+        raise BadInput('"digest" must be one of: %(choices)s.', choices=", ".join(DIGESTS))
     return found, digest
 
 

@@ -19,6 +19,8 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
 from overlay_app import db
 from overlay_app.follow import store
 from overlay_app.follow.targets import CHANNEL, DOCUMENT, FOLDER, TAG, document_key
@@ -31,22 +33,22 @@ LEVELS = (WATCHING, PARTICIPATING, MUTED)
 # The kinds of event (a notification's kind).
 MENTION, REPLY, THREAD, LIKE, WATCHED = "mention", "reply", "thread", "like", "watched"
 EVENTS = {
-    MENTION: "Someone mentions you",
-    REPLY: "Someone replies to your comment",
-    THREAD: "New comments in a conversation you took part in",
-    LIKE: "Someone likes your comment",
-    WATCHED: "New comments and messages in what you watch",
+    MENTION: _l("Someone mentions you"),
+    REPLY: _l("Someone replies to your comment"),
+    THREAD: _l("New comments in a conversation you took part in"),
+    LIKE: _l("Someone likes your comment"),
+    WATCHED: _l("New comments and messages in what you watch"),
 }
 
 
 @dataclass(frozen=True)
 class Channel:
     name: str
-    label: str
+    label: str  # translated where it is shown (a lazy string)
 
 
-IN_APP = Channel("in_app", "In Plaza")
-EMAIL = Channel("email", "Email")
+IN_APP = Channel("in_app", _l("In Plaza"))
+EMAIL = Channel("email", _l("Email"))
 CHANNELS = (IN_APP, EMAIL)  # Teams' activity feed joins here when the Teams app brings it
 
 # What reaches a person who chose nothing: everything in Plaza; by email mentions (soon

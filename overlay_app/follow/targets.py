@@ -46,7 +46,7 @@ def split_document_key(key: str) -> tuple[str, str]:
 
 def check_kind(kind: Any, allowed: tuple[str, ...] = KINDS) -> str:
     if kind not in allowed:
-        raise BadInput(f'"kind" must be one of: {", ".join(allowed)}.')
+        raise BadInput('"kind" must be one of: %(choices)s.', choices=", ".join(allowed))
     return kind
 
 

@@ -47,11 +47,13 @@ class Activity:
 
     now: datetime
     comments: list[Comment] = field(default_factory=list)
-    comment_likes: list[tuple[str, str, str]] = field(default_factory=list)  # comment, who, at
+    comment_likes: list[tuple[Key, str, str]] = field(default_factory=list)  # on the document
     document_likes: list[tuple[Key, str, str]] = field(default_factory=list)
     mentions: dict[str, set[str]] = field(default_factory=dict)  # comment id -> people
     messages: list[tuple[str, str, str]] = field(default_factory=list)  # room, author, at
     marker_moves: list[tuple[str, str, str]] = field(default_factory=list)  # room, who, at
+    document_messages: list[tuple[Key, str, str]] = field(default_factory=list)  # its room's
+    document_marker_moves: list[tuple[Key, str, str]] = field(default_factory=list)
     notification_reads: list[tuple[Key, str, str]] = field(default_factory=list)
     documents: dict[Key, Document] = field(default_factory=dict)
     tags: dict[Key, list[str]] = field(default_factory=dict)
@@ -78,28 +80,40 @@ class Raw:
 
     now: datetime
     comments: list[Comment]
-    comment_likes: list[tuple[str, str, str]]
+    comment_likes: list[tuple[Key, str, str]]
     document_likes: list[tuple[Key, str, str]]
     mentions: list[tuple[str, str]]
     reads: list[tuple[Key, str, str]]
     units: dict[str, tuple[str | None, str | None]]
+    document_messages: list[tuple[Key, str, str]] = field(default_factory=list)
+    document_marker_moves: list[tuple[Key, str, str]] = field(default_factory=list)
 
     @property
     def keys(self) -> set[Key]:
         found = {c.key for c in self.comments} | {k for k, _, _ in self.document_likes}
-        return found | {k for k, _, _ in self.reads}
+        found |= {k for k, _, _ in self.comment_likes} | {k for k, _, _ in self.reads}
+        return found | {k for k, _, _ in self.document_messages + self.document_marker_moves}
 
 
 def raw_activity(now: datetime, days: int) -> Raw:
-    """The last `days` of activity (KPIs read two periods: the one asked and the one before)."""
-    social, since = db.social(), stamp(now - timedelta(days=days))
+    """The last `days` of activity (the network analysis's window)."""
+    return raw_since(now, stamp(now - timedelta(days=days)))
+
+
+def raw_since(now: datetime, since: str) -> Raw:
+    """The activity from `since` on (KPIs read two periods: the one asked and the one before;
+    a document's chat room counts for the document)."""
+    social = db.social()
     return Raw(
         now=now,
         comments=[
             Comment(cid, (d, i), parent, author, at)
             for cid, d, i, parent, author, at in discussion_store.comments_since(social, since)
         ],
-        comment_likes=discussion_store.comment_likes_since(social, since),
+        comment_likes=[
+            ((d, i), who, at)
+            for d, i, who, at in discussion_store.comment_likes_on_since(social, since)
+        ],
         document_likes=[
             ((d, i), who, at)
             for d, i, who, at in discussion_store.document_likes_since(social, since)
@@ -109,7 +123,15 @@ def raw_activity(now: datetime, days: int) -> Raw:
             ((d, i), who, at) for who, d, i, at in notifications_store.reads_since(social, since)
         ],
         units=directory.units(db.index()),
+        document_messages=_keyed(store_messages.document_room_messages_since(social, since)),
+        document_marker_moves=_keyed(
+            store_messages.document_room_marker_moves_since(social, since)
+        ),
     )
+
+
+def _keyed(rows: list[tuple[str, str, str, str]]) -> list[tuple[Key, str, str]]:
+    return [((d, i), who, at) for d, i, who, at in rows]
 
 
 def visible_keys(raw: Raw, principals: frozenset[str]) -> set[Key]:
@@ -118,11 +140,19 @@ def visible_keys(raw: Raw, principals: frozenset[str]) -> set[Key]:
 
 
 def discussed_visible(principals: frozenset[str], now: datetime, days: int) -> set[Key]:
-    """The documents commented on in the last `days` that the principal set may open: what
-    the network analysis is computed over (and cached by), read without loading the comments."""
-    since = stamp(now - timedelta(days=days))
-    keys = discussion_store.commented_keys_since(db.social(), since)
+    """The documents commented on, or written about in their chat room, in the last `days`
+    that the principal set may open: what the network analysis is computed over (and cached
+    by), read without loading the comments."""
+    social, since = db.social(), stamp(now - timedelta(days=days))
+    keys = discussion_store.commented_keys_since(social, since)
+    keys += store_messages.document_room_keys_since(social, since)
     return visibility.visible_among(db.index(), principals, keys) if principals else set()
+
+
+def discussed_keys(raw: Raw) -> list[Key]:
+    """The documents `discussed_visible` starts from, from activity already read."""
+    found = {c.key for c in raw.comments} | {k for k, _, _ in raw.document_messages}
+    return sorted(found)
 
 
 def trimmed(raw: Raw, principals: frozenset[str], visible: set[Key]) -> Activity:
@@ -137,11 +167,13 @@ def trimmed(raw: Raw, principals: frozenset[str], visible: set[Key]) -> Activity
     activity = Activity(
         now=raw.now,
         comments=kept,
-        comment_likes=[like for like in raw.comment_likes if like[0] in kept_ids],
+        comment_likes=[like for like in raw.comment_likes if like[0] in visible],
         document_likes=[like for like in raw.document_likes if like[0] in visible],
         mentions=dict(mentions),
         notification_reads=[read for read in raw.reads if read[0] in visible],
         units=raw.units,
+        document_messages=[m for m in raw.document_messages if m[0] in visible],
+        document_marker_moves=[m for m in raw.document_marker_moves if m[0] in visible],
     )
     activity.documents = visibility.documents(db.index(), principals, visible)
     activity.tags = tags_store.tags_on(db.social(), sorted(visible))
@@ -149,15 +181,15 @@ def trimmed(raw: Raw, principals: frozenset[str], visible: set[Key]) -> Activity
 
 
 def viewer_activity(
-    viewer: Person, principals: frozenset[str], now: datetime, days: int
+    viewer: Person, principals: frozenset[str], now: datetime, since: str, rooms_since: str = ""
 ) -> Activity:
-    """Everything a viewer's KPIs of the last `days` count: their documents' activity and
-    their channels'."""
-    raw = raw_activity(now, days)
+    """Everything a viewer's KPIs count from `since` on: their documents' activity and their
+    channels' (from `rooms_since` when given: the totals form reads only channels in full)."""
+    raw = raw_since(now, since)
     # as every list does: the index's word, less what a live check refused within its window
     visible = access.filter_visible(viewer, raw.keys) if principals else set()
     activity = trimmed(raw, principals, visible)
-    social, since = db.social(), stamp(now - timedelta(days=days))
+    social, since = db.social(), rooms_since or since
     rooms = store_rooms.channels(social)
     seen = chat_access.visible_room_ids(viewer, [room.id for room in rooms])
     activity.channels = {room.id: room for room in rooms if room.id in seen}

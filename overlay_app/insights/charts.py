@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
+from flask_babel import gettext
 from markupsafe import Markup, escape
 
 WIDTH, ROW, LABEL_WIDTH = 600, 28, 200
@@ -30,11 +31,12 @@ def bars(title: str, labels: list[str], values: list[float | None], unit: str = 
     """Horizontal bars, one row per label; a missing value is drawn as none and said so.
     Negative values (an E-I index) grow left of a middle axis."""
     height = max(ROW * len(labels), ROW) + 8
+    none = gettext("no value")
     said = "; ".join(
-        f"{label}: {'no value' if value is None else f'{value}{unit}'}"
+        f"{label}: {none if value is None else f'{value}{unit}'}"
         for label, value in zip(labels, values, strict=True)
     )
-    head, tail = _opening(title, said or "No data.", height)
+    head, tail = _opening(title, said or gettext("No data."), height)
     present = [abs(v) for v in values if v is not None] or [1]
     signed = any(v is not None and v < 0 for v in values)
     span = (WIDTH - LABEL_WIDTH - 60) / (2 if signed else 1)
@@ -66,7 +68,10 @@ def columns(title: str, values: list[int], first_label: str, last_label: str) ->
     """One column per day, oldest left, with the first and last day named under the axis."""
     height, base = 160, 130
     top = max(values or [0]) or 1
-    said = f"{len(values)} days from {first_label} to {last_label}: " + ", ".join(map(str, values))
+    said = gettext(
+        "%(num)s days from %(first)s to %(last)s: %(values)s",
+        num=len(values), first=first_label, last=last_label, values=", ".join(map(str, values)),
+    )  # fmt: skip
     head, tail = _opening(title, said, height)
     step = WIDTH / max(len(values), 1)
     parts = [head, f'<line x1="0" y1="{base}" x2="{WIDTH}" y2="{base}" class="chart-axis"></line>']

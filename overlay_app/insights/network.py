@@ -1,8 +1,9 @@
 """Who discusses with whom, from an Activity already trimmed for the viewer (activity.py).
 
 The person graph is undirected and weighted: a reply ties the replier to the parent's author,
-a mention ties the writer to the person mentioned, and commenting on the same document ties
-every pair of its commenters (once per document; its 30 most active commenters at most).
+a mention ties the writer to the person mentioned, and commenting on the same document (or
+writing in its chat room) ties every pair of its commenters (once per document; its 30 most
+active commenters at most).
 Members of the ethical-walls groups are left out of the graph before anything is measured, so
 their activity never appears in any cross-unit figure. Pure: no SQL, no request.
 
@@ -49,6 +50,9 @@ def person_graph(activity: Activity, days: int, walled: set[str]) -> nx.Graph:
             weights[_pair(comment.author, authors[comment.parent_id])] += 1
         for mentioned in activity.mentions.get(comment.id, ()):
             weights[_pair(comment.author, mentioned)] += 1
+    for key, author, at in activity.document_messages:  # writing in its room: discussing it
+        if at >= since:
+            commenters[key][author] += 1
     for counts in commenters.values():
         busiest = sorted(counts, key=lambda person: (-counts[person], person))
         for first, second in combinations(sorted(busiest[:CO_COMMENTERS_CAP]), 2):

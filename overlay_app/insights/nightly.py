@@ -1,7 +1,8 @@
 """The nightly computation of the network analysis, and `plaza insights compute | nightly`.
 
-Why a job: the KPIs are computed per request (one pass over the trimmed activity), but the
-network measures (betweenness, Burt's constraint) grow faster than the activity, so they are
+Why a job: the KPIs are summed per request from daily totals this job keeps up to date
+(totals.py: only the days whose activity changed), and the network measures (betweenness,
+Burt's constraint) grow faster than the activity, so they are
 computed at night for every distinct set of visible documents among the active people (people
 whose principal sets open exactly the same documents with activity share one answer; nobody
 reads an answer computed over documents they cannot open), and cached in `insights_cache`
@@ -21,9 +22,9 @@ import click
 from flask import Flask
 
 from overlay_app import db
-from overlay_app.insights import kpis, reads
+from overlay_app.insights import kpis, reads, totals
 from overlay_app.insights import store as insights_store
-from overlay_app.insights.activity import Raw, raw_activity, stamp
+from overlay_app.insights.activity import Raw, discussed_keys, raw_activity, stamp
 from overlay_app.settings import SettingsError
 from sync import directory
 from sync.trimming import principal_set
@@ -46,7 +47,7 @@ def distinct_visible_sets(raw: Raw) -> dict[str, tuple[frozenset[str], set]]:
     set of documents once, over every active member."""
     index = db.index()
     members = directory.active_ids(index, directory.units(index))
-    commented = sorted({comment.key for comment in raw.comments})  # as discussed_visible
+    commented = discussed_keys(raw)  # as discussed_visible
     found: dict[str, tuple[frozenset[str], set]] = {}
     for person_id in sorted(members):
         principals = principal_set(index, person_id)
@@ -60,6 +61,7 @@ def compute_all(app: Flask, now: datetime | None = None) -> Run:
     for each unit kind and period; drops answers from earlier runs."""
     started, now = time.perf_counter(), now or datetime.now(UTC)
     with app.app_context():
+        totals.update(now)  # the KPIs' daily totals first: seconds, only the days that changed
         answers, sets = 0, 0
         for days in kpis.PERIODS:
             raw = raw_activity(now, days)
@@ -98,6 +100,18 @@ def compute_command() -> None:
         f"{run.answers} answers for {run.visible_sets} distinct sets of visible documents"
         f" of {run.people} people"
         f" in {run.seconds:.1f} s; {run.dropped} old answers dropped"
+    )
+
+
+@insights_group.command("totals")
+def totals_command() -> None:
+    """Bring the KPIs' daily totals up to date now (the days changed since the last run)."""
+    app = _app()
+    with app.app_context():
+        done = totals.update(datetime.now(UTC))
+    click.echo(
+        f"{done.days} days recomputed ({done.rows} rows) in {done.seconds:.1f} s;"
+        f" complete until {done.complete_until}"
     )
 
 

@@ -24,7 +24,11 @@ INTEGER_OR_NULL = {"type": ["integer", "null"]}
 FORBIDDEN = error_response("Guests, or person-level views asked for by someone not an admin.")
 BAD_INPUT = error_response("A parameter is not one the API takes.")
 
-DAYS = query_param("days", "The period in days.", {"type": "string", "enum": ["7", "28", "90"]})
+DAYS = query_param(
+    "days",
+    "The period in whole UTC days (the last one today, so far).",
+    {"type": "string", "enum": ["7", "28", "90"]},
+)
 SCOPE = query_param(
     "scope",
     "all, or channel:<room id>, site:<site id>, library:<drive id>, tag:<tag>,"

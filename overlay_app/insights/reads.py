@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from flask import current_app
 
 from overlay_app import access, db
+from overlay_app.errors import N_
 from overlay_app.identity import Person
-from overlay_app.insights import kpis, network
+from overlay_app.insights import kpis, network, totals
 from overlay_app.insights import store as insights_store
 from overlay_app.insights.activity import (
     Activity,
@@ -52,12 +53,43 @@ def now_or(as_of: datetime | None) -> datetime:
 
 def activity_for(viewer: Person, days: int, as_of: datetime | None = None) -> Activity:
     """The viewer's trimmed activity of the period asked and the one before it."""
-    return viewer_activity(viewer, access.principals_of(viewer.id), now_or(as_of), 2 * days)
+    now = now_or(as_of)
+    since = kpis.periods(now, days)[1].start
+    return viewer_activity(viewer, access.principals_of(viewer.id), now, since)
 
 
 def kpis_of(viewer: Person, scope: Scope, days: int, as_of: datetime | None = None) -> dict:
-    """The KPIs of `scope` as the viewer may see them, with the scope's name."""
+    """The KPIs of `scope` as the viewer may see them, with the scope's name: from the nightly
+    totals once there are any (totals.py), else from the activity itself."""
+    found = totals.window(viewer, days, now_or(as_of))
+    if found is None:
+        return kpis_direct(viewer, scope, days, as_of)
+    if scope.kind in ("site", "library"):
+        totals.with_documents(found)  # to name it
+    return kpis_from(found, scope, days)
+
+
+def kpis_direct(viewer: Person, scope: Scope, days: int, as_of: datetime | None = None) -> dict:
+    """The same answer computed from the activity itself (before the first nightly run)."""
     return kpis_in(activity_for(viewer, days, as_of), scope, days)
+
+
+def kpis_page(
+    viewer: Person, scope: Scope, days: int, as_of: datetime | None = None
+) -> tuple[dict, dict[str, list[dict]]]:
+    """The KPIs and the scopes the viewer may pick, read once for both."""
+    found = totals.window(viewer, days, now_or(as_of))
+    if found is None:
+        activity = activity_for(viewer, days, as_of)
+        return kpis_in(activity, scope, days), scopes_in(activity)
+    activity = totals.with_documents(found)
+    return kpis_from(found, scope, days), scopes_in(activity)
+
+
+def kpis_from(found: totals.Window, scope: Scope, days: int) -> dict:
+    unit_size = _unit_size(found.recent, scope)
+    answer = totals.kpis_in(found, scope, days, min_group(), unit_size)
+    return {"label": scope_label(found.recent, scope)} | answer
 
 
 def kpis_in(activity: Activity, scope: Scope, days: int) -> dict:
@@ -75,7 +107,7 @@ def _unit_size(activity: Activity, scope: Scope) -> int | None:
 def scope_label(activity: Activity, scope: Scope) -> str:
     """A name for the scope from what the viewer may see (the id itself when nothing names it)."""
     if scope.kind == "all":
-        return "Everything you can open"
+        return N_("Everything you can open")
     if scope.kind == "channel":
         room = activity.channels.get(scope.value)
         return f"#{room.name}" if room else scope.value

@@ -14,11 +14,12 @@ import re
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, jsonify, render_template, request
+from flask_babel import gettext
 
 from overlay_app import db, security
-from overlay_app.errors import BadInput, Forbidden
+from overlay_app.errors import N_, BadInput, Forbidden
 from overlay_app.identity import Person, require_person
-from overlay_app.insights import charts, expertise, kpis, reads
+from overlay_app.insights import charts, expertise, figures, kpis, reads
 from overlay_app.insights.openapi import API_PATHS as API_PATHS
 from overlay_app.insights.openapi import API_SCHEMAS as API_SCHEMAS
 from overlay_app.insights.openapi import MAX_WORDS, UNIT_KINDS
@@ -91,7 +92,7 @@ def topic_args() -> tuple[str | None, str | None]:
     if tag is not None and not _is_tag(tag):
         raise BadInput("tag must be 1 to 40 lower-case letters, digits or hyphens.")
     if words is not None and len(words) > MAX_WORDS:
-        raise BadInput(f"q is at most {MAX_WORDS} characters.")
+        raise BadInput("q is at most %(most)s characters.", most=MAX_WORDS)
     return tag, words
 
 
@@ -115,16 +116,15 @@ def wants_people(person: Person, flag: str) -> bool:
 def overview_page():
     viewer = require_member()
     days, scope = days_arg(), scope_arg()
-    activity = reads.activity_for(viewer, days, as_of_arg())  # read once for both
-    answer = reads.kpis_in(activity, scope, days)
+    answer, scopes = reads.kpis_page(viewer, scope, days, as_of_arg())
     return render_template(
         "insights/kpis.html",
         answer=answer,
-        scopes=reads.scopes_in(activity),
+        scopes=scopes,
         days=days,
         periods=kpis.PERIODS,
         daily_chart=_daily_chart(answer),
-        trend_rows=_trend_rows(answer),
+        trend_rows=_page_rows(answer),
     )
 
 
@@ -153,7 +153,10 @@ def network_page():
     answer = _network_answer(viewer, unit, days, people)
     silos = answer.get("silos") or {"units": []}
     chart = charts.bars(
-        f"E-I index per {unit} (-1: talks only inside, +1: only outside)",
+        gettext(
+            "E-I index per %(unit)s (-1: talks only inside, +1: only outside)",
+            unit=gettext(unit),
+        ),
         [row["unit"] for row in silos["units"]],
         [row["ei"] for row in silos["units"]],
     )
@@ -244,15 +247,15 @@ def _named(person_level: dict) -> dict:
     }
 
 
-FIGURE_NAMES = {
-    "posting": "People posting",
-    "onlyReading": "People only reading",
-    "contributions": "Contributions",
-    "perActivePerson": "Contributions per active person",
-    "threads": "Threads",
-    "replies": "Replies",
-    "answeredShare": "Share of threads answered",
-    "medianHoursToFirstReply": "Median hours to first reply",
+FIGURE_NAMES = {  # English in the CSV; the page translates them
+    "posting": N_("People posting"),
+    "onlyReading": N_("People only reading"),
+    "contributions": N_("Contributions"),
+    "perActivePerson": N_("Contributions per active person"),
+    "threads": N_("Threads"),
+    "replies": N_("Replies"),
+    "answeredShare": N_("Share of threads answered"),
+    "medianHoursToFirstReply": N_("Median hours to first reply"),
 }
 
 
@@ -272,6 +275,14 @@ def _trend_rows(answer: dict) -> list[tuple[str, object, object, object]]:
     return rows
 
 
+def _page_rows(answer: dict) -> list[tuple[str, object, object, object]]:
+    """The trend rows with each figure as people read it (percent, duration, locale digits)."""
+    return [
+        (words, figures.shown(name, now), figures.shown(name, before), figures.change(name, diff))
+        for name, (words, now, before, diff) in zip(FIGURE_NAMES, _trend_rows(answer), strict=True)
+    ]
+
+
 def _shown(value: object) -> object:
     return "-" if value is None else value
 
@@ -280,5 +291,5 @@ def _daily_chart(answer: dict):
     if not answer["daily"]:
         return None
     return charts.columns(
-        "Contributions per day", answer["daily"], answer["from"][:10], answer["until"][:10]
+        gettext("Contributions per day"), answer["daily"], answer["from"][:10], answer["until"][:10]
     )

@@ -21,8 +21,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from flask import current_app
+from flask_babel import force_locale
 
-from overlay_app import access, db
+from overlay_app import access, db, i18n
 from overlay_app.chat import access as chat_access
 from overlay_app.follow import levels
 from overlay_app.follow import store as follow_store
@@ -164,10 +165,11 @@ def _compose(
     settings = current_app.extensions["plaza.settings"]
     names = directory.display_names(db.index(), {i.actor_id for g in groups for i in g})
     unsubscribe = f"{settings.public_url}/mail/unsubscribe/{tokens.make(person_id, kind)}"
-    if kind == tokens.MENTION_MAIL:
-        words = compose.mention(groups[0], names, settings.public_url, unsubscribe)
-    else:
-        words = compose.digest(groups, names, settings.public_url, unsubscribe)
+    with force_locale(i18n.saved_locale(person_id) or i18n.DEFAULT):  # the recipient's language
+        if kind == tokens.MENTION_MAIL:
+            words = compose.mention(groups[0], names, settings.public_url, unsubscribe)
+        else:
+            words = compose.digest(groups, names, settings.public_url, unsubscribe)
     places = [[g[0].drive_id, g[0].item_id, g[0].room_id] for g in groups]
     mail = Mail(0, compose.message_id(settings.smtp_from), person_id, kind, address, words.subject,
                 words.text, words.html, unsubscribe, places, 0, at)  # fmt: skip

@@ -9,8 +9,9 @@ from email import policy
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template
+from flask_babel import force_locale
 
-from overlay_app import db
+from overlay_app import db, i18n
 from overlay_app.auth.views import public
 from overlay_app.follow import levels
 from overlay_app.follow import store as follow_store
@@ -29,7 +30,7 @@ def unsubscribe_page(token: str):
     found = tokens.read(token)
     if found is None:
         abort(404)
-    return render_template("unsubscribe.html", token=token, mail_kind=found[1], done=False)
+    return _in_mail_language(found[0], token=token, mail_kind=found[1], done=False)
 
 
 @bp.post("/mail/unsubscribe/<token>")
@@ -45,7 +46,14 @@ def unsubscribe(token: str):
             follow_store.set_choice(conn, person_id, levels.MENTION, levels.EMAIL.name, False)
         else:
             store.set_digest(conn, person_id, store.OFF)
-    return render_template("unsubscribe.html", token=token, mail_kind=mail_kind, done=True)
+    return _in_mail_language(person_id, token=token, mail_kind=mail_kind, done=True)
+
+
+def _in_mail_language(person_id: str, **context) -> str:
+    """The page in the language of the mail its link came from (the person's saved choice),
+    else in the browser's."""
+    with force_locale(i18n.saved_locale(person_id) or i18n.browser_locale()):
+        return render_template("unsubscribe.html", **context)
 
 
 unsubscribe.csrf_exempt = True  # type: ignore[attr-defined]  # the token is the proof

@@ -88,7 +88,7 @@ def check_read_request(payload: Any) -> list[str] | None:
     if not isinstance(ids, list) or not all(schema.is_public_id(i) for i in ids):
         raise BadInput('Send {"ids": [...]} (notification ids, as listed) or {"all": true}.')
     if len(ids) > MAX_IDS:
-        raise BadInput(f'At most {MAX_IDS} ids at once; or send {{"all": true}}.')
+        raise BadInput('At most %(most)s ids at once; or send {"all": true}.', most=MAX_IDS)
     return ids
 
 

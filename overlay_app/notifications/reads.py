@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import g
+from flask_babel import lazy_gettext as _l
 
 from overlay_app import access, db
 from overlay_app.chat import access as chat_access
@@ -25,9 +26,18 @@ from overlay_app.notifications.store import LIKE, MENTION, MODERATED, REPLY, REP
 
 # Where the moderation kinds lead, and what they say (they name no document).
 ADDRESSED = {
-    REPORTED: ("/admin/moderation", "reported something for moderators to review"),
-    MODERATED: ("/moderation/notices", "moderated something you wrote: see why"),
+    REPORTED: ("/admin/moderation", _l("%(who)s reported something for moderators to review")),
+    MODERATED: ("/moderation/notices", _l("A moderator moderated something you wrote: see why")),
 }
+# Each kind's sentence as one whole (word order differs between languages).
+ON_DOCUMENT = {
+    MENTION: _l("%(who)s mentioned you on %(what)s"),
+    REPLY: _l("%(who)s replied to you on %(what)s"),
+    LIKE: _l("%(who)s liked your comment on %(what)s"),
+}
+WROTE_ON = _l("%(who)s wrote on %(what)s")
+IN_ROOM = {MENTION: _l("%(who)s mentioned you in %(what)s")}
+WROTE_IN = _l("%(who)s wrote in %(what)s")
 
 DEFAULT_LIMIT, MAX_LIMIT, BATCH = 50, 200, 200
 
@@ -61,18 +71,13 @@ class Notification:
 
     @property
     def sentence(self) -> str:
+        who = self.actor.display_name
         if self.kind in ADDRESSED:
-            who = "A moderator" if self.kind == MODERATED else self.actor.display_name
-            return f"{who} {ADDRESSED[self.kind][1]}"
-        what = {
-            MENTION: "mentioned you on",
-            REPLY: "replied to you on",
-            LIKE: "liked your comment on",
-        }.get(self.kind, "wrote on")
+            return ADDRESSED[self.kind][1] % {"who": who}
         if self.room_id is not None:
-            what = "mentioned you in" if self.kind == MENTION else "wrote in"
-            return f"{self.actor.display_name} {what} {self.room_title}"
-        return f"{self.actor.display_name} {what} {self.document_name}"
+            return IN_ROOM.get(self.kind, WROTE_IN) % {"who": who, "what": self.room_title}
+        sentence = ON_DOCUMENT.get(self.kind, WROTE_ON)
+        return sentence % {"who": who, "what": self.document_name}
 
     def to_json(self) -> dict[str, Any]:
         answer = {

@@ -176,3 +176,10 @@ def read_among(conn: SocialConn, rowids: list[int]) -> set[int]:
         [json.dumps(rowids), json.dumps(rowids)],
     )
     return {rowid for (rowid,) in rows}
+
+
+# This store's part of insights' daily totals (insights/store_totals.py): the document
+# notifications read on the day [:a, :b), as reads_since counts them.
+DAY_READS_SQL = """
+    SELECT drive_id, item_id, person_id, 0, 0, 0, 0, 1 FROM notifications
+     WHERE read_at >= :a AND read_at < :b AND drive_id != ''"""

@@ -31,7 +31,7 @@ def _is_number(raw: str) -> bool:
 def _limit_arg() -> int:
     raw = request.args.get("limit", str(DEFAULT_LIMIT))
     if not _is_number(raw) or not 1 <= int(raw) <= MAX_LIMIT:
-        raise BadInput(f"limit must be a whole number from 1 to {MAX_LIMIT}.")
+        raise BadInput("limit must be a whole number from 1 to %(most)s.", most=MAX_LIMIT)
     return int(raw)
 
 

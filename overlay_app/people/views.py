@@ -43,7 +43,7 @@ MAX_QUERY = 100
 def directory_text() -> str:
     text = request.args.get("q", "").strip()
     if len(text) > MAX_QUERY:
-        raise BadInput(f"A search is at most {MAX_QUERY} characters.")
+        raise BadInput("A search is at most %(most)s characters.", most=MAX_QUERY)
     return text
 
 

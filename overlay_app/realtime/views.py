@@ -178,8 +178,10 @@ def _resume_point() -> int | None:
     after = cursors_of(current_app).open(raw) if len(raw) <= MAX_CURSOR_CHARS else None
     if after is None:
         raise BadInput(
-            f'"{name}" must be the id of an event this server sent (reconnect without it to'
-            f" start from now), got {raw[:40]!r}"
+            '"%(name)s" must be the id of an event this server sent (reconnect without it to'
+            " start from now), got %(given)s",
+            name=name,
+            given=repr(raw[:40]),
         )
     return after
 

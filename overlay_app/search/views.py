@@ -91,7 +91,7 @@ def parse_query() -> Query:
     args = request.args
     text = args.get("q", "").strip()
     if len(text) > MAX_QUERY:
-        raise BadInput(f"A search is at most {MAX_QUERY} characters.")
+        raise BadInput("A search is at most %(most)s characters.", most=MAX_QUERY)
     tag = args.get("tag", "").strip()
     query = Query(
         text=text,
@@ -104,7 +104,8 @@ def parse_query() -> Query:
     )
     if query.page > MAX_SEARCH_PAGE:
         raise BadInput(
-            f"Search shows the first {MAX_SEARCH_PAGE} pages: add words or filters to narrow it."
+            "Search shows the first %(pages)s pages: add words or filters to narrow it.",
+            pages=MAX_SEARCH_PAGE,
         )
     try:
         query.filters.sql()

@@ -12,7 +12,8 @@
   "use strict";
   if (window.plazaChat || !window.plaza || !window.fetch || !window.EventSource) return;
 
-  var KIND_LABELS = { document: "Document", channel: "Channel", direct: "Direct" };
+  var t = window.plaza.t;  // words in the page's language (plaza.js)
+  var KIND_LABELS = { document: t("Document"), channel: t("Channel"), direct: t("Direct") };
   var config = document.getElementById("chat-config");
   if (!config) return;
   var me = config.getAttribute("data-me-id");
@@ -24,7 +25,7 @@
 
   function errorMessage(result) {
     if (result.data && result.data.error && result.data.error.message) return result.data.error.message;
-    return "Not sent (" + result.status + ").";
+    return t("Not sent ({status}).", { status: result.status });
   }
 
   function newClientKey() {
@@ -114,7 +115,7 @@
     if (!node) return;
     node.classList.remove("pending");
     node.classList.add("failed");
-    node.querySelector(".state").textContent = "not sent: " + reason;
+    node.querySelector(".state").textContent = t("not sent: {reason}", { reason: reason });
   };
 
   // A message JSON as a list item, from the page's blank one (#chat-message-skeleton).
@@ -154,7 +155,7 @@
     body.textContent = "";
     node.classList.toggle("deleted", !!message.deleted);
     if (message.deleted) {
-      body.textContent = "message deleted";
+      body.textContent = t("message deleted");
     } else if (message.bodyHtml === null || message.bodyHtml === undefined) {
       body.textContent = message.body;
     } else {
@@ -191,21 +192,21 @@
         callApi("PATCH", "/api/v1/messages/" + id, { body: body }).then(function (result) {
           if (!result.ok) { self.showError(errorMessage(result)); return; }
           self.upsert(result.data);
-        }, function () { self.showError("No connection: the edit was not saved."); });
+        }, function () { self.showError(t("No connection: the edit was not saved.")); });
       });
     }
     if (remove && !remove.hasAttribute("data-enhanced")) {
       remove.setAttribute("data-enhanced", "1");
       remove.addEventListener("submit", function (event) {
         event.preventDefault();
-        if (!window.confirm("Delete this message?")) return;
+        if (!window.confirm(t("Delete this message?"))) return;
         callApi("DELETE", "/api/v1/messages/" + id).then(function (result) {
           if (!result.ok) { self.showError(errorMessage(result)); return; }
           var node = self.find(id);
           if (!node) return;
           self.fillBody(node, { deleted: true });
           node.querySelector(".message-actions").hidden = true;
-        }, function () { self.showError("No connection: the message was not deleted."); });
+        }, function () { self.showError(t("No connection: the message was not deleted.")); });
       });
     }
   };
@@ -260,7 +261,7 @@
     var gone = document.createElement("p");
     gone.className = "chat-removed";
     gone.setAttribute("role", "status");
-    gone.textContent = "You no longer have access to this conversation.";
+    gone.textContent = t("You no longer have access to this conversation.");
     this.element.insertBefore(gone, this.list);
     if (this.composer) this.composer.remove();
     this.composer = null;
@@ -330,7 +331,7 @@
       if (room.kind === "direct" && others.length) {
         return others.map(function (m) { return m.displayName; }).join(", ");
       }
-      return room.kind === "document" ? "A document's chat" : "Conversation";
+      return room.kind === "document" ? t("A document's chat") : t("Conversation");
     }
   };
 

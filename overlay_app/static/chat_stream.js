@@ -202,7 +202,7 @@
       window.clearTimeout(stream.timer);
       config.setAttribute("data-stream", "offline");
       document.querySelectorAll("li.chat-message.pending .state").forEach(function (state) {
-        state.textContent = "waiting for the connection…";
+        state.textContent = window.plaza.t("waiting for the connection…");
       });
     });
     document.addEventListener("visibilitychange", markShownAsRead);

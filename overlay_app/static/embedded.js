@@ -17,6 +17,9 @@
   let plazaToken = null; // in memory only
   let expiry = null;
   let loginHint = "";
+  // Words in the page's language (plaza.js reads the catalog base.html renders).
+  const t = (window.plaza && window.plaza.t) || ((text) => text);
+  const tn = (window.plaza && window.plaza.tn) || ((one, other, n) => (n === 1 ? one : other).replace("{n}", n));
 
   function el(tag, attrs, text) {
     const node = document.createElement(tag);
@@ -58,7 +61,7 @@
   }
 
   async function signIn() {
-    say("Signing you in…");
+    say(t("Signing you in…"));
     consentBox.hidden = true;
     let answer;
     try {
@@ -69,7 +72,7 @@
         body: JSON.stringify({ token: token }),
       });
     } catch (error) {
-      say("Plaza could not sign you in here: " + (error.message || error));
+      say(t("Plaza could not sign you in here: {reason}", { reason: error.message || error }));
       // Teams' silent sign-in failing (e.g. resourceRequiresConsent): the interactive way.
       if (root.dataset.host !== "sharepoint") consentBox.hidden = false;
       return false;
@@ -81,7 +84,7 @@
       return false;
     }
     if (!answer.ok) {
-      say("Plaza could not sign you in here: " + ((data.error && data.error.message) || answer.status));
+      say(t("Plaza could not sign you in here: {reason}", { reason: (data.error && data.error.message) || answer.status }));
       return false;
     }
     plazaToken = data.token;
@@ -96,7 +99,7 @@
     plazaToken = null;
     body.replaceChildren();
     foot.hidden = true;
-    say("Signed out of Plaza. Reload the tab to sign in again.");
+    say(t("Signed out of Plaza. Reload the tab to sign in again."));
   }
 
   async function consent() {
@@ -104,7 +107,7 @@
     try {
       await teams.authentication.authenticate({ url: url, width: 600, height: 535 });
     } catch (error) {
-      say("Consent was not given: " + (error.message || error));
+      say(t("Consent was not given: {reason}", { reason: error.message || error }));
       return;
     }
     if (await signIn()) await show();
@@ -136,7 +139,7 @@
   }
 
   function notFound() {
-    body.replaceChildren(el("p", { role: "alert" }, "Not found."));
+    body.replaceChildren(el("p", { role: "alert" }, t("Not found.")));
   }
 
   async function showHome() {
@@ -163,7 +166,7 @@
       if (note.document) item.append(el("span", { class: "muted" }, note.document.name));
       list.append(item);
     }
-    body.replaceChildren(el("h1", {}, "Activity"), list);
+    body.replaceChildren(el("h1", {}, t("Activity")), list);
   }
 
   async function showFolder(driveId, itemId) {
@@ -175,7 +178,7 @@
       const item = el("li");
       const open = el("button", { type: "button", class: "link" }, row.name);
       open.addEventListener("click", () => (row.isFolder ? showFolder : showDocument)(row.driveId, row.itemId));
-      item.append(open, el("span", { class: "muted" }, ` · ${row.commentCount} comments`));
+      item.append(open, el("span", { class: "muted" }, " · " + tn("{n} comment", "{n} comments", row.commentCount)));
       list.append(item);
     }
     body.replaceChildren(list);
@@ -184,12 +187,12 @@
   function commentNode(comment, driveId, itemId) {
     const item = el("li", { class: "comment" + (comment.deleted ? " deleted" : "") });
     item.append(el("p", { class: "meta" },
-      comment.author ? comment.author.displayName : "comment deleted"));
+      comment.author ? comment.author.displayName : t("comment deleted")));
     if (!comment.deleted) item.append(el("p", { class: "body" }, comment.body));
     const replies = el("ol", { class: "replies" });
     comment.replies.forEach((reply) => replies.append(commentNode(reply, driveId, itemId)));
     if (!comment.parentId && !comment.deleted) {
-      const form = commentForm(driveId, itemId, comment.id, "Reply");
+      const form = commentForm(driveId, itemId, comment.id, t("Reply"));
       item.append(form);
     }
     item.append(replies);
@@ -209,7 +212,7 @@
       const answer = await api("POST", documentPath(driveId, itemId) + "/comments", payload);
       if (answer.ok) await showDocument(driveId, itemId);
       else form.append(el("p", { class: "form-error", role: "alert" },
-        (answer.data && answer.data.error && answer.data.error.message) || "Not sent."));
+        (answer.data && answer.data.error && answer.data.error.message) || t("Not sent.")));
     });
     return form;
   }
@@ -227,7 +230,7 @@
     if (!doc.ok || !talk.ok) return notFound();
     const title = el("h1", {}, doc.data.name);
     const like = el("button", { type: "button", class: "like", "aria-pressed": String(likes.data.likedByMe) },
-      `Like · ${likes.data.likeCount}`);
+      t("Like · {count}", { count: Number(likes.data.likeCount).toLocaleString(document.documentElement.lang || "en") }));
     like.addEventListener("click", async () => {
       await api(likes.data.likedByMe ? "DELETE" : "PUT", path + "/like");
       await showDocument(driveId, itemId);
@@ -236,7 +239,7 @@
     for (const entry of (tags.data && tags.data.value) || []) tagList.append(el("li", { class: "tag" }, entry.tag));
     const tagForm = el("form", { class: "tag-form" });
     const tagField = el("input", { id: "new-tag", name: "tag", maxlength: "50" });
-    tagForm.append(el("label", { for: "new-tag" }, "Add a tag"), tagField, el("button", { type: "submit" }, "Add"));
+    tagForm.append(el("label", { for: "new-tag" }, t("Add a tag")), tagField, el("button", { type: "submit" }, t("Add")));
     tagForm.addEventListener("submit", async (event) => {
       event.preventDefault();
       const answer = await api("POST", path + "/tags", { tag: tagField.value });
@@ -244,10 +247,10 @@
     });
     const threads = el("ol", { class: "threads" });
     talk.data.comments.forEach((comment) => threads.append(commentNode(comment, driveId, itemId)));
-    const open = openLink(`/documents/${encodeURIComponent(driveId)}/${encodeURIComponent(itemId)}`, "Open in Plaza");
+    const open = openLink(`/documents/${encodeURIComponent(driveId)}/${encodeURIComponent(itemId)}`, t("Open in Plaza"));
     body.replaceChildren(title, el("p", { class: "embedded-actions" }), tagList, tagForm,
       el("h2", {}, `Comments · ${talk.data.commentCount}`), threads,
-      commentForm(driveId, itemId, null, "Comment"));
+      commentForm(driveId, itemId, null, t("Comment")));
     body.querySelector(".embedded-actions").append(like, " ", open);
   }
 
@@ -268,27 +271,27 @@
     for (const message of history.data.messages) {
       const item = el("li", { class: "comment" + (message.deleted ? " deleted" : "") });
       item.append(el("p", { class: "meta" }, message.author.displayName),
-        el("p", { class: "body" }, message.deleted ? "message deleted" : message.body));
+        el("p", { class: "body" }, message.deleted ? t("message deleted") : message.body));
       list.append(item);
     }
     const form = el("form", { class: "comment-form" });
     const field = el("textarea", { id: "message-new", name: "body", required: "", maxlength: "10000" });
-    form.append(el("label", { for: "message-new" }, "Message"), field, el("button", { type: "submit" }, "Send"));
+    form.append(el("label", { for: "message-new" }, t("Message")), field, el("button", { type: "submit" }, t("Send")));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const answer = await api("POST", path + "/messages", { body: field.value, client_key: crypto.randomUUID() });
       if (answer.ok) await showChannel(roomId);
       else form.append(el("p", { class: "form-error", role: "alert" },
-        (answer.data && answer.data.error && answer.data.error.message) || "Not sent."));
+        (answer.data && answer.data.error && answer.data.error.message) || t("Not sent.")));
     });
-    body.replaceChildren(el("h1", {}, room.data.name || "Channel"), list, form,
-      openLink(`/chat/${encodeURIComponent(roomId)}`, "Open in Plaza"));
+    body.replaceChildren(el("h1", {}, room.data.name || t("Channel")), list, form,
+      openLink(`/chat/${encodeURIComponent(roomId)}`, t("Open in Plaza")));
   }
 
   async function showConfig() {
     const [sites, rooms] = await Promise.all([api("GET", "/api/v1/sites"), api("GET", "/api/v1/rooms")]);
     const select = el("select", { id: "pin-target" });
-    select.append(el("option", { value: "" }, "Choose a library or a channel"));
+    select.append(el("option", { value: "" }, t("Choose a library or a channel")));
     for (const site of (sites.data && sites.data.value) || []) {
       for (const library of site.libraries) {
         select.append(el("option", { value: `library:${library.id}` },
@@ -311,8 +314,8 @@
       });
       saveEvent.notifySuccess();
     });
-    body.replaceChildren(el("h1", {}, "Pin Plaza to this channel"),
-      el("label", { for: "pin-target" }, "Library or channel"), select);
+    body.replaceChildren(el("h1", {}, t("Pin Plaza to this channel")),
+      el("label", { for: "pin-target" }, t("Library or channel")), select);
   }
 
   async function show() {
@@ -345,5 +348,5 @@
   const start = root.dataset.host === "sharepoint"
     ? signIn().then((ok) => ok && show())
     : startTeams();
-  start.catch((error) => say("Plaza could not start here: " + (error.message || error)));
+  start.catch((error) => say(t("Plaza could not start here: {reason}", { reason: error.message || error })));
 })();

@@ -29,13 +29,49 @@
     });
   }
 
+  // Words made here, in the page's language: base.html renders their translations
+  // (overlay_app/i18n/js_strings.py) as JSON; English pages carry none, so the words stand.
+  // t("Like"); tn("{n} like", "{n} likes", 3): {name} is filled from `values`, {n} with n.
+  var LANG = document.documentElement.lang || "en";
+  var translations = null;
+  function catalog() {
+    if (translations === null) {
+      var block = document.getElementById("plaza-messages");
+      try { translations = block ? JSON.parse(block.textContent) : {}; } catch (e) { translations = {}; }
+    }
+    return translations;
+  }
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (whole, name) {
+      return values && name in values ? String(values[name]) : whole;
+    });
+  }
+  function t(text, values) {
+    var found = catalog()[text];
+    return fill(typeof found === "string" ? found : text, values);
+  }
+  function tn(one, other, n, values) {
+    var found = catalog()[one];
+    var many = window.Intl && Intl.PluralRules ? new Intl.PluralRules(LANG).select(n) !== "one" : n !== 1;
+    var text = Array.isArray(found) ? found[many ? 1 : 0] : (many ? other : one);
+    var all = { n: Number(n).toLocaleString(LANG) };
+    Object.keys(values || {}).forEach(function (name) { all[name] = values[name]; });
+    return fill(text, all);
+  }
+
   // Times read the same everywhere (overlay_app/times.py words them the same way): a phrase
-  // such as "5 min ago", the exact UTC time as the element's title.
+  // such as "5 min ago", the exact UTC time as the element's title. English keeps its own
+  // short words; other languages take Intl's ("5 minuten geleden", "22 nov 2025").
+  var INTL = LANG !== "en" && window.Intl && Intl.RelativeTimeFormat;
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function exactTime(iso) {
     var d = new Date(iso);
     if (isNaN(d)) return "";
+    if (INTL) {
+      return new Intl.DateTimeFormat(LANG, { day: "numeric", month: "short", year: "numeric",
+        hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: "UTC" }).format(d) + " UTC";
+    }
     return d.getUTCDate() + " " + MONTHS[d.getUTCMonth()] + " " + d.getUTCFullYear() + ", " +
       pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + " UTC";
   }
@@ -43,12 +79,21 @@
     var d = new Date(iso);
     if (isNaN(d)) return "";
     var seconds = (Date.now() - d.getTime()) / 1000;
-    if (seconds < 60) return "just now";
+    if (seconds < 60) return t("just now");
+    if (INTL) return intlRelativeTime(d, seconds);
     if (seconds < 3600) return Math.floor(seconds / 60) + " min ago";
     if (seconds < 86400) return Math.floor(seconds / 3600) + " h ago";
     if (seconds < 2 * 86400) return "yesterday";
     if (seconds < 7 * 86400) return Math.floor(seconds / 86400) + " days ago";
     return d.getUTCDate() + " " + MONTHS[d.getUTCMonth()] + " " + d.getUTCFullYear();
+  }
+  function intlRelativeTime(d, seconds) {
+    var words = new Intl.RelativeTimeFormat(LANG, { numeric: "auto" });
+    if (seconds < 3600) return words.format(-Math.floor(seconds / 60), "minute");
+    if (seconds < 86400) return words.format(-Math.floor(seconds / 3600), "hour");
+    if (seconds < 7 * 86400) return words.format(-Math.floor(seconds / 86400), "day");
+    return new Intl.DateTimeFormat(LANG, { day: "numeric", month: "short", year: "numeric",
+      timeZone: "UTC" }).format(d);
   }
   function showTime(element, iso) {
     if (!iso) { element.textContent = ""; return; }  // a message still on its way
@@ -71,13 +116,14 @@
     });
   }
 
-  window.plaza = { csrfToken: csrfToken, callApi: callApi, showTime: showTime };
+  window.plaza = { csrfToken: csrfToken, callApi: callApi, showTime: showTime, t: t, tn: tn };
 })();
 
-// --- Discussion: comment forms, likes, @mention autocomplete (helper "overlay-discussion") ---
+// --- Discussion: comment forms and likes (helper "overlay-discussion"; more in thread.js) ---
 // Forms post normally without JavaScript. With it, writes go to the JSON API so a refused
-// comment keeps its text and shows why, likes toggle in place, and typing "@" offers people
-// who can open the document. User text is only ever set with textContent, never as HTML.
+// comment keeps its text and shows why, and likes toggle in place (thread.js adds mention
+// chips: typing "@" offers people who can open the document). User text is only ever set
+// with textContent, never as HTML.
 (function () {
   "use strict";
 
@@ -85,7 +131,7 @@
 
   function errorMessage(result) {
     if (result.data && result.data.error && result.data.error.message) return result.data.error.message;
-    return "That did not work (" + result.status + "). Try again.";
+    return window.plaza.t("That did not work ({status}). Try again.", { status: result.status });
   }
 
   // -- comment, reply and edit forms --------------------------------------------------------
@@ -110,6 +156,7 @@
           shown.textContent = errorMessage(result);
           shown.hidden = false;
           button.disabled = false;
+          form.dispatchEvent(new CustomEvent("plaza:refused", { detail: result }));  // thread.js
           return;
         }
         var id = result.data && result.data.id;
@@ -178,13 +225,13 @@
       callApi(like ? "PUT" : "DELETE", form.getAttribute("data-api")).then(function (result) {
         if (!result.ok) { form.submit(); return; }
         var button = form.querySelector("button");
-        button.textContent = result.data.likedByMe ? "Unlike" : "Like";
+        button.textContent = window.plaza.t(result.data.likedByMe ? "Unlike" : "Like");
         button.setAttribute("aria-pressed", result.data.likedByMe ? "true" : "false");
         wanted.value = result.data.likedByMe ? "0" : "1";
         var count = form.parentNode.querySelector(".like-count");
         if (count) {
           var n = result.data.likeCount;
-          count.textContent = n + (n === 1 ? " like" : " likes");
+          count.textContent = window.plaza.tn("{n} like", "{n} likes", n);
         }
       }, function () { form.submit(); });
     });
@@ -194,76 +241,6 @@
     form.addEventListener("submit", function (event) {
       if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
     });
-  }
-
-  // -- @mention autocomplete -------------------------------------------------------------------
-  var MENTION_QUERY = /(^|[\s(])@([^\s@\[\]()]{0,40})$/;
-
-  function enhanceMentions(field, driveId, itemId) {
-    var list = document.createElement("ul");
-    list.className = "mention-suggestions";
-    list.setAttribute("role", "listbox");
-    list.hidden = true;
-    field.parentNode.insertBefore(list, field.nextSibling);
-    var people = [], active = -1, pending = 0, start = -1;
-
-    function close() { list.hidden = true; people = []; active = -1; }
-
-    function show() {
-      list.textContent = "";
-      people.forEach(function (person, index) {
-        var option = document.createElement("li");
-        option.setAttribute("role", "option");
-        option.setAttribute("aria-selected", index === active ? "true" : "false");
-        option.textContent = person.displayName + (person.jobTitle ? " · " + person.jobTitle : "");
-        option.addEventListener("mousedown", function (event) { event.preventDefault(); choose(index); });
-        list.appendChild(option);
-      });
-      list.hidden = people.length === 0;
-    }
-
-    function choose(index) {
-      var person = people[index];
-      if (!person || start < 0) return;
-      var caret = field.selectionStart;
-      var before = field.value.slice(0, start), after = field.value.slice(caret);
-      var text = person.mention + " ";
-      field.value = before + text + after;
-      field.selectionStart = field.selectionEnd = before.length + text.length;
-      close();
-      field.focus();
-    }
-
-    field.addEventListener("input", function () {
-      var upToCaret = field.value.slice(0, field.selectionStart);
-      var match = MENTION_QUERY.exec(upToCaret);
-      if (!match) { close(); return; }
-      start = upToCaret.length - match[2].length - 1;
-      var ticket = ++pending;
-      var url = "/api/v1/mentions/suggest?drive_id=" + encodeURIComponent(driveId) +
-        "&item_id=" + encodeURIComponent(itemId) + "&q=" + encodeURIComponent(match[2]);
-      callApi("GET", url).then(function (result) {
-        if (ticket !== pending || !result.ok) return;
-        people = result.data.people || [];
-        active = people.length ? 0 : -1;
-        show();
-      });
-    });
-
-    field.addEventListener("keydown", function (event) {
-      if (list.hidden) return;
-      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-        event.preventDefault();
-        var step = event.key === "ArrowDown" ? 1 : people.length - 1;
-        active = (active + step) % people.length;
-        show();
-      } else if (event.key === "Enter" || event.key === "Tab") {
-        if (active >= 0) { event.preventDefault(); choose(active); }
-      } else if (event.key === "Escape") {
-        close();
-      }
-    });
-    field.addEventListener("blur", function () { window.setTimeout(close, 150); });
   }
 
   // Each listing cell knows its column's name, for the phone layout (plaza.css).
@@ -286,11 +263,7 @@
     document.querySelectorAll("form[data-confirm]").forEach(enhanceConfirm);
     var section = document.getElementById("discussion");
     if (section) {
-      shareForms(section);
-      var driveId = section.getAttribute("data-drive-id"), itemId = section.getAttribute("data-item-id");
-      section.querySelectorAll("textarea[data-mentions]").forEach(function (field) {
-        enhanceMentions(field, driveId, itemId);
-      });
+      shareForms(section);  // mention chips and the More menu: thread.js
     }
   }
 

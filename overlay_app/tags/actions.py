@@ -14,13 +14,13 @@ from typing import Any
 
 from overlay_app import access, db, security
 from overlay_app.access import Document
-from overlay_app.errors import Conflict
+from overlay_app.errors import N_, Conflict
 from overlay_app.identity import Person
 from overlay_app.tags import store
 from overlay_app.tags.reads import normalise
 from overlay_app.tags.store import Entry
 
-READ_ONLY = "This document was deleted in SharePoint: its discussion is read-only."
+READ_ONLY = N_("This document was deleted in SharePoint: its discussion is read-only.")
 
 
 def check_tag_write(

@@ -18,12 +18,12 @@ from typing import Any
 from overlay_app import access, db
 from overlay_app.browse.listing import PER_PAGE, Key
 from overlay_app.discussion import reads as discussion
-from overlay_app.errors import BadInput
+from overlay_app.errors import N_, BadInput
 from overlay_app.identity import Person
 from overlay_app.tags import store
 from sync.visibility import Document
 
-TAG_RULE = "A tag is 1 to 40 characters: lower-case letters a-z, digits 0-9 and hyphens."
+TAG_RULE = N_("A tag is 1 to 40 characters: lower-case letters a-z, digits 0-9 and hyphens.")
 # ASCII only, before and after lower-casing: str.lower() would turn the Kelvin sign into "k",
 # and str.strip() trims Unicode spaces that a JSON Schema pattern names differently.
 TAG_ACCEPTED = r"^[ \t\r\n]*([A-Za-z0-9-]{1,40})[ \t\r\n]*$"

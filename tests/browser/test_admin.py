@@ -110,6 +110,7 @@ def test_a_moderator_hides_a_reported_comment(site, browser_as, plaza_env, docum
     reader, _ = browser_as(site, plaza_env.people["reader"])
     reader.goto(path)
     comment = reader.locator("li.comment", has=reader.locator(".body", has_text=SAID))
+    comment.locator("details.more > summary").click()  # Report is in the More menu
     comment.locator("details.report > summary").click()
     comment.get_by_label("Why should moderators look at it?").fill("Rude")
     comment.get_by_role("button", name="Report").click()

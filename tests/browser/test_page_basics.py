@@ -132,8 +132,11 @@ def test_a_comments_actions_take_one_row(
     page.set_viewport_size({"width": 390, "height": 800})
     page.goto(f"{live_site.url}/documents/{drive_id}/{item_id}")
     actions = page.locator(f"#comment-{made['id']} > .actions > *")
-    tops = actions.evaluate_all("ns => ns.map(n => Math.round(n.getBoundingClientRect().top))")
-    assert len(tops) == 5 and len(set(tops)) == 1, tops  # like, count, reply, edit, delete
+    tops = actions.evaluate_all(
+        "ns => ns.filter(n => n.getClientRects().length)"
+        ".map(n => Math.round(n.getBoundingClientRect().top))"
+    )
+    assert len(tops) == 4 and len(set(tops)) == 1, tops  # like, count, reply, more
 
 
 def test_who_liked_a_comment_opens_from_the_keyboard(

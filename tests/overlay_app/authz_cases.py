@@ -232,6 +232,10 @@ CASES = [
     Case(G, "/settings/notifications", OPEN_PAGE, **OPEN),
     Case(P, "/settings/notifications", OPEN_FORM, body={"digest": "daily"}, **OPEN),
     Case(G, "/feed", OPEN_PAGE, **OPEN),
+    # the language switch (issue 19)
+    Case(G, "/api/v1/settings/language", OPEN_API, **OPEN),
+    Case(PUT, "/api/v1/settings/language", OPEN_API, body={"locale": "nl"}, **OPEN),
+    Case(P, "/settings/language", OPEN_FORM, body={"locale": "en"}, **OPEN),
     Case(G, "/api/v1/feed", OPEN_API, **OPEN),
     # mail: a forged unsubscribe token is a 404 for everyone; the demo's mailbox is demo-only
     Case(G, "/mail/unsubscribe/<token>", dict.fromkeys(ROLES, 404), at={"token": "site"}, **OPEN),

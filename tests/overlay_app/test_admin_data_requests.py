@@ -31,6 +31,7 @@ def world(make_app: Callable[..., Flask], plaza_env: PlazaEnv, document):
     assert apis["author"].post(base + "/tags", json={"tag": "clause-nine"}).status_code == 201
     room = apis["author"].post(base + "/room").get_json()["id"]
     apis["author"].post(f"/api/v1/rooms/{room}/messages", json={"body": "Chat about nine"})
+    apis["author"].put("/api/v1/settings/language", json={"locale": "nl"})
     author_id = plaza_env.tenant.user(plaza_env.people["author"]).id
     return app, apis, base, author_id, said["id"]
 
@@ -45,6 +46,7 @@ def test_the_export_holds_everything_of_theirs(world):
     assert [m["body"] for m in archive["messages"]] == ["Chat about nine"]
     assert len(archive["documentLikes"]) == 1 and len(archive["rooms"]) == 1
     assert [n["kind"] for n in archive["notifications"]] == ["reply"]
+    assert archive["language"] == "nl"
     assert apis["reader"].get(f"/api/v1/admin/people/{author_id}/export").status_code == 404
 
 
@@ -63,6 +65,7 @@ def test_erasing_keeps_replies_under_deleted_person(world):
     archive = apis["admin"].get(f"/api/v1/admin/people/{author_id}/export").get_json()
     assert [archive[k] for k in ("comments", "messages", "tags", "notifications", "rooms")] == [
         [], [], [], [], []]  # fmt: skip
+    assert archive["language"] is None
     rows = committed_rows(app, "SELECT action, target FROM audit"
                           " WHERE action LIKE 'admin.person.%' ORDER BY id")  # fmt: skip
     assert rows == [("admin.person.erase", author_id), ("admin.person.export", author_id)]

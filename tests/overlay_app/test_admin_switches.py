@@ -34,6 +34,8 @@ def test_chat_off_hides_pages_api_and_openapi_and_keeps_the_messages(world, plaz
     _switch(apis, chat=False)
     refused = apis["reader"].get(f"/api/v1/rooms/{room}/messages")
     assert (refused.status_code, refused.get_json()["error"]["code"]) == (404, "featureOff")
+    stream = apis["reader"].get("/api/v1/events?after=0")
+    assert (stream.status_code, stream.get_json()["error"]["code"]) == (404, "featureOff")
     paths = apis["reader"].get("/api/v1/openapi.json").get_json()["paths"]
     assert "/api/v1/rooms" not in paths and "/api/v1/comments/{comment_id}" in paths
     client = app.test_client()

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import requests
 
+from tests.overlay_app.demo_revocation import check_revocation_reaches_the_page
+
 PLAZA = str(Path(sys.executable).with_name("plaza"))
 
 
@@ -72,6 +74,10 @@ def check_running_demo(lines: list[str], data_dir: Path) -> None:
     check_status(data_dir, settings)
     check_demo_mail(lines, data_dir, web_url)
     assert wait_for_subscriptions(data_dir).startswith("notifications: ")
+    admin = next(line for line in lines if line.startswith("  Admin console (/admin): sign in as "))
+    upn = admin.split(" sign in as ")[1].split(";")[0]
+    seconds = check_revocation_reaches_the_page(data_dir, web_url, upn)
+    assert seconds < 60
 
 
 def wait_for_subscriptions(data_dir: Path) -> str:

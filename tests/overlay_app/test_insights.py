@@ -85,6 +85,26 @@ def test_kpis_of_the_scripted_discussion_are_exact(app, api, people, stage):
     assert everything["current"] == answer["current"]
 
 
+def test_the_page_shows_a_share_as_a_percentage_and_a_ratio_with_one_decimal(
+    app, api, people, stage
+):
+    run_script(app, api, stage)
+    client = app.test_client()
+    sign_in(client, people["outsider"])
+    path = f"/insights?scope=library:{stage['a'][0]}&days=28&asOf={as_of()}"
+    rows = {}
+    for language in ("en", "nl"):
+        page = client.get(path, headers={"Accept-Language": language}).get_data(as_text=True)
+        rows[language] = re.findall(r'<th scope="row">([^<]+)</th><td class="count">([^<]+)<', page)
+    assert rows["en"][3:7] == [
+        ("Contributions per active person", "1.0"),
+        ("Threads", "2"),
+        ("Replies", "1"),
+        ("Share of threads answered", "50%"),
+    ]
+    assert rows["nl"][3][1] == "1,0" and rows["nl"][6][1] == "50%"
+
+
 def stage_name(app: Flask, key: tuple[str, str]) -> str:
     with app.app_context():
         row = db.index().execute(

@@ -130,3 +130,16 @@ def test_burts_constraint_agrees_with_networkx():
     theirs = nx.constraint(graph, weight="weight")
     for node in graph:
         assert round(network.constraint(graph, node), 9) == round(theirs[node], 9)
+
+
+def test_writing_in_a_documents_room_ties_its_writers_like_commenting():
+    activity = scripted()
+    at = stamp(NOW - timedelta(days=1))
+    old = stamp(NOW - timedelta(days=100))
+    activity.document_messages = [
+        (("drive", "legal"), "l2", at),  # joins l0 and l1 on Legal's document
+        (("drive", "legal"), "a4", old),  # before the 90 days: nothing
+    ]
+    graph = network.person_graph(activity, 90, walled=set())
+    assert sorted(graph.neighbors("l2")) == ["l0", "l1"]
+    assert "a4" not in graph

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from click.testing import CliRunner
 
 from overlay_app import db
-from overlay_app.insights import nightly
+from overlay_app.insights import nightly, store_totals
 from overlay_app.insights import store as insights_store
 from overlay_app.insights.activity import raw_activity, stamp
 from plaza.cli import main
@@ -24,6 +24,8 @@ def test_the_nightly_run_caches_one_answer_per_set_of_visible_documents(app, api
         count, computed = rows.fetchone()
     assert (run.visible_sets, run.answers, run.dropped) == (max(counts), 2 * sum(counts), 0)
     assert (count, computed) == (2 * sum(counts), stamp(first))
+    with app.app_context():  # the KPIs' daily totals first, complete up to that day
+        assert store_totals.state(db.social()) == ("2026-12-01", stamp(first))
     answer = api(people["outsider"]).get("/api/v1/insights/network?unit=office&days=28")
     assert answer.get_json()["computedAt"] == stamp(first)  # read from the cache
 

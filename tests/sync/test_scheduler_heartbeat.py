@@ -1,10 +1,11 @@
 """The scheduler's heartbeat: its lease is alive while `plaza scheduler` runs, gone after it
-stops; a second scheduler does not take it over."""
+stops; a second scheduler stands by and does not take it over."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 
 from sync import locks
 from sync.db import open_index
@@ -27,8 +28,8 @@ def test_the_scheduler_keeps_its_lease_alive_while_it_runs(tmp_path):
     wait_for(lambda: _lease(index) is not None, 30, "the first scheduler's lease")
     owner = _lease(index)[0]
     second = start_scheduler(env, tmp_path / "second.log")
-    wait_for(lambda: "another scheduler is alive" in (tmp_path / "second.log").read_text(), 30,
-             "the second scheduler's warning")  # fmt: skip
+    wait_for(lambda: f"standing by: {socket.gethostname()} pid {first.pid} "
+             in (tmp_path / "second.log").read_text(), 30, "the second to stand by")  # fmt: skip
     assert _lease(index)[0] == owner
     for process in (second, first):
         process.send_signal(signal.SIGTERM)

@@ -52,7 +52,13 @@ def test_permissions_cost_five_and_are_counted_per_app(fresh_emulator):
     with fresh_emulator.session() as session:
         apps = session.get(f"{fresh_emulator.base_url}/_emulator/budget", timeout=30).json()
     (usage,) = apps["apps"].values()
-    assert usage == {"used_last_minute": 8, "total_units": 8, "total_requests": 3, "throttled": 0}
+    assert usage == {
+        "used_last_minute": 8,
+        "total_units": 8,
+        "total_requests": 3,
+        "throttled": 0,
+        "peak_window_units": 8,
+    }
 
 
 def test_a_batch_is_charged_request_by_request(fresh_emulator):
