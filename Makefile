@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint emulator clean browser spfx
+.PHONY: demo test test-postgres lint emulator clean browser spfx
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ spfx: $(SPFX)
 test: $(STAMP) browser spfx
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n auto --dist loadfile
+
+# The web app's tests again with the social store in PostgreSQL: each pytest process starts a
+# throwaway cluster (initdb/pg_ctl in a temporary directory; Debian's `postgresql` package).
+test-postgres: $(STAMP)
+	PLAZA_TEST_BACKEND=postgres $(BIN)/pytest -n auto --dist loadfile tests/overlay_app tests/pg
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

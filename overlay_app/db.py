@@ -11,6 +11,9 @@ child starts with empty ones and never touches the parent's connections.
 
 `pooled(name, opener)` lends any other SQLite store the same way (auth.db, for instance).
 Writes to the social store go through `transaction()`.
+
+With PLAZA_DATABASE_URL (postgresql://...) the social store is in PostgreSQL: `social()` lends
+an `overlay_app.pg.conn.PgHandle` instead, which takes the same SQL (overlay_app/pg/conn.py).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from typing import Any
 import sqlite_utils
 from flask import Flask, current_app, g
 
+from overlay_app.pg import conn as pg_conn
+from overlay_app.pg import schema as pg_schema
 from overlay_app.schema import MIGRATIONS
 from sync import db as index_db
 
@@ -44,7 +49,9 @@ def open_social(path: str | Path) -> sqlite_utils.Database:
     return db
 
 
-def _open_social(settings: Any) -> sqlite_utils.Database:
+def _open_social(settings: Any) -> sqlite_utils.Database | pg_conn.PgHandle:
+    if settings.database_url:
+        return pg_conn.lend(settings.database_url)
     conn = sqlite3.connect(str(settings.social_path), isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA busy_timeout=10000")
     conn.execute("PRAGMA synchronous=FULL")
@@ -56,7 +63,7 @@ def _open_index(settings: Any) -> sqlite_utils.Database:
     return index_db.connect(settings.index_path, readonly=True)
 
 
-def social() -> sqlite_utils.Database:
+def social() -> sqlite_utils.Database | pg_conn.PgHandle:
     return pooled("social", _open_social)
 
 
@@ -67,13 +74,37 @@ def index() -> sqlite_utils.Database:
 
 @contextmanager
 def transaction() -> Iterator[sqlite3.Connection]:
-    with index_db.transaction(social()) as conn:
+    with write(social()) as conn:
         yield conn
+
+
+@contextmanager
+def write(handle: sqlite_utils.Database | pg_conn.PgHandle) -> Iterator[sqlite3.Connection]:
+    """One write transaction on a social-store handle, whichever the engine."""
+    if isinstance(handle, pg_conn.PgHandle):
+        with handle.transaction() as conn:
+            yield conn  # type: ignore[misc]  # the same execute() shape
+        return
+    with index_db.transaction(handle) as conn:
+        yield conn
+
+
+def open_social_store(
+    data_dir: str | Path, database_url: str = ""
+) -> sqlite_utils.Database | pg_conn.PgHandle:
+    """The social store for a command or a job (no request): a connection of its own,
+    migrated; PostgreSQL when `database_url` is set, else overlay.db in `data_dir`. Writes go
+    through `write(handle)`; `close()` when done."""
+    if not database_url:
+        return open_social(Path(data_dir) / "overlay.db")
+    handle = pg_conn.connect(database_url)
+    pg_schema.migrate(handle)
+    return handle
 
 
 # What the social store's functions run their SQL on: a write's transaction (the connection
 # `transaction()` yields) or, for reads, this request's `social()` handle.
-SocialConn = sqlite3.Connection | sqlite_utils.Database
+SocialConn = sqlite3.Connection | sqlite_utils.Database | pg_conn.PgHandle
 
 
 # -- lending connections ---------------------------------------------------------------------
@@ -93,12 +124,18 @@ class Pool:
                 return self._idle.pop()
         return self._opener()
 
+    def close_idle(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for handle in idle:
+            handle.close()
+
     def give_back(self, handle: sqlite_utils.Database) -> None:
         try:
             if handle.conn.in_transaction:  # left open by a failed request: undo, as close would
                 log.warning("a request ended inside a transaction; rolled back")
                 handle.conn.execute("ROLLBACK")
-        except sqlite3.Error:
+        except (sqlite3.Error, pg_conn.psycopg.Error):
             handle.close()
             return
         with self._lock:
@@ -129,6 +166,18 @@ def _pool(app: Flask, name: str, opener: Opener) -> Pool:
     return pool
 
 
+def close(app: Flask) -> None:
+    """Closes the connections the app keeps (its pools), e.g. when a test is done with it."""
+    pools = app.extensions.get("plaza.db_pools") or {}
+    if pools.get("pid") == os.getpid():
+        for name, pool in pools.items():
+            if name != "pid":
+                pool.close_idle()
+    url = app.extensions["plaza.settings"].database_url
+    if url:
+        pg_conn.close_pool(url)
+
+
 def _give_back(_error: BaseException | None) -> None:
     lent = g.pop("plaza_db_lent", None)
     if not lent:
@@ -145,6 +194,13 @@ def _give_back(_error: BaseException | None) -> None:
 def init_app(app: Flask) -> None:
     """Creates or migrates both stores once at start, then lends connections per request."""
     settings = app.extensions["plaza.settings"]
-    open_social(settings.social_path).close()
+    if settings.database_url:
+        handle = pg_conn.connect(settings.database_url)
+        try:
+            pg_schema.migrate(handle)
+        finally:
+            handle.close()
+    else:
+        open_social(settings.social_path).close()
     index_db.open_index(settings.index_path).close()
     app.teardown_appcontext(_give_back)

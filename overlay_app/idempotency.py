@@ -32,13 +32,6 @@ from overlay_app.errors import BadInput, Conflict
 MAX_KEY_CHARS = 200
 Draft = TypeVar("Draft")
 
-# A stored answer about a comment whose words were deleted keeps none of them: a
-# retried POST answers with the comment as it is now.
-FORGET_WORDS_SQL = """
-    UPDATE idempotency
-    SET response = json_set(response, '$.body', '', '$.bodyHtml', '', '$.deleted', json('true'))
-    WHERE person_id = :author AND response ->> '$.id' = :id"""
-
 
 @dataclass(frozen=True)
 class Outcome:
@@ -136,7 +129,19 @@ def stored_answers(person_id: str, digest: str, reused: str) -> Ledger:
 
 def forget_words(conn: sqlite3.Connection, author_id: str, resource_id: str) -> None:
     """Blanks the words of the author's stored answers about that resource (now deleted)."""
-    conn.execute(FORGET_WORDS_SQL, {"author": author_id, "id": resource_id})
+    # A stored answer about a comment whose words were deleted keeps none of them: a retried
+    # POST answers with the comment as it is now. (Rewritten here, not by SQL's json_set:
+    # PostgreSQL has none; the rows are one person's answers about one comment.)
+    rows = conn.execute(
+        "SELECT key, response FROM idempotency WHERE person_id = ? AND response ->> 'id' = ?",
+        [author_id, resource_id],
+    ).fetchall()
+    for key, response in rows:
+        answer = json.loads(response) | {"body": "", "bodyHtml": "", "deleted": True}
+        conn.execute(
+            "UPDATE idempotency SET response = ? WHERE person_id = ? AND key = ?",
+            [json.dumps(answer), author_id, key],
+        )
 
 
 def _now() -> str:

@@ -37,7 +37,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -347,13 +347,17 @@ def audit_entries(
 ) -> list[tuple]:
     """(id, at, actor_id, action, target, detail) of the newest entries matching the filters
     ("" = any; `since`/`until` ISO dates, `until` inclusive), newest first (the admin viewer)."""
+    try:  # the day after `until` (not SQL's date(): PostgreSQL has another)
+        before = (date.fromisoformat(until) + timedelta(days=1)).isoformat() if until else ""
+    except ValueError:
+        return []  # no such day: nothing was before it
     return conn.execute(
         "SELECT id, at, actor_id, action, target, detail FROM audit"
-        " WHERE (:actor IS NULL OR actor_id = :actor)"
+        " WHERE (CAST(:actor AS TEXT) IS NULL OR actor_id = :actor)"
         " AND (:action = '' OR substr(action, 1, length(:action)) = :action)"
-        " AND (:since = '' OR at >= :since) AND (:until = '' OR at < date(:until, '+1 day'))"
+        " AND (:since = '' OR at >= :since) AND (:before = '' OR at < :before)"
         " ORDER BY id DESC LIMIT :limit",
-        {"actor": actor_id, "action": action_prefix, "since": since, "until": until,
+        {"actor": actor_id, "action": action_prefix, "since": since, "before": before,
          "limit": limit},
     ).fetchall()  # fmt: skip
 

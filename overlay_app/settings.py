@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from connector.settings import CLOUDS, config_table, gather_settings, read_config_file
 
-SECRET_NAMES = ("client_secret", "secret_key", "smtp_password")
+SECRET_NAMES = ("client_secret", "secret_key", "smtp_password", "database_url")
 SHARED_WITH_CONNECTOR = ("authority", "tenant_id", "client_id", "graph_url", "ca_bundle", "cloud")
 # name -> (smallest, largest) allowed
 NUMBERS = {
@@ -39,6 +39,7 @@ NUMBERS = {
     "mail_mention_delay_seconds": (0, 24 * 3600),
 }
 BOOLEANS = {"channels_open", "smtp_starttls"}
+DATABASE_SCHEMES = ("postgresql", "postgres")
 ERASE_MODES = ("anonymise", "remove")
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 SECRET_KEY_FILE = "secret_key"
@@ -104,6 +105,9 @@ class OverlaySettings:
     smtp_starttls: bool = False
     mail_mention_delay_seconds: int = 120  # a mention is mailed this late, unless read
     demo_mail_dir: str = ""  # the demo's SMTP server writes here; /_demo/mail shows it
+    # The social store's engine: "" = SQLite (overlay.db in data_dir); postgresql://... =
+    # PostgreSQL (overlay_app/pg). From the environment only: the URL may hold a password.
+    database_url: str = field(default="", repr=False)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -222,6 +226,8 @@ class OverlaySettings:
             for entry in _listed(self.api_clients)
             if not GUID.fullmatch(entry)
         ]
+        if self.database_url and urlsplit(self.database_url).scheme not in DATABASE_SCHEMES:
+            found.append("PLAZA_DATABASE_URL must start with postgresql:// (or be unset: SQLite)")
         if self.erase_mode not in ERASE_MODES:
             found.append(f"PLAZA_ERASE_MODE must be one of {', '.join(ERASE_MODES)}")
         if self.sharepoint_host and not HOST_NAME.fullmatch(self.sharepoint_host):

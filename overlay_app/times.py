@@ -20,6 +20,11 @@ MINUTE, HOUR, DAY = 60, 3600, 86400
 EXACT, DAY_ONLY = "d MMM y, HH:mm", "d MMM y"  # CLDR patterns: "22 Nov 2025, 16:58"
 
 
+def now_stamp() -> str:
+    """Now as the stores keep times: ISO 8601 in UTC, to the millisecond, with Z."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def parse(stamp: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))

@@ -50,13 +50,17 @@ class PersonUnknown(click.ClickException):
 
 
 def _stores():
-    """(index, overlay.db) of PLAZA_DATA_DIR, both migrated."""
-    from overlay_app.db import open_social
+    """(index, social store) of PLAZA_DATA_DIR (the social store in PLAZA_DATABASE_URL's
+    PostgreSQL when set), both migrated."""
+    import os
+
+    from overlay_app.db import open_social_store
     from sync.db import open_index
     from sync.settings import SyncSettings
 
     data_dir = Path(SyncSettings.from_env().data_dir)
-    return open_index(data_dir / "index.db"), open_social(data_dir / "overlay.db")
+    social = open_social_store(data_dir, os.environ.get("PLAZA_DATABASE_URL", ""))
+    return open_index(data_dir / "index.db"), social
 
 
 def _find(index, who: str) -> tuple[str, str]:
@@ -79,13 +83,13 @@ def export_command(person: str, out: str | None) -> None:
 
     from overlay_app import security
     from overlay_app.admin.data_requests import export
-    from sync.db import transaction
+    from overlay_app.db import write
 
     index, social = _stores()
     try:
         person_id, name = _find(index, person)
         archive = export(social, person_id, name)
-        with transaction(social) as conn:
+        with write(social) as conn:
             security.record(conn, None, "admin.person.export", person_id, {"by": "cli"})
     finally:
         index.close()
@@ -109,7 +113,7 @@ def erase_command(person: str, mode: str | None, yes: bool) -> None:
     import os
 
     from overlay_app.admin.data_requests import erase
-    from sync.db import transaction
+    from overlay_app.db import write
 
     mode = mode or os.environ.get("PLAZA_ERASE_MODE", "anonymise")
     if mode not in ERASE_MODES:
@@ -119,7 +123,7 @@ def erase_command(person: str, mode: str | None, yes: bool) -> None:
         person_id, name = _find(index, person)
         if not yes:
             click.confirm(f"Erase {name} ({person_id}), words {mode}d?", abort=True)
-        with transaction(social) as conn:
+        with write(social) as conn:
             summary = erase(conn, None, person_id, remove=mode == "remove")
     finally:
         index.close()

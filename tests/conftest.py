@@ -35,3 +35,7 @@ def fresh_emulator(emulator_state: Path) -> Iterator[server.EmulatorHandle]:
     handle = server.start(seed=SEED, size=SIZE, state_dir=emulator_state)
     yield handle
     handle.stop()
+
+
+# A throwaway PostgreSQL cluster per pytest process (tests/postgres.py).
+from tests.postgres import postgres_cluster, postgres_url  # noqa: E402, F401

@@ -20,8 +20,8 @@ def add_report(
 ) -> bool:  # fmt: skip
     """A new open report; False if the reporter already has one open on that target."""
     cursor = conn.execute(
-        "INSERT OR IGNORE INTO reports (id, kind, target_id, reporter_id, reason, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO reports (id, kind, target_id, reporter_id, reason, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [report_id, kind, target_id, reporter_id, reason, at],
     )
     return cursor.rowcount == 1
@@ -111,10 +111,11 @@ def current_terms(conn: SocialConn) -> tuple[int, str, str] | None:
 
 def publish_terms(conn: sqlite3.Connection, body: str, by: str, at: str) -> int:
     cursor = conn.execute(
-        "INSERT INTO terms_versions (body, published_by, published_at) VALUES (?, ?, ?)",
+        "INSERT INTO terms_versions (body, published_by, published_at) VALUES (?, ?, ?)"
+        " RETURNING version",
         [body, by, at],
     )
-    return int(cursor.lastrowid or 0)
+    return int(cursor.fetchone()[0])
 
 
 def has_accepted(conn: SocialConn, person_id: str, version: int) -> bool:
@@ -129,8 +130,8 @@ def has_accepted(conn: SocialConn, person_id: str, version: int) -> bool:
 
 def accept_terms(conn: sqlite3.Connection, person_id: str, version: int, at: str) -> None:
     conn.execute(
-        "INSERT OR IGNORE INTO terms_acceptances (person_id, version, accepted_at)"
-        " VALUES (?, ?, ?)",
+        "INSERT INTO terms_acceptances (person_id, version, accepted_at)"
+        " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         [person_id, version, at],
     )
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from overlay_app import schema
 from overlay_app.db import SocialConn
+from overlay_app.times import now_stamp
 
 MESSAGE_FIELDS = (
     "id", "room_id", "author_id", "body", "body_html", "created_at", "edited_at", "deleted_at",
@@ -168,7 +169,7 @@ def live_bodies(conn: SocialConn, message_ids: Iterable[int]) -> dict[int, str]:
     """The text of those of the messages that are not deleted."""
     rows = conn.execute(
         f"SELECT id, body FROM messages WHERE deleted_at IS NULL AND {SHOWN}"
-        " AND id IN (SELECT value FROM json_each(?))",
+        " AND id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))",
         [json.dumps(sorted(message_ids))],
     )
     return dict(rows.fetchall())
@@ -230,11 +231,11 @@ def insert_message(
         "INSERT INTO messages"
         " (room_id, author_id, body, body_html, created_at, client_key, public_id, seq)"
         " VALUES (?, ?, ?, ?, ?, ?, ?,"
-        " coalesce((SELECT seq FROM messages WHERE room_id = ? ORDER BY id DESC LIMIT 1), 0) + 1)",
+        " coalesce((SELECT seq FROM messages WHERE room_id = ? ORDER BY id DESC LIMIT 1), 0) + 1)"
+        " RETURNING id",
         [room_id, author_id, body, body_html, at, client_key, schema.new_public_id(), room_id],
-    ).lastrowid
-    assert message_id is not None
-    return message_id
+    ).fetchone()[0]
+    return int(message_id)
 
 
 def edit_message(conn: SocialConn, message_id: int, body: str, body_html: str, at: str) -> None:
@@ -301,8 +302,8 @@ def erase_person(conn: SocialConn, person_id: str, erased: str, remove: bool) ->
     ).fetchall()
     if remove:
         conn.execute("UPDATE messages SET body = '', body_html = '', deleted_at ="
-                     " coalesce(deleted_at, strftime('%Y-%m-%dT%H:%M:%fZ')) WHERE author_id = ?",
-                     [person_id])  # fmt: skip
+                     " coalesce(deleted_at, ?) WHERE author_id = ?",
+                     [now_stamp(), person_id])  # fmt: skip
     # client_key goes: it is unique per author, and keys of several erased people would collide
     conn.execute(
         "UPDATE messages SET author_id = ?, client_key = NULL WHERE author_id = ?",

@@ -15,6 +15,7 @@ from typing import Any
 
 from overlay_app.chat.store_messages import WROTE_OR_WAS_MENTIONED_IN_R
 from overlay_app.db import SocialConn
+from overlay_app.dialect import caseless, json_array_of
 
 DOCUMENT, CHANNEL, DIRECT = "document", "channel", "direct"  # a room's kind
 OWNER, MEMBER = "owner", "member"  # a member row's role
@@ -95,7 +96,9 @@ def document_room_id(conn: SocialConn, drive_id: str, item_id: str) -> str | Non
 def channel_name_taken(conn: SocialConn, name: str) -> bool:
     """Whether a channel has this name, whatever its case."""
     row = conn.execute(
-        "SELECT 1 FROM rooms WHERE kind = 'channel' AND name = ? COLLATE NOCASE", [name]
+        "SELECT 1 FROM rooms WHERE kind = 'channel'"
+        f" AND {caseless(conn, 'name')} = {caseless(conn, '?')}",
+        [name],
     ).fetchone()
     return row is not None
 
@@ -106,7 +109,7 @@ def open_channels_not_joined(conn: SocialConn, person_id: str) -> list[Room]:
         f"SELECT {ROOM_COLUMNS} FROM rooms AS r WHERE kind = 'channel' AND closed = 0"
         " AND NOT EXISTS (SELECT 1 FROM room_members AS m"
         "                 WHERE m.room_id = r.id AND m.person_id = ?)"
-        " ORDER BY name COLLATE NOCASE",
+        f" ORDER BY {caseless(conn, 'name')}",
         [person_id],
     )
     return [_room(row) for row in rows]
@@ -174,7 +177,7 @@ def members_of(conn: SocialConn, room_ids: Iterable[str]) -> dict[str, list[tupl
 def direct_rooms_of(conn: SocialConn, person_id: str) -> list[tuple[str, set[str]]]:
     """(room id, every member's id) of the person's direct rooms, oldest first."""
     rows = conn.execute(
-        "SELECT r.id, json_group_array(all_members.person_id) FROM room_members AS mine"
+        f"SELECT r.id, {json_array_of(conn, 'all_members.person_id')} FROM room_members AS mine"
         " JOIN rooms AS r ON r.id = mine.room_id AND r.kind = 'direct'"
         " JOIN room_members AS all_members ON all_members.room_id = r.id"
         " WHERE mine.person_id = ? GROUP BY r.id ORDER BY r.created_at",
@@ -196,8 +199,8 @@ def owner_and_member_counts(conn: SocialConn, room_id: str) -> tuple[int, int]:
 def follow(conn: SocialConn, room_id: str, person_id: str, at: str) -> bool:
     """A member row for the person unless they have one; whether one was added."""
     cursor = conn.execute(
-        "INSERT OR IGNORE INTO room_members (room_id, person_id, role, joined_at)"
-        " VALUES (?, ?, ?, ?)",
+        "INSERT INTO room_members (room_id, person_id, role, joined_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [room_id, person_id, MEMBER, at],
     )
     return cursor.rowcount > 0
@@ -236,6 +239,6 @@ def erase_person(conn: SocialConn, person_id: str, erased: str) -> None:
 def channels(conn: SocialConn) -> list[Room]:
     """Every channel, by name (insights trims them through chat.access)."""
     rows = conn.execute(
-        f"SELECT {ROOM_COLUMNS} FROM rooms WHERE kind = 'channel' ORDER BY name COLLATE NOCASE"
+        f"SELECT {ROOM_COLUMNS} FROM rooms WHERE kind = 'channel' ORDER BY {caseless(conn, 'name')}"
     )
     return [_room(row) for row in rows]

@@ -15,6 +15,7 @@ import sqlite3
 from typing import Any
 
 from overlay_app.db import SocialConn
+from overlay_app.times import now_stamp
 
 Key = tuple[str, str]  # (drive_id, item_id)
 
@@ -47,14 +48,15 @@ DOCUMENT_LIKES_SQL = """
     ORDER BY created_at, person_id"""
 
 COUNTS_SQL = """
-    SELECT drive_id, item_id, sum(kind = 'c'), sum(kind = 'l') FROM (
+    SELECT drive_id, item_id, count(*) FILTER (WHERE kind = 'c'),
+           count(*) FILTER (WHERE kind = 'l') FROM (
         SELECT drive_id, item_id, 'c' AS kind FROM comments
         WHERE deleted_at IS NULL AND hidden_at IS NULL AND (drive_id, item_id) IN
             (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))
         UNION ALL
         SELECT drive_id, item_id, 'l' FROM document_likes
         WHERE (drive_id, item_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))
-    ) GROUP BY drive_id, item_id"""
+    ) AS counted GROUP BY drive_id, item_id"""
 
 # This store's part of access.INTERACTED_AMONG_SQL (one query over every social table): among
 # the keys in the CTE `wanted`, the documents :person commented on, liked (the document or one
@@ -164,7 +166,8 @@ def matching_comments(conn: SocialConn, match: str) -> list[tuple[str, str, int]
 def bodies_by_rowid(conn: SocialConn, rowids: list[int]) -> dict[int, str]:
     """The Markdown of those comments, by rowid."""
     rows = conn.execute(
-        "SELECT rowid, body FROM comments WHERE rowid IN (SELECT value FROM json_each(?))",
+        "SELECT rowid, body FROM comments"
+        " WHERE rowid IN (SELECT CAST(value AS BIGINT) FROM json_each(?))",
         [json.dumps(rowids)],
     )
     return dict(rows)
@@ -266,8 +269,8 @@ def comment_likers(conn: SocialConn, comment_id: str) -> list[str]:
 def like_document(conn: sqlite3.Connection, key: Key, person_id: str, at: str) -> bool:
     """Idempotent: a second like is no second row (False)."""
     cursor = conn.execute(
-        "INSERT OR IGNORE INTO document_likes (drive_id, item_id, person_id, created_at)"
-        " VALUES (?, ?, ?, ?)",
+        "INSERT INTO document_likes (drive_id, item_id, person_id, created_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [*key, person_id, at],
     )
     return cursor.rowcount > 0
@@ -284,8 +287,8 @@ def like_comment(conn: sqlite3.Connection, comment_id: str, person_id: str, at: 
     """Whether the like is new (a second like of the same comment changes nothing)."""
     return bool(
         conn.execute(
-            "INSERT OR IGNORE INTO comment_likes (comment_id, person_id, created_at)"
-            " VALUES (?, ?, ?)",
+            "INSERT INTO comment_likes (comment_id, person_id, created_at)"
+            " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             [comment_id, person_id, at],
         ).rowcount
     )
@@ -329,8 +332,8 @@ def erase_person(conn: sqlite3.Connection, person_id: str, erased: str, remove: 
     comments were theirs."""
     if remove:
         conn.execute("UPDATE comments SET body = '', body_html = '', deleted_at ="
-                     " coalesce(deleted_at, strftime('%Y-%m-%dT%H:%M:%fZ')) WHERE author_id = ?",
-                     [person_id])  # fmt: skip
+                     " coalesce(deleted_at, ?) WHERE author_id = ?",
+                     [now_stamp(), person_id])  # fmt: skip
     count = conn.execute(
         "UPDATE comments SET author_id = ? WHERE author_id = ?", [erased, person_id]
     ).rowcount
@@ -344,17 +347,23 @@ def erase_person(conn: sqlite3.Connection, person_id: str, erased: str, remove: 
 # Per document with any comment or like: live comments, the newest live comment's time, the
 # newest activity of any kind (a comment written, edited or deleted, a like) and likes.
 DISCUSSION_TOTALS_SQL = """
-    SELECT drive_id, item_id, sum(live), max(last_comment), max(activity), sum(likes) FROM (
-        SELECT drive_id, item_id, sum(deleted_at IS NULL AND hidden_at IS NULL) AS live,
+    SELECT drive_id, item_id, CAST(sum(live) AS BIGINT), max(last_comment), max(activity),
+           CAST(sum(likes) AS BIGINT) FROM (
+        SELECT drive_id, item_id,
+               count(*) FILTER (WHERE deleted_at IS NULL AND hidden_at IS NULL) AS live,
                max(CASE WHEN deleted_at IS NULL AND hidden_at IS NULL THEN created_at END)
                    AS last_comment,
-               max(max(created_at, coalesce(edited_at, ''), coalesce(deleted_at, ''))) AS activity,
+               max(CASE  -- the latest of the three times (SQLite's max(a, b, c))
+                   WHEN created_at >= coalesce(edited_at, '')
+                    AND created_at >= coalesce(deleted_at, '') THEN created_at
+                   WHEN coalesce(edited_at, '') >= coalesce(deleted_at, '') THEN edited_at
+                   ELSE deleted_at END) AS activity,
                0 AS likes
         FROM comments GROUP BY drive_id, item_id
         UNION ALL
         SELECT drive_id, item_id, 0, NULL, max(created_at), count(*)
         FROM document_likes GROUP BY drive_id, item_id
-    ) GROUP BY drive_id, item_id"""
+    ) AS totals GROUP BY drive_id, item_id"""
 
 
 def discussion_totals(conn: SocialConn) -> list[tuple[str, str, int, str | None, str, int]]:

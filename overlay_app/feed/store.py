@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from overlay_app.db import SocialConn
+from overlay_app.dialect import unpinned
 
 TOP_AT = "9999"  # a time after every activity
 
@@ -81,8 +82,8 @@ def touch(conn: sqlite3.Connection, activity: Activity) -> None:
          a.last_comment_id, a.last_message_id, a.last_kind],
     )  # fmt: skip
     conn.execute(
-        "INSERT OR IGNORE INTO feed_actors (conversation, actor_id, conversation_at)"
-        " VALUES (?, ?, ?)",
+        "INSERT INTO feed_actors (conversation, actor_id, conversation_at)"
+        " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         [a.conversation, a.last_actor_id, a.last_at],
     )
     _moved(conn, a.conversation, a.last_at)
@@ -144,7 +145,8 @@ def recent(conn: SocialConn, arm: str, values: list[str], limit: int) -> list[Ac
     holds the one person."""
     params: dict = {"at": TOP_AT, "batch": limit}
     params |= {"value": values[0]} if arm == "actor" else {"values": json.dumps(sorted(values))}
-    return [Activity(*row) for row in conn.execute(ARMS[arm], params)]
+    sql = unpinned(conn, ARMS[arm], "feed_activity_by_drive")
+    return [Activity(*row) for row in conn.execute(sql, params)]
 
 
 def actors_in(

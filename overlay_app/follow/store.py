@@ -22,7 +22,8 @@ FOLLOWERS_SQL = """SELECT person_id FROM follows INDEXED BY follows_by_target
 def follow(conn: sqlite3.Connection, person_id: str, kind: str, key: str, at: str) -> bool:
     """Whether the follow is new (following twice is one follow)."""
     cursor = conn.execute(
-        "INSERT OR IGNORE INTO follows (person_id, kind, target, created_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO follows (person_id, kind, target, created_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
         [person_id, kind, key, at],
     )
     return cursor.rowcount > 0

@@ -36,8 +36,11 @@ def store(
     conn: sqlite3.Connection, key: str, kind: str, params: str, at: str, seconds: float, answer: Any
 ) -> None:
     conn.execute(
-        "INSERT OR REPLACE INTO insights_cache"
-        " (visibility_hash, kind, params, computed_at, seconds, payload) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO insights_cache"
+        " (visibility_hash, kind, params, computed_at, seconds, payload) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (visibility_hash, kind, params) DO UPDATE SET"
+        " computed_at = excluded.computed_at, seconds = excluded.seconds,"
+        " payload = excluded.payload",
         [key, kind, params, at, seconds, json.dumps(answer)],
     )
 

@@ -112,7 +112,7 @@ def settle_items(
     """Marks queued items taken (into that outbox row) or dropped."""
     conn.execute(
         "UPDATE mail_queue SET state = ?, outbox_id = ?"
-        " WHERE state = 'queued' AND id IN (SELECT value FROM json_each(?))",
+        " WHERE state = 'queued' AND id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))",
         [state, outbox_id, json.dumps(ids)],
     )
 
@@ -146,12 +146,12 @@ def add_mail(conn: sqlite3.Connection, mail: Mail, now: str) -> int:
     cursor = conn.execute(
         "INSERT INTO outbox (message_id, person_id, mail_kind, recipient, subject, text_body,"
         " html_body, unsubscribe_url, places, state, next_attempt_at, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
         [mail.message_id, mail.person_id, mail.mail_kind, mail.recipient, mail.subject,
          mail.text_body, mail.html_body, mail.unsubscribe_url, json.dumps(mail.places), now,
          mail.created_at],
     )  # fmt: skip
-    return int(cursor.lastrowid or 0)
+    return int(cursor.fetchone()[0])
 
 
 def pending_mails(conn: SocialConn, now: str, limit: int) -> list[Mail]:

@@ -64,7 +64,8 @@ def insert(conn: sqlite3.Connection, row: Row, public_id: str) -> int:
     """Records the notification under its (public) id; its rowid."""
     cursor = conn.execute(
         "INSERT INTO notifications (person_id, kind, actor_id, drive_id, item_id, comment_id,"
-        " created_at, room_id, message_id, public_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " created_at, room_id, message_id, public_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " RETURNING id",
         [
             row.recipient_id,
             row.kind,
@@ -78,7 +79,7 @@ def insert(conn: sqlite3.Connection, row: Row, public_id: str) -> int:
             public_id,
         ],
     )
-    return int(cursor.lastrowid or 0)
+    return int(cursor.fetchone()[0])
 
 
 def delete_about_comment(
@@ -169,9 +170,9 @@ def read_among(conn: SocialConn, rowids: list[int]) -> set[int]:
     if not rowids:
         return set()
     rows = conn.execute(
-        "SELECT value FROM json_each(?) WHERE value NOT IN"
+        "SELECT CAST(value AS BIGINT) FROM json_each(?) WHERE CAST(value AS BIGINT) NOT IN"
         " (SELECT id FROM notifications WHERE read_at IS NULL AND id IN"
-        "  (SELECT value FROM json_each(?)))",
+        "  (SELECT CAST(value AS BIGINT) FROM json_each(?)))",
         [json.dumps(rowids), json.dumps(rowids)],
     )
     return {rowid for (rowid,) in rows}

@@ -22,6 +22,7 @@ import hmac
 import json
 import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -30,13 +31,14 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from overlay_app.discussion import reads as discussion
+from overlay_app.realtime.sources import announce_events
 
 EVENT_COLUMNS = "id, room_id, person_id, kind, payload"
 # The events that carry a message's words, blanked in the log when the message is deleted.
-FORGET_WORDS = """
-    UPDATE events SET payload = json_set(payload, '$.body', '', '$.bodyHtml', '')
+WORDS_OF_MESSAGE = """
+    SELECT id, payload FROM events
     WHERE room_id = :room_id AND kind IN ('message.new', 'message.edited')
-      AND payload ->> '$.id' = :message_id"""
+      AND payload ->> 'id' = :message_id"""
 HIDDEN, VISIBLE, IN = 0, 1, 2  # a room's standing for one person
 
 
@@ -153,23 +155,38 @@ def append_event(
 ) -> int:
     """Appends one event to the durable log, inside the caller's write transaction."""
     cursor = conn.execute(
-        "INSERT INTO events (room_id, person_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO events (room_id, person_id, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)"
+        " RETURNING id",
         [room_id, person_id, kind, json.dumps(payload, separators=(",", ":")), discussion.now()],
     )
-    return cursor.lastrowid or 0
+    event_id = int(cursor.fetchone()[0])
+    announce_events(conn)
+    return event_id
 
 
 def forget_words(conn: sqlite3.Connection, room_id: str, message_id: str) -> None:
     """Blanks a deleted message's words in the events that carried them, so that no replay (a
     stream resuming, someone joining the room later) brings back what its author deleted."""
-    conn.execute(FORGET_WORDS, {"room_id": room_id, "message_id": message_id})
+    rows = conn.execute(WORDS_OF_MESSAGE, {"room_id": room_id, "message_id": message_id})
+    _rewrite(conn, rows.fetchall(), lambda payload: payload | {"body": "", "bodyHtml": ""})
 
 
 def forget_person(conn: sqlite3.Connection, person_id: str, erased: str, name: str) -> None:
     """Events addressed to the person go; events that name them as an author name `erased`."""
     conn.execute("DELETE FROM events WHERE person_id = ?", [person_id])
-    conn.execute(
-        "UPDATE events SET payload = json_set(payload, '$.author.id', ?, '$.author.displayName', ?)"
-        " WHERE payload ->> '$.author.id' = ?",
-        [erased, name, person_id],
-    )
+    rows = conn.execute(
+        "SELECT id, payload FROM events WHERE payload -> 'author' ->> 'id' = ?", [person_id]
+    ).fetchall()
+    renamed = {"id": erased, "displayName": name}
+    _rewrite(conn, rows, lambda payload: payload | {"author": payload["author"] | renamed})
+
+
+def _rewrite(conn: sqlite3.Connection, rows: list, change: Callable[[dict], dict]) -> None:
+    """Writes each (id, payload) event's payload back as `change` makes it. Done here, not
+    by SQL's json_set, which PostgreSQL lacks."""
+    for event_id, payload in rows:
+        changed = change(json.loads(payload))
+        conn.execute(
+            "UPDATE events SET payload = ? WHERE id = ?",
+            [json.dumps(changed, separators=(",", ":")), event_id],
+        )

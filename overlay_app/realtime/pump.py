@@ -4,7 +4,8 @@ Every process serving GET /api/v1/events runs one pump (a thread; a greenlet und
 polls overlay.db: `PRAGMA data_version` (it changes only when another connection, in any
 process, committed), then the log's events after its cursor (event_log.read_events, the one
 module with the log's SQL): a message committed by any `plaza serve` worker reaches the streams
-held by `plaza realtime` within one poll.
+held by `plaza realtime` within one poll. On PostgreSQL the signal is a LISTEN/NOTIFY notice
+instead, so that nodes on other machines hear of each other's commits (realtime/sources.py).
 
 Each event goes to the subscribers allowed to see it, decided by a `Gate` (the chat access
 rules) and cached per subscriber's Person as a room's standing: HIDDEN, VISIBLE (may see it,
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from overlay_app.identity import Person
+from overlay_app.realtime import sources
 from overlay_app.realtime.event_log import (
     HIDDEN,
     IN,
@@ -106,7 +108,11 @@ class Pump:
     """
 
     def __init__(
-        self, social_path: Path, index_path: Path, gate: Any, poll_seconds: float = POLL_SECONDS
+        self,
+        social_path: Path | str,  # overlay.db, or the PostgreSQL database's URL
+        index_path: Path,
+        gate: Any,
+        poll_seconds: float = POLL_SECONDS,
     ) -> None:
         self.social_path, self.index_path = social_path, index_path
         self.pid = os.getpid()  # threads do not survive a fork: a forked process makes its own
@@ -193,7 +199,8 @@ class Pump:
                 subscriber.close("stopping")
 
     def _run(self) -> None:
-        social = _open(self.social_path)
+        log_source = sources.open_log(self.social_path)
+        social = log_source.conn
         index = _open(self.index_path)
         # -1: the first tick reads the log whatever its version, so that nothing committed
         # between start() reading the cursor and this line waits for the next commit.
@@ -206,7 +213,7 @@ class Pump:
                 elif time.monotonic() - idle_since > IDLE_SECONDS and self._retire():
                     return
                 try:
-                    versions = self._tick(social, index, versions)
+                    versions = self._tick(log_source, index, versions)
                 except sqlite3.OperationalError as exc:  # locked or busy: again next tick
                     log.warning("event pump: %s", exc)
                 except Exception:
@@ -217,7 +224,7 @@ class Pump:
                     self._fail(social)
                 time.sleep(self.poll_seconds)
         finally:
-            social.close()
+            log_source.close()
             index.close()
 
     def _retire(self) -> bool:
@@ -229,9 +236,10 @@ class Pump:
             return True
 
     def _tick(
-        self, social: sqlite3.Connection, index: sqlite3.Connection, versions: tuple[int, int]
+        self, log_source: Any, index: sqlite3.Connection, versions: tuple[int, int]
     ) -> tuple[int, int]:
-        social_version, index_version = _data_version(social), _data_version(index)
+        social, index_version = log_source.conn, _data_version(index)
+        social_version = log_source.version()
         if index_version != versions[1]:
             self._index_changed_at = time.monotonic()
         if self._index_changed_at is not None and (
@@ -343,11 +351,11 @@ class Pump:
         self.cursor = newest_event_id(social)
 
     def _max_event_id(self) -> int:
-        conn = _open(self.social_path)
+        log_source = sources.open_log(self.social_path)
         try:
-            return newest_event_id(conn)
+            return newest_event_id(log_source.conn)
         finally:
-            conn.close()
+            log_source.close()
 
 
 def _addressed_to(event: Event, person: Person) -> bool:

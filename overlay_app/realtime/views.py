@@ -111,7 +111,8 @@ def pump_of(app: Flask) -> Pump:
     pump = app.extensions.get("plaza.pump")
     if pump is None or pump.pid != os.getpid():
         settings = app.extensions["plaza.settings"]
-        pump = Pump(settings.social_path, settings.index_path, ChatGate(app))
+        social = settings.database_url or settings.social_path
+        pump = Pump(social, settings.index_path, ChatGate(app))
         app.extensions["plaza.pump"] = pump
     return pump
 

@@ -114,8 +114,8 @@ def matching(conn: SocialConn, words: list[str], whole: str) -> list[tuple[str, 
 def add(conn: SocialConn, drive_id: str, item_id: str, tag: str, person_id: str, at: str) -> bool:
     """Tags the document unless it already carries the tag; whether a row was added."""
     cursor = conn.execute(
-        "INSERT OR IGNORE INTO tags (drive_id, item_id, tag, added_by, added_at) "
-        "VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO tags (drive_id, item_id, tag, added_by, added_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [drive_id, item_id, tag, person_id, at],
     )
     return cursor.rowcount == 1

@@ -12,7 +12,7 @@ import sys
 import click
 
 from connector.errors import ConnectorError
-from overlay_app.db import open_social
+from overlay_app.db import open_social_store
 from overlay_app.writeback import store
 from overlay_app.writeback.runner import Runner, WriteBackSettings, WriteBackSettingsError
 from sync.cli import env_file_option
@@ -29,7 +29,11 @@ def run_command() -> None:
     """Writes now what changed and is quiet (jobs with write-back on: `plaza sync edit JOB
     --write-back`)."""
     settings, connector_settings = _settings()
-    report = Runner(settings, connector_settings).run_round()
+    runner = Runner(settings, connector_settings)
+    try:
+        report = runner.run_round()
+    finally:
+        runner.close()
     if not report.rounds:
         click.echo(f"nothing to write ({report.waiting} waiting for their discussion to settle)")
         return
@@ -54,7 +58,7 @@ def run_command() -> None:
 def history_command(job: str | None, limit: int) -> None:
     """The latest write-back rounds, newest first: counts and errors."""
     settings, _ = _settings(connector=False)
-    social = open_social(settings.data_dir / "overlay.db")
+    social = open_social_store(settings.data_dir, settings.database_url)
     try:
         rounds = store.rounds(social, job, limit)
     finally:

@@ -14,14 +14,14 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from connector.auth import TokenProvider
 from connector.session import Transport
 from connector.settings import ConnectorSettings
 from connector.sharepoint_fields import SharePointFields
-from overlay_app.db import open_social
+from overlay_app.db import open_social_store
 from overlay_app.writeback.worker import RoundReport, WriteBack
 from sync.db import open_index
 
@@ -45,6 +45,7 @@ class WriteBackSettings:
     public_url: str = DEFAULT_PUBLIC_URL
     delay: float = 30.0
     interval: float = 60.0
+    database_url: str = field(default="", repr=False)  # PLAZA_DATABASE_URL: the social store
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WriteBackSettings:
@@ -58,7 +59,7 @@ class WriteBackSettings:
         if problems:
             raise WriteBackSettingsError(problems)
         data_dir = Path(env.get("PLAZA_DATA_DIR") or "plaza-data").resolve()
-        return cls(data_dir, public_url, delay, interval)
+        return cls(data_dir, public_url, delay, interval, env.get("PLAZA_DATABASE_URL") or "")
 
 
 def _seconds(env, name: str, default: float, minimum: float, problems: list[str]) -> float:
@@ -98,10 +99,18 @@ class Runner:
             if self._worker is None:
                 data_dir = self.settings.data_dir
                 self._worker = WriteBack(
-                    open_social(data_dir / "overlay.db"),
+                    open_social_store(data_dir, self.settings.database_url),
                     open_index(data_dir / "index.db"),
                     self.fields,
                     self.settings.public_url,
                     delay=self.settings.delay,
                 )
             return self._worker.run_round()
+
+    def close(self) -> None:
+        """Closes the worker's connections (a command's one round is done)."""
+        with self._lock:
+            if self._worker is not None:
+                self._worker.social.close()
+                self._worker.index.close()
+                self._worker = None

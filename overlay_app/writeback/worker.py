@@ -37,9 +37,9 @@ from connector.sharepoint_fields import (
     discussion_link,
     form_date,
 )
+from overlay_app.db import write
 from overlay_app.writeback import store
 from overlay_app.writeback.store import NONE, Discussion, Key, Round
-from sync.db import transaction
 from sync.writeback_scope import WriteTarget, write_back_jobs, write_targets
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ class WriteBack:
             log.warning("write-back throttled past every retry: the rest waits for next round")
             for name, job in report.rounds.items():
                 report.rounds[name] = replace(job, error=job.error or _words(exc, name))
-        with transaction(self.social) as conn:
+        with write(self.social) as conn:
             for job in report.rounds.values():
                 store.record_round(conn, job)
         return report
@@ -159,7 +159,7 @@ class WriteBack:
                     self.ready.discard(library)
                 self._fail(report, [target], exc)
                 continue
-            with transaction(self.social) as conn:
+            with write(self.social) as conn:
                 store.record_written(conn, key, due[key])
             job = report.rounds[target.job]
             report.rounds[target.job] = replace(job, written=job.written + 1)

@@ -4,17 +4,36 @@ the social database, people and document titles from the synced index, the event
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 from flask import Flask
 
 from overlay_app import db
+from overlay_app.pg import conn as pg_conn
 
 
 def rows(app: Flask, sql: str, params: list[Any] | None = None) -> list[tuple]:
     """The rows of a query on the app's social database (comments, likes, chat, events...)."""
     with app.app_context():
         return [tuple(row) for row in db.social().execute(sql, params or [])]
+
+
+def committed_rows(app: Flask, sql: str, params: list[Any] | None = None) -> list[tuple]:
+    """The rows of a query on the app's social database as another process reads them: on a
+    connection of its own (overlay.db, or the PostgreSQL database of PLAZA_DATABASE_URL)."""
+    settings = app.extensions["plaza.settings"]
+    if settings.database_url:
+        handle = pg_conn.connect(settings.database_url)
+        try:
+            return [tuple(row) for row in handle.execute(sql, params or [])]
+        finally:
+            handle.close()
+    conn = sqlite3.connect(settings.social_path)
+    try:
+        return [tuple(row) for row in conn.execute(sql, params or [])]
+    finally:
+        conn.close()
 
 
 def id_and_name(app: Flask, upn: str) -> tuple[str, str]:

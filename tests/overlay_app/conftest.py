@@ -38,10 +38,11 @@ from flask.testing import FlaskClient
 
 from connector.emulator import server
 from connector.emulator.tenant import Tenant
-from overlay_app import create_app
+from overlay_app import create_app, db
 from sync.db import open_index
 from sync.engine import Connector, sync_documents, sync_people
 from sync.targets import DocumentTarget
+from tests.postgres import backend_is_postgres
 
 SEED = 7
 PUBLIC_URL = "http://localhost"
@@ -226,8 +227,11 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def make_app(plaza_env: PlazaEnv, tmp_path: Path, clock: Clock) -> Callable[..., Flask]:
-    """create_app on a fresh data dir holding a copy of the synced index (settings override)."""
+def make_app(
+    plaza_env: PlazaEnv, tmp_path: Path, clock: Clock, request: pytest.FixtureRequest
+) -> Callable[..., Flask]:
+    """create_app on a fresh data dir holding a copy of the synced index (settings override).
+    PLAZA_TEST_BACKEND=postgres: the social store in a fresh PostgreSQL database instead."""
     made = 0
 
     def make(env: PlazaEnv | None = None, **overrides: Any) -> Flask:
@@ -237,7 +241,12 @@ def make_app(plaza_env: PlazaEnv, tmp_path: Path, clock: Clock) -> Callable[...,
         data_dir = tmp_path / f"plaza-{made}"
         source.copy_index(data_dir)
         overrides.setdefault("extra", {"testing": True, "clock": clock})
+        if backend_is_postgres():
+            cluster = request.getfixturevalue("postgres_cluster")
+            overrides.setdefault("database_url", cluster.new_database())
         app = create_app(source.settings(data_dir, **overrides))
+        if overrides.get("database_url"):
+            request.addfinalizer(lambda: db.close(app))
         app.extensions["plaza.test_env"] = source
         return app
 

@@ -4,7 +4,6 @@ same validations as `plaza sync`, the same tables, every act audited."""
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from collections.abc import Callable
 
@@ -15,6 +14,7 @@ from flask.testing import FlaskClient
 from sync.db import open_index
 from sync.jobs import get_job, list_jobs
 from tests.overlay_app.admin_staff import moderator_group, staff_app
+from tests.overlay_app.app_rows import committed_rows
 from tests.overlay_app.conftest import Api, PlazaEnv, csrf_token, sign_in
 
 
@@ -43,12 +43,7 @@ def _jobs(app: Flask) -> list[str]:
 
 
 def _audit(app: Flask) -> list[tuple[str, str]]:
-    conn = sqlite3.connect(app.extensions["plaza.settings"].social_path)
-    try:
-        rows = conn.execute("SELECT action, target FROM audit WHERE action LIKE 'admin.%'")
-        return [tuple(row) for row in rows]
-    finally:
-        conn.close()
+    return committed_rows(app, "SELECT action, target FROM audit WHERE action LIKE 'admin.%'")
 
 
 def test_who_enters_the_console(staff: Flask, people: dict[str, str], plaza_env: PlazaEnv):

@@ -4,7 +4,6 @@ removed) with others' replies kept in place under "Deleted person"; in the API a
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 
 import pytest
@@ -13,6 +12,7 @@ from flask import Flask
 
 from plaza.cli import main
 from tests.overlay_app.admin_staff import staff_app
+from tests.overlay_app.app_rows import committed_rows
 from tests.overlay_app.conftest import Api, PlazaEnv
 
 SAID = "My opinion on clause nine"
@@ -66,16 +66,15 @@ def test_erasing_keeps_replies_under_deleted_person(world):
     assert [archive[k] for k in ("comments", "messages", "tags", "notifications", "rooms")] == [
         [], [], [], [], []]  # fmt: skip
     assert archive["language"] is None
-    conn = sqlite3.connect(app.extensions["plaza.settings"].social_path)
-    rows = conn.execute("SELECT action, target FROM audit WHERE action LIKE 'admin.person.%'"
-                        " ORDER BY id").fetchall()  # fmt: skip
-    conn.close()
+    rows = committed_rows(app, "SELECT action, target FROM audit"
+                          " WHERE action LIKE 'admin.person.%' ORDER BY id")  # fmt: skip
     assert rows == [("admin.person.erase", author_id), ("admin.person.export", author_id)]
 
 
 def test_the_cli_exports_and_erases_with_words_removed(world, monkeypatch, plaza_env):
     app, apis, base, _author_id, comment_id = world
     monkeypatch.setenv("PLAZA_DATA_DIR", str(app.extensions["plaza.settings"].data_dir))
+    monkeypatch.setenv("PLAZA_DATABASE_URL", app.extensions["plaza.settings"].database_url)
     upn = plaza_env.people["author"]
     exported = CliRunner().invoke(main, ["admin", "export", upn])
     assert exported.exit_code == 0, exported.output

@@ -4,13 +4,13 @@ from every surface for everyone but them, one test per surface; restore brings i
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 
 import pytest
 from flask import Flask
 
 from tests.overlay_app.admin_staff import moderator_group, staff_app
+from tests.overlay_app.app_rows import committed_rows
 from tests.overlay_app.conftest import Api, PlazaEnv
 
 WORD = "Zanzibarquokka"
@@ -111,10 +111,8 @@ def test_the_author_is_told_why_and_every_act_is_audited(world):
     told = author.get("/api/v1/moderation/notices").get_json()["notices"]
     assert [(n["kind"], n["act"], n["reason"]) for n in told] == [("comment", "hide", REASON)]
     assert world["api"]["moderator"].get("/api/v1/admin/reports").get_json() == {"reported": []}
-    conn = sqlite3.connect(world["app"].extensions["plaza.settings"].social_path)
-    rows = conn.execute("SELECT actor_id, action, target FROM audit WHERE action LIKE"
-                        " 'moderation.%' ORDER BY id").fetchall()  # fmt: skip
-    conn.close()
+    rows = committed_rows(world["app"], "SELECT actor_id, action, target FROM audit"
+                          " WHERE action LIKE 'moderation.%' ORDER BY id")  # fmt: skip
     target = f"comment:{world['comment']}"
     assert rows == [(world["oid"]["reader"], "moderation.report", target),
                     (world["oid"]["moderator"], "moderation.hide", target)]  # fmt: skip

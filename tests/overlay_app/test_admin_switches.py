@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 
 import pytest
 from flask import Flask
 
 from tests.overlay_app.admin_staff import staff_app
+from tests.overlay_app.app_rows import committed_rows
 from tests.overlay_app.conftest import Api, PlazaEnv, sign_in
 
 
@@ -82,10 +82,8 @@ def test_guests_may_not_post_when_switched_off(world):
     assert answer.status_code == 200  # marking one's own notifications read is no post
     room = apis["guest"].post("/api/v1/rooms", json={"kind": "channel", "name": "guest-room"})
     assert (room.status_code, room.get_json()["error"]["code"]) == (403, "guestsMayNotPost")
-    conn = sqlite3.connect(app.extensions["plaza.settings"].social_path)
-    rows = conn.execute("SELECT action, target FROM audit WHERE action = 'admin.switches'")
-    assert rows.fetchall() == [("admin.switches", "guests_may_post")]
-    conn.close()
+    rows = committed_rows(app, "SELECT action, target FROM audit WHERE action = 'admin.switches'")
+    assert rows == [("admin.switches", "guests_may_post")]
 
 
 def test_members_cannot_switch(world):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 
 from flask import Flask
 
 from tests.overlay_app.admin_staff import staff_app
+from tests.overlay_app.app_rows import committed_rows
 from tests.overlay_app.conftest import Api, PlazaEnv, csrf_token, sign_in
 
 
@@ -41,13 +41,9 @@ def test_terms_gate_every_write_until_accepted(
     assert reader.post(comments, json={"body": "Again"}).status_code == 403
     stale = reader.post("/api/v1/terms/accept", json={"version": 1})
     assert stale.status_code == 409
-    conn = sqlite3.connect(app.extensions["plaza.settings"].social_path)
-    try:
-        rows = conn.execute("SELECT person_id, version FROM terms_acceptances").fetchall()
-        audited = conn.execute(
-            "SELECT action, target FROM audit WHERE action = 'admin.terms.publish' ORDER BY id"
-        ).fetchall()
-    finally:
-        conn.close()
+    rows = committed_rows(app, "SELECT person_id, version FROM terms_acceptances")
+    audited = committed_rows(
+        app, "SELECT action, target FROM audit WHERE action = 'admin.terms.publish' ORDER BY id"
+    )
     assert rows == [(plaza_env.tenant.user(plaza_env.people["reader"]).id, 1)]
     assert audited == [("admin.terms.publish", "terms:1"), ("admin.terms.publish", "terms:2")]

@@ -5,14 +5,13 @@ channels and direct rooms in test_chat_rooms.py, who may see what in test_chat_a
 
 from __future__ import annotations
 
-import sqlite3
-
 from flask import Flask
 
 from overlay_app import db
 from overlay_app.chat import store_messages
 from tests.overlay_app.api_calls import answer, document_room, mention, send, sent
-from tests.overlay_app.app_rows import events, last_event_id, rows, title_of, who
+from tests.overlay_app.app_rows import committed_rows, events, last_event_id, rows, title_of, who
+from tests.postgres import sqlite_only
 
 # -- document rooms, messages, unread counts -----------------------------------------------------
 
@@ -62,9 +61,7 @@ def test_a_document_room_opens_once_and_carries_messages_read_markers_and_events
         "clientKey": "k-1",
     }
     # Acknowledged means committed: another connection (another process) already reads it.
-    with sqlite3.connect(app.extensions["plaza.settings"].social_path) as other_process:
-        stored = other_process.execute("SELECT public_id, body FROM messages").fetchall()
-    other_process.close()
+    stored = committed_rows(app, "SELECT public_id, body FROM messages")
     assert stored == [(first["id"], "Is **section 2** final?")]
     second = sent(author, room["id"], "<script>alert(1)</script> hello")
     assert second["bodyHtml"] == "<p>&lt;script&gt;alert(1)&lt;/script&gt; hello</p>"
@@ -322,6 +319,7 @@ def chat_routes(app: Flask) -> set[tuple[str, str]]:
     }
 
 
+@sqlite_only("its query plans")
 def test_the_chat_queries_use_their_indexes(app):
     with app.app_context():
         plan = [

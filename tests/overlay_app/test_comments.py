@@ -16,6 +16,7 @@ from tests.overlay_app.api_calls import (
     posted,
 )
 from tests.overlay_app.app_rows import id_and_name, rows, title_of
+from tests.postgres import sqlite_only
 
 ARCHIVED = "this document was deleted in SharePoint; its discussion is archived"
 MISSING = ("b!no-such-drive", "NO-SUCH-ITEM")
@@ -317,6 +318,7 @@ def test_archived_document_keeps_its_discussion_read_only(
 # -- query plans ---------------------------------------------------------------------------
 
 
+@sqlite_only("its query plans")
 def test_the_document_page_queries_use_their_indexes(app):
     params = {"drive_id": "b!d", "item_id": "i"}
     with app.app_context():

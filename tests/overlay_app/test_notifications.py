@@ -12,6 +12,7 @@ from overlay_app.notifications import store as notifications
 from tests.overlay_app import api_calls
 from tests.overlay_app.api_calls import comments_path, posted
 from tests.overlay_app.app_rows import rows, title_of, who
+from tests.postgres import sqlite_only
 
 # -- helpers of this module (shared ones: app_rows.py, api_calls.py) -------------------------
 
@@ -236,6 +237,7 @@ def test_notifications_about_a_document_one_can_no_longer_open_are_hidden_everyw
     )
 
 
+@sqlite_only("its query plans")
 def test_the_notification_queries_use_their_index(app):
     with app.app_context():
         newest, unread = (

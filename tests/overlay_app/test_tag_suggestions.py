@@ -22,6 +22,7 @@ import sqlite_utils
 
 from overlay_app.tags import suggestions as tag_suggestions
 from overlay_app.tags.suggestions import Ranking, Rankings
+from tests.postgres import sqlite_only
 
 Key = tuple[str, str]
 LAYOUT = {
@@ -106,6 +107,7 @@ def test_a_tag_write_shows_at_once(tagged, files):
     assert suggested(reader, page) == ["alpha", "gamma", "beta", "zeta"]
 
 
+@sqlite_only("SQLite gives a removed newest rowid to the next row")
 def test_the_newest_tag_replaced_by_one_on_a_hidden_file_is_not_suggested(app, tagged, files):
     """Removing the newest tag and adding another frees its rowid for the new row: the row
     count and the newest rowid are as before, and only the new row's time tells."""

@@ -7,6 +7,7 @@ with its name; a document deleted in SharePoint is never written."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from click.testing import CliRunner
 from connector.auth import TokenProvider
 from connector.settings import ConnectorSettings
 from connector.sharepoint_fields import SharePointFields
-from overlay_app.db import open_social
+from overlay_app.db import open_social_store
 from overlay_app.writeback import store
 from overlay_app.writeback.runner import WriteBackSettings
 from overlay_app.writeback.worker import WriteBack
@@ -40,6 +41,8 @@ class Setup:
     def __init__(self, app, env) -> None:
         self.app, self.env = app, env
         self.data_dir = Path(app.extensions["plaza.settings"].data_dir)
+        self.database_url = app.extensions["plaza.settings"].database_url
+        self._opened: list = []
         index = open_index(self.data_dir / "index.db")
         job = documents_job("docs", DocumentTarget(all_sites=True), Schedule.interval("1h"))
         add_job(index, replace(job, write_back=True))
@@ -52,9 +55,20 @@ class Setup:
         settings = ConnectorSettings.from_env(self.env.connector_env)
         self.fields = SharePointFields(settings, TokenProvider(settings))
 
+    def social(self):
+        """A connection of its own to the app's social store (overlay.db or PostgreSQL),
+        closed at the end of the test."""
+        handle = open_social_store(self.data_dir, self.database_url)
+        self._opened.append(handle)
+        return handle
+
+    def close(self) -> None:
+        for handle in self._opened:
+            handle.close()
+
     def worker(self, delay: float = 0.0) -> WriteBack:
         return WriteBack(
-            open_social(self.data_dir / "overlay.db"),
+            self.social(),
             open_index(self.data_dir / "index.db"),
             self.fields,
             PUBLIC_URL,
@@ -98,8 +112,10 @@ class Setup:
 
 
 @pytest.fixture
-def setup(make_app, fresh_plaza_env) -> Setup:
-    return Setup(make_app(fresh_plaza_env, writes_per_minute=1000), fresh_plaza_env)
+def setup(make_app, fresh_plaza_env) -> Iterator[Setup]:
+    made = Setup(make_app(fresh_plaza_env, writes_per_minute=1000), fresh_plaza_env)
+    yield made
+    made.close()
 
 
 def discuss(api, setup, document) -> dict:
@@ -118,7 +134,7 @@ def test_comments_likes_and_tags_are_written_exactly(setup, api, fresh_plaza_env
     document = fresh_plaza_env.document
     before = setup.item(document)
     discuss(api, setup, document)
-    newest = store.current(open_social(setup.data_dir / "overlay.db"))[document]
+    newest = store.current(setup.social())[document]
     report = setup.worker().run_round()
     assert [(r.job, r.written, r.failed, r.archived, r.error) for r in report.rounds.values()] == [
         ("docs", 1, 0, 0, None)
@@ -205,7 +221,7 @@ def test_a_missing_permission_is_named_and_the_document_stays_due(setup, api, fr
         "permissions) and grant admin consent, or turn write-back off with `plaza sync edit "
         "docs --no-write-back`"
     )
-    social = open_social(setup.data_dir / "overlay.db")
+    social = setup.social()
     assert store.rounds(social)[0].error == done.error
     granted = ["Sites.Read.All", "Sites.Manage.All", "User.Read.All", "GroupMember.Read.All"]
     fresh_plaza_env.control("PUT", f"/apps/{client_id}/roles", {"roles": granted})
@@ -230,6 +246,7 @@ def test_the_cli_runs_a_round_and_shows_history(setup, api, fresh_plaza_env):
     env = {k: None for k in os.environ if k.startswith("PLAZA_")}
     env.update(fresh_plaza_env.connector_env)
     env.update(PLAZA_DATA_DIR=str(setup.data_dir), PLAZA_PUBLIC_URL=PUBLIC_URL)
+    env.update(PLAZA_DATABASE_URL=setup.database_url)
     waiting = CliRunner().invoke(main, ["writeback", "run"], env=env, catch_exceptions=False)
     assert (waiting.exit_code, waiting.stdout) == (
         0,
@@ -259,15 +276,18 @@ def test_the_scheduler_runs_write_back_rounds(setup, api, fresh_plaza_env):
     posted(setup.api(api, "author"), fresh_plaza_env.document, "Numbers look right")
     scheduler = SyncScheduler(setup.data_dir / "index.db")
     scheduler._connector = Connector.from_env(fresh_plaza_env.connector_env)
-    settings = WriteBackSettings(setup.data_dir, PUBLIC_URL, delay=0, interval=45)
+    settings = WriteBackSettings(
+        setup.data_dir, PUBLIC_URL, delay=0, interval=45, database_url=setup.database_url
+    )
     job = add_write_back(scheduler, settings)
     scheduled = scheduler.scheduler.get_job("plaza:write-back")
     assert scheduled.trigger.interval.total_seconds() == 45
     job()  # what APScheduler calls every interval
-    social = open_social(setup.data_dir / "overlay.db")
+    social = setup.social()
     assert [(r.job, r.written, r.error) for r in store.rounds(social)] == [("docs", 1, None)]
     # it shares the sync's connector: one token cache, one throttle pause
     assert job.runner.fields.transport is scheduler._connector.http.transport
+    job.runner.close()
 
 
 def test_throttling_is_waited_out_or_left_for_the_next_round(setup, api, fresh_plaza_env):

@@ -1,0 +1,138 @@
+"""Plaza nodes on one PostgreSQL database: a chat message posted through one reaches event
+streams held by another, by the log in the database and a LISTEN/NOTIFY notice (no shared
+file, no polling of each other). Each node has a data dir of its own (its own copy of the
+index; no overlay.db is used). First two apps served in this process, then real processes:
+two `plaza serve` (gunicorn, forked sync workers) and one `plaza realtime` (gevent)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from overlay_app import db
+from tests.browser.conftest import LiveSite, start_live_site
+from tests.overlay_app.conftest import SECRET_KEY, PlazaEnv
+from tests.overlay_app.event_streams import Person, Received, opened
+from tests.overlay_app.test_realtime_processes import PLAZA, free_port, wait_for_port
+from tests.postgres import PgCluster
+
+
+@pytest.fixture(scope="module")
+def nodes(
+    plaza_env: PlazaEnv, postgres_cluster: PgCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[LiveSite, LiveSite]]:
+    url = postgres_cluster.new_database()
+    first = start_live_site(plaza_env, tmp_path_factory.mktemp("node-a"), database_url=url)
+    second = start_live_site(plaza_env, tmp_path_factory.mktemp("node-b"), database_url=url)
+    yield first, second
+    for site in (first, second):
+        site.stop()
+        pump = site.app.extensions.get("plaza.pump")
+        if pump is not None:
+            pump.stop()
+        db.close(site.app)
+
+
+def test_a_message_sent_through_one_node_reaches_a_stream_on_the_other(
+    nodes: tuple[LiveSite, LiveSite], people: dict[str, str], document: tuple[str, str]
+) -> None:
+    node_a, node_b = nodes
+    author = Person(node_a.url, node_a.env, people["author"])
+    reader = Person(node_b.url, node_b.env, people["reader"])
+    try:
+        path = f"/api/v1/documents/{document[0]}/{document[1]}/room"
+        room = author.call("POST", path, 201)["id"]
+        assert reader.call("POST", path, 200)["id"] == room  # node B reads A's write
+        stream = reader.listen()  # held by node B
+        opened(stream)
+
+        sent_at = time.monotonic()
+        message = author.send(room, "Across nodes: the **draft** is ready")  # through node A
+        got = stream.next()
+        assert time.monotonic() - sent_at < 1.0
+        assert got == Received(got.id, "message.new", message)
+        assert message["bodyHtml"] == "<p>Across nodes: the <strong>draft</strong> is ready</p>"
+        for site in nodes:
+            assert not (site.app.extensions["plaza.settings"].social_path).exists()
+    finally:
+        author.close()
+        reader.close()
+
+
+@pytest.fixture
+def pg_processes(
+    plaza_env: PlazaEnv, postgres_cluster: PgCluster, tmp_path: Path
+) -> Iterator[tuple[str, str, str]]:
+    """Two `plaza serve` nodes (2 sync workers each) and one `plaza realtime` node (gevent),
+    each with a data dir of its own, sharing one PostgreSQL database."""
+    url = postgres_cluster.new_database()
+    ports = [free_port() for _ in range(3)]
+    commands = [
+        [PLAZA, "serve", "--port", str(ports[0]), "--workers", "2"],
+        [PLAZA, "serve", "--port", str(ports[1]), "--workers", "2"],
+        [PLAZA, "realtime", "--port", str(ports[2]), "--workers", "1"],
+    ]
+    processes: list[subprocess.Popen] = []
+    try:
+        for n, (port, command) in enumerate(zip(ports, commands, strict=True)):
+            data_dir = tmp_path / f"node-{n}"
+            plaza_env.copy_index(data_dir)
+            env = {
+                **{k: v for k, v in os.environ.items() if not k.startswith("PLAZA_")},
+                **plaza_env.connector_env,
+                "PLAZA_DATA_DIR": str(data_dir),
+                "PLAZA_DATABASE_URL": url,
+                "PLAZA_SECRET_KEY": SECRET_KEY,  # one key: a cursor sealed by one node opens on all
+                "PLAZA_PUBLIC_URL": f"http://localhost:{port}",
+                "PLAZA_REALTIME_URL": f"http://localhost:{ports[2]}",
+                "PLAZA_WRITES_PER_MINUTE": "10000",
+            }
+            processes.append(
+                subprocess.Popen(
+                    command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+                )
+            )
+            wait_for_port(port, processes[-1])
+        yield tuple(f"http://localhost:{port}" for port in ports)  # type: ignore[misc]
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            _, errors = process.communicate(timeout=30)
+            assert process.returncode == 0, errors
+            assert "Traceback" not in errors, errors
+
+
+def test_messages_posted_to_two_serve_nodes_reach_streams_on_a_realtime_node(
+    pg_processes: tuple[str, str, str],
+    plaza_env: PlazaEnv,
+    people: dict[str, str],
+    document: tuple[str, str],
+) -> None:
+    serve_a, serve_b, realtime_url = pg_processes
+    author = Person(serve_a, plaza_env, people["author"])
+    other_node = Person(serve_b, plaza_env, people["author"])
+    reader = Person(serve_b, plaza_env, people["reader"])
+    try:
+        path = f"/api/v1/documents/{document[0]}/{document[1]}/room"
+        room = author.call("POST", path, 201)["id"]
+        assert reader.call("POST", path, 200)["id"] == room
+        streams = [reader.listen(base_url=realtime_url) for _ in range(2)]
+        for stream in streams:
+            opened(stream)
+        for n, sender in enumerate((author, other_node, author, other_node)):
+            sent_at = time.monotonic()
+            message = sender.send(room, f"across nodes {n}")
+            for stream in streams:
+                got = stream.next()
+                assert (got.event, got.data) == ("message.new", message)
+            assert time.monotonic() - sent_at < 1.0
+    finally:
+        for person in (author, other_node, reader):
+            person.close()

@@ -1,0 +1,128 @@
+"""The social store's PostgreSQL seam (overlay_app/pg): placeholders, one migration history
+for both engines, values read back as SQLite gives them, writers one at a time, and
+idempotency keys unique in the database."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from overlay_app import schema as sqlite_schema
+from overlay_app.pg import conn as pg_conn
+from overlay_app.pg import schema as pg_schema
+from overlay_app.pg.conn import to_psycopg
+
+
+@pytest.fixture
+def handle(postgres_url: str) -> Iterator[pg_conn.PgHandle]:
+    made = pg_conn.connect(postgres_url)
+    pg_schema.migrate(made)
+    yield made
+    made.close()
+
+
+def test_placeholders_become_psycopg_ones_outside_quoted_text_and_casts() -> None:
+    assert to_psycopg("SELECT a FROM t WHERE b = ? AND c = ?") == (
+        "SELECT a FROM t WHERE b = %s AND c = %s"
+    )
+    assert to_psycopg("WHERE d = :drive_id AND x::text = :item_2") == (
+        "WHERE d = %(drive_id)s AND x::text = %(item_2)s"
+    )
+    assert to_psycopg("WHERE a LIKE 'x%?:y' AND b = ? AND c LIKE '%' || ?") == (
+        "WHERE a LIKE 'x%%?:y' AND b = %s AND c LIKE '%%' || %s"
+    )
+    assert to_psycopg('SELECT "a?b" FROM t') == 'SELECT "a?b" FROM t'
+
+
+def test_the_postgresql_schema_has_the_sqlite_history_in_the_same_order() -> None:
+    sqlite_names = [m.name for m in sqlite_schema.MIGRATIONS._migrations]
+    assert [name for name, _ in pg_schema.MIGRATIONS] == sqlite_names
+
+
+def test_migrating_twice_applies_nothing_the_second_time(postgres_url: str) -> None:
+    first, second = pg_conn.connect(postgres_url), pg_conn.connect(postgres_url)
+    try:
+        assert pg_schema.migrate(first) == [name for name, _ in pg_schema.MIGRATIONS]
+        assert pg_schema.migrate(second) == []
+        applied = second.execute("SELECT name FROM plaza_migrations ORDER BY name").fetchall()
+        assert [row[0] for row in applied] == sorted(name for name, _ in pg_schema.MIGRATIONS)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_values_read_back_as_sqlite_gives_them(handle: pg_conn.PgHandle) -> None:
+    answer = '{"id":"c1","body":"Hi"}'
+    with handle.transaction():
+        handle.execute(
+            "INSERT INTO idempotency (person_id, key, request_hash, status, response, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            ["p1", "k1", "h", 201, answer, "2026-01-01T00:00:00.000Z"],
+        )
+        handle.execute(
+            "INSERT INTO feature_switches (name, enabled, changed_by, changed_at)"
+            " VALUES (?, ?, ?, ?)",
+            ["chat", True, "admin", "2026-01-01T00:00:00.000Z"],
+        )
+    row = handle.execute(
+        "SELECT response, response ->> 'id', status FROM idempotency WHERE key = :key",
+        {"key": "k1"},
+    ).fetchone()
+    assert row == (answer, "c1", 201)  # the JSON text exactly as written
+    assert handle.execute("SELECT enabled FROM feature_switches").fetchone() == (1,)
+    keys = json.dumps([["p1", "k1"], ["p2", "k2"]])
+    found = handle.execute(
+        "SELECT key FROM idempotency WHERE (person_id, key) IN"
+        " (SELECT value ->> 0, value ->> 1 FROM json_each(?))",
+        [keys],
+    ).fetchall()
+    assert found == [("k1",)]
+
+
+def test_an_idempotency_key_is_unique_in_the_database(handle: pg_conn.PgHandle) -> None:
+    insert = (
+        "INSERT INTO idempotency (person_id, key, request_hash, status, response, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)"
+    )
+    row = ["p1", "k1", "h", 201, "{}", "2026-01-01T00:00:00.000Z"]
+    handle.execute(insert, row)
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        handle.execute(insert, row)
+    assert not handle.in_transaction
+
+
+def test_write_transactions_run_one_at_a_time(postgres_url: str) -> None:
+    first, second = pg_conn.connect(postgres_url), pg_conn.connect(postgres_url)
+    order: list[str] = []
+    try:
+        with first.transaction():
+            waiting = threading.Thread(target=lambda: _write(second, order))
+            waiting.start()
+            time.sleep(0.3)  # the second writer is waiting for the first's lock by now
+            order.append("first commits")
+        waiting.join(timeout=10)
+        assert order == ["first commits", "second writes"]
+    finally:
+        first.close()
+        second.close()
+
+
+def _write(handle: pg_conn.PgHandle, order: list[str]) -> None:
+    with handle.transaction():
+        order.append("second writes")
+
+
+def test_a_failed_transaction_is_rolled_back(handle: pg_conn.PgHandle) -> None:
+    with pytest.raises(ValueError), handle.transaction():
+        handle.execute(
+            "INSERT INTO follows (person_id, kind, target, created_at) VALUES (?, ?, ?, ?)",
+            ["p", "tag", "x", "t"],
+        )
+        raise ValueError("no")
+    assert handle.execute("SELECT count(*) FROM follows").fetchone() == (0,)
+    assert not handle.in_transaction

@@ -1,0 +1,145 @@
+"""A throwaway PostgreSQL cluster for the tests: one per pytest process (xdist worker).
+
+`postgres_cluster` (session) runs `initdb -A trust` and `pg_ctl start` in a temporary directory,
+listening on a unix socket there only (no TCP port, no root service), with durability off
+(fsync, synchronous_commit: a test cluster dies with its data anyway); it is stopped at the
+end of the session. `postgres_cluster.new_database()` makes a database holding the social
+store's schema (a copy of one migrated once; `migrated=False`: empty) and returns its
+`postgresql://` URL. Skips, saying why, when PostgreSQL's binaries are not on PATH.
+
+`PLAZA_TEST_BACKEND=postgres` makes the web app's fixtures (tests/overlay_app/conftest.py) keep
+the social store in such a database instead of overlay.db (`backend_is_postgres()`).
+
+initdb refuses to run as root: as root, the server runs as the `postgres` system user.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+SUPERUSER = "plaza"
+INITDB = ("--locale=C", "--no-sync")
+TEMPLATE = "plaza_migrated"  # the social store's schema, copied into each new database
+SERVER_OPTIONS = (
+    "-c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    " -c max_connections=200 -c shared_buffers=32MB"
+)
+
+
+def backend_is_postgres() -> bool:
+    return os.environ.get("PLAZA_TEST_BACKEND", "sqlite").lower() in ("postgres", "postgresql")
+
+
+def sqlite_only(reason: str) -> pytest.MarkDecorator:
+    """For a test of something only SQLite has (its query plans, its files): skipped when the
+    suite runs on PostgreSQL."""
+    return pytest.mark.skipif(backend_is_postgres(), reason=f"SQLite only: {reason}")
+
+
+@dataclass
+class PgCluster:
+    """A running throwaway cluster: its directory (socket and data) and a database counter."""
+
+    root: Path
+    _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _template_ready: bool = False
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.root
+
+    def url(self, database: str) -> str:
+        return f"postgresql://{SUPERUSER}@/{database}?host={self.socket_dir}"
+
+    def new_database(self, migrated: bool = True) -> str:
+        """A new database's URL (its name unique in this cluster): a copy of one migrated
+        once per cluster (migrating costs more than copying), or empty."""
+        import psycopg
+
+        if migrated and not self._template_ready:
+            self._make_template()
+        name = f"t{os.getpid()}_{next(self._numbers)}"
+        template = TEMPLATE if migrated else "template1"
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE {template}')
+        return self.url(name)
+
+    def _make_template(self) -> None:
+        import psycopg
+
+        from overlay_app.pg import conn as pg_conn
+        from overlay_app.pg import schema as pg_schema
+
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {TEMPLATE}")
+        handle = pg_conn.connect(self.url(TEMPLATE))
+        try:
+            pg_schema.migrate(handle)
+        finally:
+            handle.close()
+        self._template_ready = True
+
+
+def _as_server_user(command: list[str]) -> list[str]:
+    if os.geteuid() != 0:
+        return command
+    return ["runuser", "-u", "postgres", "--", *command]
+
+
+def start_cluster() -> PgCluster:
+    # A short path: a unix socket's path may not exceed 107 bytes.
+    root = Path(tempfile.mkdtemp(prefix="plaza-pg-", dir="/tmp"))
+    if os.geteuid() == 0:
+        user = pwd.getpwnam("postgres")
+        os.chown(root, user.pw_uid, user.pw_gid)
+    data = root / "data"
+    run = {"check": True, "capture_output": True, "text": True}
+    subprocess.run(
+        _as_server_user(
+            ["initdb", "-D", str(data), "-A", "trust", "-U", SUPERUSER, "-E", "UTF8", *INITDB]
+        ),
+        **run,
+    )
+    options = f"-k {root} {SERVER_OPTIONS}"
+    subprocess.run(
+        _as_server_user(
+            ["pg_ctl", "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"]
+        ),
+        **run,
+    )
+    return PgCluster(root)
+
+
+def stop_cluster(cluster: PgCluster) -> None:
+    subprocess.run(
+        _as_server_user(["pg_ctl", "-D", str(cluster.root / "data"), "-m", "immediate", "stop"]),
+        capture_output=True,
+        check=False,
+    )
+    shutil.rmtree(cluster.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PgCluster]:
+    missing = [name for name in ("initdb", "pg_ctl", "postgres") if shutil.which(name) is None]
+    if missing:
+        pytest.skip(f"PostgreSQL is not installed ({', '.join(missing)} not on PATH)")
+    cluster = start_cluster()
+    yield cluster
+    stop_cluster(cluster)
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: PgCluster) -> str:
+    """A fresh, empty database for this test."""
+    return postgres_cluster.new_database(migrated=False)
