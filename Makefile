@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-postgres lint emulator clean browser spfx
+.PHONY: demo test test-postgres lint emulator clean browser spfx postgres
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,13 @@ browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's PostgreSQL server binaries (initdb, pg_ctl, postgres), for the tests that start a
+# throwaway cluster; Debian keeps them off PATH, in /usr/lib/postgresql/<version>/bin.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+PG_PATH = $$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 | sed 's/$$/:/')$$PATH
+
 # The SharePoint Framework toolchain (and the Node.js 22 it runs on, an npm package) from the
 # npm registry, for `plaza manifests build` and its test; skipped where npm is missing.
 SPFX := manifests/sharepoint/node_modules/.installed
@@ -30,14 +37,14 @@ $(SPFX): manifests/sharepoint/package-lock.json
 
 spfx: $(SPFX)
 
-test: $(STAMP) browser spfx
+test: $(STAMP) browser spfx postgres
 	$(BIN)/ruff check .
-	$(BIN)/pytest -n auto --dist loadfile
+	PATH="$(PG_PATH)" $(BIN)/pytest -n auto --dist loadfile
 
 # The web app's tests again with the social store in PostgreSQL: each pytest process starts a
 # throwaway cluster (initdb/pg_ctl in a temporary directory; Debian's `postgresql` package).
-test-postgres: $(STAMP)
-	PLAZA_TEST_BACKEND=postgres $(BIN)/pytest -n auto --dist loadfile tests/overlay_app tests/pg
+test-postgres: $(STAMP) postgres
+	PATH="$(PG_PATH)" PLAZA_TEST_BACKEND=postgres $(BIN)/pytest -n auto --dist loadfile tests/overlay_app tests/pg
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
