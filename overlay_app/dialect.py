@@ -31,3 +31,18 @@ def caseless(conn: Any, expression: str) -> str:
 def json_array_of(conn: Any, expression: str) -> str:
     """An aggregate: the group's values as a JSON array (text)."""
     return f"json_agg({expression})" if is_postgres(conn) else f"json_group_array({expression})"
+
+
+def joined(conn: Any, expression: str) -> str:
+    """An aggregate: the group's non-null values as text joined by commas."""
+    if is_postgres(conn):
+        return f"string_agg(CAST({expression} AS text), ',')"
+    return f"group_concat({expression})"
+
+
+def milliseconds_between(conn: Any, later: str, earlier: str) -> str:
+    """Whole milliseconds from one stamp (ISO 8601 text, UTC) to another; null if either is."""
+    if is_postgres(conn):
+        span = f"CAST({later} AS timestamptz) - CAST({earlier} AS timestamptz)"
+        return f"CAST(round(EXTRACT(EPOCH FROM {span}) * 1000) AS BIGINT)"
+    return f"CAST(round((julianday({later}) - julianday({earlier})) * 86400000) AS INTEGER)"

@@ -523,8 +523,10 @@ def comment_likes_on_since(conn: SocialConn, since: str) -> list[tuple[str, str,
 # (drive_id, item_id, person_id, threads, replies, likes, messages, reads) of the counted
 # comments written and the likes given on the day [:a, :b).
 DAY_CONTRIBUTIONS_SQL = f"""
-    SELECT c.drive_id, c.item_id, c.author_id AS person_id, c.parent_id IS NULL AS threads,
-           c.parent_id IS NOT NULL AS replies, 0 AS likes, 0 AS messages, 0 AS reads
+    SELECT c.drive_id, c.item_id, c.author_id AS person_id,
+           CASE WHEN c.parent_id IS NULL THEN 1 ELSE 0 END AS threads,
+           CASE WHEN c.parent_id IS NULL THEN 0 ELSE 1 END AS replies,
+           0 AS likes, 0 AS messages, 0 AS reads
       FROM comments AS c WHERE c.created_at >= :a AND c.created_at < :b AND {COUNTED_COMMENT}
     UNION ALL
     SELECT c.drive_id, c.item_id, l.person_id, 0, 0, 1, 0, 0

@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from overlay_app.db import SocialConn
+from overlay_app.dialect import unpinned
 
 Place = list[tuple[str, str]]  # (kind, key) pairs, most specific first
 
@@ -53,7 +54,8 @@ def followers(conn: SocialConn, targets: Place) -> set[str]:
         by_kind.setdefault(kind, set()).add(key)
     found: set[str] = set()
     for kind, keys in sorted(by_kind.items()):  # one index range per kind and key
-        rows = conn.execute(FOLLOWERS_SQL, [kind, json.dumps(sorted(keys))])
+        sql = unpinned(conn, FOLLOWERS_SQL, "follows_by_target")
+        rows = conn.execute(sql, [kind, json.dumps(sorted(keys))])
         found |= {person_id for (person_id,) in rows}
     return found
 

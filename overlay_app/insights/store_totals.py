@@ -19,6 +19,7 @@ from collections.abc import Iterable
 
 from overlay_app.chat import store_messages
 from overlay_app.db import SocialConn
+from overlay_app.dialect import joined, milliseconds_between
 from overlay_app.discussion import store as discussion_store
 from overlay_app.notifications import store as notifications_store
 
@@ -34,14 +35,15 @@ DAY_SOURCES_SQL = " UNION ALL ".join(
     )
 )
 
-DAY_THREADS_SQL = f"""
-    SELECT t.id, d.n, p.n, t.created_at, t.first_reply_at,
-           CAST(round((julianday(t.first_reply_at) - julianday(t.created_at)) * 86400000)
-                AS INTEGER)
+
+def _day_threads_sql(conn: SocialConn) -> str:
+    """The day's threads as insight_threads' rows, with their waits."""
+    wait = milliseconds_between(conn, "t.first_reply_at", "t.created_at")
+    return f"""
+    SELECT t.id, d.n, p.n, t.created_at, t.first_reply_at, {wait}
       FROM ({discussion_store.DAY_THREADS_SQL}) AS t
       JOIN insight_documents AS d ON d.drive_id = t.drive_id AND d.item_id = t.item_id
-      JOIN insight_people AS p ON p.person_id = t.author_id
-"""
+      JOIN insight_people AS p ON p.person_id = t.author_id"""
 
 
 # -- the nightly job's side ------------------------------------------------------------------
@@ -54,44 +56,47 @@ def dirty_days(conn: SocialConn, before: str) -> list[str]:
 
 def mark_every_day(conn: sqlite3.Connection) -> None:
     """Marks every day with any activity (the first run, over what came before the totals)."""
-    conn.execute("""INSERT OR IGNORE INTO insight_dirty_days (day)
+    conn.execute("""INSERT INTO insight_dirty_days (day)
         SELECT DISTINCT substr(at, 1, 10) FROM (
             SELECT created_at AS at FROM comments UNION ALL SELECT created_at FROM comment_likes
             UNION ALL SELECT created_at FROM document_likes
             UNION ALL SELECT read_at FROM notifications WHERE read_at IS NOT NULL
             UNION ALL SELECT created_at FROM messages
-            UNION ALL SELECT updated_at FROM read_markers) WHERE at IS NOT NULL""")
+            UNION ALL SELECT updated_at FROM read_markers) AS every
+        WHERE at IS NOT NULL ON CONFLICT DO NOTHING""")
 
 
 def recompute_day(conn: sqlite3.Connection, day: str, number: int, a: str, b: str) -> int:
     """Replaces the totals of one UTC day (`number`; [a, b) as stamps) from the day's rows;
     the rows written."""
     conn.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS insight_day_rows (drive_id, item_id, person_id,"
-        " threads, replies, likes, messages, reads)"
-    )
-    conn.execute("DELETE FROM temp.insight_day_rows")
+        "CREATE TEMP TABLE IF NOT EXISTS insight_day_rows (drive_id TEXT, item_id TEXT,"
+        " person_id TEXT, threads INTEGER, replies INTEGER, likes INTEGER, messages INTEGER,"
+        " reads INTEGER)"
+    )  # a temporary table is found before any other of its name, on both engines
+    conn.execute("DELETE FROM insight_day_rows")
     conn.execute(
-        f"""INSERT INTO temp.insight_day_rows
+        f"""INSERT INTO insight_day_rows
             SELECT drive_id, item_id, person_id, sum(threads), sum(replies), sum(likes),
                    sum(messages), sum(reads)
-              FROM ({DAY_SOURCES_SQL}) GROUP BY drive_id, item_id, person_id""",
+              FROM ({DAY_SOURCES_SQL}) AS day_rows GROUP BY drive_id, item_id, person_id""",
         {"a": a, "b": b},
     )
     conn.execute(
-        "INSERT OR IGNORE INTO insight_documents (drive_id, item_id)"
-        " SELECT DISTINCT drive_id, item_id FROM temp.insight_day_rows"
-    )
+        "INSERT INTO insight_documents (drive_id, item_id)"
+        " SELECT DISTINCT drive_id, item_id FROM insight_day_rows WHERE TRUE"
+        " ON CONFLICT DO NOTHING"
+    )  # WHERE: SQLite would read ON as a join's
     conn.execute(
-        "INSERT OR IGNORE INTO insight_people (person_id)"
-        " SELECT DISTINCT person_id FROM temp.insight_day_rows"
+        "INSERT INTO insight_people (person_id)"
+        " SELECT DISTINCT person_id FROM insight_day_rows WHERE TRUE ON CONFLICT DO NOTHING"
     )
     for table in ("insight_day_people", "insight_day_documents"):
         conn.execute(f"DELETE FROM {table} WHERE day = ?", [number])
     written = conn.execute(
         """INSERT INTO insight_day_people
            SELECT :day, d.n, p.n, r.threads, r.replies, r.likes, r.messages, r.reads
-             FROM temp.insight_day_rows AS r
+             FROM insight_day_rows AS r
              JOIN insight_documents AS d ON d.drive_id = r.drive_id AND d.item_id = r.item_id
              JOIN insight_people AS p ON p.person_id = r.person_id""",
         {"day": number},
@@ -99,11 +104,11 @@ def recompute_day(conn: sqlite3.Connection, day: str, number: int, a: str, b: st
     conn.execute(
         """INSERT INTO insight_day_documents
            SELECT day, document, sum(threads), sum(replies), sum(threads + replies + messages)
-             FROM insight_day_people WHERE day = ? GROUP BY document""",
+             FROM insight_day_people WHERE day = ? GROUP BY day, document""",
         [number],
     )
     conn.execute("DELETE FROM insight_threads WHERE created_at >= ? AND created_at < ?", [a, b])
-    conn.execute(f"INSERT INTO insight_threads {DAY_THREADS_SQL}", {"a": a, "b": b})
+    conn.execute(f"INSERT INTO insight_threads {_day_threads_sql(conn)}", {"a": a, "b": b})
     conn.execute("DELETE FROM insight_dirty_days WHERE day = ?", [day])
     return written
 
@@ -118,15 +123,18 @@ def set_state(
     conn: sqlite3.Connection, complete_until: str, at: str, seconds: float, days: int
 ) -> None:
     conn.execute(
-        "INSERT OR REPLACE INTO insight_totals_state VALUES (1, ?, ?, ?, ?)",
+        "INSERT INTO insight_totals_state (id, complete_until, computed_at, seconds, days)"
+        " VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+        " complete_until = excluded.complete_until, computed_at = excluded.computed_at,"
+        " seconds = excluded.seconds, days = excluded.days",
         [complete_until, at, seconds, days],
     )
 
 
 # -- the reads (trimmed by `documents`) ------------------------------------------------------
 
-DOCUMENTS = "t.document IN (SELECT value FROM json_each(:documents))"
-PEOPLE = "(:people IS NULL OR {0} IN (SELECT n FROM insight_people WHERE person_id IN (SELECT value FROM json_each(:people))))"  # noqa: E501
+DOCUMENTS = "t.document IN (SELECT CAST(value AS BIGINT) FROM json_each(:documents))"
+PEOPLE = "(CAST(:people AS TEXT) IS NULL OR {0} IN (SELECT n FROM insight_people WHERE person_id IN (SELECT value FROM json_each(:people))))"  # noqa: E501
 
 
 def _params(documents: Iterable[int], people: Iterable[str] | None, **more) -> dict:
@@ -160,7 +168,7 @@ def people_between(conn: SocialConn, first: int, cut: int, until: int, documents
               FROM insight_day_people AS t JOIN insight_people AS p ON p.n = t.person
              WHERE t.day >= :first AND t.day < :until AND {DOCUMENTS}
                AND {PEOPLE.format("t.person")}
-             GROUP BY t.person""",
+             GROUP BY t.person, p.person_id""",
         _params(documents, people, first=first, cut=cut, until=until),
     ).fetchall()
 
@@ -185,7 +193,7 @@ def comments_by_document(conn: SocialConn, first: int, until: int, documents, pe
     return conn.execute(
         f"""SELECT t.document, sum(t.threads + t.replies) FROM {table} AS t
              WHERE t.day >= :first AND t.day < :until AND {DOCUMENTS}
-               AND {PEOPLE.format("t.person") if people is not None else "1"}
+               AND {PEOPLE.format("t.person") if people is not None else "TRUE"}
              GROUP BY t.document HAVING sum(t.threads + t.replies) > 0""",
         _params(documents, people, first=first, until=until),
     ).fetchall()
@@ -200,7 +208,7 @@ def thread_waits(conn: SocialConn, a: str, b: str, end: str, documents, people, 
     """(threads, the waits in ms of those answered before `end`, comma-separated) of the
     threads started in [a, b), less those `apart`."""
     return conn.execute(
-        f"""SELECT count(*), group_concat(CASE WHEN t.first_reply_at < :end THEN t.wait_ms END)
+        f"""SELECT count(*), {joined(conn, "CASE WHEN t.first_reply_at < :end THEN t.wait_ms END")}
               FROM insight_threads AS t WHERE {THREADS_WHERE}""",
         _params(documents, people, a=a, b=b, end=end, apart=json.dumps(sorted(apart))),
     ).fetchone()

@@ -26,6 +26,7 @@ from typing import Any
 
 import psycopg
 from psycopg.adapt import Dumper
+from psycopg.types.numeric import NumericLoader
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
@@ -105,10 +106,21 @@ class _BoolAsInteger(Dumper):
         return b"1" if obj else b"0"
 
 
+class _NumericAsSqlite(NumericLoader):
+    """numeric (what sum() of integers and avg() give) as SQLite answers: an integer when
+    whole, else a float; never a Decimal."""
+
+    def load(self, data: Any) -> int | float:
+        value = super().load(data)
+        whole = isinstance(value.as_tuple().exponent, int) and value.as_tuple().exponent >= 0
+        return int(value) if whole else float(value)
+
+
 def configure(raw: psycopg.Connection) -> None:
-    """SQLite's view of values: JSON as text, booleans as integers."""
+    """SQLite's view of values: JSON as text, booleans as integers, sums as numbers."""
     for name in ("json", "jsonb"):
         raw.adapters.register_loader(name, TextLoader)
+    raw.adapters.register_loader("numeric", _NumericAsSqlite)
     raw.adapters.register_dumper(bool, _BoolAsInteger)
 
 

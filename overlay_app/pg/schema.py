@@ -233,6 +233,24 @@ M011 = (
     "CREATE INDEX comments_by_time ON comments (created_at, drive_id, item_id)",
 )
 
+M012 = (
+    """CREATE TABLE feed_inbox (
+        person_id text NOT NULL, conversation text NOT NULL, at text NOT NULL,
+        PRIMARY KEY (conversation, person_id))""",
+    "CREATE INDEX feed_inbox_by_time ON feed_inbox (person_id, at, conversation)",
+    "ALTER TABLE feed_activity ADD COLUMN last_kind text NOT NULL DEFAULT 'comment'",
+    "UPDATE feed_activity SET last_kind = 'message' WHERE room_id IS NOT NULL",
+    "ALTER TABLE mail_queue ADD COLUMN comment_id text",
+    "ALTER TABLE mail_queue ADD COLUMN message_id bigint",
+    # the inbox filled from what the database knows, as on SQLite (a database made by an
+    # earlier Plaza on PostgreSQL has rows; a new one has none and these insert nothing)
+    *(
+        statement.replace("INSERT OR IGNORE", "INSERT") + " ON CONFLICT DO NOTHING"
+        for statement in sqlite_schema.M012_STATEMENTS
+        if statement.startswith("INSERT OR IGNORE")
+    ),
+)
+
 M014 = (
     "CREATE TABLE person_locales (person_id text PRIMARY KEY, locale text NOT NULL,"
     " set_at text NOT NULL)",
@@ -298,6 +316,7 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("m009_writeback", M009),
     ("m010_embedded", M010),
     ("m011_insights", M011),
+    ("m012_inbox", M012),
     ("m014_locale", M014),
     ("m013_insight_totals", M013),
 )

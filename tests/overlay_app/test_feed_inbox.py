@@ -12,6 +12,7 @@ from tests.overlay_app.api_calls import answer, document_room, posted, sent
 from tests.overlay_app.app_rows import rows, title_of, who
 from tests.overlay_app.conftest import Api
 from tests.overlay_app.test_follow_feed import feed, follow, other_documents
+from tests.postgres import sqlite_only
 
 
 def path(document) -> str:
@@ -178,6 +179,7 @@ def test_hiding_and_deleting_change_the_feed_at_once(make_app, plaza_env, people
     assert rows(app, "SELECT count(*) FROM feed_inbox") == [(0,)]
 
 
+@sqlite_only("its query plans")
 def test_the_inbox_is_read_through_its_index(app):
     from overlay_app import db
 

@@ -28,6 +28,7 @@ from tests.overlay_app.admin_staff import moderator_group, staff_app
 from tests.overlay_app.api_calls import document_room, posted
 from tests.overlay_app.conftest import PlazaEnv, sign_in
 from tests.overlay_app.insights_script import find_stage, run_script
+from tests.postgres import backend_is_postgres
 
 TOMORROW = datetime.now(UTC) + timedelta(days=1)
 WHEN = datetime.combine(TOMORROW.date(), datetime.min.time(), UTC)  # tomorrow, midnight
@@ -219,6 +220,11 @@ def a_day_earlier(app: Flask) -> None:
     """Moves everything written so far one day back (before the totals' first run, which
     marks every day with activity)."""
     shift = "strftime('%Y-%m-%dT%H:%M:%fZ', {0}, '-1 day')"
+    if backend_is_postgres():
+        shift = (
+            "to_char((CAST({0} AS timestamptz) - interval '1 day') AT TIME ZONE 'UTC',"
+            ' \'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"\')'
+        )
     with app.app_context(), db.transaction() as conn:
         for table, column in (
             ("comments", "created_at"), ("comment_likes", "created_at"),
