@@ -174,7 +174,7 @@ class _Talk:
         answer.raise_for_status()
 
 
-def _wait_until_up(session: requests.Session, web_url: str, seconds: float = 30) -> None:
+def _wait_until_up(session: requests.Session, web_url: str, seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while True:
         try:
