@@ -57,12 +57,13 @@ def check_running_demo(lines: list[str], data_dir: Path) -> None:
     with sqlite3.connect(data_dir / "index.db") as index:
         jobs = index.execute("SELECT name, kind FROM jobs ORDER BY name").fetchall()
     assert jobs == [("people", "people"), ("tenant-docs", "documents")]
-    # A firm at work: six conversations of three comments, with likes and tags, and a channel.
+    # A firm at work: ten conversations of two to five comments (37 in all, from six scripts
+    # taken in turn), with likes and tags, and a channel of four messages.
     assert "  107 demo comments, likes, tags and messages written" in lines
     with sqlite3.connect(data_dir / "overlay.db") as social:
         counts = [social.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                   for t in ("comments", "tags", "messages")]  # fmt: skip
-    assert counts == [18, 12, 3]
+    assert counts == [37, 15, 4]
     answer = wait_for(web_url)
     assert answer.status_code == 302
     assert answer.headers["Location"] == "/signin?next=%2F"
