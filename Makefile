@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-postgres lint emulator clean browser spfx postgres
+.PHONY: demo test test-postgres lint emulator clean browser spfx postgres axe
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,14 @@ $(SPFX): manifests/sharepoint/package-lock.json
 
 spfx: $(SPFX)
 
-test: $(STAMP) browser spfx postgres
+# axe-core (npm, locked) for the browser tests' accessibility checks.
+AXE := tests/browser/axe/node_modules/.installed
+$(AXE): tests/browser/axe/package-lock.json
+	cd tests/browser/axe && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed
+
+axe: $(AXE)
+
+test: $(STAMP) browser spfx postgres axe
 	$(BIN)/ruff check .
 	PATH="$(PG_PATH)" $(BIN)/pytest -n auto --dist loadfile
 

@@ -1,11 +1,7 @@
 """The admin console in real headless Chromium: an admin adds a sync job and watches it run,
 sees health turn red when the emulator throttles, a reader reports a comment and a moderator
 hides it; every console page passes axe-core (no serious or critical violation) and does not
-scroll sideways at 390 px.
-
-axe-core is npm's package: its axe.min.js is read from PLAZA_AXE_JS (default below, where
-`npm install axe-core` in /tmp/admin-axe puts it) and evaluated in the page through the
-DevTools protocol, which the page's CSP does not govern.
+scroll sideways at 390 px (axe-core: tests/browser/axe).
 """
 
 from __future__ import annotations
@@ -17,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
+from tests.browser.axe import serious_violations
 from tests.browser.conftest import LiveSite, start_live_site
 from tests.overlay_app.admin_staff import moderator_group
 
-AXE_JS = Path(os.environ.get("PLAZA_AXE_JS", "/tmp/admin-axe/node_modules/axe-core/axe.min.js"))
 WIDTHS = (390, 1280)
 SAID = "The retention clause contradicts section 2"
 REASON = "Insults a colleague by name"
@@ -42,23 +38,6 @@ def site(plaza_env: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
-
-
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    if not AXE_JS.is_file():
-        pytest.fail(f"{AXE_JS} is missing: `npm install axe-core` (or set PLAZA_AXE_JS)")
-    return AXE_JS.read_text()
-
-
-def serious_violations(page: Page, axe_source: str) -> list[str]:
-    page.evaluate(axe_source)
-    found = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}"
-        for v in found["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def test_an_admin_adds_a_job_and_watches_it_run(site, browser_as, plaza_env) -> None:
@@ -173,7 +152,7 @@ ADMIN_PAGES = ("/admin", "/admin/jobs", "/admin/jobs/browser-people", "/admin/he
                "/admin/people", "/admin/audit", "/moderation/notices", "/terms")  # fmt: skip
 
 
-def test_every_console_page_is_accessible_and_fits(site, browser_as, plaza_env, axe_source):
+def test_every_console_page_is_accessible_and_fits(site, browser_as, plaza_env):
     made = site.api(plaza_env.people["admin"]).post(
         site.url + "/api/v1/admin/jobs", json={"name": "browser-people", "people": True,
                                                "every": "1h"})  # fmt: skip
@@ -185,7 +164,7 @@ def test_every_console_page_is_accessible_and_fits(site, browser_as, plaza_env, 
         for path in ADMIN_PAGES:
             page.goto(site.url + path)
             assert page.title() != "404 · Plaza", path
-            problems += [f"{path} @{width}: {v}" for v in serious_violations(page, axe_source)]
+            problems += [f"{path} @{width}: {v}" for v in serious_violations(page)]
             wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
             if wide:
                 problems.append(f"{path} @{width}: scrolls sideways")

@@ -5,35 +5,7 @@ each page passes axe-core (no serious or critical violation) and has no sideways
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import pytest
-
-# axe-core from npm (`npm install axe-core` into /tmp/attention-axe, or PLAZA_AXE_JS)
-AXE_CANDIDATES = (
-    os.environ.get("PLAZA_AXE_JS", ""),
-    "node_modules/axe-core/axe.min.js",
-    "/tmp/attention-axe/node_modules/axe-core/axe.min.js",
-)
-
-
-def axe_source() -> str:
-    for candidate in AXE_CANDIDATES:
-        if candidate and Path(candidate).is_file():
-            return Path(candidate).read_text()
-    pytest.skip("axe-core is not installed (npm install axe-core; or set PLAZA_AXE_JS)")
-
-
-def serious_violations(page) -> list[str]:
-    """axe-core's serious and critical violations on the page (run outside the page's CSP)."""
-    page.evaluate(axe_source())
-    found = page.evaluate(
-        "async () => (await axe.run(document)).violations"
-        ".filter(v => ['serious', 'critical'].includes(v.impact))"
-        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))"
-    )
-    return list(found)
+from tests.browser.axe import serious_violations
 
 
 def sideways(page) -> int:

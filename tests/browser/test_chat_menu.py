@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Locator, expect
 
+from tests.browser.axe import serious_violations
 from tests.browser.chat_page import LIVE_MS, messages, open_chat, send, shows_once
 from tests.browser.conftest import TIMEOUT_MS
-from tests.browser.test_threads import AXE_JS
 
 THANKS = "Thank you: the moderators will look at it."
 _channels = itertools.count(1)
@@ -249,8 +249,6 @@ def test_the_last_message_menu_opens_in_sight_on_the_document_panel(
 def test_a_chat_room_passes_axe_and_fits_390_px(
     live_site, browser_as, people: dict[str, str], channel: Channel
 ) -> None:
-    if not AXE_JS.is_file():
-        pytest.fail(f"{AXE_JS} is missing: `npm install axe-core` (or set PLAZA_AXE_JS)")
     channel.say("reader", "Axe: a message of theirs with a rather long line of text in it")
     channel.say("author", "Axe: a message of mine")
     page, watch = browser_as(live_site, people["author"])
@@ -265,14 +263,7 @@ def test_a_chat_room_passes_axe_and_fits_390_px(
         theirs.locator("details.report > summary").click()
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.screenshot(path=str(shots / f"chat-menu-{width}.png"))
-        page.evaluate(AXE_JS.read_text())
-        found = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-        serious = [
-            f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}"
-            for v in found["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
-        assert serious == [], width
+        assert serious_violations(page) == [], width
     assert watch.fired == []
 
 

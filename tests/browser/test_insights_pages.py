@@ -1,26 +1,19 @@
 """Insights pages in headless Chromium: the KPI page with its chart, the network page with the
 admin's person-level views, the experts page; at 390 px and 1280 px, with axe-core (no
-serious or critical violation) and no sideways scrolling on a phone.
-
-axe-core comes from npm (`npm install axe-core` into a folder named by PLAZA_AXE_DIR, by
-default /tmp/insights-axe); without it the axe check is skipped, the rest still runs.
+serious or critical violation; tests/browser/axe) and no sideways scrolling on a phone.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page
 
+from tests.browser.axe import serious_violations
 from tests.browser.conftest import TIMEOUT_MS, overlay, sign_in_page, start_live_site
 from tests.overlay_app.insights_script import as_of, find_stage, run_script
 
-AXE = (
-    Path(os.environ.get("PLAZA_AXE_DIR", "/tmp/insights-axe")) / "node_modules/axe-core/axe.min.js"
-)
 WIDTHS = (390, 1280)
 
 
@@ -45,18 +38,6 @@ def site(plaza_env: Any, tmp_path_factory: pytest.TempPathFactory):
     site.stage = stage
     yield site
     site.stop()
-
-
-def serious_violations(page: Page) -> list[str]:
-    if not AXE.exists():
-        return []
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate("async () => (await axe.run(document)).violations")
-    return [
-        f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}"
-        for v in found
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def check(page: Page, url: str) -> None:

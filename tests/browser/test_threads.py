@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.axe import serious_violations
 from tests.browser.conftest import sign_in_page
 
-AXE_JS = Path(os.environ.get("PLAZA_AXE_JS", "/tmp/admin-axe/node_modules/axe-core/axe.min.js"))
 MARKUP = re.compile(r"@\[[^\]]*\]\([0-9A-Za-z-]+\)")
 
 
@@ -276,8 +276,6 @@ def test_twenty_comments_fit_one_desktop_screen(
 def test_the_discussion_passes_axe(
     live_site, browser_as, people: dict[str, str], cast: dict[str, Any], seed: Seeder
 ) -> None:
-    if not AXE_JS.is_file():
-        pytest.fail(f"{AXE_JS} is missing: `npm install axe-core` (or set PLAZA_AXE_JS)")
     root = seed.comment("Axe root")
     for n in range(7):
         seed.comment(f"Axe reply {n}", root)
@@ -294,12 +292,5 @@ def test_the_discussion_passes_axe(
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         shots = Path(os.environ.get("PLAZA_SHOTS", "/tmp"))
         page.locator("#discussion").screenshot(path=str(shots / f"discussion-{width}.png"))
-        page.evaluate(AXE_JS.read_text())
-        found = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-        serious = [
-            f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}"
-            for v in found["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
-        assert serious == [], width
+        assert serious_violations(page) == [], width
     assert watch.fired == []
