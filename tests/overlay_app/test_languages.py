@@ -80,14 +80,15 @@ def test_the_language_api(api, people) -> None:
 
 
 def test_locale_of_is_what_mail_reads(app, api, people) -> None:
+    from overlay_app import db
     from overlay_app.i18n.store import locale_of
-    from sync import db as index_db
 
     api(people["author"]).put("/api/v1/settings/language", json={"locale": "nl"})
-    conn = index_db.connect(app.extensions["plaza.settings"].social_path)
-    (person_id,) = conn.execute("SELECT person_id FROM person_locales").fetchone()
-    assert locale_of(conn, person_id) == "nl"
-    assert locale_of(conn, "someone-else") is None
+    with app.app_context():  # the social store of either engine
+        conn = db.social()
+        (person_id,) = conn.execute("SELECT person_id FROM person_locales").fetchone()
+        assert locale_of(conn, person_id) == "nl"
+        assert locale_of(conn, "someone-else") is None
 
 
 def test_dutch_pages_say_it_in_dutch(author_client) -> None:
