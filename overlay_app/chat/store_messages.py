@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from overlay_app import schema
+from overlay_app import schema, search_sql
 from overlay_app.db import SocialConn
+from overlay_app.dialect import is_postgres
 from overlay_app.times import now_stamp
 
 MESSAGE_FIELDS = (
@@ -69,6 +70,13 @@ SEARCH_SQL = f"""
     FROM messages_fts JOIN messages AS m ON m.id = messages_fts.rowid
     WHERE messages_fts MATCH :match AND m.deleted_at IS NULL AND m.{SHOWN} AND m.id < :before
       AND (:room IS NULL OR m.room_id = :room)
+    ORDER BY m.id DESC LIMIT :batch"""
+# The same on PostgreSQL (overlay_app/search_sql.py): the last column is the whole text marked.
+PG_SEARCH_SQL = f"""
+    SELECT {_columns("m")}, {search_sql.marked_all("m.body", ":match", ":options")}
+    FROM messages AS m
+    WHERE {search_sql.matches("m.body", ":match")} AND m.deleted_at IS NULL AND m.{SHOWN}
+      AND m.id < :before AND (CAST(:room AS text) IS NULL OR m.room_id = :room)
     ORDER BY m.id DESC LIMIT :batch"""
 
 # A condition on the room aliased `r` (chat.store_rooms.INTERACTED_SQL): :person wrote in it,
@@ -152,6 +160,11 @@ def matching_messages(
     or in any), newest first: the message row and a snippet with its matches between `marks`.
     Untrimmed: callers keep the hits in rooms the person may see."""
     params = {"match": match, "room": room_id, "before": before, "batch": batch}
+    if is_postgres(conn):
+        params.update(match=search_sql.tsquery_text(match))
+        params["options"] = search_sql.headline_options(*marks)
+        rows = conn.execute(PG_SEARCH_SQL, params).fetchall()
+        return [(*row[:-1], search_sql.snippet(row[-1], *marks)) for row in rows]
     params.update(open=marks[0], close=marks[1])
     return conn.execute(SEARCH_SQL, params).fetchall()
 

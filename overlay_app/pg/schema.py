@@ -10,7 +10,7 @@ Types as SQLite holds the values: INTEGER -> bigint, REAL -> double precision, T
 JSON kept as text -> json (it keeps the text as written, and `->>` reads it as on SQLite).
 Tables whose rows the stores order by `rowid` get that column explicitly (an identity): on
 SQLite it is implicit. SQLite-only steps have no PostgreSQL form: the full-text tables of
-FTS5 (search on PostgreSQL is still to come) and the rewrites of rows written before a
+FTS5 (here GIN indexes on the text, in m001 and m003) and the rewrites of rows written before a
 migration (m005, m006's data part): a PostgreSQL database starts empty at the newest shape,
 and rows copied in from SQLite come already rewritten.
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from overlay_app import schema as sqlite_schema
 from overlay_app.pg.conn import PgHandle
+from overlay_app.search_sql import CONFIG
 
 MIGRATION_LOCK = 7_301_018
 
@@ -41,6 +42,17 @@ def _totals_trigger(
     )
 
 
+# Search (overlay_app/search_sql.py) without stemming or stop words, lower case and accents
+# removed: what FTS5's unicode61 tokenizer with remove_diacritics does on SQLite. The GIN
+# indexes are on the expression the queries use, so rows carry no extra column.
+WORD_TOKENS = "asciiword, word, numword, asciihword, hword, numhword, hword_asciipart, hword_part"
+WORDS_CONFIG = (
+    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    f"CREATE TEXT SEARCH CONFIGURATION {CONFIG} (COPY = simple)",
+    f"ALTER TEXT SEARCH CONFIGURATION {CONFIG} ALTER MAPPING FOR {WORD_TOKENS}, hword_numpart"
+    " WITH unaccent, simple",
+)
+
 ROWID = "rowid bigint GENERATED ALWAYS AS IDENTITY UNIQUE"
 
 M001 = (
@@ -50,6 +62,8 @@ M001 = (
         body text NOT NULL, body_html text NOT NULL,
         created_at text NOT NULL, edited_at text, deleted_at text, {ROWID})""",
     "CREATE INDEX comments_by_document ON comments (drive_id, item_id, created_at)",
+    *WORDS_CONFIG,
+    f"CREATE INDEX comments_words ON comments USING gin (to_tsvector('{CONFIG}', body))",
     "CREATE INDEX comments_by_parent ON comments (parent_id)",
     "CREATE INDEX comments_by_author ON comments (author_id, created_at)",
     """CREATE TABLE comment_likes (
@@ -108,6 +122,7 @@ M003 = (
         body text NOT NULL, body_html text NOT NULL,
         created_at text NOT NULL, edited_at text, deleted_at text, client_key text)""",
     "CREATE INDEX messages_by_room ON messages (room_id, id)",
+    f"CREATE INDEX messages_words ON messages USING gin (to_tsvector('{CONFIG}', body))",
     "CREATE UNIQUE INDEX messages_by_client_key ON messages (author_id, client_key)"
     " WHERE client_key IS NOT NULL",
     """CREATE TABLE message_mentions (
