@@ -5,11 +5,9 @@ the error page with the same status and header; a document page just leaves out 
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 import pytest
 
+from overlay_app.db import open_social_store
 from overlay_app.security import ReadWindows
 from overlay_app.settings import OverlaySettings, SettingsError
 from tests.overlay_app.api_calls import answer
@@ -126,9 +124,12 @@ def test_reads_are_counted_in_memory_and_leave_no_row(make_app, api, people):
     app = make_app(searches_per_minute=5)
     reader = api(people["reader"], app)
     assert reader.get("/api/v1/search?q=plan").status_code == 200
-    data_dir = Path(app.extensions["plaza.settings"].data_dir)
-    with sqlite3.connect(data_dir / "overlay.db") as conn:
-        assert conn.execute("SELECT count(*) FROM rate_events").fetchone() == (0,)
+    settings = app.extensions["plaza.settings"]
+    store = open_social_store(settings.data_dir, settings.database_url)  # either engine
+    try:
+        assert store.execute("SELECT count(*) FROM rate_events").fetchone() == (0,)
+    finally:
+        store.close()
 
 
 def test_a_read_window_refuses_past_its_limit_until_the_oldest_read_is_a_minute_old():
