@@ -51,6 +51,8 @@ def headline_options(open_mark: str, close_mark: str) -> str:
 def snippet(marked: str, open_mark: str, close_mark: str, words: int = SNIPPET_WORDS) -> str:
     """The window of `words` words of a marked text that FTS5's snippet() would cut: the one
     holding the most distinct matches, centred on them, with … where it cuts the text."""
+    # FTS5 marks a phrase ("foo-bar") as one match, ts_headline each of its words
+    marked = re.sub(f"{re.escape(close_mark)}([^\\w\\s]+){re.escape(open_mark)}", r"\1", marked)
     spans = _word_spans(marked, open_mark, close_mark)
     if len(spans) <= words:
         return marked
@@ -86,7 +88,7 @@ def _best_start(marked: str, spans: list[tuple[int, int]], hits: list[int], word
         if score > best_score:
             best_score = score
             # FTS5 centres the matches in the window, as far as the text allows
-            start = inside[0] - (words - (inside[-1] - inside[0])) // 2
+            start = inside[0] - (words - (inside[-1] + 1 - inside[0])) // 2
             best = max(0, min(start, len(spans) - words))
     return best
 
