@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 import psycopg
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table as RichTable
 
 from overlay_app.pg import conn as pg_conn
@@ -75,9 +76,7 @@ def run(
         pg_copy.ensure_progress(target)
         tables = pg_copy.target_tables(target, source)
         pg_copy.refuse_foreign_data(target, tables)
-        for table in tables:
-            copied = pg_copy.copy_table(source, target, table, batch_size, after_batch)
-            console.print(f"copied {table.name}: {copied} row(s)", highlight=False)
+        _copy_all(source, target, tables, batch_size, console, after_batch)
         pg_copy.advance_identities(source, target)
         results = [pg_copy.verify_table(source, target, table) for table in tables]
     except pg_copy.CopyRefused as refused:
@@ -94,6 +93,32 @@ def run(
         return 1
     console.print(f"all {len(results)} tables verified equal")
     return 0
+
+
+def _copy_all(
+    source: sqlite3.Connection,
+    target: pg_conn.PgHandle,
+    tables: list[pg_copy.Table],
+    batch_size: int,
+    console: Console,
+    after_batch: Callable[[str, int], None] | None,
+) -> None:
+    """Each table in turn, under one progress bar per table (rows left to copy)."""
+    progress_rows = pg_copy.progress_of(target)
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as bars:
+        for table in tables:
+            total = source.execute(f"SELECT count(*) FROM {pg_copy.q(table.name)}").fetchone()[0]
+            done = progress_rows.get(table.name, (None, 0, False))[1]
+            bar = bars.add_task(table.name, total=total, completed=done)
+
+            def advanced(name: str, rows: int, bar=bar) -> None:
+                bars.advance(bar, rows)
+                if after_batch is not None:
+                    after_batch(name, rows)
+
+            pg_copy.copy_table(source, target, table, batch_size, advanced)
 
 
 def _results_table(results: list[pg_copy.Verified]) -> RichTable:

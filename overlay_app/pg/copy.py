@@ -199,10 +199,8 @@ def copy_table(
     sql, params = source_select(table, after)
     cursor = source.execute(sql, params)
     width, now, last_key = len(table.key), 0, after or []
-    insert = (
-        f"INSERT INTO {q(table.name)} ({', '.join(q(c) for c in table.columns)})"
-        f" OVERRIDING SYSTEM VALUE VALUES ({', '.join('%s' for _ in table.columns)})"
-    )
+    # COPY writes identity columns as given (as INSERT ... OVERRIDING SYSTEM VALUE would)
+    copy_in = f"COPY {q(table.name)} ({', '.join(q(c) for c in table.columns)}) FROM STDIN"
     while batch := cursor.fetchmany(batch_size):
         last_key = list(batch[-1][:width])
         copied += len(batch)
@@ -210,7 +208,9 @@ def copy_table(
             # user triggers off for this transaction only (the totals' dirty-day marks are
             # copied as rows of their own): ALTER TABLE is transactional in PostgreSQL
             target.execute(f"ALTER TABLE {q(table.name)} DISABLE TRIGGER USER")
-            target.raw.cursor().executemany(insert, [row[width:] for row in batch])
+            with target.raw.cursor().copy(copy_in) as copy:
+                for row in batch:
+                    copy.write_row(row[width:])
             target.execute(f"ALTER TABLE {q(table.name)} ENABLE TRIGGER USER")
             _record(target, table.name, last_key, copied, done=False)
         now += len(batch)
