@@ -21,6 +21,7 @@ from rich.table import Table as RichTable
 from overlay_app.pg import conn as pg_conn
 from overlay_app.pg import copy as pg_copy
 from overlay_app.pg import schema as pg_schema
+from sync.leader import LEADER_FILE, FileElection
 
 HELP = """Copy overlay.db (in PLAZA_DATA_DIR) into the PostgreSQL database PLAZA_DATABASE_URL.
 
@@ -52,8 +53,20 @@ Exit 0 only when all match; then set PLAZA_DATABASE_URL and start Plaza again.""
 def migrate_to_postgres_command(data_dir: Path, url: str, batch_size: int) -> None:
     if not url.startswith(("postgresql://", "postgres://")):
         _fail("no PostgreSQL target: set PLAZA_DATABASE_URL or pass --to postgresql://...")
+    _refuse_while_scheduling(data_dir)
     code = run(data_dir / "overlay.db", url, batch_size, Console())
     sys.exit(code)
+
+
+def _refuse_while_scheduling(data_dir: Path) -> None:
+    """The scheduler's lock file shows it running (the web app keeps no such lock: stopping
+    it is the operator's part, as the help says)."""
+    leader = FileElection(data_dir / LEADER_FILE).leader()
+    if leader is not None:
+        _fail(
+            f"refusing: plaza scheduler (process {leader.pid} on {leader.host}) is running on"
+            f" {data_dir}; stop it and the web app first"
+        )
 
 
 def run(

@@ -4,6 +4,8 @@ and then served by the web app on PostgreSQL."""
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +21,7 @@ from overlay_app.pg import conn as pg_conn
 from overlay_app.pg import copy as pg_copy
 from plaza.cli import main
 from plaza.migrate_pg import run
+from sync.leader import LEADER_FILE, FileElection
 from tests.overlay_app.api_calls import answer, comments_path, posted, sent
 from tests.postgres import PgCluster, sqlite_only
 
@@ -180,4 +183,20 @@ def test_without_a_target_the_command_says_so(tmp_path: Path, monkeypatch) -> No
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: no PostgreSQL target: set PLAZA_DATABASE_URL or pass --to postgresql://...\n"
+    )
+
+
+def test_a_running_scheduler_is_refused(tmp_path: Path, postgres_url: str) -> None:
+    election = FileElection(tmp_path / LEADER_FILE)
+    assert election.try_lead()
+    try:
+        result = CliRunner().invoke(
+            main, ["migrate-to-postgres", "--data-dir", str(tmp_path), "--to", postgres_url]
+        )
+    finally:
+        election.close()
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: refusing: plaza scheduler (process {os.getpid()} on {socket.gethostname()})"
+        f" is running on {tmp_path}; stop it and the web app first\n"
     )
