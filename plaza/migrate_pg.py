@@ -85,6 +85,7 @@ def run(
     except (pg_copy.CopyRefused, psycopg.Error) as refused:
         _fail(str(refused).strip().splitlines()[0])
     try:
+        pg_copy.check_source(source, [name for name, _ in pg_schema.MIGRATIONS])
         pg_schema.migrate(target)
         pg_copy.ensure_progress(target)
         tables = pg_copy.target_tables(target, source)

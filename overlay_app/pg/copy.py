@@ -72,6 +72,41 @@ def q(name: str) -> str:
 # -- what to copy -------------------------------------------------------------------------
 
 
+def check_source(source: sqlite3.Connection, expected: list[str]) -> None:
+    """overlay.db must stand where the target's history ends: migrated by this Plaza."""
+    try:
+        applied = {
+            row[0]
+            for row in source.execute(
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = 'plaza.social'"
+            )
+        }
+    except sqlite3.OperationalError:
+        raise CopyRefused("not a Plaza social store (no migrations recorded)") from None
+    missing = [name for name in expected if name not in applied]
+    unknown = sorted(applied - set(expected))
+    if unknown:
+        raise CopyRefused(f"overlay.db was written by a newer Plaza ({', '.join(unknown)})")
+    if missing:
+        raise CopyRefused(
+            f"overlay.db lacks migrations {', '.join(missing)}: start this Plaza on it once first"
+        )
+
+
+def left_behind(source: sqlite3.Connection, copied: set[str]) -> list[str]:
+    """Source tables the target lacks, other than SQLite's full-text indexes (and their
+    shadow tables) and bookkeeping: there should be none."""
+    rows = source.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall()
+    virtual = [name for name, sql in rows if (sql or "").upper().startswith("CREATE VIRTUAL")]
+    return [
+        name
+        for name, _ in rows
+        if name not in copied
+        and not name.startswith(("sqlite_", "_sqlite_"))
+        and not any(name == v or name.startswith(v + "_") for v in virtual)
+    ]
+
+
 def target_tables(target: PgHandle, source: sqlite3.Connection) -> list[Table]:
     """The target's tables, parents before the tables referring to them."""
     names = [
@@ -86,7 +121,10 @@ def target_tables(target: PgHandle, source: sqlite3.Connection) -> list[Table]:
     source_names = {row[0] for row in source.execute("SELECT name FROM sqlite_master")}
     missing = [name for name in names if name not in source_names]
     if missing:
-        raise CopyRefused(f"the SQLite store lacks table(s) {', '.join(missing)}: not migrated?")
+        raise CopyRefused(f"overlay.db lacks table(s) {', '.join(missing)}")
+    extra = left_behind(source, set(names))
+    if extra:
+        raise CopyRefused(f"PostgreSQL has no table(s) {', '.join(extra)} of overlay.db")
     tables = [_describe(target, name) for name in names]
     return _parents_first(target, tables)
 

@@ -200,3 +200,23 @@ def test_a_running_scheduler_is_refused(tmp_path: Path, postgres_url: str) -> No
         f"Error: refusing: plaza scheduler (process {os.getpid()} on {socket.gethostname()})"
         f" is running on {tmp_path}; stop it and the web app first\n"
     )
+
+
+def test_a_store_of_an_older_plaza_is_refused_before_anything_is_written(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    with sqlite3.connect(tmp_path / "overlay.db") as old:
+        old.execute("CREATE TABLE _sqlite_migrations (migration_set, name, applied_at)")
+        old.execute("INSERT INTO _sqlite_migrations VALUES ('plaza.social', 'm001_discussion', 0)")
+    old.close()
+    result = CliRunner().invoke(
+        main, ["migrate-to-postgres", "--data-dir", str(tmp_path), "--to", postgres_url]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: overlay.db lacks migrations m002_rate_events, ")
+    assert result.stderr.endswith(": start this Plaza on it once first\n")
+    with psycopg.connect(postgres_url) as conn:
+        tables = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+        ).fetchone()[0]
+    assert tables == 0
