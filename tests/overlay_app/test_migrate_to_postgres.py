@@ -95,8 +95,11 @@ def test_a_full_copy_verifies_equal_and_the_app_serves_it_from_postgresql(
     on_pg = make_app(database_url=postgres_url)
     reader = api(people["reader"], on=on_pg)
     thread = answer(reader.get(comments_path(document)))
-    bodies = [c["body"] for c in thread["comments"]]
-    assert "First draft is up" in bodies and "Second thought" in bodies
+    shown = sorted((c["body"], [r["body"] for r in c["replies"]]) for c in thread["comments"])
+    assert shown == [
+        ("First draft is up", ["Looks good, one question"]),
+        ("Second thought", []),
+    ]
     room = answer(reader.post("/api/v1/documents/{}/{}/room".format(*document)))["id"]
     after = sent(reader, room, "after the move")  # a fresh id: the identity was advanced
     assert after["body"] == "after the move"
@@ -220,3 +223,15 @@ def test_a_store_of_an_older_plaza_is_refused_before_anything_is_written(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
         ).fetchone()[0]
     assert tables == 0
+
+
+def test_a_row_changed_after_the_copy_fails_the_verification(
+    make_app, api, people, document, postgres_url: str
+) -> None:
+    source = store_written_through_the_api(make_app, api, people, document)
+    assert run(source, postgres_url, console=QUIET) == 0
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("UPDATE tags SET added_at = '2020-01-01T00:00:00.000Z' WHERE tag = 'q3'")
+    shown = Console(record=True, width=200)
+    assert run(source, postgres_url, console=shown) == 1
+    assert shown.export_text().splitlines()[-1] == "differs: tags"
