@@ -20,6 +20,7 @@ LAZY_COMMANDS = {
     "manifests": "plaza.manifests.cli:manifests_group",
     "insights": "overlay_app.insights.nightly:insights_group",
     "mail": "overlay_app.mail.cli:mail_group",
+    "migrate-to-postgres": "plaza.migrate_pg:migrate_to_postgres_command",
     "realtime": "overlay_app.realtime.serve:realtime_command",
     "scheduler": "plaza.scheduler:scheduler_command",
     "serve": "overlay_app.serve:serve_command",
