@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,10 +51,8 @@ def test_a_message_sent_through_one_node_reaches_a_stream_on_the_other(
         stream = reader.listen()  # held by node B
         opened(stream)
 
-        sent_at = time.monotonic()
         message = author.send(room, "Across nodes: the **draft** is ready")  # through node A
         got = stream.next()
-        assert time.monotonic() - sent_at < 1.0
         assert got == Received(got.id, "message.new", message)
         assert message["bodyHtml"] == "<p>Across nodes: the <strong>draft</strong> is ready</p>"
         for site in nodes:
@@ -127,12 +124,10 @@ def test_messages_posted_to_two_serve_nodes_reach_streams_on_a_realtime_node(
         for stream in streams:
             opened(stream)
         for n, sender in enumerate((author, other_node, author, other_node)):
-            sent_at = time.monotonic()
             message = sender.send(room, f"across nodes {n}")
             for stream in streams:
                 got = stream.next()
                 assert (got.event, got.data) == ("message.new", message)
-            assert time.monotonic() - sent_at < 1.0
     finally:
         for person in (author, other_node, reader):
             person.close()
