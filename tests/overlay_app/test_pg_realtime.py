@@ -7,7 +7,6 @@ two `plaza serve` (gunicorn, forked sync workers) and one `plaza realtime` (geve
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ from overlay_app import db
 from tests.browser.conftest import LiveSite, start_live_site
 from tests.overlay_app.conftest import SECRET_KEY, PlazaEnv
 from tests.overlay_app.event_streams import Person, Received, opened
-from tests.overlay_app.test_realtime_processes import PLAZA, free_port, wait_for_port
+from tests.overlay_app.test_realtime_processes import PLAZA, free_port, start, stop_cleanly
 from tests.postgres import PgCluster
 
 
@@ -90,20 +89,10 @@ def pg_processes(
                 "PLAZA_REALTIME_URL": f"http://localhost:{ports[2]}",
                 "PLAZA_WRITES_PER_MINUTE": "10000",
             }
-            processes.append(
-                subprocess.Popen(
-                    command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-                )
-            )
-            wait_for_port(port, processes[-1])
+            processes.append(start(command, env, port))
         yield tuple(f"http://localhost:{port}" for port in ports)  # type: ignore[misc]
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            _, errors = process.communicate(timeout=30)
-            assert process.returncode == 0, errors
-            assert "Traceback" not in errors, errors
+        stop_cleanly(processes)
 
 
 def test_messages_posted_to_two_serve_nodes_reach_streams_on_a_realtime_node(

@@ -53,20 +53,29 @@ def two_servers(plaza_env: PlazaEnv, tmp_path: Path) -> Iterator[tuple[str, str]
     try:
         # One after the other: the first to start migrates the fresh overlay.db.
         for port, command in zip((serve_port, realtime_port), commands, strict=True):
-            processes.append(
-                subprocess.Popen(
-                    command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-                )
-            )
-            wait_for_port(port, processes[-1])
+            processes.append(start(command, env, port))
         yield f"http://localhost:{serve_port}", f"http://localhost:{realtime_port}"
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            _, errors = process.communicate(timeout=30)
-            assert process.returncode == 0, errors
-            assert "Traceback" not in errors, errors
+        stop_cleanly(processes)
+
+
+def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen:
+    """A Plaza process, once it listens on `port`."""
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    wait_for_port(port, process)
+    return process
+
+
+def stop_cleanly(processes: list[subprocess.Popen]) -> None:
+    """SIGTERM to each; each must exit 0 without a traceback."""
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        _, errors = process.communicate(timeout=30)
+        assert process.returncode == 0, errors
+        assert "Traceback" not in errors, errors
 
 
 def wait_for_port(port: int, process: subprocess.Popen) -> None:
