@@ -27,6 +27,7 @@ import requests
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.wsgi import FileWrapper
 
 from overlay_app import create_app
 
@@ -100,7 +101,16 @@ class LiveSite:
         self._thread.start()
 
     def _dispatch(self, environ: dict[str, Any], start_response: Callable) -> Any:
-        return self.app(environ, start_response)
+        body = self.app(environ, start_response)
+        if not isinstance(body, FileWrapper):
+            return body
+        # Werkzeug's dev server skips close() when the browser drops the connection while it
+        # drains the request, leaving a static file open (an unraisable ResourceWarning); a
+        # static file read whole here is closed whatever the browser does.
+        try:
+            return [b"".join(body)]
+        finally:
+            body.close()
 
     def stop(self) -> None:
         self._server.shutdown()
