@@ -11,9 +11,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from overlay_app import create_app, dialect
+from overlay_app.admin import health
 from overlay_app.auth import pg_schema, sessions
 from overlay_app.auth import views as auth
 from overlay_app.pg import conn as pg_conn
+from sync.db import open_index
 from tests.overlay_app.test_auth import cookie_value, session_rows, token_cache_blobs
 from tests.postgres import PgCluster
 
@@ -224,3 +226,27 @@ def test_without_a_database_url_sessions_stay_in_auth_db(make_app, sign_in, peop
         assert not dialect.is_postgres(sessions.store())
         assert sessions.table("sessions") == "sessions"
     assert session_rows(app) == [(person_id(plaza_env, people["author"]),)]
+
+
+# -- health ----------------------------------------------------------------------------------
+
+
+def test_health_sizes_the_sessions_store_in_postgresql(two_nodes, sign_in, people) -> None:
+    first, _ = two_nodes()
+    signed_in_on(first, sign_in, people["author"])
+    settings = first.extensions["plaza.settings"]
+    index = open_index(settings.index_path)
+    try:
+        sizes = health.gather(index, settings.data_dir, database_url=settings.database_url)
+        missing = settings.database_url.replace("/t", "/gone_t", 1)  # a database that is not
+        unreachable = health.gather(index, settings.data_dir, database_url=missing)
+    finally:
+        index.close()
+    shown = sizes["sizes"]["bytes"]
+    assert sorted(shown) == [
+        "auth (PostgreSQL plaza_auth)",
+        "index.db",
+        "overlay (PostgreSQL public)",
+    ]
+    assert shown["auth (PostgreSQL plaza_auth)"] > 0 and shown["overlay (PostgreSQL public)"] > 0
+    assert sorted(unreachable["sizes"]["bytes"]) == ["index.db"]
