@@ -4,8 +4,11 @@ sign-in through the emulator. And the token cache's one read-modify-write, on ei
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 
+import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -216,6 +219,42 @@ def test_a_refresh_never_overwrites_a_new_sign_in_nor_undoes_a_sign_out(nodes) -
         sessions.forget_token_cache("p2")  # signed out
     assert refreshed(first, "p2", '{"refreshed": "late"}', again) is False
     assert kept_state(first, "p2") is None
+
+
+def test_a_refresh_racing_another_on_postgresql_waits_and_is_dropped(two_nodes) -> None:
+    """The second node's write blocks on the first's row lock, then finds the row changed:
+    PostgreSQL re-checks `cache = ?` on the committed row, so the first refresh stays."""
+    first, second = two_nodes()
+    with first.test_request_context("/"):
+        sessions.save_token_cache("p3", '{"signed": "in"}')
+        read = sessions.load_token_cache("p3")
+    outcome: list[bool] = []
+    racing = threading.Thread(
+        target=lambda: outcome.append(refreshed(second, "p3", '{"refreshed": "second"}', read))
+    )
+    with first.test_request_context("/"):
+        handle = sessions.store()
+        handle.execute("BEGIN")
+        assert sessions.save_refreshed_token_cache("p3", '{"refreshed": "first"}', read)
+        racing.start()
+        _wait_for_a_lock_wait(first.extensions["plaza.settings"].database_url)
+        handle.execute("COMMIT")
+    racing.join(timeout=30)
+    assert outcome == [False]
+    assert kept_state(second, "p3") == '{"refreshed": "first"}'
+
+
+def _wait_for_a_lock_wait(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as watcher:
+        for _ in range(200):
+            waiting = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ).fetchone()[0]
+            if waiting:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the second refresh never waited for the first")
 
 
 def test_without_a_database_url_sessions_stay_in_auth_db(make_app, sign_in, people, plaza_env):
