@@ -118,6 +118,26 @@ def test_expired_sessions_are_refused_by_every_node(two_nodes, clock, sign_in, p
     assert same_browser_on(first, session_id).get("/api/v1/me").status_code == 401
 
 
+def test_a_session_id_planted_before_sign_in_is_worthless_on_every_node(two_nodes, sign_in, people):
+    first, second = two_nodes()
+    before = cookie_value(first.test_client().get("/signin"))  # a session made on one node
+    after = cookie_value(sign_in(same_browser_on(second, before), people["author"]))
+    assert after != before
+    assert same_browser_on(first, after).get("/api/v1/me").status_code == 200
+    assert same_browser_on(first, before).get("/api/v1/me").status_code == 401
+    assert same_browser_on(second, before).get("/api/v1/me").status_code == 401
+
+
+def test_a_sign_in_on_one_node_sweeps_sessions_expired_on_another(
+    two_nodes, clock, sign_in, people, plaza_env
+):
+    first, second = two_nodes(session_idle_minutes=1)
+    signed_in_on(first, sign_in, people["author"])
+    clock.advance(61)
+    signed_in_on(second, sign_in, people["reader"])
+    assert session_rows(first) == [(person_id(plaza_env, people["reader"]),)]
+
+
 def test_the_absolute_timeout_holds_across_nodes(two_nodes, clock, sign_in, people):
     first, second = two_nodes(session_idle_minutes=60, session_max_hours=1)
     _, session_id = signed_in_on(first, sign_in, people["author"])
