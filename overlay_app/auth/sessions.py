@@ -16,10 +16,11 @@ of their own per request (as auth.db has its own), never inside a social-store t
 The SQL is written once for both engines; only the tables' names differ (`table()`).
 
 Each statement commits on its own, on both engines. The one read-modify-write, a refreshed
-token cache, is written only over the very state it was refreshed from (`save_refreshed_
-token_cache`): of two nodes refreshing one person's tokens at once, the first write stays and
-the second is dropped (both hold valid tokens: refresh tokens stay valid when rotated), and a
-refresh finishing after sign-out never brings the signed-out person's tokens back.
+token cache, is written only over the very state it was refreshed from
+(`save_refreshed_token_cache`): of two nodes refreshing one person's tokens at once, the
+first write stays and the second is dropped (both hold valid tokens: refresh tokens stay
+valid when rotated), and a refresh finishing after sign-out never brings the signed-out
+person's tokens back.
 """
 
 from __future__ import annotations
