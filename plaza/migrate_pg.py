@@ -1,4 +1,6 @@
-"""`plaza migrate-to-postgres`: an existing deployment's social store into PostgreSQL.
+"""`plaza migrate-to-postgres`: an existing deployment's social store (overlay.db) and
+sessions store (auth.db: sign-ins and token caches, so nobody is signed out by the move) into
+PostgreSQL.
 
 The steps live in overlay_app/pg/copy.py; this is the command around them: settings, the
 order of the steps, progress and the table of results. Exit status 0 only when every table
@@ -18,16 +20,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table as RichTable
 
+from overlay_app.auth import pg_schema as auth_schema
 from overlay_app.pg import conn as pg_conn
 from overlay_app.pg import copy as pg_copy
 from overlay_app.pg import schema as pg_schema
 from sync.leader import LEADER_FILE, FileElection
 
-HELP = """Copy overlay.db (in PLAZA_DATA_DIR) into the PostgreSQL database PLAZA_DATABASE_URL.
+HELP = """Copy overlay.db and auth.db (in PLAZA_DATA_DIR) into the PostgreSQL database
+PLAZA_DATABASE_URL (auth.db's sessions into its schema plaza_auth).
 
 Stop the web app, `plaza realtime` and `plaza scheduler` first and keep them stopped until
 this command ends: rows written to overlay.db during the copy would be left behind. The
-SQLite file is only read. The target is migrated first, then every table is copied in
+SQLite files are only read. The target is migrated first, then every table is copied in
 batches; a copy that stops (killed, connection lost) resumes where it stopped when run
 again. Every table is then verified (row counts and an md5 of the rows on both sides).
 Exit 0 only when all match; then set PLAZA_DATABASE_URL and start Plaza again."""
@@ -40,7 +44,7 @@ Exit 0 only when all match; then set PLAZA_DATABASE_URL and start Plaza again.""
     default="plaza-data",
     type=click.Path(path_type=Path),
     show_default=True,
-    help="Where overlay.db is (PLAZA_DATA_DIR).",
+    help="Where overlay.db and auth.db are (PLAZA_DATA_DIR).",
 )
 @click.option(
     "--to",
@@ -76,29 +80,41 @@ def run(
     console: Console | None = None,
     after_batch: Callable[[str, int], None] | None = None,
 ) -> int:
-    """The whole move; the exit status. `after_batch(table, rows)` is called after each
-    committed batch (progress; tests stop a copy there)."""
+    """The whole move; the exit status. auth.db beside `source_path` is copied too when there
+    is one (a data dir where the web app never ran has none). `after_batch(table, rows)` is
+    called after each committed batch (progress; tests stop a copy there)."""
     console = console or Console()
+    auth_path = source_path.with_name("auth.db")
     try:
         source = pg_copy.open_source(source_path)
+        auth = pg_copy.open_source(auth_path, "sessions store") if auth_path.is_file() else None
         target = pg_conn.connect(url)
-    except (pg_copy.CopyRefused, psycopg.Error) as refused:
+    except (pg_copy.CopyRefused, psycopg.Error, sqlite3.Error) as refused:
         _fail(str(refused).strip().splitlines()[0])
     try:
         pg_copy.check_source(source, [name for name, _ in pg_schema.MIGRATIONS])
+        if auth is not None:
+            names = [name for name, _ in auth_schema.MIGRATIONS]
+            pg_copy.check_source(auth, names, "plaza.auth", "auth.db")
         pg_schema.migrate(target)
         pg_copy.ensure_progress(target)
         tables = pg_copy.target_tables(target, source)
-        pg_copy.refuse_foreign_data(target, tables)
+        auth_tables = _auth_tables(auth, target)
+        pg_copy.refuse_foreign_data(target, tables + auth_tables)
         _copy_all(source, target, tables, batch_size, console, after_batch)
         pg_copy.advance_identities(source, target)
+        if auth is not None:
+            _copy_all(auth, target, auth_tables, batch_size, console, after_batch)
         results = [pg_copy.verify_table(source, target, table) for table in tables]
+        results += [pg_copy.verify_table(auth, target, table) for table in auth_tables]
     except pg_copy.CopyRefused as refused:
         _fail(str(refused))
     except (psycopg.Error, sqlite3.Error) as failed:  # what was committed stays: run again
         _fail(f"{type(failed).__name__}: {str(failed).strip().splitlines()[0]}")
     finally:
         source.close()
+        if auth is not None:
+            auth.close()
         target.close()
     console.print(_results_table(results))
     differing = [result.name for result in results if not result.matches]
@@ -107,6 +123,14 @@ def run(
         return 1
     console.print(f"all {len(results)} tables verified equal")
     return 0
+
+
+def _auth_tables(auth: sqlite3.Connection | None, target: pg_conn.PgHandle) -> list[pg_copy.Table]:
+    """auth.db's tables in their PostgreSQL schema (made first); none without auth.db."""
+    if auth is None:
+        return []
+    auth_schema.migrate(target)
+    return pg_copy.target_tables(target, auth, auth_schema.SCHEMA, "auth.db")
 
 
 def _copy_all(
@@ -124,8 +148,8 @@ def _copy_all(
     ) as bars:
         for table in tables:
             total = source.execute(f"SELECT count(*) FROM {pg_copy.q(table.name)}").fetchone()[0]
-            done = progress_rows.get(table.name, (None, 0, False))[1]
-            bar = bars.add_task(table.name, total=total, completed=done)
+            done = progress_rows.get(table.progress_name, (None, 0, False))[1]
+            bar = bars.add_task(table.progress_name, total=total, completed=done)
 
             def advanced(name: str, rows: int, bar=bar) -> None:
                 bars.advance(bar, rows)

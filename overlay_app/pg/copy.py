@@ -1,4 +1,4 @@
-"""Copying a SQLite social store (overlay.db) into PostgreSQL, resumable and verified.
+"""Copying a SQLite store (overlay.db, auth.db) into PostgreSQL, resumable and verified.
 
 The tables copied are the target's (made by pg/schema.py, the same history as schema.py),
 so SQLite-only tables (FTS5 indexes and their shadow tables, sqlite_utils' bookkeeping) stay
@@ -7,6 +7,11 @@ batch and its row in `plaza_copy_progress` (table, last key copied, rows copied)
 together, so a copy killed at any moment resumes after its last committed batch with no
 duplicate. The key is `rowid` where the target keeps one (creation order, so a reply comes
 after the comment it answers), else the primary key, else SQLite's rowid (rate_events).
+
+The social store's tables are the database's current schema (`public`); the sessions
+store's are in their own schema (`plaza_auth`, overlay_app/auth/pg_schema.py): functions
+taking `schema` read that one instead ("": the current), and its tables' progress rows are
+named with it ("plaza_auth.sessions").
 
 A table holding rows this tool did not copy is refused before anything is written.
 Verification reads both sides through the same normaliser (`row_digest`), in the same order
@@ -28,6 +33,8 @@ from overlay_app.pg.conn import PgHandle
 PROGRESS = "plaza_copy_progress"
 OWN_TABLES = frozenset({"plaza_migrations", PROGRESS})
 BATCH = 1000
+# information_schema's filter for the schema copied into ("" as the parameter: the current)
+IN_SCHEMA = "table_schema = coalesce(nullif(?, ''), current_schema())"
 
 
 class CopyRefused(Exception):
@@ -40,6 +47,16 @@ class Table:
     columns: tuple[str, ...]  # the target's columns, in order
     key: tuple[str, ...]  # copy order; on the source side "rowid" may be SQLite's own
     key_in_target: bool  # False: the order exists on the source only (no primary key)
+    schema: str = ""  # the target's schema; "": the current one
+
+    @property
+    def target(self) -> str:
+        """The target table's name in SQL, schema-qualified when it has its own schema."""
+        return f"{q(self.schema)}.{q(self.name)}" if self.schema else q(self.name)
+
+    @property
+    def progress_name(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
 
 
 @dataclass(frozen=True)
@@ -58,10 +75,10 @@ class Verified:
 # -- opening ------------------------------------------------------------------------------
 
 
-def open_source(path: Path) -> sqlite3.Connection:
-    """overlay.db, read-only: the copy never writes to what it copies."""
+def open_source(path: Path, store: str = "social store") -> sqlite3.Connection:
+    """overlay.db (or auth.db), read-only: the copy never writes to what it copies."""
     if not path.is_file():
-        raise CopyRefused(f"no SQLite social store at {path}")
+        raise CopyRefused(f"no SQLite {store} at {path}")
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
 
@@ -72,24 +89,29 @@ def q(name: str) -> str:
 # -- what to copy -------------------------------------------------------------------------
 
 
-def check_source(source: sqlite3.Connection, expected: list[str]) -> None:
-    """overlay.db must stand where the target's history ends: migrated by this Plaza."""
+def check_source(
+    source: sqlite3.Connection,
+    expected: list[str],
+    migration_set: str = "plaza.social",
+    file_name: str = "overlay.db",
+) -> None:
+    """The SQLite store must stand where the target's history ends: migrated by this Plaza."""
     try:
         applied = {
             row[0]
             for row in source.execute(
-                "SELECT name FROM _sqlite_migrations WHERE migration_set = 'plaza.social'"
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [migration_set]
             )
         }
     except sqlite3.OperationalError:
-        raise CopyRefused("not a Plaza social store (no migrations recorded)") from None
+        raise CopyRefused(f"{file_name} is not a Plaza store (no migrations recorded)") from None
     missing = [name for name in expected if name not in applied]
     unknown = sorted(applied - set(expected))
     if unknown:
-        raise CopyRefused(f"overlay.db was written by a newer Plaza ({', '.join(unknown)})")
+        raise CopyRefused(f"{file_name} was written by a newer Plaza ({', '.join(unknown)})")
     if missing:
         raise CopyRefused(
-            f"overlay.db lacks migrations {', '.join(missing)}: start this Plaza on it once first"
+            f"{file_name} lacks migrations {', '.join(missing)}: start this Plaza on it once first"
         )
 
 
@@ -107,39 +129,41 @@ def left_behind(source: sqlite3.Connection, copied: set[str]) -> list[str]:
     ]
 
 
-def target_tables(target: PgHandle, source: sqlite3.Connection) -> list[Table]:
-    """The target's tables, parents before the tables referring to them."""
+def target_tables(
+    target: PgHandle, source: sqlite3.Connection, schema: str = "", file_name: str = "overlay.db"
+) -> list[Table]:
+    """The target's tables (in `schema`), parents before the tables referring to them."""
     names = [
         row[0]
         for row in target.execute(
-            "SELECT table_name FROM information_schema.tables"
-            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
-            " ORDER BY table_name"
+            f"SELECT table_name FROM information_schema.tables WHERE {IN_SCHEMA}"
+            " AND table_type = 'BASE TABLE' ORDER BY table_name",
+            [schema],
         ).fetchall()
         if row[0] not in OWN_TABLES
     ]
     source_names = {row[0] for row in source.execute("SELECT name FROM sqlite_master")}
     missing = [name for name in names if name not in source_names]
     if missing:
-        raise CopyRefused(f"overlay.db lacks table(s) {', '.join(missing)}")
+        raise CopyRefused(f"{file_name} lacks table(s) {', '.join(missing)}")
     extra = left_behind(source, set(names))
     if extra:
-        raise CopyRefused(f"PostgreSQL has no table(s) {', '.join(extra)} of overlay.db")
-    tables = [_describe(target, name) for name in names]
-    return _parents_first(target, tables)
+        raise CopyRefused(f"PostgreSQL has no table(s) {', '.join(extra)} of {file_name}")
+    tables = [_describe(target, name, schema) for name in names]
+    return _parents_first(target, tables, schema)
 
 
-def _describe(target: PgHandle, name: str) -> Table:
+def _describe(target: PgHandle, name: str, schema: str = "") -> Table:
     columns = tuple(
         row[0]
         for row in target.execute(
-            "SELECT column_name FROM information_schema.columns"
-            " WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
-            [name],
+            f"SELECT column_name FROM information_schema.columns WHERE {IN_SCHEMA}"
+            " AND table_name = ? ORDER BY ordinal_position",
+            [schema, name],
         ).fetchall()
     )
     if "rowid" in columns:
-        return Table(name, columns, ("rowid",), True)
+        return Table(name, columns, ("rowid",), True, schema)
     primary = tuple(
         row[0]
         for row in target.execute(
@@ -147,20 +171,23 @@ def _describe(target: PgHandle, name: str) -> Table:
             " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
             " WHERE i.indrelid = ?::regclass AND i.indisprimary"
             " ORDER BY array_position(i.indkey::int2[], a.attnum)",
-            [q(name)],
+            [Table(name, columns, (), False, schema).target],
         ).fetchall()
     )
-    return Table(name, columns, primary or ("rowid",), bool(primary))
+    return Table(name, columns, primary or ("rowid",), bool(primary), schema)
 
 
-def _parents_first(target: PgHandle, tables: list[Table]) -> list[Table]:
+def _parents_first(target: PgHandle, tables: list[Table], schema: str = "") -> list[Table]:
     references = target.execute(
-        "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint"
-        " WHERE contype = 'f' AND connamespace = current_schema()::regnamespace"
+        "SELECT child.relname, parent.relname FROM pg_constraint"
+        " JOIN pg_class AS child ON child.oid = conrelid"
+        " JOIN pg_class AS parent ON parent.oid = confrelid"
+        " WHERE contype = 'f'"
+        " AND connamespace = coalesce(nullif(?, ''), current_schema())::regnamespace",
+        [schema],
     ).fetchall()
     parents = {table.name: set() for table in tables}
     for child, parent in references:
-        child, parent = child.strip('"'), parent.strip('"')
         if child != parent and child in parents:
             parents[child].add(parent)
     ordered: list[Table] = []
@@ -213,12 +240,12 @@ def refuse_foreign_data(target: PgHandle, tables: list[Table]) -> None:
     """Raises when a target table holds rows other than those this tool copied into it."""
     progress = progress_of(target)
     for table in tables:
-        count = target.execute(f"SELECT count(*) FROM {q(table.name)}").fetchone()[0]
-        copied = progress.get(table.name, (None, 0, False))[1]
+        count = target.execute(f"SELECT count(*) FROM {table.target}").fetchone()[0]
+        copied = progress.get(table.progress_name, (None, 0, False))[1]
         if count != copied:
             raise CopyRefused(
-                f"refusing: target table {table.name} already holds {count} row(s) not copied"
-                " from this store; use an empty database"
+                f"refusing: target table {table.progress_name} already holds {count} row(s)"
+                " not copied from this store; use an empty database"
             )
 
 
@@ -230,7 +257,7 @@ def copy_table(
     after_batch: Callable[[str, int], None] | None = None,
 ) -> int:
     """Copies the rows after this table's progress; returns how many were copied now."""
-    entry = progress_of(target).get(table.name)
+    entry = progress_of(target).get(table.progress_name)
     if entry is not None and entry[2]:
         return 0
     after, copied = (entry[0], entry[1]) if entry else (None, 0)
@@ -238,24 +265,24 @@ def copy_table(
     cursor = source.execute(sql, params)
     width, now, last_key = len(table.key), 0, after or []
     # COPY writes identity columns as given (as INSERT ... OVERRIDING SYSTEM VALUE would)
-    copy_in = f"COPY {q(table.name)} ({', '.join(q(c) for c in table.columns)}) FROM STDIN"
+    copy_in = f"COPY {table.target} ({', '.join(q(c) for c in table.columns)}) FROM STDIN"
     while batch := cursor.fetchmany(batch_size):
         last_key = list(batch[-1][:width])
         copied += len(batch)
         with target.transaction():
             # user triggers off for this transaction only (the totals' dirty-day marks are
             # copied as rows of their own): ALTER TABLE is transactional in PostgreSQL
-            target.execute(f"ALTER TABLE {q(table.name)} DISABLE TRIGGER USER")
+            target.execute(f"ALTER TABLE {table.target} DISABLE TRIGGER USER")
             with target.raw.cursor().copy(copy_in) as copy:
                 for row in batch:
                     copy.write_row(row[width:])
-            target.execute(f"ALTER TABLE {q(table.name)} ENABLE TRIGGER USER")
-            _record(target, table.name, last_key, copied, done=False)
+            target.execute(f"ALTER TABLE {table.target} ENABLE TRIGGER USER")
+            _record(target, table.progress_name, last_key, copied, done=False)
         now += len(batch)
         if after_batch is not None:
-            after_batch(table.name, len(batch))
+            after_batch(table.progress_name, len(batch))
     with target.transaction():
-        _record(target, table.name, last_key, copied, done=True)
+        _record(target, table.progress_name, last_key, copied, done=True)
     return now
 
 
@@ -320,15 +347,15 @@ def target_rows(target: PgHandle, table: Table) -> Iterator[tuple[Any, ...]]:
     order = ", ".join(f'{q(k)} COLLATE "C"' if _is_text(target, table, k) else q(k) for k in by)
     select = ", ".join(q(c) for c in table.columns)
     with target.raw.cursor(name=f"verify_{table.name}") as cursor:
-        cursor.execute(f"SELECT {select} FROM {q(table.name)} ORDER BY {order}")
+        cursor.execute(f"SELECT {select} FROM {table.target} ORDER BY {order}")
         yield from cursor
 
 
 def _is_text(target: PgHandle, table: Table, column: str) -> bool:
     kind = target.execute(
-        "SELECT data_type FROM information_schema.columns WHERE table_schema = current_schema()"
+        f"SELECT data_type FROM information_schema.columns WHERE {IN_SCHEMA}"
         " AND table_name = ? AND column_name = ?",
-        [table.name, column],
+        [table.schema, table.name, column],
     ).fetchone()[0]
     return kind == "text"
 
@@ -344,4 +371,4 @@ def verify_table(source: sqlite3.Connection, target: PgHandle, table: Table) -> 
     with target.transaction():  # a named (server-side) cursor lives in a transaction
         source_count, source_md5 = row_digest(source_side)
         target_count, target_md5 = row_digest(target_rows(target, table))
-    return Verified(table.name, source_count, target_count, source_md5, target_md5)
+    return Verified(table.progress_name, source_count, target_count, source_md5, target_md5)

@@ -231,7 +231,8 @@ def make_app(
     plaza_env: PlazaEnv, tmp_path: Path, clock: Clock, request: pytest.FixtureRequest
 ) -> Callable[..., Flask]:
     """create_app on a fresh data dir holding a copy of the synced index (settings override).
-    PLAZA_TEST_BACKEND=postgres: the social store in a fresh PostgreSQL database instead."""
+    PLAZA_TEST_BACKEND=postgres: the social store and the sessions (auth.db's tables, in schema
+    plaza_auth) in a fresh PostgreSQL database instead."""
     made = 0
 
     def make(env: PlazaEnv | None = None, **overrides: Any) -> Flask:
