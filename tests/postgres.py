@@ -8,7 +8,8 @@ store's schema (a copy of one migrated once; `migrated=False`: empty) and return
 `postgresql://` URL. Skips, saying why, when PostgreSQL's binaries are not on PATH.
 
 `PLAZA_TEST_BACKEND=postgres` makes the web app's fixtures (tests/overlay_app/conftest.py) keep
-the social store in such a database instead of overlay.db (`backend_is_postgres()`).
+the social store in such a database instead of overlay.db, and sync's (tests/sync/conftest.py)
+the index (`backend_is_postgres()`).
 
 initdb refuses to run as root: as root, the server runs as the `postgres` system user.
 """
@@ -29,7 +30,7 @@ import pytest
 
 SUPERUSER = "plaza"
 INITDB = ("--locale=C", "--no-sync")
-TEMPLATE = "plaza_migrated"  # the social store's schema, copied into each new database
+TEMPLATE = "plaza_migrated"  # both stores' schemas, copied into each new database
 SERVER_OPTIONS = (
     "-c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     " -c max_connections=200 -c shared_buffers=32MB"
@@ -79,6 +80,7 @@ class PgCluster:
 
         from overlay_app.pg import conn as pg_conn
         from overlay_app.pg import schema as pg_schema
+        from sync.db import open_index
 
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {TEMPLATE}")
@@ -87,6 +89,7 @@ class PgCluster:
             pg_schema.migrate(handle)
         finally:
             handle.close()
+        open_index(self.url(TEMPLATE)).close()
         self._template_ready = True
 
 
