@@ -23,7 +23,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from sync import pg, pg_schema
+from sync import dialect, pg, pg_schema
 from sync.pg import PgHandle
 from sync.schema import MIGRATIONS
 
@@ -74,7 +74,17 @@ def connect_pg(url: str, pooled: bool = False) -> PgHandle:
     """A connection to the index in PostgreSQL: its schema first on the search_path, its own
     writer lock; `pooled` lends one from this process's pool (the web app's requests)."""
     opener = pg.lend if pooled else pg.connect
-    return opener(url, pg_schema.SEARCH_PATH, pg_schema.INDEX_WRITER_LOCK)
+    return opener(url, pg_schema.SEARCH_PATH, pg_schema.INDEX_WRITER_LOCK, dialect.for_postgresql)
+
+
+def location_of(db: Any) -> Location | None:
+    """Where an open index is, to open more connections to it (None: SQLite in memory)."""
+    if isinstance(db, PgHandle):
+        return db.url
+    for _, name, file in db.conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return file or None
+    return None
 
 
 def open_index(location: Location) -> Any:

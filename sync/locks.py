@@ -44,8 +44,8 @@ def acquire(
     with transaction(db) as conn:
         conn.execute("DELETE FROM locks WHERE name = ? AND expires_at < ?", (name, _at(now)))
         conn.execute(
-            "INSERT OR IGNORE INTO locks (name, owner, acquired_at, expires_at)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO locks (name, owner, acquired_at, expires_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
             (name, owner, _at(now), _at(now + timedelta(seconds=ttl))),
         )
         holder = conn.execute("SELECT owner FROM locks WHERE name = ?", (name,)).fetchone()[0]
@@ -64,8 +64,9 @@ def take_over(
             "SELECT owner FROM locks WHERE name = ? AND expires_at >= ?", (name, _at(now))
         ).fetchone()
         conn.execute(
-            "INSERT OR REPLACE INTO locks (name, owner, acquired_at, expires_at)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO locks (name, owner, acquired_at, expires_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner,"
+            " acquired_at = excluded.acquired_at, expires_at = excluded.expires_at",
             (name, owner, _at(now), _at(now + timedelta(seconds=ttl))),
         )
     return row[0] if row and row[0] != owner else None

@@ -199,7 +199,8 @@ def _write_members(conn: sqlite3.Connection, group: Group, replace: bool) -> Non
     if replace:
         conn.execute("DELETE FROM group_members WHERE group_id = ?", (group.id,))
     conn.executemany(
-        "INSERT OR REPLACE INTO group_members (group_id, member_id, member_type) VALUES (?, ?, ?)",
+        "INSERT INTO group_members (group_id, member_id, member_type) VALUES (?, ?, ?)"
+        " ON CONFLICT (group_id, member_id) DO UPDATE SET member_type = excluded.member_type",
         [(group.id, m.id, m.kind or "unknown") for m in group.members_added],
     )
     conn.executemany(
@@ -215,22 +216,22 @@ def recompute_memberships(conn: sqlite3.Connection) -> int:
         "CREATE TEMP TABLE IF NOT EXISTS next_memberships "
         "(user_id TEXT, group_id TEXT, PRIMARY KEY (user_id, group_id))"
     )
-    conn.execute("DELETE FROM temp.next_memberships")
+    conn.execute("DELETE FROM next_memberships")  # unqualified: the temporary one, on both
     first = None if conn.execute("SELECT 1 FROM memberships LIMIT 1").fetchone() else True
-    conn.execute(f"INSERT INTO temp.next_memberships {TRANSITIVE_MEMBERSHIPS}")
+    conn.execute(f"INSERT INTO next_memberships {TRANSITIVE_MEMBERSHIPS}")
     changed = conn.execute(
         "SELECT (SELECT count(*) FROM (SELECT user_id, group_id FROM memberships EXCEPT "
-        "SELECT user_id, group_id FROM temp.next_memberships)) + (SELECT count(*) FROM ("
-        "SELECT user_id, group_id FROM temp.next_memberships EXCEPT "
-        "SELECT user_id, group_id FROM memberships))"
+        "SELECT user_id, group_id FROM next_memberships) AS lost) + (SELECT count(*) FROM ("
+        "SELECT user_id, group_id FROM next_memberships EXCEPT "
+        "SELECT user_id, group_id FROM memberships) AS gained)"
     ).fetchone()[0]
     if changed:
         conn.execute("DELETE FROM memberships")
         conn.execute(
             "INSERT INTO memberships (user_id, group_id) "
-            "SELECT user_id, group_id FROM temp.next_memberships"
+            "SELECT user_id, group_id FROM next_memberships"
         )
-    conn.execute("DELETE FROM temp.next_memberships")
+    conn.execute("DELETE FROM next_memberships")
     return int(changed) if first is None else 0
 
 

@@ -52,10 +52,13 @@ class PgHandle:
         raw: psycopg.Connection,
         pool: ConnectionPool | None = None,
         writer_lock: int = WRITER_LOCK,
+        rewrite: Callable[[str], str] | None = None,
     ) -> None:
         self.raw = raw
         self._pool = pool
         self.writer_lock = writer_lock
+        self._rewrite = rewrite  # a store's SQLite-only spellings -> PostgreSQL's (sync/dialect)
+        self.url = ""  # what it was opened with: more connections like it (sync's workers)
         self._trace: Callable[[str], object] | None = None
 
     def set_trace_callback(self, trace: Callable[[str], object] | None) -> None:
@@ -73,6 +76,8 @@ class PgHandle:
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None):
         if self._trace is not None:
             self._trace(sql)
+        if self._rewrite is not None:
+            sql = self._rewrite(sql)
         if not params:  # no placeholders: psycopg reads the text as it is
             return self.raw.execute(sql)
         return self.raw.execute(to_psycopg(sql), params)
@@ -80,6 +85,8 @@ class PgHandle:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any] | Mapping[str, Any]]):
         if self._trace is not None:
             self._trace(sql)
+        if self._rewrite is not None:
+            sql = self._rewrite(sql)
         cursor = self.raw.cursor()
         cursor.executemany(to_psycopg(sql), list(rows))
         return cursor
@@ -143,14 +150,26 @@ def _session(search_path: str) -> dict[str, str]:
     return {"options": f"-c search_path={names}"} if names else {}
 
 
-def connect(url: str, search_path: str = "", writer_lock: int = WRITER_LOCK) -> PgHandle:
+def connect(
+    url: str,
+    search_path: str = "",
+    writer_lock: int = WRITER_LOCK,
+    rewrite: Callable[[str], str] | None = None,
+) -> PgHandle:
     """A connection of its own (not pooled): migrations, command-line jobs, LISTEN."""
     raw = psycopg.connect(url, autocommit=True, **_session(search_path))
     configure(raw)
-    return PgHandle(raw, writer_lock=writer_lock)
+    handle = PgHandle(raw, writer_lock=writer_lock, rewrite=rewrite)
+    handle.url = url
+    return handle
 
 
-def lend(url: str, search_path: str = "", writer_lock: int = WRITER_LOCK) -> PgHandle:
+def lend(
+    url: str,
+    search_path: str = "",
+    writer_lock: int = WRITER_LOCK,
+    rewrite: Callable[[str], str] | None = None,
+) -> PgHandle:
     """A connection from this process's pool for `url` (and `search_path`); `close()` gives
     it back."""
     key = (url, search_path, os.getpid())
@@ -165,7 +184,9 @@ def lend(url: str, search_path: str = "", writer_lock: int = WRITER_LOCK) -> PgH
                 configure=configure,
                 open=True,
             )
-    return PgHandle(pool.getconn(), pool, writer_lock)
+    handle = PgHandle(pool.getconn(), pool, writer_lock, rewrite)
+    handle.url = url
+    return handle
 
 
 def close_pool(url: str) -> None:

@@ -158,8 +158,7 @@ VISIBLE_KEYS_SQL = f"""
 SET_FORM_FROM = 1_000
 _KEYED_ITEMS = """
     FROM json_each(:keys) AS k
-    JOIN items AS i ON i.drive_id = json_extract(k.value, '$[0]')
-                   AND i.item_id = json_extract(k.value, '$[1]')"""
+    JOIN items AS i ON i.drive_id = k.value ->> 0 AND i.item_id = k.value ->> 1"""
 _AMONG = f"SELECT {{columns}} {_KEYED_ITEMS} {{joins}} WHERE {ITEM_IS_VISIBLE_OR_ARCHIVED}"
 _AMONG_BY_HOLDERS = f"""
     WITH {HOLDERS_ADMITTING_OR_ARCHIVED}

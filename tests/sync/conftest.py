@@ -208,11 +208,12 @@ def keys(item_ids: str) -> list[tuple[str, str]]:
     return sorted((drive_of[i], i) for i in item_ids.split())
 
 
-def run_access_cli(data_dir: Path, *args: str):
-    """`plaza sync <args>` for the access commands (visible, explain) on `data_dir`."""
+def run_access_cli(data_dir: Path, *args: str, index=None):
+    """`plaza sync <args>` for the access commands (visible, explain) on `data_dir` (and on
+    `index`'s PostgreSQL database when it is an open one there)."""
     group = click.Group("sync")
     register(group)
-    env = {"PLAZA_DATA_DIR": str(data_dir)}
+    env = {"PLAZA_DATA_DIR": str(data_dir), "PLAZA_DATABASE_URL": getattr(index, "url", None)}
     return CliRunner().invoke(group, list(args), env=env, catch_exceptions=False)
 
 
