@@ -1,4 +1,5 @@
-"""`plaza migrate-to-postgres`: an existing deployment's social store into PostgreSQL.
+"""`plaza migrate-to-postgres`: an existing deployment's social store and index into
+PostgreSQL (the index into the schema plaza_index of the same database).
 
 The steps live in overlay_app/pg/copy.py; this is the command around them: settings, the
 order of the steps, progress and the table of results. Exit status 0 only when every table
@@ -10,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -21,13 +23,16 @@ from rich.table import Table as RichTable
 from overlay_app.pg import conn as pg_conn
 from overlay_app.pg import copy as pg_copy
 from overlay_app.pg import schema as pg_schema
+from sync import db as index_db
+from sync import pg_schema as pg_index
 from sync.leader import LEADER_FILE, FileElection
 
-HELP = """Copy overlay.db (in PLAZA_DATA_DIR) into the PostgreSQL database PLAZA_DATABASE_URL.
+HELP = """Copy overlay.db and index.db (in PLAZA_DATA_DIR) into the PostgreSQL database
+PLAZA_DATABASE_URL (the index into its schema plaza_index).
 
 Stop the web app, `plaza realtime` and `plaza scheduler` first and keep them stopped until
 this command ends: rows written to overlay.db during the copy would be left behind. The
-SQLite file is only read. The target is migrated first, then every table is copied in
+SQLite files are only read. The target is migrated first, then every table is copied in
 batches; a copy that stops (killed, connection lost) resumes where it stopped when run
 again. Every table is then verified (row counts and an md5 of the rows on both sides).
 Exit 0 only when all match; then set PLAZA_DATABASE_URL and start Plaza again."""
@@ -79,27 +84,15 @@ def run(
     """The whole move; the exit status. `after_batch(table, rows)` is called after each
     committed batch (progress; tests stop a copy there)."""
     console = console or Console()
-    try:
-        source = pg_copy.open_source(source_path)
-        target = pg_conn.connect(url)
-    except (pg_copy.CopyRefused, psycopg.Error) as refused:
-        _fail(str(refused).strip().splitlines()[0])
-    try:
-        pg_copy.check_source(source, [name for name, _ in pg_schema.MIGRATIONS])
-        pg_schema.migrate(target)
-        pg_copy.ensure_progress(target)
-        tables = pg_copy.target_tables(target, source)
-        pg_copy.refuse_foreign_data(target, tables)
-        _copy_all(source, target, tables, batch_size, console, after_batch)
-        pg_copy.advance_identities(source, target)
-        results = [pg_copy.verify_table(source, target, table) for table in tables]
-    except pg_copy.CopyRefused as refused:
-        _fail(str(refused))
-    except (psycopg.Error, sqlite3.Error) as failed:  # what was committed stays: run again
-        _fail(f"{type(failed).__name__}: {str(failed).strip().splitlines()[0]}")
-    finally:
-        source.close()
-        target.close()
+    results = _copy_store(
+        Store(source_path, "plaza.social", [n for n, _ in pg_schema.MIGRATIONS], *_social(url)),
+        batch_size,
+        console,
+        after_batch,
+    )
+    index_path = source_path.parent / "index.db"
+    if index_path.is_file():  # a deployment that never synced has none
+        results += copy_index(index_path, url, batch_size, console, after_batch)
     console.print(_results_table(results))
     differing = [result.name for result in results if not result.matches]
     if differing:
@@ -107,6 +100,74 @@ def run(
         return 1
     console.print(f"all {len(results)} tables verified equal")
     return 0
+
+
+def copy_index(
+    index_path: Path,
+    url: str,
+    batch_size: int = pg_copy.BATCH,
+    console: Console | None = None,
+    after_batch: Callable[[str, int], None] | None = None,
+) -> list[pg_copy.Verified]:
+    """index.db into `url`'s schema plaza_index, resumable; each table's verification."""
+    store = Store(index_path, "plaza.index", [n for n, _ in pg_index.MIGRATIONS], *_index(url))
+    return _copy_store(store, batch_size, console or Console(quiet=True), after_batch)
+
+
+@dataclass(frozen=True)
+class Store:
+    """One SQLite store to copy: its file, migration set and history, how to connect to its
+    target (the social store's schema, or the index's plaza_index) and to migrate it."""
+
+    path: Path
+    migration_set: str
+    history: list[str]
+    connect: Callable[[], pg_conn.PgHandle]
+    migrate: Callable[[pg_conn.PgHandle], object]
+
+
+def _social(url: str) -> tuple[Callable[[], pg_conn.PgHandle], Callable]:
+    return (lambda: pg_conn.connect(url)), pg_schema.migrate
+
+
+def _index(url: str) -> tuple[Callable[[], pg_conn.PgHandle], Callable]:
+    return (lambda: index_db.connect_pg(url)), index_db.migrate_pg
+
+
+def _copy_store(
+    store: Store,
+    batch_size: int,
+    console: Console,
+    after_batch: Callable[[str, int], None] | None,
+) -> list[pg_copy.Verified]:
+    """Copies and verifies one store; exits with one line when refused or failed."""
+    name = store.path.name
+    try:
+        source = pg_copy.open_source(store.path)
+    except pg_copy.CopyRefused as refused:
+        _fail(str(refused))
+    try:
+        target = store.connect()
+    except psycopg.Error as refused:
+        source.close()
+        _fail(str(refused).strip().splitlines()[0])
+    try:
+        pg_copy.check_source(source, store.history, store.migration_set, name)
+        store.migrate(target)
+        pg_copy.ensure_progress(target)
+        tables = pg_copy.target_tables(target, source, name)
+        pg_copy.refuse_foreign_data(target, tables)
+        _copy_all(source, target, tables, batch_size, console, after_batch)
+        pg_copy.advance_identities(source, target)
+        results = [pg_copy.verify_table(source, target, table) for table in tables]
+    except (pg_copy.CopyRefused, index_db.IndexTooNew) as refused:
+        _fail(str(refused))
+    except (psycopg.Error, sqlite3.Error) as failed:  # what was committed stays: run again
+        _fail(f"{type(failed).__name__}: {str(failed).strip().splitlines()[0]}")
+    finally:
+        source.close()
+        target.close()
+    return results
 
 
 def _copy_all(

@@ -99,7 +99,7 @@ def open_index(location: Location) -> Any:
     db = connect(location)
     try:
         if isinstance(db, PgHandle):
-            _migrate_pg(db)
+            migrate_pg(db)
         else:
             migrate(db, MIGRATIONS, location)
     except BaseException:
@@ -108,7 +108,8 @@ def open_index(location: Location) -> Any:
     return db
 
 
-def _migrate_pg(handle: PgHandle) -> None:
+def migrate_pg(handle: PgHandle) -> None:
+    """The index in PostgreSQL brought to this version's schema (IndexTooNew: newer)."""
     known = {name for name, _ in pg_schema.MIGRATIONS}
     unknown = set(pg_schema.applied(handle)) - known
     if unknown:

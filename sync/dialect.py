@@ -9,6 +9,10 @@ apply to every statement (sync/db.connect_pg); each rewrite is one named functio
   `json_each(p) AS k` (elements read as `k.value ->> n`): json_array_elements.
 - `INDEXED BY index` pins SQLite's plan: PostgreSQL has no such clause (and the statistics).
 - `x COLLATE NOCASE`: lower(x) (people_by_upn is on lower(upn) there).
+- `LIKE` ignores case on SQLite (ASCII letters): ILIKE.
+
+Beware what the rewrites cannot fix: psycopg sends each use of a `:name` as a parameter of
+its own, so a parameter only tested for NULL needs its type said: `CAST(:p AS TEXT) IS NULL`.
 
 Anything else differing (PRAGMA, lastrowid, FTS5) is kept off PostgreSQL by its caller,
 asking `is_postgres(db)`.
@@ -28,6 +32,7 @@ _EACH = re.compile(rf"json_each\({_PARAM}\)")
 _INDEXED_BY = re.compile(r" INDEXED BY \w+")
 _EQUALS_NOCASE = re.compile(rf"([\w.]+) = {_PARAM} COLLATE NOCASE")
 _NOCASE = re.compile(r"([\w.]+) COLLATE NOCASE")
+_LIKE = re.compile(r"\bLIKE\b")
 
 
 def is_postgres(conn: Any) -> bool:
@@ -48,7 +53,11 @@ def caseless(sql: str) -> str:
     return _NOCASE.sub(r"lower(\1)", sql)
 
 
+def caseless_like(sql: str) -> str:
+    return _LIKE.sub("ILIKE", sql)
+
+
 @lru_cache(maxsize=2048)
 def for_postgresql(sql: str) -> str:
     """`sql` as PostgreSQL takes it (the same text when nothing SQLite-only is in it)."""
-    return caseless(unpinned(array_elements(sql)))
+    return caseless_like(caseless(unpinned(array_elements(sql))))

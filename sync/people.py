@@ -278,7 +278,9 @@ class UpnResolver:
     def __init__(self, conn: sqlite3.Connection, graph: GraphSource) -> None:
         self._graph = graph
         self._lock = threading.Lock()
-        rows = conn.execute("SELECT lower(upn), id FROM people WHERE deleted = 0 AND upn NOT NULL")
+        rows = conn.execute(
+            "SELECT lower(upn), id FROM people WHERE deleted = 0 AND upn IS NOT NULL"
+        )
         self._known: dict[str, str | None] = dict(rows.fetchall())
 
     def __call__(self, upn: str) -> str | None:

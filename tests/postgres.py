@@ -76,6 +76,18 @@ class PgCluster:
             conn.execute(f'CREATE DATABASE "{name}" TEMPLATE {template}')
         return self.url(name)
 
+    def copy_for(self, source_key: str, key: str) -> str:
+        """A copy of `source_key`'s database (CREATE DATABASE ... TEMPLATE: nobody may be
+        connected to it) as the one for `key`; its URL."""
+        import psycopg
+
+        source = self.database_for(source_key).split("/")[-1].split("?")[0]
+        name = f"t{os.getpid()}_{next(self._numbers)}"
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+        self._by_key[key] = self.url(name)
+        return self._by_key[key]
+
     def database_for(self, key: str) -> str:
         """The URL of a database of its own for `key` (made on first asking, the same after)."""
         if key not in self._by_key:
@@ -163,6 +175,24 @@ def index_at(path: Path) -> Path | str:
         return path
     assert _running is not None, "postgres_cluster is not running"
     return _running.database_for(str(path))
+
+
+def copy_index(source: Path, target: Path) -> None:
+    """The index at `source` (an index.db path) copied whole to `target`'s: SQLite's backup
+    API, or on PostgreSQL a copy of the database index_at(source) names."""
+    import sqlite3
+
+    if backend_is_postgres():
+        assert _running is not None, "postgres_cluster is not running"
+        _running.copy_for(str(source), str(target))
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    reading, writing = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        reading.backup(writing)
+    finally:
+        reading.close()
+        writing.close()
 
 
 @pytest.fixture

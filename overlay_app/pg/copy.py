@@ -1,4 +1,7 @@
-"""Copying a SQLite social store (overlay.db) into PostgreSQL, resumable and verified.
+"""Copying a SQLite store (overlay.db; index.db into the schema plaza_index) into PostgreSQL,
+resumable and verified. The target handle's search_path says where the tables are: each
+function works in its current_schema() (public for the social store, plaza_index for the
+index, whose connection sync.db.connect_pg opens), progress included.
 
 The tables copied are the target's (made by pg/schema.py, the same history as schema.py),
 so SQLite-only tables (FTS5 indexes and their shadow tables, sqlite_utils' bookkeeping) stay
@@ -59,7 +62,7 @@ class Verified:
 
 
 def open_source(path: Path) -> sqlite3.Connection:
-    """overlay.db, read-only: the copy never writes to what it copies."""
+    """overlay.db (or index.db), read-only: the copy never writes to what it copies."""
     if not path.is_file():
         raise CopyRefused(f"no SQLite social store at {path}")
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -72,24 +75,29 @@ def q(name: str) -> str:
 # -- what to copy -------------------------------------------------------------------------
 
 
-def check_source(source: sqlite3.Connection, expected: list[str]) -> None:
-    """overlay.db must stand where the target's history ends: migrated by this Plaza."""
+def check_source(
+    source: sqlite3.Connection,
+    expected: list[str],
+    migration_set: str = "plaza.social",
+    store: str = "overlay.db",
+) -> None:
+    """The store must stand where the target's history ends: migrated by this Plaza."""
     try:
         applied = {
             row[0]
             for row in source.execute(
-                "SELECT name FROM _sqlite_migrations WHERE migration_set = 'plaza.social'"
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [migration_set]
             )
         }
     except sqlite3.OperationalError:
-        raise CopyRefused("not a Plaza social store (no migrations recorded)") from None
+        raise CopyRefused(f"{store} is not a Plaza store (no migrations recorded)") from None
     missing = [name for name in expected if name not in applied]
     unknown = sorted(applied - set(expected))
     if unknown:
-        raise CopyRefused(f"overlay.db was written by a newer Plaza ({', '.join(unknown)})")
+        raise CopyRefused(f"{store} was written by a newer Plaza ({', '.join(unknown)})")
     if missing:
         raise CopyRefused(
-            f"overlay.db lacks migrations {', '.join(missing)}: start this Plaza on it once first"
+            f"{store} lacks migrations {', '.join(missing)}: start this Plaza on it once first"
         )
 
 
@@ -107,7 +115,9 @@ def left_behind(source: sqlite3.Connection, copied: set[str]) -> list[str]:
     ]
 
 
-def target_tables(target: PgHandle, source: sqlite3.Connection) -> list[Table]:
+def target_tables(
+    target: PgHandle, source: sqlite3.Connection, store: str = "overlay.db"
+) -> list[Table]:
     """The target's tables, parents before the tables referring to them."""
     names = [
         row[0]
@@ -121,10 +131,10 @@ def target_tables(target: PgHandle, source: sqlite3.Connection) -> list[Table]:
     source_names = {row[0] for row in source.execute("SELECT name FROM sqlite_master")}
     missing = [name for name in names if name not in source_names]
     if missing:
-        raise CopyRefused(f"overlay.db lacks table(s) {', '.join(missing)}")
+        raise CopyRefused(f"{store} lacks table(s) {', '.join(missing)}")
     extra = left_behind(source, set(names))
     if extra:
-        raise CopyRefused(f"PostgreSQL has no table(s) {', '.join(extra)} of overlay.db")
+        raise CopyRefused(f"PostgreSQL has no table(s) {', '.join(extra)} of {store}")
     tables = [_describe(target, name) for name in names]
     return _parents_first(target, tables)
 
@@ -134,7 +144,9 @@ def _describe(target: PgHandle, name: str) -> Table:
         row[0]
         for row in target.execute(
             "SELECT column_name FROM information_schema.columns"
-            " WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+            " WHERE table_schema = current_schema() AND table_name = ?"
+            " AND is_generated = 'NEVER'"  # computed there (items.search_vector): not copied
+            " ORDER BY ordinal_position",
             [name],
         ).fetchall()
     )

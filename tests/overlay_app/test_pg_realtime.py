@@ -14,18 +14,24 @@ from pathlib import Path
 import pytest
 
 from overlay_app import db
+from plaza.migrate_pg import copy_index
 from tests.browser.conftest import LiveSite, start_live_site
 from tests.overlay_app.conftest import SECRET_KEY, PlazaEnv
 from tests.overlay_app.event_streams import Person, Received, opened
 from tests.overlay_app.test_realtime_processes import PLAZA, free_port, start, stop_cleanly
-from tests.postgres import PgCluster
+from tests.postgres import PgCluster, backend_is_postgres
 
 
 @pytest.fixture(scope="module")
 def nodes(
     plaza_env: PlazaEnv, postgres_cluster: PgCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[LiveSite, LiveSite]]:
-    url = postgres_cluster.new_database()
+    synced = plaza_env.data_dir / "index.db"
+    if backend_is_postgres():  # the synced index is a database already: a copy of it
+        url = postgres_cluster.copy_for(str(synced), "pg-realtime-nodes")
+    else:  # both nodes read the index from PostgreSQL too: index.db copied in
+        url = postgres_cluster.new_database()
+        assert all(table.matches for table in copy_index(synced, url))
     first = start_live_site(plaza_env, tmp_path_factory.mktemp("node-a"), database_url=url)
     second = start_live_site(plaza_env, tmp_path_factory.mktemp("node-b"), database_url=url)
     yield first, second

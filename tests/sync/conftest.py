@@ -188,7 +188,7 @@ def add_library(db, drive_id: str, site_id: str, site_title: str, items: list) -
         )  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def _index_backend(request: pytest.FixtureRequest) -> None:
     """With PLAZA_TEST_BACKEND=postgres, the cluster index_at() makes databases in."""
     if backend_is_postgres():

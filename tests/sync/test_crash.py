@@ -150,6 +150,7 @@ def test_kill_9_mid_sync_loses_nothing_and_the_next_run_finishes_exactly(fresh_e
     assert db.execute("SELECT count(*) FROM items WHERE deleted = 1").fetchone() == (0,)
     rounds = db.execute("SELECT count(*) FROM cursors WHERE round_id IS NOT NULL").fetchone()
     assert rounds == (0,)
+    db.close()
 
 
 # -- repeated kills at random moments -------------------------------------------------------------

@@ -150,6 +150,7 @@ def test_target_chooses_sites_libraries_and_file_types(emulator, tmp_path):
     assert {r[0] for r in db.execute("SELECT DISTINCT drive_id FROM items")} == {drive.id}
     assert {r[0] for r in db.execute("SELECT item_id FROM items")} == expected
     assert [r[0] for r in db.execute("SELECT id FROM sites")] == [site.id]
+    db.close()
 
 
 def test_include_and_exclude_globs_apply_to_file_paths(emulator, tmp_path):
@@ -172,6 +173,7 @@ def test_include_and_exclude_globs_apply_to_file_paths(emulator, tmp_path):
         if item.folder or (inside and item.extension != "xlsx"):
             expected.add(item.id)
     assert {r[0] for r in db.execute("SELECT item_id FROM items")} == expected
+    db.close()
 
 
 def test_unknown_site_url_fails_with_the_url(emulator, tmp_path):
@@ -181,6 +183,7 @@ def test_unknown_site_url_fails_with_the_url(emulator, tmp_path):
         sync_documents(db, connector_for(emulator), DocumentTarget(site_urls=(url,)))
     assert str(raised.value).startswith(f"no SharePoint site at {url}")
     assert db.execute("SELECT count(*) FROM sites").fetchone()[0] == 0
+    db.close()
 
 
 # -- throttling and missing permissions -----------------------------------------------------------
@@ -213,6 +216,7 @@ def test_throttled_waits_are_counted_and_the_result_is_exact(fresh_emulator, tmp
     assert len(waits) == 3
     for user in handle.tenant.users.values():
         assert visible_in_index(db, user.id) == oracle(handle, user.id)
+    db.close()
 
 
 def test_revoked_consent_fails_naming_the_permission(fresh_emulator, tmp_path):
@@ -229,6 +233,7 @@ def test_revoked_consent_fails_naming_the_permission(fresh_emulator, tmp_path):
     assert raised.value.permission == "Sites.Read.All"
     assert "Sites.Read.All is not granted" in str(raised.value)
     assert db.execute("SELECT count(*) FROM items").fetchone()[0] == 0
+    db.close()
 
 
 def test_a_403_on_permissions_rolls_back_the_page(fresh_emulator, tmp_path):

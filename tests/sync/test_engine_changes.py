@@ -8,6 +8,7 @@ person's visible items must equal the emulator's oracle.
 
 from __future__ import annotations
 
+import itertools
 from urllib.parse import quote
 
 import pytest
@@ -43,10 +44,13 @@ def sampled_people(tenant, *also: str) -> list:
     ]
 
 
+CLEAN_NUMBERS = itertools.count(1)  # each clean sync its own index
+
+
 def assert_matches_tenant(handle, db, tmp_path, *also: str) -> None:
     """Live rows equal a clean full sync; paths and URLs are the tenant's; the oracle agrees
     for sampled people (and `also`, ids of people a scenario changed)."""
-    clean = open_index(index_at(tmp_path / f"clean-{len(list(tmp_path.iterdir()))}.db"))
+    clean = open_index(index_at(tmp_path / f"clean-{next(CLEAN_NUMBERS)}.db"))
     connector = connector_for(handle)
     sync_people(clean, connector)
     sync_documents(clean, connector, ALL_SITES, page_size=PAGE)

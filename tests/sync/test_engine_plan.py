@@ -151,6 +151,7 @@ def index_with_library(tmp_path):
         conn.execute("INSERT INTO sites (id, title) VALUES (?, 'Tax')", [SITE])
         conn.execute("INSERT INTO drives (id, site_id, name) VALUES ('b!docs', ?, 'Docs')", [SITE])
     return db
+    db.close()
 
 
 def test_moving_a_folder_rederives_its_subtree(tmp_path):
@@ -189,6 +190,7 @@ def test_moving_a_folder_rederives_its_subtree(tmp_path):
         ("u", "/A/B/Sub/u.docx", f"{BASE}/A/B/Sub/u.docx", "u"),
         ("v", "/A/B/Sub/u.docx/v.docx", f"{BASE}/A/B/Sub/u.docx/v.docx", "u"),
     ]
+    db.close()
 
 
 def test_an_orphan_has_no_path_or_acl_until_its_parent_arrives(tmp_path):
@@ -211,3 +213,4 @@ def test_an_orphan_has_no_path_or_acl_until_its_parent_arrives(tmp_path):
         row = db.execute("SELECT path, acl_item_id FROM items WHERE item_id = 'o'").fetchone()
         states.append(row)
     assert states == [(None, None), ("/P/o.docx", "root-id")]
+    db.close()

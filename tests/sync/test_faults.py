@@ -139,6 +139,7 @@ def test_a_full_sync_under_each_fault_profile_is_exact(fresh_emulator, tmp_path,
         assert waits >= 1
         slept = people.counts.throttled_seconds + documents.counts.throttled_seconds
         assert slept >= 0.1 * waits
+    db.close()
 
 
 # -- one-off rules -----------------------------------------------------------------------------
@@ -195,3 +196,4 @@ def test_first_and_incremental_syncs_under_a_one_off_fault_are_exact(fresh_emula
         elif name != "expire_delta":
             assert after.retries > before.retries
         control(handle, "DELETE", "faults")  # the never-ending rules go before the next step
+    db.close()
