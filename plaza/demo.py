@@ -175,7 +175,9 @@ def staff_groups(tenant) -> tuple[tuple[str, str], tuple[str, str]]:
 
 def _first_sync(data_dir: Path) -> None:
     """People first (documents' permissions name them), then every site's documents."""
-    index_path = data_dir / "index.db"
+    index_path = index_db.index_location(
+        data_dir / "index.db", os.environ.get("PLAZA_DATABASE_URL", "")
+    )
     index = index_db.open_index(index_path)
     try:
         known = {job.name for job in jobs.list_jobs(index)}

@@ -25,7 +25,7 @@ def status_command(as_json: bool) -> None:
     from sync.settings import SyncSettings
 
     data_dir = SyncSettings.from_env().data_dir
-    db = open_index(Path(data_dir) / "index.db")
+    db = open_index(SyncSettings.from_env().index_location)
     try:
         realtime_url = os.environ.get("PLAZA_REALTIME_URL", "").rstrip("/")
         database_url = os.environ.get("PLAZA_DATABASE_URL", "")

@@ -1,4 +1,7 @@
-"""Copying a SQLite store (overlay.db, auth.db) into PostgreSQL, resumable and verified.
+"""Copying a SQLite store (overlay.db; index.db into the schema plaza_index) into PostgreSQL,
+resumable and verified. The target handle's search_path says where the tables are: each
+function works in its current_schema() (public for the social store, plaza_index for the
+index, whose connection sync.db.connect_pg opens), progress included.
 
 The tables copied are the target's (made by pg/schema.py, the same history as schema.py),
 so SQLite-only tables (FTS5 indexes and their shadow tables, sqlite_utils' bookkeeping) stay
@@ -7,11 +10,6 @@ batch and its row in `plaza_copy_progress` (table, last key copied, rows copied)
 together, so a copy killed at any moment resumes after its last committed batch with no
 duplicate. The key is `rowid` where the target keeps one (creation order, so a reply comes
 after the comment it answers), else the primary key, else SQLite's rowid (rate_events).
-
-The social store's tables are the database's current schema (`public`); the sessions
-store's are in their own schema (`plaza_auth`, overlay_app/auth/pg_schema.py): functions
-taking `schema` read that one instead ("": the current), and its tables' progress rows are
-named with it ("plaza_auth.sessions").
 
 A table holding rows this tool did not copy is refused before anything is written.
 Verification reads both sides through the same normaliser (`row_digest`), in the same order
@@ -24,7 +22,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +31,6 @@ from overlay_app.pg.conn import PgHandle
 PROGRESS = "plaza_copy_progress"
 OWN_TABLES = frozenset({"plaza_migrations", PROGRESS})
 BATCH = 1000
-# information_schema's filter for the schema copied into ("" as the parameter: the current)
-IN_SCHEMA = "table_schema = coalesce(nullif(?, ''), current_schema())"
 
 
 class CopyRefused(Exception):
@@ -47,16 +43,13 @@ class Table:
     columns: tuple[str, ...]  # the target's columns, in order
     key: tuple[str, ...]  # copy order; on the source side "rowid" may be SQLite's own
     key_in_target: bool  # False: the order exists on the source only (no primary key)
-    schema: str = ""  # the target's schema; "": the current one
+    schema: str = "public"
 
     @property
-    def target(self) -> str:
-        """The target table's name in SQL, schema-qualified when it has its own schema."""
-        return f"{q(self.schema)}.{q(self.name)}" if self.schema else q(self.name)
-
-    @property
-    def progress_name(self) -> str:
-        return f"{self.schema}.{self.name}" if self.schema else self.name
+    def label(self) -> str:
+        """How people read it: qualified outside the social store's schema (plaza_index.people
+        and plaza_auth.sessions are not the social store's)."""
+        return self.name if self.schema == "public" else f"{self.schema}.{self.name}"
 
 
 @dataclass(frozen=True)
@@ -75,10 +68,10 @@ class Verified:
 # -- opening ------------------------------------------------------------------------------
 
 
-def open_source(path: Path, store: str = "social store") -> sqlite3.Connection:
-    """overlay.db (or auth.db), read-only: the copy never writes to what it copies."""
+def open_source(path: Path) -> sqlite3.Connection:
+    """overlay.db (or index.db), read-only: the copy never writes to what it copies."""
     if not path.is_file():
-        raise CopyRefused(f"no SQLite {store} at {path}")
+        raise CopyRefused(f"no SQLite social store at {path}")
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
 
@@ -93,9 +86,9 @@ def check_source(
     source: sqlite3.Connection,
     expected: list[str],
     migration_set: str = "plaza.social",
-    file_name: str = "overlay.db",
+    store: str = "overlay.db",
 ) -> None:
-    """The SQLite store must stand where the target's history ends: migrated by this Plaza."""
+    """The store must stand where the target's history ends: migrated by this Plaza."""
     try:
         applied = {
             row[0]
@@ -104,14 +97,14 @@ def check_source(
             )
         }
     except sqlite3.OperationalError:
-        raise CopyRefused(f"{file_name} is not a Plaza store (no migrations recorded)") from None
+        raise CopyRefused(f"{store} is not a Plaza store (no migrations recorded)") from None
     missing = [name for name in expected if name not in applied]
     unknown = sorted(applied - set(expected))
     if unknown:
-        raise CopyRefused(f"{file_name} was written by a newer Plaza ({', '.join(unknown)})")
+        raise CopyRefused(f"{store} was written by a newer Plaza ({', '.join(unknown)})")
     if missing:
         raise CopyRefused(
-            f"{file_name} lacks migrations {', '.join(missing)}: start this Plaza on it once first"
+            f"{store} lacks migrations {', '.join(missing)}: start this Plaza on it once first"
         )
 
 
@@ -130,40 +123,43 @@ def left_behind(source: sqlite3.Connection, copied: set[str]) -> list[str]:
 
 
 def target_tables(
-    target: PgHandle, source: sqlite3.Connection, schema: str = "", file_name: str = "overlay.db"
+    target: PgHandle, source: sqlite3.Connection, store: str = "overlay.db"
 ) -> list[Table]:
-    """The target's tables (in `schema`), parents before the tables referring to them."""
+    """The target's tables, parents before the tables referring to them."""
     names = [
         row[0]
         for row in target.execute(
-            f"SELECT table_name FROM information_schema.tables WHERE {IN_SCHEMA}"
-            " AND table_type = 'BASE TABLE' ORDER BY table_name",
-            [schema],
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+            " ORDER BY table_name"
         ).fetchall()
         if row[0] not in OWN_TABLES
     ]
     source_names = {row[0] for row in source.execute("SELECT name FROM sqlite_master")}
     missing = [name for name in names if name not in source_names]
     if missing:
-        raise CopyRefused(f"{file_name} lacks table(s) {', '.join(missing)}")
+        raise CopyRefused(f"{store} lacks table(s) {', '.join(missing)}")
     extra = left_behind(source, set(names))
     if extra:
-        raise CopyRefused(f"PostgreSQL has no table(s) {', '.join(extra)} of {file_name}")
-    tables = [_describe(target, name, schema) for name in names]
-    return _parents_first(target, tables, schema)
+        raise CopyRefused(f"PostgreSQL has no table(s) {', '.join(extra)} of {store}")
+    schema = target.execute("SELECT current_schema()").fetchone()[0]
+    tables = [replace(_describe(target, name), schema=schema) for name in names]
+    return _parents_first(target, tables)
 
 
-def _describe(target: PgHandle, name: str, schema: str = "") -> Table:
+def _describe(target: PgHandle, name: str) -> Table:
     columns = tuple(
         row[0]
         for row in target.execute(
-            f"SELECT column_name FROM information_schema.columns WHERE {IN_SCHEMA}"
-            " AND table_name = ? ORDER BY ordinal_position",
-            [schema, name],
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = ?"
+            " AND is_generated = 'NEVER'"  # computed there (items.search_vector): not copied
+            " ORDER BY ordinal_position",
+            [name],
         ).fetchall()
     )
     if "rowid" in columns:
-        return Table(name, columns, ("rowid",), True, schema)
+        return Table(name, columns, ("rowid",), True)
     primary = tuple(
         row[0]
         for row in target.execute(
@@ -171,23 +167,20 @@ def _describe(target: PgHandle, name: str, schema: str = "") -> Table:
             " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)"
             " WHERE i.indrelid = ?::regclass AND i.indisprimary"
             " ORDER BY array_position(i.indkey::int2[], a.attnum)",
-            [Table(name, columns, (), False, schema).target],
+            [q(name)],
         ).fetchall()
     )
-    return Table(name, columns, primary or ("rowid",), bool(primary), schema)
+    return Table(name, columns, primary or ("rowid",), bool(primary))
 
 
-def _parents_first(target: PgHandle, tables: list[Table], schema: str = "") -> list[Table]:
+def _parents_first(target: PgHandle, tables: list[Table]) -> list[Table]:
     references = target.execute(
-        "SELECT child.relname, parent.relname FROM pg_constraint"
-        " JOIN pg_class AS child ON child.oid = conrelid"
-        " JOIN pg_class AS parent ON parent.oid = confrelid"
-        " WHERE contype = 'f'"
-        " AND connamespace = coalesce(nullif(?, ''), current_schema())::regnamespace",
-        [schema],
+        "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint"
+        " WHERE contype = 'f' AND connamespace = current_schema()::regnamespace"
     ).fetchall()
     parents = {table.name: set() for table in tables}
     for child, parent in references:
+        child, parent = child.strip('"'), parent.strip('"')
         if child != parent and child in parents:
             parents[child].add(parent)
     ordered: list[Table] = []
@@ -240,12 +233,12 @@ def refuse_foreign_data(target: PgHandle, tables: list[Table]) -> None:
     """Raises when a target table holds rows other than those this tool copied into it."""
     progress = progress_of(target)
     for table in tables:
-        count = target.execute(f"SELECT count(*) FROM {table.target}").fetchone()[0]
-        copied = progress.get(table.progress_name, (None, 0, False))[1]
+        count = target.execute(f"SELECT count(*) FROM {q(table.name)}").fetchone()[0]
+        copied = progress.get(table.name, (None, 0, False))[1]
         if count != copied:
             raise CopyRefused(
-                f"refusing: target table {table.progress_name} already holds {count} row(s)"
-                " not copied from this store; use an empty database"
+                f"refusing: target table {table.label} already holds {count} row(s) not copied"
+                " from this store; use an empty database"
             )
 
 
@@ -257,7 +250,7 @@ def copy_table(
     after_batch: Callable[[str, int], None] | None = None,
 ) -> int:
     """Copies the rows after this table's progress; returns how many were copied now."""
-    entry = progress_of(target).get(table.progress_name)
+    entry = progress_of(target).get(table.name)
     if entry is not None and entry[2]:
         return 0
     after, copied = (entry[0], entry[1]) if entry else (None, 0)
@@ -265,24 +258,24 @@ def copy_table(
     cursor = source.execute(sql, params)
     width, now, last_key = len(table.key), 0, after or []
     # COPY writes identity columns as given (as INSERT ... OVERRIDING SYSTEM VALUE would)
-    copy_in = f"COPY {table.target} ({', '.join(q(c) for c in table.columns)}) FROM STDIN"
+    copy_in = f"COPY {q(table.name)} ({', '.join(q(c) for c in table.columns)}) FROM STDIN"
     while batch := cursor.fetchmany(batch_size):
         last_key = list(batch[-1][:width])
         copied += len(batch)
         with target.transaction():
             # user triggers off for this transaction only (the totals' dirty-day marks are
             # copied as rows of their own): ALTER TABLE is transactional in PostgreSQL
-            target.execute(f"ALTER TABLE {table.target} DISABLE TRIGGER USER")
+            target.execute(f"ALTER TABLE {q(table.name)} DISABLE TRIGGER USER")
             with target.raw.cursor().copy(copy_in) as copy:
                 for row in batch:
                     copy.write_row(row[width:])
-            target.execute(f"ALTER TABLE {table.target} ENABLE TRIGGER USER")
-            _record(target, table.progress_name, last_key, copied, done=False)
+            target.execute(f"ALTER TABLE {q(table.name)} ENABLE TRIGGER USER")
+            _record(target, table.name, last_key, copied, done=False)
         now += len(batch)
         if after_batch is not None:
-            after_batch(table.progress_name, len(batch))
+            after_batch(table.label, len(batch))
     with target.transaction():
-        _record(target, table.progress_name, last_key, copied, done=True)
+        _record(target, table.name, last_key, copied, done=True)
     return now
 
 
@@ -347,15 +340,15 @@ def target_rows(target: PgHandle, table: Table) -> Iterator[tuple[Any, ...]]:
     order = ", ".join(f'{q(k)} COLLATE "C"' if _is_text(target, table, k) else q(k) for k in by)
     select = ", ".join(q(c) for c in table.columns)
     with target.raw.cursor(name=f"verify_{table.name}") as cursor:
-        cursor.execute(f"SELECT {select} FROM {table.target} ORDER BY {order}")
+        cursor.execute(f"SELECT {select} FROM {q(table.name)} ORDER BY {order}")
         yield from cursor
 
 
 def _is_text(target: PgHandle, table: Table, column: str) -> bool:
     kind = target.execute(
-        f"SELECT data_type FROM information_schema.columns WHERE {IN_SCHEMA}"
+        "SELECT data_type FROM information_schema.columns WHERE table_schema = current_schema()"
         " AND table_name = ? AND column_name = ?",
-        [table.schema, table.name, column],
+        [table.name, column],
     ).fetchone()[0]
     return kind == "text"
 
@@ -371,4 +364,4 @@ def verify_table(source: sqlite3.Connection, target: PgHandle, table: Table) -> 
     with target.transaction():  # a named (server-side) cursor lives in a transaction
         source_count, source_md5 = row_digest(source_side)
         target_count, target_md5 = row_digest(target_rows(target, table))
-    return Verified(table.progress_name, source_count, target_count, source_md5, target_md5)
+    return Verified(table.label, source_count, target_count, source_md5, target_md5)

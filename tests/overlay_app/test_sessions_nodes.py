@@ -20,15 +20,21 @@ from overlay_app.auth import views as auth
 from overlay_app.pg import conn as pg_conn
 from sync.db import open_index
 from tests.overlay_app.test_auth import cookie_value, session_rows, token_cache_blobs
-from tests.postgres import PgCluster
+from tests.postgres import PgCluster, database_with_index
 
 
 @pytest.fixture
-def two_nodes(make_app: Callable[..., Flask], postgres_cluster: PgCluster) -> Callable:
-    """`two_nodes(**settings)`: two apps on one fresh PostgreSQL database."""
+def two_nodes(
+    make_app: Callable[..., Flask], postgres_cluster: PgCluster, plaza_env, tmp_path
+) -> Callable:
+    """`two_nodes(**settings)`: two apps on one fresh PostgreSQL database (the index in it)."""
+    made = 0
 
     def make(**settings) -> tuple[Flask, Flask]:
-        url = postgres_cluster.new_database()
+        nonlocal made
+        made += 1
+        key = f"two-nodes-{tmp_path.name}-{made}"
+        url = database_with_index(postgres_cluster, plaza_env.data_dir / "index.db", key)
         return make_app(database_url=url, **settings), make_app(database_url=url, **settings)
 
     return make
@@ -167,9 +173,10 @@ def test_the_token_cache_signed_in_on_one_node_serves_the_other(
 
 
 def test_a_refresh_on_one_node_is_kept_for_the_other(
-    fresh_plaza_env, make_app, postgres_cluster, sign_in, people
+    fresh_plaza_env, make_app, postgres_cluster, sign_in, people, tmp_path
 ):
-    url = postgres_cluster.new_database()
+    synced = fresh_plaza_env.data_dir / "index.db"
+    url = database_with_index(postgres_cluster, synced, f"refresh-{tmp_path.name}")
     first = make_app(env=fresh_plaza_env, database_url=url)
     second = make_app(env=fresh_plaza_env, database_url=url)
     rule = {"kind": "token_lifetime", "seconds": 60, "count": 1}  # the sign-in's tokens: 1 min
