@@ -79,9 +79,9 @@ def add_library(db, drive_id, site_id, site_title, items) -> None:
         )  # fmt: skip
 
 
-@pytest.fixture
-def index(index_location):
-    db = open_index(index_location)
+def build_index(location):
+    """Ann's and Bob's index (module docstring) at `location`."""
+    db = open_index(location)
     insert_rows(db, "sites", [{"id": TAX, "title": "Tax"}, {"id": AUDIT, "title": "Audit"}])
     add_drives(db, [(TAX_DOCS, TAX, "Documents"), (AUDIT_DOCS, AUDIT, "Documents")])
     insert_rows(
@@ -94,6 +94,12 @@ def index(index_location):
     insert_rows(db, "memberships", [{"user_id": "bob", "group_id": "auditors"}])
     add_library(db, TAX_DOCS, TAX, "Tax", TAX_ITEMS)
     add_library(db, AUDIT_DOCS, AUDIT, "Audit", AUDIT_ITEMS)
+    return db
+
+
+@pytest.fixture
+def index(index_location):
+    db = build_index(index_location)
     yield db
     db.close()
 
