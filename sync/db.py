@@ -36,6 +36,12 @@ class IndexError_(Exception):
     """Base of sync's index errors."""
 
 
+# A constraint refused a write, whichever the engine (a duplicate key: "already exists").
+IntegrityError = (sqlite3.IntegrityError, pg.psycopg.IntegrityError)
+# Any error of the index's engine (busy, connection lost...).
+EngineError = (sqlite3.Error, pg.psycopg.Error)
+
+
 class IndexTooNew(IndexError_):
     """The index was written by a newer Plaza; this one must not touch it."""
 

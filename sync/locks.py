@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from sync.db import connect, transaction
+from sync.db import EngineError, connect, transaction
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +149,7 @@ class Heartbeat:
                 try:
                     if not refresh(db, self.name, self.owner, self.ttl):
                         log.warning("lock %s was lost by %s", self.name, self.owner)
-                except sqlite3.Error as exc:  # e.g. busy for longer than the timeout: next beat
+                except EngineError as exc:  # e.g. busy for longer than the timeout: next beat
                     log.warning("cannot refresh lock %s: %s", self.name, exc)
         finally:
             db.close()

@@ -41,7 +41,7 @@ ON CONFLICT (id) DO UPDATE SET upn = excluded.upn, display_name = excluded.displ
     given_name = excluded.given_name, surname = excluded.surname, mail = excluded.mail,
     job_title = excluded.job_title, department = excluded.department, office = excluded.office,
     business_phone = excluded.business_phone,
-    manager_id = CASE WHEN :manager_known THEN excluded.manager_id ELSE people.manager_id END,
+    manager_id = CASE WHEN :manager_known = 1 THEN excluded.manager_id ELSE people.manager_id END,
     has_photo = COALESCE(excluded.has_photo, people.has_photo),
     photo_etag = CASE WHEN excluded.has_photo IS NULL THEN people.photo_etag
         ELSE excluded.photo_etag END,
@@ -51,8 +51,10 @@ ON CONFLICT (id) DO UPDATE SET upn = excluded.upn, display_name = excluded.displ
 UPSERT_GROUP = """
 INSERT INTO groups (id, display_name, mail, description, unified, deleted, synced_at)
 VALUES (?, ?, ?, ?, ?, 0, ?)
-ON CONFLICT (id) DO UPDATE SET display_name = COALESCE(excluded.display_name, display_name),
-    mail = COALESCE(excluded.mail, mail), description = COALESCE(excluded.description, description),
+ON CONFLICT (id) DO UPDATE SET
+    display_name = COALESCE(excluded.display_name, groups.display_name),
+    mail = COALESCE(excluded.mail, groups.mail),
+    description = COALESCE(excluded.description, groups.description),
     unified = excluded.unified, deleted = 0, synced_at = excluded.synced_at
 """
 TRANSITIVE_MEMBERSHIPS = """

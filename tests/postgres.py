@@ -54,6 +54,7 @@ class PgCluster:
     root: Path
     _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _template_ready: bool = False
+    _by_key: dict[str, str] = field(default_factory=dict)
 
     @property
     def socket_dir(self) -> Path:
@@ -74,6 +75,12 @@ class PgCluster:
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}" TEMPLATE {template}')
         return self.url(name)
+
+    def database_for(self, key: str) -> str:
+        """The URL of a database of its own for `key` (made on first asking, the same after)."""
+        if key not in self._by_key:
+            self._by_key[key] = self.new_database()
+        return self._by_key[key]
 
     def _make_template(self) -> None:
         import psycopg
@@ -137,9 +144,25 @@ def postgres_cluster() -> Iterator[PgCluster]:
     missing = [name for name in ("initdb", "pg_ctl", "postgres") if shutil.which(name) is None]
     if missing:
         pytest.skip(f"PostgreSQL is not installed ({', '.join(missing)} not on PATH)")
-    cluster = start_cluster()
+    global _running
+    cluster = _running = start_cluster()
     yield cluster
+    _running = None
     stop_cluster(cluster)
+
+
+_running: PgCluster | None = None
+
+
+def index_at(path: Path) -> Path | str:
+    """Where a test's index at `path` is: that file, or with PLAZA_TEST_BACKEND=postgres a
+    database of its own in the session's cluster (the same one for the same path), so a test
+    naming index.db paths runs on either engine. Needs `postgres_cluster` started (sync's
+    conftest starts it for every test when the backend is PostgreSQL)."""
+    if not backend_is_postgres():
+        return path
+    assert _running is not None, "postgres_cluster is not running"
+    return _running.database_for(str(path))
 
 
 @pytest.fixture

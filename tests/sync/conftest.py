@@ -32,7 +32,7 @@ from plaza.cli import main
 from sync.cli_access import register
 from sync.db import open_index
 from sync.settings import SyncSettings
-from tests.postgres import backend_is_postgres
+from tests.postgres import backend_is_postgres, index_at
 from tests.sync.emulated import sync_env
 
 # -- the hand-built firm -----------------------------------------------------------------------
@@ -188,12 +188,17 @@ def add_library(db, drive_id: str, site_id: str, site_title: str, items: list) -
         )  # fmt: skip
 
 
-@pytest.fixture
-def index_location(tmp_path: Path, request: pytest.FixtureRequest):
-    """This test's index: index.db in tmp_path, or a fresh PostgreSQL database's URL."""
+@pytest.fixture(autouse=True)
+def _index_backend(request: pytest.FixtureRequest) -> None:
+    """With PLAZA_TEST_BACKEND=postgres, the cluster index_at() makes databases in."""
     if backend_is_postgres():
-        return request.getfixturevalue("postgres_cluster").new_database()
-    return tmp_path / "index.db"
+        request.getfixturevalue("postgres_cluster")
+
+
+@pytest.fixture
+def index_location(tmp_path: Path):
+    """This test's index: index.db in tmp_path, or a PostgreSQL database of its own."""
+    return index_at(tmp_path / "index.db")
 
 
 @pytest.fixture
@@ -221,13 +226,10 @@ def run_access_cli(data_dir: Path, *args: str, index=None):
 
 
 @pytest.fixture
-def env(emulator, tmp_path, request: pytest.FixtureRequest):
+def env(emulator, tmp_path):
     """PLAZA_* for the shared emulator and a data dir of this test's own (and a database of
     its own as PLAZA_DATABASE_URL when the backend is PostgreSQL)."""
-    extra = {}
-    if backend_is_postgres():
-        extra["PLAZA_DATABASE_URL"] = request.getfixturevalue("postgres_cluster").new_database()
-    return sync_env(emulator, tmp_path / "data", **extra)
+    return sync_env(emulator, tmp_path / "data")
 
 
 def plaza(env, *args: str):

@@ -13,6 +13,7 @@ from sync.db import open_index, transaction
 from sync.plan import DriveContext, KnownItem, plan_page
 from sync.principals import AclEntry, acl_of, principal_of_claim
 from sync.targets import DocumentTarget
+from tests.postgres import index_at
 
 SITE = "contoso.sharepoint.com,1111,2222"
 DRIVE = DriveContext("b!docs", SITE, "Tax")
@@ -145,7 +146,7 @@ def test_a_full_round_rereads_every_unique_item_and_marks_rows():
 
 
 def index_with_library(tmp_path):
-    db = open_index(tmp_path / "index.db")
+    db = open_index(index_at(tmp_path / "index.db"))
     with transaction(db) as conn:
         conn.execute("INSERT INTO sites (id, title) VALUES (?, 'Tax')", [SITE])
         conn.execute("INSERT INTO drives (id, site_id, name) VALUES ('b!docs', ?, 'Docs')", [SITE])
