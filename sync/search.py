@@ -9,6 +9,10 @@ User input never reaches FTS5 as syntax: each whitespace-separated chunk becomes
 phrase (all must match) and the last one also matches as a prefix, so "acme q3 rep" finds
 "Acme Q3 report.docx".
 
+On PostgreSQL (sync.dialect.is_postgres) the same functions run sync/search_pg.py's forms:
+its full-text search over items.search_vector finds the matches, the same trimming templates
+and the same row-local scores rank them, so the answers are the same on both engines.
+
 Tags and comment text are searched by overlay_app.search, which merges them with these hits.
 """
 
