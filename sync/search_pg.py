@@ -18,7 +18,7 @@ PostgreSQL (sync.dialect.is_postgres). The answer is SQLite's, field for field:
   to comment and tag scores, so both engines must give the same numbers. PostgreSQL's own
   ts_rank is row-local too, but on its own scale, and weighs the site title above the path.
   A search reads at most RANK_CAP + 1 narrow rows, as many as SQLite's ranking scores.
-- Highlights and snippets: sync.search's in-memory FTS5 marker, on both engines.
+- Highlights and snippets: sync/search_marks.py's in-memory FTS5 marker, on both engines.
 """
 
 from __future__ import annotations
