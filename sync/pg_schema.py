@@ -36,11 +36,25 @@ WORD_TOKENS = (
 )
 
 
+# Punctuation and symbols beyond ASCII that FTS5's unicode61 splits words at, and that a
+# database in the C locale neither counts as [[:punct:]] nor ends a word at ("Ann" U+2019
+# "s", "Budget—2024", "«Projet»", "№5" stayed one word each): Latin-1's, general punctuation,
+# currency, arrows and technical signs, box drawing, shapes and dingbats (not their circled
+# digits), supplemental, CJK and full-width punctuation, each as far as FTS5's own tables
+# know them (tests/sync/test_search_pg.py checks every one).
+SEPARATORS = (
+    r"\u0080-\u00a9\u00ab-\u00b1\u00b4\u00b6-\u00b8\u00bb\u00bf\u00d7\u00f7"
+    r"\u2000-\u2064\u206a-\u206f\u20a0-\u20b9\u2116\u2122\u2190-\u23f3\u2500-\u26ff"
+    r"\u2701-\u2775\u2794-\u27bf\u2e00-\u2e2e\u2e30-\u2e3b\u3000-\u3004\u3008-\u3020"
+    r"\u3030\u303d\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
+)
+
+
 def words_of(text: str) -> str:
     """`text` (an SQL expression) with punctuation as spaces: what FTS5's unicode61 splits on
     (PostgreSQL's parser would keep '/Clients/Café' or 'plan.docx' as one file token). A
     query on search_vector passes its words through the same."""
-    return f"regexp_replace(coalesce({text}, ''), '[[:punct:]]+', ' ', 'g')"
+    return f"regexp_replace(coalesce({text}, ''), '[[:punct:]{SEPARATORS}]+', ' ', 'g')"
 
 
 def _weighted(column: str, weight: str) -> str:
