@@ -147,6 +147,8 @@ def _demo_environment(handle, data_dir: Path, web_port: int, realtime_port: int)
         # Graph's change notifications to the web app (the emulator accepts http on loopback).
         "PLAZA_WEBHOOK_URL": f"http://localhost:{web_port}/webhooks/graph",
     }
+    if os.environ.get("PLAZA_DATABASE_URL"):  # `plaza status` and friends use it too
+        own["PLAZA_DATABASE_URL"] = os.environ["PLAZA_DATABASE_URL"]
     with env_file.open("a") as lines:
         lines.writelines(f"{name}={shlex.quote(value)}\n" for name, value in own.items())
     settings = {name: str(handle.info[key]) for name, key in ENV_KEYS.items()}
