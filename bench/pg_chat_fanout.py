@@ -79,7 +79,7 @@ def start(world: World, scratch: Path, setup: SetUp) -> Running:
         "PLAZA_SECRET_KEY": SECRET_KEY,
         "PLAZA_PUBLIC_URL": urls[0],
         "PLAZA_REALTIME_URL": urls[1],
-        "PLAZA_WRITES_PER_MINUTE": "100000",
+        "PLAZA_WRITES_PER_MINUTE": "10000",
     }
     if setup.database_url:
         base["PLAZA_DATABASE_URL"] = setup.database_url
@@ -90,10 +90,19 @@ def start(world: World, scratch: Path, setup: SetUp) -> Running:
     for n, (port, command) in enumerate(zip(ports, commands, strict=True)):
         data_dir = world.data_dir if n < 2 else node_dir(world, scratch, n)
         env = {**base, "PLAZA_DATA_DIR": str(data_dir)}
-        running.processes.append(subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                                                  stderr=subprocess.DEVNULL))  # fmt: skip
-        _wait_for_port(port)  # one after the other: the first migrates a fresh store
+        log = (scratch / f"{command[1]}-{n}.log").open("w")
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        running.processes.append(process)
+        try:
+            _wait_for_port(port)  # one after the other: the first migrates a fresh store
+        except RuntimeError as error:
+            why = f"{' '.join(command[1:])} did not start:\n{log_tail(log.name)}"
+            raise SystemExit(why) from error
     return running
+
+
+def log_tail(path: str) -> str:
+    return "\n".join(Path(path).read_text().splitlines()[-15:])
 
 
 def node_dir(world: World, scratch: Path, n: int) -> Path:
