@@ -239,7 +239,9 @@ def prepare(
     return Setup(env, info, reader, base, hello_url, api, page_url, post_url, comments, first_sync)
 
 
-def load(setup: Setup, seconds: float) -> tuple[list[tuple], dict]:
+def load(
+    setup: Setup, seconds: float, page_rate: float = PAGE_RATE, post_rate: float = POST_RATE
+) -> tuple[list[tuple], dict]:
     """The baseline phase, then pages and POSTs together, with full syncs running throughout."""
     signed_in = [sign_in(setup.base, setup.info, setup.reader) for _ in range(16)]
 
@@ -248,10 +250,10 @@ def load(setup: Setup, seconds: float) -> tuple[list[tuple], dict]:
         session.headers["Authorization"] = f"Bearer {setup.token}"
         return session
 
-    hello = Stream("hello", PAGE_RATE, 16, plain_session, lambda s, n: s.get(setup.hello_url))
-    page = Stream("page", PAGE_RATE, 16, signed_in.pop, lambda s, n: s.get(setup.page_url))
+    hello = Stream("hello", page_rate, 16, plain_session, lambda s, n: s.get(setup.hello_url))
+    page = Stream("page", page_rate, 16, signed_in.pop, lambda s, n: s.get(setup.page_url))
     post = Stream(
-        "post", POST_RATE, 4, bearer,
+        "post", post_rate, 4, bearer,
         lambda s, n: s.post(setup.post_url, json={"body": f"Load comment {n}"}),
     )  # fmt: skip
     unloaded = {

@@ -1,7 +1,7 @@
 """Overlay load with the social store on SQLite and on PostgreSQL, in the same run.
 
 Run: .venv/bin/python bench/pg_overlay_load.py [--quick] [--backend sqlite|postgres|both]
-     [--rounds N] [--workers N] [--size small|medium]
+     [--rounds N] [--workers N] [--size small|medium] [--page-rate N] [--post-rate N]
 
 Each round runs bench/overlay_load.py's whole measurement (its own emulator, first sync, `plaza
 serve`, hello baseline, 200 pages/s + 20 comment POSTs/s while full syncs run back to back)
@@ -50,17 +50,17 @@ def inbox_counts(setup: Setup) -> dict:
     return {"rows": rows, "conversations": conversations, "comments": comments, "busiest": busiest}
 
 
-def one_run(backend: str, seconds: float, workers: int, cluster, size: str) -> dict:
+def one_run(backend: str, seconds: float, workers: int, cluster, options) -> dict:
     extra = {"PLAZA_DATABASE_URL": cluster.new_database()} if backend == "postgres" else {}
 
     def loaded(setup: Setup) -> dict:
         before = os.getloadavg()[0]
-        rows, notes = load(setup, seconds)
+        rows, notes = load(setup, seconds, options.page_rate, options.post_rate)
         return {"rows": rows, "notes": notes, "load_before": before, "inbox": inbox_counts(setup)}
 
     with tempfile.TemporaryDirectory(prefix=f"plaza-bench-{backend}-") as scratch:
         print(f"  {backend} ...", flush=True)
-        return run_with(Path(scratch), workers, loaded, extra, size)
+        return run_with(Path(scratch), workers, loaded, extra, options.size)
 
 
 def figures(result: dict) -> dict[str, float]:
@@ -74,11 +74,12 @@ def figures(result: dict) -> dict[str, float]:
     return found
 
 
-def render(results: dict[str, dict], seconds: float, workers: int) -> str:
+def render(results: dict[str, dict], seconds: float, workers: int, options) -> str:
     backends = list(results)
     table = [
-        f"{seconds:g} s per phase, {workers} gunicorn sync workers, {PAGE_RATE} pages/s +"
-        f" {POST_RATE} POSTs/s, full syncs back to back",
+        f"{seconds:g} s per phase, {workers} gunicorn sync workers, {options.page_rate:g} pages/s"
+        f" + {options.post_rate:g} POSTs/s (hello: {options.page_rate:g}/s), full syncs back to"
+        f" back, tenant size {options.size}",
         "",
         "| what | " + " | ".join(backends) + (" | PG / SQLite |" if len(backends) == 2 else " |"),
         "|---|" + "---|" * (len(backends) + (1 if len(backends) == 2 else 0)),
@@ -110,6 +111,8 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--rounds", type=int, default=1, help="runs per backend, alternating")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
+    parser.add_argument("--page-rate", type=float, default=PAGE_RATE, help="pages per second")
+    parser.add_argument("--post-rate", type=float, default=POST_RATE, help="POSTs per second")
     parser.add_argument("--size", default="small", help="the emulated tenant (medium: 300 people)")
     options = parser.parse_args()
     seconds = 10 if options.quick else 30
@@ -119,8 +122,11 @@ def main() -> None:
         for round_number in range(1, options.rounds + 1):
             print(f"round {round_number}", flush=True)
             ran = order if round_number % 2 else order[::-1]
-            results = {b: one_run(b, seconds, options.workers, cluster, options.size) for b in ran}
-            print(render({b: results[b] for b in order}, seconds, options.workers), flush=True)
+            results = {b: one_run(b, seconds, options.workers, cluster, options) for b in ran}
+            print(
+                render({b: results[b] for b in order}, seconds, options.workers, options),
+                flush=True,
+            )
 
 
 if __name__ == "__main__":
