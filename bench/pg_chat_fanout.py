@@ -53,6 +53,7 @@ from stream_client import Receivers, message_body
 from connector.emulator import server
 
 SECRET_KEY = "bench-secret-" + "k" * 40  # one key for every node
+OPEN_TIMEOUT = 180  # seconds for all receivers' streams to answer
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,15 @@ def start(world: World, scratch: Path, setup: SetUp) -> Running:
 
 def log_tail(path: str) -> str:
     return "\n".join(Path(path).read_text().splitlines()[-15:])
+
+
+def worker_timeouts(scratch: Path) -> int:
+    """WORKER TIMEOUTs the realtime logs of the set-up just stopped report (then cleared)."""
+    count = 0
+    for log in scratch.glob("realtime-*.log"):
+        count += log.read_text().count("WORKER TIMEOUT")
+        log.unlink()
+    return count
 
 
 def node_dir(world: World, scratch: Path, n: int) -> Path:
@@ -165,7 +175,13 @@ async def measure(world: World, running: Running, tokens: dict, plan: argparse.N
         [people[1 + (n % (len(people) - 1))] for n in range(i, plan.receivers, len(groups))]
         for i in range(len(groups))
     ]
-    await asyncio.gather(*(g.open(ts) for g, ts in zip(groups, per_node, strict=True)))
+    try:  # a stream refused or dropped before its answer would keep open() waiting forever
+        await asyncio.wait_for(
+            asyncio.gather(*(g.open(ts) for g, ts in zip(groups, per_node, strict=True))),
+            OPEN_TIMEOUT,
+        )
+    except TimeoutError:
+        print(f"    only {[g.opened for g in groups]} streams opened in {OPEN_TIMEOUT} s")
     opening = time.monotonic() - opened_at
     times: dict[int, tuple[float, float]] = {}
     url = f"{running.serve_url}/api/v1/rooms/{room}/messages"
@@ -248,7 +264,10 @@ def run(plan: argparse.Namespace) -> None:
                     result = asyncio.run(measure(world, running, tokens, plan))
                 finally:
                     stop(running)
+                    timeouts = worker_timeouts(scratch)
                 lines += report(setup.label, result)
+                if timeouts:
+                    lines.append(f"| ... gunicorn killed {timeouts} blocked realtime workers | |")
                 merged = [v for node in result["per_node"] for v in node["ack"]]
                 summary[setup.label] = (p95(merged), result["opening"])
     finally:
@@ -279,6 +298,7 @@ def main() -> None:
     parser.add_argument("--realtime-workers", type=int, default=0, help="per realtime node")
     plan = parser.parse_args()
     plan.seconds = 5.0 if plan.quick else 20.0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))  # runs the clean-ups
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 8192)), hard))
     run(plan)
