@@ -267,7 +267,8 @@ def run(plan: argparse.Namespace) -> None:
                     timeouts = worker_timeouts(scratch)
                 lines += report(setup.label, result)
                 if timeouts:
-                    lines.append(f"| ... gunicorn killed {timeouts} blocked realtime workers | |")
+                    killed = f"| ... gunicorn killed {timeouts} blocked realtime workers"
+                    lines.append(f"{killed} | | | |")
                 merged = [v for node in result["per_node"] for v in node["ack"]]
                 summary[setup.label] = (p95(merged), result["opening"])
     finally:
