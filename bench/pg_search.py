@@ -1,7 +1,7 @@
 """Trimmed comment and chat search on SQLite and on PostgreSQL, in the same run.
 
 Run: .venv/bin/python bench/pg_search.py [--quick] [--index PATH] [--documents N]
-     [--comments N] [--messages N] [--runs N] [--document-search]
+     [--comments N] [--messages N] [--runs N] [--budget S] [--very-common] [--document-search]
 
 What is on PostgreSQL today is the social store, so this times its searches: comments (the
 site search, overlay_app.search.views.merge: comment, tag and name arms merged, trimmed to
@@ -20,7 +20,10 @@ PostgreSQL: a database migrated in a throwaway cluster (bench/pg_cluster.py), ro
 in with COPY (the GIN indexes take them), then VACUUM ANALYZE. Terms by how many rows hold them:
 rare (~0.005%), common (~1%), frequent (~8%), very common (the commonest word). People:
 the one who sees most and the one who sees least (bench/search.py's pick). Each query runs
-once to warm up, then --runs times, SQLite and PostgreSQL alternately.
+once to warm up, then --runs times, SQLite and PostgreSQL alternately (fewer, at least two,
+where the warm-up says that would take more than --budget seconds). The very common term is
+searched with --quick or --very-common only: its comment search reads two thirds of all rows
+on either backend, minutes a query at a million.
 
 `--document-search`: document (name, path) search on PostgreSQL, for when the sync index is
 ported; until then it stops with a message saying so.
