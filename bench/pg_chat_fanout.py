@@ -252,10 +252,13 @@ def run(plan: argparse.Namespace) -> None:
         tokens = tokens_of(world)
         with pg_cluster.throwaway_cluster() as cluster:
             print(pg_cluster.describe(cluster), flush=True)
+            urls = [cluster.new_database() for _ in range(2)]
+            for url in urls:  # where the index lives in PostgreSQL too, the synced one
+                pg_cluster.index_into(url, world.data_dir / "index.db")
             setups = [
                 SetUp("sqlite, one node", "", 1, plan.realtime_workers or 2),
-                SetUp("postgres, one node", cluster.new_database(), 1, plan.realtime_workers or 2),
-                SetUp("postgres, two nodes", cluster.new_database(), 2, plan.realtime_workers or 1),
+                SetUp("postgres, one node", urls[0], 1, plan.realtime_workers or 2),
+                SetUp("postgres, two nodes", urls[1], 2, plan.realtime_workers or 1),
             ]
             for setup in setups:
                 print(f"  {setup.label} ...", flush=True)

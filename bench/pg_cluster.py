@@ -116,3 +116,16 @@ def describe(cluster: Cluster) -> str:
         version = conn.execute("SHOW server_version").fetchone()[0]
     pairs = ", ".join(f"{name}={value}" for name, value in cluster.settings().items())
     return f"PostgreSQL {version.split()[0]} on a unix socket: {pairs}"
+
+
+def index_into(url: str, index: Path) -> bool:
+    """Where PLAZA_DATABASE_URL holds the sync index too (code with
+    plaza.migrate_pg.copy_index), a synced index.db copied into that database, so that Plaza
+    on PostgreSQL sees the same documents and people; False (nothing done) where the index is
+    SQLite only."""
+    try:
+        from plaza.migrate_pg import copy_index
+    except ImportError:
+        return False
+    copy_index(index, url)
+    return True

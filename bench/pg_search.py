@@ -280,6 +280,8 @@ def run(args, scratch: Path, index: Path, comments: int, messages: int) -> None:
     with pg_cluster.throwaway_cluster() as cluster:
         print(pg_cluster.describe(cluster), flush=True)
         url = cluster.new_database()
+        if pg_cluster.index_into(url, index):
+            print("the index copied into PostgreSQL too", flush=True)
         print(f"PostgreSQL filled in {fill_postgres(url, corpus):.0f} s", flush=True)
         words, corpus = pick_words(corpus), None  # the rows are in both stores now
         if not (args.quick or args.very_common):

@@ -42,6 +42,7 @@ def test_both_stores_answer_every_timed_search_alike(plaza_env: PlazaEnv, tmp_pa
         assert cluster.settings()["fsync"] == "on"
         assert cluster.settings()["synchronous_commit"] == "on"
         url = cluster.new_database()
+        pg_cluster.index_into(url, index)  # where the index lives in PostgreSQL too
         pg_search.fill_postgres(url, corpus)
         apps = {
             "sqlite": pg_search.app_for(tmp_path / "sqlite", index),
