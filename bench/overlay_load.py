@@ -70,12 +70,12 @@ def wait_until_answering(url: str, process: subprocess.Popen, timeout: float = 6
     raise SystemExit(f"{url} did not answer in {timeout} s")
 
 
-def start_emulator(work: Path, log: IO[str]) -> tuple[subprocess.Popen, dict]:
+def start_emulator(work: Path, log: IO[str], size: str = "small") -> tuple[subprocess.Popen, dict]:
     info_file = work / "emulator.json"
     process = subprocess.Popen(
         [PLAZA, "emulator", "serve", "--seed", "7", "--port", "0", "--info-file",
          str(info_file), "--env-file", str(work / "emulator.env"), "--state-dir",
-         str(work / "emulator"), *EMULATOR_ARGS],
+         str(work / "emulator"), "--size", size, *EMULATOR_ARGS],
         stdout=subprocess.DEVNULL, stderr=log,
     )  # fmt: skip
     while not info_file.exists() or not info_file.read_text().strip().endswith("}"):
@@ -85,8 +85,9 @@ def start_emulator(work: Path, log: IO[str]) -> tuple[subprocess.Popen, dict]:
     return process, json.loads(info_file.read_text())
 
 
-def plaza_environment(work: Path, port: int) -> dict[str, str]:
-    """PLAZA_* for the web app and the sync CLI: the emulator's, plus the app's own."""
+def plaza_environment(work: Path, port: int, extra: dict | None = None) -> dict[str, str]:
+    """PLAZA_* for the web app and the sync CLI: the emulator's, plus the app's own (and
+    `extra`, e.g. PLAZA_DATABASE_URL: bench/pg_overlay_load.py)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLAZA_")}
     for line in (work / "emulator.env").read_text().splitlines():
         name, _, value = line.partition("=")
@@ -98,6 +99,7 @@ def plaza_environment(work: Path, port: int) -> dict[str, str]:
         PLAZA_WRITES_PER_MINUTE="10000",  # one person writes 20/s here
         **CONNECTOR_ENV,  # the back-to-back syncs are load, not paced by the budget
     )
+    env.update(extra or {})
     return env
 
 
@@ -201,12 +203,19 @@ class Setup:
     first_sync: float
 
 
-def prepare(work: Path, log: dict[str, IO[str]], workers: int, setup_processes: list) -> Setup:
+def prepare(
+    work: Path,
+    log: dict[str, IO[str]],
+    workers: int,
+    setup_processes: list,
+    extra: dict,
+    size: str = "small",
+) -> Setup:
     """The emulator, a first sync, Plaza and the hello app under gunicorn, the seeded page."""
-    emulator, info = start_emulator(work, log["emulator"])
+    emulator, info = start_emulator(work, log["emulator"], size)
     setup_processes.append(emulator)
     port, hello_port = free_port(), free_port()
-    env = plaza_environment(work, port)
+    env = plaza_environment(work, port, extra)
     run_plaza(env, "sync", "add", "people", "--people", "--every", "1h")
     run_plaza(env, "sync", "add", "documents", "--all-sites", "--every", "1h")
     first_sync = run_plaza(env, "sync", "run", "--all")
@@ -230,7 +239,9 @@ def prepare(work: Path, log: dict[str, IO[str]], workers: int, setup_processes: 
     return Setup(env, info, reader, base, hello_url, api, page_url, post_url, comments, first_sync)
 
 
-def load(setup: Setup, seconds: float) -> tuple[list[tuple], dict]:
+def load(
+    setup: Setup, seconds: float, page_rate: float = PAGE_RATE, post_rate: float = POST_RATE
+) -> tuple[list[tuple], dict]:
     """The baseline phase, then pages and POSTs together, with full syncs running throughout."""
     signed_in = [sign_in(setup.base, setup.info, setup.reader) for _ in range(16)]
 
@@ -239,10 +250,10 @@ def load(setup: Setup, seconds: float) -> tuple[list[tuple], dict]:
         session.headers["Authorization"] = f"Bearer {setup.token}"
         return session
 
-    hello = Stream("hello", PAGE_RATE, 16, plain_session, lambda s, n: s.get(setup.hello_url))
-    page = Stream("page", PAGE_RATE, 16, signed_in.pop, lambda s, n: s.get(setup.page_url))
+    hello = Stream("hello", page_rate, 16, plain_session, lambda s, n: s.get(setup.hello_url))
+    page = Stream("page", page_rate, 16, signed_in.pop, lambda s, n: s.get(setup.page_url))
     post = Stream(
-        "post", POST_RATE, 4, bearer,
+        "post", post_rate, 4, bearer,
         lambda s, n: s.post(setup.post_url, json={"body": f"Load comment {n}"}),
     )  # fmt: skip
     unloaded = {
@@ -279,13 +290,19 @@ def run(work: Path, seconds: float, workers: int) -> tuple[list[tuple], dict]:
     return run_with(work, workers, loaded)
 
 
-def run_with(work: Path, workers: int, use: Callable[[Setup], T]) -> T:
+def run_with(
+    work: Path,
+    workers: int,
+    use: Callable[[Setup], T],
+    extra_env: dict | None = None,
+    size: str = "small",
+) -> T:
     """Prepares everything (see prepare), hands it to `use`, and stops it all afterwards."""
     processes: list[subprocess.Popen] = []
     with ExitStack() as logs:
         log = {name: logs.enter_context((work / f"{name}.log").open("w")) for name in LOGS}
         try:
-            return use(prepare(work, log, workers, processes))
+            return use(prepare(work, log, workers, processes, extra_env or {}, size))
         finally:
             for process in reversed(processes):
                 process.terminate()
