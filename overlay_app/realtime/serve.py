@@ -17,6 +17,7 @@ waiting out the graceful timeout for responses that never finish; clients reconn
 from __future__ import annotations
 
 import multiprocessing
+import sys
 from typing import Any
 
 import click
@@ -38,6 +39,10 @@ def stream_worker_class() -> type:
     from gunicorn.workers.ggevent import GeventWorker
 
     class StreamWorker(GeventWorker):
+        def patch(self) -> None:
+            super().patch()
+            cooperative_psycopg()
+
         def handle_exit(self, sig, frame) -> None:
             super().handle_exit(sig, frame)
             # Told to stop while still loading the app: no streams to end yet.
@@ -46,6 +51,16 @@ def stream_worker_class() -> type:
                 gevent.spawn(_end_streams, app)
 
     return StreamWorker
+
+
+def cooperative_psycopg() -> None:
+    """psycopg chooses how to wait for PostgreSQL when first imported: imported before gevent
+    patched `select` (in gunicorn's master), it keeps its C wait, which blocks every greenlet
+    of the worker while one query runs. Its select() wait looks `select.select` up at each
+    call, so it yields to the other greenlets once gevent has patched it."""
+    waiting = sys.modules.get("psycopg.waiting")
+    if waiting is not None:
+        waiting.wait = waiting.wait_select
 
 
 def _end_streams(app: Any) -> None:
