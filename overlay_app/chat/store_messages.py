@@ -51,13 +51,21 @@ HISTORY_BEFORE_SQL = f"""
 HISTORY_AFTER_SQL = f"""
     SELECT {MESSAGE_COLUMNS} FROM messages
     WHERE room_id = :room AND id > :after AND id < :before ORDER BY id LIMIT :limit"""
+# Counted room by room (a range of messages_by_room after the reader's marker; materialised so
+# that the count is not repeated for the filter): a join of the rooms with messages let
+# PostgreSQL's planner, which cannot see how few rooms are passed, scan every message.
 UNREAD_SQL = """
-    SELECT m.room_id, count(*) FROM json_each(:rooms) AS r
-    JOIN messages AS m ON m.room_id = r.value
-    LEFT JOIN read_markers AS rm ON rm.room_id = m.room_id AND rm.person_id = :me
-    WHERE m.id > coalesce(rm.last_read_id, 0) AND m.author_id != :me AND m.deleted_at IS NULL
-      AND m.hidden_at IS NULL
-    GROUP BY m.room_id"""
+    WITH counted AS MATERIALIZED (
+      SELECT r.value AS room_id, (
+        SELECT count(*) FROM messages AS m
+        WHERE m.room_id = r.value AND m.id > coalesce((
+            SELECT rm.last_read_id FROM read_markers AS rm
+            WHERE rm.room_id = r.value AND rm.person_id = :me), 0)
+          AND m.author_id != :me AND m.deleted_at IS NULL AND m.hidden_at IS NULL
+      ) AS unread
+      FROM json_each(:rooms) AS r
+    )
+    SELECT room_id, unread FROM counted WHERE unread > 0"""
 LAST_MESSAGE_SQL = """
     SELECT m.room_id, m.id, m.public_id FROM json_each(:rooms) AS r
     JOIN messages AS m ON m.id = (SELECT max(id) FROM messages WHERE room_id = r.value)"""

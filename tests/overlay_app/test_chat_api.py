@@ -336,4 +336,5 @@ def test_the_chat_queries_use_their_indexes(app):
             )
         ]
     assert plan == ["SEARCH messages USING INDEX messages_by_room (room_id=? AND id<?)"]
-    assert "SEARCH m USING INDEX messages_by_room (room_id=?)" in unread
+    assert "SEARCH m USING INDEX messages_by_room (room_id=? AND id>?)" in unread
+    assert unread.count("CORRELATED SCALAR SUBQUERY 2") == 1  # counted once per room
