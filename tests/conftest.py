@@ -3,10 +3,15 @@
 - `emulator`: one small tenant (seed 7) for the whole session; treat it as read-only.
 - `fresh_emulator`: a new tenant per test, free to mutate (through the control API or the Tenant).
 - `emulator_state`: the directory holding the CA and certificates, shared by both.
+
+With PLAZA_TEST_BACKEND=postgres (`make test`'s second run) only the tests that can differ on
+PostgreSQL are kept: those whose test function or fixtures ask `backend_is_postgres()`. The
+others would run exactly as in the SQLite run, so they are deselected rather than run twice.
 """
 
 from __future__ import annotations
 
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,4 +43,42 @@ def fresh_emulator(emulator_state: Path) -> Iterator[server.EmulatorHandle]:
 
 
 # A throwaway PostgreSQL cluster per pytest process (tests/postgres.py).
-from tests.postgres import postgres_cluster, postgres_url  # noqa: E402, F401
+from tests.postgres import backend_is_postgres, postgres_cluster, postgres_url  # noqa: E402, F401
+
+BACKEND_SWITCH = "backend_is_postgres"
+
+
+def _asks_backend(function: object) -> bool:
+    """Whether `function`'s code (nested functions included) calls backend_is_postgres()."""
+    code = getattr(function, "__code__", None)
+    pending = [code] if code is not None else []
+    while pending:
+        code = pending.pop()
+        if BACKEND_SWITCH in code.co_names:
+            return True
+        pending.extend(const for const in code.co_consts if isinstance(const, types.CodeType))
+    return False
+
+
+def depends_on_backend(item: pytest.Item) -> bool:
+    if _asks_backend(getattr(item, "obj", None)):
+        return True
+    definitions = getattr(item, "_fixtureinfo", None)
+    if definitions is None:
+        return False
+    return any(
+        _asks_backend(fixture.func)
+        for name in item.fixturenames
+        for fixture in definitions.name2fixturedefs.get(name, ())
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not backend_is_postgres():
+        return
+    kept, same = [], []
+    for item in items:
+        (kept if depends_on_backend(item) else same).append(item)
+    if same:
+        config.hook.pytest_deselected(items=same)
+        items[:] = kept
