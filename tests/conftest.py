@@ -73,7 +73,29 @@ def depends_on_backend(item: pytest.Item) -> bool:
     )
 
 
+# The files that took a minute or more each (measured on 2 workers): sent to the xdist
+# workers first (the Makefile turns xdist's own order, most tests first, off) so that neither
+# worker ends the run alone on one of them. Longest first.
+LONG_FILES = (
+    "tests/sync/test_state_machine.py",
+    "tests/sync/test_faults.py",
+    "tests/overlay_app/test_xss.py",
+    "tests/overlay_app/test_openapi.py",
+    "tests/browser/test_admin.py",
+    "tests/browser/test_threads.py",
+    "tests/sync/test_budget_pacing.py",
+    "tests/browser/test_chat.py",
+    "tests/overlay_app/test_writeback.py",
+)
+
+
+def _long_first(items: list[pytest.Item]) -> None:
+    rank = {path: n for n, path in enumerate(LONG_FILES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(rank)))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _long_first(items)
     if not backend_is_postgres():
         return
     kept, same = [], []
