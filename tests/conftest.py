@@ -5,8 +5,9 @@
 - `emulator_state`: the directory holding the CA and certificates, shared by both.
 
 With PLAZA_TEST_BACKEND=postgres (`make test`'s second run) only the tests that can differ on
-PostgreSQL are kept: those whose test function or fixtures ask `backend_is_postgres()`. The
-others would run exactly as in the SQLite run, so they are deselected rather than run twice.
+PostgreSQL are kept: those whose test function or fixtures ask `backend_is_postgres()` (or
+`index_at()`). The others would run exactly as in the SQLite run, so they are deselected rather
+than run twice.
 """
 
 from __future__ import annotations
@@ -45,16 +46,18 @@ def fresh_emulator(emulator_state: Path) -> Iterator[server.EmulatorHandle]:
 # A throwaway PostgreSQL cluster per pytest process (tests/postgres.py).
 from tests.postgres import backend_is_postgres, postgres_cluster, postgres_url  # noqa: E402, F401
 
-BACKEND_SWITCH = "backend_is_postgres"
+# What a test or fixture calls when it picks the engine: the switch itself, and index_at()
+# (tests/postgres.py: a path's index, a file or a PostgreSQL database).
+BACKEND_SWITCHES = frozenset({"backend_is_postgres", "index_at"})
 
 
 def _asks_backend(function: object) -> bool:
-    """Whether `function`'s code (nested functions included) calls backend_is_postgres()."""
+    """Whether `function`'s code (nested functions included) calls a backend switch."""
     code = getattr(function, "__code__", None)
     pending = [code] if code is not None else []
     while pending:
         code = pending.pop()
-        if BACKEND_SWITCH in code.co_names:
+        if BACKEND_SWITCHES.intersection(code.co_names):
             return True
         pending.extend(const for const in code.co_consts if isinstance(const, types.CodeType))
     return False
