@@ -13,7 +13,8 @@ child starts with empty ones and never touches the parent's connections.
 Writes to the social store go through `transaction()`.
 
 With PLAZA_DATABASE_URL (postgresql://...) the social store is in PostgreSQL: `social()` lends
-an `overlay_app.pg.conn.PgHandle` instead, which takes the same SQL (overlay_app/pg/conn.py).
+an `overlay_app.pg.conn.PgHandle` instead, which takes the same SQL (overlay_app/pg/conn.py);
+so is the index, in that database's schema plaza_index (`index()` lends one from sync.db).
 """
 
 from __future__ import annotations
@@ -59,8 +60,15 @@ def _open_social(settings: Any) -> sqlite_utils.Database | pg_conn.PgHandle:
     return sqlite_utils.Database(conn)
 
 
-def _open_index(settings: Any) -> sqlite_utils.Database:
+def _open_index(settings: Any) -> sqlite_utils.Database | pg_conn.PgHandle:
+    if settings.database_url:  # the index in the same database, schema plaza_index
+        return index_db.connect_pg(settings.database_url, pooled=True)
     return index_db.connect(settings.index_path, readonly=True)
+
+
+def index_location(settings: Any) -> index_db.Location:
+    """Where the app's index is: PLAZA_DATABASE_URL's database when set, else index.db."""
+    return index_db.index_location(settings.index_path, settings.database_url)
 
 
 def social() -> sqlite_utils.Database | pg_conn.PgHandle:
@@ -202,5 +210,5 @@ def init_app(app: Flask) -> None:
             handle.close()
     else:
         open_social(settings.social_path).close()
-    index_db.open_index(settings.index_path).close()
+    index_db.open_index(index_location(settings)).close()
     app.teardown_appcontext(_give_back)

@@ -33,7 +33,7 @@ def run_job_command(name: str, progress_file: str, full: bool) -> None:
     from sync.runs import SUCCEEDED, run_job
     from sync.settings import SyncSettings
 
-    path = SyncSettings.from_env().index_path
+    path = SyncSettings.from_env().index_location
     with SnapshotProgress(Path(progress_file), name) as progress:
         run = run_job(path, name, full=full, progress=progress)
         progress.finish(run.outcome, run.error)
@@ -58,9 +58,9 @@ def _stores():
     from sync.db import open_index
     from sync.settings import SyncSettings
 
-    data_dir = Path(SyncSettings.from_env().data_dir)
-    social = open_social_store(data_dir, os.environ.get("PLAZA_DATABASE_URL", ""))
-    return open_index(data_dir / "index.db"), social
+    settings = SyncSettings.from_env()
+    social = open_social_store(settings.data_dir, os.environ.get("PLAZA_DATABASE_URL", ""))
+    return open_index(settings.index_location), social
 
 
 def _find(index, who: str) -> tuple[str, str]:

@@ -10,10 +10,10 @@ from sync.writeback_scope import write_back_jobs
 
 def write_back_on(environ: dict[str, str]) -> bool:
     """True when the index of PLAZA_DATA_DIR has an enabled documents job with write-back."""
-    path = SyncSettings.from_env(environ).index_path
-    if not path.exists():
+    settings = SyncSettings.from_env(environ)
+    if not settings.database_url and not settings.index_path.exists():
         return False
-    db = connect(path, readonly=True)
+    db = connect(settings.index_location, readonly=True)
     try:
         return bool(write_back_jobs(db))
     except Exception:  # an index older than write-back (no column yet), or unreadable

@@ -25,6 +25,7 @@ from connector.emulator.server import ENV_KEYS
 from connector.emulator.teams_host import SPFX_CLIENT_ID
 from plaza import demo_mail
 from plaza.demo_activity import write_demo_activity
+from plaza.demo_database import demo_database
 from plaza.manifests import teams
 from plaza.manifests.inputs import BuildInputs
 from sync import db as index_db
@@ -47,13 +48,26 @@ DEMO_JOBS = (("people", "people", "5m"), ("tenant-docs", "documents", "2m"))
 )
 @click.option("--size", default="small", show_default=True, help="small, medium, large or N.")
 @click.option("--seed", default=1, show_default=True, type=int, help="Which generated firm.")
-def demo_command(port: int, web_port: int, realtime_port: int, size: str, seed: int) -> None:
+@click.option(
+    "--postgres",
+    is_flag=True,
+    help="Keep Plaza's data in a PostgreSQL server of the demo's own (under the data directory).",
+)
+def demo_command(
+    port: int, web_port: int, realtime_port: int, size: str, seed: int, postgres: bool
+) -> None:
     """Run the demo: emulator, first sync, scheduler and web app."""
     signal.signal(signal.SIGTERM, _interrupt)  # stop as cleanly as on Ctrl-C, at any moment
     web_port = web_port or _free_port()
     realtime_port = realtime_port or _free_port()
     data_dir = Path(os.environ.get("PLAZA_DATA_DIR") or "plaza-data").resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    with demo_database(data_dir, postgres):
+        _run_everything(data_dir, (port, web_port, realtime_port), size, seed)
+
+
+def _run_everything(data_dir: Path, ports: tuple[int, int, int], size: str, seed: int) -> None:
+    port, web_port, realtime_port = ports
     try:
         handle = server.start(seed=seed, size=size, port=port, state_dir=data_dir / "emulator")
     except OSError as error:
@@ -133,6 +147,8 @@ def _demo_environment(handle, data_dir: Path, web_port: int, realtime_port: int)
         # Graph's change notifications to the web app (the emulator accepts http on loopback).
         "PLAZA_WEBHOOK_URL": f"http://localhost:{web_port}/webhooks/graph",
     }
+    if os.environ.get("PLAZA_DATABASE_URL"):  # `plaza status` and friends use it too
+        own["PLAZA_DATABASE_URL"] = os.environ["PLAZA_DATABASE_URL"]
     with env_file.open("a") as lines:
         lines.writelines(f"{name}={shlex.quote(value)}\n" for name, value in own.items())
     settings = {name: str(handle.info[key]) for name, key in ENV_KEYS.items()}
@@ -161,7 +177,9 @@ def staff_groups(tenant) -> tuple[tuple[str, str], tuple[str, str]]:
 
 def _first_sync(data_dir: Path) -> None:
     """People first (documents' permissions name them), then every site's documents."""
-    index_path = data_dir / "index.db"
+    index_path = index_db.index_location(
+        data_dir / "index.db", os.environ.get("PLAZA_DATABASE_URL", "")
+    )
     index = index_db.open_index(index_path)
     try:
         known = {job.name for job in jobs.list_jobs(index)}

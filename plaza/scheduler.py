@@ -110,7 +110,10 @@ def scheduler_command(poll: float, leader_retry: float) -> None:
     except ElectionError as exc:
         raise click.UsageError(str(exc)) from exc
     scheduler = SyncScheduler(
-        sync_settings.index_path, poll_seconds=poll, election=election, retry_seconds=leader_retry
+        sync_settings.index_location,
+        poll_seconds=poll,
+        election=election,
+        retry_seconds=leader_retry,
     )
     add_write_back(scheduler, settings)
     mail_task = _mail_task()

@@ -25,9 +25,11 @@ def status_command(as_json: bool) -> None:
     from sync.settings import SyncSettings
 
     data_dir = SyncSettings.from_env().data_dir
-    db = open_index(Path(data_dir) / "index.db")
+    db = open_index(SyncSettings.from_env().index_location)
     try:
-        report = gather(db, Path(data_dir), os.environ.get("PLAZA_REALTIME_URL", "").rstrip("/"))
+        realtime_url = os.environ.get("PLAZA_REALTIME_URL", "").rstrip("/")
+        database_url = os.environ.get("PLAZA_DATABASE_URL", "")
+        report = gather(db, Path(data_dir), realtime_url, database_url)
     finally:
         db.close()
     if as_json:

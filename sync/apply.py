@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 from operator import attrgetter
 
 from sync.derive import rederive
+from sync.dialect import is_postgres
 from sync.plan import FAILED, INHERITED, OK, UNKNOWN, ItemRow, KnownItem, Lineage, PagePlan
 from sync.principals import AclEntry
 from sync.targets import DocumentTarget
@@ -119,7 +120,11 @@ def tombstone(conn: sqlite3.Connection, drive_id: str, item_ids: list[str], now:
     """Marks the items and every live item below them deleted; returns how many."""
     if not item_ids:
         return 0
-    conn.execute(TOMBSTONE_SUBTREES, {"ids": json.dumps(item_ids), "drive": drive_id, "now": now})
+    done = conn.execute(
+        TOMBSTONE_SUBTREES, {"ids": json.dumps(item_ids), "drive": drive_id, "now": now}
+    )
+    if is_postgres(conn):
+        return done.rowcount
     # cursor.rowcount is -1 for a statement that starts with WITH; SQLite still counts it.
     return conn.execute("SELECT changes()").fetchone()[0]
 

@@ -89,7 +89,7 @@ def sync_group() -> None:
 
 
 def index():
-    return open_index(SyncSettings.from_env().index_path)
+    return open_index(SyncSettings.from_env().index_location)
 
 
 # -- add / edit ------------------------------------------------------------------------------
@@ -291,7 +291,7 @@ def run_command(name: str | None, run_all: bool, full: bool) -> None:
 
     if bool(name) == run_all:
         raise InvalidJob("give a job NAME or --all")
-    path = SyncSettings.from_env().index_path
+    path = SyncSettings.from_env().index_location
     db = open_index(path)
     try:
         names = [job.name for job in list_jobs(db, enabled_only=True)] if run_all else [name]

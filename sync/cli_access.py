@@ -15,8 +15,9 @@ from pathlib import Path
 import click
 import sqlite_utils
 
-from sync import access, visibility
-from sync.db import IndexTooNew, connect
+from sync import access, pg_schema, visibility
+from sync.db import IndexTooNew, Location, connect, is_url
+from sync.pg import PgHandle
 from sync.schema import MIGRATIONS
 from sync.settings import SyncSettings
 from sync.trimming import find_person
@@ -76,7 +77,7 @@ def require_person(db: sqlite_utils.Database, person: str) -> None:
 def _answering() -> Iterator[sqlite_utils.Database]:
     """The index, read-only; expected failures become one line and exit status 1."""
     try:
-        db = open_readonly(SyncSettings.from_env().index_path)
+        db = open_readonly(SyncSettings.from_env().index_location)
         try:
             yield db
         finally:
@@ -86,8 +87,11 @@ def _answering() -> Iterator[sqlite_utils.Database]:
         sys.exit(1)
 
 
-def open_readonly(path: Path) -> sqlite_utils.Database:
+def open_readonly(path: Location) -> sqlite_utils.Database:
     """A read-only connection to the index at `path`, refusing a missing or newer one."""
+    if is_url(path):
+        return _open_postgresql(str(path))
+    path = Path(path)
     if not path.is_file():
         raise AccessCommandError(f"no index at {path}: run `plaza sync run` first")
     db = connect(path, readonly=True)
@@ -101,5 +105,21 @@ def open_readonly(path: Path) -> sqlite_utils.Database:
         raise IndexTooNew(
             f"{path} was written by a newer Plaza (migrations {', '.join(sorted(unknown))}): "
             "upgrade Plaza or point PLAZA_DATA_DIR at another directory"
+        )
+    return db
+
+
+def _open_postgresql(url: str) -> PgHandle:
+    db = connect(url)
+    applied = set(pg_schema.applied(db))
+    unknown = applied - {name for name, _ in pg_schema.MIGRATIONS}
+    if not applied or unknown:
+        db.close()
+    if not applied:
+        raise AccessCommandError("no index in PLAZA_DATABASE_URL: run `plaza sync run` first")
+    if unknown:
+        raise IndexTooNew(
+            "the index in PLAZA_DATABASE_URL was written by a newer Plaza (migrations"
+            f" {', '.join(sorted(unknown))}): upgrade Plaza"
         )
     return db

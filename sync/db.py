@@ -3,6 +3,12 @@
 Connections are opened per process (never shared across a fork). Writers use `transaction()`,
 which holds one BEGIN IMMEDIATE ... COMMIT around a block; sqlite-utils' write helpers nest
 inside it as savepoints, so a whole block commits together or not at all.
+
+The index's location is a path (index.db, SQLite) or a postgresql:// URL (PLAZA_DATABASE_URL:
+the index's tables in the schema plaza_index of that database, sync/pg_schema.py); there the
+connection is a sync.pg.PgHandle, which takes the same SQL, and `transaction()` is BEGIN ...
+COMMIT under an advisory lock serialising index writers as BEGIN IMMEDIATE does.
+`index_location(path, database_url)` says which, from the settings.
 """
 
 from __future__ import annotations
@@ -12,22 +18,50 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from sync import dialect, pg, pg_schema
+from sync.pg import PgHandle
 from sync.schema import MIGRATIONS
+
+URL_SCHEMES = ("postgresql://", "postgres://")
+Location = str | Path  # index.db's path, or a postgresql:// URL
+IndexDb = sqlite_utils.Database | PgHandle
 
 
 class IndexError_(Exception):
     """Base of sync's index errors."""
 
 
+# A constraint refused a write, whichever the engine (a duplicate key: "already exists").
+IntegrityError = (sqlite3.IntegrityError, pg.psycopg.IntegrityError)
+# Any error of the index's engine (busy, connection lost...).
+EngineError = (sqlite3.Error, pg.psycopg.Error)
+
+
 class IndexTooNew(IndexError_):
     """The index was written by a newer Plaza; this one must not touch it."""
 
 
-def connect(path: str | Path, readonly: bool = False) -> sqlite_utils.Database:
+def is_url(location: Location) -> bool:
+    return isinstance(location, str) and location.startswith(URL_SCHEMES)
+
+
+def index_location(path: str | Path, database_url: str | None = "") -> Location:
+    """Where the index is: PostgreSQL when a database URL is set (PLAZA_DATABASE_URL), else
+    the SQLite file at `path`."""
+    return database_url if database_url else path
+
+
+def connect(location: Location, readonly: bool = False) -> Any:
+    """A connection to the index at `location`, not migrated (sqlite_utils.Database, or a
+    PgHandle for a URL; `readonly` applies to SQLite's file)."""
+    if is_url(location):
+        return connect_pg(str(location))
+    path = location
     if readonly:
         conn = sqlite3.connect(
             f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
@@ -42,15 +76,48 @@ def connect(path: str | Path, readonly: bool = False) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
-def open_index(path: str | Path) -> sqlite_utils.Database:
-    """The index at `path`, created or migrated to this version's schema."""
-    db = connect(path)
+def connect_pg(url: str, pooled: bool = False) -> PgHandle:
+    """A connection to the index in PostgreSQL: its schema first on the search_path, its own
+    writer lock; `pooled` lends one from this process's pool (the web app's requests)."""
+    opener = pg.lend if pooled else pg.connect
+    return opener(url, pg_schema.SEARCH_PATH, pg_schema.INDEX_WRITER_LOCK, dialect.for_postgresql)
+
+
+def location_of(db: Any) -> Location | None:
+    """Where an open index is, to open more connections to it (None: SQLite in memory)."""
+    if isinstance(db, PgHandle):
+        return db.url
+    for _, name, file in db.conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return file or None
+    return None
+
+
+def open_index(location: Location) -> Any:
+    """The index at `location` (a path or a postgresql:// URL), created or migrated to this
+    version's schema."""
+    db = connect(location)
     try:
-        migrate(db, MIGRATIONS, path)
-    except IndexTooNew:
+        if isinstance(db, PgHandle):
+            migrate_pg(db)
+        else:
+            migrate(db, MIGRATIONS, location)
+    except BaseException:
         db.close()
         raise
     return db
+
+
+def migrate_pg(handle: PgHandle) -> None:
+    """The index in PostgreSQL brought to this version's schema (IndexTooNew: newer)."""
+    known = {name for name, _ in pg_schema.MIGRATIONS}
+    unknown = set(pg_schema.applied(handle)) - known
+    if unknown:
+        raise IndexTooNew(
+            f"the index in PostgreSQL (schema {pg_schema.SCHEMA}) was written by a newer Plaza"
+            f" (migrations {', '.join(sorted(unknown))}): upgrade Plaza"
+        )
+    pg_schema.migrate(handle)
 
 
 def migrate(db: sqlite_utils.Database, migrations: Migrations, path: str | Path) -> None:
@@ -71,8 +138,12 @@ def migrate(db: sqlite_utils.Database, migrations: Migrations, path: str | Path)
 
 
 @contextmanager
-def transaction(db: sqlite_utils.Database) -> Iterator[sqlite3.Connection]:
+def transaction(db: Any) -> Iterator[Any]:
     """One write transaction: everything in the block commits together or not at all."""
+    if isinstance(db, PgHandle):
+        with db.transaction() as handle:
+            yield handle
+        return
     conn = db.conn
     conn.execute("BEGIN IMMEDIATE")
     try:

@@ -188,7 +188,7 @@ def display_names(db: sqlite_utils.Database, person_ids: Iterable[str]) -> dict[
 
 
 SEARCH_WHERE = f"""{ACTIVE} AND (
-    :q IS NULL OR display_name LIKE :q ESCAPE '\\' OR job_title LIKE :q ESCAPE '\\'
+    CAST(:q AS TEXT) IS NULL OR display_name LIKE :q ESCAPE '\\' OR job_title LIKE :q ESCAPE '\\'
     OR department LIKE :q ESCAPE '\\' OR office LIKE :q ESCAPE '\\' OR upn LIKE :q ESCAPE '\\')"""
 
 
@@ -308,7 +308,7 @@ def colleagues(
         return [], []
     team = db.execute(
         f"SELECT id FROM people WHERE {ACTIVE} AND id != :me AND ("
-        " (:manager IS NOT NULL AND (id = :manager OR manager_id = :manager))"
+        " (CAST(:manager AS TEXT) IS NOT NULL AND (id = :manager OR manager_id = :manager))"
         " OR manager_id = :me) ORDER BY id",
         {"me": person_id, "manager": me.manager_id},
     ).fetchall()

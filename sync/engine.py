@@ -24,7 +24,7 @@ import sqlite_utils
 
 from connector.errors import ConnectorError
 from sync.counts import NullProgress, Progress, RunCounts, SerialProgress
-from sync.db import connect, transaction
+from sync.db import connect, location_of, transaction
 from sync.drive_sync import DriveSync
 from sync.errors import PermissionNotGranted, SyncError, from_connector_error
 from sync.people import UpnResolver, now_iso, sync_people_and_groups
@@ -143,7 +143,7 @@ def _run_tasks(
     The first failure stops the other tasks after their current page; it is raised once all
     have stopped (a 403 first: it is the one an admin must act on).
     """
-    path = _index_path(db)
+    path = location_of(db)
     if path is None:  # an in-memory index cannot be shared: one worker, the caller's connection
         workers = 1
     local = threading.local()
@@ -186,13 +186,6 @@ def _most_actionable(errors: list[BaseException]) -> BaseException:
         ):
             return error
     return errors[0]
-
-
-def _index_path(db: sqlite_utils.Database) -> str | None:
-    for _, name, file in db.conn.execute("PRAGMA database_list"):
-        if name == "main":
-            return file or None
-    return None
 
 
 def _title(entry: SiteDrives) -> str | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from urllib.parse import urlsplit
 import sqlite_utils
 
 from connector.errors import ConnectorError, NotFound
-from sync.db import transaction
+from sync.db import IntegrityError, transaction
 from sync.errors import SiteNotFound, SyncError, from_connector_error
 from sync.schedules import Schedule
 from sync.targets import DocumentTarget
@@ -145,7 +144,7 @@ def add_job(db: sqlite_utils.Database, job: Job) -> Job:
                 " write_back) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 _row(saved),
             )
-    except sqlite3.IntegrityError as exc:
+    except IntegrityError as exc:
         raise JobExists(f"a job named '{job.name}' already exists") from exc
     return saved
 

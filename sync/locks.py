@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from sync.db import connect, transaction
+from sync.db import EngineError, connect, transaction
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +43,8 @@ def acquire(
     with transaction(db) as conn:
         conn.execute("DELETE FROM locks WHERE name = ? AND expires_at < ?", (name, _at(now)))
         conn.execute(
-            "INSERT OR IGNORE INTO locks (name, owner, acquired_at, expires_at)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO locks (name, owner, acquired_at, expires_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
             (name, owner, _at(now), _at(now + timedelta(seconds=ttl))),
         )
         holder = conn.execute("SELECT owner FROM locks WHERE name = ?", (name,)).fetchone()[0]
@@ -64,8 +63,9 @@ def take_over(
             "SELECT owner FROM locks WHERE name = ? AND expires_at >= ?", (name, _at(now))
         ).fetchone()
         conn.execute(
-            "INSERT OR REPLACE INTO locks (name, owner, acquired_at, expires_at)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO locks (name, owner, acquired_at, expires_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner,"
+            " acquired_at = excluded.acquired_at, expires_at = excluded.expires_at",
             (name, owner, _at(now), _at(now + timedelta(seconds=ttl))),
         )
     return row[0] if row and row[0] != owner else None
@@ -149,7 +149,7 @@ class Heartbeat:
                 try:
                     if not refresh(db, self.name, self.owner, self.ttl):
                         log.warning("lock %s was lost by %s", self.name, self.owner)
-                except sqlite3.Error as exc:  # e.g. busy for longer than the timeout: next beat
+                except EngineError as exc:  # e.g. busy for longer than the timeout: next beat
                     log.warning("cannot refresh lock %s: %s", self.name, exc)
         finally:
             db.close()

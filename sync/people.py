@@ -41,7 +41,7 @@ ON CONFLICT (id) DO UPDATE SET upn = excluded.upn, display_name = excluded.displ
     given_name = excluded.given_name, surname = excluded.surname, mail = excluded.mail,
     job_title = excluded.job_title, department = excluded.department, office = excluded.office,
     business_phone = excluded.business_phone,
-    manager_id = CASE WHEN :manager_known THEN excluded.manager_id ELSE people.manager_id END,
+    manager_id = CASE WHEN :manager_known = 1 THEN excluded.manager_id ELSE people.manager_id END,
     has_photo = COALESCE(excluded.has_photo, people.has_photo),
     photo_etag = CASE WHEN excluded.has_photo IS NULL THEN people.photo_etag
         ELSE excluded.photo_etag END,
@@ -51,8 +51,10 @@ ON CONFLICT (id) DO UPDATE SET upn = excluded.upn, display_name = excluded.displ
 UPSERT_GROUP = """
 INSERT INTO groups (id, display_name, mail, description, unified, deleted, synced_at)
 VALUES (?, ?, ?, ?, ?, 0, ?)
-ON CONFLICT (id) DO UPDATE SET display_name = COALESCE(excluded.display_name, display_name),
-    mail = COALESCE(excluded.mail, mail), description = COALESCE(excluded.description, description),
+ON CONFLICT (id) DO UPDATE SET
+    display_name = COALESCE(excluded.display_name, groups.display_name),
+    mail = COALESCE(excluded.mail, groups.mail),
+    description = COALESCE(excluded.description, groups.description),
     unified = excluded.unified, deleted = 0, synced_at = excluded.synced_at
 """
 TRANSITIVE_MEMBERSHIPS = """
@@ -199,7 +201,8 @@ def _write_members(conn: sqlite3.Connection, group: Group, replace: bool) -> Non
     if replace:
         conn.execute("DELETE FROM group_members WHERE group_id = ?", (group.id,))
     conn.executemany(
-        "INSERT OR REPLACE INTO group_members (group_id, member_id, member_type) VALUES (?, ?, ?)",
+        "INSERT INTO group_members (group_id, member_id, member_type) VALUES (?, ?, ?)"
+        " ON CONFLICT (group_id, member_id) DO UPDATE SET member_type = excluded.member_type",
         [(group.id, m.id, m.kind or "unknown") for m in group.members_added],
     )
     conn.executemany(
@@ -215,22 +218,22 @@ def recompute_memberships(conn: sqlite3.Connection) -> int:
         "CREATE TEMP TABLE IF NOT EXISTS next_memberships "
         "(user_id TEXT, group_id TEXT, PRIMARY KEY (user_id, group_id))"
     )
-    conn.execute("DELETE FROM temp.next_memberships")
+    conn.execute("DELETE FROM next_memberships")  # unqualified: the temporary one, on both
     first = None if conn.execute("SELECT 1 FROM memberships LIMIT 1").fetchone() else True
-    conn.execute(f"INSERT INTO temp.next_memberships {TRANSITIVE_MEMBERSHIPS}")
+    conn.execute(f"INSERT INTO next_memberships {TRANSITIVE_MEMBERSHIPS}")
     changed = conn.execute(
         "SELECT (SELECT count(*) FROM (SELECT user_id, group_id FROM memberships EXCEPT "
-        "SELECT user_id, group_id FROM temp.next_memberships)) + (SELECT count(*) FROM ("
-        "SELECT user_id, group_id FROM temp.next_memberships EXCEPT "
-        "SELECT user_id, group_id FROM memberships))"
+        "SELECT user_id, group_id FROM next_memberships) AS lost) + (SELECT count(*) FROM ("
+        "SELECT user_id, group_id FROM next_memberships EXCEPT "
+        "SELECT user_id, group_id FROM memberships) AS gained)"
     ).fetchone()[0]
     if changed:
         conn.execute("DELETE FROM memberships")
         conn.execute(
             "INSERT INTO memberships (user_id, group_id) "
-            "SELECT user_id, group_id FROM temp.next_memberships"
+            "SELECT user_id, group_id FROM next_memberships"
         )
-    conn.execute("DELETE FROM temp.next_memberships")
+    conn.execute("DELETE FROM next_memberships")
     return int(changed) if first is None else 0
 
 
@@ -275,7 +278,9 @@ class UpnResolver:
     def __init__(self, conn: sqlite3.Connection, graph: GraphSource) -> None:
         self._graph = graph
         self._lock = threading.Lock()
-        rows = conn.execute("SELECT lower(upn), id FROM people WHERE deleted = 0 AND upn NOT NULL")
+        rows = conn.execute(
+            "SELECT lower(upn), id FROM people WHERE deleted = 0 AND upn IS NOT NULL"
+        )
         self._known: dict[str, str | None] = dict(rows.fetchall())
 
     def __call__(self, upn: str) -> str | None:

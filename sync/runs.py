@@ -71,6 +71,8 @@ class Run:
 RUN_COLUMNS = tuple(
     column for f in fields(Run) for column in (COUNT_COLUMNS if f.name == "counts" else (f.name,))
 )
+# "full" quoted: a reserved word on PostgreSQL (FULL JOIN), a plain name on SQLite
+SELECTED = ", ".join(f'"{c}"' if c == "full" else c for c in RUN_COLUMNS)
 
 
 def run_job(
@@ -142,11 +144,11 @@ def _run(db, job: Job, run_id: int, full: bool, progress: Progress, connector) -
 
 def start_run(db: sqlite_utils.Database, job: str, full: bool) -> int:
     with transaction(db) as conn:
-        cursor = conn.execute(
-            "INSERT INTO runs (job, started_at, outcome, full) VALUES (?, ?, ?, ?)",
+        row = conn.execute(
+            'INSERT INTO runs (job, started_at, outcome, "full") VALUES (?, ?, ?, ?) RETURNING id',
             (job, _now(), RUNNING, int(full)),
-        )
-    return int(cursor.lastrowid or 0)
+        ).fetchone()
+    return int(row[0])
 
 
 def finish_run(
@@ -173,13 +175,13 @@ def record_skipped(db: sqlite_utils.Database, job: str, full: bool, holder: str)
     now = _now()
     error = f"job '{job}' is already running (lock held by {holder})"
     with transaction(db) as conn:
-        cursor = conn.execute(
-            "INSERT INTO runs (job, started_at, ended_at, outcome, full, error)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+        row = conn.execute(
+            'INSERT INTO runs (job, started_at, ended_at, outcome, "full", error)'
+            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (job, now, now, SKIPPED, int(full), error),
-        )
+        ).fetchone()
     log.info("job %s skipped: already running (%s)", job, holder)
-    return get_run(db, int(cursor.lastrowid or 0))
+    return get_run(db, int(row[0]))
 
 
 def fail_interrupted_runs(db: sqlite_utils.Database, job: str) -> int:
@@ -198,15 +200,13 @@ def fail_interrupted_runs(db: sqlite_utils.Database, job: str) -> int:
 
 
 def get_run(db: sqlite_utils.Database, run_id: int) -> Run:
-    row = db.conn.execute(
-        f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE id = ?", (run_id,)
-    ).fetchone()
+    row = db.conn.execute(f"SELECT {SELECTED} FROM runs WHERE id = ?", (run_id,)).fetchone()
     return _run_of(row)
 
 
 def history(db: sqlite_utils.Database, job: str | None = None, limit: int = 20) -> list[Run]:
     """The latest runs, newest first, of one job or of all."""
-    sql = f"SELECT {', '.join(RUN_COLUMNS)} FROM runs"
+    sql = f"SELECT {SELECTED} FROM runs"
     params: tuple = ()
     if job is not None:
         sql += " WHERE job = ?"
@@ -218,8 +218,7 @@ def history(db: sqlite_utils.Database, job: str | None = None, limit: int = 20) 
 def latest_runs(db: sqlite_utils.Database) -> dict[str, Run]:
     """Each job's latest run, by job name."""
     rows = db.conn.execute(
-        f"SELECT {', '.join(RUN_COLUMNS)} FROM runs"
-        " WHERE id IN (SELECT MAX(id) FROM runs GROUP BY job)"
+        f"SELECT {SELECTED} FROM runs WHERE id IN (SELECT MAX(id) FROM runs GROUP BY job)"
     )
     return {run.job: run for run in map(_run_of, rows)}
 
@@ -247,7 +246,7 @@ def throttling_since(db: sqlite_utils.Database, since: datetime) -> tuple[int, f
 def last_succeeded(db: sqlite_utils.Database) -> dict[str, Run]:
     """Each job's latest successful run, by job name."""
     rows = db.conn.execute(
-        f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE id IN"
+        f"SELECT {SELECTED} FROM runs WHERE id IN"
         " (SELECT MAX(id) FROM runs WHERE outcome = ? GROUP BY job)",
         (SUCCEEDED,),
     )

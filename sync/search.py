@@ -9,23 +9,27 @@ User input never reaches FTS5 as syntax: each whitespace-separated chunk becomes
 phrase (all must match) and the last one also matches as a prefix, so "acme q3 rep" finds
 "Acme Q3 report.docx".
 
+On PostgreSQL (sync.dialect.is_postgres) the same functions run sync/search_pg.py's forms:
+its full-text search over items.search_vector finds the matches, the same trimming templates
+and the same row-local scores rank them, so the answers are the same on both engines.
+
 Tags and comment text are searched by overlay_app.search, which merges them with these hits.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import sqlite3
-import threading
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 
 import sqlite_utils
 
-from sync import search_rank
+from sync import search_pg, search_rank
+from sync.dialect import is_postgres
 from sync.search_forms import FORMS, SEEN_COUNT
+from sync.search_marks import marked_html, marker, swap_marks
 from sync.visibility import principals_param, trimmed_sql
 
 MAX_PER_PAGE = 100
@@ -41,10 +45,6 @@ RANK_CAP = 10_000
 # Past RANK_CAP matches, someone who sees up to this many items is searched through the set
 # of their items (cheap to read for a few, dear for many); others through the holders join.
 VISIBLE_SET_CAP = 100_000
-SNIPPET_TOKENS = 12
-# Private-use characters mark matches inside FTS5 output; the text is HTML-escaped afterwards
-# and only then are the markers turned into <mark> tags, so a file name cannot inject markup.
-_OPEN, _CLOSE = "\ue000", "\ue001"
 _HAS_TOKEN = re.compile(r"[^\W_]")  # unicode61 tokens are letters and digits
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # FTS5 reads a NUL as the end of its input
 
@@ -151,9 +151,6 @@ _PAGE = """
            i.is_folder, i.file_type, i.modified_at, i.modified_by_name
     FROM json_each(:rowids) AS r
     JOIN items AS i ON i.rowid = r.value"""
-_MARKS = """
-    SELECT rowid, highlight(page, 0, :open, :close), snippet(page, -1, :open, :close, '…', {n})
-    FROM page WHERE page MATCH :match"""
 
 
 def ranked_sql(filters: SearchFilters, form: str = "holders") -> tuple[str, dict[str, str]]:
@@ -193,31 +190,26 @@ def search_documents(
     match = fts_query(query)
     if match is None or not principals:
         return SearchPage([], 0, page, per_page)
+    caps = _Caps(few, rank_cap, visible_set_cap)
+    terms = search_rank.query_terms(query)
+    offset = (page - 1) * per_page
     try:
-        matches = db.execute(_MATCHES, {"match": match, "cap": rank_cap + 1}).fetchone()[0]
-        form = search_form(matches, few, rank_cap)
-        if form == "window" and _sees_at_most(db, principals, visible_set_cap):
-            form = "window_seen"
-        sql, params = ranked_sql(filters, form)
-        search_rank.install(db.conn)
-        params |= {
-            "match": match,
-            "terms": search_rank.query_terms(query),
-            **principals_param(principals),
-            "limit": per_page,
-            "offset": (page - 1) * per_page,
-            "cap": rank_cap + 1,  # window: one more than ranked in full tells "more"
-        }
-        ranked = db.execute(sql, params).fetchall()
-        total = ranked[0][2] if ranked else (_count(db, sql, params) if page > 1 else 0)
-        details = _page_rows(db, match, [rowid for rowid, _, _ in ranked])
+        if is_postgres(db):
+            ranked, total = _ranked_pg(db, principals, match, terms, filters, caps)
+            ranked = ranked[offset : offset + per_page]
+            rows = search_pg.page_rows(db, [rowid for rowid, _ in ranked])
+        else:
+            ranked, total = _ranked(db, principals, match, terms, filters, caps, offset, per_page)
+            rowids = json.dumps([rowid for rowid, _ in ranked])
+            rows = db.execute(_PAGE, {"rowids": rowids}).fetchall() if ranked else []
     except sqlite3.OperationalError as error:
         # Quoting leaves FTS5 nothing to misparse; should it still object, answer "no match"
         # rather than show a user the engine's syntax error.
         if "fts5" in str(error):
             return SearchPage([], 0, page, per_page)
         raise
-    hits = [_hit(details[rowid], score) for rowid, score, _ in ranked if rowid in details]
+    details = _with_marks(db, match, rows)
+    hits = [_hit(details[rowid], score) for rowid, score in ranked if rowid in details]
     # A window that did not fill held every visible match, as the other forms do: so whether
     # a total is exact depends on the visible matches alone.
     return SearchPage(hits, total, page, per_page, total_is_exact=total <= rank_cap)
@@ -233,6 +225,16 @@ def matching_names(
     """(drive_id, item_id, name, path, site_title, marked name, marked path) of those of the
     given live documents whose name, path or site title match. The keys must already be
     trimmed: this decides nothing about visibility (the overlay scores and highlights them)."""
+    keys_json = json.dumps([list(key) for key in keys])
+    if is_postgres(db):
+        found = search_pg.matching_names(db, match, keys_json)
+        marks = marker(db).highlights(match, [(n, *row[2:]) for n, row in enumerate(found)])
+        marks_of = (marks.get(n, (name, path)) for n, (_, _, name, path, _) in enumerate(found))
+        return [
+            (*row, swap_marks(name_marked, open_mark, close_mark),
+             swap_marks(path_marked, open_mark, close_mark))
+            for row, (name_marked, path_marked) in zip(found, marks_of, strict=True)
+        ]  # fmt: skip
     return db.execute(
         """SELECT i.drive_id, i.item_id, i.name, i.path, i.site_title,
                   highlight(items_fts, 0, :open, :close), highlight(items_fts, 1, :open, :close)
@@ -241,7 +243,7 @@ def matching_names(
                (SELECT value ->> 0, value ->> 1 FROM json_each(:keys))""",
         {
             "match": match,
-            "keys": json.dumps([list(key) for key in keys]),
+            "keys": keys_json,
             "open": open_mark,
             "close": close_mark,
         },
@@ -254,74 +256,65 @@ def _sees_at_most(db: sqlite_utils.Database, principals: frozenset[str], items: 
     return db.execute(trimmed_sql(SEEN_COUNT), params).fetchone()[0] <= items
 
 
+@dataclass(frozen=True)
+class _Caps:
+    few: int
+    rank_cap: int
+    visible_set_cap: int
+
+    def form(self, db, principals: frozenset[str], matches: int) -> str:
+        """The form for a search whose words `matches` items hold (search_form, then the
+        window's choice by how much the person sees)."""
+        form = search_form(matches, self.few, self.rank_cap)
+        if form == "window" and _sees_at_most(db, principals, self.visible_set_cap):
+            form = "window_seen"
+        return form
+
+
+def _ranked(db, principals, match, terms, filters, caps: _Caps, offset: int, limit: int):
+    """SQLite: one page's (rowid, score), ranked in the query, and the total."""
+    matches = db.execute(_MATCHES, {"match": match, "cap": caps.rank_cap + 1}).fetchone()[0]
+    sql, params = ranked_sql(filters, caps.form(db, principals, matches))
+    search_rank.install(db.conn)
+    params |= {
+        "match": match,
+        "terms": terms,
+        **principals_param(principals),
+        "limit": limit,
+        "offset": offset,
+        "cap": caps.rank_cap + 1,  # window: one more than ranked in full tells "more"
+    }
+    rows = db.execute(sql, params).fetchall()
+    total = rows[0][2] if rows else (_count(db, sql, params) if offset else 0)
+    return [(rowid, score) for rowid, score, _ in rows], total
+
+
+def _ranked_pg(db, principals, match, terms, filters, caps: _Caps):
+    """PostgreSQL: every trimmed match's (rowid, score), best first, and their number."""
+    matches = search_pg.match_count(db, match, caps.rank_cap + 1)
+    form = caps.form(db, principals, matches)
+    found = search_pg.ranked(db, principals, match, terms, form, filters.sql(), caps.rank_cap + 1)
+    return found, len(found)
+
+
 def _count(db: sqlite_utils.Database, sql: str, params: dict) -> int:
     """The total when the page asked for lies past the end (no row carried it)."""
     row = db.execute(sql, params | {"limit": 1, "offset": 0}).fetchone()
     return row[2] if row else 0
 
 
-def _page_rows(db: sqlite_utils.Database, match: str, rowids: list[int]) -> dict[int, tuple]:
-    """Columns, highlighted name and snippet of one page's rows (never of hidden items)."""
-    if not rowids:
+def _with_marks(db, match: str, rows: list[tuple]) -> dict[int, tuple]:
+    """A page's rows by rowid, with the highlighted name and snippet (never of hidden
+    items). On PostgreSQL, a row the marker's FTS5 does not match (the engines split a few
+    characters differently) keeps its plain name."""
+    if not rows:
         return {}
-    rows = {row[0]: row for row in db.execute(_PAGE, {"rowids": json.dumps(rowids)})}
-    texts = [(rowid, row[3], row[4], row[7]) for rowid, row in rows.items()]
-    marks = _marker(db).marks(match, texts)
-    return {rowid: (*row, *marks[rowid]) for rowid, row in rows.items() if rowid in marks}
-
-
-class _Marker:
-    """Highlights and snippets of a page's rows, from a private in-memory FTS5 table with the
-    index's tokenizer. The index's own FTS5 table would do, but it re-expands a prefix query
-    ("rep" *) over the word's whole doclist each time it runs: twenty rows cost as much as
-    reading every match (150 ms for a word in 300,000 items). The marks depend only on the
-    rows' text and the query, so the small table gives the same ones."""
-
-    def __init__(self, tokenize: str) -> None:
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(":memory:", check_same_thread=False)
-        self._db.execute(
-            "CREATE VIRTUAL TABLE page USING fts5(name, path, site_title, tokenize = "
-            + _quoted(tokenize)
-            + ")"
-        )
-
-    def marks(self, match: str, texts: list[tuple]) -> dict[int, tuple[str, str]]:
-        params = {"open": _OPEN, "close": _CLOSE, "match": match}
-        with self._lock:
-            try:
-                self._db.executemany(
-                    "INSERT INTO page (rowid, name, path, site_title) VALUES (?, ?, ?, ?)", texts
-                )
-                found = self._db.execute(_MARKS.format(n=SNIPPET_TOKENS), params).fetchall()
-            finally:
-                self._db.execute("DELETE FROM page")
-        return {rowid: (name, snippet) for rowid, name, snippet in found}
-
-
-_MARKERS: dict[str, _Marker] = {}
-_MARKERS_LOCK = threading.Lock()
-_TOKENIZE = re.compile(r"tokenize\s*=\s*'((?:[^']|'')*)'", re.IGNORECASE)
-
-
-def _marker(db: sqlite_utils.Database) -> _Marker:
-    """The marker for the index's tokenizer (read from the FTS table's definition)."""
-    row = db.execute("SELECT sql FROM sqlite_master WHERE name = 'items_fts'").fetchone()
-    found = _TOKENIZE.search(row[0] if row else "")
-    tokenize = found.group(1).replace("''", "'") if found else "unicode61"
-    with _MARKERS_LOCK:
-        if tokenize not in _MARKERS:
-            _MARKERS[tokenize] = _Marker(tokenize)
-        return _MARKERS[tokenize]
-
-
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _marked_html(marked: str | None) -> str:
-    escaped = html.escape(marked or "", quote=False)
-    return escaped.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
+    texts = [(row[0], row[3], row[4], row[7]) for row in rows]
+    marks = marker(db).marks(match, texts)
+    if is_postgres(db):
+        plain = {row[0]: (row[3], "") for row in rows}
+        marks = plain | marks
+    return {row[0]: (*row, *marks[row[0]]) for row in rows if row[0] in marks}
 
 
 def _hit(row: tuple, score: float) -> SearchHit:
@@ -340,6 +333,6 @@ def _hit(row: tuple, score: float) -> SearchHit:
         modified_at,
         modified_by_name,
         float(score),
-        _marked_html(name_marked),
-        _marked_html(snippet_marked),
+        marked_html(name_marked),
+        marked_html(snippet_marked),
     )

@@ -88,7 +88,7 @@ FORMS = {  # by name: sync.search.search_form picks one
     "window": WINDOW,
     "window_seen": WINDOW_SEEN,
 }
-# How many items someone sees, counted up to a cap (the window form's choice).
+# How many items someone sees, counted up to a cap (the window form's choice; both engines).
 SEEN_COUNT = """
     WITH {holders}
     SELECT count(*) FROM (
@@ -97,4 +97,4 @@ SEEN_COUNT = """
         JOIN items AS i INDEXED BY items_by_acl
           ON i.drive_id = vh.drive_id AND i.acl_item_id = vh.item_id
         LIMIT :cap
-    )"""
+    ) AS seen"""

@@ -8,7 +8,8 @@ store's schema (a copy of one migrated once; `migrated=False`: empty) and return
 `postgresql://` URL. Skips, saying why, when PostgreSQL's binaries are not on PATH.
 
 `PLAZA_TEST_BACKEND=postgres` makes the web app's fixtures (tests/overlay_app/conftest.py) keep
-the social store in such a database instead of overlay.db (`backend_is_postgres()`).
+the social store in such a database instead of overlay.db, and sync's (tests/sync/conftest.py)
+the index (`backend_is_postgres()`).
 
 initdb refuses to run as root: as root, the server runs as the `postgres` system user.
 """
@@ -29,7 +30,7 @@ import pytest
 
 SUPERUSER = "plaza"
 INITDB = ("--locale=C", "--no-sync")
-TEMPLATE = "plaza_migrated"  # the social store's schema, copied into each new database
+TEMPLATE = "plaza_migrated"  # both stores' schemas, copied into each new database
 SERVER_OPTIONS = (
     "-c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     " -c max_connections=200 -c shared_buffers=32MB"
@@ -53,6 +54,7 @@ class PgCluster:
     root: Path
     _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _template_ready: bool = False
+    _by_key: dict[str, str] = field(default_factory=dict)
 
     @property
     def socket_dir(self) -> Path:
@@ -74,11 +76,30 @@ class PgCluster:
             conn.execute(f'CREATE DATABASE "{name}" TEMPLATE {template}')
         return self.url(name)
 
+    def copy_for(self, source_key: str, key: str) -> str:
+        """A copy of `source_key`'s database (CREATE DATABASE ... TEMPLATE: nobody may be
+        connected to it) as the one for `key`; its URL."""
+        import psycopg
+
+        source = self.database_for(source_key).split("/")[-1].split("?")[0]
+        name = f"t{os.getpid()}_{next(self._numbers)}"
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+        self._by_key[key] = self.url(name)
+        return self._by_key[key]
+
+    def database_for(self, key: str) -> str:
+        """The URL of a database of its own for `key` (made on first asking, the same after)."""
+        if key not in self._by_key:
+            self._by_key[key] = self.new_database()
+        return self._by_key[key]
+
     def _make_template(self) -> None:
         import psycopg
 
         from overlay_app.pg import conn as pg_conn
         from overlay_app.pg import schema as pg_schema
+        from sync.db import open_index
 
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {TEMPLATE}")
@@ -87,6 +108,7 @@ class PgCluster:
             pg_schema.migrate(handle)
         finally:
             handle.close()
+        open_index(self.url(TEMPLATE)).close()
         self._template_ready = True
 
 
@@ -134,9 +156,55 @@ def postgres_cluster() -> Iterator[PgCluster]:
     missing = [name for name in ("initdb", "pg_ctl", "postgres") if shutil.which(name) is None]
     if missing:
         pytest.skip(f"PostgreSQL is not installed ({', '.join(missing)} not on PATH)")
-    cluster = start_cluster()
+    global _running
+    cluster = _running = start_cluster()
     yield cluster
+    _running = None
     stop_cluster(cluster)
+
+
+_running: PgCluster | None = None
+
+
+def index_at(path: Path) -> Path | str:
+    """Where a test's index at `path` is: that file, or with PLAZA_TEST_BACKEND=postgres a
+    database of its own in the session's cluster (the same one for the same path), so a test
+    naming index.db paths runs on either engine. Needs `postgres_cluster` started (sync's
+    conftest starts it for every test when the backend is PostgreSQL)."""
+    if not backend_is_postgres():
+        return path
+    assert _running is not None, "postgres_cluster is not running"
+    return _running.database_for(str(path))
+
+
+def copy_index(source: Path, target: Path) -> None:
+    """The index at `source` (an index.db path) copied whole to `target`'s: SQLite's backup
+    API, or on PostgreSQL a copy of the database index_at(source) names."""
+    import sqlite3
+
+    if backend_is_postgres():
+        assert _running is not None, "postgres_cluster is not running"
+        _running.copy_for(str(source), str(target))
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    reading, writing = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        reading.backup(writing)
+    finally:
+        reading.close()
+        writing.close()
+
+
+def database_with_index(cluster: PgCluster, synced: Path, key: str) -> str:
+    """A database for web nodes to share: the social store's schema and a copy of the synced
+    index at `synced` (an index.db path: on PostgreSQL, the database index_at names)."""
+    if backend_is_postgres():  # the synced index is a database already: a copy of it
+        return cluster.copy_for(str(synced), key)
+    from plaza.migrate_pg import copy_index
+
+    url = cluster.new_database()
+    assert all(table.matches for table in copy_index(synced, url))
+    return url
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from pathlib import Path
 import sqlite_utils
 
 from connector.errors import ConnectorError
+from overlay_app.db import index_location
 from overlay_app.errors import BadInput, Conflict, NotFound, PlazaError
 from overlay_app.identity import Person
 from overlay_app.security import audit
@@ -42,7 +43,7 @@ PROGRESS_DIR = "admin-runs"
 
 @contextmanager
 def index_for_writing(settings) -> Iterator[sqlite_utils.Database]:
-    db = open_index(settings.index_path)
+    db = open_index(index_location(settings))
     try:
         yield db
     except (SyncError, BadSchedule) as exc:
@@ -171,7 +172,7 @@ def do_run_now(settings, person: Person, name: str, full: bool = False) -> None:
 
 def live_progress(settings, name: str) -> dict:
     """The job's latest run and, while one started from here goes on, its live tally."""
-    db = open_index(settings.index_path)
+    db = open_index(index_location(settings))
     try:
         sync_jobs.get_job(db, name)
         latest = sync_runs.history(db, name, limit=1)

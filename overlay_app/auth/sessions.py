@@ -1,4 +1,6 @@
-"""Server-side sessions and each person's MSAL token cache, in `auth.db` under the data dir.
+"""Server-side sessions and each person's MSAL token cache: in `auth.db` under the data dir,
+or with PLAZA_DATABASE_URL in PostgreSQL (schema `plaza_auth`, auth/pg_schema.py), shared by
+every web node behind a load balancer.
 
 The browser holds only a random session id in the cookie (`__Host-plaza` over https, else
 `plaza`); what the session holds (who signed in and when, the pending sign-in flow, flashes,
@@ -8,7 +10,17 @@ this database opens no session. Token caches hold refresh tokens: they are encry
 derived from the secret key.
 
 Kept apart from overlay.db on purpose: sessions change on most requests and may be lost in a
-crash (synchronous=NORMAL), where social data is written with synchronous=FULL.
+crash (synchronous=NORMAL), where social data is written with synchronous=FULL. On
+PostgreSQL they share the social store's database and connection pool, but take a connection
+of their own per request (as auth.db has its own), never inside a social-store transaction.
+The SQL is written once for both engines; only the tables' names differ (`table()`).
+
+Each statement commits on its own, on both engines. The one read-modify-write, a refreshed
+token cache, is written only over the very state it was refreshed from
+(`save_refreshed_token_cache`): of two nodes refreshing one person's tokens at once, the
+first write stays and the second is dropped (both hold valid tokens: refresh tokens stay
+valid when rotated), and a refresh finishing after sign-out never brings the signed-out
+person's tokens back.
 """
 
 from __future__ import annotations
@@ -19,6 +31,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
@@ -28,7 +41,9 @@ from flask.sessions import SessionInterface, SessionMixin
 from sqlite_utils.migrations import Migrations
 from werkzeug.datastructures import CallbackDict
 
-from overlay_app import db
+from overlay_app import db, dialect
+from overlay_app.auth import pg_schema
+from overlay_app.pg import conn as pg_conn
 from sync import db as sqlite_db
 
 MIGRATIONS = Migrations("plaza.auth")
@@ -59,14 +74,35 @@ def open_store(path) -> sqlite_utils.Database:
     return auth_db
 
 
-def _open_auth(settings: Any) -> sqlite_utils.Database:
+def open_pg_store(url: str) -> pg_conn.PgHandle:
+    """The sessions store on PostgreSQL: a connection of its own, `plaza_auth` migrated."""
+    handle = pg_conn.connect(url)
+    try:
+        pg_schema.migrate(handle)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
+
+
+def _open_auth(settings: Any) -> sqlite_utils.Database | pg_conn.PgHandle:
+    if settings.database_url:
+        return pg_conn.lend(settings.database_url)
     return sqlite_db.connect(settings.auth_path)
 
 
-def store() -> sqlite_utils.Database:
-    """This request's connection to auth.db, lent from the worker's pool (db.pooled) and given
-    back at teardown: opening one per request cost more than the session's own queries."""
+def store() -> sqlite_utils.Database | pg_conn.PgHandle:
+    """This request's connection to the sessions store, lent from the worker's pool
+    (db.pooled) and given back at teardown: opening one per request cost more than the
+    session's own queries."""
     return db.pooled("auth", _open_auth)
+
+
+def table(name: str, handle: Any = None) -> str:
+    """A table of the sessions store ("sessions" or "token_caches") as SQL on `handle` (this
+    request's store by default) names it: in auth.db as it is, on PostgreSQL in its schema."""
+    postgres = dialect.is_postgres(store() if handle is None else handle)
+    return f"{pg_schema.SCHEMA}.{name}" if postgres else name
 
 
 def now() -> float:
@@ -118,20 +154,23 @@ class ServerSessionInterface(SessionInterface):
             return session
         moment = now()
         if _expired(app, row, moment):
-            store().execute("DELETE FROM sessions WHERE id_hash = ?", [row["id_hash"]])
+            store().execute(f"DELETE FROM {table('sessions')} WHERE id_hash = ?", [row["id_hash"]])
             session = ServerSession()
             session.ended = True
             return session
         if moment - row["last_seen"] >= _idle_seconds(app) * TOUCH_SHARE:
             store().execute(
-                "UPDATE sessions SET last_seen = ? WHERE id_hash = ?", [moment, row["id_hash"]]
+                f"UPDATE {table('sessions')} SET last_seen = ? WHERE id_hash = ?",
+                [moment, row["id_hash"]],
             )
         return ServerSession(json.loads(row["data"]), session_id)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         assert isinstance(session, ServerSession)
         if session.session_id and (session.renew or not session):
-            store().execute("DELETE FROM sessions WHERE id_hash = ?", [_hash(session.session_id)])
+            store().execute(
+                f"DELETE FROM {table('sessions')} WHERE id_hash = ?", [_hash(session.session_id)]
+            )
             if not session:
                 self._delete_cookie(app, response)
                 return
@@ -161,7 +200,7 @@ class ServerSessionInterface(SessionInterface):
         moment = now()
         _sweep(app, moment)
         store().execute(
-            "INSERT INTO sessions (id_hash, person_id, data, created_at, signed_in_at,"
+            f"INSERT INTO {table('sessions')} (id_hash, person_id, data, created_at, signed_in_at,"
             " last_seen) VALUES (?, ?, ?, ?, ?, ?)",
             [
                 _hash(session_id),
@@ -185,15 +224,26 @@ class ServerSessionInterface(SessionInterface):
         response.vary.add("Cookie")
 
 
+SESSION_COLUMNS = ("id_hash", "person_id", "data", "created_at", "signed_in_at", "last_seen")
+
+
 def _load(id_hash: str) -> dict[str, Any] | None:
-    rows = list(store().query("SELECT * FROM sessions WHERE id_hash = ?", [id_hash]))
-    return rows[0] if rows else None
+    row = (
+        store()
+        .execute(
+            f"SELECT {', '.join(SESSION_COLUMNS)} FROM {table('sessions')} WHERE id_hash = ?",
+            [id_hash],
+        )
+        .fetchone()
+    )
+    return dict(zip(SESSION_COLUMNS, row, strict=True)) if row else None
 
 
 def _update(session: ServerSession) -> None:
     assert session.session_id is not None
     store().execute(
-        "UPDATE sessions SET data = ?, person_id = ?, signed_in_at = ? WHERE id_hash = ?",
+        f"UPDATE {table('sessions')} SET data = ?, person_id = ?, signed_in_at = ?"
+        " WHERE id_hash = ?",
         [
             json.dumps(dict(session)),
             session.get("person_id"),
@@ -219,14 +269,15 @@ def _expired(app: Flask, row: dict[str, Any], moment: float) -> bool:
 def _sweep(app: Flask, moment: float) -> None:
     """Forgets sessions past either timeout (when a session is made: the table stays small)."""
     store().execute(
-        "DELETE FROM sessions WHERE last_seen < ? OR coalesce(signed_in_at, created_at) < ?",
+        f"DELETE FROM {table('sessions')}"
+        " WHERE last_seen < ? OR coalesce(signed_in_at, created_at) < ?",
         [moment - _idle_seconds(app), moment - _max_seconds(app)],
     )
 
 
 def end_sessions_of(person_id: str) -> None:
     """Every session of the person ends now (disabled in Entra, or gone from the directory)."""
-    store().execute("DELETE FROM sessions WHERE person_id = ?", [person_id])
+    store().execute(f"DELETE FROM {table('sessions')} WHERE person_id = ?", [person_id])
     forget_token_cache(person_id)
 
 
@@ -236,7 +287,7 @@ def has_other_sessions(person_id: str, session: SessionMixin) -> bool:
     row = (
         store()
         .execute(
-            "SELECT 1 FROM sessions WHERE person_id = ? AND id_hash != ? LIMIT 1",
+            f"SELECT 1 FROM {table('sessions')} WHERE person_id = ? AND id_hash != ? LIMIT 1",
             [person_id, _hash(own) if own else ""],
         )
         .fetchone()
@@ -253,34 +304,62 @@ def _cipher() -> Fernet:
     return Fernet(base64.urlsafe_b64encode(digest))
 
 
-def load_token_cache(person_id: str) -> str | None:
-    """The person's serialized MSAL token cache, or None (none kept, or the key changed)."""
+@dataclass(frozen=True)
+class TokenCache:
+    """A person's serialized MSAL token cache (`state`) and the row it was read from
+    (`stored`, its ciphertext: a fresh random IV per write makes it a version stamp too)."""
+
+    state: str
+    stored: bytes
+
+
+def load_token_cache(person_id: str) -> TokenCache | None:
+    """The person's token cache, or None (none kept, or the key changed)."""
     row = (
         store()
-        .execute("SELECT cache FROM token_caches WHERE person_id = ?", [person_id])
+        .execute(f"SELECT cache FROM {table('token_caches')} WHERE person_id = ?", [person_id])
         .fetchone()
     )
     if row is None:
         return None
+    stored = bytes(row[0])
     try:
-        return _cipher().decrypt(row[0]).decode()
+        return TokenCache(_cipher().decrypt(stored).decode(), stored)
     except InvalidToken:
         return None
 
 
 def save_token_cache(person_id: str, state: str) -> None:
+    """The person's token cache from a sign-in: it replaces whatever was kept."""
     store().execute(
-        "INSERT INTO token_caches (person_id, cache, updated_at) VALUES (?, ?, ?)"
+        f"INSERT INTO {table('token_caches')} (person_id, cache, updated_at) VALUES (?, ?, ?)"
         " ON CONFLICT (person_id) DO UPDATE SET cache = excluded.cache,"
         " updated_at = excluded.updated_at",
         [person_id, _cipher().encrypt(state.encode()), now()],
     )
 
 
+def save_refreshed_token_cache(person_id: str, state: str, read: TokenCache) -> bool:
+    """The cache MSAL changed (a refresh) from `read`, written only if `read` is still what is
+    kept, in one statement: a write made since (another node's refresh, a new sign-in) is not
+    lost, and a cache forgotten since (sign-out) stays forgotten. Whether it was written."""
+    written = store().execute(
+        f"UPDATE {table('token_caches')} SET cache = ?, updated_at = ?"
+        " WHERE person_id = ? AND cache = ?",
+        [_cipher().encrypt(state.encode()), now(), person_id, read.stored],
+    )
+    return written.rowcount == 1
+
+
 def forget_token_cache(person_id: str) -> None:
-    store().execute("DELETE FROM token_caches WHERE person_id = ?", [person_id])
+    store().execute(f"DELETE FROM {table('token_caches')} WHERE person_id = ?", [person_id])
 
 
 def init_app(app: Flask) -> None:
-    open_store(app.extensions["plaza.settings"].auth_path).close()
+    """Creates or migrates the sessions store once at start (auth.db, or `plaza_auth`)."""
+    settings = app.extensions["plaza.settings"]
+    if settings.database_url:
+        open_pg_store(settings.database_url).close()
+    else:
+        open_store(settings.auth_path).close()
     app.session_interface = ServerSessionInterface()

@@ -111,12 +111,12 @@ def load_person(person_id: str, token_roles: list[str] | None = None) -> Person 
 def delegated_graph_token(person: Person) -> str | None:
     """The person's own Graph token (from their sign-in), for the live access check; None if
     they signed in with a bearer token, or the token cannot be had (e.g. refresh refused)."""
-    state = sessions.load_token_cache(person.id)
-    if state is None:
+    kept = sessions.load_token_cache(person.id)
+    if kept is None:
         return None
-    token, changed = entra().graph_token(person.id, state)
-    if changed is not None:
-        sessions.save_token_cache(person.id, changed)
+    token, changed = entra().graph_token(person.id, kept.state)
+    if changed is not None:  # not over a newer write, nor after sign-out (sessions.py)
+        sessions.save_refreshed_token_cache(person.id, changed, kept)
     return token
 
 

@@ -1,192 +1,32 @@
-"""The social store's connection on PostgreSQL, shaped like the SQLite one the stores use.
-
-`PgHandle` answers what the stores call on a `db.SocialConn`: `execute(sql, params)` and
-`executemany` (returning psycopg cursors: fetchone, fetchall, iteration, description,
-rowcount), `.conn` (itself), `in_transaction`, `close()`. Store SQL is written once, in the
-subset both engines understand; only its placeholders are translated here (`?` and `:name`
-to psycopg's `%s` and `%(name)s`, a literal `%` doubled), skipping quoted text.
-
-Connections run in autocommit mode, as SQLite's do (isolation_level=None): a read is its own
-statement, a write is `transaction()`. Write transactions are serialised by one advisory lock,
-as SQLite's BEGIN IMMEDIATE serialises them, so every check-then-write keeps the meaning it has
-on SQLite (a finer scheme can come once measured). JSON columns (`json`) and every other value
-come back as SQLite gives them: JSON as its text, not parsed.
-
-Connections come from a psycopg_pool per database URL and process (never shared across fork).
-"""
+"""The social store's connection on PostgreSQL: the adapter shared with the sync index
+(sync/pg.py, where it lives so that sync reaches it too), with the social store's defaults
+(its own writer lock, the database's default search_path)."""
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from functools import lru_cache
-from typing import Any
-
 import psycopg
-from psycopg.adapt import Dumper
-from psycopg.types.numeric import NumericLoader
-from psycopg.types.string import TextLoader
-from psycopg_pool import ConnectionPool
 
-DIALECT = "postgresql"
-WRITER_LOCK = 7_301_017  # pg_advisory_xact_lock key: one social-store writer at a time
-POOL_MAX = 20
+from sync.pg import (
+    DIALECT,
+    POOL_MAX,
+    WRITER_LOCK,
+    PgHandle,
+    close_pool,
+    configure,
+    connect,
+    lend,
+    to_psycopg,
+)
 
-
-class PgHandle:
-    """One pooled PostgreSQL connection lent to one request (or job) at a time."""
-
-    dialect = DIALECT
-
-    def __init__(self, raw: psycopg.Connection, pool: ConnectionPool | None = None) -> None:
-        self.raw = raw
-        self._pool = pool
-        self._trace: Callable[[str], object] | None = None
-
-    def set_trace_callback(self, trace: Callable[[str], object] | None) -> None:
-        """As sqlite3's: `trace(sql)` is called with each statement run from now on."""
-        self._trace = trace
-
-    @property
-    def conn(self) -> PgHandle:  # sqlite_utils.Database.conn's place
-        return self
-
-    @property
-    def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
-
-    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None):
-        if self._trace is not None:
-            self._trace(sql)
-        if not params:  # no placeholders: psycopg reads the text as it is
-            return self.raw.execute(sql)
-        return self.raw.execute(to_psycopg(sql), params)
-
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any] | Mapping[str, Any]]):
-        if self._trace is not None:
-            self._trace(sql)
-        cursor = self.raw.cursor()
-        cursor.executemany(to_psycopg(sql), list(rows))
-        return cursor
-
-    @contextmanager
-    def transaction(self) -> Iterator[PgHandle]:
-        """One write transaction, writers one at a time (as BEGIN IMMEDIATE on SQLite)."""
-        self.raw.execute("BEGIN")
-        try:
-            self.raw.execute("SELECT pg_advisory_xact_lock(%s)", [WRITER_LOCK])
-            yield self
-        except BaseException:
-            self.raw.execute("ROLLBACK")
-            raise
-        self.raw.execute("COMMIT")
-
-    def close(self) -> None:
-        if self._pool is None:
-            self.raw.close()
-            return
-        self._pool.putconn(self.raw)
-        self._pool = None
-
-
-# -- connecting ----------------------------------------------------------------------------
-
-_pools: dict[tuple[str, int], ConnectionPool] = {}
-_pools_lock = threading.Lock()
-
-
-class _BoolAsInteger(Dumper):
-    """True and False written as 1 and 0, as Python's sqlite3 writes them."""
-
-    oid = psycopg.postgres.types["int8"].oid
-
-    def dump(self, obj: bool) -> bytes:
-        return b"1" if obj else b"0"
-
-
-class _NumericAsSqlite(NumericLoader):
-    """numeric (what sum() of integers and avg() give) as SQLite answers: an integer when
-    whole, else a float; never a Decimal."""
-
-    def load(self, data: Any) -> int | float:
-        value = super().load(data)
-        whole = isinstance(value.as_tuple().exponent, int) and value.as_tuple().exponent >= 0
-        return int(value) if whole else float(value)
-
-
-def configure(raw: psycopg.Connection) -> None:
-    """SQLite's view of values: JSON as text, booleans as integers, sums as numbers."""
-    for name in ("json", "jsonb"):
-        raw.adapters.register_loader(name, TextLoader)
-    raw.adapters.register_loader("numeric", _NumericAsSqlite)
-    raw.adapters.register_dumper(bool, _BoolAsInteger)
-
-
-def connect(url: str) -> PgHandle:
-    """A connection of its own (not pooled): migrations, command-line jobs, LISTEN."""
-    raw = psycopg.connect(url, autocommit=True)
-    configure(raw)
-    return PgHandle(raw)
-
-
-def lend(url: str) -> PgHandle:
-    """A connection from this process's pool for `url`; `close()` gives it back."""
-    key = (url, os.getpid())
-    with _pools_lock:
-        pool = _pools.get(key)
-        if pool is None:
-            pool = _pools[key] = ConnectionPool(
-                url,
-                min_size=1,
-                max_size=POOL_MAX,
-                kwargs={"autocommit": True},
-                configure=configure,
-                open=True,
-            )
-    return PgHandle(pool.getconn(), pool)
-
-
-def close_pool(url: str) -> None:
-    """Closes this process's pool for `url` (an app shutting down; tests)."""
-    with _pools_lock:
-        pool = _pools.pop((url, os.getpid()), None)
-    if pool is not None:
-        pool.close()
-
-
-# -- placeholders ----------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1024)
-def to_psycopg(sql: str) -> str:
-    """`?` -> `%s`, `:name` -> `%(name)s`, `%` -> `%%`, outside quoted text and `::` casts."""
-    out: list[str] = []
-    i, n = 0, len(sql)
-    while i < n:
-        ch = sql[i]
-        if ch in "'\"":
-            end = sql.find(ch, i + 1)
-            end = n if end < 0 else end + 1
-            out.append(sql[i:end].replace("%", "%%"))
-            i = end
-        elif ch == "?":
-            out.append("%s")
-            i += 1
-        elif ch == "%":
-            out.append("%%")
-            i += 1
-        elif ch == ":" and i + 1 < n and sql[i + 1] == ":":
-            out.append("::")
-            i += 2
-        elif ch == ":" and i + 1 < n and (sql[i + 1].isalpha() or sql[i + 1] == "_"):
-            j = i + 1
-            while j < n and (sql[j].isalnum() or sql[j] == "_"):
-                j += 1
-            out.append(f"%({sql[i + 1 : j]})s")
-            i = j
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
+__all__ = [
+    "DIALECT",
+    "POOL_MAX",
+    "WRITER_LOCK",
+    "PgHandle",
+    "close_pool",
+    "configure",
+    "connect",
+    "lend",
+    "psycopg",
+    "to_psycopg",
+]

@@ -1,4 +1,7 @@
-"""Copying a SQLite social store (overlay.db) into PostgreSQL, resumable and verified.
+"""Copying a SQLite store (overlay.db; index.db into the schema plaza_index) into PostgreSQL,
+resumable and verified. The target handle's search_path says where the tables are: each
+function works in its current_schema() (public for the social store, plaza_index for the
+index, whose connection sync.db.connect_pg opens), progress included.
 
 The tables copied are the target's (made by pg/schema.py, the same history as schema.py),
 so SQLite-only tables (FTS5 indexes and their shadow tables, sqlite_utils' bookkeeping) stay
@@ -19,7 +22,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,13 @@ class Table:
     columns: tuple[str, ...]  # the target's columns, in order
     key: tuple[str, ...]  # copy order; on the source side "rowid" may be SQLite's own
     key_in_target: bool  # False: the order exists on the source only (no primary key)
+    schema: str = "public"
+
+    @property
+    def label(self) -> str:
+        """How people read it: qualified outside the social store's schema (plaza_index.people
+        and plaza_auth.sessions are not the social store's)."""
+        return self.name if self.schema == "public" else f"{self.schema}.{self.name}"
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,7 @@ class Verified:
 
 
 def open_source(path: Path) -> sqlite3.Connection:
-    """overlay.db, read-only: the copy never writes to what it copies."""
+    """overlay.db (or index.db), read-only: the copy never writes to what it copies."""
     if not path.is_file():
         raise CopyRefused(f"no SQLite social store at {path}")
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -72,24 +82,29 @@ def q(name: str) -> str:
 # -- what to copy -------------------------------------------------------------------------
 
 
-def check_source(source: sqlite3.Connection, expected: list[str]) -> None:
-    """overlay.db must stand where the target's history ends: migrated by this Plaza."""
+def check_source(
+    source: sqlite3.Connection,
+    expected: list[str],
+    migration_set: str = "plaza.social",
+    store: str = "overlay.db",
+) -> None:
+    """The store must stand where the target's history ends: migrated by this Plaza."""
     try:
         applied = {
             row[0]
             for row in source.execute(
-                "SELECT name FROM _sqlite_migrations WHERE migration_set = 'plaza.social'"
+                "SELECT name FROM _sqlite_migrations WHERE migration_set = ?", [migration_set]
             )
         }
     except sqlite3.OperationalError:
-        raise CopyRefused("not a Plaza social store (no migrations recorded)") from None
+        raise CopyRefused(f"{store} is not a Plaza store (no migrations recorded)") from None
     missing = [name for name in expected if name not in applied]
     unknown = sorted(applied - set(expected))
     if unknown:
-        raise CopyRefused(f"overlay.db was written by a newer Plaza ({', '.join(unknown)})")
+        raise CopyRefused(f"{store} was written by a newer Plaza ({', '.join(unknown)})")
     if missing:
         raise CopyRefused(
-            f"overlay.db lacks migrations {', '.join(missing)}: start this Plaza on it once first"
+            f"{store} lacks migrations {', '.join(missing)}: start this Plaza on it once first"
         )
 
 
@@ -107,7 +122,9 @@ def left_behind(source: sqlite3.Connection, copied: set[str]) -> list[str]:
     ]
 
 
-def target_tables(target: PgHandle, source: sqlite3.Connection) -> list[Table]:
+def target_tables(
+    target: PgHandle, source: sqlite3.Connection, store: str = "overlay.db"
+) -> list[Table]:
     """The target's tables, parents before the tables referring to them."""
     names = [
         row[0]
@@ -121,11 +138,12 @@ def target_tables(target: PgHandle, source: sqlite3.Connection) -> list[Table]:
     source_names = {row[0] for row in source.execute("SELECT name FROM sqlite_master")}
     missing = [name for name in names if name not in source_names]
     if missing:
-        raise CopyRefused(f"overlay.db lacks table(s) {', '.join(missing)}")
+        raise CopyRefused(f"{store} lacks table(s) {', '.join(missing)}")
     extra = left_behind(source, set(names))
     if extra:
-        raise CopyRefused(f"PostgreSQL has no table(s) {', '.join(extra)} of overlay.db")
-    tables = [_describe(target, name) for name in names]
+        raise CopyRefused(f"PostgreSQL has no table(s) {', '.join(extra)} of {store}")
+    schema = target.execute("SELECT current_schema()").fetchone()[0]
+    tables = [replace(_describe(target, name), schema=schema) for name in names]
     return _parents_first(target, tables)
 
 
@@ -134,7 +152,9 @@ def _describe(target: PgHandle, name: str) -> Table:
         row[0]
         for row in target.execute(
             "SELECT column_name FROM information_schema.columns"
-            " WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+            " WHERE table_schema = current_schema() AND table_name = ?"
+            " AND is_generated = 'NEVER'"  # computed there (items.search_vector): not copied
+            " ORDER BY ordinal_position",
             [name],
         ).fetchall()
     )
@@ -217,7 +237,7 @@ def refuse_foreign_data(target: PgHandle, tables: list[Table]) -> None:
         copied = progress.get(table.name, (None, 0, False))[1]
         if count != copied:
             raise CopyRefused(
-                f"refusing: target table {table.name} already holds {count} row(s) not copied"
+                f"refusing: target table {table.label} already holds {count} row(s) not copied"
                 " from this store; use an empty database"
             )
 
@@ -253,7 +273,7 @@ def copy_table(
             _record(target, table.name, last_key, copied, done=False)
         now += len(batch)
         if after_batch is not None:
-            after_batch(table.name, len(batch))
+            after_batch(table.label, len(batch))
     with target.transaction():
         _record(target, table.name, last_key, copied, done=True)
     return now
@@ -344,4 +364,4 @@ def verify_table(source: sqlite3.Connection, target: PgHandle, table: Table) -> 
     with target.transaction():  # a named (server-side) cursor lives in a transaction
         source_count, source_md5 = row_digest(source_side)
         target_count, target_md5 = row_digest(target_rows(target, table))
-    return Verified(table.name, source_count, target_count, source_md5, target_md5)
+    return Verified(table.label, source_count, target_count, source_md5, target_md5)

@@ -40,8 +40,10 @@ def stream_worker_class() -> type:
     class StreamWorker(GeventWorker):
         def handle_exit(self, sig, frame) -> None:
             super().handle_exit(sig, frame)
-            # Out of the signal handler: stopping the pump joins its greenlet.
-            gevent.spawn(_end_streams, self.wsgi)
+            # Told to stop while still loading the app: no streams to end yet.
+            app = getattr(self, "wsgi", None)
+            if app is not None:  # out of the signal handler: stopping the pump joins its greenlet
+                gevent.spawn(_end_streams, app)
 
     return StreamWorker
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 
 from overlay_app.auth.views import public
+from overlay_app.db import index_location
 from overlay_app.errors import BadInput, Forbidden
 from overlay_app.security import csrf_exempt
 from sync.subscriptions import accept_notifications
@@ -40,7 +41,7 @@ def graph_notifications() -> Response:
     if not isinstance(values, list) or not values:
         raise BadInput('The body must be {"value": [notifications]}.')
     settings = current_app.extensions["plaza.settings"]
-    accepted, _refused = accept_notifications(settings.index_path, values)
+    accepted, _refused = accept_notifications(index_location(settings), values)
     if not accepted:
         raise Forbidden("No notification matched its subscription's clientState.")
     return Response(status=202)

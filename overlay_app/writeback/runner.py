@@ -23,7 +23,7 @@ from connector.settings import ConnectorSettings
 from connector.sharepoint_fields import SharePointFields
 from overlay_app.db import open_social_store
 from overlay_app.writeback.worker import RoundReport, WriteBack
-from sync.db import open_index
+from sync.db import index_location, open_index
 
 DEFAULT_PUBLIC_URL = "http://localhost:5000"
 
@@ -100,7 +100,7 @@ class Runner:
                 data_dir = self.settings.data_dir
                 self._worker = WriteBack(
                     open_social_store(data_dir, self.settings.database_url),
-                    open_index(data_dir / "index.db"),
+                    open_index(index_location(data_dir / "index.db", self.settings.database_url)),
                     self.fields,
                     self.settings.public_url,
                     delay=self.settings.delay,

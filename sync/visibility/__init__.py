@@ -113,10 +113,10 @@ class Site:
 _COLUMNS = """i.drive_id, i.item_id, i.name, i.path, i.web_url, i.is_folder, i.file_type,
            i.size, i.modified_at, i.modified_by_name"""
 _DOCUMENT_COLUMNS = f"""{_COLUMNS}, d.site_id, s.title, d.name, i.created_by_name,
-           (i.deleted OR d.removed), i.list_id, i.list_item_id"""
+           (i.deleted <> 0 OR d.removed <> 0), i.list_id, i.list_item_id"""
 # Where many documents are listed, their site is the item's own (denormalised) one.
 _LISTED_COLUMNS = f"""{_COLUMNS}, i.site_id, i.site_title, d.name, i.created_by_name,
-           (i.deleted OR coalesce(d.removed, 0)), i.list_id, i.list_item_id"""
+           (i.deleted <> 0 OR coalesce(d.removed, 0) <> 0), i.list_id, i.list_item_id"""
 
 CAN_VIEW_SQL = f"""
     SELECT EXISTS (
@@ -158,8 +158,7 @@ VISIBLE_KEYS_SQL = f"""
 SET_FORM_FROM = 1_000
 _KEYED_ITEMS = """
     FROM json_each(:keys) AS k
-    JOIN items AS i ON i.drive_id = json_extract(k.value, '$[0]')
-                   AND i.item_id = json_extract(k.value, '$[1]')"""
+    JOIN items AS i ON i.drive_id = k.value ->> 0 AND i.item_id = k.value ->> 1"""
 _AMONG = f"SELECT {{columns}} {_KEYED_ITEMS} {{joins}} WHERE {ITEM_IS_VISIBLE_OR_ARCHIVED}"
 _AMONG_BY_HOLDERS = f"""
     WITH {HOLDERS_ADMITTING_OR_ARCHIVED}

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import html
 import re
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -42,7 +41,7 @@ from overlay_app import create_app, db
 from sync.db import open_index
 from sync.engine import Connector, sync_documents, sync_people
 from sync.targets import DocumentTarget
-from tests.postgres import backend_is_postgres
+from tests.postgres import backend_is_postgres, copy_index, index_at
 
 SEED = 7
 PUBLIC_URL = "http://localhost"
@@ -69,7 +68,7 @@ class PlazaEnv:
         return self.handle.tenant
 
     def sync(self, data_dir: Path, people: bool = True, documents: bool = True) -> None:
-        db = open_index(data_dir / "index.db")
+        db = open_index(index_at(data_dir / "index.db"))
         try:
             connector = Connector.from_env(self.connector_env)
             if people:
@@ -98,15 +97,10 @@ class PlazaEnv:
         self.control("POST", f"/items/{drive_id}/{item_id}/permissions/break", {"grants": [grant]})
 
     def copy_index(self, data_dir: Path) -> None:
-        """The synced index, copied consistently (sqlite's backup API) into `data_dir`."""
+        """The synced index, copied consistently into `data_dir` (sqlite's backup API; with
+        PLAZA_TEST_BACKEND=postgres a copy of its database: tests/postgres.copy_index)."""
         data_dir.mkdir(parents=True, exist_ok=True)
-        source = sqlite3.connect(self.data_dir / "index.db")
-        target = sqlite3.connect(data_dir / "index.db")
-        try:
-            source.backup(target)
-        finally:
-            source.close()
-            target.close()
+        copy_index(self.data_dir / "index.db", data_dir / "index.db")
 
     def settings(self, data_dir: Path, **overrides: Any) -> dict[str, Any]:
         info = self.info
@@ -140,6 +134,13 @@ def start_plaza_env(state_dir: Path, data_dir: Path) -> PlazaEnv:
     data_dir.mkdir(parents=True, exist_ok=True)
     env.sync(data_dir)
     return env
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stores_backend(request: pytest.FixtureRequest) -> None:
+    """With PLAZA_TEST_BACKEND=postgres, the cluster holding both stores (tests/postgres.py)."""
+    if backend_is_postgres():
+        request.getfixturevalue("postgres_cluster")
 
 
 @pytest.fixture(scope="session")
@@ -231,7 +232,8 @@ def make_app(
     plaza_env: PlazaEnv, tmp_path: Path, clock: Clock, request: pytest.FixtureRequest
 ) -> Callable[..., Flask]:
     """create_app on a fresh data dir holding a copy of the synced index (settings override).
-    PLAZA_TEST_BACKEND=postgres: the social store in a fresh PostgreSQL database instead."""
+    PLAZA_TEST_BACKEND=postgres: the social store and the sessions (auth.db's tables, in schema
+    plaza_auth) in a fresh PostgreSQL database instead."""
     made = 0
 
     def make(env: PlazaEnv | None = None, **overrides: Any) -> Flask:
@@ -241,10 +243,11 @@ def make_app(
         data_dir = tmp_path / f"plaza-{made}"
         source.copy_index(data_dir)
         overrides.setdefault("extra", {"testing": True, "clock": clock})
-        if backend_is_postgres() and "database_url" not in overrides:
+        if backend_is_postgres():  # both stores in the copy of the synced index's database
+            copied = index_at(data_dir / "index.db")
+            overrides.setdefault("database_url", copied)
             cluster = request.getfixturevalue("postgres_cluster")
-            overrides["database_url"] = cluster.new_database()
-            request.addfinalizer(lambda url=overrides["database_url"]: drop_database(cluster, url))
+            request.addfinalizer(lambda: drop_database(cluster, copied))
         app = create_app(source.settings(data_dir, **overrides))
         if overrides.get("database_url"):
             request.addfinalizer(lambda: db.close(app))

@@ -21,7 +21,7 @@ from typing import Any
 import requests
 
 from overlay_app.browse.listing import PER_PAGE
-from sync.db import connect
+from sync.db import Location, connect, index_location
 from sync.trimming import principal_set
 from sync.visibility import can_view
 
@@ -33,7 +33,8 @@ def check_revocation_reaches_the_page(data_dir: Path, web_url: str, upn: str) ->
     """Seconds from the revocation to the person's listing no longer showing the file."""
     info = json.loads((data_dir / "emulator.json").read_text())
     web = signed_in(web_url, info, upn)
-    drive_id, folder_id, item_id, colleague = shared_file(data_dir / "index.db", upn)
+    index = index_location(data_dir / "index.db", demo_settings(data_dir).get("PLAZA_DATABASE_URL"))
+    drive_id, folder_id, item_id, colleague = shared_file(index, upn)
     children = f"{web_url}/api/v1/drives/{drive_id}/items/{folder_id}/children"
     assert item_id in listed(web, children)
     rounds_before = notified_rounds(data_dir, drive_id)
@@ -89,12 +90,18 @@ def listed(web: requests.Session, children_url: str) -> set[str]:
     return {row["itemId"] for row in answer.json()["value"]}
 
 
-def shared_file(index_path: Path, upn: str) -> tuple[str, str, str, str]:
+def demo_settings(data_dir: Path) -> dict[str, str]:
+    """The PLAZA_* settings the demo wrote for its processes (emulator.env)."""
+    lines = (data_dir / "emulator.env").read_text().split()
+    return {name: value.strip("'") for name, value in (line.split("=", 1) for line in lines)}
+
+
+def shared_file(index: Location, upn: str) -> tuple[str, str, str, str]:
     """(drive, its folder, file, a colleague): a file that `upn` and another enabled member can
     both open, by the index, in a folder small enough to list on one page."""
-    db = connect(index_path, readonly=True)
+    db = connect(index, readonly=True)
     try:
-        person = db.execute("SELECT id FROM people WHERE upn = ? COLLATE NOCASE", [upn]).fetchone()
+        person = db.execute("SELECT id FROM people WHERE lower(upn) = lower(?)", [upn]).fetchone()
         others = [row[0] for row in db.execute(
             "SELECT id FROM people WHERE enabled = 1 AND deleted = 0 AND guest = 0 AND id != ?"
             " ORDER BY id", [person[0]])]  # fmt: skip

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 
 from connector.emulator import tokens as emulator_tokens
+from overlay_app.auth import sessions
 from overlay_app.auth import views as auth
 from tests.overlay_app.api_calls import profile
 
@@ -17,14 +18,19 @@ SIGNED_OUT = {"error": {"code": "unauthenticated", "message": "Sign in to contin
 
 
 def session_rows(app) -> list[tuple]:
-    with sqlite3.connect(app.extensions["plaza.settings"].auth_path) as conn:
-        signed_in = "SELECT person_id FROM sessions WHERE person_id IS NOT NULL ORDER BY 1"
-        return conn.execute(signed_in).fetchall()
+    """Who holds a session, read from the app's sessions store (auth.db, or PostgreSQL)."""
+    with app.app_context():
+        signed_in = (
+            f"SELECT person_id FROM {sessions.table('sessions')}"
+            " WHERE person_id IS NOT NULL ORDER BY 1"
+        )
+        return [tuple(row) for row in sessions.store().execute(signed_in).fetchall()]
 
 
 def token_cache_blobs(app) -> list[tuple]:
-    with sqlite3.connect(app.extensions["plaza.settings"].auth_path) as conn:
-        return conn.execute("SELECT person_id, cache FROM token_caches").fetchall()
+    with app.app_context():
+        kept = f"SELECT person_id, cache FROM {sessions.table('token_caches')}"
+        return [(person, bytes(blob)) for person, blob in sessions.store().execute(kept)]
 
 
 def cookie_value(response) -> str:

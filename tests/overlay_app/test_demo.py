@@ -10,25 +10,59 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
+import psycopg
+import pytest
 import requests
 
-from tests.overlay_app.demo_revocation import check_revocation_reaches_the_page
+from plaza import local_postgres
+from tests.overlay_app.demo_revocation import check_revocation_reaches_the_page, demo_settings
 
 PLAZA = str(Path(sys.executable).with_name("plaza"))
 
 
-def test_demo_runs_everything_and_stops_cleanly(tmp_path):
-    env = {**os.environ, "PLAZA_DATA_DIR": str(tmp_path)}
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_demo_runs_everything_and_stops_cleanly(tmp_path, backend):
+    env = {k: v for k, v in os.environ.items() if k != "PLAZA_DATABASE_URL"}
+    env["PLAZA_DATA_DIR"] = str(tmp_path)
     command = [PLAZA, "demo", "--port", "0", "--web-port", "0", "--realtime-port", "0"]
+    if backend == "postgresql":
+        needs_postgresql()
+        command.append("--postgres")
     with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) as process:
         try:
             lines = read_until(process, "Press Ctrl-C to stop.")
+            if backend == "postgresql":
+                assert lines.pop(0) == (
+                    f"PostgreSQL running for the demo, data in {tmp_path / 'postgres'}"
+                )
             check_running_demo(lines, tmp_path)
         finally:
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=60) == 0
+    files = {"index.db", "overlay.db", "auth.db"} & {path.name for path in tmp_path.iterdir()}
+    assert files == (set() if backend == "postgresql" else {"index.db", "overlay.db", "auth.db"})
+    if backend == "postgresql":  # the demo's own server stopped with it
+        assert not (tmp_path / "postgres" / "postmaster.pid").exists()
+
+
+def needs_postgresql() -> None:
+    try:
+        local_postgres.server_bin_dir()
+    except local_postgres.PostgresMissing as missing:
+        pytest.skip(str(missing))
+
+
+def store_rows(data_dir: Path, store: str, sql: str) -> list[tuple]:
+    """Rows of `sql` on the demo's index or social store: its SQLite file, or PostgreSQL."""
+    url = demo_settings(data_dir).get("PLAZA_DATABASE_URL")
+    if url:
+        with psycopg.connect(url, options="-c search_path=plaza_index,public") as conn:
+            return conn.execute(sql).fetchall()
+    with closing(sqlite3.connect(data_dir / f"{store}.db")) as conn:
+        return conn.execute(sql).fetchall()
 
 
 def read_until(process: subprocess.Popen, last: str) -> list[str]:
@@ -54,15 +88,13 @@ def check_running_demo(lines: list[str], data_dir: Path) -> None:
     assert re.fullmatch(r"  400 added, 0 updated in \d+\.\d s", lines[4])
     web_url = next(line for line in lines if line.startswith("Plaza is running: open "))
     web_url = web_url.removeprefix("Plaza is running: open ")
-    with sqlite3.connect(data_dir / "index.db") as index:
-        jobs = index.execute("SELECT name, kind FROM jobs ORDER BY name").fetchall()
+    jobs = store_rows(data_dir, "index", "SELECT name, kind FROM jobs ORDER BY name")
     assert jobs == [("people", "people"), ("tenant-docs", "documents")]
     # A firm at work: ten conversations of two to five comments (37 in all, from six scripts
     # taken in turn), with likes and tags, and a channel of four messages.
     assert "  107 demo comments, likes, tags and messages written" in lines
-    with sqlite3.connect(data_dir / "overlay.db") as social:
-        counts = [social.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                  for t in ("comments", "tags", "messages")]  # fmt: skip
+    counts = [store_rows(data_dir, "overlay", f"SELECT count(*) FROM {t}")[0][0]
+              for t in ("comments", "tags", "messages")]  # fmt: skip
     assert counts == [37, 15, 4]
     answer = wait_for(web_url)
     assert answer.status_code == 302
@@ -88,11 +120,10 @@ def wait_for_subscriptions(data_dir: Path) -> str:
     said = ""
     while time.monotonic() < deadline and not said.startswith("notifications: "):
         time.sleep(0.5)
-        with sqlite3.connect(data_dir / "index.db") as index:
-            row = index.execute(
-                "SELECT value FROM freshness_state WHERE name = 'notifications'"
-            ).fetchone()
-        said = json.loads(row[0]) if row else ""
+        rows = store_rows(
+            data_dir, "index", "SELECT value FROM freshness_state WHERE name = 'notifications'"
+        )
+        said = json.loads(rows[0][0]) if rows else ""
     return said
 
 

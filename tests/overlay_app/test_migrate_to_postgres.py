@@ -70,6 +70,7 @@ def sqlite_counts(path: Path, tables: list[str]) -> dict[str, int]:
         return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
 
 
+INDEX_TABLES = ["sites", "drives", "items", "acl", "item_holders", "people", "memberships"]
 SOME = ["comments", "comment_likes", "document_likes", "tags", "messages", "follows"]
 
 
@@ -91,6 +92,13 @@ def test_a_full_copy_verifies_equal_and_the_app_serves_it_from_postgresql(
     notifications = sqlite_counts(source, ["notifications"])["notifications"]
     assert notifications > 0
     assert counts(postgres_url, ["notifications"])["notifications"] == notifications
+    # the index came along, into the schema plaza_index (the reader's access below needs it)
+    index_path = source.parent / "index.db"
+    on_sqlite = sqlite_counts(index_path, INDEX_TABLES)
+    assert on_sqlite["items"] > 0 and on_sqlite["people"] > 0
+    assert counts(postgres_url, [f"plaza_index.{t}" for t in INDEX_TABLES]) == {
+        f"plaza_index.{t}": n for t, n in on_sqlite.items()
+    }
 
     on_pg = make_app(database_url=postgres_url)
     reader = api(people["reader"], on=on_pg)

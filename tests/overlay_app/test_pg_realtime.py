@@ -18,14 +18,16 @@ from tests.browser.conftest import LiveSite, start_live_site
 from tests.overlay_app.conftest import SECRET_KEY, PlazaEnv
 from tests.overlay_app.event_streams import Person, Received, opened
 from tests.overlay_app.test_realtime_processes import PLAZA, free_port, start, stop_cleanly
-from tests.postgres import PgCluster
+from tests.postgres import PgCluster, database_with_index
 
 
 @pytest.fixture(scope="module")
 def nodes(
     plaza_env: PlazaEnv, postgres_cluster: PgCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[LiveSite, LiveSite]]:
-    url = postgres_cluster.new_database()
+    url = database_with_index(
+        postgres_cluster, plaza_env.data_dir / "index.db", "pg-realtime-nodes"
+    )
     first = start_live_site(plaza_env, tmp_path_factory.mktemp("node-a"), database_url=url)
     second = start_live_site(plaza_env, tmp_path_factory.mktemp("node-b"), database_url=url)
     yield first, second
@@ -67,7 +69,9 @@ def pg_processes(
 ) -> Iterator[tuple[str, str, str]]:
     """Two `plaza serve` nodes (2 sync workers each) and one `plaza realtime` node (gevent),
     each with a data dir of its own, sharing one PostgreSQL database."""
-    url = postgres_cluster.new_database()
+    url = database_with_index(
+        postgres_cluster, plaza_env.data_dir / "index.db", f"pg-processes-{tmp_path.name}"
+    )
     ports = [free_port() for _ in range(3)]
     commands = [
         [PLAZA, "serve", "--port", str(ports[0]), "--workers", "2"],

@@ -9,9 +9,7 @@ markdown-it's own parse method.
 from __future__ import annotations
 
 import html
-import sqlite3
 from collections.abc import Callable
-from contextlib import closing
 
 import pytest
 import sqlite_utils
@@ -90,7 +88,9 @@ def test_a_transaction_left_open_is_rolled_back_before_the_connection_is_lent_ag
         store = sessions.store()
         store.execute("BEGIN")
         store.execute(
-            "INSERT INTO token_caches (person_id, cache, updated_at) VALUES ('nobody', x'00', 0)"
+            f"INSERT INTO {sessions.table('token_caches')} (person_id, cache, updated_at)"
+            " VALUES ('nobody', ?, 0)",
+            [b"\0"],
         )
         return "left open"
 
@@ -102,8 +102,9 @@ def test_a_transaction_left_open_is_rolled_back_before_the_connection_is_lent_ag
     assert lent_auth[0][0] is lent_auth[1][0]
     assert [in_transaction for _, in_transaction in lent_auth] == [False, False]
     assert caplog.messages.count("a request ended inside a transaction; rolled back") == 2
-    with closing(sqlite3.connect(app.extensions["plaza.settings"].auth_path)) as conn:
-        assert conn.execute("SELECT count(*) FROM token_caches").fetchone() == (0,)
+    with app.app_context():
+        kept = f"SELECT count(*) FROM {sessions.table('token_caches')}"
+        assert tuple(sessions.store().execute(kept).fetchone()) == (0,)
 
 
 def test_a_forked_worker_opens_its_own_auth_connection(
@@ -117,7 +118,8 @@ def test_a_forked_worker_opens_its_own_auth_connection(
     assert lent_auth[-1][0] is not parent_handle
     assert app.extensions["plaza.db_pools"]["pid"] == parent_pid + 1
     # The parent's connection was neither used nor closed by the child.
-    assert parent_handle.execute("SELECT count(*) FROM sessions").fetchone() == (1,)
+    kept = f"SELECT count(*) FROM {sessions.table('sessions', parent_handle)}"
+    assert tuple(parent_handle.execute(kept).fetchone()) == (1,)
     parent_handle.close()
 
 

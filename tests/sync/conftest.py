@@ -14,6 +14,10 @@
 - `env`: PLAZA_* for the shared emulator and a fresh data dir (emulated.sync_env);
   `plaza(env, *args)` runs the `plaza` CLI in process (click's CliRunner) and `index_of(env)`
   opens that data dir's index.
+- `index_location`: where a test's index is: tmp_path/index.db, or with
+  PLAZA_TEST_BACKEND=postgres a fresh PostgreSQL database's URL (tests/postgres.py); `env`
+  then carries that URL as PLAZA_DATABASE_URL. `insert_rows(db, table, rows)` writes dicts
+  into either engine (what sqlite_utils' insert_all did for the SQLite one).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from click.testing import CliRunner
 from plaza.cli import main
 from sync.cli_access import register
 from sync.db import open_index
+from sync.settings import SyncSettings
+from tests.postgres import backend_is_postgres, index_at
 from tests.sync.emulated import sync_env
 
 # -- the hand-built firm -----------------------------------------------------------------------
@@ -113,25 +119,43 @@ def pairs(text: str) -> list[tuple[str, str]]:
     return list(zip(words[::2], words[1::2], strict=True))
 
 
-def build_firm(path: Path):
-    db = open_index(path)
-    db["sites"].insert_all([{"id": TAX, "title": "Tax"}, {"id": DEALS, "title": "Deals"}])
-    db["drives"].insert_all(
-        {"id": drive, "site_id": site, "name": "Documents"}
-        for drive, site in ((TAX_DOCS, TAX), (DEALS_DOCS, DEALS))
-    )
+def insert_rows(db, table: str, rows) -> None:
+    """`rows` (dicts with the same keys) into `table`, on either engine."""
+    rows = list(rows)
+    if not rows:
+        return
+    columns = list(rows[0])
+    marks = ", ".join(f":{c}" for c in columns)
+    db.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+
+def build_firm(location):
+    db = open_index(location)
+    insert_rows(db, "sites", [{"id": TAX, "title": "Tax"}, {"id": DEALS, "title": "Deals"}])
+    insert_rows(
+        db,
+        "drives",
+        ({"id": drive, "site_id": site, "name": "Documents"}
+         for drive, site in ((TAX_DOCS, TAX), (DEALS_DOCS, DEALS))),
+    )  # fmt: skip
     columns = ("id", "upn", "display_name", "enabled", "guest", "deleted")
-    db["people"].insert_all(dict(zip(columns, p, strict=True)) for p in PEOPLE)
-    db["groups"].insert_all(
-        {"id": g, "display_name": name, "deleted": int(g == "old")} for g, name in GROUPS.items()
+    insert_rows(db, "people", (dict(zip(columns, p, strict=True)) for p in PEOPLE))
+    insert_rows(
+        db,
+        "groups",
+        ({"id": g, "display_name": name, "deleted": int(g == "old")} for g, name in GROUPS.items()),
     )
-    db["group_members"].insert_all(
-        {"group_id": g, "member_id": m, "member_type": "group" if m in GROUPS else "user"}
-        for g, m in pairs(GROUP_MEMBERS)
-    )
-    db["memberships"].insert_all({"user_id": u, "group_id": g} for u, g in pairs(MEMBERSHIPS))
-    db["site_group_members"].insert_all(
-        {"site_id": s, "group_number": n, "principal": p} for s, n, p in SITE_GROUP_MEMBERS
+    insert_rows(
+        db,
+        "group_members",
+        ({"group_id": g, "member_id": m, "member_type": "group" if m in GROUPS else "user"}
+         for g, m in pairs(GROUP_MEMBERS)),
+    )  # fmt: skip
+    insert_rows(db, "memberships", ({"user_id": u, "group_id": g} for u, g in pairs(MEMBERSHIPS)))
+    insert_rows(
+        db,
+        "site_group_members",
+        ({"site_id": s, "group_number": n, "principal": p} for s, n, p in SITE_GROUP_MEMBERS),
     )
     add_library(db, TAX_DOCS, TAX, "Tax", TAX_ITEMS)
     add_library(db, DEALS_DOCS, DEALS, "Deals", DEALS_ITEMS)
@@ -155,16 +179,31 @@ def add_library(db, drive_id: str, site_id: str, site_title: str, items: list) -
                "site_title": site_title, "has_unique_perms": int(unique),
                "perms_state": "ok" if unique else "inherited",
                "acl_item_id": holders[item_id], "deleted": 0}  # fmt: skip
-        db["items"].insert(row)
-        db["acl"].insert_all(
-            {"drive_id": drive_id, "item_id": item_id, "principal": p, "role": r, "via": v}
-            for p, r, v in (own if unique else [])
-        )
+        insert_rows(db, "items", [row])
+        insert_rows(
+            db,
+            "acl",
+            ({"drive_id": drive_id, "item_id": item_id, "principal": p, "role": r, "via": v}
+             for p, r, v in (own if unique else [])),
+        )  # fmt: skip
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _index_backend(request: pytest.FixtureRequest) -> None:
+    """With PLAZA_TEST_BACKEND=postgres, the cluster index_at() makes databases in."""
+    if backend_is_postgres():
+        request.getfixturevalue("postgres_cluster")
 
 
 @pytest.fixture
-def firm(tmp_path: Path):
-    db = build_firm(tmp_path / "index.db")
+def index_location(tmp_path: Path):
+    """This test's index: index.db in tmp_path, or a PostgreSQL database of its own."""
+    return index_at(tmp_path / "index.db")
+
+
+@pytest.fixture
+def firm(index_location):
+    db = build_firm(index_location)
     yield db
     db.close()
 
@@ -174,11 +213,12 @@ def keys(item_ids: str) -> list[tuple[str, str]]:
     return sorted((drive_of[i], i) for i in item_ids.split())
 
 
-def run_access_cli(data_dir: Path, *args: str):
-    """`plaza sync <args>` for the access commands (visible, explain) on `data_dir`."""
+def run_access_cli(data_dir: Path, *args: str, index=None):
+    """`plaza sync <args>` for the access commands (visible, explain) on `data_dir` (and on
+    `index`'s PostgreSQL database when it is an open one there)."""
     group = click.Group("sync")
     register(group)
-    env = {"PLAZA_DATA_DIR": str(data_dir)}
+    env = {"PLAZA_DATA_DIR": str(data_dir), "PLAZA_DATABASE_URL": getattr(index, "url", None)}
     return CliRunner().invoke(group, list(args), env=env, catch_exceptions=False)
 
 
@@ -187,7 +227,8 @@ def run_access_cli(data_dir: Path, *args: str):
 
 @pytest.fixture
 def env(emulator, tmp_path):
-    """PLAZA_* for the shared emulator and a data dir of this test's own."""
+    """PLAZA_* for the shared emulator and a data dir of this test's own (and a database of
+    its own as PLAZA_DATABASE_URL when the backend is PostgreSQL)."""
     return sync_env(emulator, tmp_path / "data")
 
 
@@ -197,5 +238,7 @@ def plaza(env, *args: str):
 
 
 def index_of(env):
-    """The index in env's data dir, open (the caller closes it)."""
-    return open_index(Path(env["PLAZA_DATA_DIR"]) / "index.db")
+    """The index `env` names (its data dir's, or PLAZA_DATABASE_URL's), open (the caller
+    closes it)."""
+    settings = SyncSettings.from_env({k: v for k, v in env.items() if v is not None})
+    return open_index(settings.index_location)

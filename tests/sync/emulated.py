@@ -17,6 +17,7 @@ from pathlib import Path
 from connector.cli import read_env_file
 from sync.engine import Connector
 from tests.connector.emulator_env import emulator_env
+from tests.postgres import index_at
 
 
 def connector_for(handle, *, timeout: float = 10, certificate: bool = True) -> Connector:
@@ -35,6 +36,9 @@ def sync_env(handle, data_dir: Path, **extra: str) -> dict[str, str | None]:
     env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("PLAZA_")}
     env.update(read_env_file(env_file))
     env.update(PLAZA_DATA_DIR=str(data_dir), PLAZA_HTTP_TIMEOUT="10", **extra)
+    location = index_at(data_dir / "index.db")
+    if isinstance(location, str) and not env.get("PLAZA_DATABASE_URL"):
+        env["PLAZA_DATABASE_URL"] = location  # PLAZA_TEST_BACKEND=postgres: the index there
     return env
 
 

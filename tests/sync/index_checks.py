@@ -10,9 +10,9 @@ STALE_ITEM_HOLDERS = """
     LEFT JOIN item_holders AS ih ON ih.item_rowid = i.rowid
     LEFT JOIN items AS h ON h.drive_id = i.drive_id AND h.item_id = i.acl_item_id
     WHERE ih.item_rowid IS NULL
-       OR ih.holder_rowid IS NOT (CASE WHEN i.deleted = 0 THEN h.rowid END)
+       OR ih.holder_rowid IS DISTINCT FROM (CASE WHEN i.deleted = 0 THEN h.rowid END)
     UNION ALL
-    SELECT 'no item', ih.item_rowid, ih.holder_rowid, NULL
+    SELECT 'no item', CAST(ih.item_rowid AS TEXT), ih.holder_rowid, NULL
     FROM item_holders AS ih
     WHERE NOT EXISTS (SELECT 1 FROM items WHERE rowid = ih.item_rowid)"""
 

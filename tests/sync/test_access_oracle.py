@@ -11,6 +11,7 @@ from sync import access
 from sync.db import open_index
 from sync.engine import sync_documents, sync_people
 from sync.targets import DocumentTarget
+from tests.postgres import index_at
 from tests.sync.conftest import run_access_cli
 from tests.sync.emulated import connector_for, control, oracle
 
@@ -24,7 +25,7 @@ def sync_tenant(handle, db) -> None:
 @pytest.fixture(scope="module")
 def synced(emulator, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("synced")
-    db = open_index(data_dir / "index.db")
+    db = open_index(index_at(data_dir / "index.db"))
     sync_tenant(emulator, db)
     yield db, data_dir
     db.close()
@@ -91,7 +92,7 @@ def test_search_is_trimmed_to_the_oracle(emulator, synced) -> None:
 def test_changes_reach_the_oracle_after_the_next_sync(fresh_emulator, tmp_path) -> None:
     """Group membership, a disabled account, a new link and broken inheritance, re-synced."""
     handle, tenant = fresh_emulator, fresh_emulator.tenant
-    db = open_index(tmp_path / "index.db")
+    db = open_index(index_at(tmp_path / "index.db"))
     sync_tenant(handle, db)
     members = [u for u in tenant.users.values() if u.user_type == "Member" and u.account_enabled]
     guest = next(u for u in tenant.users.values() if u.user_type == "Guest" and u.account_enabled)

@@ -16,6 +16,7 @@ from sync.engine import NullProgress, sync_documents, sync_people
 from sync.targets import DocumentTarget
 from sync.trimming import principal_set, principals_json
 from sync.visibility._rule import ADMITTED_OR_ARCHIVED, HOLDERS_ADMITTING_OR_ARCHIVED
+from tests.postgres import index_at
 from tests.sync.conftest import TAX_DOCS, TAX_ITEMS
 from tests.sync.emulated import connector_for, control
 
@@ -148,7 +149,7 @@ def test_an_ancestor_revocation_on_a_later_page_counts_from_the_archiving_page(
     author, reader = members[0].id, members[1].id
     control(handle, "POST", f"items/{drive_id}/{folder.id}/permissions/break",
             {"grants": [grant(author, "write"), grant(reader, "read")]})  # fmt: skip
-    path = tmp_path / "index.db"
+    path = index_at(tmp_path / "index.db")
     db = open_index(path)
     connector = connector_for(handle)
     target = DocumentTarget(site_urls=(tenant.site_web_url(tenant.site_of(drive_id)),))

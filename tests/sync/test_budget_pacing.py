@@ -19,6 +19,7 @@ from connector.emulator import server
 from sync.db import open_index
 from sync.engine import Connector, sync_documents
 from sync.targets import DocumentTarget
+from tests.postgres import index_at
 
 WINDOW, UNITS = 6.0, 100
 MEDIUM_UNITS = 540  # a window's budget for the medium tenant: 5 windows' worth in all
@@ -44,7 +45,7 @@ def emulator_usage(handle) -> dict:
 def full_sync(handle, tmp_path: Path, meter: ResourceMeter):
     connector = Connector.from_env({n: str(handle.info[k]) for n, k in server.ENV_KEYS.items()})
     connector.http.transport.meter = meter
-    db = open_index(tmp_path / "index.db")
+    db = open_index(index_at(tmp_path / "index.db"))
     try:
         return sync_documents(db, connector, DocumentTarget(all_sites=True))
     finally:

@@ -16,6 +16,7 @@ import pytest
 
 from sync.jobs import get_job, list_jobs
 from sync.schedules import Schedule
+from tests.postgres import sqlite_only
 from tests.sync.conftest import index_of, plaza
 from tests.sync.emulated import sync_env
 
@@ -262,6 +263,7 @@ def test_unusable_connector_settings(emulator, tmp_path):
     )
 
 
+@sqlite_only("migrations table of SQLite; PostgreSQL's refusal: test_pg_index_schema")
 def test_index_from_a_newer_plaza(env):
     path = Path(env["PLAZA_DATA_DIR"]) / "index.db"
     plaza(env, "sync", "add", "people", "--people", "--every", "1h")

@@ -17,6 +17,7 @@ from pathlib import Path
 from sync.db import open_index
 from sync.progress import BarProgress, LogProgress, progress_for
 from sync.runs import history
+from tests.postgres import index_at
 from tests.sync.conftest import index_of, plaza
 from tests.sync.emulated import sync_env
 
@@ -236,7 +237,7 @@ def test_plaza_sync_in_a_subprocess(emulator, tmp_path):
     )
     ran = sync("run", "tax-docs")
     assert (ran.returncode, ran.stderr) == (0, "")
-    db = open_index(tmp_path / "data" / "index.db")
+    db = open_index(index_at(tmp_path / "data" / "index.db"))
     (run,) = history(db)
     items = db.conn.execute("SELECT COUNT(*) FROM items WHERE deleted = 0").fetchone()[0]
     db.close()

@@ -19,6 +19,7 @@ from sync.db import connect, open_index
 from sync.engine import sync_documents, sync_people
 from sync.targets import DocumentTarget
 from tests.connector.emulator_env import emulator_env
+from tests.postgres import index_at
 from tests.sync.emulated import connector_for, control
 
 PAGE = 5
@@ -125,7 +126,7 @@ def assert_consistent(handle, db) -> None:
 
 def test_kill_9_mid_sync_loses_nothing_and_the_next_run_finishes_exactly(fresh_emulator, tmp_path):
     handle = fresh_emulator
-    path = tmp_path / "index.db"
+    path = index_at(tmp_path / "index.db")
     db = open_index(path)
     connector = connector_for(handle)
     sync_people(db, connector)
@@ -141,7 +142,7 @@ def test_kill_9_mid_sync_loses_nothing_and_the_next_run_finishes_exactly(fresh_e
     faults(handle, "DELETE")
     counts = sync_documents(db, connector, DocumentTarget(all_sites=True), page_size=PAGE)
     assert counts.deleted == 0
-    clean = open_index(tmp_path / "clean.db")
+    clean = open_index(index_at(tmp_path / "clean.db"))
     sync_people(clean, connector)
     sync_documents(clean, connector, DocumentTarget(all_sites=True))
     assert db.execute(LIVE_ITEMS).fetchall() == clean.execute(LIVE_ITEMS).fetchall()
@@ -149,6 +150,7 @@ def test_kill_9_mid_sync_loses_nothing_and_the_next_run_finishes_exactly(fresh_e
     assert db.execute("SELECT count(*) FROM items WHERE deleted = 1").fetchone() == (0,)
     rounds = db.execute("SELECT count(*) FROM cursors WHERE round_id IS NOT NULL").fetchone()
     assert rounds == (0,)
+    db.close()
 
 
 # -- repeated kills at random moments -------------------------------------------------------------
@@ -194,7 +196,7 @@ def test_three_kills_at_random_moments_then_a_clean_run_give_the_exact_state(
     # Kill moments and changes come from this seed; with it, changes land between a kill
     # mid-way through first rounds and the run that resumes them (see DriveSync._catch_up).
     rng = random.Random(1)
-    path = tmp_path / "index.db"
+    path = index_at(tmp_path / "index.db")
     open_index(path).close()
     slow_pages = {"kind": "slow", "path": "/root/delta", "method": "GET", "count": -1,
                   "seconds": 0.05}  # fmt: skip
@@ -216,7 +218,7 @@ def test_three_kills_at_random_moments_then_a_clean_run_give_the_exact_state(
     db = open_index(path)
     sync_people(db, connector)
     sync_documents(db, connector, DocumentTarget(all_sites=True), page_size=PAGE)
-    clean = open_index(tmp_path / "clean.db")
+    clean = open_index(index_at(tmp_path / "clean.db"))
     sync_people(clean, connector)
     sync_documents(clean, connector, DocumentTarget(all_sites=True))
     assert db.execute(LIVE_ITEMS).fetchall() == clean.execute(LIVE_ITEMS).fetchall()

@@ -18,6 +18,7 @@ from sync.db import open_index
 from sync.engine import RunCounts, sync_documents, sync_people
 from sync.errors import PermissionNotGranted, SiteNotFound
 from sync.targets import DocumentTarget
+from tests.postgres import index_at
 from tests.sync.emulated import connector_for, oracle, visible_in_index
 
 PAGE = 20
@@ -38,7 +39,7 @@ def library_items(tenant) -> dict[tuple[str, str], object]:
 
 @pytest.fixture(scope="module")
 def first_sync(emulator, tmp_path_factory):
-    db = open_index(tmp_path_factory.mktemp("first-sync") / "index.db")
+    db = open_index(index_at(tmp_path_factory.mktemp("first-sync") / "index.db"))
     connector = connector_for(emulator)
     people = sync_people(db, connector)
     documents = sync_documents(db, connector, ALL_SITES, page_size=PAGE, workers=3)
@@ -140,7 +141,7 @@ def test_target_chooses_sites_libraries_and_file_types(emulator, tmp_path):
     site = next(s for s in tenant.sites.values() if len(tenant.drives_of(s.id)) > 1)
     url = tenant.site_web_url(site)
     target = DocumentTarget(site_urls=(url + "/",), libraries=("Documents",), file_types=("docx",))
-    db = open_index(tmp_path / "index.db")
+    db = open_index(index_at(tmp_path / "index.db"))
     sync_documents(db, connector_for(emulator), target, page_size=PAGE)
     drive = next(d for d in tenant.drives_of(site.id) if d.name == "Documents")
     expected = {
@@ -149,6 +150,7 @@ def test_target_chooses_sites_libraries_and_file_types(emulator, tmp_path):
     assert {r[0] for r in db.execute("SELECT DISTINCT drive_id FROM items")} == {drive.id}
     assert {r[0] for r in db.execute("SELECT item_id FROM items")} == expected
     assert [r[0] for r in db.execute("SELECT id FROM sites")] == [site.id]
+    db.close()
 
 
 def test_include_and_exclude_globs_apply_to_file_paths(emulator, tmp_path):
@@ -162,7 +164,7 @@ def test_include_and_exclude_globs_apply_to_file_paths(emulator, tmp_path):
         include=(f"/{folder.name}/*",),
         exclude=("*.xlsx",),
     )
-    db = open_index(tmp_path / "index.db")
+    db = open_index(index_at(tmp_path / "index.db"))
     sync_documents(db, connector_for(emulator), target, page_size=PAGE)
     expected = set()
     for item in tenant.iter_items(drive.id):
@@ -171,15 +173,17 @@ def test_include_and_exclude_globs_apply_to_file_paths(emulator, tmp_path):
         if item.folder or (inside and item.extension != "xlsx"):
             expected.add(item.id)
     assert {r[0] for r in db.execute("SELECT item_id FROM items")} == expected
+    db.close()
 
 
 def test_unknown_site_url_fails_with_the_url(emulator, tmp_path):
-    db = open_index(tmp_path / "index.db")
+    db = open_index(index_at(tmp_path / "index.db"))
     url = f"{emulator.base_url}/sites/no-such-site"
     with pytest.raises(SiteNotFound) as raised:
         sync_documents(db, connector_for(emulator), DocumentTarget(site_urls=(url,)))
     assert str(raised.value).startswith(f"no SharePoint site at {url}")
     assert db.execute("SELECT count(*) FROM sites").fetchone()[0] == 0
+    db.close()
 
 
 # -- throttling and missing permissions -----------------------------------------------------------
@@ -192,7 +196,7 @@ def test_throttled_waits_are_counted_and_the_result_is_exact(fresh_emulator, tmp
         session.post(
             f"{handle.base_url}/_emulator/faults", json={"rules": rules}
         ).raise_for_status()
-    db = open_index(tmp_path / "index.db")
+    db = open_index(index_at(tmp_path / "index.db"))
     connector = connector_for(handle)
     sync_people(db, connector)
     waits: list[float] = []
@@ -212,6 +216,7 @@ def test_throttled_waits_are_counted_and_the_result_is_exact(fresh_emulator, tmp
     assert len(waits) == 3
     for user in handle.tenant.users.values():
         assert visible_in_index(db, user.id) == oracle(handle, user.id)
+    db.close()
 
 
 def test_revoked_consent_fails_naming_the_permission(fresh_emulator, tmp_path):
@@ -222,12 +227,13 @@ def test_revoked_consent_fails_naming_the_permission(fresh_emulator, tmp_path):
     with handle.session() as session:
         url = f"{handle.base_url}/_emulator/apps/{client_id}/roles"
         session.put(url, json={"roles": kept}).raise_for_status()
-    db = open_index(tmp_path / "index.db")
+    db = open_index(index_at(tmp_path / "index.db"))
     with pytest.raises(PermissionNotGranted) as raised:
         sync_documents(db, connector_for(handle), ALL_SITES)
     assert raised.value.permission == "Sites.Read.All"
     assert "Sites.Read.All is not granted" in str(raised.value)
     assert db.execute("SELECT count(*) FROM items").fetchone()[0] == 0
+    db.close()
 
 
 def test_a_403_on_permissions_rolls_back_the_page(fresh_emulator, tmp_path):
@@ -273,7 +279,7 @@ def test_a_403_on_permissions_rolls_back_the_page(fresh_emulator, tmp_path):
         def on_message(self, text: str) -> None:
             pass
 
-    db = open_index(tmp_path / "index.db")
+    db = open_index(index_at(tmp_path / "index.db"))
     connector = connector_for(handle)
     sync_people(db, connector)
     target = DocumentTarget(site_urls=(tenant.site_web_url(site),), libraries=(drive.id,))

@@ -8,6 +8,7 @@ person's visible items must equal the emulator's oracle.
 
 from __future__ import annotations
 
+import itertools
 from urllib.parse import quote
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from sync.db import open_index
 from sync.engine import sync_documents, sync_people
 from sync.targets import DocumentTarget
+from tests.postgres import index_at
 from tests.sync.emulated import connector_for, control, oracle, visible_in_index
 
 PAGE = 60
@@ -42,10 +44,13 @@ def sampled_people(tenant, *also: str) -> list:
     ]
 
 
+CLEAN_NUMBERS = itertools.count(1)  # each clean sync its own index
+
+
 def assert_matches_tenant(handle, db, tmp_path, *also: str) -> None:
     """Live rows equal a clean full sync; paths and URLs are the tenant's; the oracle agrees
     for sampled people (and `also`, ids of people a scenario changed)."""
-    clean = open_index(tmp_path / f"clean-{len(list(tmp_path.iterdir()))}.db")
+    clean = open_index(index_at(tmp_path / f"clean-{next(CLEAN_NUMBERS)}.db"))
     connector = connector_for(handle)
     sync_people(clean, connector)
     sync_documents(clean, connector, ALL_SITES, page_size=PAGE)
@@ -67,7 +72,7 @@ def assert_matches_tenant(handle, db, tmp_path, *also: str) -> None:
 @pytest.fixture
 def synced(fresh_emulator, tmp_path):
     """A fresh tenant and an index holding its first sync."""
-    db = open_index(tmp_path / "index.db")
+    db = open_index(index_at(tmp_path / "index.db"))
     connector = connector_for(fresh_emulator)
     sync_people(db, connector)
     sync_documents(db, connector, ALL_SITES, page_size=PAGE)

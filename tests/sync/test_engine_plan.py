@@ -13,6 +13,7 @@ from sync.db import open_index, transaction
 from sync.plan import DriveContext, KnownItem, plan_page
 from sync.principals import AclEntry, acl_of, principal_of_claim
 from sync.targets import DocumentTarget
+from tests.postgres import index_at
 
 SITE = "contoso.sharepoint.com,1111,2222"
 DRIVE = DriveContext("b!docs", SITE, "Tax")
@@ -145,11 +146,12 @@ def test_a_full_round_rereads_every_unique_item_and_marks_rows():
 
 
 def index_with_library(tmp_path):
-    db = open_index(tmp_path / "index.db")
+    db = open_index(index_at(tmp_path / "index.db"))
     with transaction(db) as conn:
         conn.execute("INSERT INTO sites (id, title) VALUES (?, 'Tax')", [SITE])
         conn.execute("INSERT INTO drives (id, site_id, name) VALUES ('b!docs', ?, 'Docs')", [SITE])
     return db
+    db.close()
 
 
 def test_moving_a_folder_rederives_its_subtree(tmp_path):
@@ -188,6 +190,7 @@ def test_moving_a_folder_rederives_its_subtree(tmp_path):
         ("u", "/A/B/Sub/u.docx", f"{BASE}/A/B/Sub/u.docx", "u"),
         ("v", "/A/B/Sub/u.docx/v.docx", f"{BASE}/A/B/Sub/u.docx/v.docx", "u"),
     ]
+    db.close()
 
 
 def test_an_orphan_has_no_path_or_acl_until_its_parent_arrives(tmp_path):
@@ -210,3 +213,4 @@ def test_an_orphan_has_no_path_or_acl_until_its_parent_arrives(tmp_path):
         row = db.execute("SELECT path, acl_item_id FROM items WHERE item_id = 'o'").fetchone()
         states.append(row)
     assert states == [(None, None), ("/P/o.docx", "root-id")]
+    db.close()

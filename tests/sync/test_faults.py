@@ -21,6 +21,7 @@ from sync.jobs import add_job, documents_job, people_job
 from sync.runs import SUCCEEDED, history, run_job
 from sync.schedules import Schedule
 from sync.targets import DocumentTarget
+from tests.postgres import index_at
 from tests.sync import emulated
 from tests.sync.emulated import control
 
@@ -114,7 +115,7 @@ def set_faults(handle, rules: list[dict], profile: str | None = None) -> None:
 def test_a_full_sync_under_each_fault_profile_is_exact(fresh_emulator, tmp_path, profile):
     handle = fresh_emulator
     set_faults(handle, [], profile)
-    path = tmp_path / "index.db"
+    path = index_at(tmp_path / "index.db")
     db = open_index(path)
     hourly = Schedule(every="1h")
     add_job(db, people_job("people", hourly))
@@ -138,6 +139,7 @@ def test_a_full_sync_under_each_fault_profile_is_exact(fresh_emulator, tmp_path,
         assert waits >= 1
         slept = people.counts.throttled_seconds + documents.counts.throttled_seconds
         assert slept >= 0.1 * waits
+    db.close()
 
 
 # -- one-off rules -----------------------------------------------------------------------------
@@ -167,7 +169,7 @@ def test_first_and_incremental_syncs_under_a_one_off_fault_are_exact(fresh_emula
     handle = fresh_emulator
     rules = ONE_OFF_RULES[name]
     connector = connector_for(handle, TIMEOUTS.get(name, 10))
-    db = open_index(tmp_path / "index.db")
+    db = open_index(index_at(tmp_path / "index.db"))
     for step in ("first", "incremental"):
         if step == "incremental":
             change_the_tenant(handle)
@@ -194,3 +196,4 @@ def test_first_and_incremental_syncs_under_a_one_off_fault_are_exact(fresh_emula
         elif name != "expire_delta":
             assert after.retries > before.retries
         control(handle, "DELETE", "faults")  # the never-ending rules go before the next step
+    db.close()

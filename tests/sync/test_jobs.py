@@ -40,6 +40,7 @@ from sync.runs import (
 )
 from sync.schedules import BadSchedule, Schedule, crontab_for_apscheduler, interval_seconds
 from sync.targets import DocumentTarget
+from tests.postgres import index_at
 
 LONDON = ZoneInfo("Europe/London")
 DAILY = Schedule.interval("1d")
@@ -48,7 +49,7 @@ HOURLY = Schedule.interval("1h")
 
 @pytest.fixture
 def db(tmp_path):
-    index = open_index(tmp_path / "index.db")
+    index = open_index(index_at(tmp_path / "index.db"))
     yield index
     index.close()
 
@@ -259,7 +260,7 @@ def test_lock_is_exclusive_until_released_or_expired(db):
 
 
 def test_heartbeat_keeps_a_long_run_locked(tmp_path, db):
-    path = tmp_path / "index.db"
+    path = index_at(tmp_path / "index.db")
     assert locks.acquire(db, "job:a", "runner", ttl=0.3) is None
     with locks.Heartbeat(path, "job:a", "runner", ttl=0.3):
         time.sleep(0.8)
@@ -313,7 +314,7 @@ def test_history_newest_first_and_latest_runs(db):
 
 
 def test_run_job_runs_the_engine_under_the_lock(tmp_path, db, connector):
-    path = tmp_path / "index.db"
+    path = index_at(tmp_path / "index.db")
     add_job(db, people_job("people", HOURLY))
     run = run_job(path, "people", connector=connector)
     assert (run.outcome, run.error, run.full) == (SUCCEEDED, None, False)
@@ -328,7 +329,7 @@ def test_run_job_runs_the_engine_under_the_lock(tmp_path, db, connector):
 
 
 def test_a_job_running_elsewhere_is_skipped(tmp_path, db, connector):
-    path = tmp_path / "index.db"
+    path = index_at(tmp_path / "index.db")
     add_job(db, people_job("people", HOURLY))
     assert locks.acquire(db, "job:people", "other-host:42:cafe") is None
     run = run_job(path, "people", connector=connector)
@@ -340,7 +341,7 @@ def test_a_job_running_elsewhere_is_skipped(tmp_path, db, connector):
 
 
 def test_runs_left_running_by_a_dead_process_become_failed(tmp_path, db, connector):
-    path = tmp_path / "index.db"
+    path = index_at(tmp_path / "index.db")
     add_job(db, people_job("people", HOURLY))
     orphan = start_run(db, "people", full=False)  # as left by a kill -9
     run = run_job(path, "people", connector=connector)
@@ -358,7 +359,7 @@ def test_a_failed_run_records_the_engines_words(fresh_emulator, tmp_path):
         f"{fresh_emulator.base_url}/_emulator/apps/{client_id}/roles", json={"roles": []}
     )
     assert revoked.status_code == 200
-    path = tmp_path / "index.db"
+    path = index_at(tmp_path / "index.db")
     db = open_index(path)
     add_job(db, documents_job("docs", DocumentTarget(all_sites=True), HOURLY))
     connector = Connector.from_env(read_env_file(env_file))
@@ -377,5 +378,5 @@ def test_a_failed_run_records_the_engines_words(fresh_emulator, tmp_path):
 
 def test_unknown_job_is_raised_not_recorded(tmp_path, db):
     with pytest.raises(JobNotFound):
-        run_job(tmp_path / "index.db", "nope")
+        run_job(index_at(tmp_path / "index.db"), "nope")
     assert history(db) == []

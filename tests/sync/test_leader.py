@@ -34,18 +34,13 @@ from sync.leader_pg import PostgresElection
 from sync.runs import FAILED, INTERRUPTED, RUNNING, SKIPPED, SUCCEEDED
 from sync.scheduler import STOPPED
 from sync.schedules import Schedule
-from tests.sync.pg_cluster import throwaway_cluster
+from sync.settings import SyncSettings
+from tests.postgres import index_at
 from tests.sync.test_scheduler import PLAZA, finished_runs, scheduler_env, slow_users, wait_for
 
 HOST = socket.gethostname()
 INTERVAL = 2  # seconds between the job's due times
 STARTING = 60  # seconds a `plaza scheduler` may take to start on a busy machine
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    with throwaway_cluster() as url:
-        yield url
 
 
 # -- the elections in one process ------------------------------------------------------------
@@ -113,7 +108,7 @@ def test_an_unreachable_postgres_is_said_in_one_line(tmp_path):
 
 
 def test_a_new_leader_takes_the_lease_and_frees_a_dead_leaders_job_locks(tmp_path):
-    path = tmp_path / "index.db"
+    path = index_at(tmp_path / "index.db")
     db = open_index(path)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
@@ -151,7 +146,8 @@ def test_a_killed_leader_is_replaced_and_each_due_run_happens_once(
     env = scheduler_env(fresh_emulator, data)
     if backend == "postgresql":
         env["PLAZA_DATABASE_URL"] = request.getfixturevalue("postgres_url")
-    db = open_index(data / "index.db")
+    index = SyncSettings.from_env(env).index_location  # where the schedulers will look
+    db = open_index(index)
     add_job(db, people_job("people", Schedule.interval(f"{INTERVAL}s")))
     db.close()
     slow_users(fresh_emulator, 0.5)  # a run lasts long enough to be killed in the middle
@@ -163,13 +159,13 @@ def test_a_killed_leader_is_replaced_and_each_due_run_happens_once(
         first = by_pid[leader.pid]
         other = 3 - first
         wait_for(lambda: "standing by: " in logs[other].read_text(), STARTING, "the follower")
-        wait_for(lambda: _runs(data, SUCCEEDED) and _runs(data, RUNNING), 20, "a second run")
+        wait_for(lambda: _runs(index, SUCCEEDED) and _runs(index, RUNNING), 20, "a second run")
         processes[first].send_signal(signal.SIGKILL)  # in the middle of a run
         assert processes[first].wait(timeout=10) == -signal.SIGKILL
         killed_at = datetime.now().astimezone()
         wait_for(lambda: (current_leader(data, env) or leader).pid == processes[other].pid,
                  10, "the follower to lead")  # fmt: skip
-        wait_for(lambda: len(_runs(data, SUCCEEDED, after=killed_at)) >= 2, 20, "2 more runs")
+        wait_for(lambda: len(_runs(index, SUCCEEDED, after=killed_at)) >= 2, 20, "2 more runs")
         shown = _status(env)
         assert (shown["alive"], shown["leader"]["host"], shown["leader"]["pid"]) == (
             True, HOST, processes[other].pid,
@@ -181,7 +177,7 @@ def test_a_killed_leader_is_replaced_and_each_due_run_happens_once(
             process.send_signal(signal.SIGTERM)
         statuses = {n: p.wait(timeout=30) for n, p in processes.items()}
     assert statuses[other] == 0
-    runs = finished_runs(data / "index.db")
+    runs = finished_runs(index)
     assert SKIPPED not in {r.outcome for r in runs}  # never two leaders trying at once
     failed = [r.error for r in runs if r.outcome == FAILED]
     assert failed.count(INTERRUPTED) == 1  # the killed run
@@ -200,10 +196,10 @@ def test_a_killed_leader_is_replaced_and_each_due_run_happens_once(
     )
 
 
-def _runs(data: Path, outcome: str, after: datetime | None = None):
+def _runs(index, outcome: str, after: datetime | None = None):
     return [
         run
-        for run in finished_runs(data / "index.db")
+        for run in finished_runs(index)
         if run.outcome == outcome
         and (after is None or datetime.fromisoformat(run.started_at) > after)
     ]

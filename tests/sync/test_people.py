@@ -7,6 +7,7 @@ import pytest
 
 from sync.db import open_index
 from sync.engine import RunCounts, sync_people
+from tests.postgres import index_at
 from tests.sync.emulated import connector_for, control
 
 
@@ -45,7 +46,7 @@ def memberships(db) -> set[tuple[str, str]]:
 
 @pytest.fixture
 def people_index(fresh_emulator, tmp_path):
-    db = open_index(tmp_path / "index.db")
+    db = open_index(index_at(tmp_path / "index.db"))
     connector = connector_for(fresh_emulator, certificate=False)  # Graph alone needs no certificate
     counts = sync_people(db, connector)
     yield fresh_emulator, db, connector, counts

@@ -28,6 +28,7 @@ from sync.runs import FAILED, SKIPPED, SUCCEEDED, history
 from sync.scheduler import STOPPED, SyncScheduler
 from sync.schedules import Schedule
 from sync.targets import DocumentTarget
+from tests.postgres import index_at, sqlite_only
 
 PLAZA = Path(sys.executable).parent / "plaza"
 
@@ -41,7 +42,7 @@ def scheduled(scheduler: SyncScheduler) -> dict[str, tuple[str, datetime | None]
 
 
 def test_reconcile_follows_the_jobs_table(tmp_path):
-    path = tmp_path / "index.db"
+    path = index_at(tmp_path / "index.db")
     db = open_index(path)
     scheduler = SyncScheduler(path, poll_seconds=1)
     try:
@@ -94,6 +95,9 @@ def scheduler_env(handle, data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLAZA_")}
     env.update(read_env_file(env_file))
     env.update(PLAZA_DATA_DIR=str(data_dir), PLAZA_HTTP_TIMEOUT="10")
+    location = index_at(data_dir / "index.db")
+    if isinstance(location, str):  # PLAZA_TEST_BACKEND=postgres: the index there
+        env["PLAZA_DATABASE_URL"] = location
     return env
 
 
@@ -137,7 +141,7 @@ def stop(processes: list[subprocess.Popen]) -> list[int]:
 
 def test_two_schedulers_never_run_a_job_twice_at_once(fresh_emulator, tmp_path):
     data = tmp_path / "data"
-    path = data / "index.db"
+    path = index_at(data / "index.db")
     env = scheduler_env(fresh_emulator, data)
     open_index(path).close()
     slow_users(fresh_emulator, 0.6)  # a run outlasts the phase gap between the two (< poll)
@@ -176,7 +180,7 @@ def test_two_schedulers_never_run_a_job_twice_at_once(fresh_emulator, tmp_path):
 
 def test_sigterm_stops_a_running_job_after_its_page(fresh_emulator, tmp_path):
     data = tmp_path / "data"
-    path = data / "index.db"
+    path = index_at(data / "index.db")
     env = scheduler_env(fresh_emulator, data)
     db = open_index(path)
     add_job(db, people_job("people", Schedule.interval("1h")))
@@ -210,8 +214,9 @@ def test_sigint_stops_an_idle_scheduler(tmp_path, signum):
     assert "scheduler stopped" in log.read_text()
 
 
+@sqlite_only("migrations table of SQLite; PostgreSQL's refusal: test_pg_index_schema")
 def test_scheduler_refuses_an_index_from_a_newer_plaza(tmp_path):
-    path = tmp_path / "data" / "index.db"
+    path = index_at(tmp_path / "data" / "index.db")
     open_index(path).close()
     with sqlite3.connect(path) as conn:
         conn.execute(

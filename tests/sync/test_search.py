@@ -10,7 +10,6 @@ The Audit library grants only the auditors group (Bob): all hidden from Ann.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -18,6 +17,8 @@ from sync import access, search_rank
 from sync.access import SearchFilters
 from sync.db import open_index
 from sync.search import fts_query, ranked_sql, search_documents
+from tests.postgres import sqlite_only
+from tests.sync.conftest import insert_rows
 
 # Of the items, item_holders or acl tables (by their aliases).
 FULL_SCAN = re.compile(r"SCAN (i|h|a|ih|items|acl|item_holders)\b")
@@ -69,31 +70,42 @@ def add_library(db, drive_id, site_id, site_title, items) -> None:
                "site_title": site_title, "modified_at": modified_at, "modified_by_name": "Ann Lee",
                "perms_state": "ok" if unique else "inherited", "acl_item_id": holders[item_id],
                "deleted": int(item_id == "old")}  # fmt: skip
-        db["items"].insert(row)
-        db["acl"].insert_all(
-            {"drive_id": drive_id, "item_id": item_id, "principal": principal, "role": role}
-            for principal, role in (own if unique else [])
-        )
+        insert_rows(db, "items", [row])
+        insert_rows(
+            db,
+            "acl",
+            ({"drive_id": drive_id, "item_id": item_id, "principal": principal, "role": role}
+             for principal, role in (own if unique else [])),
+        )  # fmt: skip
+
+
+def build_index(location):
+    """Ann's and Bob's index (module docstring) at `location`."""
+    db = open_index(location)
+    insert_rows(db, "sites", [{"id": TAX, "title": "Tax"}, {"id": AUDIT, "title": "Audit"}])
+    add_drives(db, [(TAX_DOCS, TAX, "Documents"), (AUDIT_DOCS, AUDIT, "Documents")])
+    insert_rows(
+        db,
+        "people",
+        ({"id": name, "upn": f"{name}@firm.example", "display_name": name.title()}
+         for name in ("ann", "bob")),
+    )  # fmt: skip
+    insert_rows(db, "groups", [{"id": "auditors", "display_name": "Auditors"}])
+    insert_rows(db, "memberships", [{"user_id": "bob", "group_id": "auditors"}])
+    add_library(db, TAX_DOCS, TAX, "Tax", TAX_ITEMS)
+    add_library(db, AUDIT_DOCS, AUDIT, "Audit", AUDIT_ITEMS)
+    return db
 
 
 @pytest.fixture
-def index(tmp_path: Path):
-    db = open_index(tmp_path / "index.db")
-    db["sites"].insert_all([{"id": TAX, "title": "Tax"}, {"id": AUDIT, "title": "Audit"}])
-    db["drives"].insert_all(
-        {"id": drive, "site_id": site, "name": "Documents"}
-        for drive, site in ((TAX_DOCS, TAX), (AUDIT_DOCS, AUDIT))
-    )
-    db["people"].insert_all(
-        {"id": name, "upn": f"{name}@firm.example", "display_name": name.title()}
-        for name in ("ann", "bob")
-    )
-    db["groups"].insert({"id": "auditors", "display_name": "Auditors"})
-    db["memberships"].insert({"user_id": "bob", "group_id": "auditors"})
-    add_library(db, TAX_DOCS, TAX, "Tax", TAX_ITEMS)
-    add_library(db, AUDIT_DOCS, AUDIT, "Audit", AUDIT_ITEMS)
+def index(index_location):
+    db = build_index(index_location)
     yield db
     db.close()
+
+
+def add_drives(db, drives) -> None:
+    insert_rows(db, "drives", ({"id": d, "site_id": s, "name": n} for d, s, n in drives))
 
 
 def ids(page) -> list[str]:
@@ -164,10 +176,7 @@ HIDDEN_HOLDERS = [("h-root", None, "", "2024-01-01T00:00:00Z", AUDITORS_ONLY)] +
     "text", ["acme", "acm", "report", "rep", "acme rep", "clients", "note", "acme budget", "acme b"]
 )
 def test_hidden_rows_holding_the_words_move_no_score_and_no_order(index, text: str) -> None:
-    index["drives"].insert_all(
-        {"id": drive, "site_id": site, "name": "More"}
-        for drive, site in (("b!more", TAX), ("b!hidden", AUDIT))
-    )
+    add_drives(index, [("b!more", TAX, "More"), ("b!hidden", AUDIT, "More")])
     add_library(index, "b!more", TAX, "Tax", BALANCED)
     before = access.search(index, "ann", text, per_page=100)
     add_library(index, "b!hidden", AUDIT, "Audit", HIDDEN_HOLDERS)
@@ -269,6 +278,7 @@ def test_person_by_upn_or_unknown(index) -> None:
     assert access.search(index, "nobody", "acme") == access.SearchPage([], 0, 1, 20)
 
 
+@sqlite_only("FTS5 query plans")
 def test_search_plan_uses_indexes(index) -> None:
     sql, params = ranked_sql(SearchFilters(file_type="pdf", modified_after="2024-01-01"))
     params |= {"match": '"acme" *', "principals": "[]", "limit": 10, "offset": 0, "terms": "[]"}
@@ -340,13 +350,14 @@ def test_hidden_matches_past_the_rank_cap_change_nothing(
     hidden = [("h-root", None, "", "2024-01-01T00:00:00Z", AUDITORS_ONLY)] + [
         (f"h-{n}", "h-root", f"Acme file {n}.docx", "2024-05-01T00:00:00Z", None) for n in range(30)
     ]
-    index["drives"].insert({"id": "b!hidden", "site_id": AUDIT, "name": "Hidden"})
+    add_drives(index, [("b!hidden", AUDIT, "Hidden")])
     add_library(index, "b!hidden", AUDIT, "Audit", hidden)
     after = search_documents(index, principals, "acme", SearchFilters(), **caps)
     assert after == before
     assert (after.total, after.total_is_exact) == ((4, False) if rank_cap == 3 else (6, True))
 
 
+@sqlite_only("FTS5 query plans")
 @pytest.mark.parametrize("form", ["few", "holders", "window", "window_seen"])
 def test_every_form_uses_indexes(index, form: str) -> None:
     sql, params = ranked_sql(SearchFilters(site_id=TAX), form)

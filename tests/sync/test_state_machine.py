@@ -38,6 +38,7 @@ from sync import access
 from sync.db import open_index
 from sync.engine import NullProgress, sync_documents, sync_people
 from sync.targets import DocumentTarget
+from tests.postgres import index_at
 from tests.sync.emulated import connector_for, oracle
 from tests.sync.index_checks import stale_item_holders
 
@@ -72,7 +73,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.handle = server.start(seed=SEED, size="small", state_dir=state_dir)
         self.tenant = self.handle.tenant
         self.http = self.handle.session()
-        self.db = open_index(work_dir / f"index-{number}.db")
+        self.db = open_index(index_at(work_dir / f"index-{number}.db"))
         self.connector = connector_for(self.handle)
         self.names = itertools.count(1)
         self.touched: set[str] = set()  # people whose access a step may have changed

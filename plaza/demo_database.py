@@ -1,0 +1,40 @@
+"""Where the demo keeps Plaza's data: SQLite files in the data directory (the default),
+the PostgreSQL named by PLAZA_DATABASE_URL, or (`--postgres`) a PostgreSQL server of the demo's
+own in `{data_dir}/postgres`, started with the demo and stopped with it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from plaza import local_postgres
+
+DATABASE = "plaza"
+
+
+@contextmanager
+def demo_database(data_dir: Path, own_server: bool) -> Iterator[None]:
+    """Sets PLAZA_DATABASE_URL for the demo's processes while the block runs, when asked."""
+    if not own_server:
+        yield
+        return
+    if os.environ.get("PLAZA_DATABASE_URL"):
+        raise click.ClickException(
+            "--postgres starts the demo's own PostgreSQL: unset PLAZA_DATABASE_URL, "
+            "or drop --postgres to use the database it names"
+        )
+    try:
+        cluster = local_postgres.start(data_dir / "postgres")
+    except (local_postgres.PostgresMissing, RuntimeError) as error:
+        raise click.ClickException(str(error)) from error
+    try:
+        os.environ["PLAZA_DATABASE_URL"] = cluster.create_database(DATABASE)
+        click.echo(f"PostgreSQL running for the demo, data in {cluster.data_dir}")
+        yield
+    finally:
+        os.environ.pop("PLAZA_DATABASE_URL", None)
+        cluster.stop()

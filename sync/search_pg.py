@@ -1,0 +1,173 @@
+"""Document search on PostgreSQL: sync/search.py's forms over items.search_vector (GIN).
+
+sync.search.search_documents and matching_names dispatch here when the index is in
+PostgreSQL (sync.dialect.is_postgres). The answer is SQLite's, field for field:
+
+- Matching: the FTS5 expression of sync.search.fts_query (every chunk a phrase, all of them
+  required, the last one's last word a prefix) becomes a `to_tsquery` over the index's
+  `plaza_words` configuration (lower case, accents removed, no stemming, no stop words: what
+  FTS5's `unicode61 remove_diacritics 2` does), as the social store's comment search does
+  (overlay_app/search_sql.py): quoted words, `:*` on the last. Words are split as unicode61
+  splits them (runs of letters and digits), as the vector's text was (pg_schema.words_of).
+  search_vector joins name (A), site title (B) and path (C) into one vector, so a phrase of
+  several words is asked once per weight: it must lie within one column, as in FTS5.
+- Trimming: the same templates' contract, filled by sync.visibility.trimmed_sql; the forms
+  (few, holders, window, window_seen) and when each runs are SQLite's (sync/search.py).
+- Ranking: the score is sync.search_rank's row-local one, computed here in Python over the
+  trimmed matches (on SQLite the same function runs inside the query): the overlay adds it
+  to comment and tag scores, so both engines must give the same numbers. PostgreSQL's own
+  ts_rank is row-local too, but on its own scale, and weighs the site title above the path.
+  A search reads at most RANK_CAP + 1 narrow rows, as many as SQLite's ranking scores.
+- Highlights and snippets: sync/search_marks.py's in-memory FTS5 marker, on both engines.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sync import search_rank
+from sync.visibility import principals_param, trimmed_sql
+
+CONFIG = "plaza_words"
+WEIGHTS = "ABC"  # name, site title, path (sync/pg_schema.SEARCH_VECTOR)
+QUERY = f"to_tsquery('{CONFIG}', :tsquery)"
+MATCHES = f"i.search_vector @@ {QUERY}"
+
+_PHRASE = re.compile(r'"((?:[^"]|"")*)"')
+_WORD = re.compile(r"[^\W_]+")  # as unicode61 (and search_rank) split words
+
+_COLUMNS = "i.rowid, i.name, i.path, i.site_title, i.drive_id, i.item_id"
+
+# Each form yields the trimmed matches, narrow: (rowid, name, path, site_title, drive_id,
+# item_id). The windows keep the newest RANK_CAP + 1 visible matches (by rowid, as SQLite's).
+FEW = f"""
+    SELECT {_COLUMNS}
+    FROM items AS i
+    WHERE {MATCHES} AND {{visible}} {{filters}}"""
+
+HOLDERS = f"""
+    WITH {{holders}}
+    SELECT {_COLUMNS}
+    FROM items AS i
+    JOIN visible_holders AS vh ON vh.drive_id = i.drive_id AND vh.item_id = i.acl_item_id
+    WHERE {MATCHES} AND i.deleted = 0 {{filters}}"""
+
+WINDOW = f"""
+    WITH {{holder_rowids}}
+    SELECT {_COLUMNS}
+    FROM items AS i
+    JOIN item_holders AS ih ON ih.item_rowid = i.rowid
+    WHERE {MATCHES} AND i.deleted = 0 {{filters}}
+      AND ih.holder_rowid IN (SELECT rowid FROM visible_holder_rowids)
+    ORDER BY i.rowid DESC
+    LIMIT :cap"""
+
+WINDOW_SEEN = f"""
+    WITH {{holders}},
+    seen(doc_rowid) AS MATERIALIZED (
+        SELECT i.rowid
+        FROM visible_holders AS vh
+        JOIN items AS i ON i.drive_id = vh.drive_id AND i.acl_item_id = vh.item_id
+    )
+    SELECT {_COLUMNS}
+    FROM items AS i
+    WHERE {MATCHES} AND i.deleted = 0 {{filters}}
+      AND i.rowid IN (SELECT doc_rowid FROM seen)
+    ORDER BY i.rowid DESC
+    LIMIT :cap"""
+
+FORMS = {"few": FEW, "holders": HOLDERS, "window": WINDOW, "window_seen": WINDOW_SEEN}
+
+# How many items hold the words, whoever may see them, up to a cap (which form runs).
+COUNT = f"""
+    SELECT count(*) FROM (
+        SELECT 1 FROM items AS i WHERE {MATCHES} LIMIT :cap) AS found"""
+
+PAGE = """
+    SELECT i.rowid, i.drive_id, i.item_id, i.name, i.path, i.web_url, i.site_id, i.site_title,
+           i.is_folder, i.file_type, i.modified_at, i.modified_by_name
+    FROM items AS i
+    WHERE i.rowid = ANY(:rowids)"""
+
+NAMES = f"""
+    SELECT i.drive_id, i.item_id, i.name, i.path, i.site_title
+    FROM json_array_elements(CAST(:keys AS json)) AS k(value)
+    JOIN items AS i ON i.drive_id = k.value ->> 0 AND i.item_id = k.value ->> 1
+    WHERE {MATCHES} AND i.deleted = 0"""
+
+
+def tsquery_text(match: str) -> str:
+    """The to_tsquery text of an FTS5 expression from sync.search.fts_query: the same
+    phrases, all required, the last word of the last one a prefix; a phrase of several words
+    within one column (one weight) of search_vector."""
+    chunks = [chunk.replace('""', '"') for chunk in _PHRASE.findall(match)]
+    phrases = [words for words in (_WORD.findall(chunk) for chunk in chunks) if words]
+    prefix = match.rstrip().endswith("*")
+    terms = []
+    for n, words in enumerate(phrases):
+        last = len(words) - 1 if prefix and n == len(phrases) - 1 else None
+        if len(words) == 1:
+            terms.append(_lexeme(words[0], ":*" if last == 0 else ""))
+            continue
+        per_weight = [
+            " <-> ".join(
+                _lexeme(word, (":*" if k == last else ":") + weight) for k, word in enumerate(words)
+            )
+            for weight in WEIGHTS
+        ]
+        terms.append("(" + " | ".join(f"({one})" for one in per_weight) + ")")
+    return " & ".join(terms)
+
+
+def _lexeme(word: str, suffix: str) -> str:
+    """A quoted word of to_tsquery (the configuration folds it as it folded the vector)."""
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'" + suffix
+
+
+def form_sql(form: str, filters_sql: str) -> str:
+    """The trimmed SQL of a form (exposed for query-plan tests)."""
+    return trimmed_sql(FORMS[form], filters=filters_sql)
+
+
+def match_count(db: Any, match: str, cap: int) -> int:
+    """How many items (hidden ones too) hold the words, counted up to `cap`."""
+    params = {"tsquery": tsquery_text(match), "cap": cap}
+    return db.execute(COUNT, params).fetchone()[0]
+
+
+def ranked(
+    db: Any,
+    principals: frozenset[str],
+    match: str,
+    terms: str,
+    form: str,
+    filters: tuple[str, dict],
+    cap: int,
+) -> list[tuple[int, float]]:
+    """Every trimmed match of a form as (rowid, score), best first, then SQLite's tie-break
+    (search_rank.order_key): the caller pages them."""
+    conditions, params = filters
+    params = params | principals_param(principals)
+    params |= {"tsquery": tsquery_text(match), "cap": cap}
+    rows = db.execute(form_sql(form, conditions), params).fetchall()
+    scored = [
+        (search_rank.item_score(name, path, site_title, terms), name, drive_id, item_id, rowid)
+        for rowid, name, path, site_title, drive_id, item_id in rows
+    ]
+    scored.sort(key=lambda row: search_rank.order_key(*row[:4]))
+    return [(row[4], row[0]) for row in scored]
+
+
+def page_rows(db: Any, rowids: list[int]) -> list[tuple]:
+    """The columns of a page's rows, as sync.search reads them on SQLite."""
+    if not rowids:
+        return []
+    return db.execute(PAGE, {"rowids": list(rowids)}).fetchall()
+
+
+def matching_names(db: Any, match: str, keys_json: str) -> list[tuple]:
+    """(drive_id, item_id, name, path, site_title) of the given live documents whose name,
+    path or site title match (the keys already trimmed)."""
+    params = {"tsquery": tsquery_text(match), "keys": keys_json}
+    return db.execute(NAMES, params).fetchall()
