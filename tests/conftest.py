@@ -12,6 +12,7 @@ than run twice.
 
 from __future__ import annotations
 
+import sys
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,28 +52,59 @@ from tests.postgres import backend_is_postgres, postgres_cluster, postgres_url  
 BACKEND_SWITCHES = frozenset({"backend_is_postgres", "index_at"})
 
 
-def _asks_backend(function: object) -> bool:
-    """Whether `function`'s code (nested functions included) calls a backend switch."""
-    code = getattr(function, "__code__", None)
-    pending = [code] if code is not None else []
+def _code_of(function: object) -> Iterator[types.CodeType]:
+    """`function`'s code and its nested functions' (a class: its methods')."""
+    if isinstance(function, type):
+        for member in vars(function).values():
+            yield from _code_of(getattr(member, "fget", getattr(member, "__func__", member)))
+        return
+    pending = [function.__code__] if hasattr(function, "__code__") else []
     while pending:
         code = pending.pop()
-        if BACKEND_SWITCHES.intersection(code.co_names):
-            return True
+        yield code
         pending.extend(const for const in code.co_consts if isinstance(const, types.CodeType))
+
+
+def _ours(value: object) -> bool:
+    is_code = isinstance(value, (type, types.FunctionType))
+    return is_code and getattr(value, "__module__", "").startswith("tests.")
+
+
+def _asks_backend(function: object, answers: dict[int, bool]) -> bool:
+    """Whether `function` calls a backend switch: itself, or a function or class of the tests'
+    own that it names (followed through their module's globals)."""
+    pending, seen = [function], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in answers and answers[id(current)]:
+            return True
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        scope = getattr(current, "__globals__", None) or vars(sys.modules.get(
+            getattr(current, "__module__", ""), types))  # fmt: skip
+        for code in _code_of(current):
+            if BACKEND_SWITCHES.intersection(code.co_names):
+                answers[id(function)] = True
+                return True
+            pending.extend(v for v in map(scope.get, code.co_names) if _ours(v))
+    answers[id(function)] = False
     return False
 
 
-def depends_on_backend(item: pytest.Item) -> bool:
-    if _asks_backend(getattr(item, "obj", None)):
+def depends_on_backend(item: pytest.Item, answers: dict[int, bool]) -> bool:
+    """The test or a fixture it uses asks for the backend. Autouse fixtures are left out: one
+    that starts the cluster for a whole directory says nothing about a test."""
+    if _asks_backend(getattr(item, "obj", None), answers):
         return True
     definitions = getattr(item, "_fixtureinfo", None)
     if definitions is None:
         return False
     return any(
-        _asks_backend(fixture.func)
+        _asks_backend(fixture.func, answers)
         for name in item.fixturenames
         for fixture in definitions.name2fixturedefs.get(name, ())
+        if not getattr(fixture, "_autouse", False)  # pytest keeps it private
     )
 
 
@@ -101,9 +133,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     _long_first(items)
     if not backend_is_postgres():
         return
-    kept, same = [], []
+    kept, same, answers = [], [], {}
     for item in items:
-        (kept if depends_on_backend(item) else same).append(item)
+        (kept if depends_on_backend(item, answers) else same).append(item)
     if same:
         config.hook.pytest_deselected(items=same)
         items[:] = kept
