@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -18,6 +19,7 @@ import pytest
 import requests
 
 from plaza import local_postgres
+from plaza.demo_database import cluster_dir
 from tests.overlay_app.demo_revocation import check_revocation_reaches_the_page, demo_settings
 
 PLAZA = str(Path(sys.executable).with_name("plaza"))
@@ -35,9 +37,8 @@ def test_demo_runs_everything_and_stops_cleanly(tmp_path, backend):
         try:
             lines = read_until(process, "Press Ctrl-C to stop.")
             if backend == "postgresql":
-                assert lines.pop(0) == (
-                    f"PostgreSQL running for the demo, data in {tmp_path / 'postgres'}"
-                )
+                cluster = cluster_dir(tmp_path)
+                assert lines.pop(0) == f"PostgreSQL running for the demo, data in {cluster}"
             check_running_demo(lines, tmp_path)
         finally:
             process.send_signal(signal.SIGTERM)
@@ -45,7 +46,8 @@ def test_demo_runs_everything_and_stops_cleanly(tmp_path, backend):
     files = {"index.db", "overlay.db", "auth.db"} & {path.name for path in tmp_path.iterdir()}
     assert files == (set() if backend == "postgresql" else {"index.db", "overlay.db", "auth.db"})
     if backend == "postgresql":  # the demo's own server stopped with it
-        assert not (tmp_path / "postgres" / "postmaster.pid").exists()
+        assert not (cluster / "postmaster.pid").exists()
+        shutil.rmtree(cluster, ignore_errors=True)
 
 
 def needs_postgresql() -> None:
