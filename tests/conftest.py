@@ -76,13 +76,13 @@ def _asks_backend(function: object, answers: dict[int, bool]) -> bool:
     pending, seen = [function], set()
     while pending:
         current = pending.pop()
-        if id(current) in answers and answers[id(current)]:
+        if answers.get(id(current)):
             return True
         if id(current) in seen:
             continue
         seen.add(id(current))
-        scope = getattr(current, "__globals__", None) or vars(sys.modules.get(
-            getattr(current, "__module__", ""), types))  # fmt: skip
+        module = sys.modules.get(getattr(current, "__module__", ""))
+        scope = getattr(current, "__globals__", None) or (vars(module) if module else {})
         for code in _code_of(current):
             if BACKEND_SWITCHES.intersection(code.co_names):
                 answers[id(function)] = True
