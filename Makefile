@@ -44,14 +44,23 @@ $(AXE): tests/browser/axe/package-lock.json
 
 axe: $(AXE)
 
+# One test file per worker at a time (module fixtures stay shared), the longest files first
+# (tests/conftest.py orders them; xdist's own reordering is off).
+PYTEST = PATH="$(PG_PATH)" $(BIN)/pytest -n auto --dist loadfile --no-loadscope-reorder
+# The tests that keep the social store or the index in PostgreSQL when PLAZA_TEST_BACKEND=postgres;
+# tests/conftest.py keeps only those whose fixtures ask for the backend (the rest would run
+# unchanged). Each pytest process starts a throwaway cluster (initdb/pg_ctl in a temporary
+# directory; Debian's `postgresql` package).
+BACKEND_TESTS = tests/overlay_app tests/pg tests/sync
+
+# Every test on SQLite, then the backend-dependent ones on PostgreSQL; both runs always run, and
+# the target fails if either did.
 test: $(STAMP) browser spfx postgres axe
 	$(BIN)/ruff check .
-	PATH="$(PG_PATH)" $(BIN)/pytest -n auto --dist loadfile
+	$(PYTEST); sqlite=$$?; PLAZA_TEST_BACKEND=postgres $(PYTEST) $(BACKEND_TESTS) && exit $$sqlite
 
-# The web app's tests again with the social store in PostgreSQL: each pytest process starts a
-# throwaway cluster (initdb/pg_ctl in a temporary directory; Debian's `postgresql` package).
 test-postgres: $(STAMP) postgres
-	PATH="$(PG_PATH)" PLAZA_TEST_BACKEND=postgres $(BIN)/pytest -n auto --dist loadfile tests/overlay_app tests/pg
+	PLAZA_TEST_BACKEND=postgres $(PYTEST) $(BACKEND_TESTS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -304,7 +303,6 @@ def test_generated_requests_never_meet_a_server_error(
     schema = schemathesis.openapi.from_url(served.url + "/api/v1/openapi.json")
     failures: list[str] = []
     seen: dict[str, list[int]] = {}
-    started = time.monotonic()
     for result in schema.get_all_operations():
         operation = result.ok()
 
@@ -347,4 +345,3 @@ def test_generated_requests_never_meet_a_server_error(
     unreached = {name for name, statuses in seen.items() if set(statuses) <= {401, 404}}
     unreached -= {f"{method} {path}" for method, path in AS_AUTHOR_ONLY}
     assert sorted(unreached) == []
-    assert time.monotonic() - started < 60
