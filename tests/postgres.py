@@ -25,6 +25,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -81,7 +82,7 @@ class PgCluster:
         connected to it) as the one for `key`; its URL."""
         import psycopg
 
-        source = self.database_for(source_key).split("/")[-1].split("?")[0]
+        source = urlsplit(self.database_for(source_key)).path.lstrip("/")
         name = f"t{os.getpid()}_{next(self._numbers)}"
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
