@@ -24,6 +24,7 @@ import sqlite_utils
 from connector.session import new_session
 from overlay_app.errors import N_
 from sync import directory, locks, runs, subscriptions
+from sync.dialect import is_postgres
 from sync.jobs import PEOPLE, Job, list_jobs
 from sync.leader import ElectionError, current_leader
 from sync.totals import index_totals
@@ -31,6 +32,11 @@ from sync.totals import index_totals
 log = logging.getLogger(__name__)
 THROTTLING_WINDOW = timedelta(hours=24)
 STORES = ("index.db", "overlay.db", "auth.db")
+# With PLAZA_DATABASE_URL the index and the social store are schemas of that database (the
+# index's plaza_index, the social store's public): their sizes there, in place of the files.
+PG_STORES = {"index.db": "plaza_index", "overlay.db": "public"}
+PG_SIZE = """SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class AS c
+    JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relkind = 'r'"""
 # Sources of "budget used" (resource units of Graph): each takes the index and returns a dict
 # to show (e.g. {"used": 1200, "limit": 5000, "window": "per 10 s"}) or None when it has
 # nothing. The scheduler's SharePoint resource units (sync/subscriptions.py, issue 18).
@@ -162,6 +168,10 @@ def _realtime(url: str) -> dict:
 def _sizes(data_dir: Path, index: sqlite_utils.Database) -> dict:
     files = {}
     for name in STORES:
+        if is_postgres(index) and name in PG_STORES:
+            schema = PG_STORES[name]
+            files[f"PostgreSQL {schema}"] = int(index.execute(PG_SIZE, [schema]).fetchone()[0])
+            continue
         parts = [Path(data_dir) / name, Path(data_dir) / f"{name}-wal"]
         files[name] = sum(part.stat().st_size for part in parts if part.exists())
     return {"bytes": files, **index_totals(index)}
