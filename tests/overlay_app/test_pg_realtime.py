@@ -22,16 +22,21 @@ from tests.overlay_app.test_realtime_processes import PLAZA, free_port, start, s
 from tests.postgres import PgCluster, backend_is_postgres
 
 
+def with_synced_index(plaza_env: PlazaEnv, cluster: PgCluster, key: str) -> str:
+    """A database for nodes to share, holding the synced index (they read it there)."""
+    synced = plaza_env.data_dir / "index.db"
+    if backend_is_postgres():  # the synced index is a database already: a copy of it
+        return cluster.copy_for(str(synced), key)
+    url = cluster.new_database()  # index.db copied in, as plaza migrate-to-postgres does
+    assert all(table.matches for table in copy_index(synced, url))
+    return url
+
+
 @pytest.fixture(scope="module")
 def nodes(
     plaza_env: PlazaEnv, postgres_cluster: PgCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[LiveSite, LiveSite]]:
-    synced = plaza_env.data_dir / "index.db"
-    if backend_is_postgres():  # the synced index is a database already: a copy of it
-        url = postgres_cluster.copy_for(str(synced), "pg-realtime-nodes")
-    else:  # both nodes read the index from PostgreSQL too: index.db copied in
-        url = postgres_cluster.new_database()
-        assert all(table.matches for table in copy_index(synced, url))
+    url = with_synced_index(plaza_env, postgres_cluster, "pg-realtime-nodes")
     first = start_live_site(plaza_env, tmp_path_factory.mktemp("node-a"), database_url=url)
     second = start_live_site(plaza_env, tmp_path_factory.mktemp("node-b"), database_url=url)
     yield first, second
@@ -73,7 +78,7 @@ def pg_processes(
 ) -> Iterator[tuple[str, str, str]]:
     """Two `plaza serve` nodes (2 sync workers each) and one `plaza realtime` node (gevent),
     each with a data dir of its own, sharing one PostgreSQL database."""
-    url = postgres_cluster.new_database()
+    url = with_synced_index(plaza_env, postgres_cluster, str(tmp_path / "pg-processes"))
     ports = [free_port() for _ in range(3)]
     commands = [
         [PLAZA, "serve", "--port", str(ports[0]), "--workers", "2"],
