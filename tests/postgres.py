@@ -178,6 +178,13 @@ def index_at(path: Path) -> Path | str:
     return _running.database_for(str(path))
 
 
+def index_env(path: Path) -> dict[str, str]:
+    """PLAZA_DATABASE_URL naming index_at(path) when that is a database ({} on SQLite): for
+    the environment of a process that must find the index there."""
+    location = index_at(path)
+    return {"PLAZA_DATABASE_URL": location} if isinstance(location, str) else {}
+
+
 def copy_index(source: Path, target: Path) -> None:
     """The index at `source` (an index.db path) copied whole to `target`'s: SQLite's backup
     API, or on PostgreSQL a copy of the database index_at(source) names."""
