@@ -27,9 +27,7 @@ def status_command(as_json: bool) -> None:
     data_dir = SyncSettings.from_env().data_dir
     db = open_index(SyncSettings.from_env().index_location)
     try:
-        realtime_url = os.environ.get("PLAZA_REALTIME_URL", "").rstrip("/")
-        database_url = os.environ.get("PLAZA_DATABASE_URL", "")
-        report = gather(db, Path(data_dir), realtime_url, database_url)
+        report = gather(db, Path(data_dir), os.environ.get("PLAZA_REALTIME_URL", "").rstrip("/"))
     finally:
         db.close()
     if as_json:

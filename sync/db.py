@@ -93,6 +93,15 @@ def location_of(db: Any) -> Location | None:
     return None
 
 
+def index_version(db: Any) -> int:
+    """A number that changes whenever another connection commits a write to the index (what
+    a reader keys its caches on): SQLite's data_version; on PostgreSQL the counter kept by
+    sync/pg_schema.py's triggers, as committed."""
+    if isinstance(db, PgHandle):
+        return int(db.execute("SELECT n FROM index_version").fetchone()[0])
+    return int(db.execute("PRAGMA data_version").fetchone()[0])
+
+
 def open_index(location: Location) -> Any:
     """The index at `location` (a path or a postgresql:// URL), created or migrated to this
     version's schema."""

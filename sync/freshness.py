@@ -31,7 +31,7 @@ from connector.subscriptions import MAX_LIFETIME, Subscriptions
 from sync import locks
 from sync import subscriptions as store
 from sync.counts import NullProgress, RunCounts
-from sync.db import open_index, transaction
+from sync.db import is_url, open_index, transaction
 from sync.drive_sync import DriveSync
 from sync.jobs import DOCUMENTS, Job, list_jobs
 from sync.people import UpnResolver
@@ -52,7 +52,7 @@ class Freshness:
     """Subscriptions and notified rounds for the index at `db_path`; one per scheduler."""
 
     def __init__(self, db_path: str | Path, connector: Connector, webhook_url: str | None) -> None:
-        self.db_path = Path(db_path)
+        self.db_path = db_path if is_url(db_path) else Path(db_path)  # the index's location
         self.connector = connector
         self.webhook_url = webhook_url
         self.graph_subscriptions = Subscriptions(connector.http)

@@ -16,6 +16,9 @@ BLOB -> bytea. Differences from the SQLite forms:
   migrations depend on the other having run.
 - item_holders' triggers are PL/pgSQL functions (m009).
 - people_by_upn is on lower(upn), where SQLite's is COLLATE NOCASE (sync/dialect.caseless).
+- `index_version` (one row, n) is counted up by a statement trigger on each table visibility
+  reads (m001, m002), in the writer's transaction: what SQLite's `PRAGMA data_version` tells
+  a reader (something committed since), read as sync.db.index_version().
 """
 
 from __future__ import annotations
@@ -66,6 +69,18 @@ SEARCH_VECTOR = " || ".join(
     for column, weight in (("name", "A"), ("site_title", "B"), ("path", "C"))
 )
 
+VERSIONED = ("sites", "drives", "items", "acl", "site_group_members")  # m001's
+VERSIONED_PEOPLE = ("people", "groups", "group_members", "memberships")  # m002's
+
+
+def _counted(tables: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(
+        f"CREATE TRIGGER {table}_counted AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
+        f" ON {table} FOR EACH STATEMENT EXECUTE FUNCTION index_changed()"
+        for table in tables
+    )
+
+
 M001 = (
     "CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public",
     f"CREATE TEXT SEARCH CONFIGURATION {SCHEMA}.{WORDS} (COPY = simple)",
@@ -110,6 +125,12 @@ M001 = (
     "CREATE INDEX site_group_members_by_principal ON site_group_members (principal)",
     """CREATE TABLE cursors (
         scope text PRIMARY KEY, delta_link text NOT NULL, updated_at text NOT NULL)""",
+    "CREATE TABLE index_version (n bigint NOT NULL)",
+    "INSERT INTO index_version (n) VALUES (0)",
+    f"""CREATE FUNCTION index_changed() RETURNS trigger LANGUAGE plpgsql
+        SET search_path = {SEARCH_PATH} AS $$
+        BEGIN UPDATE index_version SET n = n + 1; RETURN NULL; END $$""",
+    *_counted(VERSIONED),
 )
 
 M002 = (
@@ -128,6 +149,7 @@ M002 = (
     "CREATE INDEX group_members_by_member ON group_members (member_id)",
     """CREATE TABLE memberships (
         user_id text NOT NULL, group_id text NOT NULL, PRIMARY KEY (user_id, group_id))""",
+    *_counted(VERSIONED_PEOPLE),
 )
 
 M003 = (

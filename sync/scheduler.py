@@ -26,7 +26,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from sync.db import open_index
+from sync.db import is_url, open_index
 from sync.freshness import Freshness
 from sync.jobs import Job, JobNotFound, list_jobs
 from sync.leader import (
@@ -37,6 +37,7 @@ from sync.leader import (
     ElectionError,
     FileElection,
     Watchdog,
+    election_for,
     leader_lease,
 )
 from sync.runs import RunStopped, last_started, run_job
@@ -71,6 +72,13 @@ class StopAwareProgress:
         log.info("job %s: %s", self.job, text)
 
 
+def _default_election(location: str | Path) -> Election:
+    """The lock file beside index.db; for an index in PostgreSQL, that database's lock."""
+    if is_url(location):
+        return election_for(".", {"PLAZA_DATABASE_URL": str(location)})
+    return FileElection(Path(location).parent / LEADER_FILE)
+
+
 class SyncScheduler:
     """Schedules the jobs of the index at `db_path`; `run()` blocks until stopped."""
 
@@ -82,8 +90,8 @@ class SyncScheduler:
         election: Election | None = None,
         retry_seconds: float = RETRY_SECONDS,
     ) -> None:
-        self.db_path = Path(db_path)
-        self.election = election or FileElection(self.db_path.parent / LEADER_FILE)
+        self.db_path = db_path if is_url(db_path) else Path(db_path)  # the index's location
+        self.election = election or _default_election(self.db_path)
         self.retry_seconds = retry_seconds
         self.lost_leadership = False
         self.poll_seconds = poll_seconds

@@ -25,6 +25,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -81,7 +82,7 @@ class PgCluster:
         connected to it) as the one for `key`; its URL."""
         import psycopg
 
-        source = self.database_for(source_key).split("/")[-1].split("?")[0]
+        source = urlsplit(self.database_for(source_key)).path.lstrip("/")
         name = f"t{os.getpid()}_{next(self._numbers)}"
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
@@ -175,6 +176,13 @@ def index_at(path: Path) -> Path | str:
         return path
     assert _running is not None, "postgres_cluster is not running"
     return _running.database_for(str(path))
+
+
+def index_env(path: Path) -> dict[str, str]:
+    """PLAZA_DATABASE_URL naming index_at(path) when that is a database ({} on SQLite): for
+    the environment of a process that must find the index there."""
+    location = index_at(path)
+    return {"PLAZA_DATABASE_URL": location} if isinstance(location, str) else {}
 
 
 def copy_index(source: Path, target: Path) -> None:

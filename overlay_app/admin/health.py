@@ -8,9 +8,6 @@ whether the real-time process answers, Graph
 throttling over the last day (waits counted at connector.session's one retry decision and
 recorded on each run), the request budget (BUDGET_HOOKS), file sizes, and the people a people
 sync found disabled or deleted.
-
-With PLAZA_DATABASE_URL the social and sessions stores are in PostgreSQL, not in overlay.db
-and auth.db: their sizes are then their schemas' (tables, indexes and TOAST together).
 """
 
 from __future__ import annotations
@@ -21,13 +18,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import requests
 import sqlite_utils
 
 from connector.session import new_session
 from overlay_app.errors import N_
 from sync import directory, locks, runs, subscriptions
+from sync.dialect import is_postgres
 from sync.jobs import PEOPLE, Job, list_jobs
 from sync.leader import ElectionError, current_leader
 from sync.totals import index_totals
@@ -35,11 +32,11 @@ from sync.totals import index_totals
 log = logging.getLogger(__name__)
 THROTTLING_WINDOW = timedelta(hours=24)
 STORES = ("index.db", "overlay.db", "auth.db")
-# Stores that PLAZA_DATABASE_URL moves into PostgreSQL: file -> (name shown, schema there)
-ON_POSTGRES = {
-    "overlay.db": ("overlay (PostgreSQL public)", "public"),
-    "auth.db": ("auth (PostgreSQL plaza_auth)", "plaza_auth"),
-}
+# With PLAZA_DATABASE_URL the stores are schemas of that database (the index's plaza_index,
+# the social store's public, the sessions' plaza_auth): their sizes there, not the files'.
+PG_STORES = {"index.db": "plaza_index", "overlay.db": "public", "auth.db": "plaza_auth"}
+PG_SIZE = """SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class AS c
+    JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relkind = 'r'"""
 # Sources of "budget used" (resource units of Graph): each takes the index and returns a dict
 # to show (e.g. {"used": 1200, "limit": 5000, "window": "per 10 s"}) or None when it has
 # nothing. The scheduler's SharePoint resource units (sync/subscriptions.py, issue 18).
@@ -49,9 +46,7 @@ BUDGET_HOOKS: list[Callable[[sqlite_utils.Database], dict[str, Any] | None]] = [
 OK, FAILING, NEVER, PAUSED, LATE = "ok", "failing", "never run", "paused", "late"
 
 
-def gather(
-    index: sqlite_utils.Database, data_dir: Path, realtime_url: str = "", database_url: str = ""
-) -> dict:
+def gather(index: sqlite_utils.Database, data_dir: Path, realtime_url: str = "") -> dict:
     """Everything the health page shows, as JSON-ready values; `healthy` sums it up."""
     now = datetime.now(UTC)
     jobs = [_job_health(job, index, now) for job in list_jobs(index)]
@@ -65,7 +60,7 @@ def gather(
         "realtime": realtime,
         "throttling": {"windowHours": 24, "waits": waits, "secondsWaited": round(seconds, 1)},
         "budget": [entry for hook in BUDGET_HOOKS if (entry := hook(index)) is not None],
-        "sizes": _sizes(data_dir, index, database_url),
+        "sizes": _sizes(data_dir, index),
         "peopleLeft": _people_left(index),
     }
     report["problems"] = problems(report)
@@ -170,35 +165,16 @@ def _realtime(url: str) -> dict:
     return {"url": url, "alive": alive}
 
 
-def _sizes(data_dir: Path, index: sqlite_utils.Database, database_url: str = "") -> dict:
+def _sizes(data_dir: Path, index: sqlite_utils.Database) -> dict:
     files = {}
     for name in STORES:
-        if database_url and name in ON_POSTGRES:
+        if is_postgres(index) and name in PG_STORES:
+            schema = PG_STORES[name]
+            files[f"PostgreSQL {schema}"] = int(index.execute(PG_SIZE, [schema]).fetchone()[0])
             continue
         parts = [Path(data_dir) / name, Path(data_dir) / f"{name}-wal"]
         files[name] = sum(part.stat().st_size for part in parts if part.exists())
-    if database_url:
-        files.update(_postgres_sizes(database_url))
     return {"bytes": files, **index_totals(index)}
-
-
-def _postgres_sizes(url: str) -> dict[str, int]:
-    """Each PostgreSQL-kept store's schema size; none when the database does not answer
-    (logged: the page still shows the rest)."""
-    try:
-        with psycopg.connect(url, connect_timeout=5) as conn:
-            return {
-                shown: conn.execute(
-                    "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint"
-                    " FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace"
-                    " WHERE n.nspname = %s AND c.relkind IN ('r', 'm')",
-                    [schema],
-                ).fetchone()[0]
-                for shown, schema in ON_POSTGRES.values()
-            }
-    except psycopg.Error as exc:
-        log.warning("cannot size the stores in PostgreSQL: %s", str(exc).strip())
-        return {}
 
 
 def _people_left(index: sqlite_utils.Database) -> list[dict]:

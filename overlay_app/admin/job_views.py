@@ -145,9 +145,7 @@ def api_health():
 
 def _health() -> dict:
     settings = _settings()
-    return health.gather(
-        db.index(), settings.data_dir, settings.realtime_url, settings.database_url
-    )
+    return health.gather(db.index(), settings.data_dir, settings.realtime_url)
 
 
 def _connector_check():

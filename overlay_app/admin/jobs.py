@@ -159,6 +159,8 @@ def do_run_now(settings, person: Person, name: str, full: bool = False) -> None:
     command = [sys.executable, "-m", "plaza.cli", "admin", "run-job", name, "--progress-file"]
     command += [str(path), *(["--full"] if full else [])]
     environment = {**os.environ, "PLAZA_DATA_DIR": str(settings.data_dir)}
+    if settings.database_url:  # the index is there: the run must write it there
+        environment["PLAZA_DATABASE_URL"] = settings.database_url
     log = (path.parent / f"{name}.log").open("ab")
     process = subprocess.Popen(  # our own command; the job name was validated
         command, env=environment, stdin=subprocess.DEVNULL, stdout=log, stderr=log,

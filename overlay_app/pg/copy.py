@@ -29,7 +29,9 @@ from typing import Any
 from overlay_app.pg.conn import PgHandle
 
 PROGRESS = "plaza_copy_progress"
-OWN_TABLES = frozenset({"plaza_migrations", PROGRESS})
+# the target's own bookkeeping: migrations, progress, the index's change counter (PostgreSQL
+# only: sync/pg_schema.py; what SQLite's data_version tells)
+OWN_TABLES = frozenset({"plaza_migrations", PROGRESS, "index_version"})
 BATCH = 1000
 
 

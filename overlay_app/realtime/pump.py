@@ -44,6 +44,7 @@ from overlay_app.realtime.event_log import (
     newest_event_id,
     read_events,
 )
+from sync import db as index_db
 
 log = logging.getLogger("overlay_app.realtime.pump")
 
@@ -110,7 +111,7 @@ class Pump:
     def __init__(
         self,
         social_path: Path | str,  # overlay.db, or the PostgreSQL database's URL
-        index_path: Path,
+        index_path: Path | str,  # index.db, or the PostgreSQL URL holding plaza_index
         gate: Any,
         poll_seconds: float = POLL_SECONDS,
     ) -> None:
@@ -362,8 +363,11 @@ def _addressed_to(event: Event, person: Person) -> bool:
     return event.person_id is None or event.person_id == person.id
 
 
-def _open(path: Path) -> sqlite3.Connection:
-    """A read-only connection of the pump's own (the pump never writes)."""
+def _open(path: Path | str) -> Any:
+    """A read-only connection of the pump's own (the pump never writes); on PostgreSQL one of
+    its own to the index's schema."""
+    if index_db.is_url(path):
+        return index_db.connect(path)
     conn = sqlite3.connect(
         f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
     )
@@ -371,5 +375,5 @@ def _open(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _data_version(conn: sqlite3.Connection) -> int:
-    return conn.execute("PRAGMA data_version").fetchone()[0]
+def _data_version(conn: Any) -> int:
+    return index_db.index_version(conn)

@@ -112,7 +112,7 @@ def pump_of(app: Flask) -> Pump:
     if pump is None or pump.pid != os.getpid():
         settings = app.extensions["plaza.settings"]
         social = settings.database_url or settings.social_path
-        pump = Pump(social, settings.index_path, ChatGate(app))
+        pump = Pump(social, db.index_location(settings), ChatGate(app))
         app.extensions["plaza.pump"] = pump
     return pump
 

@@ -34,6 +34,7 @@ from overlay_app import access, db, security
 from overlay_app.errors import RateLimited
 from overlay_app.identity import Person
 from overlay_app.tags import store
+from sync.db import index_version
 
 SUGGESTIONS = 8
 RANKED = 64  # tags ranked per principal set: a page shows SUGGESTIONS of them, minus its own
@@ -97,7 +98,7 @@ def count_visible_uses(person: Person, limit: int) -> Ranking:
 
 def index_state() -> int:
     """Changes whenever a sync commits (see the module's docstring)."""
-    return db.index().execute("PRAGMA data_version").fetchone()[0]
+    return index_version(db.index())
 
 
 def tags_state() -> tuple[Any, ...]:

@@ -30,6 +30,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wsgi import FileWrapper
 
 from overlay_app import create_app
+from tests.postgres import backend_is_postgres, index_at
 
 CHROMIUM = "/usr/bin/chromium"
 # The machine's network is closed: no QUIC, no component or safe-browsing downloads, no sync.
@@ -91,6 +92,8 @@ class LiveSite:
         self._server: BaseWSGIServer = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
         self.url = f"http://localhost:{self._server.server_port}"
         env.copy_index(data_dir)
+        if backend_is_postgres():  # both stores in the copy of the synced index's database
+            settings.setdefault("database_url", index_at(data_dir / "index.db"))
         settings.setdefault("writes_per_minute", 10_000)  # tests write faster than people
         settings.setdefault("extra", {"testing": True})
         self.app: Flask = create_app(env.settings(data_dir, public_url=self.url, **settings))

@@ -13,6 +13,7 @@ from overlay_app.auth import views as auth
 from sync import visibility
 from sync.db import connect
 from sync.trimming import principal_set, principals_json
+from tests.postgres import index_at
 
 
 def archive_a_folder_with_its_own_permissions(env) -> None:
@@ -36,7 +37,7 @@ def archive_a_folder_with_its_own_permissions(env) -> None:
 @pytest.fixture
 def index(fresh_plaza_env):
     archive_a_folder_with_its_own_permissions(fresh_plaza_env)
-    db = connect(fresh_plaza_env.data_dir / "index.db", readonly=True)
+    db = connect(index_at(fresh_plaza_env.data_dir / "index.db"), readonly=True)
     yield db
     db.close()
 
@@ -61,12 +62,13 @@ def test_the_set_form_admits_what_the_per_key_form_admits(index) -> None:
 
 
 def test_a_batch_past_the_threshold_takes_the_set_form(
-    index, fresh_plaza_env, make_app, people, monkeypatch
+    fresh_plaza_env, make_app, people, monkeypatch
 ) -> None:
-    app = make_app(env=fresh_plaza_env)
-    keys = index.execute("SELECT drive_id, item_id FROM items").fetchall()
+    archive_a_folder_with_its_own_permissions(fresh_plaza_env)
+    app = make_app(env=fresh_plaza_env)  # its index a copy: made while nobody reads the source
     reader = fresh_plaza_env.handle.tenant.user(people["reader"]).id
     with app.test_request_context():
+        keys = db.index().execute("SELECT drive_id, item_id FROM items").fetchall()
         person = auth.load_person(reader)
         assert person is not None
         key_by_key = access.filter_visible(person, keys)

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from overlay_app.db import index_location
 from sync.db import open_index
 from sync.jobs import get_job, list_jobs
 from tests.overlay_app.admin_staff import moderator_group, staff_app
@@ -35,7 +36,7 @@ def _post(client: FlaskClient, url: str, **form: str):
 
 
 def _jobs(app: Flask) -> list[str]:
-    db = open_index(app.extensions["plaza.settings"].index_path)
+    db = open_index(index_location(app.extensions["plaza.settings"]))
     try:
         return [job.name for job in list_jobs(db)]
     finally:
@@ -90,7 +91,7 @@ def test_add_edit_pause_resume_remove_like_the_cli(staff: Flask, people: dict[st
     added = _post(admin, "/admin/jobs", name="web-docs", kind="documents", all_sites="1",
                   every="15m", file_types="PDF, .docx")  # fmt: skip
     assert (added.status_code, added.headers["Location"]) == (303, "/admin/jobs/web-docs")
-    db = open_index(staff.extensions["plaza.settings"].index_path)
+    db = open_index(index_location(staff.extensions["plaza.settings"]))
     try:
         job = get_job(db, "web-docs")
         assert (job.describe_target(), job.schedule.describe()) == (

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
+from overlay_app.db import index_location
 from plaza.cli import main
 from sync import locks
 from sync.db import open_index
@@ -19,6 +20,7 @@ from sync.runs import run_job
 from sync.schedules import Schedule
 from tests.overlay_app.admin_staff import staff_app
 from tests.overlay_app.conftest import Api, PlazaEnv, sign_in
+from tests.postgres import backend_is_postgres
 
 ALL_ROLES = ["User.Read.All", "Group.Read.All", "GroupMember.Read.All", "Directory.Read.All",
              "Sites.Read.All", "Sites.FullControl.All", "Files.Read.All"]  # fmt: skip
@@ -27,8 +29,7 @@ ALL_ROLES = ["User.Read.All", "Group.Read.All", "GroupMember.Read.All", "Directo
 @pytest.fixture
 def world(make_app: Callable[..., Flask], fresh_plaza_env: PlazaEnv):
     app = staff_app(make_app, fresh_plaza_env, fresh=True)
-    index_path = app.extensions["plaza.settings"].index_path
-    db = open_index(index_path)
+    db = open_index(index_location(app.extensions["plaza.settings"]))
     try:
         add_job(db, people_job("directory", Schedule.interval("1h")))
     finally:
@@ -39,21 +40,24 @@ def world(make_app: Callable[..., Flask], fresh_plaza_env: PlazaEnv):
 
 
 def _run(app: Flask, env: PlazaEnv):
-    path = app.extensions["plaza.settings"].index_path
+    path = index_location(app.extensions["plaza.settings"])
     return run_job(path, "directory", connector=Connector.from_env(env.connector_env))
 
 
 def test_healthy_after_a_run_with_the_scheduler_alive(world):
     app, api, env = world
     assert _run(app, env).outcome == "succeeded"
-    with locks.held(app.extensions["plaza.settings"].index_path, locks.SCHEDULER_LEASE) as other:
+    with locks.held(
+        index_location(app.extensions["plaza.settings"]), locks.SCHEDULER_LEASE
+    ) as other:
         assert other is None
         report = api.get("/api/v1/admin/health").get_json()
     assert (report["healthy"], report["problems"], report["scheduler"]["alive"]) == (True, [], True)
     job = report["jobs"][0]
     assert (job["name"], job["state"], job["lastError"]) == ("directory", "ok", None)
     assert job["lagSeconds"] < 60 and job["nextRun"] is not None
-    assert report["sizes"]["people"] > 0 and report["sizes"]["bytes"]["index.db"] > 0
+    index_store = "PostgreSQL plaza_index" if backend_is_postgres() else "index.db"
+    assert report["sizes"]["people"] > 0 and report["sizes"]["bytes"][index_store] > 0
     after = api.get("/api/v1/admin/health").get_json()
     assert after["scheduler"]["alive"] is False
     assert after["problems"] == ["the scheduler is not running: start `plaza scheduler`"]
@@ -101,6 +105,8 @@ def test_plaza_status_says_the_same(world, monkeypatch):
                                                "retry_after": "0.1"}]})  # fmt: skip
     _run(app, env)
     monkeypatch.setenv("PLAZA_DATA_DIR", str(app.extensions["plaza.settings"].data_dir))
+    if backend_is_postgres():
+        monkeypatch.setenv("PLAZA_DATABASE_URL", app.extensions["plaza.settings"].database_url)
     monkeypatch.delenv("PLAZA_REALTIME_URL", raising=False)
     shown = CliRunner().invoke(main, ["status"])
     assert shown.exit_code == 1

@@ -17,7 +17,7 @@ from pathlib import Path
 from sync.db import open_index
 from sync.progress import BarProgress, LogProgress, progress_for
 from sync.runs import history
-from tests.postgres import index_at
+from tests.postgres import index_at, index_env
 from tests.sync.conftest import index_of, plaza
 from tests.sync.emulated import sync_env
 
@@ -218,6 +218,7 @@ def process_env(handle, tmp_path) -> tuple[dict[str, str], Path]:
     handle.write_env(env_file)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLAZA_")}
     env["PLAZA_DATA_DIR"] = str(tmp_path / "data")
+    env.update(index_env(tmp_path / "data" / "index.db"))
     return env, env_file
 
 

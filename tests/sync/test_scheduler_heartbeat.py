@@ -9,7 +9,7 @@ import socket
 
 from sync import locks
 from sync.db import open_index
-from tests.postgres import index_at
+from tests.postgres import index_at, index_env
 from tests.sync.test_scheduler import start_scheduler, wait_for
 
 
@@ -24,6 +24,7 @@ def _lease(path):
 def test_the_scheduler_keeps_its_lease_alive_while_it_runs(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLAZA_")}
     env["PLAZA_DATA_DIR"] = str(tmp_path / "data")
+    env.update(index_env(tmp_path / "data" / "index.db"))
     index = index_at(tmp_path / "data" / "index.db")
     first = start_scheduler(env, tmp_path / "first.log")
     wait_for(lambda: _lease(index) is not None, 30, "the first scheduler's lease")
