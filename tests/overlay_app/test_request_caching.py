@@ -22,7 +22,7 @@ from overlay_app.auth import sessions
 from sync.trimming import principal_set
 
 GROUPS_OF_PERSON = "FROM memberships AS m"  # in sync.trimming's principal set, nowhere else
-VISIBLE_AMONG = "json_extract(k.value, '$[0]')"  # in access.filter_visible's query
+VISIBLE_AMONG = "i.drive_id = k.value ->> 0"  # in access.filter_visible's query
 
 
 def signed_in(app: Flask, sign_in: Callable, upn: str) -> FlaskClient:
