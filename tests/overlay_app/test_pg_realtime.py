@@ -66,17 +66,18 @@ def test_a_message_sent_through_one_node_reaches_a_stream_on_the_other(
 @pytest.fixture
 def pg_processes(
     plaza_env: PlazaEnv, postgres_cluster: PgCluster, tmp_path: Path
-) -> Iterator[tuple[str, str, str]]:
-    """Two `plaza serve` nodes (2 sync workers each) and one `plaza realtime` node (gevent),
+) -> Iterator[tuple[str, str, str, str]]:
+    """Two `plaza serve` nodes (2 sync workers each) and two `plaza realtime` nodes (gevent),
     each with a data dir of its own, sharing one PostgreSQL database."""
     url = database_with_index(
         postgres_cluster, plaza_env.data_dir / "index.db", f"pg-processes-{tmp_path.name}"
     )
-    ports = [free_port() for _ in range(3)]
+    ports = [free_port() for _ in range(4)]
     commands = [
         [PLAZA, "serve", "--port", str(ports[0]), "--workers", "2"],
         [PLAZA, "serve", "--port", str(ports[1]), "--workers", "2"],
         [PLAZA, "realtime", "--port", str(ports[2]), "--workers", "1"],
+        [PLAZA, "realtime", "--port", str(ports[3]), "--workers", "1"],
     ]
     processes: list[subprocess.Popen] = []
     try:
@@ -99,13 +100,13 @@ def pg_processes(
         stop_cleanly(processes)
 
 
-def test_messages_posted_to_two_serve_nodes_reach_streams_on_a_realtime_node(
-    pg_processes: tuple[str, str, str],
+def test_messages_posted_to_two_serve_nodes_reach_streams_on_two_realtime_nodes(
+    pg_processes: tuple[str, str, str, str],
     plaza_env: PlazaEnv,
     people: dict[str, str],
     document: tuple[str, str],
 ) -> None:
-    serve_a, serve_b, realtime_url = pg_processes
+    serve_a, serve_b, realtime_a, realtime_b = pg_processes
     author = Person(serve_a, plaza_env, people["author"])
     other_node = Person(serve_b, plaza_env, people["author"])
     reader = Person(serve_b, plaza_env, people["reader"])
@@ -113,7 +114,7 @@ def test_messages_posted_to_two_serve_nodes_reach_streams_on_a_realtime_node(
         path = f"/api/v1/documents/{document[0]}/{document[1]}/room"
         room = author.call("POST", path, 201)["id"]
         assert reader.call("POST", path, 200)["id"] == room
-        streams = [reader.listen(base_url=realtime_url) for _ in range(2)]
+        streams = [reader.listen(base_url=url) for url in (realtime_a, realtime_b)]
         for stream in streams:
             opened(stream)
         for n, sender in enumerate((author, other_node, author, other_node)):
