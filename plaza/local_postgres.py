@@ -87,13 +87,13 @@ def start(data_dir: Path, options: str = "", log: Path | None = None) -> LocalCl
     """Starts the cluster in `data_dir`, made by initdb first when it does not exist yet."""
     bin_dir = server_bin_dir()
     socket_dir = Path(tempfile.mkdtemp(prefix="plaza-pg-", dir="/tmp"))
-    _own(socket_dir)
+    hand_to_server_user(socket_dir)
     if not (data_dir / "PG_VERSION").exists():
         _initdb(bin_dir, data_dir)
     log = log or data_dir.parent / f"{data_dir.name}.log"
     if os.geteuid() == 0:
         log.touch()
-        _own(log)
+        hand_to_server_user(log)
     server_options = f"-k {socket_dir} -c listen_addresses='' {options}".strip()
     _run([str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-o", server_options, "-l", str(log),
           "-w", "start"])  # fmt: skip
@@ -102,7 +102,7 @@ def start(data_dir: Path, options: str = "", log: Path | None = None) -> LocalCl
 
 def _initdb(bin_dir: Path, data_dir: Path) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
-    _own(data_dir)
+    hand_to_server_user(data_dir)
     _run([str(bin_dir / "initdb"), "-D", str(data_dir), "-A", "trust", "-U", SUPERUSER,
           "-E", "UTF8", "--locale=C", "--no-sync"])  # fmt: skip
 
@@ -120,7 +120,7 @@ def _as_server_user(command: list[str]) -> list[str]:
     return ["runuser", "-u", SERVER_USER, "--", *command]
 
 
-def _own(path: Path) -> None:
+def hand_to_server_user(path: Path) -> None:
     """As root, hands `path` to the server's user (it must write there); else nothing."""
     if os.geteuid() == 0:
         user = pwd.getpwnam(SERVER_USER)

@@ -1,26 +1,22 @@
 """A throwaway PostgreSQL cluster for the tests: one per pytest process (xdist worker).
 
-`postgres_cluster` (session) runs `initdb -A trust` and `pg_ctl start` in a temporary directory,
-listening on a unix socket there only (no TCP port, no root service), with durability off
+`postgres_cluster` (session) starts one with plaza/local_postgres.py (initdb, pg_ctl; a unix
+socket only: no TCP port, no root service) in a temporary directory, with durability off
 (fsync, synchronous_commit: a test cluster dies with its data anyway); it is stopped at the
 end of the session. `postgres_cluster.new_database()` makes a database holding the social
 store's schema (a copy of one migrated once; `migrated=False`: empty) and returns its
-`postgresql://` URL. Skips, saying why, when PostgreSQL's binaries are not on PATH.
+`postgresql://` URL. Skips, saying why, when PostgreSQL's server is not installed.
 
 `PLAZA_TEST_BACKEND=postgres` makes the web app's fixtures (tests/overlay_app/conftest.py) keep
 the social store in such a database instead of overlay.db, and sync's (tests/sync/conftest.py)
 the index (`backend_is_postgres()`).
-
-initdb refuses to run as root: as root, the server runs as the `postgres` system user.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-import pwd
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,11 +25,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-SUPERUSER = "plaza"
-INITDB = ("--locale=C", "--no-sync")
+from plaza import local_postgres
+
+SUPERUSER = local_postgres.SUPERUSER
 TEMPLATE = "plaza_migrated"  # both stores' schemas, copied into each new database
 SERVER_OPTIONS = (
-    "-c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     " -c max_connections=200 -c shared_buffers=32MB"
 )
 
@@ -53,13 +50,14 @@ class PgCluster:
     """A running throwaway cluster: its directory (socket and data) and a database counter."""
 
     root: Path
+    server: local_postgres.LocalCluster
     _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _template_ready: bool = False
     _by_key: dict[str, str] = field(default_factory=dict)
 
     @property
     def socket_dir(self) -> Path:
-        return self.root
+        return self.server.socket_dir
 
     def url(self, database: str) -> str:
         return f"postgresql://{SUPERUSER}@/{database}?host={self.socket_dir}"
@@ -113,50 +111,25 @@ class PgCluster:
         self._template_ready = True
 
 
-def _as_server_user(command: list[str]) -> list[str]:
-    if os.geteuid() != 0:
-        return command
-    return ["runuser", "-u", "postgres", "--", *command]
-
-
 def start_cluster() -> PgCluster:
     # A short path: a unix socket's path may not exceed 107 bytes.
     root = Path(tempfile.mkdtemp(prefix="plaza-pg-", dir="/tmp"))
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-        os.chown(root, user.pw_uid, user.pw_gid)
-    data = root / "data"
-    run = {"check": True, "capture_output": True, "text": True}
-    subprocess.run(
-        _as_server_user(
-            ["initdb", "-D", str(data), "-A", "trust", "-U", SUPERUSER, "-E", "UTF8", *INITDB]
-        ),
-        **run,
-    )
-    options = f"-k {root} {SERVER_OPTIONS}"
-    subprocess.run(
-        _as_server_user(
-            ["pg_ctl", "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"]
-        ),
-        **run,
-    )
-    return PgCluster(root)
+    local_postgres.hand_to_server_user(root)
+    server = local_postgres.start(root / "data", options=SERVER_OPTIONS, log=root / "log")
+    return PgCluster(root, server)
 
 
 def stop_cluster(cluster: PgCluster) -> None:
-    subprocess.run(
-        _as_server_user(["pg_ctl", "-D", str(cluster.root / "data"), "-m", "immediate", "stop"]),
-        capture_output=True,
-        check=False,
-    )
+    cluster.server.stop(fast=False)
     shutil.rmtree(cluster.root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[PgCluster]:
-    missing = [name for name in ("initdb", "pg_ctl", "postgres") if shutil.which(name) is None]
-    if missing:
-        pytest.skip(f"PostgreSQL is not installed ({', '.join(missing)} not on PATH)")
+    try:
+        local_postgres.server_bin_dir()
+    except local_postgres.PostgresMissing as missing:
+        pytest.skip(str(missing))
     global _running
     cluster = _running = start_cluster()
     yield cluster

@@ -159,13 +159,13 @@ def test_a_killed_leader_is_replaced_and_each_due_run_happens_once(
         first = by_pid[leader.pid]
         other = 3 - first
         wait_for(lambda: "standing by: " in logs[other].read_text(), STARTING, "the follower")
-        wait_for(lambda: _runs(index, SUCCEEDED) and _runs(index, RUNNING), 20, "a second run")
+        wait_for(lambda: _runs(index, SUCCEEDED) and _runs(index, RUNNING), 60, "a second run")
         processes[first].send_signal(signal.SIGKILL)  # in the middle of a run
         assert processes[first].wait(timeout=10) == -signal.SIGKILL
         killed_at = datetime.now().astimezone()
         wait_for(lambda: (current_leader(data, env) or leader).pid == processes[other].pid,
-                 10, "the follower to lead")  # fmt: skip
-        wait_for(lambda: len(_runs(index, SUCCEEDED, after=killed_at)) >= 2, 20, "2 more runs")
+                 30, "the follower to lead")  # fmt: skip
+        wait_for(lambda: len(_runs(index, SUCCEEDED, after=killed_at)) >= 2, 60, "2 more runs")
         shown = _status(env)
         assert (shown["alive"], shown["leader"]["host"], shown["leader"]["pid"]) == (
             True, HOST, processes[other].pid,
