@@ -7,6 +7,10 @@ apply to every statement (sync/db.connect_pg); each rewrite is one named functio
 
 - `json_each(p)` over a JSON array of strings, read as `value`: json_array_elements_text;
   `json_each(p) AS k` (elements read as `k.value ->> n`): json_array_elements.
+- `x IN (SELECT value FROM json_each(p))`: `x = ANY(ARRAY(...))`, a list the index scan takes
+  as its own condition. As a semi join, a library's first sync (no statistics yet for its
+  drive_id) read every item of the library per page through items_pkey's drive_id prefix,
+  filtering on item_id: 178 ms a page at 100,000 items (issue 17).
 - `INDEXED BY index` pins SQLite's plan: PostgreSQL has no such clause (and the statistics).
 - `x COLLATE NOCASE`: lower(x) (people_by_upn is on lower(upn) there).
 - `LIKE` ignores case on SQLite (ASCII letters): ILIKE.
@@ -27,6 +31,7 @@ from typing import Any
 from sync.pg import DIALECT as POSTGRESQL
 
 _PARAM = r"(\?|:\w+)"
+_IN_EACH = re.compile(rf"([\w.]+) (NOT )?IN \(SELECT value FROM json_each\({_PARAM}\)\)")
 _EACH_AS = re.compile(rf"json_each\({_PARAM}\) AS (\w+)")
 _EACH = re.compile(rf"json_each\({_PARAM}\)")
 _INDEXED_BY = re.compile(r" INDEXED BY \w+")
@@ -37,6 +42,15 @@ _LIKE = re.compile(r"\bLIKE\b")
 
 def is_postgres(conn: Any) -> bool:
     return getattr(conn, "dialect", None) == POSTGRESQL
+
+
+def _any_of(match: re.Match) -> str:
+    listed = f"ARRAY(SELECT json_array_elements_text(CAST({match[3]} AS json)))"
+    return f"{match[1]} <> ALL({listed})" if match[2] else f"{match[1]} = ANY({listed})"
+
+
+def listed(sql: str) -> str:
+    return _IN_EACH.sub(_any_of, sql)
 
 
 def array_elements(sql: str) -> str:
@@ -60,4 +74,4 @@ def caseless_like(sql: str) -> str:
 @lru_cache(maxsize=2048)
 def for_postgresql(sql: str) -> str:
     """`sql` as PostgreSQL takes it (the same text when nothing SQLite-only is in it)."""
-    return caseless_like(caseless(unpinned(array_elements(sql))))
+    return caseless_like(caseless(unpinned(array_elements(listed(sql)))))

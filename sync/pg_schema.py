@@ -18,7 +18,10 @@ BLOB -> bytea. Differences from the SQLite forms:
 - people_by_upn is on lower(upn), where SQLite's is COLLATE NOCASE (sync/dialect.caseless).
 - `index_version` (one row, n) is counted up by a statement trigger on each table visibility
   reads (m001, m002), in the writer's transaction: what SQLite's `PRAGMA data_version` tells
-  a reader (something committed since), read as sync.db.index_version().
+  a reader (something committed since), read as sync.db.index_version(). Once per
+  transaction (its row's xmin is then this transaction's): an UPDATE per statement left one
+  row version per statement for the next to step over, quadratic in a sync's thousands of
+  upserts (issue 17).
 """
 
 from __future__ import annotations
@@ -129,7 +132,8 @@ M001 = (
     "INSERT INTO index_version (n) VALUES (0)",
     f"""CREATE FUNCTION index_changed() RETURNS trigger LANGUAGE plpgsql
         SET search_path = {SEARCH_PATH} AS $$
-        BEGIN UPDATE index_version SET n = n + 1; RETURN NULL; END $$""",
+        BEGIN UPDATE index_version SET n = n + 1 WHERE xmin <> pg_current_xact_id()::xid;
+        RETURN NULL; END $$""",
     *_counted(VERSIONED),
 )
 
@@ -186,10 +190,15 @@ _HOLDER_OF_NEW = """CASE WHEN new.deleted = 0 THEN (
 
 def _trigger(name: str, event: str, body: str, when: str = "") -> tuple[str, str]:
     """A row trigger of items running `body` (PL/pgSQL statements), as a function and its
-    trigger; the function pins the search_path (triggers run in the writer's session)."""
+    trigger; the function pins the search_path (triggers run in the writer's session) and
+    plans each statement for its row's values: PL/pgSQL's cached generic plan, made while a
+    first sync's items table held a handful of rows, looked holders up through items_by_acl
+    on drive_id alone, reading every item of the library per insert (issue 17: 8,000 inserts
+    in one transaction took 11 s, quadratic)."""
     return (
         f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql"
-        f" SET search_path = {SEARCH_PATH} AS $$ BEGIN {body} RETURN NULL; END $$",
+        f" SET search_path = {SEARCH_PATH} SET plan_cache_mode = force_custom_plan"
+        f" AS $$ BEGIN {body} RETURN NULL; END $$",
         f"CREATE TRIGGER {name} AFTER {event} ON items FOR EACH ROW {when}"
         f" EXECUTE FUNCTION {name}()",
     )

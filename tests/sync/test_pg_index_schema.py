@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from sync import pg_schema
-from sync.db import IndexTooNew, open_index, transaction
+from sync.db import IndexTooNew, index_version, open_index, transaction
 from sync.schema import MIGRATIONS
+from tests.sync.index_checks import stale_item_holders
 
 
 def test_the_postgresql_history_is_the_sqlite_history_name_for_name():
@@ -71,5 +72,52 @@ def test_index_writers_take_their_own_lock_not_the_social_stores(postgres_url):
                 "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
             ).fetchall()
         assert locks == [(pg_schema.INDEX_WRITER_LOCK,)]
+    finally:
+        db.close()
+
+
+def test_index_version_counts_each_committed_writing_transaction_once(postgres_url):
+    db = open_index(postgres_url)
+    try:
+        before = index_version(db)
+        with transaction(db) as conn:  # three writing statements: one count
+            conn.execute("INSERT INTO sites (id, title) VALUES ('site', 'Site')")
+            conn.execute("INSERT INTO drives (id, site_id, name) VALUES ('b!docs', 'site', 'D')")
+            conn.execute("UPDATE sites SET title = 'Renamed' WHERE id = 'site'")
+        assert index_version(db) == before + 1
+        db.execute("UPDATE drives SET name = 'Docs' WHERE id = 'b!docs'")  # its own transaction
+        assert index_version(db) == before + 2
+    finally:
+        db.close()
+
+
+def test_item_holders_triggers_plan_each_row_and_follow_thousands_of_inserts(postgres_url):
+    """A cached generic plan made while items was nearly empty scanned the whole library per
+    insert (issue 17): the functions plan for their row; 1,200 inserts in one transaction,
+    each file before its folder, all find their holders."""
+    db = open_index(postgres_url)
+    try:
+        settings = db.execute(
+            "SELECT proname, proconfig FROM pg_proc WHERE proname LIKE 'item_holders_a_'"
+            " ORDER BY proname"
+        ).fetchall()
+        pinned = ["search_path=plaza_index, public", "plan_cache_mode=force_custom_plan"]
+        assert settings == [(name, pinned) for name in ("item_holders_ad", "item_holders_ai",
+                                                        "item_holders_au")]  # fmt: skip
+        files = [("b!docs", f"file-{n}", f"folder-{n // 10}") for n in range(1_200)]
+        folders = [("b!docs", f"folder-{n}", f"folder-{n}") for n in range(120)]
+        with transaction(db) as conn:
+            conn.execute("INSERT INTO sites (id, title) VALUES ('site', 'Site')")
+            conn.execute("INSERT INTO drives (id, site_id, name) VALUES ('b!docs', 'site', 'D')")
+            for rows in (files, folders):
+                conn.executemany(
+                    "INSERT INTO items (drive_id, item_id, acl_item_id) VALUES (?, ?, ?)", rows
+                )
+        assert stale_item_holders(db) == []
+        held = db.execute(
+            "SELECT count(*) FROM items AS i JOIN item_holders AS ih ON ih.item_rowid = i.rowid"
+            " JOIN items AS h ON h.rowid = ih.holder_rowid AND h.item_id = i.acl_item_id"
+        ).fetchone()
+        assert held == (1_320,)
     finally:
         db.close()
