@@ -25,8 +25,8 @@ where the warm-up says that would take more than --budget seconds). The very com
 searched with --quick or --very-common only: its comment search reads two thirds of all rows
 on either backend, minutes a query at a million.
 
-`--document-search`: document (name, path) search on PostgreSQL, for when the sync index is
-ported; until then it stops with a message saying so.
+`--document-search`: stops, pointing at bench/pg_sync.py, which times document (name, path)
+search on both engines over the index it has just synced.
 """
 
 from __future__ import annotations
@@ -64,8 +64,8 @@ SYLLABLES = (
     "ba", "gu", "fe", "ri", "mo", "za", "ju", "ti", "le", "no",
 )  # fmt: skip
 DOCUMENT_SEARCH_MISSING = (
-    "--document-search: the sync index (documents, permissions) is still SQLite only; document"
-    " search on PostgreSQL can be timed once the index is ported (this switch is its place)"
+    "--document-search: document search is timed by bench/pg_sync.py on both engines, over the"
+    " index it syncs; run that instead"
 )
 
 
