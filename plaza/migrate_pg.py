@@ -156,6 +156,11 @@ def _stores_in(data_dir: Path, social_path: Path, url: str) -> list[Store]:
 
 def _check_source(store: Store) -> None:
     """Exits with one line when this Plaza cannot copy `store` (missing, not migrated, newer)."""
+    _open_checked(store).close()
+
+
+def _open_checked(store: Store) -> sqlite3.Connection:
+    """`store`'s file, read-only, found copyable; exits with one line when it is not."""
     try:
         source = pg_copy.open_source(store.path)
     except pg_copy.CopyRefused as refused:
@@ -163,9 +168,9 @@ def _check_source(store: Store) -> None:
     try:
         pg_copy.check_source(source, store.history, store.migration_set, store.path.name)
     except pg_copy.CopyRefused as refused:
-        _fail(str(refused))
-    finally:
         source.close()
+        _fail(str(refused))
+    return source
 
 
 def _auth(url: str) -> tuple[Callable[[], pg_conn.PgHandle], Callable]:
@@ -195,17 +200,13 @@ class Prepared:
 
 def _prepare(store: Store) -> Prepared:
     """Opens, checks and migrates; exits with one line when `store` cannot be copied."""
-    try:
-        source = pg_copy.open_source(store.path)
-    except pg_copy.CopyRefused as refused:
-        _fail(str(refused))
+    source = _open_checked(store)
     try:
         target = store.connect()
     except psycopg.Error as refused:
         source.close()
         _fail(str(refused).strip().splitlines()[0])
     try:
-        pg_copy.check_source(source, store.history, store.migration_set, store.path.name)
         store.migrate(target)
         pg_copy.ensure_progress(target)
         tables = pg_copy.target_tables(target, source, store.path.name)
