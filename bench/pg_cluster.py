@@ -19,8 +19,6 @@ replica; initdb syncs its files) and sets only what a production tuning of a sma
 from __future__ import annotations
 
 import itertools
-import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,7 +38,6 @@ TUNING = {
 
 @dataclass
 class Cluster:
-    root: Path  # the data directory and the server's log
     server: local_postgres.LocalCluster
     _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -70,20 +67,14 @@ class Cluster:
 
 def start() -> Cluster:
     try:
-        local_postgres.server_bin_dir()
+        server = local_postgres.start_throwaway(settings=TUNING, sync_initdb=True)
     except local_postgres.PostgresMissing as missing:
         raise SystemExit(str(missing)) from None
-    root = Path(tempfile.mkdtemp(prefix="plaza-pgb-", dir="/tmp"))
-    local_postgres.hand_to_server_user(root)
-    server = local_postgres.start(
-        root / "data", log=root / "log", settings=TUNING, sync_initdb=True
-    )
-    return Cluster(root, server)
+    return Cluster(server)
 
 
 def stop(cluster: Cluster) -> None:
-    cluster.server.stop(fast=True)
-    shutil.rmtree(cluster.root, ignore_errors=True)
+    cluster.server.discard(fast=True)
 
 
 @contextmanager

@@ -84,6 +84,11 @@ class LocalCluster:
         subprocess.run(_as_server_user([*pg_ctl, "stop"]), capture_output=True, check=False)
         shutil.rmtree(self.socket_dir, ignore_errors=True)
 
+    def discard(self, fast: bool = True) -> None:
+        """Stops a throwaway cluster (start_throwaway's) and removes its directory."""
+        self.stop(fast)
+        shutil.rmtree(self.data_dir.parent, ignore_errors=True)
+
 
 def start(
     data_dir: Path,
@@ -110,6 +115,16 @@ def start(
     _run([str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-o", server_options, "-l", str(log),
           "-w", "start"])  # fmt: skip
     return LocalCluster(data_dir, socket_dir, bin_dir)
+
+
+def start_throwaway(
+    options: str = "", settings: Mapping[str, str] | None = None, sync_initdb: bool = False
+) -> LocalCluster:
+    """A new cluster in a temporary directory of its own (its data and log), for the tests and
+    the benchmarks: `discard()` it after. `options`, `settings`, `sync_initdb` as start's."""
+    root = Path(tempfile.mkdtemp(prefix="plaza-pg-", dir="/tmp"))  # a socket path <= 107 bytes
+    hand_to_server_user(root)
+    return start(root / "data", options, root / "log", settings, sync_initdb)
 
 
 def _initdb(bin_dir: Path, data_dir: Path, sync: bool) -> None:
