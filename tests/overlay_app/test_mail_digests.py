@@ -1,11 +1,12 @@
 """Digest frequencies and the digest's own unsubscribe link, through a real SMTP server: an
 hourly digest comes after an hour, a weekly one after a week (not before), and one click on a
-digest's List-Unsubscribe stops digests only (mention mails still come)."""
+digest's List-Unsubscribe stops digests only (mention mails still come); a composed mail about
+a document revoked before it went is withdrawn."""
 
 from __future__ import annotations
 
 from tests.overlay_app.api_calls import answer, mention, posted
-from tests.overlay_app.app_rows import who
+from tests.overlay_app.app_rows import rows, who
 from tests.overlay_app.test_mail import mail_app, mailbox, run
 
 __all__ = ["mail_app", "mailbox"]  # the fixtures, used by name
@@ -53,3 +54,23 @@ def test_a_weekly_digest_waits_a_week(mail_app, mailbox, api, people, document):
     assert (report.composed, report.sent) == (1, 1)
     [digest] = mailbox.mails
     assert digest["Subject"] == "Plaza digest: activity in 1 conversation"
+
+
+def test_a_mail_composed_then_revoked_is_withdrawn_not_sent(
+    fresh_plaza_env, make_app, mailbox, api, people, document
+):
+    """Access lost after the mail was composed (waiting for its retry): checked again at
+    sending time, it is withdrawn; its item, queued again, is dropped."""
+    app = make_app(fresh_plaza_env, smtp_host="127.0.0.1", smtp_port=mailbox.port)
+    posted(api(people["author"], app), document, f"{mention(who(app, people['reader']))} soon")
+    mailbox.refuse = 1
+    first = run(app, minutes=3)
+    assert (first.composed, first.retrying, len(mailbox.mails)) == (1, 1, 0)
+    fresh_plaza_env.revoke_everyone_but(*document, people["author"])
+    fresh_plaza_env.sync(app.extensions["plaza.settings"].data_dir, people=False)
+    later = run(app, minutes=5)
+    assert (later.withdrawn, later.sent, later.composed) == (1, 0, 0)
+    again = run(app, minutes=30)
+    assert (again.dropped, again.composed, again.sent) == (1, 0, 0)
+    assert mailbox.mails == []
+    assert rows(app, "SELECT state FROM outbox") == [("withdrawn",)]
