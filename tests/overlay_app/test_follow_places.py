@@ -1,6 +1,7 @@
 """Follow and levels for the places issue 15 names that other tests leave out: a site (its
 libraries' conversations come into the feed, trimmed; an unknown site is refused like a missing
-one) and a muted channel (nothing from it, except a mention of the person by name)."""
+one), a muted channel (nothing from it, except a mention of the person by name), and the feed's
+"in your practice" reason."""
 
 from __future__ import annotations
 
@@ -64,3 +65,35 @@ def test_a_muted_channel_tells_nothing_but_a_mention(app, api, people):
     set_level(reader, "channel", room["id"], "default")
     sent(author, room["id"], "Back to the default")
     assert kinds(reader) == ["mention", "watched"]  # participating: a channel message is no reply
+
+
+def test_a_conversation_of_someone_in_ones_practice_says_so(app, api, people, plaza_env):
+    """Someone of the reader's department (not on their team) discusses a file the reader can
+    open: it reaches the reader's feed, saying why."""
+    from sync import directory
+
+    reader_id = who(app, people["reader"])["id"]
+    with app.app_context():
+        team, practice = directory.colleagues(db.index(), reader_id, 30)
+    tenant = plaza_env.tenant
+    for person_id in practice:
+        if person_id in team:
+            continue
+        user = tenant.users[person_id]
+        shared = next(
+            (
+                key
+                for key in tenant.visible_items(person_id)
+                if not tenant.item(*key).folder and tenant.can_open(reader_id, *key)
+            ),
+            None,
+        )
+        if shared is not None:
+            break
+    else:
+        raise AssertionError("nobody of the reader's practice shares a file with them")
+    posted(api(user.user_principal_name), shared, "From the practice")
+    [entry] = answer(api(people["reader"]).get("/api/v1/feed"))["entries"]
+    assert (entry["excerpt"], entry["why"]) == (
+        "From the practice", [f"{user.display_name} in your practice took part"]
+    )  # fmt: skip
