@@ -2,7 +2,8 @@
 
 Each chart is an `<svg role="img">` labelled by its own `<title>` and `<desc>` (which states the
 figures in words), scales to its container through its viewBox (so a narrow screen never
-scrolls sideways), and the page shows the same figures as a table beside it.
+scrolls sideways), and the page shows the same figures as a table beside it. Drawn narrow (400
+units) and bars stacked under their labels, so that scaled down to a phone the words stay legible.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import hashlib
 from flask_babel import gettext
 from markupsafe import Markup, escape
 
-WIDTH, ROW, LABEL_WIDTH = 600, 28, 200
+WIDTH, ROW, BAR = 400, 40, 14  # a bar row: its label's line, then the bar
 
 
 def _opening(title: str, desc: str, height: int) -> tuple[str, str]:
@@ -30,7 +31,7 @@ def _opening(title: str, desc: str, height: int) -> tuple[str, str]:
 def bars(title: str, labels: list[str], values: list[float | None], unit: str = "") -> Markup:
     """Horizontal bars, one row per label; a missing value is drawn as none and said so.
     Negative values (an E-I index) grow left of a middle axis."""
-    height = max(ROW * len(labels), ROW) + 8
+    height = max(ROW * len(labels), ROW) + 4
     none = gettext("no value")
     said = "; ".join(
         f"{label}: {none if value is None else f'{value}{unit}'}"
@@ -39,27 +40,27 @@ def bars(title: str, labels: list[str], values: list[float | None], unit: str = 
     head, tail = _opening(title, said or gettext("No data."), height)
     present = [abs(v) for v in values if v is not None] or [1]
     signed = any(v is not None and v < 0 for v in values)
-    span = (WIDTH - LABEL_WIDTH - 60) / (2 if signed else 1)
-    zero = LABEL_WIDTH + (span if signed else 0)
+    span = (WIDTH - 60) / (2 if signed else 1)  # room for the value's words past a bar
+    zero = span if signed else 0
     scale = span / (max(present) or 1)
     parts = [head]
     for row, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = row * ROW + 4
-        parts.append(
-            f'<text x="{LABEL_WIDTH - 6}" y="{y + 17}" text-anchor="end" class="chart-label">'
-            f"{escape(_short(label))}</text>"
-        )
+        parts.append(f'<text x="0" y="{y + 13}" class="chart-label">{escape(_short(label))}</text>')
+        bar_top = y + 19
         if value is None:
-            parts.append(f'<text x="{zero + 4}" y="{y + 17}" class="chart-value">-</text>')
+            parts.append(f'<text x="{zero + 4}" y="{bar_top + 12}" class="chart-value">-</text>')
             continue
         length = abs(value) * scale
         x = zero - length if value < 0 else zero
         parts.append(
-            f'<rect x="{x:.1f}" y="{y}" width="{max(length, 1):.1f}" height="{ROW - 8}"'
+            f'<rect x="{x:.1f}" y="{bar_top}" width="{max(length, 1):.1f}" height="{BAR}"'
             ' class="chart-bar"></rect>'
         )
         end = max(x + length, zero) + 4
-        parts.append(f'<text x="{end:.1f}" y="{y + 17}" class="chart-value">{value}{unit}</text>')
+        parts.append(
+            f'<text x="{end:.1f}" y="{bar_top + 12}" class="chart-value">{value}{unit}</text>'
+        )
     parts.append(tail)
     return Markup("".join(parts))
 
@@ -90,5 +91,5 @@ def columns(title: str, values: list[int], first_label: str, last_label: str) ->
     return Markup("".join(parts))
 
 
-def _short(label: str, most: int = 28) -> str:
+def _short(label: str, most: int = 44) -> str:
     return label if len(label) <= most else label[: most - 1] + "…"

@@ -255,7 +255,7 @@ FIGURE_NAMES = {  # English in the CSV; the page translates them
     "threads": N_("Threads"),
     "replies": N_("Replies"),
     "answeredShare": N_("Share of threads answered"),
-    "medianHoursToFirstReply": N_("Median hours to first reply"),
+    "medianHoursToFirstReply": N_("Median time to first reply"),
 }
 
 
