@@ -23,7 +23,7 @@ from overlay_app.writeback import store
 from overlay_app.writeback.runner import WriteBackSettings
 from overlay_app.writeback.worker import WriteBack
 from plaza.cli import main
-from sync.db import open_index
+from sync.db import index_location, open_index
 from sync.engine import Connector, sync_documents
 from sync.jobs import add_job, documents_job
 from sync.schedules import Schedule
@@ -42,8 +42,11 @@ class Setup:
         self.app, self.env = app, env
         self.data_dir = Path(app.extensions["plaza.settings"].data_dir)
         self.database_url = app.extensions["plaza.settings"].database_url
+        # the index where the product finds it: index.db, or the database PLAZA_DATABASE_URL
+        # names (with PLAZA_TEST_BACKEND=postgres, the one holding the social store too)
+        self.index_location = index_location(self.data_dir / "index.db", self.database_url)
         self._opened: list = []
-        index = open_index(self.data_dir / "index.db")
+        index = open_index(self.index_location)
         job = documents_job("docs", DocumentTarget(all_sites=True), Schedule.interval("1h"))
         add_job(index, replace(job, write_back=True))
         index.close()
@@ -69,7 +72,7 @@ class Setup:
     def worker(self, delay: float = 0.0) -> WriteBack:
         return WriteBack(
             self.social(),
-            open_index(self.data_dir / "index.db"),
+            open_index(self.index_location),
             self.fields,
             PUBLIC_URL,
             delay=delay,
@@ -78,7 +81,7 @@ class Setup:
 
     def sync(self):
         """A documents sync into the app's index; its counts."""
-        db = open_index(self.data_dir / "index.db")
+        db = open_index(self.index_location)
         try:
             connector = Connector.from_env(self.env.connector_env)
             return sync_documents(db, connector, DocumentTarget(all_sites=True))
@@ -166,7 +169,7 @@ def test_own_writes_are_not_changes_and_do_not_loop(setup, api, fresh_plaza_env)
     setup.sync()  # catch up with the tenant first
     worker = setup.worker()
     assert worker.run_round().rounds["docs"].written == 1
-    index = open_index(setup.data_dir / "index.db")
+    index = open_index(setup.index_location)
     modified_before = index.execute(
         "SELECT modified_at, modified_by, etag FROM items WHERE drive_id = ? AND item_id = ?",
         document,
@@ -176,7 +179,7 @@ def test_own_writes_are_not_changes_and_do_not_loop(setup, api, fresh_plaza_env)
         counts = setup.sync()
         assert (counts.added, counts.updated, counts.moved, counts.deleted) == (0, 0, 0, 0)
         assert worker.run_round().rounds == {}
-    index = open_index(setup.data_dir / "index.db")
+    index = open_index(setup.index_location)
     modified_after = index.execute(
         "SELECT modified_at, modified_by, etag FROM items WHERE drive_id = ? AND item_id = ?",
         document,
@@ -274,7 +277,7 @@ def test_the_scheduler_runs_write_back_rounds(setup, api, fresh_plaza_env):
     from sync.scheduler import SyncScheduler
 
     posted(setup.api(api, "author"), fresh_plaza_env.document, "Numbers look right")
-    scheduler = SyncScheduler(setup.data_dir / "index.db")
+    scheduler = SyncScheduler(setup.index_location)
     scheduler._connector = Connector.from_env(fresh_plaza_env.connector_env)
     settings = WriteBackSettings(
         setup.data_dir, PUBLIC_URL, delay=0, interval=45, database_url=setup.database_url
