@@ -65,7 +65,8 @@ CHANNEL_MESSAGES = (
     "Reminder: partner review of the Greystone letter is on Thursday.",
     "Thanks — I will bring the updated fee schedule.",
     "Has anyone seen the draft letter for Greystone? It is not in the usual folder.",
-)
+    "It is in the partner review folder now; I moved it this morning.",
+)  # five writers: enough people for the channel's Insights figures to be shown
 
 
 def write_demo_activity(
