@@ -65,6 +65,12 @@ class Setup:
         self._opened.append(handle)
         return handle
 
+    def index(self):
+        """A connection of its own to the app's index, closed at the end of the test."""
+        handle = open_index(self.index_location)
+        self._opened.append(handle)
+        return handle
+
     def close(self) -> None:
         for handle in self._opened:
             handle.close()
@@ -72,7 +78,7 @@ class Setup:
     def worker(self, delay: float = 0.0) -> WriteBack:
         return WriteBack(
             self.social(),
-            open_index(self.index_location),
+            self.index(),
             self.fields,
             PUBLIC_URL,
             delay=delay,
@@ -285,12 +291,16 @@ def test_the_scheduler_runs_write_back_rounds(setup, api, fresh_plaza_env):
     job = add_write_back(scheduler, settings)
     scheduled = scheduler.scheduler.get_job("plaza:write-back")
     assert scheduled.trigger.interval.total_seconds() == 45
-    job()  # what APScheduler calls every interval
-    social = setup.social()
-    assert [(r.job, r.written, r.error) for r in store.rounds(social)] == [("docs", 1, None)]
-    # it shares the sync's connector: one token cache, one throttle pause
-    assert job.runner.fields.transport is scheduler._connector.http.transport
-    job.runner.close()
+    try:
+        job()  # what APScheduler calls every interval
+        social = setup.social()
+        assert [(r.job, r.written, r.error) for r in store.rounds(social)] == [("docs", 1, None)]
+        # it shares the sync's connector: one token cache, one throttle pause
+        assert job.runner.fields.transport is scheduler._connector.http.transport
+    finally:  # what the end of SyncScheduler.run closes (never run here)
+        job.runner.close()
+        scheduler.election.close()
+        scheduler.db.close()
 
 
 def test_throttling_is_waited_out_or_left_for_the_next_round(setup, api, fresh_plaza_env):
