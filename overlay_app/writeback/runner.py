@@ -3,6 +3,8 @@ one `WriteBack` kept per process (it remembers which libraries have Plaza's colu
 
 Settings (environment):
 - PLAZA_DATA_DIR: where overlay.db and index.db live (default ./plaza-data).
+- PLAZA_DATABASE_URL: a postgresql:// URL puts both stores in that database instead (the
+  social store, and the index in its schema plaza_index), as for the web app and the sync.
 - PLAZA_PUBLIC_URL: where people reach Plaza; the "Plaza discussion" links point there.
 - PLAZA_WRITEBACK_DELAY: seconds a document's discussion must be quiet before it is written
   (default 30): a burst of comments is one write.

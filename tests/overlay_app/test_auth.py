@@ -4,14 +4,15 @@ token) are in test_auth_tokens.py."""
 
 from __future__ import annotations
 
-import sqlite3
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
 
 from connector.emulator import tokens as emulator_tokens
+from overlay_app import db
 from overlay_app.auth import sessions
 from overlay_app.auth import views as auth
+from sync.db import open_index, transaction
 from tests.overlay_app.api_calls import profile
 
 SIGNED_OUT = {"error": {"code": "unauthenticated", "message": "Sign in to continue."}}
@@ -252,9 +253,10 @@ def test_disabled_or_deleted_in_entra_loses_access_after_people_sync(
 
 
 def test_sign_in_refused_to_someone_not_yet_synced(app, client, sign_in, people):
-    index = app.extensions["plaza.settings"].index_path
-    with sqlite3.connect(index) as conn:  # as if they joined after the last people sync
+    index = open_index(db.index_location(app.extensions["plaza.settings"]))
+    with transaction(index) as conn:  # as if they joined after the last people sync
         conn.execute("DELETE FROM people WHERE upn = ?", [people["author"]])
+    index.close()
     answer = sign_in(client, people["author"])
     assert answer.status_code == 403
     assert "Your account cannot use Plaza" in answer.get_data(as_text=True)

@@ -21,9 +21,8 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from overlay_app import create_app
 from sync import subscriptions as store
-from sync.db import open_index
+from sync.db import open_index, transaction
 from sync.jobs import add_job, documents_job
 from sync.runs import run_job
 from sync.scheduler import SyncScheduler
@@ -31,6 +30,8 @@ from sync.schedules import Schedule
 from sync.targets import DocumentTarget
 from sync.trimming import principal_set
 from sync.visibility import can_view
+from tests.overlay_app.conftest import app_on_backend
+from tests.postgres import index_at
 
 JOB = "everything"
 
@@ -38,15 +39,15 @@ JOB = "everything"
 class HttpsSite:
     """create_app over HTTPS on loopback, in a thread of this process."""
 
-    def __init__(self, env: Any, data_dir: Path) -> None:
+    def __init__(self, env: Any, data_dir: Path, request: pytest.FixtureRequest) -> None:
         certificates = env.handle.certificates
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         tls.load_cert_chain(str(certificates.server_cert), str(certificates.server_key))
         self._server = make_server("127.0.0.1", 0, self._dispatch, threaded=True, ssl_context=tls)
         self.url = f"https://localhost:{self._server.server_port}"
         env.copy_index(data_dir)
-        self.app = create_app(env.settings(data_dir, public_url=self.url))
-        self.index_path = data_dir / "index.db"
+        self.app = app_on_backend(env, data_dir, request, public_url=self.url)
+        self.index_path = index_at(data_dir / "index.db")  # the file, or its database
         self.ca_file = env.handle.ca_file
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -68,8 +69,8 @@ class HttpsSite:
 
 
 @pytest.fixture
-def site(fresh_plaza_env, tmp_path: Path) -> Iterator[HttpsSite]:
-    found = HttpsSite(fresh_plaza_env, tmp_path / "site")
+def site(fresh_plaza_env, tmp_path: Path, request) -> Iterator[HttpsSite]:
+    found = HttpsSite(fresh_plaza_env, tmp_path / "site", request)
     db = open_index(found.index_path)
     try:  # the job the notified rounds belong to; its own schedule is far away (daily)
         add_job(db, documents_job(JOB, DocumentTarget(all_sites=True), Schedule.interval("1d")))
@@ -80,11 +81,19 @@ def site(fresh_plaza_env, tmp_path: Path) -> Iterator[HttpsSite]:
 
 
 @pytest.fixture
-def scheduler(fresh_plaza_env, site, monkeypatch) -> SyncScheduler:
+def scheduler(fresh_plaza_env, site, monkeypatch) -> Iterator[SyncScheduler]:
     for name, value in fresh_plaza_env.connector_env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("PLAZA_WEBHOOK_URL", site.url + "/webhooks/graph")
-    return SyncScheduler(site.index_path)
+    made = SyncScheduler(site.index_path)
+    yield made
+    close(made)
+
+
+def close(scheduler: SyncScheduler) -> None:
+    """What the end of SyncScheduler.run closes (never run here): its index and election."""
+    scheduler.election.close()
+    scheduler.db.close()
 
 
 def index_says(site: HttpsSite, upn: str, key: tuple[str, str]) -> bool:
@@ -194,7 +203,10 @@ def test_an_unreachable_plaza_means_polling_said_clearly(fresh_plaza_env, site, 
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("PLAZA_WEBHOOK_URL", site.url + "/no-such-endpoint")
     scheduler = SyncScheduler(site.index_path)
-    scheduler.freshness_tick()
+    try:
+        scheduler.freshness_tick()
+    finally:
+        close(scheduler)
     expected = f"polling: Graph could not reach {site.url}/no-such-endpoint"
     assert state(site) == expected + " (the validation handshake failed)"
     assert fresh_plaza_env.control("GET", "/subscriptions")["subscriptions"] == []
@@ -255,8 +267,8 @@ def test_a_subscription_near_its_expiry_is_renewed(fresh_plaza_env, site, schedu
     scheduler.freshness_tick()
     db = open_index(site.index_path)
     try:
-        with db.conn:  # as if it had been made 27 days ago: under 3 days left
-            db.conn.execute(
+        with transaction(db) as conn:  # as if it had been made 27 days ago: under 3 days left
+            conn.execute(
                 "UPDATE subscriptions SET expires_at = ? WHERE drive_id = ?",
                 ((datetime.now(UTC) + timedelta(days=1)).isoformat(), document[0]),
             )

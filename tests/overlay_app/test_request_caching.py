@@ -2,7 +2,8 @@
 pool (never lent inside a transaction, never shared with a forked child), the principal set read
 once per request (and afresh by the next one), and a comment's Markdown parsed once per write.
 
-Counted from outside our code: SQL statements through sqlite3's trace callback, and
+Counted from outside our code: SQL statements through sqlite3's trace callback (on
+PostgreSQL, the index handle's set_trace_callback, which sync/pg.py shapes like it), and
 markdown-it's own parse method.
 """
 
@@ -19,6 +20,7 @@ from markdown_it import MarkdownIt
 
 from overlay_app import access, db
 from overlay_app.auth import sessions
+from sync.db import open_index, transaction
 from sync.trimming import principal_set
 
 GROUPS_OF_PERSON = "FROM memberships AS m"  # in sync.trimming's principal set, nowhere else
@@ -170,7 +172,7 @@ def test_a_folder_page_reads_the_principal_set_once(
 ):
     """The page checks the library, the folder itself and the folders above it, and lists the
     folder's children trimmed: four consumers of the reader's principal set, one read of it."""
-    index = sqlite_utils.Database(app.extensions["plaza.settings"].index_path)
+    index = open_index(db.index_location(app.extensions["plaza.settings"]))
     folder_id, name = index.execute(
         "SELECT parent_id, name FROM items WHERE drive_id = ? AND item_id = ?", list(document)
     ).fetchone()
@@ -187,16 +189,16 @@ def test_a_folder_page_reads_the_principal_set_once(
 def test_the_principal_set_lives_one_request(app, people):
     """Read once per request, even if the index changes meanwhile; the next request reads it
     afresh; outside a request (the event pump, scripts) it is read every time."""
-    index = sqlite_utils.Database(app.extensions["plaza.settings"].index_path)
+    index = open_index(db.index_location(app.extensions["plaza.settings"]))  # as a sync's
     reader = index.execute(
-        "SELECT id FROM people WHERE upn = ? COLLATE NOCASE", [people["reader"]]
+        "SELECT id FROM people WHERE lower(upn) = lower(?)", [people["reader"]]
     ).fetchone()[0]
 
     def set_groups(kept: bool) -> None:
         """Takes the reader out of every group (user id 'x' meanwhile), or back in."""
         old, new = ("x", reader) if kept else (reader, "x")
-        with index.conn:
-            index.execute("UPDATE memberships SET user_id = ? WHERE user_id = ?", [new, old])
+        with transaction(index) as conn:
+            conn.execute("UPDATE memberships SET user_id = ? WHERE user_id = ?", [new, old])
 
     with app.test_request_context("/"):
         before = access.principals_of(reader)

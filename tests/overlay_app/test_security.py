@@ -20,6 +20,7 @@ from overlay_app import create_app, db, security
 from overlay_app.auth import views as auth
 from overlay_app.errors import RateLimited
 from overlay_app.settings import SettingsError
+from tests.overlay_app.conftest import app_on_backend
 
 EXPIRED = "the form expired: reload the page and try again"
 SCRIPT_TAG = re.compile(r"<script[^>]*>")
@@ -285,11 +286,12 @@ def test_writes_beyond_the_limit_get_429_with_retry_after_and_write_nothing(
     assert other.status_code == 201  # the limit is per person
 
 
-def test_the_limit_is_shared_by_every_worker(plaza_env, tmp_path, document, people):
-    # Two apps on one data directory stand for two gunicorn worker processes.
+def test_the_limit_is_shared_by_every_worker(plaza_env, tmp_path, document, people, request):
+    # Two apps on one data directory (and database) stand for two gunicorn worker processes.
     plaza_env.copy_index(tmp_path)
-    settings = plaza_env.settings(tmp_path, writes_per_minute=3)
-    first, second = create_app(settings), create_app(settings)
+    first, second = (
+        app_on_backend(plaza_env, tmp_path, request, writes_per_minute=3) for _ in range(2)
+    )
     drive_id, item_id = document
     path = f"/api/v1/documents/{drive_id}/{item_id}/comments"
     headers = {"Authorization": f"Bearer {plaza_env.handle.token('api', user=people['author'])}"}

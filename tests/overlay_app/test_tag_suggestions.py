@@ -20,8 +20,10 @@ from typing import Any
 import pytest
 import sqlite_utils
 
+from overlay_app import db
 from overlay_app.tags import suggestions as tag_suggestions
 from overlay_app.tags.suggestions import Ranking, Rankings
+from sync.db import open_index, transaction
 from tests.postgres import sqlite_only
 
 Key = tuple[str, str]
@@ -135,9 +137,10 @@ def test_a_sync_that_hides_a_document_applies_at_once(app, tagged, files):
     reader = tagged["shared"]
     page = files["shared"][0]
     assert suggested(reader, page) == READER_SEES
-    index = sqlite_utils.Database(app.extensions["plaza.settings"].index_path)
-    with index.conn:
-        index.execute(
+    # as a sync writes: another connection to the app's index (index.db, or its database)
+    index = open_index(db.index_location(app.extensions["plaza.settings"]))
+    with transaction(index) as conn:
+        conn.execute(
             "UPDATE items SET acl_item_id = NULL WHERE drive_id = ? AND item_id = ?",
             list(files["shared"][1]),
         )

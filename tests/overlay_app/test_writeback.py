@@ -23,7 +23,7 @@ from overlay_app.writeback import store
 from overlay_app.writeback.runner import WriteBackSettings
 from overlay_app.writeback.worker import WriteBack
 from plaza.cli import main
-from sync.db import open_index
+from sync.db import index_location, open_index
 from sync.engine import Connector, sync_documents
 from sync.jobs import add_job, documents_job
 from sync.schedules import Schedule
@@ -42,8 +42,11 @@ class Setup:
         self.app, self.env = app, env
         self.data_dir = Path(app.extensions["plaza.settings"].data_dir)
         self.database_url = app.extensions["plaza.settings"].database_url
+        # the index where the product finds it: index.db, or the database PLAZA_DATABASE_URL
+        # names (with PLAZA_TEST_BACKEND=postgres, the one holding the social store too)
+        self.index_location = index_location(self.data_dir / "index.db", self.database_url)
         self._opened: list = []
-        index = open_index(self.data_dir / "index.db")
+        index = open_index(self.index_location)
         job = documents_job("docs", DocumentTarget(all_sites=True), Schedule.interval("1h"))
         add_job(index, replace(job, write_back=True))
         index.close()
@@ -62,6 +65,12 @@ class Setup:
         self._opened.append(handle)
         return handle
 
+    def index(self):
+        """A connection of its own to the app's index, closed at the end of the test."""
+        handle = open_index(self.index_location)
+        self._opened.append(handle)
+        return handle
+
     def close(self) -> None:
         for handle in self._opened:
             handle.close()
@@ -69,7 +78,7 @@ class Setup:
     def worker(self, delay: float = 0.0) -> WriteBack:
         return WriteBack(
             self.social(),
-            open_index(self.data_dir / "index.db"),
+            self.index(),
             self.fields,
             PUBLIC_URL,
             delay=delay,
@@ -78,7 +87,7 @@ class Setup:
 
     def sync(self):
         """A documents sync into the app's index; its counts."""
-        db = open_index(self.data_dir / "index.db")
+        db = open_index(self.index_location)
         try:
             connector = Connector.from_env(self.env.connector_env)
             return sync_documents(db, connector, DocumentTarget(all_sites=True))
@@ -166,7 +175,7 @@ def test_own_writes_are_not_changes_and_do_not_loop(setup, api, fresh_plaza_env)
     setup.sync()  # catch up with the tenant first
     worker = setup.worker()
     assert worker.run_round().rounds["docs"].written == 1
-    index = open_index(setup.data_dir / "index.db")
+    index = open_index(setup.index_location)
     modified_before = index.execute(
         "SELECT modified_at, modified_by, etag FROM items WHERE drive_id = ? AND item_id = ?",
         document,
@@ -176,7 +185,7 @@ def test_own_writes_are_not_changes_and_do_not_loop(setup, api, fresh_plaza_env)
         counts = setup.sync()
         assert (counts.added, counts.updated, counts.moved, counts.deleted) == (0, 0, 0, 0)
         assert worker.run_round().rounds == {}
-    index = open_index(setup.data_dir / "index.db")
+    index = open_index(setup.index_location)
     modified_after = index.execute(
         "SELECT modified_at, modified_by, etag FROM items WHERE drive_id = ? AND item_id = ?",
         document,
@@ -274,7 +283,7 @@ def test_the_scheduler_runs_write_back_rounds(setup, api, fresh_plaza_env):
     from sync.scheduler import SyncScheduler
 
     posted(setup.api(api, "author"), fresh_plaza_env.document, "Numbers look right")
-    scheduler = SyncScheduler(setup.data_dir / "index.db")
+    scheduler = SyncScheduler(setup.index_location)
     scheduler._connector = Connector.from_env(fresh_plaza_env.connector_env)
     settings = WriteBackSettings(
         setup.data_dir, PUBLIC_URL, delay=0, interval=45, database_url=setup.database_url
@@ -282,12 +291,16 @@ def test_the_scheduler_runs_write_back_rounds(setup, api, fresh_plaza_env):
     job = add_write_back(scheduler, settings)
     scheduled = scheduler.scheduler.get_job("plaza:write-back")
     assert scheduled.trigger.interval.total_seconds() == 45
-    job()  # what APScheduler calls every interval
-    social = setup.social()
-    assert [(r.job, r.written, r.error) for r in store.rounds(social)] == [("docs", 1, None)]
-    # it shares the sync's connector: one token cache, one throttle pause
-    assert job.runner.fields.transport is scheduler._connector.http.transport
-    job.runner.close()
+    try:
+        job()  # what APScheduler calls every interval
+        social = setup.social()
+        assert [(r.job, r.written, r.error) for r in store.rounds(social)] == [("docs", 1, None)]
+        # it shares the sync's connector: one token cache, one throttle pause
+        assert job.runner.fields.transport is scheduler._connector.http.transport
+    finally:  # what the end of SyncScheduler.run closes (never run here)
+        job.runner.close()
+        scheduler.election.close()
+        scheduler.db.close()
 
 
 def test_throttling_is_waited_out_or_left_for_the_next_round(setup, api, fresh_plaza_env):
