@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-postgres lint emulator clean browser spfx postgres axe
+.PHONY: demo test test-sqlite test-postgres lint emulator clean browser spfx postgres axe
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ BACKEND_TESTS = tests/overlay_app tests/pg tests/sync
 # the target fails if either did.
 test: $(STAMP) browser spfx postgres axe
 	$(BIN)/ruff check .
+	status=0; $(PYTEST) || status=$$?; \
+	PLAZA_TEST_BACKEND=postgres $(PYTEST) $(BACKEND_TESTS) || status=$$?; \
+	exit $$status
+
+test-sqlite: $(STAMP) browser spfx postgres axe
 	$(PYTEST)
 
 test-postgres: $(STAMP) postgres
