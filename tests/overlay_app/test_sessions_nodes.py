@@ -284,8 +284,10 @@ def _wait_for_a_lock_wait(url: str) -> None:
     raise AssertionError("the second refresh never waited for the first")
 
 
-def test_without_a_database_url_sessions_stay_in_auth_db(make_app, sign_in, people, plaza_env):
-    app = make_app(database_url="")
+def test_without_a_database_url_sessions_stay_in_auth_db(
+    make_sqlite_app, sign_in, people, plaza_env
+):
+    app = make_sqlite_app()  # a SQLite deployment whatever the suite's backend
     signed_in_on(app, sign_in, people["author"])
     assert app.extensions["plaza.settings"].auth_path.is_file()
     with app.app_context():
