@@ -172,10 +172,15 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def refuse_nul_fields() -> None:
-    """Before any other hook or view: a request whose path, query or form (names, values,
-    file names) holds a NUL character is refused, as a JSON body holding one is
-    (RequestJSON), so that nothing reaches a store that could not keep it."""
-    fields = [*request.args.items(multi=True), *(request.view_args or {}).items()]
+    """Before any other hook or view: a request whose path, query, headers (an
+    Idempotency-Key is stored) or form (names, values, file names) holds a NUL character is
+    refused, as a JSON body holding one is (RequestJSON), so that nothing reaches a store that
+    could not keep it."""
+    fields = [
+        *request.args.items(multi=True),
+        *(request.view_args or {}).items(),
+        *request.headers.items(),
+    ]
     if request.mimetype in FORM_TYPES:
         fields += request.form.items(multi=True)
         fields += [(name, f.filename or "") for name, f in request.files.items(multi=True)]

@@ -2,8 +2,8 @@
 engines: PostgreSQL's text cannot hold them (a write would fail with a 500), so SQLite refuses
 them too and a deployment answers the same whichever it runs on. Nothing is written.
 
-JSON bodies are checked where they are parsed (errors.RequestJSON); the path, the query and
-form fields before any hook or view (errors.refuse_nul_fields)."""
+JSON bodies are checked where they are parsed (errors.RequestJSON); the path, the query, the
+headers and form fields before any hook or view (errors.refuse_nul_fields)."""
 
 from __future__ import annotations
 
@@ -62,6 +62,15 @@ def test_a_comment_or_chat_message_holding_a_nul_is_refused(app, api, people, do
 )
 def test_a_nul_in_the_query_or_the_path_is_refused(api, people, path: str) -> None:
     assert answer(api(people["reader"]).get(path), 400) == REFUSED
+
+
+def test_a_nul_in_an_idempotency_key_is_refused(app, api, people, document) -> None:
+    refused = api(people["author"]).post(
+        comments_path(document), json={"body": "hello"}, headers={"Idempotency-Key": "k\x00"}
+    )
+    assert answer(refused, 400) == REFUSED
+    assert rows(app, "SELECT count(*) FROM comments") == [(0,)]
+    assert rows(app, "SELECT count(*) FROM idempotency") == [(0,)]
 
 
 def test_other_control_characters_are_still_text(app, api, people, document) -> None:
