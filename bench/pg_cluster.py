@@ -4,7 +4,8 @@ tests/postgres.py starts its clusters with fsync, synchronous_commit and full_pa
 (a test cluster dies with its data), and imports pytest; a benchmark beside SQLite's
 synchronous=FULL must keep PostgreSQL's durability, so this one leaves every durability setting
 at PostgreSQL's default (fsync=on, synchronous_commit=on, full_page_writes=on, wal_level=
-replica; initdb syncs its files) and sets only what a production tuning of a small server would:
+replica; initdb syncs its files) and sets only what a production tuning of a small server would
+(the server is plaza/local_postgres.py's, as the tests' and the demo's, with these settings):
 
 - shared_buffers=256MB (default 128MB), effective_cache_size=2GB (planner's hint only),
 - maintenance_work_mem=128MB (index builds of the million-row search tables),
@@ -18,11 +19,6 @@ replica; initdb syncs its files) and sets only what a production tuning of a sma
 from __future__ import annotations
 
 import itertools
-import os
-import pwd
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,8 +26,8 @@ from pathlib import Path
 
 import psycopg
 
-BIN = Path(os.environ.get("PLAZA_PG_BIN", "/usr/lib/postgresql/15/bin"))
-SUPERUSER = "plaza"
+from plaza import local_postgres
+
 TUNING = {
     "shared_buffers": "256MB",
     "effective_cache_size": "2GB",
@@ -42,27 +38,25 @@ TUNING = {
 
 @dataclass
 class Cluster:
-    root: Path
+    server: local_postgres.LocalCluster
     _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def url(self, database: str) -> str:
-        return f"postgresql://{SUPERUSER}@/{database}?host={self.root}"
+        return self.server.url(database)
 
     def new_database(self, migrated: bool = True) -> str:
         """A new database's URL, holding the social store's schema unless `migrated=False`."""
         from overlay_app.pg import conn as pg_conn
         from overlay_app.pg import schema as pg_schema
 
-        name = f"bench{next(self._numbers)}"
-        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {name}")
+        url = self.server.create_database(f"bench{next(self._numbers)}")
         if migrated:
-            handle = pg_conn.connect(self.url(name))
+            handle = pg_conn.connect(url)
             try:
                 pg_schema.migrate(handle)
             finally:
                 handle.close()
-        return self.url(name)
+        return url
 
     def settings(self) -> dict[str, str]:
         """The durability and tuning settings the server runs with, as it reports them."""
@@ -71,34 +65,16 @@ class Cluster:
             return {n: conn.execute(f"SHOW {n}").fetchone()[0] for n in names}
 
 
-def _as_server_user(command: list[str]) -> list[str]:
-    """initdb refuses to run as root: as root, the server runs as the `postgres` user."""
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-
 def start() -> Cluster:
-    if not (BIN / "initdb").exists():
-        raise SystemExit(f"PostgreSQL's server binaries are not in {BIN} (set PLAZA_PG_BIN)")
-    root = Path(tempfile.mkdtemp(prefix="plaza-pgb-", dir="/tmp"))  # socket paths <= 107 bytes
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-        os.chown(root, user.pw_uid, user.pw_gid)
-    data = root / "data"
-    run = {"check": True, "capture_output": True, "text": True}
-    initdb = [str(BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", SUPERUSER, "-E", "UTF8"]
-    subprocess.run(_as_server_user([*initdb, "--locale=C"]), **run)
-    options = " ".join([f"-k {root}", "-c listen_addresses=''"] + [
-        f"-c {name}={value}" for name, value in TUNING.items()
-    ])  # fmt: skip
-    pg_ctl = [str(BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log")]
-    subprocess.run(_as_server_user([*pg_ctl, "-w", "start"]), **run)
-    return Cluster(root)
+    try:
+        server = local_postgres.start_throwaway(settings=TUNING, sync_initdb=True)
+    except local_postgres.PostgresMissing as missing:
+        raise SystemExit(str(missing)) from None
+    return Cluster(server)
 
 
 def stop(cluster: Cluster) -> None:
-    pg_ctl = [str(BIN / "pg_ctl"), "-D", str(cluster.root / "data"), "-m", "fast", "stop"]
-    subprocess.run(_as_server_user(pg_ctl), capture_output=True, check=False)
-    shutil.rmtree(cluster.root, ignore_errors=True)
+    cluster.server.discard(fast=True)
 
 
 @contextmanager

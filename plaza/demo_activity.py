@@ -19,6 +19,10 @@ from connector.session import new_session
 
 MARKER = "demo-activity.done"
 DOCUMENTS = 10
+# Two of the generated firm's practices (every size has them: connector/emulator/names.py) whose
+# people never discuss a document together, so Insights has a silo to show: the pair of
+# practices that never talk to each other (each holds at least five people).
+APART = ("Deals & Transactions", "Tax")
 TAGS = ("due-diligence", "q3-close", "client-query", "fee-schedule", "tax-2026", "sign-off")
 # Conversations: (speaker, text, replied-to step or None). Speakers are the document's chosen
 # readers; {0} ... {3} mention them. Reader 0 is, where possible, someone the welcome text
@@ -65,7 +69,8 @@ CHANNEL_MESSAGES = (
     "Reminder: partner review of the Greystone letter is on Thursday.",
     "Thanks — I will bring the updated fee schedule.",
     "Has anyone seen the draft letter for Greystone? It is not in the usual folder.",
-)
+    "It is in the partner review folder now; I moved it this morning.",
+)  # five writers: enough people for the channel's Insights figures to be shown
 
 
 def write_demo_activity(
@@ -98,7 +103,8 @@ def _shared_documents(
     tenant, people, welcome: list[str], dice: random.Random
 ) -> list[tuple[tuple[str, str], list]]:
     """Files that four or more demo people can open, with four of them, someone `welcome`
-    names first where one of them can open it (each in turn)."""
+    names first where one of them can open it (each in turn), never people of both APART
+    practices."""
     keys = sorted({key for person in people[:8] for key in tenant.visible_items(person.id)})
     dice.shuffle(keys)
     chosen = []
@@ -111,10 +117,22 @@ def _shared_documents(
             dice.shuffle(openers)
             turn = welcome[len(chosen) % len(welcome)] if welcome else None
             openers.sort(key=lambda p: p.user_principal_name != turn)  # stable: the rest shuffled
-            chosen.append((key, openers[:4]))
+            readers = _kept_apart(openers)
+            if readers:
+                chosen.append((key, readers))
         if len(chosen) == DOCUMENTS:
             break
     return chosen
+
+
+def _kept_apart(openers: list) -> list | None:
+    """The document's first four openers, except that once one of them belongs to a practice
+    of APART, people of the other one give way to the next openers (None if too few are left):
+    no conversation ties the two practices."""
+    first = next((p.department for p in openers[:4] if p.department in APART), None)
+    readers = [p for p in openers if first is None or p.department == first
+               or p.department not in APART]  # fmt: skip
+    return readers[:4] if len(readers) >= 4 else None
 
 
 def _conversation(talk: _Talk, key: tuple[str, str], readers: list, n: int, dice) -> int:

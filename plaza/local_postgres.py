@@ -1,4 +1,5 @@
-"""A PostgreSQL server of Plaza's own on this machine: for `plaza demo --postgres` and the tests.
+"""A PostgreSQL server of Plaza's own on this machine: for `plaza demo --postgres`, the tests and
+the benchmarks (bench/pg_cluster.py).
 
 Debian's `postgresql` package brings the server binaries (`initdb`, `pg_ctl`, `postgres`) without
 putting them on PATH; they are looked for on PATH first, then in /usr/lib/postgresql/*/bin (the
@@ -17,6 +18,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,29 +84,55 @@ class LocalCluster:
         subprocess.run(_as_server_user([*pg_ctl, "stop"]), capture_output=True, check=False)
         shutil.rmtree(self.socket_dir, ignore_errors=True)
 
+    def discard(self, fast: bool = True) -> None:
+        """Stops a throwaway cluster (start_throwaway's) and removes its directory."""
+        self.stop(fast)
+        shutil.rmtree(self.data_dir.parent, ignore_errors=True)
 
-def start(data_dir: Path, options: str = "", log: Path | None = None) -> LocalCluster:
-    """Starts the cluster in `data_dir`, made by initdb first when it does not exist yet."""
+
+def start(
+    data_dir: Path,
+    options: str = "",
+    log: Path | None = None,
+    settings: Mapping[str, str] | None = None,
+    sync_initdb: bool = False,
+) -> LocalCluster:
+    """Starts the cluster in `data_dir`, made by initdb first when it does not exist yet.
+    `settings` (name -> value) and `options` (the server's command-line words) are its
+    configuration beyond the defaults; `sync_initdb` has initdb flush its files to disk (for a
+    cluster meant to survive a crash: off for throwaway ones, and the demo's, which is faster)."""
     bin_dir = server_bin_dir()
     socket_dir = Path(tempfile.mkdtemp(prefix="plaza-pg-", dir="/tmp"))
     hand_to_server_user(socket_dir)
     if not (data_dir / "PG_VERSION").exists():
-        _initdb(bin_dir, data_dir)
+        _initdb(bin_dir, data_dir, sync_initdb)
     log = log or data_dir.parent / f"{data_dir.name}.log"
     if os.geteuid() == 0:
         log.touch()
         hand_to_server_user(log)
-    server_options = f"-k {socket_dir} -c listen_addresses='' {options}".strip()
+    settings_words = " ".join(f"-c {name}={value}" for name, value in (settings or {}).items())
+    server_options = f"-k {socket_dir} -c listen_addresses='' {settings_words} {options}".strip()
     _run([str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-o", server_options, "-l", str(log),
           "-w", "start"])  # fmt: skip
     return LocalCluster(data_dir, socket_dir, bin_dir)
 
 
-def _initdb(bin_dir: Path, data_dir: Path) -> None:
+def start_throwaway(
+    options: str = "", settings: Mapping[str, str] | None = None, sync_initdb: bool = False
+) -> LocalCluster:
+    """A new cluster in a temporary directory of its own (its data and log), for the tests and
+    the benchmarks: `discard()` it after. `options`, `settings`, `sync_initdb` as start's."""
+    root = Path(tempfile.mkdtemp(prefix="plaza-pg-", dir="/tmp"))  # a socket path <= 107 bytes
+    hand_to_server_user(root)
+    return start(root / "data", options, root / "log", settings, sync_initdb)
+
+
+def _initdb(bin_dir: Path, data_dir: Path, sync: bool) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     hand_to_server_user(data_dir)
+    no_sync = [] if sync else ["--no-sync"]
     _run([str(bin_dir / "initdb"), "-D", str(data_dir), "-A", "trust", "-U", SUPERUSER,
-          "-E", "UTF8", "--locale=C", "--no-sync"])  # fmt: skip
+          "-E", "UTF8", "--locale=C", *no_sync])  # fmt: skip
 
 
 def _run(command: list[str]) -> None:

@@ -174,7 +174,9 @@ def _open_checked(store: Store) -> sqlite3.Connection:
 
 
 def _auth(url: str) -> tuple[Callable[[], pg_conn.PgHandle], Callable]:
-    return (lambda: pg_conn.connect(url, search_path=auth_schema.SCHEMA)), auth_schema.migrate
+    return (
+        lambda: pg_conn.connect(url, pg_conn.Options(search_path=auth_schema.SCHEMA))
+    ), auth_schema.migrate
 
 
 def _social(url: str) -> tuple[Callable[[], pg_conn.PgHandle], Callable]:

@@ -76,11 +76,16 @@ def connect(location: Location, readonly: bool = False) -> Any:
     return sqlite_utils.Database(conn)
 
 
+INDEX_OPTIONS = pg.Options(
+    pg_schema.SEARCH_PATH, pg_schema.INDEX_WRITER_LOCK, dialect.for_postgresql
+)
+
+
 def connect_pg(url: str, pooled: bool = False) -> PgHandle:
     """A connection to the index in PostgreSQL: its schema first on the search_path, its own
     writer lock; `pooled` lends one from this process's pool (the web app's requests)."""
     opener = pg.lend if pooled else pg.connect
-    return opener(url, pg_schema.SEARCH_PATH, pg_schema.INDEX_WRITER_LOCK, dialect.for_postgresql)
+    return opener(url, INDEX_OPTIONS)
 
 
 def location_of(db: Any) -> Location | None:

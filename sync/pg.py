@@ -28,6 +28,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -144,35 +145,38 @@ def configure(raw: psycopg.Connection) -> None:
     raw.adapters.register_dumper(bool, _BoolAsInteger)
 
 
-def _session(search_path: str) -> dict[str, str]:
-    """Connection keywords giving every session of the connection `search_path`."""
-    names = search_path.replace(" ", "")  # libpq's options split at spaces
-    return {"options": f"-c search_path={names}"} if names else {}
+@dataclass(frozen=True)
+class Options:
+    """What a store opens its handles with, beyond the URL (the same for `connect` and `lend`):
+    the search_path of every session, the advisory lock its write transactions take, and its
+    SQLite-only spellings' rewrite (sync/dialect)."""
+
+    search_path: str = ""
+    writer_lock: int = WRITER_LOCK
+    rewrite: Callable[[str], str] | None = None
+
+    def session(self) -> dict[str, str]:
+        """Connection keywords giving every session of the connection `search_path`."""
+        names = self.search_path.replace(" ", "")  # libpq's options split at spaces
+        return {"options": f"-c search_path={names}"} if names else {}
 
 
-def connect(
-    url: str,
-    search_path: str = "",
-    writer_lock: int = WRITER_LOCK,
-    rewrite: Callable[[str], str] | None = None,
-) -> PgHandle:
+SOCIAL = Options()  # the social store's: the database's default search_path, WRITER_LOCK
+
+
+def connect(url: str, options: Options = SOCIAL) -> PgHandle:
     """A connection of its own (not pooled): migrations, command-line jobs, LISTEN."""
-    raw = psycopg.connect(url, autocommit=True, **_session(search_path))
+    raw = psycopg.connect(url, autocommit=True, **options.session())
     configure(raw)
-    handle = PgHandle(raw, writer_lock=writer_lock, rewrite=rewrite)
+    handle = PgHandle(raw, None, options.writer_lock, options.rewrite)
     handle.url = url
     return handle
 
 
-def lend(
-    url: str,
-    search_path: str = "",
-    writer_lock: int = WRITER_LOCK,
-    rewrite: Callable[[str], str] | None = None,
-) -> PgHandle:
-    """A connection from this process's pool for `url` (and `search_path`); `close()` gives
-    it back."""
-    key = (url, search_path, os.getpid())
+def lend(url: str, options: Options = SOCIAL) -> PgHandle:
+    """A connection from this process's pool for `url` (and `options.search_path`); `close()`
+    gives it back."""
+    key = (url, options.search_path, os.getpid())
     with _pools_lock:
         pool = _pools.get(key)
         if pool is None:
@@ -180,11 +184,11 @@ def lend(
                 url,
                 min_size=1,
                 max_size=POOL_MAX,
-                kwargs={"autocommit": True, **_session(search_path)},
+                kwargs={"autocommit": True, **options.session()},
                 configure=configure,
                 open=True,
             )
-    handle = PgHandle(pool.getconn(), pool, writer_lock, rewrite)
+    handle = PgHandle(pool.getconn(), pool, options.writer_lock, options.rewrite)
     handle.url = url
     return handle
 

@@ -26,6 +26,7 @@ BLOB -> bytea. Differences from the SQLite forms:
 
 from __future__ import annotations
 
+from sync import pg_migrate
 from sync.pg import PgHandle
 
 SCHEMA = "plaza_index"
@@ -280,38 +281,12 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 def applied(handle: PgHandle) -> list[str]:
     """The migrations this database has applied, in order ([] before the first)."""
-    exists = handle.execute("SELECT to_regclass(?)", [MIGRATIONS_TABLE]).fetchone()[0]
-    if exists is None:
-        return []
-    rows = handle.execute(f"SELECT name FROM {MIGRATIONS_TABLE} ORDER BY applied_at, name")
-    return [name for (name,) in rows]
+    return pg_migrate.applied(handle, MIGRATIONS_TABLE)
 
 
 def migrate(handle: PgHandle) -> list[str]:
     """Applies the migrations this database lacks, each in its own transaction; their names.
     `handle` runs with search_path SEARCH_PATH (sync/db.py opens it so)."""
-    if set(applied(handle)) >= {name for name, _ in MIGRATIONS}:
-        return []  # the common case (every process start): no lock, no DDL
-    with handle.transaction():  # under the lock: two first starts would race to create
-        handle.execute("SELECT pg_advisory_xact_lock(?)", [MIGRATION_LOCK])
-        handle.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-        handle.execute(
-            f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (name text PRIMARY KEY,"
-            " applied_at timestamptz NOT NULL DEFAULT clock_timestamp())"
-        )
-    done: list[str] = []
-    for name, statements in MIGRATIONS:
-        handle.execute("BEGIN")
-        try:
-            handle.execute("SELECT pg_advisory_xact_lock(?)", [MIGRATION_LOCK])
-            found = handle.execute(f"SELECT 1 FROM {MIGRATIONS_TABLE} WHERE name = ?", [name])
-            if found.fetchone() is None:
-                for statement in statements:
-                    handle.execute(statement)
-                handle.execute(f"INSERT INTO {MIGRATIONS_TABLE} (name) VALUES (?)", [name])
-                done.append(name)
-        except BaseException:
-            handle.execute("ROLLBACK")
-            raise
-        handle.execute("COMMIT")
-    return done
+    return pg_migrate.apply_migrations(
+        handle, MIGRATIONS_TABLE, MIGRATION_LOCK, MIGRATIONS, schema=SCHEMA
+    )

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,9 +45,8 @@ def sqlite_only(reason: str) -> pytest.MarkDecorator:
 
 @dataclass
 class PgCluster:
-    """A running throwaway cluster: its directory (socket and data) and a database counter."""
+    """A running throwaway cluster and a database counter."""
 
-    root: Path
     server: local_postgres.LocalCluster
     _numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _template_ready: bool = False
@@ -112,16 +109,11 @@ class PgCluster:
 
 
 def start_cluster() -> PgCluster:
-    # A short path: a unix socket's path may not exceed 107 bytes.
-    root = Path(tempfile.mkdtemp(prefix="plaza-pg-", dir="/tmp"))
-    local_postgres.hand_to_server_user(root)
-    server = local_postgres.start(root / "data", options=SERVER_OPTIONS, log=root / "log")
-    return PgCluster(root, server)
+    return PgCluster(local_postgres.start_throwaway(options=SERVER_OPTIONS))
 
 
 def stop_cluster(cluster: PgCluster) -> None:
-    cluster.server.stop(fast=False)
-    shutil.rmtree(cluster.root, ignore_errors=True)
+    cluster.server.discard(fast=False)
 
 
 @pytest.fixture(scope="session")

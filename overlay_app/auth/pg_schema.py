@@ -14,8 +14,10 @@ Types as SQLite holds the values: TEXT -> text, REAL -> double precision, BLOB -
 from __future__ import annotations
 
 from overlay_app.pg.conn import PgHandle
+from sync.pg_migrate import apply_migrations
 
 SCHEMA = "plaza_auth"
+MIGRATIONS_TABLE = f"{SCHEMA}.plaza_migrations"
 MIGRATION_LOCK = 7_301_117  # pg_advisory_xact_lock key: one node migrates plaza_auth at a time
 
 M001 = (
@@ -36,24 +38,4 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (("m001_sessions", M001),)
 
 def migrate(handle: PgHandle) -> list[str]:
     """Applies the migrations this database lacks, each in its own transaction; their names."""
-    applied: list[str] = []
-    for name, statements in MIGRATIONS:
-        handle.execute("BEGIN")
-        try:
-            handle.execute("SELECT pg_advisory_xact_lock(?)", [MIGRATION_LOCK])
-            handle.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-            handle.execute(
-                f"CREATE TABLE IF NOT EXISTS {SCHEMA}.plaza_migrations (name text PRIMARY KEY,"
-                " applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            done = handle.execute(f"SELECT 1 FROM {SCHEMA}.plaza_migrations WHERE name = ?", [name])
-            if done.fetchone() is None:
-                for statement in statements:
-                    handle.execute(statement)
-                handle.execute(f"INSERT INTO {SCHEMA}.plaza_migrations (name) VALUES (?)", [name])
-                applied.append(name)
-        except BaseException:
-            handle.execute("ROLLBACK")
-            raise
-        handle.execute("COMMIT")
-    return applied
+    return apply_migrations(handle, MIGRATIONS_TABLE, MIGRATION_LOCK, MIGRATIONS, schema=SCHEMA)

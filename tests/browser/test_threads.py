@@ -259,7 +259,8 @@ def test_twenty_comments_fit_one_desktop_screen(
     first.evaluate("n => n.scrollIntoView({block: 'start'})")
     top = first.evaluate("n => n.getBoundingClientRect().top")
     bottom = last.evaluate("n => n.getBoundingClientRect().bottom")
-    assert 0 <= top < 5 and bottom <= 800, (top, bottom)
+    # The scroll lands on a whole pixel, the comment's edge may not: half a pixel either way.
+    assert -1 < top < 5 and bottom <= 800, (top, bottom)
     page.screenshot(path=str(Path(os.environ.get("PLAZA_SHOTS", "/tmp")) / "thread-1280.png"))
 
     page.set_viewport_size({"width": 390, "height": 800})

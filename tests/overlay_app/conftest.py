@@ -118,6 +118,8 @@ class PlazaEnv:
         }
         values.update(overrides)
         values.setdefault("extra", {"testing": True})
+        if backend_is_postgres():  # both stores beside data_dir's index, in its database
+            values.setdefault("database_url", index_at(data_dir / "index.db"))
         return values
 
 
@@ -243,18 +245,27 @@ def make_app(
         data_dir = tmp_path / f"plaza-{made}"
         source.copy_index(data_dir)
         overrides.setdefault("extra", {"testing": True, "clock": clock})
-        if backend_is_postgres():  # both stores in the copy of the synced index's database
-            copied = index_at(data_dir / "index.db")
-            overrides.setdefault("database_url", copied)
-            cluster = request.getfixturevalue("postgres_cluster")
-            request.addfinalizer(lambda: drop_database(cluster, copied))
-        app = create_app(source.settings(data_dir, **overrides))
-        if overrides.get("database_url"):
-            request.addfinalizer(lambda: db.close(app))
-        app.extensions["plaza.test_env"] = source
-        return app
+        return app_on_backend(source, data_dir, request, **overrides)
 
     return make
+
+
+def app_on_backend(
+    env: PlazaEnv, data_dir: Path, request: pytest.FixtureRequest, **overrides: Any
+) -> Flask:
+    """create_app over `data_dir` (holding a copy of the synced index: env.copy_index) on the
+    tests' backend. On PostgreSQL both stores live in that copy's database, closed and
+    dropped when `request`'s scope ends (a module's, for a module-scoped fixture)."""
+    settings = env.settings(data_dir, **overrides)
+    app = create_app(settings)
+    app.extensions["plaza.test_env"] = env
+    if settings.get("database_url"):
+        url = settings["database_url"]
+        if backend_is_postgres() and url == index_at(data_dir / "index.db"):
+            cluster = request.getfixturevalue("postgres_cluster")
+            request.addfinalizer(lambda: drop_database(cluster, url))
+        request.addfinalizer(lambda: db.close(app))
+    return app
 
 
 def drop_database(cluster: Any, url: str) -> None:

@@ -12,12 +12,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from overlay_app import create_app
+from overlay_app.db import index_location
 from sync.db import open_index
 from sync.jobs import add_job, people_job
 from sync.schedules import Schedule
 from tests.overlay_app.admin_staff import moderator_group
-from tests.overlay_app.conftest import Api, PlazaEnv, csrf_token, sign_in
+from tests.overlay_app.conftest import Api, PlazaEnv, app_on_backend, csrf_token, sign_in
+from tests.postgres import index_at
 
 OUT, GUEST, MEMBER, MODERATOR, ADMIN = "signed_out", "guest", "member", "moderator", "admin"
 ROLES = (OUT, GUEST, MEMBER, MODERATOR, ADMIN)
@@ -93,14 +94,18 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(plaza_env: PlazaEnv, document, tmp_path_factory: pytest.TempPathFactory) -> World:
+def world(
+    plaza_env: PlazaEnv,
+    document,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> World:
     data_dir: Path = tmp_path_factory.mktemp("admin-authz")
     plaza_env.copy_index(data_dir)
     group_id, moderator = moderator_group(plaza_env)
-    app = create_app(plaza_env.settings(data_dir, moderator_group_id=group_id,
-                                        writes_per_minute=10_000))  # fmt: skip
-    app.extensions["plaza.test_env"] = plaza_env
-    db = open_index(data_dir / "index.db")
+    app = app_on_backend(plaza_env, data_dir, request, moderator_group_id=group_id,
+                         writes_per_minute=10_000)  # fmt: skip
+    db = open_index(index_at(data_dir / "index.db"))
     try:
         add_job(db, people_job("matrix-job", Schedule.interval("1h")))
     finally:
@@ -126,7 +131,7 @@ def _fill(value, ids):
 
 def _fresh_job(world: World) -> str:
     name = f"gone-{os.urandom(3).hex()}"
-    db = open_index(world.app.extensions["plaza.settings"].index_path)
+    db = open_index(index_location(world.app.extensions["plaza.settings"]))
     try:
         add_job(db, people_job(name, Schedule.interval("1h")))
     finally:

@@ -14,7 +14,6 @@ Signed out, pages (reads and form posts alike) redirect to sign-in and the API a
 from __future__ import annotations
 
 import re
-import sqlite3
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from overlay_app import create_app
+from overlay_app.db import open_social_store
 from tests.overlay_app.authz_cases import (
     AUTHOR,
     CASES,
@@ -37,7 +36,7 @@ from tests.overlay_app.authz_cases import (
     TAG,
     Case,
 )
-from tests.overlay_app.conftest import Api, PlazaEnv, csrf_token, sign_in
+from tests.overlay_app.conftest import Api, PlazaEnv, app_on_backend, csrf_token, sign_in
 
 SAID = (
     "Matrix opening remark about the indemnity cap",
@@ -80,11 +79,11 @@ def world(
     people: dict[str, str],
     document: tuple[str, str],
     tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> World:
     data_dir: Path = tmp_path_factory.mktemp("authz-matrix")
     plaza_env.copy_index(data_dir)
-    app = create_app(plaza_env.settings(data_dir, writes_per_minute=10_000))
-    app.extensions["plaza.test_env"] = plaza_env
+    app = app_on_backend(plaza_env, data_dir, request, writes_per_minute=10_000)
     tenant = plaza_env.tenant
     upn = {role: people[role] for role in ROLES if role != SIGNED_OUT}
     oid = {role: tenant.user(u).id for role, u in upn.items()}
@@ -276,7 +275,8 @@ def test_no_write_by_those_without_access_landed(world: World) -> None:
         "SELECT count(*) FROM room_members WHERE person_id = :oid AND room_id = :room",
         "SELECT count(*) FROM read_markers WHERE person_id = :oid AND room_id = :room",
     )
-    conn = sqlite3.connect(world.app.extensions["plaza.settings"].social_path)
+    settings = world.app.extensions["plaza.settings"]
+    conn = open_social_store(settings.data_dir, settings.database_url)
     try:
         for role in (GUEST, OUTSIDER):
             found = {"oid": world.oid[role], "room": world.ids["room"]}

@@ -17,11 +17,19 @@ import pg_cluster  # noqa: E402
 import pg_search  # noqa: E402
 
 from overlay_app import db  # noqa: E402
+from plaza import local_postgres  # noqa: E402
 from sync.db import connect  # noqa: E402
 
-pytestmark = pytest.mark.skipif(
-    not (pg_cluster.BIN / "initdb").exists(), reason=f"PostgreSQL is not in {pg_cluster.BIN}"
-)
+
+def _postgres_missing() -> str:
+    try:
+        local_postgres.server_bin_dir()
+    except local_postgres.PostgresMissing as missing:
+        return str(missing)
+    return ""
+
+
+pytestmark = pytest.mark.skipif(bool(_postgres_missing()), reason=_postgres_missing())
 
 
 def found(search, result) -> tuple:

@@ -20,6 +20,7 @@ import requests
 
 from plaza import local_postgres
 from plaza.demo_database import cluster_dir
+from tests.overlay_app.demo_insights import check_insights_of_the_demo
 from tests.overlay_app.demo_revocation import check_revocation_reaches_the_page, demo_settings
 
 PLAZA = str(Path(sys.executable).with_name("plaza"))
@@ -93,11 +94,11 @@ def check_running_demo(lines: list[str], data_dir: Path) -> None:
     jobs = store_rows(data_dir, "index", "SELECT name, kind FROM jobs ORDER BY name")
     assert jobs == [("people", "people"), ("tenant-docs", "documents")]
     # A firm at work: ten conversations of two to five comments (37 in all, from six scripts
-    # taken in turn), with likes and tags, and a channel of four messages.
-    assert "  107 demo comments, likes, tags and messages written" in lines
+    # taken in turn), with likes and tags, and a channel of five messages by five people.
+    assert "  108 demo comments, likes, tags and messages written" in lines
     counts = [store_rows(data_dir, "overlay", f"SELECT count(*) FROM {t}")[0][0]
               for t in ("comments", "tags", "messages")]  # fmt: skip
-    assert counts == [37, 15, 4]
+    assert counts == [37, 15, 5]
     answer = wait_for(web_url)
     assert answer.status_code == 302
     assert answer.headers["Location"] == "/signin?next=%2F"
@@ -111,6 +112,7 @@ def check_running_demo(lines: list[str], data_dir: Path) -> None:
     assert wait_for_subscriptions(data_dir).startswith("notifications: ")
     admin = next(line for line in lines if line.startswith("  Admin console (/admin): sign in as "))
     upn = admin.split(" sign in as ")[1].split(";")[0]
+    check_insights_of_the_demo(data_dir, web_url, upn)
     seconds = check_revocation_reaches_the_page(data_dir, web_url, upn)
     assert seconds < 60
 

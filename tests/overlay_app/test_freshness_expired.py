@@ -1,0 +1,49 @@
+"""A subscription that expired at Graph without notice (Graph sends none for expiry): when the
+scheduler comes to renew it, Graph answers 404 and a new subscription is made, through which
+changes reach the index again (issue 18: renewal before expiry, expiry as documented)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sync import subscriptions as store
+from sync.db import open_index
+from tests.overlay_app.test_freshness import name_in_index, scheduler, site, tick_until
+
+__all__ = ["scheduler", "site"]  # the fixtures, used by name
+
+
+def stored_id(site, drive_id: str) -> str:
+    db = open_index(site.index_path)
+    try:
+        return store.stored_subscriptions(db.conn)[drive_id].subscription_id
+    finally:
+        db.close()
+
+
+def test_a_subscription_expired_at_graph_is_made_anew_when_renewed(
+    fresh_plaza_env, site, scheduler, document
+):
+    scheduler.freshness_tick()
+    old = stored_id(site, document[0])
+    fresh_plaza_env.control("POST", f"/subscriptions/{old}/expire")
+    listed = fresh_plaza_env.control("GET", "/subscriptions")["subscriptions"]
+    assert old not in {s["id"] for s in listed}
+    db = open_index(site.index_path)
+    try:
+        with db.conn:  # its renewal is due: under 3 days left by Plaza's count
+            db.conn.execute(
+                "UPDATE subscriptions SET expires_at = ? WHERE drive_id = ?",
+                ((datetime.now(UTC) + timedelta(days=1)).isoformat(), document[0]),
+            )
+        freshness = scheduler._freshness
+        assert freshness is not None
+        freshness.ensure(db)
+    finally:
+        db.close()
+    new = stored_id(site, document[0])
+    assert new != old
+    at_graph = fresh_plaza_env.control("GET", "/subscriptions")["subscriptions"]
+    assert [s["id"] for s in at_graph if s["driveId"] == document[0]] == [new]
+    fresh_plaza_env.control("PATCH", "/items/{}/{}".format(*document), {"name": "Renewed.docx"})
+    assert tick_until(scheduler, lambda: name_in_index(site, document) == "Renewed.docx")
