@@ -198,14 +198,16 @@ def test_a_refresh_on_one_node_is_kept_for_the_other(
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def nodes(request, make_app: Callable[..., Flask]) -> tuple[Flask, Flask]:
-    """Two apps sharing one sessions store: PostgreSQL, or one data dir's auth.db."""
+    """Two apps sharing one sessions store: PostgreSQL, or one data dir's auth.db (SQLite
+    files whatever the suite's backend)."""
     if request.param == "postgresql":
         url = request.getfixturevalue("postgres_cluster").new_database()
         return make_app(database_url=url), make_app(database_url=url)
-    first = make_app(database_url="")
+    first = request.getfixturevalue("make_sqlite_app")()
     settings = first.extensions["plaza.settings"]
     env = first.extensions["plaza.test_env"]
-    return first, create_app(env.settings(settings.data_dir, extra=settings.extra))
+    second = env.settings(settings.data_dir, database_url="", extra=settings.extra)
+    return first, create_app(second)
 
 
 def refreshed(node: Flask, person: str, state: str, read: sessions.TokenCache) -> bool:
