@@ -126,12 +126,31 @@ NOT_TEXT = N_(
     " send text."
 )
 TOO_DEEP = N_("The JSON body nests too deeply.")
+NUL_TEXT = N_("NUL characters (U+0000) are not allowed in text: remove them.")
+
+
+def holds_nul(value: Any) -> bool:
+    """Whether any string in a parsed JSON value (a key included) holds a NUL character,
+    which PostgreSQL's text cannot store. Iterative: a body may nest deeply."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 class RequestJSON(DefaultJSONProvider):
-    """Flask's JSON (keys in the order written), refusing with BadInput two kinds of request
-    body that json.loads accepts: nesting past Python's recursion limit (RecursionError), and
-    lone surrogates ("\\ud800" unpaired), which no UTF-8 text, SQLite's included, can hold.
+    """Flask's JSON (keys in the order written), refusing with BadInput three kinds of request
+    body that json.loads accepts: nesting past Python's recursion limit (RecursionError), lone
+    surrogates ("\\ud800" unpaired), which no UTF-8 text, SQLite's included, can hold, and NUL
+    characters ("\\u0000"), which PostgreSQL's text cannot (one answer on both engines).
     BadInput is no ValueError, so it also reaches callers of get_json(silent=True)."""
 
     sort_keys = False
@@ -144,7 +163,29 @@ class RequestJSON(DefaultJSONProvider):
             raise BadInput(TOO_DEEP) from exc
         except UnicodeEncodeError as exc:
             raise BadInput(NOT_TEXT) from exc
+        if holds_nul(value):
+            raise BadInput(NUL_TEXT)
         return value
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def refuse_nul_fields() -> None:
+    """Before any other hook or view: a request whose path, query, headers (an
+    Idempotency-Key is stored) or form (names, values, file names) holds a NUL character is
+    refused, as a JSON body holding one is (RequestJSON), so that nothing reaches a store that
+    could not keep it."""
+    fields = [
+        *request.args.items(multi=True),
+        *(request.view_args or {}).items(),
+        *request.headers.items(),
+    ]
+    if request.mimetype in FORM_TYPES:
+        fields += request.form.items(multi=True)
+        fields += [(name, f.filename or "") for name, f in request.files.items(multi=True)]
+    if any("\x00" in f"{name}{value}" for name, value in fields):
+        raise BadInput(NUL_TEXT)
 
 
 HTTP_CODES = {
@@ -203,6 +244,7 @@ def _unexpected(error: Exception) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul_fields)  # first: create_app calls this before other inits
     app.register_error_handler(PlazaError, _plaza_error)
     app.register_error_handler(HTTPException, _http_error)
     if not app.testing:

@@ -119,6 +119,9 @@ class LiveSite:
         self._server.shutdown()
         self._thread.join(timeout=10)
         self._server.server_close()
+        pump = self.app.extensions.get("plaza.pump")
+        if pump is not None:  # its thread would outlive the site, holding the stores open
+            pump.stop()
 
     def api(self, upn: str) -> requests.Session:
         """A requests session calling this site's API with `upn`'s real bearer token."""

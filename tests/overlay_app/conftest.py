@@ -400,3 +400,60 @@ def api(app: Flask) -> Callable[..., Api]:
         return Api(target.test_client(), tokens[(who, id(env))])
 
     return for_whom
+
+
+# -- a SQLite deployment, whatever the backend ---------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_synced_index(plaza_env: PlazaEnv, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """plaza_env's tenant synced into an index.db file even when PLAZA_TEST_BACKEND=postgres
+    (on SQLite: plaza_env's own), for tests of a SQLite deployment (its files, a move from
+    them to PostgreSQL). Read it or copy it (`copy_sqlite_index`); never write it."""
+    if not backend_is_postgres():
+        return plaza_env.data_dir / "index.db"
+    path = tmp_path_factory.mktemp("plaza-sqlite-synced") / "index.db"
+    index = open_index(path)
+    try:
+        connector = Connector.from_env(plaza_env.connector_env)
+        sync_people(index, connector)
+        sync_documents(index, connector, DocumentTarget(all_sites=True))
+    finally:
+        index.close()
+    return path
+
+
+def copy_sqlite_index(source: Path, data_dir: Path) -> Path:
+    """The index.db file `source` copied whole into `data_dir` (sqlite3's backup API)."""
+    import sqlite3
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    target = data_dir / "index.db"
+    reading, writing = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        reading.backup(writing)
+    finally:
+        reading.close()
+        writing.close()
+    return target
+
+
+@pytest.fixture
+def make_sqlite_app(
+    plaza_env: PlazaEnv, sqlite_synced_index: Path, tmp_path: Path, clock: Clock
+) -> Callable[..., Flask]:
+    """make_app on SQLite files whatever the backend: a data dir of its own holding a copy
+    of `sqlite_synced_index`, where overlay.db and auth.db are made."""
+    made = 0
+
+    def make(**overrides: Any) -> Flask:
+        nonlocal made
+        made += 1
+        data_dir = tmp_path / f"plaza-sqlite-{made}"
+        copy_sqlite_index(sqlite_synced_index, data_dir)
+        overrides.setdefault("extra", {"testing": True, "clock": clock})
+        app = create_app(plaza_env.settings(data_dir, database_url="", **overrides))
+        app.extensions["plaza.test_env"] = plaza_env
+        return app
+
+    return make

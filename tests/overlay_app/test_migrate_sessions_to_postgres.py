@@ -28,11 +28,11 @@ class Stop(Exception):
 
 
 def signed_in_deployment(
-    make_app: Callable[..., Flask], sign_in: Callable, people: dict[str, str]
+    make_sqlite_app: Callable[..., Flask], sign_in: Callable, people: dict[str, str]
 ) -> tuple[Path, dict[str, str]]:
-    """A SQLite deployment's data dir after two sign-ins: overlay.db's path, and each
-    person's session cookie."""
-    app = make_app(database_url="")
+    """A SQLite deployment's data dir (its files whatever PLAZA_TEST_BACKEND says: the move
+    starts from them) after two sign-ins: overlay.db's path, and each person's session cookie."""
+    app = make_sqlite_app()
     cookies = {who: signed_in_on(app, sign_in, people[who])[1] for who in ("author", "reader")}
     path = app.extensions["plaza.settings"].social_path
     db.close(app)
@@ -45,9 +45,9 @@ def counts(url: str, tables: list[str]) -> dict[str, int]:
 
 
 def test_people_signed_in_before_the_move_are_signed_in_after_it(
-    make_app, sign_in, people, plaza_env, postgres_url: str
+    make_app, make_sqlite_app, sign_in, people, plaza_env, postgres_url: str
 ) -> None:
-    overlay, cookies = signed_in_deployment(make_app, sign_in, people)
+    overlay, cookies = signed_in_deployment(make_sqlite_app, sign_in, people)
     shown = Console(record=True, width=200)
     assert run(overlay, postgres_url, batch_size=1, console=shown) == 0
     report = shown.export_text()
@@ -70,9 +70,9 @@ def test_people_signed_in_before_the_move_are_signed_in_after_it(
 
 
 def test_a_stopped_copy_of_auth_db_resumes_without_duplicates(
-    make_app, sign_in, people, postgres_cluster: PgCluster
+    make_sqlite_app, sign_in, people, postgres_cluster: PgCluster
 ) -> None:
-    overlay, _ = signed_in_deployment(make_app, sign_in, people)
+    overlay, _ = signed_in_deployment(make_sqlite_app, sign_in, people)
     url = postgres_cluster.new_database(migrated=False)
 
     def stop_in_sessions(table: str, rows: int) -> None:
@@ -92,9 +92,9 @@ def test_a_stopped_copy_of_auth_db_resumes_without_duplicates(
 
 
 def test_a_session_changed_after_the_copy_fails_the_verification(
-    make_app, sign_in, people, postgres_url: str
+    make_sqlite_app, sign_in, people, postgres_url: str
 ) -> None:
-    overlay, _ = signed_in_deployment(make_app, sign_in, people)
+    overlay, _ = signed_in_deployment(make_sqlite_app, sign_in, people)
     assert run(overlay, postgres_url, console=QUIET) == 0
     with psycopg.connect(postgres_url) as conn:
         conn.execute("UPDATE plaza_auth.sessions SET last_seen = last_seen + 1")
@@ -104,9 +104,9 @@ def test_a_session_changed_after_the_copy_fails_the_verification(
 
 
 def test_sessions_already_in_postgresql_are_refused(
-    make_app, sign_in, people, postgres_cluster: PgCluster, capsys
+    make_app, make_sqlite_app, sign_in, people, postgres_cluster: PgCluster, capsys
 ) -> None:
-    overlay, _ = signed_in_deployment(make_app, sign_in, people)
+    overlay, _ = signed_in_deployment(make_sqlite_app, sign_in, people)
     url = postgres_cluster.new_database()
     assert all(table.matches for table in copy_index(overlay.with_name("index.db"), url))
     node = make_app(database_url=url)  # a node already serving from PostgreSQL
@@ -125,9 +125,9 @@ def test_sessions_already_in_postgresql_are_refused(
 
 
 def test_an_auth_db_of_a_newer_plaza_is_refused_before_anything_is_written(
-    make_app, sign_in, people, postgres_url: str, capsys
+    make_sqlite_app, sign_in, people, postgres_url: str, capsys
 ) -> None:
-    overlay, _ = signed_in_deployment(make_app, sign_in, people)
+    overlay, _ = signed_in_deployment(make_sqlite_app, sign_in, people)
     with sqlite3.connect(overlay.with_name("auth.db")) as auth_db:
         auth_db.execute(
             "INSERT INTO _sqlite_migrations (migration_set, name, applied_at)"

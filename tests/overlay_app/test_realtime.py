@@ -14,7 +14,6 @@ test_realtime_processes.py.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ import requests
 
 from overlay_app.realtime import views as realtime
 from tests.browser.conftest import LiveSite, start_live_site
+from tests.overlay_app.app_rows import committed_rows
 from tests.overlay_app.conftest import PlazaEnv
 from tests.overlay_app.event_streams import (
     WITHIN,
@@ -67,11 +67,12 @@ def document_room(cast: dict[str, Person], document: tuple[str, str]) -> str:
 
 
 def event_rows(site: LiveSite, after: int = 0) -> list[tuple]:
-    path = site.app.extensions["plaza.settings"].social_path
-    with sqlite3.connect(path) as db:
-        return db.execute(
-            "SELECT id, room_id, person_id, kind FROM events WHERE id > ? ORDER BY id", [after]
-        ).fetchall()
+    """The event log as the site's social store holds it (overlay.db, or PostgreSQL)."""
+    return committed_rows(
+        site.app,
+        "SELECT id, room_id, person_id, kind FROM events WHERE id > ? ORDER BY id",
+        [after],
+    )
 
 
 # -- live delivery -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import pytest
 
 from tests.overlay_app.conftest import PlazaEnv
 from tests.overlay_app.event_streams import Person, kinds, opened
+from tests.postgres import index_env
 
 PLAZA = str(Path(__file__).parents[2] / ".venv" / "bin" / "plaza")
 if not Path(PLAZA).exists():
@@ -40,6 +41,7 @@ def two_servers(plaza_env: PlazaEnv, tmp_path: Path) -> Iterator[tuple[str, str]
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PLAZA_")},
         **plaza_env.connector_env,
+        **index_env(tmp_path / "index.db"),  # on PostgreSQL: both stores in that database
         "PLAZA_DATA_DIR": str(tmp_path),
         "PLAZA_PUBLIC_URL": f"http://localhost:{serve_port}",
         "PLAZA_REALTIME_URL": f"http://localhost:{realtime_port}",

@@ -198,14 +198,16 @@ def test_a_refresh_on_one_node_is_kept_for_the_other(
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def nodes(request, make_app: Callable[..., Flask]) -> tuple[Flask, Flask]:
-    """Two apps sharing one sessions store: PostgreSQL, or one data dir's auth.db."""
+    """Two apps sharing one sessions store: PostgreSQL, or one data dir's auth.db (SQLite
+    files whatever the suite's backend)."""
     if request.param == "postgresql":
         url = request.getfixturevalue("postgres_cluster").new_database()
         return make_app(database_url=url), make_app(database_url=url)
-    first = make_app(database_url="")
+    first = request.getfixturevalue("make_sqlite_app")()
     settings = first.extensions["plaza.settings"]
     env = first.extensions["plaza.test_env"]
-    return first, create_app(env.settings(settings.data_dir, extra=settings.extra))
+    second = env.settings(settings.data_dir, database_url="", extra=settings.extra)
+    return first, create_app(second)
 
 
 def refreshed(node: Flask, person: str, state: str, read: sessions.TokenCache) -> bool:
@@ -284,8 +286,10 @@ def _wait_for_a_lock_wait(url: str) -> None:
     raise AssertionError("the second refresh never waited for the first")
 
 
-def test_without_a_database_url_sessions_stay_in_auth_db(make_app, sign_in, people, plaza_env):
-    app = make_app(database_url="")
+def test_without_a_database_url_sessions_stay_in_auth_db(
+    make_sqlite_app, sign_in, people, plaza_env
+):
+    app = make_sqlite_app()  # a SQLite deployment whatever the suite's backend
     signed_in_on(app, sign_in, people["author"])
     assert app.extensions["plaza.settings"].auth_path.is_file()
     with app.app_context():
