@@ -45,6 +45,9 @@ RANK_CAP = 10_000
 # Past RANK_CAP matches, someone who sees up to this many items is searched through the set
 # of their items (cheap to read for a few, dear for many); others through the holders join.
 VISIBLE_SET_CAP = 100_000
+# On PostgreSQL, the person's items are searched first when they are at most this many times
+# the matches (_Caps.pg_form).
+SEEN_PER_MATCH = 3
 _HAS_TOKEN = re.compile(r"[^\W_]")  # unicode61 tokens are letters and digits
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # FTS5 reads a NUL as the end of its input
 
@@ -195,8 +198,10 @@ def search_documents(
     offset = (page - 1) * per_page
     try:
         if is_postgres(db):
-            ranked, total = _ranked_pg(db, principals, match, terms, filters, caps)
-            ranked = ranked[offset : offset + per_page]
+            ranked, total = _ranked_pg(
+                db, principals, match, terms, filters, caps, offset + per_page
+            )
+            ranked = ranked[offset:]
             rows = search_pg.page_rows(db, [rowid for rowid, _ in ranked])
         else:
             ranked, total = _ranked(db, principals, match, terms, filters, caps, offset, per_page)
@@ -270,6 +275,20 @@ class _Caps:
             form = "window_seen"
         return form
 
+    def pg_form(self, db, principals: frozenset[str], match: str) -> str:
+        """PostgreSQL's choice among sync/search_pg.py's forms, which all give the same rows
+        (as long as few <= rank_cap): "few" when the words' matches are counted few; else
+        the matches first ("window") or the person's items first ("window_seen"), whichever
+        costs less: an item seen costs about a third of a match (the match's row is read and
+        its words tested; the item seen is reached through items_by_acl). The matches are
+        the planner's estimate (a lower bound), counted only when it says they may be few."""
+        estimate = search_pg.match_estimate(db, match)
+        may_be_few = estimate <= 2 * self.few or self.few > self.rank_cap
+        if may_be_few and search_pg.match_count(db, match, self.few + 1) <= self.few:
+            return "few"
+        seen_cap = min(SEEN_PER_MATCH * max(estimate, self.few + 1), self.visible_set_cap)
+        return "window_seen" if _sees_at_most(db, principals, seen_cap) else "window"
+
 
 def _ranked(db, principals, match, terms, filters, caps: _Caps, offset: int, limit: int):
     """SQLite: one page's (rowid, score), ranked in the query, and the total."""
@@ -289,12 +308,12 @@ def _ranked(db, principals, match, terms, filters, caps: _Caps, offset: int, lim
     return [(rowid, score) for rowid, score, _ in rows], total
 
 
-def _ranked_pg(db, principals, match, terms, filters, caps: _Caps):
-    """PostgreSQL: every trimmed match's (rowid, score), best first, and their number."""
-    matches = search_pg.match_count(db, match, caps.rank_cap + 1)
-    form = caps.form(db, principals, matches)
-    found = search_pg.ranked(db, principals, match, terms, form, filters.sql(), caps.rank_cap + 1)
-    return found, len(found)
+def _ranked_pg(db, principals, match, terms, filters, caps: _Caps, keep: int):
+    """PostgreSQL: the best `keep` trimmed matches' (rowid, score), best first, and the
+    number of trimmed matches."""
+    form = caps.pg_form(db, principals, match)
+    cap = caps.rank_cap + 1
+    return search_pg.ranked(db, principals, match, terms, form, filters.sql(), cap, keep)
 
 
 def _count(db: sqlite_utils.Database, sql: str, params: dict) -> int:

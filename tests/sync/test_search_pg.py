@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from dataclasses import replace
 
 import pytest
 
-from sync import access, pg_schema, search_pg
-from sync.search import SearchFilters, fts_query, matching_names
+from sync import access, pg_schema, search_pg, search_rank
+from sync.search import SearchFilters, _Caps, fts_query, matching_names
 from sync.visibility import can_view
 from tests.postgres import backend_is_postgres
 from tests.sync.conftest import insert_rows
@@ -197,3 +198,35 @@ def test_search_on_a_larger_index(large_pg_index) -> None:
     assert (ids(page), page.total) == (["f0", "f1000", "f2000", "f3000", "f4000"], 5)
     assert page.hits[0].name_html == "File 0 <mark>zebra</mark>.txt"
     assert ids(access.search(large_pg_index, "bob", "zebr", per_page=2, page=3)) == ["f4000"]
+
+
+@pytest.mark.parametrize("person", ["ann", "bob"])
+@pytest.mark.parametrize("text", ["zebra", "plain", "fil", "acme rep", "tax"])
+def test_every_form_ranks_the_same_rows(large_pg_index, person: str, text: str) -> None:
+    # The forms differ only in where their plans start (sync/search.py's _Caps.pg_form picks
+    # one by cost): each gives every visible match, or with a cap the newest of them.
+    principals = access.principal_set(large_pg_index, person)
+    match, terms, filters = fts_query(text), search_rank.query_terms(text), SearchFilters().sql()
+
+    def ranked(form: str, cap: int) -> tuple[list, int]:
+        return search_pg.ranked(large_pg_index, principals, match, terms, form, filters, cap, 10**6)
+
+    every = ranked("few", 10_001)
+    assert every[1] > 0
+    for form in ("holders", "window", "window_seen"):
+        assert ranked(form, 10_001) == every, form
+    newest = sorted(rowid for rowid, _ in every[0])[-3:]
+    capped = [ranked(form, 3) for form in ("holders", "window", "window_seen")]
+    assert capped[0] == capped[1] == capped[2]
+    assert (sorted(rowid for rowid, _ in capped[0][0]), capped[0][1]) == (newest, min(every[1], 3))
+
+
+def test_the_form_starts_from_the_fewer_rows(large_pg_index) -> None:
+    # Ann sees about 5,030 items; "plain" is in 4,995 of them, "zebra" in 5.
+    db, ann = large_pg_index, access.principal_set(large_pg_index, "ann")
+    caps = _Caps(few=100, rank_cap=10_000, visible_set_cap=100_000)
+    assert caps.pg_form(db, ann, fts_query("zebra")) == "few"
+    assert caps.pg_form(db, ann, fts_query("plain")) == "window_seen"
+    assert replace(caps, visible_set_cap=1_000).pg_form(db, ann, fts_query("plain")) == "window"
+    # Past the few, the person's 5,030 items against 5 matches: the matches first.
+    assert replace(caps, few=2).pg_form(db, ann, fts_query("zebra")) == "window"
