@@ -46,7 +46,7 @@ RANK_CAP = 10_000
 # of their items (cheap to read for a few, dear for many); others through the holders join.
 VISIBLE_SET_CAP = 100_000
 # On PostgreSQL, the person's items are searched first when they are at most this many times
-# the matches (_Caps.pg_form).
+# the matches (_Caps.pg_window).
 SEEN_PER_MATCH = 3
 _HAS_TOKEN = re.compile(r"[^\W_]")  # unicode61 tokens are letters and digits
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # FTS5 reads a NUL as the end of its input
@@ -275,17 +275,17 @@ class _Caps:
             form = "window_seen"
         return form
 
-    def pg_form(self, db, principals: frozenset[str], match: str) -> str:
-        """PostgreSQL's choice among sync/search_pg.py's forms, which all give the same rows
-        (as long as few <= rank_cap): "few" when the words' matches are counted few; else
-        the matches first ("window") or the person's items first ("window_seen"), whichever
-        costs less: an item seen costs about a third of a match (the match's row is read and
-        its words tested; the item seen is reached through items_by_acl). The matches are
-        the planner's estimate (a lower bound), counted only when it says they may be few."""
-        estimate = search_pg.match_estimate(db, match)
-        may_be_few = estimate <= 2 * self.few or self.few > self.rank_cap
-        if may_be_few and search_pg.match_count(db, match, self.few + 1) <= self.few:
-            return "few"
+    def may_be_few(self, estimate: int) -> bool:
+        """Whether "few" may serve on PostgreSQL, by the planner's `estimate` of the matches
+        (a lower bound): it then counts them itself."""
+        return estimate <= 2 * self.few or self.few > self.rank_cap
+
+    def pg_window(self, db, principals: frozenset[str], estimate: int) -> str:
+        """PostgreSQL's form past the few matches (sync/search_pg.py's forms all give the same
+        rows): the matches first ("window") or the person's items first ("window_seen"),
+        whichever costs less. An item seen costs about a third of a match (the match's row
+        is read, its words tested and joined by hash; the item seen is reached through
+        items_by_acl and tested), and `estimate` is a lower bound of the matches."""
         seen_cap = min(SEEN_PER_MATCH * max(estimate, self.few + 1), self.visible_set_cap)
         return "window_seen" if _sees_at_most(db, principals, seen_cap) else "window"
 
@@ -310,10 +310,17 @@ def _ranked(db, principals, match, terms, filters, caps: _Caps, offset: int, lim
 
 def _ranked_pg(db, principals, match, terms, filters, caps: _Caps, keep: int):
     """PostgreSQL: the best `keep` trimmed matches' (rowid, score), best first, and the
-    number of trimmed matches."""
-    form = caps.pg_form(db, principals, match)
-    cap = caps.rank_cap + 1
-    return search_pg.ranked(db, principals, match, terms, form, filters.sql(), cap, keep)
+    number of trimmed matches. The few form first when the planner's estimate of the matches
+    allows (it gives up past caps.few), else the cheaper window."""
+
+    def ranked(form: str, cap: int):
+        return search_pg.ranked(db, principals, match, terms, form, filters.sql(), cap, keep)
+
+    estimate = search_pg.match_estimate(db, match)
+    found = ranked("few", caps.few + 1) if caps.may_be_few(estimate) else None
+    if found is None:
+        found = ranked(caps.pg_window(db, principals, estimate), caps.rank_cap + 1)
+    return found
 
 
 def _count(db: sqlite_utils.Database, sql: str, params: dict) -> int:

@@ -11,8 +11,14 @@ PostgreSQL (sync.dialect.is_postgres). The answer is SQLite's, field for field:
   splits them (runs of letters and digits), as the vector's text was (pg_schema.words_of).
   search_vector joins name (A), site title (B) and path (C) into one vector, so a phrase of
   several words is asked once per weight: it must lie within one column, as in FTS5.
-- Trimming: the same templates' contract, filled by sync.visibility.trimmed_sql; the forms
-  (few, holders, window, window_seen) and when each runs are SQLite's (sync/search.py).
+  Not `websearch_to_tsquery` (issue 17 names it): it reads the user's text its own way (`or`,
+  `-word` and quotes are operators there, literal words in FTS5's phrases), has no prefix
+  match (the last word typed would find nothing until complete) and splits words with
+  PostgreSQL's parser ("plan.docx" one word), so the two engines would find different items.
+- Trimming: the same templates' contract, filled by sync.visibility.trimmed_sql. The forms
+  keep sync/search.py's names, but every one gives the same rows (the visible matches, the
+  newest RANK_CAP + 1 of them at most): they differ in where the plan starts, the matches or
+  the person's items, which sync.search picks by cost (_ranked_pg; see FORMS below).
 - Ranking: the score is sync.search_rank's row-local one, computed here in Python over the
   trimmed matches (on SQLite the same function runs inside the query): the overlay adds it
   to comment and tag scores, so both engines must give the same numbers. PostgreSQL's own
@@ -42,25 +48,31 @@ _WORD = re.compile(r"[^\W_]+")  # as unicode61 (and search_rank) split words
 _COLUMNS = "i.rowid, i.name, i.path, i.site_title, i.drive_id, i.item_id"
 
 # Each form yields the trimmed matches, narrow: (rowid, name, path, site_title, drive_id,
-# item_id), the newest RANK_CAP + 1 visible ones (by rowid, as SQLite's window keeps; fewer
-# matches than that are all kept, so every form gives every visible match when there are
-# fewer). What differs is where the plan starts, and each form pins it with a MATERIALIZED
-# CTE rather than leave it to the estimates: the planner takes the visible holders for one
-# row (acl_by_principal's principals come from an array it cannot see, and it cannot know
-# that the acl's items are nearly all complete holders), so left alone it walked every item
-# the person sees and tested the words on each, newest first; for 127 matches and someone
-# who sees 63,093 items, 274 ms where testing the 127 matches took a few.
+# item_id), the newest RANK_CAP + 1 visible ones (by rowid, as SQLite's window keeps; FEW runs
+# only for fewer matches than that, and gives them all). What differs is where the plan
+# starts. The planner takes the visible holders for one row (acl_by_principal's principals
+# come from an array it cannot see, and it cannot know that the acl's items are nearly all
+# complete holders), so left to itself it always walked every item the person sees and tested
+# the words on each: for 127 matches and someone who sees 63,093 items, 274 ms where testing
+# the 127 matches takes about 1 (100,000 items, issue 17). The forms that start from the
+# matches pin it with a MATERIALIZED CTE of them; SEEN_FIRST keeps the planner's walk.
 #
-# FEW: the matches first (at most FEW_MATCHES), each one's holder checked on its own.
+# FEW: the matches first, each one's holder checked on its own; at most :cap - 1 of them
+# (FEW_MATCHES), else one row of NULLs and nothing checked (more match: another form runs).
+# Counting them here spares a count of its own (one round trip less for most searches).
 FEW = f"""
     WITH matched AS MATERIALIZED (
         SELECT {_COLUMNS}, i.acl_item_id, i.deleted
         FROM items AS i
         WHERE {MATCHES} {{filters}}
+        LIMIT :cap
     )
     SELECT i.rowid, i.name, i.path, i.site_title, i.drive_id, i.item_id
     FROM matched AS i
-    WHERE {{visible}}"""
+    WHERE (SELECT count(*) FROM matched) < :cap AND {{visible}}
+    UNION ALL
+    SELECT NULL, NULL, NULL, NULL, NULL, NULL
+    WHERE (SELECT count(*) FROM matched) >= :cap"""
 
 # MATCHES_FIRST: every match (the GIN index's bitmap, or a scan of the table for a word most
 # items hold), joined by hash with the holders that admit the person: its cost follows the
@@ -79,7 +91,8 @@ MATCHES_FIRST = f"""
     LIMIT :cap"""
 
 # SEEN_FIRST: the person's items (through items_by_acl from each visible holder), the words
-# tested on each: its cost follows what the person sees, whatever the words match.
+# tested on each: its cost follows what the person sees, whatever the words match. A tested
+# item costs about a third of a match (no hash join, no CTE).
 SEEN_FIRST = f"""
     WITH {{holders}}
     SELECT {_COLUMNS}
@@ -98,13 +111,10 @@ FORMS = {
     "window_seen": SEEN_FIRST,
 }
 
-# How many items hold the words, whoever may see them, up to a cap (which form runs).
-COUNT = f"""
-    SELECT count(*) FROM (
-        SELECT 1 FROM items AS i WHERE {MATCHES} LIMIT :cap) AS found"""
-# The planner's estimate of the same, without a count: its statistics of search_vector know
-# the commonest words well, and those are the words a count would cost most for (one in
-# three items: 10,001 matches counted through a third of the table, 47 ms at 100,000 items).
+# How many items hold the words (hidden ones too), as the planner estimates them (which form
+# runs): its statistics of search_vector know the commonest words well, and those are the
+# words a count would cost most for (one in three items: 10,001 matches counted through a
+# third of the table, 47 ms at 100,000 items).
 # Asked for whole words: PostgreSQL's estimate of a prefix (word:*) discounts each common
 # word by those listed before it ("plain:*", in 4,995 of 5,041 items, was estimated at 101),
 # while a whole word's is its own frequency, a lower bound of the prefix's matches.
@@ -156,12 +166,6 @@ def form_sql(form: str, filters_sql: str) -> str:
     return trimmed_sql(FORMS[form], filters=filters_sql)
 
 
-def match_count(db: Any, match: str, cap: int) -> int:
-    """How many items (hidden ones too) hold the words, counted up to `cap`."""
-    params = {"tsquery": tsquery_text(match), "cap": cap}
-    return db.execute(COUNT, params).fetchone()[0]
-
-
 def match_estimate(db: Any, match: str) -> int:
     """The planner's estimate of how many items (hidden ones too) hold the words, the last
     one taken whole (see ESTIMATE)."""
@@ -180,13 +184,16 @@ def ranked(
     filters: tuple[str, dict],
     cap: int,
     keep: int,
-) -> tuple[list[tuple[int, float]], int]:
+) -> tuple[list[tuple[int, float]], int] | None:
     """The best `keep` trimmed matches of a form as (rowid, score), best first, then SQLite's
-    tie-break (search_rank.order_key), and how many there were: the caller pages them."""
+    tie-break (search_rank.order_key), and how many there were: the caller pages them. None
+    from "few" when `cap` or more items match."""
     conditions, params = filters
     params = params | principals_param(principals)
     params |= {"tsquery": tsquery_text(match), "cap": cap}
     rows = db.execute(form_sql(form, conditions), params).fetchall()
+    if form == "few" and any(row[0] is None for row in rows):
+        return None
     scorer = search_rank.scorer(terms)
     scored = [
         (scorer.item(name, path, site_title), name, drive_id, item_id, rowid)

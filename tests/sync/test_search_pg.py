@@ -203,16 +203,16 @@ def test_search_on_a_larger_index(large_pg_index) -> None:
 @pytest.mark.parametrize("person", ["ann", "bob"])
 @pytest.mark.parametrize("text", ["zebra", "plain", "fil", "acme rep", "tax"])
 def test_every_form_ranks_the_same_rows(large_pg_index, person: str, text: str) -> None:
-    # The forms differ only in where their plans start (sync/search.py's _Caps.pg_form picks
-    # one by cost): each gives every visible match, or with a cap the newest of them.
+    # The forms differ only in where their plans start (sync/search.py's _ranked_pg picks one
+    # by cost): each gives every visible match, or with a cap the newest of them.
     principals = access.principal_set(large_pg_index, person)
     match, terms, filters = fts_query(text), search_rank.query_terms(text), SearchFilters().sql()
 
-    def ranked(form: str, cap: int) -> tuple[list, int]:
+    def ranked(form: str, cap: int) -> tuple[list, int] | None:
         return search_pg.ranked(large_pg_index, principals, match, terms, form, filters, cap, 10**6)
 
     every = ranked("few", 10_001)
-    assert every[1] > 0
+    assert every is not None and every[1] > 0
     for form in ("holders", "window", "window_seen"):
         assert ranked(form, 10_001) == every, form
     newest = sorted(rowid for rowid, _ in every[0])[-3:]
@@ -221,12 +221,30 @@ def test_every_form_ranks_the_same_rows(large_pg_index, person: str, text: str) 
     assert (sorted(rowid for rowid, _ in capped[0][0]), capped[0][1]) == (newest, min(every[1], 3))
 
 
-def test_the_form_starts_from_the_fewer_rows(large_pg_index) -> None:
+def test_the_few_form_gives_up_past_its_cap(large_pg_index) -> None:
+    # "zebra" is in 5 items: the few form ranks them under a cap of 6, not of 5 (it gives up,
+    # None, whoever may see them: nobody, here).
+    def few(person: str, cap: int) -> tuple[list, int] | None:
+        principals = access.principal_set(large_pg_index, person)
+        match, filters = fts_query("zebra"), SearchFilters().sql()
+        return search_pg.ranked(large_pg_index, principals, match, "[]", "few", filters, cap, 2)
+
+    first = large_pg_index.execute(
+        "SELECT rowid FROM items WHERE item_id IN ('f0', 'f1000') ORDER BY rowid"
+    ).fetchall()
+    assert few("ann", 6) == ([(rowid, 0.0) for (rowid,) in first], 5)
+    assert few("ann", 5) is None
+    assert few("nobody", 6) == ([], 0)
+    assert few("nobody", 5) is None
+
+
+def test_the_window_starts_from_the_fewer_rows(large_pg_index) -> None:
     # Ann sees about 5,030 items; "plain" is in 4,995 of them, "zebra" in 5.
     db, ann = large_pg_index, access.principal_set(large_pg_index, "ann")
     caps = _Caps(few=100, rank_cap=10_000, visible_set_cap=100_000)
-    assert caps.pg_form(db, ann, fts_query("zebra")) == "few"
-    assert caps.pg_form(db, ann, fts_query("plain")) == "window_seen"
-    assert replace(caps, visible_set_cap=1_000).pg_form(db, ann, fts_query("plain")) == "window"
+    plain, zebra = (search_pg.match_estimate(db, fts_query(t)) for t in ("plain", "zebra"))
+    assert (caps.may_be_few(zebra), caps.may_be_few(plain)) == (True, False)
+    assert caps.pg_window(db, ann, plain) == "window_seen"
+    assert replace(caps, visible_set_cap=1_000).pg_window(db, ann, plain) == "window"
     # Past the few, the person's 5,030 items against 5 matches: the matches first.
-    assert replace(caps, few=2).pg_form(db, ann, fts_query("zebra")) == "window"
+    assert replace(caps, few=2).pg_window(db, ann, zebra) == "window"
