@@ -198,11 +198,13 @@ def search_documents(
     offset = (page - 1) * per_page
     try:
         if is_postgres(db):
-            ranked, total = _ranked_pg(
-                db, principals, match, terms, filters, caps, offset + per_page
-            )
-            ranked = ranked[offset:]
-            rows = search_pg.page_rows(db, [rowid for rowid, _ in ranked])
+            found = _ranked_pg(db, principals, match, terms, filters, caps, offset + per_page)
+            ranked, total, carried = found[0][offset:], found[1], found[2]
+            rowids = [rowid for rowid, _ in ranked]
+            if carried is None:
+                rows = search_pg.page_rows(db, rowids)
+            else:
+                rows = [carried[rowid] for rowid in rowids]
         else:
             ranked, total = _ranked(db, principals, match, terms, filters, caps, offset, per_page)
             rowids = json.dumps([rowid for rowid, _ in ranked])
@@ -309,9 +311,10 @@ def _ranked(db, principals, match, terms, filters, caps: _Caps, offset: int, lim
 
 
 def _ranked_pg(db, principals, match, terms, filters, caps: _Caps, keep: int):
-    """PostgreSQL: the best `keep` trimmed matches' (rowid, score), best first, and the
-    number of trimmed matches. The few form first when the planner's estimate of the matches
-    allows (it gives up past caps.few), else the cheaper window."""
+    """PostgreSQL: the best `keep` trimmed matches' (rowid, score), best first, the number of
+    trimmed matches and their rows if the form carried them (search_pg.ranked). The few form
+    first when the planner's estimate of the matches allows (it gives up past caps.few), else
+    the cheaper window."""
 
     def ranked(form: str, cap: int):
         return search_pg.ranked(db, principals, match, terms, form, filters.sql(), cap, keep)

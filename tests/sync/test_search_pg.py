@@ -209,7 +209,10 @@ def test_every_form_ranks_the_same_rows(large_pg_index, person: str, text: str) 
     match, terms, filters = fts_query(text), search_rank.query_terms(text), SearchFilters().sql()
 
     def ranked(form: str, cap: int) -> tuple[list, int] | None:
-        return search_pg.ranked(large_pg_index, principals, match, terms, form, filters, cap, 10**6)
+        found = search_pg.ranked(
+            large_pg_index, principals, match, terms, form, filters, cap, 10**6
+        )
+        return found and found[:2]
 
     every = ranked("few", 10_001)
     assert every is not None and every[1] > 0
@@ -227,7 +230,12 @@ def test_the_few_form_gives_up_past_its_cap(large_pg_index) -> None:
     def few(person: str, cap: int) -> tuple[list, int] | None:
         principals = access.principal_set(large_pg_index, person)
         match, filters = fts_query("zebra"), SearchFilters().sql()
-        return search_pg.ranked(large_pg_index, principals, match, "[]", "few", filters, cap, 2)
+        found = search_pg.ranked(large_pg_index, principals, match, "[]", "few", filters, cap, 2)
+        if found is not None:  # with the rows of every visible match, as page_rows reads them
+            assert found[2] == {
+                r[0]: r for r in search_pg.page_rows(large_pg_index, list(found[2]))
+            }
+        return found and found[:2]
 
     first = large_pg_index.execute(
         "SELECT rowid FROM items WHERE item_id IN ('f0', 'f1000') ORDER BY rowid"
