@@ -46,7 +46,7 @@ RANK_CAP = 10_000
 # of their items (cheap to read for a few, dear for many); others through the holders join.
 VISIBLE_SET_CAP = 100_000
 # On PostgreSQL, the person's items are searched first when they are at most this many times
-# the matches (_Caps.pg_window).
+# the matches (_Caps.seen_cap).
 SEEN_PER_MATCH = 3
 _HAS_TOKEN = re.compile(r"[^\W_]")  # unicode61 tokens are letters and digits
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # FTS5 reads a NUL as the end of its input
@@ -282,14 +282,12 @@ class _Caps:
         (a lower bound): it then counts them itself."""
         return estimate <= 2 * self.few or self.few > self.rank_cap
 
-    def pg_window(self, db, principals: frozenset[str], estimate: int) -> str:
-        """PostgreSQL's form past the few matches (sync/search_pg.py's forms all give the same
-        rows): the matches first ("window") or the person's items first ("window_seen"),
-        whichever costs less. An item seen costs about a third of a match (the match's row
-        is read, its words tested and joined by hash; the item seen is reached through
-        items_by_acl and tested), and `estimate` is a lower bound of the matches."""
-        seen_cap = min(SEEN_PER_MATCH * max(estimate, self.few + 1), self.visible_set_cap)
-        return "window_seen" if _sees_at_most(db, principals, seen_cap) else "window"
+    def seen_cap(self, estimate: int) -> int:
+        """PostgreSQL's window starts from the person's items when they are at most this many
+        (else from the matches), by the planner's `estimate` of the matches (a lower bound):
+        an item seen costs about a third of a match (the match's row is read, its words
+        tested and joined by hash; the item seen is reached through items_by_acl and tested)."""
+        return min(SEEN_PER_MATCH * max(estimate, self.few + 1), self.visible_set_cap)
 
 
 def _ranked(db, principals, match, terms, filters, caps: _Caps, offset: int, limit: int):
@@ -316,13 +314,16 @@ def _ranked_pg(db, principals, match, terms, filters, caps: _Caps, keep: int):
     first when the planner's estimate of the matches allows (it gives up past caps.few), else
     the cheaper window."""
 
-    def ranked(form: str, cap: int):
-        return search_pg.ranked(db, principals, match, terms, form, filters.sql(), cap, keep)
+    def ranked(form: str, cap: int, seen_cap: int = -1):
+        sql_filters = filters.sql()
+        return search_pg.ranked(
+            db, principals, match, terms, form, sql_filters, cap, keep, seen_cap
+        )
 
     estimate = search_pg.match_estimate(db, match)
     found = ranked("few", caps.few + 1) if caps.may_be_few(estimate) else None
     if found is None:
-        found = ranked(caps.pg_window(db, principals, estimate), caps.rank_cap + 1)
+        found = ranked("window", caps.rank_cap + 1, caps.seen_cap(estimate))
     return found
 
 

@@ -15,10 +15,10 @@ PostgreSQL (sync.dialect.is_postgres). The answer is SQLite's, field for field:
   `-word` and quotes are operators there, literal words in FTS5's phrases), has no prefix
   match (the last word typed would find nothing until complete) and splits words with
   PostgreSQL's parser ("plan.docx" one word), so the two engines would find different items.
-- Trimming: the same templates' contract, filled by sync.visibility.trimmed_sql. The forms
-  keep sync/search.py's names, but every one gives the same rows (the visible matches, the
-  newest RANK_CAP + 1 of them at most): they differ in where the plan starts, the matches or
-  the person's items, which sync.search picks by cost (_ranked_pg; see FORMS below).
+- Trimming: the same templates' contract, filled by sync.visibility.trimmed_sql. Two forms,
+  which give the same rows (the visible matches, the newest RANK_CAP + 1 of them at most)
+  where SQLite has four: they differ in where the plan starts, the matches or the person's
+  items, which sync.search picks by cost (_ranked_pg; see FEW and WINDOW below).
 - Ranking: the score is sync.search_rank's row-local one, computed here in Python over the
   trimmed matches (on SQLite the same function runs inside the query): the overlay adds it
   to comment and tag scores, so both engines must give the same numbers. PostgreSQL's own
@@ -55,7 +55,8 @@ _COLUMNS = "i.rowid, i.name, i.path, i.site_title, i.drive_id, i.item_id"
 # complete holders), so left to itself it always walked every item the person sees and tested
 # the words on each: for 127 matches and someone who sees 63,093 items, 274 ms where testing
 # the 127 matches takes about 1 (100,000 items, issue 17). The forms that start from the
-# matches pin it with a MATERIALIZED CTE of them; SEEN_FIRST keeps the planner's walk.
+# matches pin it with a MATERIALIZED CTE of them; the walk from the holders is kept where
+# it is the cheaper start (WINDOW).
 #
 # FEW: the matches first, each one's holder checked on its own; at most :cap - 1 of them
 # (FEW_MATCHES), else one row of NULLs and nothing checked (more match: another form runs).
@@ -77,42 +78,46 @@ FEW = f"""
     SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
     WHERE (SELECT count(*) FROM matched) >= :cap"""
 
-# MATCHES_FIRST: every match (the GIN index's bitmap, or a scan of the table for a word most
-# items hold), joined by hash with the holders that admit the person: its cost follows the
-# matches, whatever the person sees.
-MATCHES_FIRST = f"""
+# WINDOW: past the few, from whichever is fewer, the matches or the person's items, as
+# :seen_cap says (sync/search.py's _Caps.seen_cap): the person's items first when they are at
+# most :seen_cap (counted here, up to that), else the matches first. One statement, so the
+# visible holders are found once and the count costs no round trip of its own; the branch
+# not taken never runs (its gate is a one-time filter), nor does `matched` then.
+# - The person's items first: through items_by_acl from each visible holder, the words tested
+#   on each; its cost follows what the person sees. An item costs about a third of a match.
+#   The planner's own walk (the holders taken for one row), kept.
+# - The matches first: every match (the GIN index's bitmap, or a scan of the table for a word
+#   most items hold), joined by hash with the holders; its cost follows the matches.
+WINDOW = f"""
     WITH {{holders}},
+    seen(n) AS MATERIALIZED (
+        SELECT count(*) FROM (
+            SELECT 1
+            FROM visible_holders AS vh
+            JOIN items AS i ON i.drive_id = vh.drive_id AND i.acl_item_id = vh.item_id
+            LIMIT :seen_cap + 1
+        ) AS counted
+    ),
     matched AS MATERIALIZED (
         SELECT {_COLUMNS}, i.acl_item_id
         FROM items AS i
         WHERE {MATCHES} AND i.deleted = 0 {{filters}}
     )
-    SELECT m.rowid, m.name, m.path, m.site_title, m.drive_id, m.item_id
-    FROM matched AS m
-    JOIN visible_holders AS vh ON vh.drive_id = m.drive_id AND vh.item_id = m.acl_item_id
-    ORDER BY m.rowid DESC
-    LIMIT :cap"""
+    (SELECT {_COLUMNS}
+     FROM visible_holders AS vh
+     JOIN items AS i ON i.drive_id = vh.drive_id AND i.acl_item_id = vh.item_id
+     WHERE (SELECT n FROM seen) <= :seen_cap AND {MATCHES} AND i.deleted = 0 {{filters}}
+     ORDER BY i.rowid DESC
+     LIMIT :cap)
+    UNION ALL
+    (SELECT m.rowid, m.name, m.path, m.site_title, m.drive_id, m.item_id
+     FROM matched AS m
+     JOIN visible_holders AS vh ON vh.drive_id = m.drive_id AND vh.item_id = m.acl_item_id
+     WHERE (SELECT n FROM seen) > :seen_cap
+     ORDER BY m.rowid DESC
+     LIMIT :cap)"""
 
-# SEEN_FIRST: the person's items (through items_by_acl from each visible holder), the words
-# tested on each: its cost follows what the person sees, whatever the words match. A tested
-# item costs about a third of a match (no hash join, no CTE).
-SEEN_FIRST = f"""
-    WITH {{holders}}
-    SELECT {_COLUMNS}
-    FROM visible_holders AS vh
-    JOIN items AS i ON i.drive_id = vh.drive_id AND i.acl_item_id = vh.item_id
-    WHERE {MATCHES} AND i.deleted = 0 {{filters}}
-    ORDER BY i.rowid DESC
-    LIMIT :cap"""
-
-# By sync.search's form names (which sync.search._ranked_pg picks on PostgreSQL): the holders
-# and window forms both start from the matches, window_seen from the person's items.
-FORMS = {
-    "few": FEW,
-    "holders": MATCHES_FIRST,
-    "window": MATCHES_FIRST,
-    "window_seen": SEEN_FIRST,
-}
+FORMS = {"few": FEW, "window": WINDOW}  # which sync.search._ranked_pg runs
 
 # How many items hold the words (hidden ones too), as the planner estimates them (which form
 # runs): its statistics of search_vector know the commonest words well, and those are the
@@ -187,14 +192,16 @@ def ranked(
     filters: tuple[str, dict],
     cap: int,
     keep: int,
+    seen_cap: int = -1,
 ) -> tuple[list[tuple[int, float]], int, dict[int, tuple] | None] | None:
     """The best `keep` trimmed matches of a form as (rowid, score), best first, then SQLite's
     tie-break (search_rank.order_key), how many there were (the caller pages them) and, from
     "few", their rows as page_rows reads them, by rowid (else None). None from "few" when
-    `cap` or more items match."""
+    `cap` or more items match. The window starts from the person's items if they are at most
+    `seen_cap`."""
     conditions, params = filters
     params = params | principals_param(principals)
-    params |= {"tsquery": tsquery_text(match), "cap": cap}
+    params |= {"tsquery": tsquery_text(match), "cap": cap, "seen_cap": seen_cap}
     rows = db.execute(form_sql(form, conditions), params).fetchall()
     if form == "few" and any(row[0] is None for row in rows):
         return None
