@@ -45,6 +45,9 @@ RANK_CAP = 10_000
 # Past RANK_CAP matches, someone who sees up to this many items is searched through the set
 # of their items (cheap to read for a few, dear for many); others through the holders join.
 VISIBLE_SET_CAP = 100_000
+# On PostgreSQL, the person's items are searched first when they are at most this many times
+# the matches (_Caps.seen_cap).
+SEEN_PER_MATCH = 3
 _HAS_TOKEN = re.compile(r"[^\W_]")  # unicode61 tokens are letters and digits
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # FTS5 reads a NUL as the end of its input
 
@@ -195,9 +198,13 @@ def search_documents(
     offset = (page - 1) * per_page
     try:
         if is_postgres(db):
-            ranked, total = _ranked_pg(db, principals, match, terms, filters, caps)
-            ranked = ranked[offset : offset + per_page]
-            rows = search_pg.page_rows(db, [rowid for rowid, _ in ranked])
+            found = _ranked_pg(db, principals, match, terms, filters, caps, offset + per_page)
+            ranked, total, carried = found[0][offset:], found[1], found[2]
+            rowids = [rowid for rowid, _ in ranked]
+            if carried is None:
+                rows = search_pg.page_rows(db, rowids)
+            else:
+                rows = [carried[rowid] for rowid in rowids]
         else:
             ranked, total = _ranked(db, principals, match, terms, filters, caps, offset, per_page)
             rowids = json.dumps([rowid for rowid, _ in ranked])
@@ -270,6 +277,18 @@ class _Caps:
             form = "window_seen"
         return form
 
+    def may_be_few(self, estimate: int) -> bool:
+        """Whether "few" may serve on PostgreSQL, by the planner's `estimate` of the matches
+        (a lower bound): it then counts them itself."""
+        return estimate <= 2 * self.few or self.few > self.rank_cap
+
+    def seen_cap(self, estimate: int) -> int:
+        """PostgreSQL's window starts from the person's items when they are at most this many
+        (else from the matches), by the planner's `estimate` of the matches (a lower bound):
+        an item seen costs about a third of a match (the match's row is read, its words
+        tested and joined by hash; the item seen is reached through items_by_acl and tested)."""
+        return min(SEEN_PER_MATCH * max(estimate, self.few + 1), self.visible_set_cap)
+
 
 def _ranked(db, principals, match, terms, filters, caps: _Caps, offset: int, limit: int):
     """SQLite: one page's (rowid, score), ranked in the query, and the total."""
@@ -289,12 +308,23 @@ def _ranked(db, principals, match, terms, filters, caps: _Caps, offset: int, lim
     return [(rowid, score) for rowid, score, _ in rows], total
 
 
-def _ranked_pg(db, principals, match, terms, filters, caps: _Caps):
-    """PostgreSQL: every trimmed match's (rowid, score), best first, and their number."""
-    matches = search_pg.match_count(db, match, caps.rank_cap + 1)
-    form = caps.form(db, principals, matches)
-    found = search_pg.ranked(db, principals, match, terms, form, filters.sql(), caps.rank_cap + 1)
-    return found, len(found)
+def _ranked_pg(db, principals, match, terms, filters, caps: _Caps, keep: int):
+    """PostgreSQL: the best `keep` trimmed matches' (rowid, score), best first, the number of
+    trimmed matches and their rows if the form carried them (search_pg.ranked). The few form
+    first when the planner's estimate of the matches allows (it gives up past caps.few), else
+    the cheaper window."""
+
+    def ranked(form: str, cap: int, seen_cap: int = -1):
+        sql_filters = filters.sql()
+        return search_pg.ranked(
+            db, principals, match, terms, form, sql_filters, cap, keep, seen_cap
+        )
+
+    estimate = search_pg.match_estimate(db, match)
+    found = ranked("few", caps.few + 1) if caps.may_be_few(estimate) else None
+    if found is None:
+        found = ranked("window", caps.rank_cap + 1, caps.seen_cap(estimate))
+    return found
 
 
 def _count(db: sqlite_utils.Database, sql: str, params: dict) -> int:

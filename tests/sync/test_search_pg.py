@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from dataclasses import replace
 
 import pytest
 
-from sync import access, pg_schema, search_pg
-from sync.search import SearchFilters, fts_query, matching_names
-from sync.visibility import can_view
+from sync import access, pg_schema, search_pg, search_rank
+from sync.search import SearchFilters, _Caps, fts_query, matching_names
+from sync.visibility import can_view, principals_param
 from tests.postgres import backend_is_postgres
 from tests.sync.conftest import insert_rows
 from tests.sync.test_search import TAX_DOCS, build_index, ids
@@ -182,11 +183,11 @@ def large_pg_index(request: pytest.FixtureRequest):
     db.close()
 
 
-@pytest.mark.parametrize("form", ["few", "holders", "window", "window_seen"])
+@pytest.mark.parametrize("form", ["few", "window"])
 def test_every_form_finds_matches_through_the_gin_index(large_pg_index, form: str) -> None:
     conditions, params = SearchFilters(site_id="localhost,1,1").sql()
     sql = search_pg.form_sql(form, conditions)
-    params |= {"tsquery": "'zebra'", "principals": '["everyone"]', "cap": 11}
+    params |= {"tsquery": "'zebra'", "principals": '["everyone"]', "cap": 11, "seen_cap": 1_000}
     plan = "\n".join(row[0] for row in large_pg_index.execute(f"EXPLAIN {sql}", params))
     assert "items_search" in plan, plan
     assert "Seq Scan on items" not in plan, plan
@@ -197,3 +198,70 @@ def test_search_on_a_larger_index(large_pg_index) -> None:
     assert (ids(page), page.total) == (["f0", "f1000", "f2000", "f3000", "f4000"], 5)
     assert page.hits[0].name_html == "File 0 <mark>zebra</mark>.txt"
     assert ids(access.search(large_pg_index, "bob", "zebr", per_page=2, page=3)) == ["f4000"]
+
+
+@pytest.mark.parametrize("person", ["ann", "bob"])
+@pytest.mark.parametrize("text", ["zebra", "plain", "fil", "acme rep", "tax"])
+def test_every_start_ranks_the_same_rows(large_pg_index, person: str, text: str) -> None:
+    # The few form and the window from either start (sync/search.py's _ranked_pg picks by
+    # cost): each gives every visible match, or with a cap the newest of them.
+    principals = access.principal_set(large_pg_index, person)
+    match, terms, filters = fts_query(text), search_rank.query_terms(text), SearchFilters().sql()
+
+    def ranked(form: str, cap: int, seen_cap: int = -1) -> tuple[list, int] | None:
+        found = search_pg.ranked(
+            large_pg_index, principals, match, terms, form, filters, cap, 10**6, seen_cap
+        )
+        return found and found[:2]
+
+    every = ranked("few", 10_001)
+    assert every is not None and every[1] > 0
+    assert ranked("window", 10_001) == ranked("window", 10_001, 10**9) == every
+    newest = sorted(rowid for rowid, _ in every[0])[-3:]
+    capped = ranked("window", 3)
+    assert capped == ranked("window", 3, 10**9)
+    assert (sorted(rowid for rowid, _ in capped[0]), capped[1]) == (newest, min(every[1], 3))
+
+
+def test_the_few_form_gives_up_past_its_cap(large_pg_index) -> None:
+    # "zebra" is in 5 items: the few form ranks them under a cap of 6, not of 5 (it gives up,
+    # None, whoever may see them: nobody, here).
+    def few(person: str, cap: int) -> tuple[list, int] | None:
+        principals = access.principal_set(large_pg_index, person)
+        match, filters = fts_query("zebra"), SearchFilters().sql()
+        found = search_pg.ranked(large_pg_index, principals, match, "[]", "few", filters, cap, 2)
+        if found is not None:  # with the rows of every visible match, as page_rows reads them
+            assert found[2] == {
+                r[0]: r for r in search_pg.page_rows(large_pg_index, list(found[2]))
+            }
+        return found and found[:2]
+
+    first = large_pg_index.execute(
+        "SELECT rowid FROM items WHERE item_id IN ('f0', 'f1000') ORDER BY rowid"
+    ).fetchall()
+    assert few("ann", 6) == ([(rowid, 0.0) for (rowid,) in first], 5)
+    assert few("ann", 5) is None
+    assert few("nobody", 6) == ([], 0)
+    assert few("nobody", 5) is None
+
+
+def window_plan(db, principals: frozenset[str], seen_cap: int) -> str:
+    sql = search_pg.form_sql("window", "")
+    params = {"tsquery": "'plain':*", "cap": 10_001, "seen_cap": seen_cap}
+    rows = db.execute(f"EXPLAIN (ANALYZE) {sql}", params | principals_param(principals))
+    return "\n".join(row[0] for row in rows)
+
+
+def test_the_window_starts_from_the_fewer_rows(large_pg_index) -> None:
+    # Ann sees about 5,030 items; "plain" is in 4,995 of them, "zebra" in 5.
+    db, ann = large_pg_index, access.principal_set(large_pg_index, "ann")
+    caps = _Caps(few=100, rank_cap=10_000, visible_set_cap=100_000)
+    plain, zebra = (search_pg.match_estimate(db, fts_query(t)) for t in ("plain", "zebra"))
+    assert (caps.may_be_few(zebra), caps.may_be_few(plain)) == (True, False)
+    assert caps.seen_cap(plain) == 3 * plain and plain > 4_000
+    assert replace(caps, visible_set_cap=1_000).seen_cap(plain) == 1_000
+    assert replace(caps, few=2).seen_cap(zebra) == 15  # 3 times the 5 matches
+    # Seen at most seen_cap: the matches are never read (nor the other way round).
+    matches_first = re.compile(r"CTE Scan on matched m .*never executed")
+    assert matches_first.search(window_plan(db, ann, caps.seen_cap(plain)))
+    assert not matches_first.search(window_plan(db, ann, 1_000))
