@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sync import subscriptions as store
-from sync.db import open_index
+from sync.db import open_index, transaction
 from tests.overlay_app.test_freshness import name_in_index, scheduler, site, tick_until
 
 __all__ = ["scheduler", "site"]  # the fixtures, used by name
@@ -31,8 +31,8 @@ def test_a_subscription_expired_at_graph_is_made_anew_when_renewed(
     assert old not in {s["id"] for s in listed}
     db = open_index(site.index_path)
     try:
-        with db.conn:  # its renewal is due: under 3 days left by Plaza's count
-            db.conn.execute(
+        with transaction(db) as conn:  # its renewal is due: under 3 days left by Plaza's count
+            conn.execute(
                 "UPDATE subscriptions SET expires_at = ? WHERE drive_id = ?",
                 ((datetime.now(UTC) + timedelta(days=1)).isoformat(), document[0]),
             )
