@@ -95,12 +95,14 @@ class PgHandle:
     @contextmanager
     def transaction(self) -> Iterator[PgHandle]:
         """One write transaction, writers one at a time (as BEGIN IMMEDIATE on SQLite)."""
-        self.raw.execute("BEGIN")
+        # BEGIN and the lock in one round trip (simple protocol, no parameters): a write
+        # waits for the server once before its first statement, not twice.
         try:
-            self.raw.execute("SELECT pg_advisory_xact_lock(%s)", [self.writer_lock])
+            self.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({int(self.writer_lock)})")
             yield self
         except BaseException:
-            self.raw.execute("ROLLBACK")
+            if self.in_transaction:
+                self.raw.execute("ROLLBACK")
             raise
         self.raw.execute("COMMIT")
 

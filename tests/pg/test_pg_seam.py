@@ -126,3 +126,23 @@ def test_a_failed_transaction_is_rolled_back(handle: pg_conn.PgHandle) -> None:
         raise ValueError("no")
     assert handle.execute("SELECT count(*) FROM follows").fetchone() == (0,)
     assert not handle.in_transaction
+
+
+def test_a_writer_given_up_waiting_for_the_lock_leaves_no_transaction_open(
+    postgres_url: str,
+) -> None:
+    """BEGIN and the lock go in one round trip: when the lock is not granted, the BEGIN is
+    undone too, and the connection takes the next write."""
+    first, second = pg_conn.connect(postgres_url), pg_conn.connect(postgres_url)
+    try:
+        second.execute("SET lock_timeout = '100ms'")
+        with first.transaction():
+            with pytest.raises(psycopg.errors.LockNotAvailable), second.transaction():
+                pass  # never reached: the lock is the first's
+            assert not second.in_transaction
+        with second.transaction():
+            assert second.execute("SELECT 1").fetchone() == (1,)
+        assert not second.in_transaction
+    finally:
+        first.close()
+        second.close()
