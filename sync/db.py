@@ -163,9 +163,8 @@ def transaction(db: Any, mirror: bool = False) -> Iterator[Any]:
     process loses nothing; on PostgreSQL a server crash (not only the machine's) can lose
     them, since unflushed WAL sits in the server's memory. Every other transaction (job and
     run records, locks, schedules, subscriptions and change notifications) keeps the
-    server's setting: those are not fetched again. The per-commit WAL flush was a third of
-    the gap between PostgreSQL and SQLite in the 100,000-item first sync (issue 17,
-    bench/README.md)."""
+    server's setting: those are not fetched again. The per-page WAL flush was part of the gap
+    between PostgreSQL's first sync and SQLite's (issue 17, bench/README.md)."""
     if isinstance(db, PgHandle):
         with db.transaction() as handle:
             if mirror:
