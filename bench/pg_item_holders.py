@@ -7,8 +7,11 @@ one library, then N items upserted in one transaction with sync/apply.py's UPSER
 200 rows through executemany, as the sync writes a delta page: a folder for every 50 items
 holding its own permissions, its files pointing at it (acl_item_id), so item_holders' triggers
 do their work. Prints seconds and items/s per size; linear means the seconds double with N.
-`--custom-plans`: the session runs with plan_cache_mode = force_custom_plan (what the
-trigger's cached generic plan cost, before issue 17's fix).
+`--custom-plans`: the session runs with plan_cache_mode = force_custom_plan (every trigger
+statement planned per row, as the triggers did until issue 17's second fix). Without it the
+triggers keep generic plans made on the empty table, never replaced within the one
+transaction: the worst case, which the sync avoids by analyzing items as a first sync fills
+it (sync/pg_analyze.py; its pages commit one by one).
 """
 
 from __future__ import annotations

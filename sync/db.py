@@ -152,10 +152,29 @@ def migrate(db: sqlite_utils.Database, migrations: Migrations, path: str | Path)
 
 
 @contextmanager
-def transaction(db: Any) -> Iterator[Any]:
-    """One write transaction: everything in the block commits together or not at all."""
+def transaction(db: Any, mirror: bool = False) -> Iterator[Any]:
+    """One write transaction: everything in the block commits together or not at all.
+
+    `mirror=True` says the block writes only what the sync can read again from Microsoft 365
+    (a delta page with its cursor, a people page with its cursor, sites, site groups): on
+    PostgreSQL it then commits without waiting for its WAL to reach the disk (`SET LOCAL
+    synchronous_commit = off`, this transaction only). A crash of the PostgreSQL server or
+    of its machine may then lose the last such commits (at most 3 x wal_writer_delay, 0.6 s
+    by default), and a failover those its standby had not received, each whole, never half:
+    a page and its cursor go together, so the next run fetches those pages again from the
+    older cursor. Anything committed durably afterwards makes them durable too (WAL is
+    flushed, and sent, in order). SQLite's index is the same trade: journal_mode=WAL with
+    synchronous=NORMAL (connect() above) syncs the WAL only at checkpoints, so a power loss
+    or OS crash may roll back its last commits, while a killed process loses nothing; on
+    PostgreSQL a server crash (not only the machine's) can lose them, since unflushed WAL
+    sits in the server's memory. Every other transaction (job and run records, locks,
+    schedules, subscriptions and change notifications) keeps the server's setting: those
+    are not fetched again. The per-page WAL flush was part of the gap between PostgreSQL's
+    first sync and SQLite's (issue 17, bench/README.md)."""
     if isinstance(db, PgHandle):
         with db.transaction() as handle:
+            if mirror:
+                handle.execute("SET LOCAL synchronous_commit = off")
             yield handle
         return
     conn = db.conn

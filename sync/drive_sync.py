@@ -35,6 +35,7 @@ from sync.apply import (
 from sync.counts import Progress, RunCounts
 from sync.db import transaction
 from sync.people import now_iso
+from sync.pg_analyze import analyze_if_grown
 from sync.plan import DriveContext, holders_above_deletions, ids_to_know, plan_page
 from sync.principals import AclEntry, ResolveUpn, acl_of
 from sync.source import Connector
@@ -111,7 +112,7 @@ class DriveSync:
             plan.read_permissions += holders_above_deletions(plan, lineage)
         acls = self.read_acls(plan.read_permissions)
         now = now_iso()
-        with transaction(self.db) as conn:
+        with transaction(self.db, mirror=True) as conn:
             applied = apply_page(conn, self.drive.drive_id, plan, acls, self.target, now)
             if page.last:
                 if round_id is not None:
@@ -119,6 +120,7 @@ class DriveSync:
                 save_cursor(conn, self.scope, Cursor(page.delta_link or "", None), now)
             elif page.next_link:
                 save_cursor(conn, self.scope, Cursor(page.next_link, round_id, True), now)
+        analyze_if_grown(self.db)  # PostgreSQL: a first sync's plans made on an empty index
         seen = len(page.items) + len(page.deleted_ids)
         self.counts.add(
             RunCounts(
@@ -195,7 +197,7 @@ class DriveSync:
         if not item_ids:
             return
         acls = self.read_acls(item_ids)
-        with transaction(self.db) as conn:
+        with transaction(self.db, mirror=True) as conn:
             for item_id in item_ids:
                 set_permissions(conn, self.drive.drive_id, item_id, acls.get(item_id))
 

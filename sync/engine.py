@@ -64,7 +64,7 @@ def sync_documents(
     counts = RunCounts()
     try:
         found = sites_of_target(connector, target)
-        with transaction(db) as conn:
+        with transaction(db, mirror=True) as conn:
             save_sites(conn, found, now_iso())
         resolve_upn = UpnResolver(db.conn, connector.graph)
         tasks = [_site_groups_task(connector, entry, resolve_upn) for entry in found]
@@ -124,7 +124,7 @@ def _site_groups_task(connector: Connector, entry: SiteDrives, resolve_upn) -> T
         if not entry.site.web_url:
             return RunCounts()
         rows = read_site_groups(connector, entry.site.web_url, resolve_upn)
-        with transaction(db) as conn:
+        with transaction(db, mirror=True) as conn:
             changed = save_site_groups(conn, entry.site_id, rows)
         return RunCounts(permission_changes=changed)
 

@@ -110,7 +110,7 @@ def _apply_round(db, scope: str, round_: RoundPages, progress: Progress, counts:
     for page in round_.pages:
         seen.update(obj.id for obj in page.items if obj.id)
         prepared = round_.prepare(page)
-        with transaction(db) as conn:
+        with transaction(db, mirror=True) as conn:
             round_.write(conn, page, prepared, counts)
             if page.last:
                 if round_.full:
