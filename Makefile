@@ -46,7 +46,7 @@ axe: $(AXE)
 
 # One test file per worker at a time (module fixtures stay shared), the longest files first
 # (tests/conftest.py orders them; xdist's own reordering is off).
-PYTEST = PATH="$(PG_PATH)" $(BIN)/pytest -n auto --dist loadfile --no-loadscope-reorder
+PYTEST = PATH="$(PG_PATH)" $(BIN)/pytest -n auto --dist loadfile --no-loadscope-reorder --durations=20
 # The tests that keep the social store or the index in PostgreSQL when PLAZA_TEST_BACKEND=postgres;
 # tests/conftest.py keeps only those whose fixtures ask for the backend (the rest would run
 # unchanged). Each pytest process starts a throwaway cluster (initdb/pg_ctl in a temporary
