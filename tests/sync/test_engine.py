@@ -314,3 +314,4 @@ def test_a_403_on_permissions_rolls_back_the_page(fresh_emulator, tmp_path):
         assert visible_in_index(db, user.id) == oracle(handle, user.id) & {
             (drive.id, i.id) for i in listed
         }
+    db.close()
