@@ -260,6 +260,8 @@ def set_mentions(conn: sqlite3.Connection, comment_id: str, person_ids: list[str
 
 
 def add_mentions(conn: sqlite3.Connection, comment_id: str, person_ids: list[str]) -> None:
+    if not person_ids:  # most comments mention nobody: no statement (a round trip on PostgreSQL)
+        return
     conn.executemany(
         "INSERT INTO mentions (comment_id, person_id) VALUES (?, ?)",
         [(comment_id, person_id) for person_id in person_ids],
