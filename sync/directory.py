@@ -133,6 +133,24 @@ def in_group(db: sqlite_utils.Database, person_id: str, group_id: str) -> bool:
     return found.fetchone() is not None
 
 
+def active_profile_in(
+    db: sqlite_utils.Database, person_id: str, group_ids: Iterable[str]
+) -> tuple[Profile | None, frozenset[str]]:
+    """`active_profile`, and which of `group_ids` the person is in (as `in_group`): one
+    statement for what every signed-in request asks (its person and their admin roles)."""
+    rows = db.execute(
+        f"SELECT {PROFILE_COLUMNS}, m.group_id FROM people LEFT JOIN ("
+        " SELECT user_id, group_id FROM memberships"
+        " WHERE user_id = :id AND group_id IN (SELECT value FROM json_each(:groups))"
+        ") AS m ON m.user_id = people.id WHERE people.id = :id",
+        {"id": person_id, "groups": json.dumps(sorted(set(group_ids)))},
+    ).fetchall()
+    found = _profile(rows[0][:-1]) if rows else None
+    if found is None or not found.active:
+        return None, frozenset()
+    return found, frozenset(row[-1] for row in rows if row[-1] is not None)
+
+
 def _listed(db: sqlite_utils.Database, column: str, key: str) -> Named | None:
     row = db.execute(
         f"SELECT id, coalesce(display_name, upn, id) FROM people"
@@ -324,9 +342,9 @@ def colleagues(
     return [row[0] for row in team], [row[0] for row in practice]
 
 
-# around()'s one statement (ACTIVE people only): the person's team and, when they are among the first :limit + 1
-# of their department by id, the department (each a full scan of people, as colleagues'
-# queries are; the feed's fan-out runs it inside a comment's write transaction).
+# around()'s one statement (ACTIVE people only): the person's team and, when they are among
+# the first :limit + 1 of their department by id, the department. Each arm scans people, as
+# colleagues' queries do; the feed's fan-out runs it inside a comment's write transaction.
 AROUND_SQL = """
     WITH me AS (SELECT id, manager_id, department FROM people WHERE id = :me),
     ahead AS (

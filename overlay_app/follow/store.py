@@ -59,12 +59,18 @@ def followers(conn: SocialConn, targets: Place) -> set[str]:
     return {person_id for (person_id,) in rows}
 
 
-def is_following(conn: SocialConn, person_id: str, kind: str, key: str) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM follows WHERE person_id = ? AND kind = ? AND target = ?",
-        [person_id, kind, key],
+def following_and_level(
+    conn: SocialConn, person_id: str, kind: str, key: str
+) -> tuple[bool, str | None]:
+    """Whether the person follows the target, and the level they set on it (None: the
+    default): what a page's follow button shows, in one statement."""
+    following, level = conn.execute(
+        "SELECT (SELECT 1 FROM follows WHERE person_id = :person AND kind = :kind"
+        " AND target = :key), (SELECT level FROM levels WHERE person_id = :person"
+        " AND kind = :kind AND target = :key)",
+        {"person": person_id, "kind": kind, "key": key},
     ).fetchone()
-    return row is not None
+    return following is not None, level
 
 
 # -- levels --------------------------------------------------------------------------------------
