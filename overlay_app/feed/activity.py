@@ -139,8 +139,7 @@ def refresh_document(conn: sqlite3.Connection, drive_id: str, item_id: str) -> N
 def record(conn: sqlite3.Connection, activity: Activity, place: Place | None = None) -> None:
     """New activity: the conversation's latest, and into the inboxes it concerns (`place`:
     the document's, when the caller has read it)."""
-    store.touch(conn, activity)
-    inbox.deliver(conn, activity, place)
+    store.touch(conn, activity, inbox.audience(conn, activity, place))
 
 
 def _settle(conn: sqlite3.Connection, activity: Activity) -> None:

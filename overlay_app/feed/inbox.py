@@ -34,14 +34,13 @@ PRACTICE_SHOWN = 30  # as feed.reads lists a practice
 AROUND_MEMO, SITE_MEMO = "plaza.feed.around", "plaza.feed.site"
 
 
-def deliver(
+def audience(
     conn: sqlite3.Connection, activity: Activity, place: follow_store.Place | None = None
-) -> None:
-    """The activity (already in feed.store) into the inboxes of everyone it may interest.
-    `place`: the document's (follow.levels.document_place), when the caller has read it."""
+) -> set[str]:
+    """Everyone whose inbox the activity goes to (feed.store.touch puts it there). `place`:
+    the document's (follow.levels.document_place), when the caller has read it."""
     people = {activity.last_actor_id, *_around(activity.last_actor_id)}
-    people |= follow_store.followers(conn, _followed_places(conn, activity, place))
-    store.deliver(conn, activity.conversation, activity.last_at, people)
+    return people | follow_store.followers(conn, _followed_places(conn, activity, place))
 
 
 def _around(person_id: str) -> list[str]:

@@ -30,7 +30,7 @@ from tests.postgres import backend_is_postgres
 # request -> statements (SQLite, PostgreSQL)
 EXPECTED = {
     "document page": (20, 20),
-    "comment POST": (39, 23),
+    "comment POST": (26, 21),
     "home page": (25, 25),
 }
 
