@@ -232,6 +232,14 @@ def _security_headers(response):
 # -- rate limits -------------------------------------------------------------------------------
 
 
+# The writes of the last minute and how many older ones are left to prune (one range of
+# rate_events_by_person).
+RATE_SQL = """SELECT count(*) FILTER (WHERE at > :since), min(at) FILTER (WHERE at > :since),
+    count(*) FILTER (WHERE at <= :since) FROM rate_events
+    WHERE person_id = :person AND action = :action"""
+PRUNE_STALE = 32
+
+
 def check_rate(person: Person | str, action: str) -> None:
     """Counts one write of `action` by `person`; RateLimited when the last minute already holds
     writes_per_minute of them. Called inside the caller's write transaction, the count and the
@@ -241,15 +249,15 @@ def check_rate(person: Person | str, action: str) -> None:
         return
     person_id = person.id if isinstance(person, Person) else person
     now = time.time()
+    window = {"person": person_id, "action": action, "since": now - RATE_WINDOW_SECONDS}
     with _writing() as conn:
-        conn.execute(
-            "DELETE FROM rate_events WHERE person_id = ? AND action = ? AND at <= ?",
-            (person_id, action, now - RATE_WINDOW_SECONDS),
-        )
-        count, oldest = conn.execute(
-            "SELECT count(*), min(at) FROM rate_events WHERE person_id = ? AND action = ?",
-            (person_id, action),
-        ).fetchone()
+        count, oldest, stale = conn.execute(RATE_SQL, window).fetchone()
+        if stale >= PRUNE_STALE:  # one DELETE per PRUNE_STALE writes, not one per write
+            conn.execute(
+                "DELETE FROM rate_events WHERE person_id = :person AND action = :action"
+                " AND at <= :since",
+                window,
+            )
         if count >= limit:
             raise RateLimited(max(1, math.ceil(oldest + RATE_WINDOW_SECONDS - now)))
         conn.execute(

@@ -133,6 +133,24 @@ def in_group(db: sqlite_utils.Database, person_id: str, group_id: str) -> bool:
     return found.fetchone() is not None
 
 
+def active_profile_in(
+    db: sqlite_utils.Database, person_id: str, group_ids: Iterable[str]
+) -> tuple[Profile | None, frozenset[str]]:
+    """`active_profile`, and which of `group_ids` the person is in (as `in_group`): one
+    statement for what every signed-in request asks (its person and their admin roles)."""
+    rows = db.execute(
+        f"SELECT {PROFILE_COLUMNS}, m.group_id FROM people LEFT JOIN ("
+        " SELECT user_id, group_id FROM memberships"
+        " WHERE user_id = :id AND group_id IN (SELECT value FROM json_each(:groups))"
+        ") AS m ON m.user_id = people.id WHERE people.id = :id",
+        {"id": person_id, "groups": json.dumps(sorted(set(group_ids)))},
+    ).fetchall()
+    found = _profile(rows[0][:-1]) if rows else None
+    if found is None or not found.active:
+        return None, frozenset()
+    return found, frozenset(row[-1] for row in rows if row[-1] is not None)
+
+
 def _listed(db: sqlite_utils.Database, column: str, key: str) -> Named | None:
     row = db.execute(
         f"SELECT id, coalesce(display_name, upn, id) FROM people"
@@ -324,22 +342,24 @@ def colleagues(
     return [row[0] for row in team], [row[0] for row in practice]
 
 
+# around()'s one statement (ACTIVE people only): the person's team and, when they are among
+# the first :limit + 1 of their department by id, the department. Each arm scans people, as
+# colleagues' queries do; the feed's fan-out runs it inside a comment's write transaction.
+AROUND_SQL = """
+    WITH me AS (SELECT id, manager_id, department FROM people WHERE id = :me),
+    ahead AS (
+        SELECT count(*) AS n FROM people AS a JOIN me ON a.department = me.department
+        WHERE a.enabled = 1 AND a.deleted = 0 AND a.id < me.id)
+    SELECT p.id FROM people AS p JOIN me ON p.id != me.id CROSS JOIN ahead
+    WHERE p.enabled = 1 AND p.deleted = 0 AND (
+        p.id = me.manager_id OR p.manager_id = me.manager_id OR p.manager_id = me.id
+        OR (p.department = me.department AND me.department != '' AND ahead.n <= :limit))
+    ORDER BY p.id"""
+
+
 def around(db: sqlite_utils.Database, person_id: str, limit: int = 100) -> list[str]:
     """Those whose `colleagues(.., limit)` may name the person (a feed's fan-out; a superset,
     by id): their team (a mutual relation), and their department when the person is among
     its first `limit` + 1 by id (a practice lists the first `limit` of the others)."""
-    team, _ = colleagues(db, person_id, 0)
-    me = profile(db, person_id)
-    if me is None or not me.department:
-        return team
-    ahead = db.execute(
-        f"SELECT count(*) FROM people WHERE {ACTIVE} AND department = ? AND id < ?",
-        [me.department, person_id],
-    ).fetchone()[0]
-    if ahead > limit:
-        return team
-    department = db.execute(
-        f"SELECT id FROM people WHERE {ACTIVE} AND department = ? AND id != ?",
-        [me.department, person_id],
-    ).fetchall()
-    return sorted({*team, *(row[0] for row in department)})
+    rows = db.execute(AROUND_SQL, {"me": person_id, "limit": limit})
+    return [row[0] for row in rows]

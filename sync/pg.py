@@ -63,7 +63,8 @@ class PgHandle:
         self._trace: Callable[[str], object] | None = None
 
     def set_trace_callback(self, trace: Callable[[str], object] | None) -> None:
-        """As sqlite3's: `trace(sql)` is called with each statement run from now on."""
+        """As sqlite3's: `trace(sql)` is called with each statement run from now on (BEGIN and
+        COMMIT of `transaction()` included, as SQLite's trace shows them)."""
         self._trace = trace
 
     @property
@@ -98,13 +99,19 @@ class PgHandle:
         # BEGIN and the lock in one round trip (simple protocol, no parameters): a write
         # waits for the server once before its first statement, not twice.
         try:
-            self.raw.execute(f"BEGIN; SELECT pg_advisory_xact_lock({int(self.writer_lock)})")
+            self._raw_execute(f"BEGIN; SELECT pg_advisory_xact_lock({int(self.writer_lock)})")
             yield self
         except BaseException:
             if self.in_transaction:
-                self.raw.execute("ROLLBACK")
+                self._raw_execute("ROLLBACK")
             raise
-        self.raw.execute("COMMIT")
+        self._raw_execute("COMMIT")
+
+    def _raw_execute(self, sql: str) -> None:
+        """A statement of our own (no placeholders, no rewrite), traced like the stores'."""
+        if self._trace is not None:
+            self._trace(sql)
+        self.raw.execute(sql)
 
     def close(self) -> None:
         if self._pool is None:

@@ -118,14 +118,16 @@ def publish_terms(conn: sqlite3.Connection, body: str, by: str, at: str) -> int:
     return int(cursor.fetchone()[0])
 
 
-def has_accepted(conn: SocialConn, person_id: str, version: int) -> bool:
-    return (
-        conn.execute(
-            "SELECT 1 FROM terms_acceptances WHERE person_id = ? AND version = ?",
-            [person_id, version],
-        ).fetchone()
-        is not None
-    )
+def has_accepted(conn: SocialConn, person_id: str) -> bool:
+    """Whether the person accepted the newest terms (True before any are published), in one
+    statement: every write asks it."""
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM terms_acceptances AS a"
+        " WHERE a.person_id = ? AND a.version = t.version)"
+        " FROM terms_versions AS t ORDER BY t.version DESC LIMIT 1",
+        [person_id],
+    ).fetchone()
+    return row is None or bool(row[0])
 
 
 def accept_terms(conn: sqlite3.Connection, person_id: str, version: int, at: str) -> None:

@@ -76,27 +76,25 @@ def entra() -> Entra:
 # -- the person ----------------------------------------------------------------------------
 
 
-def _roles(profile: Profile, token_roles: list[str]) -> frozenset[str]:
+def _roles(profile: Profile, token_roles: list[str], in_groups: frozenset[str]) -> frozenset[str]:
     settings = current_app.extensions["plaza.settings"]
     roles = {GUEST if profile.guest else MEMBER}
     if settings.admin_role and settings.admin_role in token_roles:
         roles.add(ADMIN)
-    if settings.admin_group_id and directory.in_group(
-        db.index(), profile.id, settings.admin_group_id
-    ):
+    if settings.admin_group_id and settings.admin_group_id in in_groups:
         roles.add(ADMIN)
     if settings.moderator_role and settings.moderator_role in token_roles:
         roles.add(MODERATOR)
-    if settings.moderator_group_id and directory.in_group(
-        db.index(), profile.id, settings.moderator_group_id
-    ):
+    if settings.moderator_group_id and settings.moderator_group_id in in_groups:
         roles.add(MODERATOR)
     return frozenset(roles)
 
 
 def load_person(person_id: str, token_roles: list[str] | None = None) -> Person | None:
     """The person as the index knows them, if they may use Plaza (enabled, not deleted)."""
-    profile = directory.active_profile(db.index(), person_id)
+    settings = current_app.extensions["plaza.settings"]
+    role_groups = [gid for gid in (settings.admin_group_id, settings.moderator_group_id) if gid]
+    profile, in_groups = directory.active_profile_in(db.index(), person_id, role_groups)
     if profile is None:
         return None
     return Person(
@@ -104,7 +102,7 @@ def load_person(person_id: str, token_roles: list[str] | None = None) -> Person 
         display_name=profile.display_name or profile.upn or profile.id,
         upn=profile.upn or "",
         guest=profile.guest,
-        roles=_roles(profile, list(token_roles or ())),
+        roles=_roles(profile, list(token_roles or ()), in_groups),
     )
 
 

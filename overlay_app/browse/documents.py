@@ -93,8 +93,7 @@ def document_crumbs(person: Person, document: Document) -> list[tuple[str, str |
             url_for("browse.library_page", drive_id=document.drive_id),
         ),
     ]
-    root_id = browse.root_item_id(document.drive_id)
-    crumbs += browse.folder_crumbs(person, key[0], key[1], root_id)
+    crumbs += browse.folder_crumbs(person, key[0], key[1])
     return crumbs
 
 

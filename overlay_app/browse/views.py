@@ -121,7 +121,7 @@ def folder_listing(person: Person, drive_id: str, item_id: str, page: int) -> Fo
     )
     has_next, rows = len(rows) > PER_PAGE, rows[:PER_PAGE]
     counts = social_counts((row.drive_id, row.item_id) for row in rows if not row.is_folder)
-    crumbs = [] if is_root else folder_crumbs(person, drive_id, item_id, root_id)
+    crumbs = [] if is_root else folder_crumbs(person, drive_id, item_id)
     return Folder(site, library, item_id, name, path, is_root, rows, counts, page, has_next, crumbs)
 
 
@@ -133,17 +133,11 @@ class NotAFolder(NotFound):
         self.document = document
 
 
-def folder_crumbs(
-    person: Person, drive_id: str, item_id: str, root_id: str | None
-) -> list[tuple[str, str | None]]:
+def folder_crumbs(person: Person, drive_id: str, item_id: str) -> list[tuple[str, str | None]]:
     """The folders above an item (library root excluded), linked only where visible.
 
     Their names are part of the item's path, which the person already sees."""
-    ancestors = [
-        (ancestor_id, name)
-        for ancestor_id, name in visibility.ancestors(db.index(), drive_id, item_id)
-        if ancestor_id != root_id
-    ]
+    ancestors = visibility.ancestors_below_root(db.index(), drive_id, item_id)
     visible = access.filter_visible(person, ((drive_id, a) for a, _ in ancestors))
     return [
         (

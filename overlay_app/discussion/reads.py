@@ -118,12 +118,14 @@ def _fetch(
     viewer_id: str, drive_id: str, item_id: str, with_document_likes: bool
 ) -> tuple[list[CommentNode], list[PersonRef]]:
     """The comments (see load_nodes) and, if asked, who liked the document: a handful of
-    queries however long the discussion (comments, every like on them, the document's likes,
+    queries however long the discussion (comments, every like on them and on the document,
     and one lookup of everyone's name)."""
     social = db.social()
     rows = store.document_comments(social, drive_id, item_id)
-    likes = store.document_comment_likes(social, drive_id, item_id)
-    fans = store.document_likers(social, drive_id, item_id) if with_document_likes else []
+    if with_document_likes:
+        likes, fans = store.every_like(social, drive_id, item_id)
+    else:
+        likes, fans = store.document_comment_likes(social, drive_id, item_id), []
     names = display_names([row[2] for row in rows] + [pid for _, pid in likes] + fans)
     likers: dict[str, list[PersonRef]] = {}
     for comment_id, person_id in likes:

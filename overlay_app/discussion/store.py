@@ -49,6 +49,16 @@ DOCUMENT_LIKES_SQL = """
     WHERE drive_id = :drive_id AND item_id = :item_id
     ORDER BY created_at, person_id"""
 
+# Both of the above in one statement (a page shows both): a document like has no comment_id.
+ALL_LIKES_SQL = """
+    SELECT l.comment_id, l.person_id, l.created_at
+    FROM comments AS c JOIN comment_likes AS l ON l.comment_id = c.id
+    WHERE c.drive_id = :drive_id AND c.item_id = :item_id
+    UNION ALL
+    SELECT NULL, person_id, created_at FROM document_likes
+    WHERE drive_id = :drive_id AND item_id = :item_id
+    ORDER BY 3, 2"""
+
 COUNTS_SQL = """
     SELECT drive_id, item_id, count(*) FILTER (WHERE kind = 'c'),
            count(*) FILTER (WHERE kind = 'l') FROM (
@@ -260,6 +270,8 @@ def set_mentions(conn: sqlite3.Connection, comment_id: str, person_ids: list[str
 
 
 def add_mentions(conn: sqlite3.Connection, comment_id: str, person_ids: list[str]) -> None:
+    if not person_ids:  # most comments mention nobody: no statement (a round trip on PostgreSQL)
+        return
     conn.executemany(
         "INSERT INTO mentions (comment_id, person_id) VALUES (?, ?)",
         [(comment_id, person_id) for person_id in person_ids],
@@ -273,6 +285,22 @@ def document_comment_likes(conn: SocialConn, drive_id: str, item_id: str) -> lis
     """(comment_id, person_id) of every like on the document's comments, earliest first."""
     params = {"drive_id": drive_id, "item_id": item_id}
     return conn.execute(COMMENT_LIKES_SQL, params).fetchall()
+
+
+def every_like(
+    conn: SocialConn, drive_id: str, item_id: str
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """`document_comment_likes` and `document_likers` together, in one statement."""
+    on_comments: list[tuple[str, str]] = []
+    on_document: list[str] = []
+    for comment_id, person_id, _ in conn.execute(
+        ALL_LIKES_SQL, {"drive_id": drive_id, "item_id": item_id}
+    ):
+        if comment_id is None:
+            on_document.append(person_id)
+        else:
+            on_comments.append((comment_id, person_id))
+    return on_comments, on_document
 
 
 def document_likers(conn: SocialConn, drive_id: str, item_id: str) -> list[str]:

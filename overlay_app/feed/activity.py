@@ -25,6 +25,7 @@ from overlay_app.discussion import store as discussion_store
 from overlay_app.feed import inbox, store
 from overlay_app.feed.store import Activity
 from overlay_app.follow import levels
+from overlay_app.follow.store import Place
 from overlay_app.follow.targets import CHANNEL
 from overlay_app.identity import Person
 from overlay_app.mail.queueing import conversation_of
@@ -45,10 +46,12 @@ def comment_added(
     """A new comment (id, parent id) by `actor_id` on the document `key`."""
     (drive_id, item_id), (comment_id, parent_id) = key, comment
     conversation = conversation_of(drive_id, item_id, None)
-    record(conn, Activity(conversation, drive_id, item_id, None, at, actor_id, comment_id, None))
+    place = levels.document_place(drive_id, item_id, conn)  # read once: inboxes and levels
+    activity = Activity(conversation, drive_id, item_id, None, at, actor_id, comment_id, None)
+    record(conn, activity, place)
     participants = discussion_store.thread_authors(conn, comment_id) if parent_id else set()
     skip = {actor_id, *told}
-    decided = levels.watchers(conn, levels.document_place(drive_id, item_id), participants)
+    decided = levels.watchers(conn, place, participants)
     for person_id, level in sorted(decided.items()):
         if person_id in skip:
             continue
@@ -133,10 +136,10 @@ def refresh_document(conn: sqlite3.Connection, drive_id: str, item_id: str) -> N
                            message_id, kind))  # fmt: skip
 
 
-def record(conn: sqlite3.Connection, activity: Activity) -> None:
-    """New activity: the conversation's latest, and into the inboxes it concerns."""
-    store.touch(conn, activity)
-    inbox.deliver(conn, activity)
+def record(conn: sqlite3.Connection, activity: Activity, place: Place | None = None) -> None:
+    """New activity: the conversation's latest, and into the inboxes it concerns (`place`:
+    the document's, when the caller has read it)."""
+    store.touch(conn, activity, inbox.audience(conn, activity, place))
 
 
 def _settle(conn: sqlite3.Connection, activity: Activity) -> None:

@@ -24,10 +24,9 @@ from flask import g
 from overlay_app import access, db
 from overlay_app.feed import store
 from overlay_app.feed.store import Activity
+from overlay_app.follow import levels, targets
 from overlay_app.follow import store as follow_store
-from overlay_app.follow import targets
 from overlay_app.identity import Person
-from overlay_app.tags import store as tags_store
 from sync import directory, visibility
 
 BACKFILL = 200  # conversations a new follow brings at once
@@ -35,11 +34,13 @@ PRACTICE_SHOWN = 30  # as feed.reads lists a practice
 AROUND_MEMO, SITE_MEMO = "plaza.feed.around", "plaza.feed.site"
 
 
-def deliver(conn: sqlite3.Connection, activity: Activity) -> None:
-    """The activity (already in feed.store) into the inboxes of everyone it may interest."""
+def audience(
+    conn: sqlite3.Connection, activity: Activity, place: follow_store.Place | None = None
+) -> set[str]:
+    """Everyone whose inbox the activity goes to (feed.store.touch puts it there). `place`:
+    the document's (follow.levels.document_place), when the caller has read it."""
     people = {activity.last_actor_id, *_around(activity.last_actor_id)}
-    people |= follow_store.followers(conn, _followed_places(conn, activity))
-    store.deliver(conn, activity.conversation, activity.last_at, people)
+    return people | follow_store.followers(conn, _followed_places(conn, activity, place))
 
 
 def _around(person_id: str) -> list[str]:
@@ -51,22 +52,21 @@ def _around(person_id: str) -> list[str]:
     return known[person_id]
 
 
-def _followed_places(conn: sqlite3.Connection, a: Activity) -> list[tuple[str, str]]:
+def _followed_places(
+    conn: sqlite3.Connection, a: Activity, place: follow_store.Place | None
+) -> follow_store.Place:
     places = [(targets.PERSON, a.last_actor_id)]
     if a.room_id:
         return [*places, (targets.CHANNEL, a.room_id)]
     drive_id, item_id = a.drive_id or "", a.item_id or ""
-    places.append((targets.DOCUMENT, targets.document_key(drive_id, item_id)))
-    # The folders above it, the library's root first (following a library follows its root).
-    for folder, _ in visibility.ancestors(db.index(), drive_id, item_id):
-        places.append((targets.FOLDER, targets.document_key(drive_id, folder)))
+    # The document, the folders above it (following a library follows its root), its tags.
+    places += levels.document_place(drive_id, item_id, conn) if place is None else place
     sites: dict[str, str | None] = g.setdefault(SITE_MEMO, {})
     if drive_id not in sites:
         sites[drive_id] = visibility.site_of_library(db.index(), drive_id)
     site_id = sites[drive_id]
     if site_id:
         places.append((targets.SITE, site_id))
-    places += [(targets.TAG, tag) for tag in tags_store.tags_of(conn, drive_id, item_id)]
     return places
 
 

@@ -68,8 +68,22 @@ ARMS = {
 }
 
 
-def touch(conn: sqlite3.Connection, activity: Activity) -> None:
-    """New activity in the conversation, by `last_actor_id`."""
+# The conversation's new time for everyone already holding it, and a row for each of :people
+# (the actor, for feed_actors) who does not: one statement per table. The UNION drops
+# duplicates, so no row is updated twice.
+ACTORS_MOVED = """INSERT INTO feed_actors (conversation, actor_id, conversation_at)
+    SELECT :conversation, value, :at FROM json_each(:people) WHERE true
+    UNION SELECT conversation, actor_id, :at FROM feed_actors WHERE conversation = :conversation
+    ON CONFLICT (conversation, actor_id) DO UPDATE SET conversation_at = excluded.conversation_at"""
+INBOX_MOVED = """INSERT INTO feed_inbox (person_id, conversation, at)
+    SELECT value, :conversation, :at FROM json_each(:people) WHERE true
+    UNION SELECT person_id, conversation, :at FROM feed_inbox WHERE conversation = :conversation
+    ON CONFLICT (conversation, person_id) DO UPDATE SET at = excluded.at"""
+
+
+def touch(conn: sqlite3.Connection, activity: Activity, audience: Iterable[str]) -> None:
+    """New activity in the conversation, by `last_actor_id`: its latest, its time in every
+    inbox holding it, and into the inboxes of `audience` (feed.inbox chooses them)."""
     a = activity
     conn.execute(
         "INSERT INTO feed_activity (conversation, drive_id, item_id, room_id, last_at,"
@@ -81,12 +95,9 @@ def touch(conn: sqlite3.Connection, activity: Activity) -> None:
         [a.conversation, a.drive_id, a.item_id, a.room_id, a.last_at, a.last_actor_id,
          a.last_comment_id, a.last_message_id, a.last_kind],
     )  # fmt: skip
-    conn.execute(
-        "INSERT INTO feed_actors (conversation, actor_id, conversation_at)"
-        " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        [a.conversation, a.last_actor_id, a.last_at],
-    )
-    _moved(conn, a.conversation, a.last_at)
+    moved = {"conversation": a.conversation, "at": a.last_at}
+    conn.execute(ACTORS_MOVED, {**moved, "people": json.dumps([a.last_actor_id])})
+    conn.execute(INBOX_MOVED, {**moved, "people": json.dumps(sorted(set(audience)))})
 
 
 def _moved(conn: sqlite3.Connection, conversation: str, at: str) -> None:

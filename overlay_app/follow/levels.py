@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from overlay_app import db
+from overlay_app.db import SocialConn
 from overlay_app.follow import store
 from overlay_app.follow.targets import CHANNEL, DOCUMENT, FOLDER, TAG, document_key
 from overlay_app.tags import store as tags_store
@@ -63,13 +64,15 @@ DEFAULTS: dict[str, frozenset[str]] = {
 }
 
 
-def document_place(drive_id: str, item_id: str) -> store.Place:
+def document_place(drive_id: str, item_id: str, conn: SocialConn | None = None) -> store.Place:
     """The targets a level on which applies to the document, most specific first: itself,
-    its folders nearest first (the library's root last), then its tags."""
+    its folders nearest first (the library's root last), then its tags (read on `conn`, a
+    write's transaction, else this request's social store). Following any of them brings the
+    document's conversations into the feed too (feed.inbox)."""
     folders = visibility.ancestors(db.index(), drive_id, item_id)
     place = [(DOCUMENT, document_key(drive_id, item_id))]
     place += [(FOLDER, document_key(drive_id, folder_id)) for folder_id, _ in reversed(folders)]
-    tags = tags_store.tags_of(db.social(), drive_id, item_id)
+    tags = tags_store.tags_of(db.social() if conn is None else conn, drive_id, item_id)
     return place + [(TAG, tag) for tag in tags]
 
 
@@ -125,6 +128,5 @@ def watchers(
     conn: sqlite3.Connection, place: store.Place, candidates: Iterable[str] = ()
 ) -> dict[str, str]:
     """The level that applies for everyone who set one on the place (plus `candidates`)."""
-    people = store.people_at_level(conn, place, WATCHING) | set(candidates)
-    levels = store.levels_on(conn, people, place)
-    return {person_id: resolve(levels.get(person_id, {}), place) for person_id in people}
+    levels = store.levels_around(conn, place, WATCHING, candidates)
+    return {person_id: resolve(set_on, place) for person_id, set_on in levels.items()}

@@ -13,8 +13,11 @@ from overlay_app.dialect import unpinned
 
 Place = list[tuple[str, str]]  # (kind, key) pairs, most specific first
 
-FOLLOWERS_SQL = """SELECT person_id FROM follows INDEXED BY follows_by_target
-    WHERE kind = ? AND target IN (SELECT value FROM json_each(?))"""
+# Every (kind, key) target at once: one statement on the write's path, one index probe per
+# target (follows_by_target).
+FOLLOWERS_SQL = """SELECT DISTINCT f.person_id FROM json_each(?) AS t
+    JOIN follows AS f INDEXED BY follows_by_target
+      ON f.kind = t.value ->> 0 AND f.target = t.value ->> 1"""
 
 
 # -- follows -------------------------------------------------------------------------------------
@@ -49,23 +52,25 @@ def follows_of(conn: SocialConn, person_id: str) -> list[tuple[str, str, str]]:
 
 def followers(conn: SocialConn, targets: Place) -> set[str]:
     """Everyone who follows one of the (kind, key) targets (follows_by_target)."""
-    by_kind: dict[str, set[str]] = {}
-    for kind, key in targets:
-        by_kind.setdefault(kind, set()).add(key)
-    found: set[str] = set()
-    for kind, keys in sorted(by_kind.items()):  # one index range per kind and key
-        sql = unpinned(conn, FOLLOWERS_SQL, "follows_by_target")
-        rows = conn.execute(sql, [kind, json.dumps(sorted(keys))])
-        found |= {person_id for (person_id,) in rows}
-    return found
+    if not targets:
+        return set()
+    sql = unpinned(conn, FOLLOWERS_SQL, "follows_by_target")
+    rows = conn.execute(sql, [json.dumps(sorted(set(targets)))])
+    return {person_id for (person_id,) in rows}
 
 
-def is_following(conn: SocialConn, person_id: str, kind: str, key: str) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM follows WHERE person_id = ? AND kind = ? AND target = ?",
-        [person_id, kind, key],
+def following_and_level(
+    conn: SocialConn, person_id: str, kind: str, key: str
+) -> tuple[bool, str | None]:
+    """Whether the person follows the target, and the level they set on it (None: the
+    default): what a page's follow button shows, in one statement."""
+    following, level = conn.execute(
+        "SELECT (SELECT 1 FROM follows WHERE person_id = :person AND kind = :kind"
+        " AND target = :key), (SELECT level FROM levels WHERE person_id = :person"
+        " AND kind = :kind AND target = :key)",
+        {"person": person_id, "kind": kind, "key": key},
     ).fetchone()
-    return row is not None
+    return following is not None, level
 
 
 # -- levels --------------------------------------------------------------------------------------
@@ -110,15 +115,25 @@ def levels_on(
     return found
 
 
-def people_at_level(conn: SocialConn, place: Place, level: str) -> set[str]:
-    """Everyone who set `level` on some target of the place (levels_by_target)."""
+def levels_around(
+    conn: SocialConn, place: Place, level: str, candidates: Iterable[str]
+) -> dict[str, dict[tuple[str, str], str]]:
+    """`levels_on` for everyone who set `level` on some target of the place (levels_by_target)
+    and for the `candidates`, in one statement: everyone in the answer, with no levels ({})
+    for a candidate who set none."""
+    wanted = set(candidates)
     rows = conn.execute(
-        "SELECT DISTINCT person_id FROM levels"
-        " WHERE (kind, target) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))"
-        " AND level = ?",
-        [json.dumps(place), level],
+        "SELECT person_id, kind, target, level FROM levels"
+        " WHERE (kind, target) IN (SELECT value ->> 0, value ->> 1 FROM json_each(:place))"
+        " AND (person_id IN (SELECT value FROM json_each(:people)) OR person_id IN ("
+        "  SELECT person_id FROM levels WHERE level = :level"
+        "  AND (kind, target) IN (SELECT value ->> 0, value ->> 1 FROM json_each(:place))))",
+        {"place": json.dumps(place), "people": json.dumps(sorted(wanted)), "level": level},
     )
-    return {person_id for (person_id,) in rows}
+    found: dict[str, dict[tuple[str, str], str]] = {person_id: {} for person_id in wanted}
+    for person_id, kind, key, set_level in rows:
+        found.setdefault(person_id, {})[(kind, key)] = set_level
+    return found
 
 
 # -- delivery choices ----------------------------------------------------------------------------

@@ -126,12 +126,8 @@ def follow_state(kind: str, key: str) -> dict[str, Any]:
     person = current_person()
     if person is None:
         return {"following": False, "level": None}
-    conn = db.social()
-    return {
-        "following": store.is_following(conn, person.id, kind, key),
-        "level": store.levels_of(conn, person.id).get((kind, key)),
-        "has_levels": kind in targets.LEVEL_KINDS,
-    }
+    following, level = store.following_and_level(db.social(), person.id, kind, key)
+    return {"following": following, "level": level, "has_levels": kind in targets.LEVEL_KINDS}
 
 
 def init_app(app: Flask) -> None:

@@ -184,7 +184,7 @@ VISIBLE_LIBRARIES_SQL = f"""
     ORDER BY s.title COLLATE NOCASE, s.id, d.name COLLATE NOCASE, d.id"""
 
 # The folders above an item, nearest last. Their names are part of the item's path.
-ANCESTORS_SQL = """
+UP_SQL = """
     WITH RECURSIVE up(item_id, parent_id, name, depth) AS (
         SELECT item_id, parent_id, name, 0 FROM items WHERE drive_id = :drive_id
             AND item_id = :item_id
@@ -192,8 +192,19 @@ ANCESTORS_SQL = """
         SELECT i.item_id, i.parent_id, i.name, up.depth + 1 FROM items AS i
         JOIN up ON i.drive_id = :drive_id AND i.item_id = up.parent_id
         WHERE up.depth < 64
-    )
+    )"""
+ANCESTORS_SQL = (
+    UP_SQL
+    + """
     SELECT item_id, name FROM up WHERE depth > 0 ORDER BY depth DESC"""
+)
+BELOW_ROOT_SQL = (
+    UP_SQL
+    + """
+    SELECT item_id, name FROM up WHERE depth > 0 AND item_id NOT IN (
+        SELECT item_id FROM items WHERE drive_id = :drive_id AND is_root = 1 AND deleted = 0)
+    ORDER BY depth DESC"""
+)
 
 
 # -- the API -----------------------------------------------------------------------------------
@@ -336,6 +347,15 @@ def ancestors(db: sqlite_utils.Database, drive_id: str, item_id: str) -> list[tu
     caller may see, whose path already names them."""
     params = {"drive_id": drive_id, "item_id": item_id}
     return db.execute(ANCESTORS_SQL, params).fetchall()
+
+
+def ancestors_below_root(
+    db: sqlite_utils.Database, drive_id: str, item_id: str
+) -> list[tuple[str, str]]:
+    """`ancestors` without the library's live root (`root_item_id`), in one statement: the
+    folders a page's breadcrumbs name between the library and the item."""
+    params = {"drive_id": drive_id, "item_id": item_id}
+    return db.execute(BELOW_ROOT_SQL, params).fetchall()
 
 
 def sharepoint_ids(

@@ -318,7 +318,30 @@ def test_the_window_slides(make_app):
         counts = db.social().execute(
             "SELECT action, count(*) FROM rate_events GROUP BY action ORDER BY action"
         )
-        assert list(counts) == [("comment", 1), ("like", 3)]
+        assert list(counts) == [("comment", 1), ("like", 4)]  # the old one not pruned yet
+
+
+def test_writes_out_of_the_window_are_pruned_in_batches(make_app):
+    """Older writes are deleted once PRUNE_STALE of them are left, not one by one (a
+    statement fewer per write); the window counts only the last minute either way."""
+    app = make_app(writes_per_minute=3)
+    stale = security.PRUNE_STALE
+    with app.test_request_context():
+        with db.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO rate_events (person_id, action, at) VALUES ('ann', 'like', ?)",
+                [(time.time() - 61 - n,) for n in range(stale - 1)],
+            )
+        security.check_rate("ann", "like")  # stale - 1 old ones: kept
+        kept = "SELECT count(*) FROM rate_events WHERE action = 'like'"
+        assert db.social().execute(kept).fetchone() == (stale,)
+        with db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO rate_events (person_id, action, at) VALUES ('ann', 'like', ?)",
+                [time.time() - 61],
+            )
+        security.check_rate("ann", "like")  # stale old ones: pruned
+        assert db.social().execute(kept).fetchone() == (2,)
 
 
 # -- audit -------------------------------------------------------------------------------------
