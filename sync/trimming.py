@@ -70,8 +70,8 @@ PRINCIPALS = f"""
         SELECT 'user:' || p.id FROM person AS p WHERE {_SEES}
         UNION ALL
         SELECT 'group:' || m.group_id
-        FROM person AS p
-        JOIN memberships AS m ON m.user_id = p.id
+        FROM memberships AS m
+        JOIN person AS p ON p.id = m.user_id
         LEFT JOIN groups AS g ON g.id = m.group_id
         WHERE {_SEES} AND coalesce(g.deleted, 0) = 0
         UNION ALL

@@ -13,7 +13,14 @@ import pytest
 
 from sync.db import open_index
 from sync.people import recompute_memberships
-from sync.trimming import find_person, person_and_principals, principal_set, principals_of
+from sync.trimming import (
+    PRINCIPALS,
+    find_person,
+    person_and_principals,
+    principal_set,
+    principals_of,
+)
+from tests.postgres import sqlite_only
 from tests.sync.conftest import insert_rows, pairs
 
 SITE = "localhost,3333,cccc"
@@ -127,3 +134,14 @@ def test_the_set_is_read_in_one_statement(directory, person: str) -> None:
     finally:
         directory.conn.set_trace_callback(None)
     assert len(statements) == 1, statements
+
+
+@sqlite_only("its query planner's choices")
+def test_the_set_is_read_through_indexes(directory) -> None:
+    plan = "\n".join(
+        row[3] for row in directory.execute(f"EXPLAIN QUERY PLAN {PRINCIPALS}", {"person": "x"})
+    )
+    assert "SEARCH people USING INDEX people_by_upn (upn=?)" in plan, plan
+    assert "SEARCH m USING COVERING INDEX sqlite_autoindex_memberships_1 (user_id=?)" in plan
+    assert "SEARCH s USING INDEX site_group_members_by_principal (principal=?)" in plan
+    assert "SCAN m" not in plan and "SCAN s" not in plan
