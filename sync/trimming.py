@@ -5,8 +5,9 @@ A person's *principal set* holds every principal key (see sync/schema.py) that a
 "everyone" and "link:organization" unless they are a guest (SharePoint's "everyone except
 external users" and organisation-wide links leave guests out), and "sitegroup:{site}:{n}" for
 every site group that holds any of those. Disabled, deleted and unknown people get the empty set,
-which sees nothing. The set reaches SQL as one JSON array (`principals_json`), joined with the
-acl at query time: groups are never expanded into per-item rows.
+which sees nothing. The set is read in one statement on both engines (PRINCIPALS). It reaches
+SQL as one JSON array (`principals_json`), joined with the acl at query time: groups are never
+expanded into per-item rows.
 """
 
 from __future__ import annotations
@@ -59,11 +60,12 @@ PERSON = """
     ORDER BY by_upn, deleted, id
     LIMIT 1"""
 
-# The person, then one row per principal key (none, one row of NULL key, when they may see
-# nothing): a single statement, since on PostgreSQL each round trip costs more than these
-# reads (a search of a few items paid four of them before its own, issue 17). Memberships are
-# already transitive (sync/people.py); a deleted group admits nobody, a group the directory
-# has not listed yet still does. Site groups are matched on the person's own keys only.
+# The person's fields with each principal key, one row per key (one row with a NULL key when
+# they may see nothing, no row when nobody is named): a single statement, since on PostgreSQL
+# each round trip costs more than these reads (a search of a few items paid four of them
+# before its own, issue 17). Memberships are already transitive (sync/people.py); a deleted
+# group admits nobody, a group the directory has not listed yet still does. Site groups are
+# matched on the person's own keys only.
 PRINCIPALS = f"""
     WITH person AS MATERIALIZED ({PERSON}),
     own(principal) AS MATERIALIZED (
