@@ -12,8 +12,9 @@ off) and one throwaway PostgreSQL cluster (bench/pg_cluster.py: production durab
 3. document search over the two indexes just synced (the same tenant, so the same items and
    permissions): bench/search.py's terms (rare, common, frequent, very common, from SQLite's
    FTS5 vocabulary) and people (who sees most, who sees least), sync.access.search, first
-   page of 20; one warm-up each, then --runs runs alternately; p50 and p95 per engine. Both
-   engines must find the same total for every query (else it stops: not the same search).
+   page of 20; one warm-up each, then --runs runs alternately; p50 and p95 per engine, and
+   the statements (round trips) of one PostgreSQL search after the warm-up. Both engines must
+   find the same total for every query (else it stops: not the same search).
 Prints PostgreSQL / SQLite for each. Target (issue 17): PostgreSQL within 1.5x of SQLite.
 """
 
@@ -81,9 +82,16 @@ def incremental(emulator: Emulator, indexes: dict[str, str], rounds: int) -> dic
     return medians
 
 
-def timed_search(dbs: dict, person: str, text: str, runs: int) -> tuple[dict, int]:
-    """Latencies (ms) per engine, runs alternating, and the total found (the same on both)."""
+def timed_search(dbs: dict, person: str, text: str, runs: int) -> tuple[dict, int, int]:
+    """Latencies (ms) per engine, runs alternating, the total found (the same on both) and
+    the statements (round trips) of one PostgreSQL search after the first."""
     totals = {engine: access.search(db, person, text).total for engine, db in dbs.items()}
+    statements: list[str] = []
+    dbs["PostgreSQL"].conn.set_trace_callback(statements.append)
+    try:
+        access.search(dbs["PostgreSQL"], person, text)
+    finally:
+        dbs["PostgreSQL"].conn.set_trace_callback(None)
     if len(set(totals.values())) != 1:
         raise SystemExit(f"{text!r} for {person}: the engines found {totals}")
     latencies: dict[str, list[float]] = {engine: [] for engine in dbs}
@@ -92,7 +100,7 @@ def timed_search(dbs: dict, person: str, text: str, runs: int) -> tuple[dict, in
             began = time.perf_counter()
             access.search(db, person, text)
             latencies[engine].append((time.perf_counter() - began) * 1000)
-    return latencies, totals["SQLite"]
+    return latencies, totals["SQLite"], len(statements)
 
 
 def document_search(indexes: dict[str, str], runs: int) -> list[float]:
@@ -104,10 +112,11 @@ def document_search(indexes: dict[str, str], runs: int) -> list[float]:
     try:
         terms, people = pick_terms(dbs["SQLite"]), pick_people(dbs["SQLite"])
         print(f"{'term':>28} {'matches':>8} {'person (sees)':>22} {'found':>7}"
-              f" {'SQLite p50/p95 ms':>18} {'PG p50/p95 ms':>16} {'PG/SQLite':>9}")  # fmt: skip
+              f" {'SQLite p50/p95 ms':>18} {'PG p50/p95 ms':>16} {'PG/SQLite':>9}"
+              f" {'PG stmts':>8}")  # fmt: skip
         for term in terms:
             for label, person, visible in people:
-                latencies, total = timed_search(dbs, person, term.text, runs)
+                latencies, total, statements = timed_search(dbs, person, term.text, runs)
                 p50 = {e: statistics.median(v) for e, v in latencies.items()}
                 p95 = {e: percentile(v, 0.95) for e, v in latencies.items()}
                 ratios.append(p50["PostgreSQL"] / p50["SQLite"])
@@ -115,7 +124,7 @@ def document_search(indexes: dict[str, str], runs: int) -> list[float]:
                       f" {label + f' ({visible:,})':>22} {total:>7,}"
                       f" {p50['SQLite']:>8.1f} /{p95['SQLite']:>7.1f}"
                       f" {p50['PostgreSQL']:>7.1f} /{p95['PostgreSQL']:>6.1f}"
-                      f" {ratios[-1]:>8.2f}x")  # fmt: skip
+                      f" {ratios[-1]:>8.2f}x {statements:>8}")  # fmt: skip
     finally:
         for db in dbs.values():
             db.close()

@@ -34,7 +34,7 @@ import json
 import re
 from typing import Any
 
-from sync import search_rank
+from sync import search_estimate, search_rank
 from sync.visibility import principals_param, trimmed_sql
 
 CONFIG = "plaza_words"
@@ -126,6 +126,8 @@ FORMS = {"few": FEW, "window": WINDOW}  # which sync.search._ranked_pg runs
 # Asked for whole words: PostgreSQL's estimate of a prefix (word:*) discounts each common
 # word by those listed before it ("plain:*", in 4,995 of 5,041 items, was estimated at 101),
 # while a whole word's is its own frequency, a lower bound of the prefix's matches.
+# Computed in this process from the same statistics (sync/search_estimate.py), which saves a
+# round trip per search; the planner is asked only while the column has no statistics.
 ESTIMATE = f"EXPLAIN (FORMAT JSON) SELECT 1 FROM items AS i WHERE {MATCHES}"
 
 PAGE = """
@@ -145,8 +147,7 @@ def tsquery_text(match: str) -> str:
     """The to_tsquery text of an FTS5 expression from sync.search.fts_query: the same
     phrases, all required, the last word of the last one a prefix; a phrase of several words
     within one column (one weight) of search_vector."""
-    chunks = [chunk.replace('""', '"') for chunk in _PHRASE.findall(match)]
-    phrases = [words for words in (_WORD.findall(chunk) for chunk in chunks) if words]
+    phrases = phrases_of(match)
     prefix = match.rstrip().endswith("*")
     terms = []
     for n, words in enumerate(phrases):
@@ -164,6 +165,13 @@ def tsquery_text(match: str) -> str:
     return " & ".join(terms)
 
 
+def phrases_of(match: str) -> list[list[str]]:
+    """The words of each phrase of an FTS5 expression from sync.search.fts_query, split as
+    unicode61 splits them (phrases without a word left out)."""
+    chunks = [chunk.replace('""', '"') for chunk in _PHRASE.findall(match)]
+    return [words for words in (_WORD.findall(chunk) for chunk in chunks) if words]
+
+
 def _lexeme(word: str, suffix: str) -> str:
     """A quoted word of to_tsquery (the configuration folds it as it folded the vector)."""
     return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'" + suffix
@@ -175,8 +183,17 @@ def form_sql(form: str, filters_sql: str) -> str:
 
 
 def match_estimate(db: Any, match: str) -> int:
-    """The planner's estimate of how many items (hidden ones too) hold the words, the last
-    one taken whole (see ESTIMATE)."""
+    """How many items (hidden ones too) hold the words, the last one taken whole (see
+    ESTIMATE), as the planner estimates it: from search_vector's statistics cached in this
+    process (sync/search_estimate.py), else asked of the planner."""
+    known = search_estimate.statistics(db)
+    if known is None:
+        return planner_estimate(db, match)
+    return known.estimate(phrases_of(match))
+
+
+def planner_estimate(db: Any, match: str) -> int:
+    """The planner's own estimate (a round trip: EXPLAIN), as match_estimate's."""
     whole = tsquery_text(match.rstrip().removesuffix("*"))
     plan = db.execute(ESTIMATE, {"tsquery": whole}).fetchone()[0]
     plan = json.loads(plan) if isinstance(plan, str) else plan

@@ -5,8 +5,9 @@ A person's *principal set* holds every principal key (see sync/schema.py) that a
 "everyone" and "link:organization" unless they are a guest (SharePoint's "everyone except
 external users" and organisation-wide links leave guests out), and "sitegroup:{site}:{n}" for
 every site group that holds any of those. Disabled, deleted and unknown people get the empty set,
-which sees nothing. The set reaches SQL as one JSON array (`principals_json`), joined with the
-acl at query time: groups are never expanded into per-item rows.
+which sees nothing. The set is read in one statement on both engines (PRINCIPALS). It reaches
+SQL as one JSON array (`principals_json`), joined with the acl at query time: groups are never
+expanded into per-item rows.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from sync.principals import EVERYONE, ORGANIZATION_LINK
+
+# Who may see anything at all (Person.sees_anything), on `person AS p`.
+_SEES = "p.enabled <> 0 AND p.deleted = 0"
 
 
 @dataclass(frozen=True)
@@ -43,59 +47,89 @@ class Person:
         return self.display_name or self.upn or self.id
 
 
+# The person `:person` names: by object id, else by UPN in any case (the live row before a
+# deleted one, then the lowest id), at most one row.
+PERSON = """
+    SELECT id, upn, display_name, enabled, guest, deleted FROM (
+        SELECT 0 AS by_upn, id, upn, display_name, enabled, guest, deleted
+        FROM people WHERE id = :person
+        UNION ALL
+        SELECT 1, id, upn, display_name, enabled, guest, deleted
+        FROM people WHERE upn = :person COLLATE NOCASE
+    ) AS named
+    ORDER BY by_upn, deleted, id
+    LIMIT 1"""
+
+# The person's fields with each principal key, one row per key (one row with a NULL key when
+# they may see nothing, no row when nobody is named): a single statement, since on PostgreSQL
+# each round trip costs more than these reads (a search of a few items paid four of them
+# before its own, issue 17). Memberships are already transitive (sync/people.py); a deleted
+# group admits nobody, a group the directory has not listed yet still does. Site groups are
+# matched on the person's own keys only.
+PRINCIPALS = f"""
+    WITH person AS MATERIALIZED ({PERSON}),
+    own(principal) AS MATERIALIZED (
+        SELECT 'user:' || p.id FROM person AS p WHERE {_SEES}
+        UNION ALL
+        SELECT 'group:' || m.group_id
+        FROM memberships AS m
+        JOIN person AS p ON p.id = m.user_id
+        LEFT JOIN groups AS g ON g.id = m.group_id
+        WHERE {_SEES} AND coalesce(g.deleted, 0) = 0
+        UNION ALL
+        SELECT everyone.principal
+        FROM person AS p
+        CROSS JOIN (SELECT '{EVERYONE}' AS principal UNION ALL SELECT '{ORGANIZATION_LINK}')
+            AS everyone
+        WHERE {_SEES} AND p.guest = 0
+    ),
+    keys(principal) AS (
+        SELECT principal FROM own
+        UNION
+        SELECT 'sitegroup:' || s.site_id || ':' || CAST(s.group_number AS TEXT)
+        FROM site_group_members AS s
+        WHERE s.principal IN (SELECT principal FROM own)
+    )
+    SELECT p.id, p.upn, p.display_name, p.enabled, p.guest, p.deleted, k.principal
+    FROM person AS p LEFT JOIN keys AS k ON 1 = 1"""
+
+
 def find_person(db: sqlite_utils.Database, person: str) -> Person | None:
     """The person with this object id or user principal name (any case), or None."""
-    columns = "id, upn, display_name, enabled, guest, deleted"
-    row = db.execute(f"SELECT {columns} FROM people WHERE id = ?", [person]).fetchone()
-    if row is None:
-        row = db.execute(
-            f"SELECT {columns} FROM people WHERE upn = ? COLLATE NOCASE ORDER BY deleted, id",
-            [person],
-        ).fetchone()
-    if row is None:
-        return None
-    person_id, upn, display_name, enabled, guest, deleted = row
-    return Person(person_id, upn, display_name, bool(enabled), bool(guest), bool(deleted))
+    row = db.execute(PERSON, {"person": person}).fetchone()
+    return None if row is None else _person(row)
 
 
-def group_ids_of(db: sqlite_utils.Database, person_id: str) -> list[str]:
-    """Every live group the person is in, directly or through nested groups."""
-    rows = db.execute(
-        """SELECT m.group_id FROM memberships AS m
-           LEFT JOIN groups AS g ON g.id = m.group_id
-           WHERE m.user_id = ? AND coalesce(g.deleted, 0) = 0
-           ORDER BY m.group_id""",
-        [person_id],
-    )
-    return [group_id for (group_id,) in rows]
-
-
-def site_groups_holding(db: sqlite_utils.Database, principals: Iterable[str]) -> set[str]:
-    """Keys of the site groups that hold any of `principals` as a member."""
-    rows = db.execute(
-        """SELECT DISTINCT site_id, group_number FROM site_group_members
-           WHERE principal IN (SELECT value FROM json_each(?))""",
-        [principals_json(principals)],
-    )
-    return {f"sitegroup:{site_id}:{number}" for site_id, number in rows}
+def person_and_principals(
+    db: sqlite_utils.Database, person: str
+) -> tuple[Person | None, frozenset[str]]:
+    """The person (oid or UPN; None if unknown) and their principal set, read in one
+    statement; the set is empty for anyone who may see nothing."""
+    rows = db.execute(PRINCIPALS, {"person": person}).fetchall()
+    if not rows:
+        return None, frozenset()
+    found = _person(rows[0][:6])
+    keys = frozenset(row[6] for row in rows if row[6] is not None)
+    # Fail closed: the SQL already leaves them out, this holds even if it did not.
+    return found, keys if found.sees_anything else frozenset()
 
 
 def principals_of(db: sqlite_utils.Database, person: Person) -> frozenset[str]:
     """The principal set of a known person (empty when they may see nothing)."""
     if not person.sees_anything:
         return frozenset()
-    keys = {f"user:{person.id}"}
-    keys.update(f"group:{group_id}" for group_id in group_ids_of(db, person.id))
-    if not person.guest:
-        keys.update((EVERYONE, ORGANIZATION_LINK))
-    keys |= site_groups_holding(db, keys)
-    return frozenset(keys)
+    found, keys = person_and_principals(db, person.id)
+    return keys if found is not None and found.id == person.id else frozenset()
 
 
 def principal_set(db: sqlite_utils.Database, person: str) -> frozenset[str]:
     """Every principal key that admits `person` (oid or UPN); empty if unknown or disabled."""
-    found = find_person(db, person)
-    return frozenset() if found is None else principals_of(db, found)
+    return person_and_principals(db, person)[1]
+
+
+def _person(row: tuple) -> Person:
+    person_id, upn, display_name, enabled, guest, deleted = row
+    return Person(person_id, upn, display_name, bool(enabled), bool(guest), bool(deleted))
 
 
 def principals_json(principals: Iterable[str]) -> str:

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import pytest
 
-from sync import access, pg_schema, search_pg, search_rank
+from sync import access, pg_schema, search_estimate, search_pg, search_rank
 from sync.search import SearchFilters, _Caps, fts_query, matching_names
 from sync.visibility import can_view, principals_param
 from tests.postgres import backend_is_postgres
@@ -265,3 +265,29 @@ def test_the_window_starts_from_the_fewer_rows(large_pg_index) -> None:
     matches_first = re.compile(r"CTE Scan on matched m .*never executed")
     assert matches_first.search(window_plan(db, ann, caps.seen_cap(plain)))
     assert not matches_first.search(window_plan(db, ann, 1_000))
+
+
+@pytest.mark.parametrize(
+    "text", ["zebra", "plain", "pla", "file", "tax", "acme rep", "file 10", "Résumé", "nothing"]
+)
+def test_the_estimate_from_cached_statistics_is_the_planners(large_pg_index, text: str) -> None:
+    search_estimate.forget()
+    match = fts_query(text)
+    cached = search_pg.match_estimate(large_pg_index, match)
+    assert cached == search_pg.planner_estimate(large_pg_index, match)
+
+
+def test_a_search_reads_the_statistics_once(large_pg_index) -> None:
+    # Two statements for a few matches: the principal set and the few form (its page
+    # carried); the statistics only for the first search of the process (and minute).
+    search_estimate.forget()
+    statements: list[str] = []
+    large_pg_index.conn.set_trace_callback(statements.append)
+    try:
+        access.search(large_pg_index, "ann", "zebra")
+        first = len(statements)
+        access.search(large_pg_index, "ann", "zebr")
+    finally:
+        large_pg_index.conn.set_trace_callback(None)
+    assert (first, len(statements) - first) == (3, 2), statements
+    assert not any(sql.lstrip().startswith("EXPLAIN") for sql in statements)
