@@ -29,9 +29,9 @@ from tests.postgres import backend_is_postgres
 
 # request -> statements (SQLite, PostgreSQL)
 EXPECTED = {
-    "document page": (20, 20),
-    "comment POST": (26, 21),
-    "home page": (25, 25),
+    "document page": (18, 18),
+    "comment POST": (24, 19),
+    "home page": (23, 23),
 }
 
 
