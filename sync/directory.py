@@ -14,7 +14,7 @@ on these tables and the meaning of their filters live in one module. Words:
   closed).
 - membership: user -> group, transitive (`memberships`); `group_members` holds the direct edges.
 
-The principal set's own reads (sync/trimming.py: `find_person`, `group_ids_of`) stay beside
+The principal set's own read (sync/trimming.py: `person_and_principals`, one statement) stays beside
 the trimming SQL that they feed.
 """
 
