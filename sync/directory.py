@@ -14,8 +14,8 @@ on these tables and the meaning of their filters live in one module. Words:
   closed).
 - membership: user -> group, transitive (`memberships`); `group_members` holds the direct edges.
 
-The principal set's own read (sync/trimming.py: `person_and_principals`, one statement) stays beside
-the trimming SQL that they feed.
+The principal set's own read (sync/trimming.py: `person_and_principals`, one statement)
+stays beside the trimming SQL that it feeds.
 """
 
 from __future__ import annotations
