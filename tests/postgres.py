@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import shlex
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,7 +115,11 @@ def start_cluster() -> PgCluster:
 
 
 def stop_cluster(cluster: PgCluster) -> None:
-    cluster.server.discard(fast=False)
+    """Stops the session's cluster and removes it in the background: a run leaves hundreds of
+    databases (gigabytes of small files), whose removal took the last test's teardown 20 s."""
+    cluster.server.stop(fast=False)
+    directory = shlex.quote(str(cluster.server.data_dir.parent))
+    subprocess.run(["sh", "-c", f"rm -rf -- {directory} >/dev/null 2>&1 &"], check=True)
 
 
 @pytest.fixture(scope="session")
