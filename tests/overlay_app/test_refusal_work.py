@@ -1,48 +1,22 @@
 """A hidden id and a missing one cost the same work, so no timing tells them apart.
 
-Structural, never timed: every SQL statement a request runs on the index and the social store
-(sqlite3's trace callback, literals blanked) is recorded, and a request for something hidden
+Structural, never timed: every SQL statement a request runs on its stores is recorded
+(tests/overlay_app/statement_trace.py, literals blanked), and a request for something hidden
 from the caller must run exactly the statements of the same request for an id that does not
 exist: comment by id, a room's messages, chat search within a room, a tag's page.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import pytest
 from flask import Flask
 
-from overlay_app import db
 from tests.overlay_app.conftest import Api
+from tests.overlay_app.statement_trace import Statements
 
-LITERALS = re.compile(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b")
 TAG = "hidden-work"
-
-
-class Statements:
-    """Records the statements of the requests made while `recording` is set."""
-
-    def __init__(self, app: Flask) -> None:
-        self.seen: list[str] | None = None
-        app.before_request(self._trace)
-
-    def _trace(self) -> None:
-        for store in (db.index(), db.social()):
-            store.conn.set_trace_callback(self._record)
-
-    def _record(self, sql: str) -> None:
-        if self.seen is not None:
-            self.seen.append(" ".join(LITERALS.sub("?", sql).split()))
-
-    def of(self, call: Callable[[], object]) -> list[str]:
-        self.seen = []
-        try:
-            call()
-            return self.seen
-        finally:
-            self.seen = None
 
 
 @pytest.fixture
