@@ -129,6 +129,16 @@ def insert_rows(db, table: str, rows) -> None:
     db.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
+def insert_group_members(db, edges: str, groups) -> None:
+    """Direct membership edges ("group member ..." pairs); a member named in `groups` is a
+    nested group, any other a user."""
+    rows = [
+        {"group_id": g, "member_id": m, "member_type": "group" if m in groups else "user"}
+        for g, m in pairs(edges)
+    ]
+    insert_rows(db, "group_members", rows)
+
+
 def build_firm(location):
     db = open_index(location)
     insert_rows(db, "sites", [{"id": TAX, "title": "Tax"}, {"id": DEALS, "title": "Deals"}])
@@ -145,12 +155,7 @@ def build_firm(location):
         "groups",
         ({"id": g, "display_name": name, "deleted": int(g == "old")} for g, name in GROUPS.items()),
     )
-    insert_rows(
-        db,
-        "group_members",
-        ({"group_id": g, "member_id": m, "member_type": "group" if m in GROUPS else "user"}
-         for g, m in pairs(GROUP_MEMBERS)),
-    )  # fmt: skip
+    insert_group_members(db, GROUP_MEMBERS, GROUPS)
     insert_rows(db, "memberships", ({"user_id": u, "group_id": g} for u, g in pairs(MEMBERSHIPS)))
     insert_rows(
         db,

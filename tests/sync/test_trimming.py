@@ -21,7 +21,7 @@ from sync.trimming import (
     principals_of,
 )
 from tests.postgres import sqlite_only
-from tests.sync.conftest import insert_rows, pairs
+from tests.sync.conftest import insert_group_members, insert_rows
 
 SITE = "localhost,3333,cccc"
 EVERYONE_KEYS = {"everyone", "link:organization"}
@@ -55,12 +55,7 @@ def directory(index_location):
     columns = ("id", "upn", "enabled", "guest", "deleted")
     insert_rows(db, "people", (dict(zip(columns, p, strict=True)) for p in PEOPLE))
     insert_rows(db, "groups", ({"id": g, "deleted": int(g == "dead")} for g in GROUPS))
-    insert_rows(
-        db,
-        "group_members",
-        ({"group_id": g, "member_id": m, "member_type": "group" if m in GROUPS else "user"}
-         for g, m in pairs(GROUP_MEMBERS)),
-    )  # fmt: skip
+    insert_group_members(db, GROUP_MEMBERS, GROUPS)
     recompute_memberships(db.conn)
     # A group the people sync has not listed yet (no groups row) still admits its members.
     insert_rows(db, "memberships", [{"user_id": "carl", "group_id": "unlisted"}])
