@@ -124,20 +124,12 @@ def is_guest(db: sqlite_utils.Database, person_id: str) -> bool:
     return found is None or found.guest
 
 
-def in_group(db: sqlite_utils.Database, person_id: str, group_id: str) -> bool:
-    """Whether the person is in the group, directly or through nested groups, as the last
-    people sync saw it."""
-    found = db.execute(
-        "SELECT 1 FROM memberships WHERE user_id = ? AND group_id = ?", [person_id, group_id]
-    )
-    return found.fetchone() is not None
-
-
 def active_profile_in(
     db: sqlite_utils.Database, person_id: str, group_ids: Iterable[str]
 ) -> tuple[Profile | None, frozenset[str]]:
-    """`active_profile`, and which of `group_ids` the person is in (as `in_group`): one
-    statement for what every signed-in request asks (its person and their admin roles)."""
+    """`active_profile`, and which of `group_ids` the person is in, directly or through
+    nested groups (`memberships`, as the last people sync saw it): one statement for what
+    every signed-in request asks (its person and their admin roles)."""
     rows = db.execute(
         f"SELECT {PROFILE_COLUMNS}, m.group_id FROM people LEFT JOIN ("
         " SELECT user_id, group_id FROM memberships"
