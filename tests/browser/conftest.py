@@ -104,12 +104,20 @@ class LiveSite:
         self._thread.start()
 
     def _dispatch(self, environ: dict[str, Any], start_response: Callable) -> Any:
-        body = self.app(environ, start_response)
-        if not isinstance(body, FileWrapper):
+        status: list[str] = []
+
+        def starting(code: str, headers: list, *rest: Any) -> Any:
+            status.append(code)
+            return start_response(code, headers, *rest)
+
+        body = self.app(environ, starting)
+        bodiless = status and status[0].startswith("304")
+        if not (isinstance(body, FileWrapper) or bodiless):
             return body
         # Werkzeug's dev server skips close() when the browser drops the connection while it
         # drains the request, leaving a static file open (an unraisable ResourceWarning); a
-        # static file read whole here is closed whatever the browser does.
+        # static file read whole here (or a 304's, which is empty) is closed whatever the
+        # browser does.
         try:
             return [b"".join(body)]
         finally:

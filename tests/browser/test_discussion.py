@@ -45,6 +45,7 @@ def write_comment(page: Page, text: str) -> str:
     page.locator("#new-comment").locator("xpath=..").get_by_role("button", name="Comment").click()
     posted = page.locator("li.comment", has=page.locator(".body", has_text=text)).last
     expect(posted).to_be_visible()
+    page.wait_for_load_state()  # the reloaded page's scripts have made the editors
     return posted.get_attribute("id").removeprefix("comment-")
 
 
@@ -54,11 +55,13 @@ def reply_to(page: Page, comment_id: str, text: str) -> None:
     page.locator(f"#reply-{comment_id}").fill(text)
     thread.locator("> .actions details.reply").get_by_role("button", name="Reply").click()
     expect(thread.locator("ol.replies .body", has_text=text)).to_be_visible()
+    page.wait_for_load_state()  # the reloaded page's scripts have made the editors
 
 
 def mention_with_autocomplete(page: Page, person_name: str, text_after: str) -> None:
     """Types "@" and the start of the name, picks the suggestion, finishes and sends."""
-    field = page.locator("#new-comment")
+    # The editor, not the textarea it replaces (Playwright waits on a hidden one for good).
+    field = page.locator(".chip-editor#new-comment")
     field.click()
     page.keyboard.type("Please check the figures, @" + person_name.split()[0][:3])
     option = page.locator(".mention-suggestions li", has_text=person_name)
