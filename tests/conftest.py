@@ -94,7 +94,11 @@ def _asks_backend(function: object, answers: dict[int, bool]) -> bool:
 
 def depends_on_backend(item: pytest.Item, answers: dict[int, bool]) -> bool:
     """The test or a fixture it uses asks for the backend. Autouse fixtures are left out: one
-    that starts the cluster for a whole directory says nothing about a test."""
+    that starts the cluster for a whole directory says nothing about a test. A test marked
+    `same_on_every_backend` (its reason says why the engine cannot change what it checks)
+    runs once, on SQLite."""
+    if item.get_closest_marker("same_on_every_backend") is not None:
+        return False
     if _asks_backend(getattr(item, "obj", None), answers):
         return True
     definitions = getattr(item, "_fixtureinfo", None)
@@ -127,6 +131,14 @@ LONG_FILES = (
 def _long_first(items: list[pytest.Item]) -> None:
     rank = {path: n for n, path in enumerate(LONG_FILES)}
     items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(rank)))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "same_on_every_backend(reason): uses the backend, but what it checks cannot differ on "
+        "PostgreSQL; left out of the PostgreSQL run",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

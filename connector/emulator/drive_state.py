@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache, partial
 
 from connector.emulator import documents
 from connector.emulator.generator import DriveContext, TenantSpec
 from connector.emulator.model import Change, Grant, Item
+
+GENERATED_KEPT = 50_000  # generated items kept per drive (about 1 KB each)
 
 
 @dataclass
@@ -37,6 +40,9 @@ class DriveState:
         self.overrides: dict[int, ItemOverride] = {}
         self.extra_children: dict[int, set[int]] = {}  # moved in or created, by parent position
         self.next_index = ctx.drive.base_count
+        # A generated item costs a dozen keyed hashes and never changes: the positions a sync
+        # and its checks keep reading are kept (bounded: the large tenant has 1M of them).
+        self._generated = lru_cache(maxsize=GENERATED_KEPT)(partial(documents.base_item, spec, ctx))
         self.journal: list[Change] = []
 
     # -- reading -------------------------------------------------------------------------------
@@ -55,7 +61,7 @@ class DriveState:
         override = self.overrides.get(index)
         if index >= self.drive.base_count:
             return self._created_item(index, override) if override else None
-        item = documents.base_item(self.spec, self.ctx, index)
+        item = self._generated(index)
         if override is None:
             return item
         return self._apply(item, override)

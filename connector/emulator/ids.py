@@ -12,11 +12,17 @@ import hashlib
 import hmac
 import struct
 import uuid
+from functools import lru_cache
+
+IDS_KEPT = 200_000  # item ids (and parsed ids) kept per tenant
 
 
 class IdMaker:
     def __init__(self, seed: int) -> None:
         self._key = hashlib.sha256(f"plaza-emulator:{seed}".encode()).digest()
+        # Ids are read far more often than made (every request names items): each is kept.
+        self.item_id = lru_cache(maxsize=IDS_KEPT)(self._item_id)  # type: ignore[method-assign]
+        self.parse_item_id = lru_cache(maxsize=IDS_KEPT)(self._parse_item_id)  # type: ignore[method-assign]
 
     def _digest(self, *parts: object, size: int = 16) -> bytes:
         message = "\x1f".join(str(p) for p in parts).encode()
@@ -30,14 +36,14 @@ class IdMaker:
         """A stable 64-bit number for whatever `parts` name (the generator's dice)."""
         return int.from_bytes(self._digest(*parts, size=8), "big")
 
-    def item_id(self, drive_number: int, index: int) -> str:
+    def _item_id(self, drive_number: int, index: int) -> str:
         payload = struct.pack(">II", drive_number, index)
         mac = self._digest("item", payload, size=12)
         pad = self._digest("pad", mac, size=8)
         sealed = mac + bytes(a ^ b for a, b in zip(payload, pad, strict=True))
         return "01" + base64.b32encode(sealed).decode()
 
-    def parse_item_id(self, item_id: str) -> tuple[int, int] | None:
+    def _parse_item_id(self, item_id: str) -> tuple[int, int] | None:
         """(drive_number, index) of an id this tenant issued, else None."""
         if len(item_id) != 34 or not item_id.startswith("01"):
             return None

@@ -78,6 +78,10 @@ def medium_emulator(emulator_state: Path) -> Iterator[server.EmulatorHandle]:
     handle.stop()
 
 
+@pytest.mark.same_on_every_backend(
+    reason="pacing counts the connector's requests; the index's engine only changes how long "
+    "the sync waits between them (the small tenant's pacing tests run on both)"
+)
 def test_pacing_keeps_a_medium_tenant_sync_under_the_budget(medium_emulator, tmp_path: Path):
     set_budget(medium_emulator, MEDIUM_UNITS)
     meter = ResourceMeter(MEDIUM_UNITS, 0.8, window=WINDOW)
