@@ -35,8 +35,8 @@ from overlay_app.discussion import store as discussion_store
 from overlay_app.errors import BadInput
 from overlay_app.feed import activity, store
 from overlay_app.feed.store import Activity
+from overlay_app.follow import levels, targets
 from overlay_app.follow import store as follow_store
-from overlay_app.follow import targets
 from overlay_app.identity import Person
 from overlay_app.tags import store as tags_store
 from sync import directory, visibility
@@ -58,6 +58,7 @@ class Interests:
     folders: dict[tuple[str, str], str] = field(default_factory=dict)  # followed folder -> why
     actors: dict[str, str] = field(default_factory=dict)  # -> why
     tags: set[str] = field(default_factory=set)
+    levels: dict[tuple[str, str], str] = field(default_factory=dict)  # the person's own
 
     def params(self) -> dict[str, list[str]]:
         drives = set(self.drives) | {drive_id for drive_id, _ in self.folders}
@@ -132,6 +133,7 @@ def page(
 ) -> tuple[list[Entry], str | None]:
     """One page of the feed after `cursor` (None: the newest), and the next page's cursor."""
     wanted = interests(person)
+    wanted.levels = follow_store.levels_of(db.social(), person.id)
     before: tuple[str, str] | None = _open_cursor(cursor) if cursor else TOP
     kept: list[tuple[Activity, list[str]]] = []
     for _ in range(MAX_BATCHES):
@@ -177,8 +179,25 @@ def _trimmed(
     took_part = store.actors_in(db.social(), [a.conversation for a in seen], list(wanted.actors))
     tags = _tags_of([(a.drive_id, a.item_id) for a in seen if a.drive_id])
     found = [(a, _reasons(wanted, a, took_part, tags.get((a.drive_id, a.item_id), [])))
-             for a in seen]  # fmt: skip
+             for a in seen
+             if not _muted(wanted.levels, a, tags.get((a.drive_id, a.item_id), []))]  # fmt: skip
     return [(a, reasons) for a, reasons in found if reasons]
+
+
+def _muted(chosen: dict[tuple[str, str], str], a: Activity, tags: list[str]) -> bool:
+    """Whether the level that applies to the conversation's place is muted."""
+    if levels.MUTED not in chosen.values():
+        return False
+    if a.room_id:
+        return levels.resolve(chosen, [(targets.CHANNEL, a.room_id)]) == levels.MUTED
+    key = targets.document_key(a.drive_id or "", a.item_id or "")
+    place = [(targets.DOCUMENT, key)]
+    if any(kind == targets.FOLDER for kind, _ in chosen):  # the folders only when they count
+        above = visibility.ancestors(db.index(), a.drive_id or "", a.item_id or "")
+        place += [(targets.FOLDER, targets.document_key(a.drive_id or "", folder_id))
+                  for folder_id, _ in reversed(above)]  # fmt: skip
+    place += [(targets.TAG, tag) for tag in tags]
+    return levels.resolve(chosen, place) == levels.MUTED
 
 
 def _folder_reasons(wanted: Interests, activity: Activity) -> list[str]:

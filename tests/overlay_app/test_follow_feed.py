@@ -5,7 +5,7 @@ once when its comment is deleted or access is revoked."""
 from __future__ import annotations
 
 from overlay_app.feed import store as feed_store
-from tests.overlay_app.api_calls import NOT_FOUND, answer, posted
+from tests.overlay_app.api_calls import NOT_FOUND, answer, posted, sent
 from tests.overlay_app.app_rows import title_of, who
 from tests.postgres import sqlite_only
 
@@ -151,3 +151,45 @@ def test_a_followed_library_or_folder_brings_what_lies_inside(app, api, people, 
     [entry] = feed(reader)["entries"]
     wanted = "In a library you follow" if folders[-1] == root else "In a folder you follow"
     assert wanted in entry["why"]
+
+
+def set_level(api, kind: str, target: str, level: str) -> None:
+    answer(api.put("/api/v1/levels", json={"kind": kind, "target": target, "level": level}))
+
+
+def titles(api) -> list[str]:
+    return [entry["title"] for entry in feed(api)["entries"]]
+
+
+def test_muting_a_document_its_folder_a_tag_or_a_channel_takes_it_out_of_the_feed(
+    app, api, people, document, plaza_env
+):
+    author, reader = api(people["author"]), api(people["reader"])
+    key, title = doc_key(document), title_of(app, document)
+    parent = plaza_env.tenant.item(*document).parent_id
+    follow(reader, "document", key)
+    posted(author, document, "A remark the reader may not want")
+    assert titles(reader) == [title]
+    set_level(reader, "document", key, "muted")
+    assert titles(reader) == []
+    set_level(reader, "document", key, "default")
+    assert titles(reader) == [title]
+    # The most specific level wins, as for notifications: a watched document in a muted folder.
+    set_level(reader, "folder", f"{document[0]}/{parent}", "muted")
+    assert titles(reader) == []
+    set_level(reader, "document", key, "watching")
+    assert titles(reader) == [title]
+    set_level(reader, "document", key, "default")
+    set_level(reader, "folder", f"{document[0]}/{parent}", "default")
+    answer(author.post(f"/api/v1/documents/{key}/tags", json={"tag": "noise"}), 201)
+    set_level(reader, "tag", "noise", "muted")
+    assert titles(reader) == []
+    set_level(reader, "tag", "noise", "default")
+    assert titles(reader) == [title]
+    # A muted channel, followed, leaves the feed; a mention there still notifies (test_levels).
+    room = answer(author.post("/api/v1/rooms", json={"kind": "channel", "name": "chatter"}), 201)
+    follow(reader, "channel", room["id"])
+    sent(author, room["id"], "Small talk")
+    assert titles(reader) == ["#chatter", title]
+    set_level(reader, "channel", room["id"], "muted")
+    assert titles(reader) == [title]
