@@ -177,6 +177,7 @@ def test_the_one_reply_and_edit_form_moves_to_the_comment(
     author.locator(f"#edit-{first}").fill("Shared form *edited*")
     mine.locator("> .actions details.edit").get_by_role("button", name="Save").click()
     expect(mine.locator("> .body em")).to_have_text("edited")
+    author.wait_for_load_state()  # the reloaded page's scripts share the reply form
 
     author.locator(f"#comment-{first} > .actions details.reply > summary").click()
     expect(author.locator(f"#reply-{first}")).to_be_visible()

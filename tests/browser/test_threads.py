@@ -189,6 +189,7 @@ def test_mentions_are_chips_in_the_editor(
     made = page.locator("li.comment", has=page.locator(".body", has_text="to check")).last
     expect(made.locator("a.mention")).to_have_text("@" + reader)
     expect(made.locator("a.mention")).to_have_attribute("href", f"/people/{cast['oid']['reader']}")
+    page.wait_for_load_state()  # the reloaded page's scripts share the reply form
 
     # the reply form too
     page.locator(f"#comment-{root} > .actions details.reply > summary").click()
