@@ -216,8 +216,9 @@ def _comment(actor, key, reply, mention, liker, written, everything) -> None:
     mentioned = {"m": Mentioned(mention, "")} if mention else {}
     draft = discussion_actions.Draft("words", "<p>words</p>", mentioned, parent and parent[0],
                                      parent and parent[1])  # fmt: skip
+    context = discussion_actions.comment_context(person, document, draft)
     with db.transaction() as conn:
-        node = discussion_actions.do_add_comment(conn, person, document, draft)
+        node = discussion_actions.do_add_comment(conn, person, document, draft, context)
         if everything:  # watching what one took part in
             follow_store.set_level(conn, actor, "document", "{}/{}".format(*key),
                                    levels.WATCHING, node.created_at)  # fmt: skip

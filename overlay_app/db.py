@@ -81,16 +81,21 @@ def index() -> sqlite_utils.Database:
 
 
 @contextmanager
-def transaction() -> Iterator[sqlite3.Connection]:
-    with write(social()) as conn:
+def transaction(pipelined: bool = False) -> Iterator[sqlite3.Connection]:
+    """A write transaction on this request's social store; `pipelined`, for a write that
+    reads no cursor's rowcount: on PostgreSQL its statements go without waiting for each
+    answer (sync/pg.PgHandle.transaction); nothing changes on SQLite."""
+    with write(social(), pipelined) as conn:
         yield conn
 
 
 @contextmanager
-def write(handle: sqlite_utils.Database | pg_conn.PgHandle) -> Iterator[sqlite3.Connection]:
+def write(
+    handle: sqlite_utils.Database | pg_conn.PgHandle, pipelined: bool = False
+) -> Iterator[sqlite3.Connection]:
     """One write transaction on a social-store handle, whichever the engine."""
     if isinstance(handle, pg_conn.PgHandle):
-        with handle.transaction() as conn:
+        with handle.transaction(pipelined) as conn:
             yield conn  # type: ignore[misc]  # the same execute() shape
         return
     with index_db.transaction(handle) as conn:

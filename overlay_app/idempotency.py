@@ -75,15 +75,16 @@ def once(
     key: str | None,
     prepare: Callable[[], Draft],
     write: Callable[[sqlite3.Connection, Draft], Outcome],
+    pipelined: bool = False,
 ) -> Outcome:
     """The earlier answer to this key, or else: `prepare()` (the checks) then `write(conn,
-    draft)` in one transaction, remembered with the key."""
+    draft)` in one transaction, remembered with the key (`pipelined`: db.transaction's)."""
     if key is not None:
         earlier = ledger.earlier(key)
         if earlier is not None:
             return earlier
     draft = prepare()
-    with db.transaction() as conn:
+    with db.transaction(pipelined) as conn:
         if key is not None:
             earlier = ledger.earlier(key)  # a concurrent retry may have won the race
             if earlier is not None:

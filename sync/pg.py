@@ -10,7 +10,8 @@ translated here (`?` and `:name` to psycopg's `%s` and `%(name)s`, a literal `%`
 skipping quoted text.
 
 Connections run in autocommit mode, as SQLite's do (isolation_level=None): a read is its own
-statement, a write is `transaction()`. Write transactions are serialised by one advisory lock,
+statement, a write is `transaction()` (`pipelined=True`: its statements sent without waiting
+for each answer, see there). Write transactions are serialised by one advisory lock,
 as SQLite's BEGIN IMMEDIATE serialises them, so every check-then-write keeps the meaning it has
 on SQLite (a finer scheme can come once measured). Each store has its own lock key (the
 social store's WRITER_LOCK, the index's sync/pg_schema.INDEX_WRITER_LOCK), so a job writing
@@ -61,6 +62,7 @@ class PgHandle:
         self._rewrite = rewrite  # a store's SQLite-only spellings -> PostgreSQL's (sync/dialect)
         self.url = ""  # what it was opened with: more connections like it (sync's workers)
         self._trace: Callable[[str], object] | None = None
+        self._pipelined = False  # inside transaction(pipelined=True)
 
     def set_trace_callback(self, trace: Callable[[str], object] | None) -> None:
         """As sqlite3's: `trace(sql)` is called with each statement run from now on (BEGIN and
@@ -73,7 +75,9 @@ class PgHandle:
 
     @property
     def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+        # In pipeline mode libpq says IDLE between a fetch and the next Sync, BEGIN or not.
+        status = self.raw.info.transaction_status
+        return self._pipelined or status != psycopg.pq.TransactionStatus.IDLE
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None):
         if self._trace is not None:
@@ -94,8 +98,19 @@ class PgHandle:
         return cursor
 
     @contextmanager
-    def transaction(self) -> Iterator[PgHandle]:
-        """One write transaction, writers one at a time (as BEGIN IMMEDIATE on SQLite)."""
+    def transaction(self, pipelined: bool = False) -> Iterator[PgHandle]:
+        """One write transaction, writers one at a time (as BEGIN IMMEDIATE on SQLite).
+
+        `pipelined`: in psycopg's pipeline mode, statements are sent without waiting for their
+        answers; the client waits only where it reads one (a fetch) and at COMMIT. The writes
+        after the last read then cost one round trip together, which matters most here: every
+        writer of the store waits while the lock's holder waits for the server. A cursor's
+        rowcount is not known before that wait, so only a write that reads none may ask for
+        it. A failed statement fails the rest: the error is raised and everything rolled back."""
+        if pipelined:
+            with self._pipelined_transaction():
+                yield self
+            return
         # BEGIN and the lock in one round trip (simple protocol, no parameters): a write
         # waits for the server once before its first statement, not twice.
         try:
@@ -106,6 +121,24 @@ class PgHandle:
                 self._raw_execute("ROLLBACK")
             raise
         self._raw_execute("COMMIT")
+
+    @contextmanager
+    def _pipelined_transaction(self) -> Iterator[None]:
+        # Two statements (pipeline mode takes one per message), sent with the first read.
+        try:
+            self._pipelined = True
+            with self.raw.pipeline():
+                self._raw_execute("BEGIN")
+                self._raw_execute(f"SELECT pg_advisory_xact_lock({int(self.writer_lock)})")
+                yield
+                self._raw_execute("COMMIT")
+        except BaseException:
+            self._pipelined = False  # out of pipeline mode: the server's status is known
+            if self.in_transaction:
+                self._raw_execute("ROLLBACK")
+            raise
+        finally:
+            self._pipelined = False
 
     def _raw_execute(self, sql: str) -> None:
         """A statement of our own (no placeholders, no rewrite), traced like the stores'."""

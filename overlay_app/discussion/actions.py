@@ -5,7 +5,9 @@ The order of checks is part of the contract: 401 (nobody signed in) -> 404 (the 
 comment is not visible, identical to missing) -> 403 (not your comment) -> 409 (archived
 document, deleted comment) -> 400/413 (the body) -> 429 (rate). Notifications are written in
 the same transaction as the comment; the caller answers only after COMMIT, so an acknowledged
-comment is on disk (synchronous=FULL).
+comment is on disk (synchronous=FULL). Who they and the feed reach is read just before that
+transaction (`comment_context`), so that the transaction, which holds the store's writer
+lock, only counts the rate and writes.
 
 Liking twice is one like; a like on someone else's comment notifies its author, and taking the
 like back withdraws that notification, so toggling never piles them up. Likes on an archived
@@ -32,6 +34,7 @@ from overlay_app.discussion.reads import CommentNode
 from overlay_app.discussion.rendering import COMMENT, Mentioned
 from overlay_app.errors import N_, BadInput, Conflict, Forbidden, NotFound, Phrase
 from overlay_app.feed import activity
+from overlay_app.feed.activity import CommentContext
 from overlay_app.idempotency import Outcome
 from overlay_app.identity import Person
 from overlay_app.notifications import actions as notifications
@@ -106,6 +109,13 @@ def check_new_comment(document: Document, body: Any, parent_id: Any) -> Draft:
     )
 
 
+def comment_context(person: Person, document: Document, draft: Draft) -> CommentContext:
+    """What the new comment sets going that can be read before its transaction (the feed's
+    inboxes, the levels' notifications: feed.activity.comment_context)."""
+    told = [*_mentioned_ids(draft), draft.parent_author_id]  # mentions and reply: told already
+    return activity.comment_context(person.id, document, draft.parent_id, told)
+
+
 def check_edit(comment: dict[str, Any], document: Document, body: Any) -> Draft:
     """The new text of a live comment on a writable document."""
     check_live(comment)
@@ -134,8 +144,13 @@ def check_comment_like(person: Person, comment_id: str) -> tuple[dict[str, Any],
 
 
 def do_add_comment(
-    conn: sqlite3.Connection, person: Person, document: Document, draft: Draft
+    conn: sqlite3.Connection,
+    person: Person,
+    document: Document,
+    draft: Draft,
+    context: CommentContext,
 ) -> CommentNode:
+    """The comment, its mentions and notifications, the feed (`context`: comment_context's)."""
     comment_id, at = str(uuid.uuid4()), discussion.now()
     where, text = (document.drive_id, document.item_id), (draft.body, draft.body_html)
     store.insert_comment(conn, comment_id, where, draft.parent_id, person.id, text, at)
@@ -154,8 +169,7 @@ def do_add_comment(
         notifications.notify(
             conn, recipient_id=draft.parent_author_id, kind=notifications.REPLY, **key
         )
-    told = [*mentioned_ids, draft.parent_author_id]  # the feed, and levels' notifications
-    activity.comment_added(conn, person.id, document.key, (comment_id, draft.parent_id), at, told)
+    activity.comment_added(conn, person.id, document.key, comment_id, at, context)
     return CommentNode(
         comment_id,
         document.drive_id,
@@ -262,13 +276,16 @@ def add_comment(
     digest = idempotency.request_hash(document.drive_id, document.item_id, body, parent_id or None)
     ledger = idempotency.stored_answers(person.id, digest, KEY_REUSED)
 
-    def write(conn: sqlite3.Connection, draft: Draft) -> Outcome:
-        security.check_rate(person, "comment")  # counted with the write, or not at all
-        return Outcome(201, do_add_comment(conn, person, document, draft).to_json())
+    def prepare() -> tuple[Draft, CommentContext]:
+        draft = check_new_comment(document, body, parent_id)
+        return draft, comment_context(person, document, draft)
 
-    return idempotency.once(
-        ledger, key, lambda: check_new_comment(document, body, parent_id), write
-    )
+    def write(conn: sqlite3.Connection, planned: tuple[Draft, CommentContext]) -> Outcome:
+        security.check_rate(person, "comment")  # counted with the write, or not at all
+        return Outcome(201, do_add_comment(conn, person, document, *planned).to_json())
+
+    # Pipelined: after the rate count, the writes go together (nothing reads a rowcount).
+    return idempotency.once(ledger, key, prepare, write, pipelined=True)
 
 
 def edit_comment(person: Person, comment_id: str, body: Any) -> CommentNode:

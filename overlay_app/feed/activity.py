@@ -11,21 +11,25 @@ actions call these):
   mention and reply notifications already reached), nor about their own. A watcher is told
   only of a document that lists may push at them (discovery is not access): watching a
   folder brings nothing the person reaches only through an organisation-wide link.
+
+A new comment, the hottest write, reads all of that before its transaction
+(`comment_context`), so that inside it, holding the store's writer lock, it only writes.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from overlay_app import access
+from overlay_app import access, db
+from overlay_app.access import Document
 from overlay_app.chat import store_messages, store_rooms
 from overlay_app.chat.store_rooms import Room
 from overlay_app.discussion import store as discussion_store
 from overlay_app.feed import inbox, store
 from overlay_app.feed.store import Activity
 from overlay_app.follow import levels
-from overlay_app.follow.store import Place
 from overlay_app.follow.targets import CHANNEL
 from overlay_app.identity import Person
 from overlay_app.mail.queueing import conversation_of
@@ -35,32 +39,55 @@ from overlay_app.tags import store as tags_store
 COMMENT, MESSAGE, LIKE, TAG = "comment", "message", "like", "tag"  # feed_activity.last_kind
 
 
+@dataclass(frozen=True)
+class CommentContext:
+    """What a new comment sets going that does not depend on its write (`comment_context`):
+    the inboxes it goes to, and the levels' notifications as (person, kind), in order."""
+
+    audience: frozenset[str]
+    notified: tuple[tuple[str, str], ...]
+
+
+def comment_context(
+    actor_id: str, document: Document, parent_id: str | None, told: Iterable[str | None]
+) -> CommentContext:
+    """Read before the comment's transaction, outside the social store's writer lock, which
+    every writer waits on: the document's place and site (the checked `document`'s), those
+    around the actor and the followers, the levels, the thread's authors for a reply (those
+    of `parent_id`'s thread: the comment's own author is the actor, never told). `told`: those
+    the mention and reply notifications reach. A follow, level, tag or reply written at the
+    same time may land on either side of the comment, as if it came just before or after."""
+    social, key = db.social(), document.key
+    place = levels.document_place(*key, social)
+    audience = inbox.document_audience(social, actor_id, key[0], place, document.site_id)
+    participants = discussion_store.thread_authors(social, parent_id) if parent_id else set()
+    skip = {actor_id, *told}
+    notified = []
+    for person_id, level in sorted(levels.watchers(social, place, participants).items()):
+        if person_id in skip:
+            continue
+        if person_id in participants:
+            notified.append((person_id, levels.THREAD))
+        elif level == levels.WATCHING and _discoverable(person_id, key):
+            notified.append((person_id, levels.WATCHED))
+    return CommentContext(frozenset(audience), tuple(notified))
+
+
 def comment_added(
     conn: sqlite3.Connection,
     actor_id: str,
     key: tuple[str, str],
-    comment: tuple[str, str | None],
+    comment_id: str,
     at: str,
-    told: Iterable[str | None],
+    context: CommentContext,
 ) -> None:
-    """A new comment (id, parent id) by `actor_id` on the document `key`."""
-    (drive_id, item_id), (comment_id, parent_id) = key, comment
+    """A new comment by `actor_id` on the document `key`: only writes (`context` was read
+    before the transaction)."""
+    drive_id, item_id = key
     conversation = conversation_of(drive_id, item_id, None)
-    place = levels.document_place(drive_id, item_id, conn)  # read once: inboxes and levels
     activity = Activity(conversation, drive_id, item_id, None, at, actor_id, comment_id, None)
-    record(conn, activity, place)
-    participants = discussion_store.thread_authors(conn, comment_id) if parent_id else set()
-    skip = {actor_id, *told}
-    decided = levels.watchers(conn, place, participants)
-    for person_id, level in sorted(decided.items()):
-        if person_id in skip:
-            continue
-        if person_id in participants:
-            kind = levels.THREAD
-        elif level == levels.WATCHING and _discoverable(person_id, key):
-            kind = levels.WATCHED
-        else:
-            continue
+    store.touch(conn, activity, context.audience)
+    for person_id, kind in context.notified:
         notifications.notify(
             conn, recipient_id=person_id, kind=kind, actor_id=actor_id, drive_id=drive_id,
             item_id=item_id, comment_id=comment_id, at=at,
@@ -136,10 +163,9 @@ def refresh_document(conn: sqlite3.Connection, drive_id: str, item_id: str) -> N
                            message_id, kind))  # fmt: skip
 
 
-def record(conn: sqlite3.Connection, activity: Activity, place: Place | None = None) -> None:
-    """New activity: the conversation's latest, and into the inboxes it concerns (`place`:
-    the document's, when the caller has read it)."""
-    store.touch(conn, activity, inbox.audience(conn, activity, place))
+def record(conn: sqlite3.Connection, activity: Activity) -> None:
+    """New activity: the conversation's latest, and into the inboxes it concerns."""
+    store.touch(conn, activity, inbox.audience(conn, activity))
 
 
 def _settle(conn: sqlite3.Connection, activity: Activity) -> None:

@@ -22,6 +22,7 @@ import sqlite3
 from flask import g
 
 from overlay_app import access, db
+from overlay_app.db import SocialConn
 from overlay_app.feed import store
 from overlay_app.feed.store import Activity
 from overlay_app.follow import levels, targets
@@ -34,13 +35,40 @@ PRACTICE_SHOWN = 30  # as feed.reads lists a practice
 AROUND_MEMO, SITE_MEMO = "plaza.feed.around", "plaza.feed.site"
 
 
-def audience(
-    conn: sqlite3.Connection, activity: Activity, place: follow_store.Place | None = None
+def audience(conn: sqlite3.Connection, activity: Activity) -> set[str]:
+    """Everyone whose inbox the activity goes to (feed.store.touch puts it there)."""
+    actor_id = activity.last_actor_id
+    if activity.room_id:
+        return _around_and_followers(conn, actor_id, [(targets.CHANNEL, activity.room_id)])
+    drive_id, item_id = activity.drive_id or "", activity.item_id or ""
+    place = levels.document_place(drive_id, item_id, conn)
+    return document_audience(conn, actor_id, drive_id, place, None)
+
+
+def document_audience(
+    conn: SocialConn,
+    actor_id: str,
+    drive_id: str,
+    place: follow_store.Place,
+    site_id: str | None,
 ) -> set[str]:
-    """Everyone whose inbox the activity goes to (feed.store.touch puts it there). `place`:
-    the document's (follow.levels.document_place), when the caller has read it."""
-    people = {activity.last_actor_id, *_around(activity.last_actor_id)}
-    return people | follow_store.followers(conn, _followed_places(conn, activity, place))
+    """The audience of activity by `actor_id` on a document of the library `drive_id`, whose
+    place (follow.levels.document_place) the caller has read, and maybe its site (None: read
+    here, once per app context)."""
+    if site_id is None:
+        sites: dict[str, str | None] = g.setdefault(SITE_MEMO, {})
+        if drive_id not in sites:
+            sites[drive_id] = visibility.site_of_library(db.index(), drive_id)
+        site_id = sites[drive_id]
+    # The document, the folders above it (following a library follows its root), its tags.
+    followed = [*place, (targets.SITE, site_id)] if site_id else place
+    return _around_and_followers(conn, actor_id, followed)
+
+
+def _around_and_followers(conn: SocialConn, actor_id: str, place: follow_store.Place) -> set[str]:
+    """The actor, those around them, their followers and the followers of the place."""
+    people = {actor_id, *_around(actor_id)}
+    return people | follow_store.followers(conn, [(targets.PERSON, actor_id), *place])
 
 
 def _around(person_id: str) -> list[str]:
@@ -50,24 +78,6 @@ def _around(person_id: str) -> list[str]:
     if person_id not in known:
         known[person_id] = directory.around(db.index(), person_id, PRACTICE_SHOWN)
     return known[person_id]
-
-
-def _followed_places(
-    conn: sqlite3.Connection, a: Activity, place: follow_store.Place | None
-) -> follow_store.Place:
-    places = [(targets.PERSON, a.last_actor_id)]
-    if a.room_id:
-        return [*places, (targets.CHANNEL, a.room_id)]
-    drive_id, item_id = a.drive_id or "", a.item_id or ""
-    # The document, the folders above it (following a library follows its root), its tags.
-    places += levels.document_place(drive_id, item_id, conn) if place is None else place
-    sites: dict[str, str | None] = g.setdefault(SITE_MEMO, {})
-    if drive_id not in sites:
-        sites[drive_id] = visibility.site_of_library(db.index(), drive_id)
-    site_id = sites[drive_id]
-    if site_id:
-        places.append((targets.SITE, site_id))
-    return places
 
 
 def backfill(conn: sqlite3.Connection, person: Person, kind: str, key: str) -> None:

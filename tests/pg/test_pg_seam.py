@@ -1,6 +1,6 @@
 """The social store's PostgreSQL seam (overlay_app/pg): placeholders, one migration history
-for both engines, values read back as SQLite gives them, writers one at a time, and
-idempotency keys unique in the database."""
+for both engines, values read back as SQLite gives them, writers one at a time (pipelined or
+not), and idempotency keys unique in the database."""
 
 from __future__ import annotations
 
@@ -96,12 +96,15 @@ def test_an_idempotency_key_is_unique_in_the_database(handle: pg_conn.PgHandle) 
     assert not handle.in_transaction
 
 
-def test_write_transactions_run_one_at_a_time(postgres_url: str) -> None:
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_write_transactions_run_one_at_a_time(postgres_url: str, pipelined: bool) -> None:
+    """Pipelined, the lock goes out with the first read (here the first writer's)."""
     first, second = pg_conn.connect(postgres_url), pg_conn.connect(postgres_url)
     order: list[str] = []
     try:
-        with first.transaction():
-            waiting = threading.Thread(target=lambda: _write(second, order))
+        with first.transaction(pipelined):
+            assert first.execute("SELECT 1").fetchone() == (1,)
+            waiting = threading.Thread(target=lambda: _write(second, order, pipelined))
             waiting.start()
             time.sleep(0.3)  # the second writer is waiting for the first's lock by now
             order.append("first commits")
@@ -112,35 +115,66 @@ def test_write_transactions_run_one_at_a_time(postgres_url: str) -> None:
         second.close()
 
 
-def _write(handle: pg_conn.PgHandle, order: list[str]) -> None:
-    with handle.transaction():
+def _write(handle: pg_conn.PgHandle, order: list[str], pipelined: bool) -> None:
+    with handle.transaction(pipelined):
+        handle.execute("SELECT 1").fetchone()
         order.append("second writes")
 
 
-def test_a_failed_transaction_is_rolled_back(handle: pg_conn.PgHandle) -> None:
-    with pytest.raises(ValueError), handle.transaction():
-        handle.execute(
-            "INSERT INTO follows (person_id, kind, target, created_at) VALUES (?, ?, ?, ?)",
-            ["p", "tag", "x", "t"],
-        )
+FOLLOW = "INSERT INTO follows (person_id, kind, target, created_at) VALUES (?, ?, ?, ?)"
+
+
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_a_failed_transaction_is_rolled_back(handle: pg_conn.PgHandle, pipelined: bool) -> None:
+    with pytest.raises(ValueError), handle.transaction(pipelined):
+        handle.execute(FOLLOW, ["p", "tag", "x", "t"])
         raise ValueError("no")
     assert handle.execute("SELECT count(*) FROM follows").fetchone() == (0,)
     assert not handle.in_transaction
 
 
+def test_a_failing_statement_rolls_a_pipelined_transaction_back(
+    handle: pg_conn.PgHandle,
+) -> None:
+    """Nothing waits for the inserts' answers: the duplicate's error comes at COMMIT, which
+    the server skipped, and the first insert is undone with it."""
+    with pytest.raises(psycopg.errors.UniqueViolation), handle.transaction(pipelined=True):
+        handle.execute(FOLLOW, ["p", "tag", "x", "t"])
+        handle.execute(FOLLOW, ["p", "tag", "y", "t"])
+        handle.execute(FOLLOW, ["p", "tag", "x", "t"])  # the same follow again
+    assert not handle.in_transaction
+    assert handle.execute("SELECT count(*) FROM follows").fetchone() == (0,)
+    with handle.transaction(pipelined=True):  # the connection takes the next write
+        handle.execute(FOLLOW, ["p", "tag", "z", "t"])
+    assert handle.execute("SELECT target FROM follows").fetchall() == [("z",)]
+
+
+def test_a_pipelined_transaction_reads_and_counts_as_open(handle: pg_conn.PgHandle) -> None:
+    """A read inside waits for its answer; between two statements libpq's status says IDLE
+    in pipeline mode, yet the handle is in a transaction (security.check_rate joins it)."""
+    with handle.transaction(pipelined=True):
+        handle.execute(FOLLOW, ["p", "tag", "x", "t"])
+        assert handle.execute("SELECT count(*) FROM follows").fetchone() == (1,)
+        assert handle.in_transaction
+    assert not handle.in_transaction
+    assert handle.execute("SELECT count(*) FROM follows").fetchone() == (1,)
+
+
+@pytest.mark.parametrize("pipelined", [False, True])
 def test_a_writer_given_up_waiting_for_the_lock_leaves_no_transaction_open(
-    postgres_url: str,
+    postgres_url: str, pipelined: bool
 ) -> None:
     """BEGIN and the lock go in one round trip: when the lock is not granted, the BEGIN is
-    undone too, and the connection takes the next write."""
+    undone too, and the connection takes the next write. (Pipelined, the error comes at
+    the first wait, here COMMIT, skipped by the server.)"""
     first, second = pg_conn.connect(postgres_url), pg_conn.connect(postgres_url)
     try:
         second.execute("SET lock_timeout = '100ms'")
         with first.transaction():
-            with pytest.raises(psycopg.errors.LockNotAvailable), second.transaction():
-                pass  # never reached: the lock is the first's
+            with pytest.raises(psycopg.errors.LockNotAvailable), second.transaction(pipelined):
+                pass  # unpipelined, never reached: the lock is the first's
             assert not second.in_transaction
-        with second.transaction():
+        with second.transaction(pipelined):
             assert second.execute("SELECT 1").fetchone() == (1,)
         assert not second.in_transaction
     finally:
