@@ -87,6 +87,18 @@ def transaction() -> Iterator[sqlite3.Connection]:
 
 
 @contextmanager
+def joined_transaction() -> Iterator[Any]:
+    """The caller's open social-store transaction if there is one, else a new one around the
+    block (an audit entry or a rate count commits with the write it belongs to)."""
+    conn = social().conn
+    if conn.in_transaction:
+        yield conn
+        return
+    with transaction() as conn:
+        yield conn
+
+
+@contextmanager
 def write(handle: sqlite_utils.Database | pg_conn.PgHandle) -> Iterator[sqlite3.Connection]:
     """One write transaction on a social-store handle, whichever the engine."""
     if isinstance(handle, pg_conn.PgHandle):

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from flask import Blueprint
 
-from overlay_app import create_app, db, security
+from overlay_app import create_app, db, rate_limits, security
 from overlay_app.auth import views as auth
 from overlay_app.errors import RateLimited
 from overlay_app.settings import SettingsError
@@ -325,7 +325,7 @@ def test_writes_out_of_the_window_are_pruned_in_batches(make_app):
     """Older writes are deleted once PRUNE_STALE of them are left, not one by one (a
     statement fewer per write); the window counts only the last minute either way."""
     app = make_app(writes_per_minute=3)
-    stale = security.PRUNE_STALE
+    stale = rate_limits.PRUNE_STALE
     with app.test_request_context():
         with db.transaction() as conn:
             conn.executemany(
