@@ -260,12 +260,18 @@ def app_on_backend(
     app = create_app(settings)
     app.extensions["plaza.test_env"] = env
     if settings.get("database_url"):
-        url = settings["database_url"]
-        if backend_is_postgres() and url == index_at(data_dir / "index.db"):
-            cluster = request.getfixturevalue("postgres_cluster")
-            request.addfinalizer(lambda: drop_database(cluster, url))
+        drop_when_done(request, settings, data_dir)
         request.addfinalizer(lambda: db.close(app))
     return app
+
+
+def drop_when_done(request: pytest.FixtureRequest, settings: dict[str, Any], data_dir: Path):
+    """On PostgreSQL, drops the database `env.settings(data_dir)` made for the test's stores
+    when `request`'s scope ends (not one the test brought itself)."""
+    url = settings.get("database_url")
+    if url and backend_is_postgres() and url == index_at(data_dir / "index.db"):
+        cluster = request.getfixturevalue("postgres_cluster")
+        request.addfinalizer(lambda: drop_database(cluster, url))
 
 
 def drop_database(cluster: Any, url: str) -> None:
