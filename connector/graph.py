@@ -110,12 +110,13 @@ class GraphSource(DirectoryReads):
         """One ChangesPage per HTTP page of a delta round; the last one has the deltaLink.
 
         Without `delta_link` the round enumerates the whole drive. Raises DeltaExpired (410)
-        when the link is too old: drop it and start again without one (or from `location`).
+        when the link is too old, or is for another Graph endpoint: drop it and start again
+        without one (or from `location`).
         Within a page the last occurrence of an item wins ("The same item may appear more
         than once in a delta feed ... use the last occurrence you see").
         """
         if delta_link:
-            url, params = delta_link, None
+            url, params = self.http.resume(delta_link), None
         else:
             url = f"/drives/{drive_id}/root/delta"
             params = {"$select": ITEM_SELECT}

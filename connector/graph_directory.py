@@ -46,8 +46,9 @@ class DirectoryReads:
         return User.from_graph(raw)
 
     def users_delta(self, delta_link: str | None = None) -> Iterator[ChangesPage[User]]:
-        """One ChangesPage per HTTP page; removed users (soft or hard) come as deleted_ids."""
-        url = delta_link or "/users/delta"
+        """One ChangesPage per HTTP page; removed users (soft or hard) come as deleted_ids.
+        DeltaExpired when the link is too old or for another Graph endpoint (as for drives)."""
+        url = self.http.resume(delta_link) if delta_link else "/users/delta"
         params = None if delta_link else {"$select": USER_SELECT}
         for page in self.http.pages(url, params=params, needs=USERS_READ):
             users = [User.from_graph(raw) for raw in page.get("value", ())]
@@ -79,7 +80,7 @@ class DirectoryReads:
         complete at the end of the round: the merge happens here, and the one page is
         yielded when the deltaLink arrives.
         """
-        url = delta_link or "/groups/delta"
+        url = self.http.resume(delta_link) if delta_link else "/groups/delta"
         params = None if delta_link else {"$select": GROUP_SELECT + ",members"}
         merged: dict[str, Group] = {}
         for page in self.http.pages(url, params=params, needs=MEMBERS_READ):

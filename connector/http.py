@@ -8,6 +8,8 @@ thread; only idempotent requests, i.e. GET, HEAD, PUT, DELETE, and `retry_safe=T
 that only reads, such as a $batch of GETs). On top of it, here:
 - 401: forget the token, get a new one and send once more (tokens can expire mid-run).
 - $batch: sub-requests answered 429/503/504 are sent again in a new batch.
+- a nextLink or deltaLink kept from an earlier run (`resume`) is only followed if this Graph
+  endpoint issued it; one from another host is an expired cursor (DeltaExpired).
 Error answers become the exceptions of connector.errors (connector.error_mapping says which).
 """
 
@@ -18,13 +20,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 from connector.auth import GRAPH, TokenProvider
 from connector.budget import BudgetFigures, ResourceMeter
 from connector.error_mapping import RETRY_STATUSES, error_from_parts, error_from_response
-from connector.errors import GraphError
+from connector.errors import DeltaExpired, GraphError
 from connector.models import ErrorInfo
 from connector.session import (
     CONNECTION_FAILURES,
@@ -144,6 +147,21 @@ class GraphHttp:
         if path_or_url.startswith(("https://", "http://")):
             return path_or_url
         return self.settings.graph_url + "/" + path_or_url.lstrip("/")
+
+    def resume(self, link: str) -> str:
+        """`link`, a nextLink or deltaLink kept from an earlier run, if this endpoint issued it.
+
+        Graph's links are absolute. One kept while Plaza pointed at another Graph (the emulator
+        on another port, another national cloud) names a service that is gone or never knew
+        the token: DeltaExpired, so the caller starts a new round as after Graph's own 410.
+        """
+        if not same_service(link, self.settings.graph_url):
+            raise DeltaExpired(
+                f"the saved link is for {_origin(link)}, not the configured Graph "
+                f"{self.settings.graph_url}: start a new round",
+                code="foreignLink",
+            )
+        return link
 
     def get_json(self, path_or_url: str, *, params=None, headers=None, needs=None) -> dict:
         return self.request("GET", path_or_url, params=params, headers=headers, needs=needs).json()
@@ -270,3 +288,25 @@ class GraphHttp:
 
     def _wait(self, answer: BatchResponse, attempt: int) -> float | None:
         return self.transport.wait(answer.status, answer.headers.get("retry-after"), attempt)
+
+
+def same_service(url: str, service_root: str) -> bool:
+    """Whether `url` lies under `service_root` (scheme, host, port and version path)."""
+    link, root = urlsplit(url), urlsplit(service_root)
+    try:
+        ports = link.port, root.port
+    except ValueError:  # a port that is not a number: not a link of ours
+        return False
+    defaults = {"https": 443, "http": 80}
+    return (
+        link.scheme.lower() == root.scheme.lower()
+        and (link.hostname or "") == (root.hostname or "")
+        and (ports[0] or defaults.get(link.scheme.lower()))
+        == (ports[1] or defaults.get(root.scheme.lower()))
+        and (link.path + "/").startswith(root.path.rstrip("/") + "/")
+    )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else "a relative link"

@@ -71,6 +71,11 @@ class Subscriptions:
     def reauthorize(self, subscription_id: str) -> None:
         self.http.request("POST", f"/subscriptions/{subscription_id}/reauthorize", retry_safe=True)
 
+    def live_ids(self) -> set[str]:
+        """Ids of the subscriptions Graph holds for this app (every page of GET /subscriptions)."""
+        pages = self.http.pages("/subscriptions", needs=FILES_READ)
+        return {raw["id"] for page in pages for raw in page.get("value", ()) if raw.get("id")}
+
     def delete(self, subscription_id: str) -> None:
         """Deletes it; one already gone is fine."""
         with contextlib.suppress(NotFound):

@@ -90,6 +90,18 @@ def transaction(pipelined: bool = False) -> Iterator[sqlite3.Connection]:
 
 
 @contextmanager
+def joined_transaction() -> Iterator[Any]:
+    """The caller's open social-store transaction if there is one, else a new one around the
+    block (an audit entry or a rate count commits with the write it belongs to)."""
+    conn = social().conn
+    if conn.in_transaction:
+        yield conn
+        return
+    with transaction() as conn:
+        yield conn
+
+
+@contextmanager
 def write(
     handle: sqlite_utils.Database | pg_conn.PgHandle, pipelined: bool = False
 ) -> Iterator[sqlite3.Connection]:

@@ -24,7 +24,7 @@ from connector.emulator import server
 from connector.emulator.server import ENV_KEYS
 from connector.emulator.teams_host import SPFX_CLIENT_ID
 from plaza import demo_mail
-from plaza.demo_activity import write_demo_activity
+from plaza.demo_activity import wait_until_up, write_demo_activity
 from plaza.demo_database import demo_database
 from plaza.manifests import teams
 from plaza.manifests.inputs import BuildInputs
@@ -103,7 +103,9 @@ def _run_demo(handle, data_dir: Path, ports: tuple[int, int], children: list) ->
     children.append(_spawn(realtime, env, data_dir / "realtime.log"))
     (_, admin), _ = staff_groups(handle.tenant)
     welcome = [*handle.info["users"][:3], admin]
-    write_demo_activity(handle, f"http://localhost:{web_port}", data_dir, click.echo, welcome)
+    web_url = f"http://localhost:{web_port}"
+    wait_until_up(web_url)
+    write_demo_activity(handle, web_url, data_dir, click.echo, welcome)
     _print_welcome(handle, web_port, data_dir)
     _wait_for_stop(children)
 

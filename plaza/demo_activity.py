@@ -76,13 +76,13 @@ CHANNEL_MESSAGES = (
 def write_demo_activity(
     handle, web_url: str, data_dir: Path, say: Callable[[str], None], welcome: list[str]
 ) -> None:
-    """Writes the demo's conversations once; says how many it wrote. `welcome`: the UPNs the
-    welcome text names, who should find something waiting for them."""
+    """Writes the demo's conversations once, to the web app at `web_url` (up: wait_until_up);
+    says how many it wrote. `welcome`: the UPNs the welcome text names, who should find
+    something waiting for them."""
     marker = data_dir / MARKER
     if marker.exists():
         return
     talk = _Talk(handle, web_url)
-    _wait_until_up(talk.session, web_url)
     tenant = handle.tenant
     people = sorted(
         (u for u in tenant.users.values()
@@ -192,14 +192,20 @@ class _Talk:
         answer.raise_for_status()
 
 
-def _wait_until_up(session: requests.Session, web_url: str, seconds: float = 120) -> None:
+def wait_until_up(web_url: str, seconds: float = 120) -> None:
+    """Until the web app answers: before its conversations are written, and before the URL
+    is printed (a person opening it at once must not meet a refused connection)."""
     deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if session.get(web_url + "/api/v1/openapi.json", timeout=2).ok:
-                return
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the web app did not answer at {web_url} within {seconds:.0f} s")
-        time.sleep(0.3)
+    with new_session(timeout=30) as session:
+        session.trust_env = False  # our own web app on loopback: no proxy
+        while True:
+            try:
+                if session.get(web_url + "/api/v1/openapi.json", timeout=2).ok:
+                    return
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"the web app did not answer at {web_url} within {seconds:.0f} s"
+                )
+            time.sleep(0.3)

@@ -6,7 +6,8 @@ most the page being applied, and the next run continues from the last committed 
 finished a round that an earlier run began, it does one more round (from that round's
 deltaLink), so that changes made in between are in the index when the run ends.
 
-A round without a cursor (first sync, `full=True`, or after a 410) is a full enumeration: it
+A round without a cursor (first sync, `full=True`, after a 410 or with a cursor Graph did not
+issue to the configured endpoint) is a full enumeration: it
 gets a round id, every item it lists is marked with it, and when it ends the drive's live items
 it did not list are tombstoned (mark and sweep). The round id is stored with the cursor, so an
 interrupted full round still sweeps when it is resumed.
@@ -48,6 +49,11 @@ def new_round_id() -> str:
     return uuid.uuid4().hex
 
 
+def why_restart(expired: DeltaExpired) -> str:
+    """Why a cursor could not be resumed, in the run's messages."""
+    return "the delta token expired (410)" if expired.status == 410 else str(expired)
+
+
 class DriveSync:
     """Syncs one drive on one sqlite connection (each worker thread has its own)."""
 
@@ -78,9 +84,9 @@ class DriveSync:
                 self._round(cursor.link, cursor.round_id)
                 if cursor.mid_round and not self.stop.is_set():
                     self._catch_up()
-        except DeltaExpired:
+        except DeltaExpired as expired:
             self.progress.on_message(
-                f"drive {self.drive.drive_id}: the delta token expired (410); "
+                f"drive {self.drive.drive_id}: {why_restart(expired)}; "
                 "enumerating the whole library again"
             )
             self._round(None, new_round_id())

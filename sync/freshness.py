@@ -4,8 +4,10 @@ on each notification, with a periodic safety delta: the job's own schedule).
 
 The scheduler calls `Freshness.tick()` every few seconds. A tick
 - keeps subscriptions in line with the synced libraries (`ensure`, every ENSURE_SECONDS):
-  creates missing ones (each with its own clientState secret), renews those expiring within
-  RENEW_BEFORE, deletes those of libraries no longer synced. If Graph cannot reach Plaza (the
+  forgets stored ones Graph does not hold (checked once per process: the index may outlive
+  the Graph it subscribed at, as when the demo's emulator starts again), creates missing ones
+  (each with its own clientState secret), renews those expiring within RENEW_BEFORE, deletes
+  those of libraries no longer synced. If Graph cannot reach Plaza (the
   validation handshake fails) there are no subscriptions: libraries are polled by their jobs
   as before, and `freshness_state` says why (`plaza connector check` says it too).
 - drains the queue the web app's webhook filled: notifications for one library, however many,
@@ -61,6 +63,7 @@ class Freshness:
         self._ensure_every = ENSURE_SECONDS
         self.rounds = 0  # notified rounds run (for tests and benches)
         self._figures: object = None  # the budget figures last stored
+        self._held_checked = False  # stored subscriptions checked against Graph's list
 
     def tick(self) -> None:
         db = open_index(self.db_path)
@@ -81,7 +84,7 @@ class Freshness:
             self._say(db, NOT_CONFIGURED)
             return
         wanted = set(synced_drives(db))
-        stored = store.stored_subscriptions(db.conn)
+        stored = self._held_at_graph(db, store.stored_subscriptions(db.conn))
         for drive_id in sorted(set(stored) - wanted):
             self._unsubscribe(db, stored[drive_id])
         soon = datetime.now(UTC) + RENEW_BEFORE
@@ -96,6 +99,28 @@ class Freshness:
             elif found.expires_at <= soon:
                 self._renew(db, found)
         self._say(db, f"notifications: {len(wanted)} libraries subscribed at {self.webhook_url}")
+
+    def _held_at_graph(
+        self, db: sqlite_utils.Database, stored: dict[str, store.StoredSubscription]
+    ) -> dict[str, store.StoredSubscription]:
+        """`stored` without those Graph does not hold (their rows dropped, so they are made
+        anew): checked once per process, as nothing else would tell until their renewal."""
+        if self._held_checked or not stored:
+            self._held_checked = True
+            return stored
+        try:
+            held = self.graph_subscriptions.live_ids()
+        except ConnectorError as exc:  # keep them: renewal finds out later
+            log.warning("cannot list Graph's subscriptions: %s", exc)
+            return stored
+        self._held_checked = True
+        gone = {d for d, found in stored.items() if found.subscription_id not in held}
+        with transaction(db) as conn:
+            for drive_id in sorted(gone):
+                store.drop_subscription(conn, drive_id)
+        if gone:
+            log.info("%d stored subscriptions unknown to Graph: making them anew", len(gone))
+        return {d: found for d, found in stored.items() if d not in gone}
 
     def _subscribe(self, db: sqlite_utils.Database, drive_id: str) -> bool:
         """False when Graph cannot validate the URL: no subscription is worth trying then."""

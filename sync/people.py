@@ -5,8 +5,9 @@ they have a photo come from one $batch per ten users. Groups delta (with members
 `groups` and the direct `group_members`; then `memberships` (user -> every group they are in,
 through nesting) is recomputed in SQL with a recursive CTE, stored once, never per item.
 
-Cursors "users" and "groups" keep each deltaLink. A round with no cursor, a 410 or `full=True`
-is a full enumeration: what it did not see is marked deleted at its end (mark and sweep).
+Cursors "users" and "groups" keep each deltaLink. A round with no cursor, a 410, a cursor from
+another Graph endpoint or `full=True` is a full enumeration: what it did not see is marked
+deleted at its end (mark and sweep).
 Manager changes alone do not show in users delta (a relationship is not a selected
 property): they are picked up when the user changes otherwise or at the next full round.
 """
@@ -90,8 +91,9 @@ def _round(db, scope: str, full: bool, progress: Progress, counts: RunCounts, st
     cursor = None if full else load_cursor(db.conn, scope)
     try:
         _apply_round(db, scope, start(cursor.link if cursor else None), progress, counts)
-    except DeltaExpired:
-        progress.on_message(f"{scope} delta token expired: reading every {scope[:-1]} again")
+    except DeltaExpired as expired:
+        reason = "delta token expired" if expired.status == 410 else f"cursor unusable ({expired})"
+        progress.on_message(f"{scope} {reason}: reading every {scope[:-1]} again")
         with transaction(db) as conn:
             forget_cursor(conn, scope)
         _apply_round(db, scope, start(None), progress, counts)

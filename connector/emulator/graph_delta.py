@@ -3,8 +3,9 @@
 Glossary:
 - *round*: the pages from a token-less (or deltaLink) request up to the page that carries the
   `@odata.deltaLink`; every other page carries an `@odata.nextLink`.
-- *token*: opaque to clients; here base64url JSON of {mode, drive number, epoch, and either the
-  enumeration position or the change cursor}. Links keep the request's path form and $select.
+- *token*: opaque to clients; here base64url JSON of {mode, drive number, epoch, either the
+  enumeration position or the change cursor, and the emulator process (tenant.instance)}.
+  Links keep the request's path form and $select.
 - *snapshot seq*: the tenant's seq when a round starts. The round's deltaLink resumes from it, so
   anything that changes while a round is paged through shows up (again) in the next round:
   replays are allowed, losses are not.
@@ -66,6 +67,7 @@ class DeltaToken:
     position: int = 0  # enumerate: next position to read
     top: int = DELTA_PAGE
     select: str = ""
+    instance: str = ""  # the Tenant.instance that issued it
 
     def encode(self) -> str:
         raw = json.dumps(
@@ -78,6 +80,7 @@ class DeltaToken:
                 self.position,
                 self.top,
                 self.select,
+                self.instance,
             ],
             separators=(",", ":"),
         )
@@ -87,7 +90,7 @@ class DeltaToken:
     def decode(cls, text: str) -> DeltaToken:
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-            mode, drive, epoch, seq, upto, position, top, select = json.loads(raw)
+            mode, drive, epoch, seq, upto, position, top, select, *instance = json.loads(raw)
             modes = {ENUMERATE[0]: ENUMERATE, CHANGES[0]: CHANGES}
             return cls(
                 modes[mode],
@@ -98,6 +101,7 @@ class DeltaToken:
                 int(position),
                 int(top),
                 str(select),
+                str(instance[0]) if len(instance) == 1 else "",  # "": older than instances
             )
         except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError) as err:
             raise GraphHTTPError(400, "invalidRequest", "Invalid delta token.") from err
@@ -138,11 +142,22 @@ def delta(scope: DriveScope, function_args: str | None) -> Response:
     if raw_token is None or TIMESTAMP.match(raw_token):
         # Emulator: a timestamp token starts a full enumeration (a superset of what changed).
         token = DeltaToken(
-            ENUMERATE, scope.drive.number, tenant.delta_epoch, tenant.seq, top=top, select=select
+            ENUMERATE,
+            scope.drive.number,
+            tenant.delta_epoch,
+            tenant.seq,
+            top=top,
+            select=select,
+            instance=tenant.instance,
         )
     elif raw_token.lower() == "latest":
         latest = DeltaToken(
-            CHANGES, scope.drive.number, tenant.delta_epoch, tenant.seq, select=select
+            CHANGES,
+            scope.drive.number,
+            tenant.delta_epoch,
+            tenant.seq,
+            select=select,
+            instance=tenant.instance,
         )
         return delta_response(scope, [], latest, None, Preferences.read(select))
     else:
@@ -169,7 +184,7 @@ def token_argument(function_args: str | None) -> str | None:
 def check_token(scope: DriveScope, token: DeltaToken) -> None:
     if token.drive != scope.drive.number:
         raise GraphHTTPError(400, "invalidRequest", "Invalid delta token.")
-    if token.epoch < scope.tenant.delta_epoch:
+    if token.epoch < scope.tenant.delta_epoch or token.instance != scope.tenant.instance:
         raise GraphHTTPError(
             410, "resyncRequired", RESYNC_MESSAGE, headers={"Location": link(token.select, None)}
         )
@@ -200,9 +215,12 @@ def enumerate_page(scope: DriveScope, token: DeltaToken) -> Response:
             position=resume_at,
             top=token.top,
             select=token.select,
+            instance=token.instance,
         )
         return delta_response(scope, value, None, following, prefs, resource_units=2)
-    done = DeltaToken(CHANGES, token.drive, token.epoch, token.seq, select=token.select)
+    done = DeltaToken(
+        CHANGES, token.drive, token.epoch, token.seq, select=token.select, instance=token.instance
+    )
     return delta_response(scope, value, done, None, prefs, resource_units=2)
 
 
@@ -222,9 +240,12 @@ def changes_page(scope: DriveScope, token: DeltaToken) -> Response:
             upto=upto,
             top=token.top,
             select=token.select,
+            instance=token.instance,
         )
         return delta_response(scope, value, None, following, prefs)
-    done = DeltaToken(CHANGES, token.drive, token.epoch, upto, select=token.select)
+    done = DeltaToken(
+        CHANGES, token.drive, token.epoch, upto, select=token.select, instance=token.instance
+    )
     return delta_response(scope, value, done, None, prefs)
 
 

@@ -8,8 +8,9 @@ Glossary:
   content is computed from the two snapshots alone, so a round pages consistently even while
   the directory keeps changing; changes made meanwhile surface in the next round.
 - *deltatoken*: names the snapshot a client has caught up to; *skiptoken*: a round plus the
-  position in it. Both are opaque base64url JSON carrying the tenant id and `delta_epoch`, so
-  `Tenant.expire_delta_tokens` (and snapshots aged out of the store) answer 410 sync reset.
+  position in it. Both are opaque base64url JSON carrying the tenant id, `delta_epoch` and the
+  emulator process (`Tenant.instance`), so `Tenant.expire_delta_tokens`, a restarted emulator
+  (and snapshots aged out of the store) answer 410 sync reset.
 
 Microsoft's wording this follows (MGDC concepts/delta-query-groups.md, api/user-delta.md):
 only selected properties are tracked; unchanged properties are repeated unless the client sends
@@ -336,7 +337,8 @@ def _body(kind, query: Query, first: bool, value: list, link: tuple[str, str]) -
 
 
 def _link(tenant, query: Query, option: str, **state: Any) -> tuple[str, str]:
-    payload = {"v": 1, "t": tenant.tenant_id, "e": tenant.delta_epoch, **query_to_token(query)}
+    payload = {"v": 1, "t": tenant.tenant_id, "e": tenant.delta_epoch, "g": tenant.instance}
+    payload |= query_to_token(query)
     token = encode_token({**payload, **state})
     name = "@odata.deltaLink" if option == "$deltatoken" else "@odata.nextLink"
     return name, absolute_url(f"/v1.0/{query.kind}/delta?{option}={token}")
@@ -348,7 +350,8 @@ def _state(token: str, tenant, kind: str, page_token: bool) -> dict[str, Any]:
     if state is None or state.get("k") != kind or ("n" in state) != page_token:
         name = "skip" if page_token else "delta"
         raise GraphHTTPError(400, "Request_BadRequest", f"Invalid {name} token '{token}'.")
-    if state.get("t") != tenant.tenant_id or state.get("e") != tenant.delta_epoch:
+    issuer = (tenant.tenant_id, tenant.delta_epoch, tenant.instance)
+    if (state.get("t"), state.get("e"), state.get("g")) != issuer:  # or an earlier process's
         raise _reset(query_from_token(state))
     return state
 

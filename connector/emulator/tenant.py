@@ -11,6 +11,7 @@ for the directory), which is what delta queries read.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Iterator
 
@@ -31,6 +32,9 @@ class Tenant(TenantMutations):
         self.base_url = base_url  # e.g. "https://localhost:8443"; set by the server
         self.seq = 0
         self.delta_epoch = 0  # delta tokens from an older epoch answer 410
+        # Delta tokens of another emulator process (started again, same firm) answer 410 too:
+        # its change journal is not this one's, so resuming from its seq would miss changes.
+        self.instance = secrets.token_hex(4)
         self.directory_journal: list[tuple[int, str, str]] = []  # (seq, "user"|"group", id)
         # (seq, group id, member id, added?) for members@delta
         self.membership_log: list[tuple[int, str, str, bool]] = []

@@ -21,7 +21,7 @@ from overlay_app.chat.access import Room
 from overlay_app.chat.actions import Outcome
 from overlay_app.errors import BadInput
 from overlay_app.identity import require_person
-from overlay_app.security import check_read_rate
+from overlay_app.rate_limits import check_read_rate
 
 bp = Blueprint("chat", __name__)
 API_PATHS = chat_openapi.CHAT_PATHS

@@ -1,6 +1,6 @@
 """The SQL of chat messages in overlay.db: `messages` (and its full-text index `messages_fts`),
 `message_mentions` and `read_markers`. No other module touches these tables (rooms and their
-members are chat.store_rooms').
+members are chat.store_rooms'), but for insights' aggregate reads over them (chat.store_insights).
 
 Nothing here decides who may see a message: callers pass rooms that chat.access let through,
 or trim what comes back (search hits). Each function takes the connection to run on (a write's
@@ -99,7 +99,8 @@ WROTE_OR_WAS_MENTIONED_IN_R = """EXISTS (SELECT 1 FROM messages AS m
 MESSAGE_OF_N = "LEFT JOIN messages AS m ON m.id = n.message_id"
 
 
-def _rooms_json(room_ids: Iterable[str]) -> str:
+def rooms_json(room_ids: Iterable[str]) -> str:
+    """Room ids as the JSON array `json_each(:rooms)` reads."""
     return json.dumps(sorted(set(room_ids)))
 
 
@@ -212,14 +213,14 @@ def latest_live_message(conn: SocialConn, room_id: str) -> tuple[int, str, str] 
 def last_messages(conn: SocialConn, room_ids: Iterable[str]) -> dict[str, tuple[int, str]]:
     """(rowid, public id) of each room's newest message, deleted or not, for the rooms that
     have one."""
-    rows = conn.execute(LAST_MESSAGE_SQL, {"rooms": _rooms_json(room_ids)})
+    rows = conn.execute(LAST_MESSAGE_SQL, {"rooms": rooms_json(room_ids)})
     return {room: (rowid, public_id) for room, rowid, public_id in rows}
 
 
 def unread_counts(conn: SocialConn, person_id: str, room_ids: Iterable[str]) -> dict[str, int]:
     """Messages after the person's read marker, not their own and not deleted, per room (rooms
     without any are left out)."""
-    params = {"me": person_id, "rooms": _rooms_json(room_ids)}
+    params = {"me": person_id, "rooms": rooms_json(room_ids)}
     return dict(conn.execute(UNREAD_SQL, params).fetchall())
 
 
@@ -227,7 +228,7 @@ def read_markers(
     conn: SocialConn, person_id: str, room_ids: Iterable[str]
 ) -> dict[str, tuple[str, int]]:
     """(public id, seq) of the message the person's read marker names, per room that has one."""
-    params = {"me": person_id, "rooms": _rooms_json(room_ids)}
+    params = {"me": person_id, "rooms": rooms_json(room_ids)}
     return {room: (id_, seq) for room, id_, seq in conn.execute(MARKERS_SQL, params)}
 
 
@@ -333,78 +334,3 @@ def erase_person(conn: SocialConn, person_id: str, erased: str, remove: bool) ->
     conn.execute("DELETE FROM message_mentions WHERE person_id = ?", [person_id])
     conn.execute("DELETE FROM read_markers WHERE person_id = ?", [person_id])
     return mine
-
-
-# -- aggregate reads for insights (untrimmed: the caller passes rooms the viewer may see) ------
-
-
-def messages_since(conn: SocialConn, room_ids: Iterable[str], since: str) -> list[tuple]:
-    """(room_id, author_id, created_at) of the live messages in those rooms written at or
-    after `since`."""
-    return conn.execute(
-        "SELECT room_id, author_id, created_at FROM messages"
-        " WHERE room_id IN (SELECT value FROM json_each(:rooms)) AND created_at >= :since"
-        " AND deleted_at IS NULL ORDER BY id",
-        {"rooms": _rooms_json(room_ids), "since": since},
-    ).fetchall()
-
-
-def read_marker_moves_since(conn: SocialConn, room_ids: Iterable[str], since: str) -> list[tuple]:
-    """(room_id, person_id, updated_at) of read markers moved at or after `since` in those
-    rooms: only the latest move per person and room is kept, which is all insights count."""
-    return conn.execute(
-        "SELECT room_id, person_id, updated_at FROM read_markers"
-        " WHERE room_id IN (SELECT value FROM json_each(:rooms)) AND updated_at >= :since",
-        {"rooms": _rooms_json(room_ids), "since": since},
-    ).fetchall()
-
-
-def document_room_messages_since(conn: SocialConn, since: str) -> list[tuple[str, str, str, str]]:
-    """(drive_id, item_id, author_id, created_at) of the live messages written at or after
-    `since` in document rooms: insights count them for their document (and trim them by it)."""
-    return conn.execute(
-        "SELECT r.drive_id, r.item_id, m.author_id, m.created_at"
-        " FROM messages AS m JOIN rooms AS r ON r.id = m.room_id"
-        " WHERE m.created_at >= ? AND m.deleted_at IS NULL AND m.hidden_at IS NULL"
-        " AND r.kind = 'document'"
-        " ORDER BY m.id",
-        [since],
-    ).fetchall()
-
-
-def document_room_marker_moves_since(
-    conn: SocialConn, since: str
-) -> list[tuple[str, str, str, str]]:
-    """(drive_id, item_id, person_id, updated_at) of read markers moved at or after `since` in
-    document rooms (the latest move per person and room)."""
-    return conn.execute(
-        "SELECT r.drive_id, r.item_id, k.person_id, k.updated_at"
-        " FROM read_markers AS k JOIN rooms AS r ON r.id = k.room_id"
-        " WHERE k.updated_at >= ? AND r.kind = 'document'",
-        [since],
-    ).fetchall()
-
-
-def document_room_keys_since(conn: SocialConn, since: str) -> list[tuple[str, str]]:
-    """(drive_id, item_id) of the documents whose room has a live, shown message written at
-    or after `since` (discussed there, for insights' network)."""
-    rows = conn.execute(
-        "SELECT DISTINCT r.drive_id, r.item_id FROM messages AS m JOIN rooms AS r"
-        " ON r.id = m.room_id WHERE m.created_at >= ? AND m.deleted_at IS NULL"
-        " AND m.hidden_at IS NULL AND r.kind = 'document'",
-        [since],
-    )
-    return [(drive_id, item_id) for drive_id, item_id in rows]
-
-
-# This store's part of insights' daily totals (insights/store_totals.py): the live, shown
-# messages written and the read markers moved in document rooms on the day [:a, :b).
-DAY_DOCUMENT_ROOMS_SQL = """
-    SELECT r.drive_id, r.item_id, m.author_id, 0, 0, 0, 1, 0
-      FROM messages AS m JOIN rooms AS r ON r.id = m.room_id
-     WHERE m.created_at >= :a AND m.created_at < :b AND m.deleted_at IS NULL
-       AND m.hidden_at IS NULL AND r.kind = 'document'
-    UNION ALL
-    SELECT r.drive_id, r.item_id, k.person_id, 0, 0, 0, 0, 1
-      FROM read_markers AS k JOIN rooms AS r ON r.id = k.room_id
-     WHERE k.updated_at >= :a AND k.updated_at < :b AND r.kind = 'document'"""

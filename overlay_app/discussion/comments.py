@@ -21,7 +21,7 @@ The page must call access.require_document first; discussion_for trusts that it 
 
 Every write goes through comment_actions (check_* then do_* in one transaction); the views here
 only parse the request and shape the answer. Page forms post to the same paths as the API under
-the page URLs, carry the CSRF token (checked by security.py) and redirect back (303) to the
+the page URLs, carry the CSRF token (checked by overlay_app.csrf) and redirect back (303) to the
 document page; a refused form write comes back as a flashed message.
 """
 

@@ -25,11 +25,12 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 
 from overlay_app.auth.entra import GRAPH_SCOPES
 from overlay_app.auth.views import public
+from overlay_app.csrf import csrf_exempt
 from overlay_app.embedded import tokens
 from overlay_app.errors import BadInput, NotFound
+from overlay_app.headers import embeddable, embedded_ancestors_of
 from overlay_app.identity import require_person
 from overlay_app.openapi_parts import error_response
-from overlay_app.security import csrf_exempt, embeddable, embedded_ancestors_of
 
 bp = Blueprint("embedded", __name__)
 TARGET = re.compile(r"(library|folder|document|channel):[A-Za-z0-9!_\-./]{1,400}")

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from overlay_app import access, db
 from overlay_app.chat import access as chat_access
-from overlay_app.chat import store_messages, store_rooms
+from overlay_app.chat import store_insights, store_rooms
 from overlay_app.chat.store_rooms import Room
 from overlay_app.discussion import store as discussion_store
 from overlay_app.identity import Person
@@ -123,9 +123,9 @@ def raw_since(now: datetime, since: str) -> Raw:
             ((d, i), who, at) for who, d, i, at in notifications_store.reads_since(social, since)
         ],
         units=directory.units(db.index()),
-        document_messages=_keyed(store_messages.document_room_messages_since(social, since)),
+        document_messages=_keyed(store_insights.document_room_messages_since(social, since)),
         document_marker_moves=_keyed(
-            store_messages.document_room_marker_moves_since(social, since)
+            store_insights.document_room_marker_moves_since(social, since)
         ),
     )
 
@@ -145,7 +145,7 @@ def discussed_visible(principals: frozenset[str], now: datetime, days: int) -> s
     by), read without loading the comments."""
     social, since = db.social(), stamp(now - timedelta(days=days))
     keys = discussion_store.commented_keys_since(social, since)
-    keys += store_messages.document_room_keys_since(social, since)
+    keys += store_insights.document_room_keys_since(social, since)
     return visibility.visible_among(db.index(), principals, keys) if principals else set()
 
 
@@ -193,6 +193,6 @@ def viewer_activity(
     rooms = store_rooms.channels(social)
     seen = chat_access.visible_room_ids(viewer, [room.id for room in rooms])
     activity.channels = {room.id: room for room in rooms if room.id in seen}
-    activity.messages = store_messages.messages_since(social, sorted(seen), since)
-    activity.marker_moves = store_messages.read_marker_moves_since(social, sorted(seen), since)
+    activity.messages = store_insights.messages_since(social, sorted(seen), since)
+    activity.marker_moves = store_insights.read_marker_moves_since(social, sorted(seen), since)
     return activity

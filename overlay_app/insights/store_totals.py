@@ -17,7 +17,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
-from overlay_app.chat import store_messages
+from overlay_app.chat import store_insights
 from overlay_app.db import SocialConn
 from overlay_app.dialect import joined, milliseconds_between
 from overlay_app.discussion import store as discussion_store
@@ -31,7 +31,7 @@ DAY_SOURCES_SQL = " UNION ALL ".join(
     (
         discussion_store.DAY_CONTRIBUTIONS_SQL,
         notifications_store.DAY_READS_SQL,
-        store_messages.DAY_DOCUMENT_ROOMS_SQL,
+        store_insights.DAY_DOCUMENT_ROOMS_SQL,
     )
 )
 

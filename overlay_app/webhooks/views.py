@@ -16,9 +16,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 
 from overlay_app.auth.views import public
+from overlay_app.csrf import csrf_exempt
 from overlay_app.db import index_location
 from overlay_app.errors import BadInput, Forbidden
-from overlay_app.security import csrf_exempt
 from sync.subscriptions import accept_notifications
 
 bp = Blueprint("webhooks", __name__)

@@ -15,7 +15,7 @@ from email.utils import format_datetime
 import pytest
 
 from connector.errors import DeltaExpired, GraphError, NotFound, PermissionMissing, Throttled
-from connector.http import BatchRequest
+from connector.http import BatchRequest, same_service
 
 USERS = r"^/v1\.0/users$"
 
@@ -155,6 +155,41 @@ def test_expired_delta_token_is_delta_expired_with_location(fresh_emulator, fres
     assert error.location.startswith(f"{fresh_emulator.base_url}/v1.0/drives/{drive}/root/delta")
     restarted = list(fresh_source.drive_changes(drive, error.location))
     assert sum(len(p.items) for p in restarted) == sum(len(p.items) for p in rounds)
+
+
+def test_a_saved_link_from_another_graph_is_delta_expired(emulator, source):
+    """A deltaLink kept while Plaza used another endpoint (the demo's emulator on its former
+    port) is never sent there: the caller gets DeltaExpired and starts a new round."""
+    drive = next(iter(emulator.tenant.drives))
+    delta_link = list(source.drive_changes(drive))[-1].delta_link
+    elsewhere = delta_link.replace(f":{emulator.port}/", ":1/", 1)
+    with pytest.raises(DeltaExpired) as caught:
+        list(source.drive_changes(drive, elsewhere))
+    assert (caught.value.status, caught.value.code) == (None, "foreignLink")
+    assert "https://localhost:1" in str(caught.value) and "token" not in str(caught.value)
+    for round_ in (source.users_delta, source.groups_delta):
+        with pytest.raises(DeltaExpired):
+            list(round_("https://localhost:1/v1.0/users/delta?$deltatoken=x"))
+    assert list(source.drive_changes(drive, delta_link))[-1].delta_link  # its own still works
+
+
+@pytest.mark.parametrize(
+    ("url", "same"),
+    [
+        ("https://graph.microsoft.com/v1.0/drives/b!1/root/delta?token=x", True),
+        ("https://GRAPH.microsoft.com:443/v1.0/users/delta", True),
+        ("https://graph.microsoft.com/v1.0", True),
+        ("https://graph.microsoft.com/beta/users/delta", False),
+        ("https://graph.microsoft.com/v1.0x/users", False),
+        ("https://graph.microsoft.us/v1.0/users/delta", False),
+        ("https://graph.microsoft.com:8443/v1.0/users/delta", False),
+        ("http://graph.microsoft.com/v1.0/users/delta", False),
+        ("https://graph.microsoft.com:x/v1.0/users/delta", False),
+        ("/v1.0/users/delta", False),
+    ],
+)
+def test_same_service_compares_scheme_host_port_and_version(url, same):
+    assert same_service(url, "https://graph.microsoft.com/v1.0") is same
 
 
 def test_batch_chunks_of_twenty_with_inner_throttling_and_errors(fresh_emulator, fresh_source):

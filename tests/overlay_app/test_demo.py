@@ -7,11 +7,13 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import psycopg
@@ -20,8 +22,14 @@ import requests
 
 from plaza import local_postgres
 from plaza.demo_database import cluster_dir
+from sync.db import index_location
 from tests.overlay_app.demo_insights import check_insights_of_the_demo
-from tests.overlay_app.demo_revocation import check_revocation_reaches_the_page, demo_settings
+from tests.overlay_app.demo_revocation import (
+    check_revocation_reaches_the_page,
+    demo_settings,
+    shared_file,
+    signed_in,
+)
 
 PLAZA = str(Path(sys.executable).with_name("plaza"))
 
@@ -49,6 +57,82 @@ def test_demo_runs_everything_and_stops_cleanly(tmp_path, backend):
     if backend == "postgresql":  # the demo's own server stopped with it
         assert not (cluster / "postmaster.pid").exists()
         shutil.rmtree(cluster, ignore_errors=True)
+
+
+def test_a_second_demo_on_the_same_data_syncs_and_keeps_the_comments(tmp_path):
+    """The README's command run again on its data directory, the emulator on another port
+    (`--port 0` takes any): the first run's cursors and subscriptions name the old port, yet
+    the second run syncs, and a comment acknowledged in the first run is still there."""
+    env = {k: v for k, v in os.environ.items() if k != "PLAZA_DATABASE_URL"}
+    env["PLAZA_DATA_DIR"] = str(tmp_path)
+    first_port, second_port, web_port = free_ports(3)  # the web app's as in the README: fixed
+    with running_demo(env, first_port, web_port) as (_, web_url):
+        info = json.loads((tmp_path / "emulator.json").read_text())
+        upn = info["users"][0]
+        drive_id, _, item_id, _ = shared_file(index_location(tmp_path / "index.db", None), upn)
+        comments = f"/api/v1/documents/{drive_id}/{item_id}/comments"
+        web = signed_in(web_url, info, upn)
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', web.get(web_url).text)[1]
+        body = {"body": "Written before the restart."}
+        made = web.post(web_url + comments, json=body, headers={"X-CSRF-Token": csrf}, timeout=30)
+        assert made.status_code == 201, made.text
+    with running_demo(env, second_port, web_port) as (lines, web_url):
+        assert lines[0] == f"Tenant emulator running at https://localhost:{second_port}"
+        assert lines[1:5] == ["Syncing people ...", lines[2], "Syncing tenant-docs ...", lines[4]]
+        assert re.fullmatch(r"  0 added, 40 updated in \d+\.\d s", lines[2])
+        assert re.fullmatch(r"  0 added, 0 updated in \d+\.\d s", lines[4])
+        info = json.loads((tmp_path / "emulator.json").read_text())
+        listed = signed_in(web_url, info, upn).get(web_url + comments, timeout=30)
+        assert listed.status_code == 200, listed.text
+        assert made.json()["id"] in {c["id"] for c in listed.json()["comments"]}
+        assert subscriptions_held_by(tmp_path, info)  # not those the first emulator held
+        assert all(f":{first_port}/" not in link for (link,) in store_rows(
+            tmp_path, "index", "SELECT delta_link FROM cursors"))  # fmt: skip
+
+
+@contextmanager
+def running_demo(env: dict[str, str], port: int, web_port: int) -> Iterator[tuple[list[str], str]]:
+    """`plaza demo` with its emulator on `port`: its lines up to "Press Ctrl-C" and its URL,
+    then stopped as Ctrl-C would."""
+    ports = ["--port", str(port), "--web-port", str(web_port), "--realtime-port", "0"]
+    command = [PLAZA, "demo", *ports]
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            lines = read_until(process, "Press Ctrl-C to stop.")
+            web_url = next(line for line in lines if line.startswith("Plaza is running: open "))
+            yield lines, web_url.removeprefix("Plaza is running: open ")
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=60) == 0
+
+
+def subscriptions_held_by(data_dir: Path, info: dict) -> bool:
+    """Whether, within a minute, the subscriptions the index stores are those the running
+    emulator holds (its control API says which)."""
+    origin = info["authority"].rsplit("/", 1)[0]
+    deadline = time.monotonic() + 60
+    with requests.Session() as session:
+        session.verify, session.trust_env = info["ca_file"], False
+        while time.monotonic() < deadline:
+            answer = session.get(f"{origin}/_emulator/subscriptions", timeout=30)
+            held = {found["id"] for found in answer.json()["subscriptions"]}
+            stored = store_rows(data_dir, "index", "SELECT subscription_id FROM subscriptions")
+            if held and {row[0] for row in stored} == held:
+                return True
+            time.sleep(0.5)
+    return False
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct ports free now (held open together, so that they differ)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def needs_postgresql() -> None:

@@ -16,7 +16,7 @@ import pytest
 import requests
 from flask import Flask
 
-from overlay_app.security import MICROSOFT_TAB_HOSTS
+from overlay_app.headers import MICROSOFT_TAB_HOSTS
 
 TEAMS_WEB = "5e3ce6c0-2b1f-4285-8d4b-75ee78787346"
 TEAMS_JS = Path(__file__).parents[2] / "overlay_app/static/vendor/teams-js/MicrosoftTeams.min.js"

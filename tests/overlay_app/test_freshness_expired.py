@@ -1,6 +1,8 @@
 """A subscription that expired at Graph without notice (Graph sends none for expiry): when the
 scheduler comes to renew it, Graph answers 404 and a new subscription is made, through which
-changes reach the index again (issue 18: renewal before expiry, expiry as documented)."""
+changes reach the index again (issue 18: renewal before expiry, expiry as documented). A
+scheduler that starts while Graph no longer holds a stored subscription (the demo's emulator
+started again) makes it anew at once, without waiting for its renewal."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sync import subscriptions as store
 from sync.db import open_index, transaction
+from sync.freshness import Freshness
 from tests.overlay_app.test_freshness import name_in_index, scheduler, site, tick_until
 
 __all__ = ["scheduler", "site"]  # the fixtures, used by name
@@ -47,3 +50,22 @@ def test_a_subscription_expired_at_graph_is_made_anew_when_renewed(
     assert [s["id"] for s in at_graph if s["driveId"] == document[0]] == [new]
     fresh_plaza_env.control("PATCH", "/items/{}/{}".format(*document), {"name": "Renewed.docx"})
     assert tick_until(scheduler, lambda: name_in_index(site, document) == "Renewed.docx")
+
+
+def test_a_new_scheduler_remakes_subscriptions_graph_no_longer_holds(
+    fresh_plaza_env, site, scheduler, document
+):
+    scheduler.freshness_tick()
+    old = stored_id(site, document[0])
+    fresh_plaza_env.control("POST", f"/subscriptions/{old}/expire")
+    before = scheduler._freshness
+    assert before is not None
+    # The scheduler process starts again: its first tick asks Graph which subscriptions it holds.
+    scheduler._freshness = Freshness(site.index_path, before.connector, before.webhook_url)
+    scheduler.freshness_tick()
+    new = stored_id(site, document[0])
+    assert new != old
+    at_graph = fresh_plaza_env.control("GET", "/subscriptions")["subscriptions"]
+    assert [s["id"] for s in at_graph if s["driveId"] == document[0]] == [new]
+    fresh_plaza_env.control("PATCH", "/items/{}/{}".format(*document), {"name": "Restarted.docx"})
+    assert tick_until(scheduler, lambda: name_in_index(site, document) == "Restarted.docx")

@@ -15,8 +15,8 @@ import pytest
 
 from overlay_app import db
 from tests.browser.conftest import LiveSite, start_live_site
-from tests.overlay_app.conftest import SECRET_KEY, PlazaEnv
 from tests.overlay_app.event_streams import Person, Received, opened
+from tests.overlay_app.plaza_env import SECRET_KEY, PlazaEnv
 from tests.overlay_app.test_realtime_processes import PLAZA, free_port, start, stop_cleanly
 from tests.postgres import PgCluster, database_with_index
 

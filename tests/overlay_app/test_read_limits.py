@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from overlay_app.db import open_social_store
-from overlay_app.security import ReadWindows
+from overlay_app.rate_limits import ReadWindows
 from overlay_app.settings import OverlaySettings, SettingsError
 from tests.overlay_app.api_calls import answer
 

@@ -16,11 +16,11 @@ import psycopg
 import pytest
 from flask import Blueprint
 
-from overlay_app import create_app, db, security
+from overlay_app import create_app, db, rate_limits, security
 from overlay_app.auth import views as auth
 from overlay_app.errors import RateLimited
 from overlay_app.settings import SettingsError
-from tests.overlay_app.conftest import app_on_backend
+from tests.overlay_app.conftest import app_on_backend, drop_when_done
 
 EXPIRED = "the form expired: reload the page and try again"
 SCRIPT_TAG = re.compile(r"<script[^>]*>")
@@ -243,10 +243,11 @@ def test_frame_ancestors_come_from_the_settings(make_app):
     assert response.headers["Content-Security-Policy"] == expected_policy(app, nonce, hosts)
 
 
-def test_a_frame_ancestor_that_would_break_the_header_stops_the_start(plaza_env, tmp_path):
+def test_a_frame_ancestor_that_would_break_the_header_stops_the_start(plaza_env, tmp_path, request):
     settings = plaza_env.settings(
         tmp_path, extra={"testing": True, "frame_ancestors": ["https://a.test", "x; script-src *"]}
     )
+    drop_when_done(request, settings, tmp_path)  # no app to close, but a database to drop
     with pytest.raises(SettingsError) as stopped:
         create_app(settings)
     assert stopped.value.problems == ["frame ancestor 'x; script-src *' is not a CSP source"]
@@ -325,7 +326,7 @@ def test_writes_out_of_the_window_are_pruned_in_batches(make_app):
     """Older writes are deleted once PRUNE_STALE of them are left, not one by one (a
     statement fewer per write); the window counts only the last minute either way."""
     app = make_app(writes_per_minute=3)
-    stale = security.PRUNE_STALE
+    stale = rate_limits.PRUNE_STALE
     with app.test_request_context():
         with db.transaction() as conn:
             conn.executemany(

@@ -29,7 +29,7 @@ from sync.jobs import add_job, documents_job
 from sync.schedules import Schedule
 from sync.targets import DocumentTarget
 from tests.overlay_app.api_calls import answer, posted
-from tests.overlay_app.conftest import PUBLIC_URL
+from tests.overlay_app.plaza_env import PUBLIC_URL
 
 COLUMNS = ("PlazaDiscussion", "PlazaComments", "PlazaLikes", "PlazaLastDiscussed", "PlazaTags")
 NOMETADATA = {"Accept": "application/json;odata=nometadata"}

@@ -28,7 +28,7 @@ from tests.browser.conftest import (  # noqa: F401 (fixtures used by name)
     chromium,
     start_live_site,
 )
-from tests.overlay_app.conftest import SECRET_KEY, PlazaEnv, start_plaza_env
+from tests.overlay_app.plaza_env import SECRET_KEY, PlazaEnv, start_plaza_env
 
 PAYLOADS_FILE = Path(__file__).with_name("xss_payloads.txt")
 UNKNOWN_PERSON = "00000000-0000-0000-0000-000000000000"

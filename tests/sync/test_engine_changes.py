@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from sync.db import open_index
+from sync.db import open_index, transaction
 from sync.engine import sync_documents, sync_people
 from sync.targets import DocumentTarget
 from tests.postgres import index_at
@@ -78,6 +78,22 @@ def synced(fresh_emulator, tmp_path):
     sync_documents(db, connector, ALL_SITES, page_size=PAGE)
     yield fresh_emulator, db, connector
     db.close()
+
+
+class Messages:
+    """A run's progress, keeping only its messages."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def on_page(self, items: int) -> None:
+        pass
+
+    def on_throttled(self, seconds: float) -> None:
+        pass
+
+    def on_message(self, text: str) -> None:
+        self.texts.append(text)
 
 
 def deep_drive(tenant):
@@ -204,19 +220,9 @@ def test_an_expired_delta_token_reconciles_by_full_enumeration(synced, tmp_path)
     deleted = control(handle, "DELETE", f"items/{drive.id}/{gone.id}")["deleted"]
     renamed = folders_at_top(tenant, drive.id)[0]
     control(handle, "PATCH", f"items/{drive.id}/{renamed.id}", {"name": "After Expiry"})
-    messages: list[str] = []
-
-    class Messages:
-        def on_page(self, items: int) -> None:
-            pass
-
-        def on_throttled(self, seconds: float) -> None:
-            pass
-
-        def on_message(self, text: str) -> None:
-            messages.append(text)
-
-    counts = sync_documents(db, connector, ALL_SITES, page_size=PAGE, progress=Messages())
+    said = Messages()
+    counts = sync_documents(db, connector, ALL_SITES, page_size=PAGE, progress=said)
+    messages = said.texts
     drives = sum(not s.drive.system for s in tenant.drives.values())
     assert len(messages) == drives and all("(410)" in m for m in messages)
     assert counts.deleted == len(deleted)
@@ -239,4 +245,30 @@ def test_full_run_sweeps_what_the_tenant_no_longer_has(synced, tmp_path):
     assert counts.deleted == 1 and counts.added == 0
     ghost = db.execute("SELECT deleted FROM items WHERE item_id = 'ghost'").fetchone()
     assert ghost == (1,)
+    assert_matches_tenant(handle, db, tmp_path)
+
+
+def test_cursors_from_another_graph_host_start_full_rounds(synced, tmp_path):
+    """The index outlives the endpoint it was synced from (`plaza demo` starts its emulator on
+    another port each time): cursors naming the old host are read again in full, not sent
+    there, and the next cursors name the current host."""
+    handle, db, connector = synced
+    here = f"//localhost:{handle.port}/"
+    with transaction(db) as conn:
+        conn.execute(
+            "UPDATE cursors SET delta_link = replace(delta_link, ?, '//localhost:1/')", [here]
+        )
+    gone = folders_at_top(handle.tenant, deep_drive(handle.tenant).id)[1]
+    deleted = control(handle, "DELETE", f"items/{deep_drive(handle.tenant).id}/{gone.id}")[
+        "deleted"
+    ]
+    said = Messages()
+    sync_people(db, connector, progress=said)
+    counts = sync_documents(db, connector, ALL_SITES, page_size=PAGE, progress=said)
+    drives = sum(not s.drive.system for s in handle.tenant.drives.values())
+    foreign = [m for m in said.texts if "https://localhost:1" in m]
+    assert len(foreign) == drives + 2  # every library, users and groups
+    assert counts.deleted == len(deleted)  # the full round swept what it no longer saw
+    links = [row[0] for row in db.execute("SELECT delta_link FROM cursors")]
+    assert links and all(here in link for link in links)
     assert_matches_tenant(handle, db, tmp_path)

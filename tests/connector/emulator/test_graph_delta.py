@@ -184,3 +184,17 @@ def test_user_delta_holds_exactly_what_the_user_can_open(emulator):
                 if tenant.can_open(person.id, drive.id, i.id)
             }
             assert {i["id"] for i in items} == expected
+
+
+def test_tokens_of_an_earlier_emulator_process_answer_410(emulator, fresh_emulator):
+    """The emulator started again (the same firm and drive numbers, but a new change journal):
+    a link the earlier process issued is expired sync state there, not a place to resume from."""
+    drive, earlier = documents(emulator), session_for(emulator)
+    _, drive_link, _ = run_round(earlier, delta_url(emulator, drive))
+    users = earlier.get(f"{emulator.base_url}/v1.0/users/delta?$deltatoken=latest")
+    later = session_for(fresh_emulator)
+    for link in (drive_link, users.json()["@odata.deltaLink"]):
+        answer = later.get(link.replace(emulator.base_url, fresh_emulator.base_url, 1))
+        assert answer.status_code == 410, answer.text
+    _, own_link, _ = run_round(later, delta_url(fresh_emulator, documents(fresh_emulator)))
+    assert later.get(own_link).status_code == 200
