@@ -149,7 +149,7 @@ def test_two_schedulers_never_run_a_job_twice_at_once(fresh_emulator, tmp_path):
     processes = [start_scheduler(env, log) for log in logs]
     try:
         for log in logs:
-            wait_for(lambda log=log: "scheduler started" in log.read_text(), 30, f"{log.name}")
+            wait_for(lambda log=log: "scheduler started" in log.read_text(), 60, f"{log.name}")
         # added while both run: picked up without a restart
         db = open_index(path)
         add_job(db, people_job("people", Schedule.interval("1s")))
