@@ -27,6 +27,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
@@ -46,6 +47,7 @@ LISTENER_NAME = "plaza-admin-listener"  # its application_name, as pg_stat_activ
 LISTENER_OPTIONS = {"application_name": LISTENER_NAME, "connect_timeout": 5,
                     "keepalives_idle": 30, "tcp_user_timeout": 5000}  # fmt: skip
 T = TypeVar("T")
+INHERITED: list[psycopg.Connection] = []  # a forked child's parents' connections
 
 
 class Held:
@@ -56,9 +58,10 @@ class Held:
         self.url = url
         self._lock = threading.Lock()
         self._listener: psycopg.Connection | None = None
+        self._closer: weakref.finalize | None = None  # closes it if the app is never closed
         self._pid = os.getpid()
         self._proved_at = self._retry_at = 0.0
-        self._last_words: str | None = None
+        self._last_words: list[str] = []
         self._values: dict[Hashable, Any] = {}
         self._generation = 0
 
@@ -94,9 +97,7 @@ class Held:
 
     def close(self) -> None:
         with self._lock:
-            if self._listener is not None and self._pid == os.getpid():
-                self._listener.close()
-            self._listener = None
+            self._close_listener()
             self._drop()
 
     def _drop(self) -> None:
@@ -108,8 +109,8 @@ class Held:
         held values (False: read afresh). Called with the lock held."""
         if not self.url:
             return False
-        if self._pid != os.getpid():  # a forked child: the parent's connection is not its own
-            self._listener, self._pid = None, os.getpid()
+        if self._pid != os.getpid():  # a forked child: its parent's connection is not its own
+            self._listener, self._closer, self._pid = None, None, os.getpid()
             self._drop()
         try:
             if self._listener is None:
@@ -119,8 +120,8 @@ class Held:
                 self._proved_at = time.monotonic()
             if list(self._listener.notifies(timeout=0)):
                 self._drop()
-            if self._last_words is not None:
-                raise psycopg.OperationalError(self._last_words)
+            if self._last_words:
+                raise psycopg.OperationalError(self._last_words[0])
             return True
         except psycopg.Error as exc:
             log.warning("admin values: the listening connection failed (%s); reading afresh", exc)
@@ -131,25 +132,40 @@ class Held:
         if time.monotonic() < self._retry_at:
             return False
         listener = psycopg.connect(self.url, autocommit=True, **LISTENER_OPTIONS)
-        self._last_words = None
-        listener.add_notice_handler(self._told)
+        self._closer = weakref.finalize(self, _close_in, listener, os.getpid())
+        self._listener, self._last_words = listener, []
+        # The server's words to an idle connection come only as it ends it ("terminating
+        # connection due to administrator command"), before the socket closes: whatever they
+        # say, the connection vouches no more.
+        listener.add_notice_handler(_recorder(self._last_words))
         listener.execute(f"LISTEN {CHANNEL}")
-        self._listener, self._proved_at = listener, time.monotonic()
+        self._proved_at = time.monotonic()
         self._drop()  # nothing held before LISTEN took effect is vouched for
         return True
 
-    def _told(self, diagnostic: psycopg.errors.Diagnostic) -> None:
-        """The server's words to the idle listener: it sends some only as it ends the
-        connection ("terminating connection due to administrator command"), before the
-        socket closes, so whatever they say the connection no longer vouches."""
-        self._last_words = diagnostic.message_primary or "a message from the server"
-
     def _lost(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
-        self._listener = None
+        self._close_listener()
         self._retry_at = time.monotonic() + RETRY_SECONDS
         self._drop()
+
+    def _close_listener(self) -> None:
+        if self._closer is not None:
+            self._closer()
+        self._listener = self._closer = None
+
+
+def _close_in(listener: psycopg.Connection, pid: int) -> None:
+    """Closes the connection in the process that opened it. A forked child keeps it instead:
+    closing would end it for the parent too, and psycopg warns of an open one collected."""
+    if os.getpid() == pid:
+        listener.close()
+    else:
+        INHERITED.append(listener)
+
+
+def _recorder(words: list[str]) -> Callable[[psycopg.errors.Diagnostic], None]:
+    """A notice handler keeping what the server said (and no reference to the Held)."""
+    return lambda diagnostic: words.append(diagnostic.message_primary or "a server message")
 
 
 def announce(conn: Any) -> None:
