@@ -192,7 +192,10 @@ def _pool(app: Flask, name: str, opener: Opener) -> Pool:
 
 
 def close(app: Flask) -> None:
-    """Closes the connections the app keeps (its pools), e.g. when a test is done with it."""
+    """Closes the connections the app keeps (its pools, and those of its features' that
+    registered a closer in `plaza.on_close`), e.g. when a test is done with it."""
+    for close_kept in app.extensions.get("plaza.on_close", ()):
+        close_kept()
     pools = app.extensions.get("plaza.db_pools") or {}
     if pools.get("pid") == os.getpid():
         for name, pool in pools.items():

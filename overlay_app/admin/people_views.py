@@ -7,7 +7,7 @@ import json
 from flask import Response, current_app, jsonify, render_template, request
 
 from overlay_app import db, security
-from overlay_app.admin import data_requests
+from overlay_app.admin import data_requests, held
 from overlay_app.admin.gate import bp
 from overlay_app.errors import BadInput, form_reply
 from overlay_app.identity import Person, require_person
@@ -26,7 +26,9 @@ def _erase(person: Person, who: str) -> dict[str, int]:
     person_id, _ = data_requests.find_person(db.index(), who)
     remove = current_app.extensions["plaza.settings"].erase_mode == "remove"
     with db.transaction() as conn:
-        return data_requests.erase(conn, person.id, person_id, remove)
+        erased = data_requests.erase(conn, person.id, person_id, remove)
+    held.forget()  # their acceptance of the terms went
+    return erased
 
 
 @bp.get("/admin/people")

@@ -1,7 +1,9 @@
 """The SQL of the admin console's tables in overlay.db (migration m007_admin): `reports`,
 `moderation_acts`, `feature_switches`, `terms_versions`, `terms_acceptances`. No other module
 touches them. Functions take the connection to run on (a write's transaction, or
-`db.social()` for reads) and return tuples, dicts or plain values.
+`db.social()` for reads) and return tuples, dicts or plain values. Each write of the tables
+that every request reads (switches, terms, acceptances erased) announces itself to the other
+nodes (admin/held.py).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from overlay_app.admin.held import announce
 from overlay_app.db import SocialConn
 
 # -- reports -------------------------------------------------------------------------------------
@@ -97,6 +100,7 @@ def set_switch(conn: sqlite3.Connection, name: str, enabled: bool, by: str, at: 
         " changed_by = excluded.changed_by, changed_at = excluded.changed_at",
         [name, int(enabled), by, at],
     )
+    announce(conn)
 
 
 # -- terms of use ----------------------------------------------------------------------------------
@@ -115,7 +119,9 @@ def publish_terms(conn: sqlite3.Connection, body: str, by: str, at: str) -> int:
         " RETURNING version",
         [body, by, at],
     )
-    return int(cursor.fetchone()[0])
+    version = int(cursor.fetchone()[0])
+    announce(conn)
+    return version
 
 
 def has_accepted(conn: SocialConn, person_id: str) -> bool:
@@ -155,3 +161,4 @@ def erase_person(conn: sqlite3.Connection, person_id: str, erased: str) -> None:
         "UPDATE moderation_acts SET author_id = ? WHERE author_id = ?", [erased, person_id]
     )
     conn.execute("DELETE FROM terms_acceptances WHERE person_id = ?", [person_id])
+    announce(conn)

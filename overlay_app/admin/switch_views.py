@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, render_template, request
 
 from overlay_app import db, security
-from overlay_app.admin import store, switches
+from overlay_app.admin import held, store, switches
 from overlay_app.admin.gate import bp
 from overlay_app.discussion import reads as discussion
 from overlay_app.errors import BadInput, form_reply
@@ -24,6 +24,7 @@ def do_set(person: Person, wanted: dict[str, bool]) -> dict[str, bool]:
         changed = {name: on for name, on in wanted.items() if before[name] != on}
         if changed:
             security.audit(person.id, "admin.switches", ",".join(sorted(changed)), changed)
+    held.forget()
     return {**before, **wanted}
 
 

@@ -4,7 +4,8 @@ A switched-off feature answers 404 `featureOff` (its pages and API, as if it wer
 and leaves the OpenAPI document; its data stays untouched and comes back when it is switched
 on. "guests_may_post" off answers 403 `guestsMayNotPost` to every write by a guest.
 "write_back" has no routes here: the write-back work asks `is_on("write_back")`.
-The SQL is admin/store.py's; defaults hold until an admin sets a switch.
+The SQL is admin/store.py's; defaults hold until an admin sets a switch. On PostgreSQL the
+switches are held per process until one changes (admin/held.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from flask import Flask, current_app, g, request
 
 from overlay_app import db
-from overlay_app.admin import store
+from overlay_app.admin import held, store
 from overlay_app.chat import access as chat_access
 from overlay_app.errors import N_, Forbidden, NotFound, Phrase
 
@@ -59,7 +60,7 @@ class GuestsMayNotPost(Forbidden):
 def states() -> dict[str, bool]:
     """Every switch's state now (once per request)."""
     if "plaza_switches" not in g:
-        chosen = store.switches(db.social())
+        chosen = held.held().get("switches", lambda: store.switches(db.social()))
         defaults = {name: default for name, (default, _) in SWITCHES.items()}
         g.plaza_switches = {name: chosen.get(name, on) for name, on in defaults.items()}
     return g.plaza_switches

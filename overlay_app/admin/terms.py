@@ -2,6 +2,10 @@
 before their first write. Until then every write answers 403 `termsNotAccepted` (the API) or
 leads to /terms (pages); reads stay open, and so do signing out, accepting, and the admin
 console (an admin publishes terms before anyone can accept them).
+
+Every write asks whether its writer accepted the terms in force; on PostgreSQL a yes is held
+per process (admin/held.py) until terms are published or acceptances erased, anywhere. A no is
+never held: an acceptance on one node lets the person write on any other at once.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from flask import Flask, Response, flash, g, redirect, request
 from flask_babel import gettext
 
 from overlay_app import db, security
-from overlay_app.admin import store
+from overlay_app.admin import held, store
 from overlay_app.discussion import reads as discussion
 from overlay_app.errors import N_, BadInput, Conflict, Forbidden, render_error
 from overlay_app.identity import Person
@@ -34,7 +38,10 @@ def current() -> tuple[int, str, str] | None:
 
 
 def accepted(person: Person) -> bool:
-    return store.has_accepted(db.social(), person.id)
+    def read() -> bool:
+        return store.has_accepted(db.social(), person.id)
+
+    return held.held().get(("accepted", person.id), read, keep=bool)  # a no is never held
 
 
 def do_publish(person: Person, text: object) -> int:
@@ -44,6 +51,7 @@ def do_publish(person: Person, text: object) -> int:
     with db.transaction() as conn:
         version = store.publish_terms(conn, body, person.id, discussion.now())
         security.audit(person.id, "admin.terms.publish", f"terms:{version}")
+    held.forget()
     return version
 
 

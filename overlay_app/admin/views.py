@@ -7,6 +7,7 @@ from flask import Flask, g, render_template
 
 from overlay_app.admin import (  # noqa: F401  (they register their routes on bp)
     audit_views,
+    held,
     job_views,
     moderation_views,
     people_views,
@@ -53,5 +54,6 @@ def _sections() -> list[tuple[str, str]]:
 def init_app(app: Flask) -> None:
     app.add_template_global(_is_staff, "is_staff")
     app.add_template_global(_sections, "admin_sections")
+    held.init_app(app)
     switches.init_app(app)
     terms.init_app(app)
