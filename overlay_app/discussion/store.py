@@ -1,6 +1,7 @@
 """The SQL of a document's discussion in overlay.db: `comments` (and its full-text index
 `comments_fts`), `comment_likes`, `document_likes` and `mentions`. No other module touches
-these tables.
+these tables but its three siblings, by reader: store_search (search), store_insights
+(insights) and store_writeback (write-back).
 
 Nothing here decides who may see what: callers pass documents and comments that access let
 through, or trim what comes back (search candidates, a profile's documents). Each function
@@ -14,9 +15,7 @@ import json
 import sqlite3
 from typing import Any
 
-from overlay_app import search_sql
 from overlay_app.db import SocialConn
-from overlay_app.dialect import is_postgres
 from overlay_app.times import now_stamp
 
 Key = tuple[str, str]  # (drive_id, item_id)
@@ -162,60 +161,6 @@ def newest_comments(conn: SocialConn, before: int, limit: int) -> list[tuple]:
 def counts_by_document(conn: SocialConn, keys: list[Key]) -> list[tuple[str, str, int, int]]:
     """(drive_id, item_id, live comments, document likes) of the documents that have any."""
     return conn.execute(COUNTS_SQL, {"keys": json.dumps([list(key) for key in keys])}).fetchall()
-
-
-def matching_comments(conn: SocialConn, match: str) -> list[tuple[str, str, int]]:
-    """(drive_id, item_id, comment rowid) of every live comment matching the FTS5 expression.
-    Untrimmed, and unscored: search scores each row by its own text (bodies_by_rowid)."""
-    if is_postgres(conn):
-        return conn.execute(
-            f"""SELECT c.drive_id, c.item_id, c.rowid FROM comments AS c
-               WHERE {search_sql.matches("c.body", "?")} AND c.deleted_at IS NULL
-                 AND c.{SHOWN}""",
-            [search_sql.tsquery_text(match)],
-        ).fetchall()
-    return conn.execute(
-        f"""SELECT c.drive_id, c.item_id, c.rowid
-           FROM comments_fts JOIN comments AS c ON c.rowid = comments_fts.rowid
-           WHERE comments_fts MATCH ? AND c.deleted_at IS NULL AND c.{SHOWN}""",
-        [match],
-    ).fetchall()
-
-
-def bodies_by_rowid(conn: SocialConn, rowids: list[int]) -> dict[int, str]:
-    """The Markdown of those comments, by rowid."""
-    rows = conn.execute(
-        "SELECT rowid, body FROM comments"
-        " WHERE rowid IN (SELECT CAST(value AS BIGINT) FROM json_each(?))",
-        [json.dumps(rowids)],
-    )
-    return dict(rows)
-
-
-def comment_snippets(
-    conn: SocialConn, rowids: list[int], match: str, open_mark: str, close_mark: str
-) -> list[tuple[int, str]]:
-    """(rowid, snippet) of those comments, matches between open_mark and close_mark."""
-    if is_postgres(conn):
-        return _pg_comment_snippets(conn, rowids, match, open_mark, close_mark)
-    return conn.execute(
-        f"""SELECT rowid, snippet(comments_fts, 0, ?, ?, '…', 16) FROM comments_fts
-            WHERE comments_fts MATCH ? AND rowid IN ({",".join("?" * len(rowids))})""",
-        [open_mark, close_mark, match, *rowids],
-    ).fetchall()
-
-
-def _pg_comment_snippets(
-    conn: SocialConn, rowids: list[int], match: str, open_mark: str, close_mark: str
-) -> list[tuple[int, str]]:
-    query = search_sql.tsquery_text(match)
-    rows = conn.execute(
-        f"""SELECT rowid, {search_sql.marked_all("body", "?", "?")} FROM comments
-            WHERE {search_sql.matches("body", "?")}
-              AND rowid IN (SELECT CAST(value AS BIGINT) FROM json_each(?))""",
-        [query, search_sql.headline_options(open_mark, close_mark), query, json.dumps(rowids)],
-    ).fetchall()
-    return [(rowid, search_sql.snippet(text, open_mark, close_mark)) for rowid, text in rows]
 
 
 def insert_comment(
@@ -394,128 +339,6 @@ def erase_person(conn: sqlite3.Connection, person_id: str, erased: str, remove: 
     return count
 
 
-# --- write-back (overlay_app/writeback) ----------------------------------------------------------
-
-# Per document with any comment or like: live comments, the newest live comment's time, the
-# newest activity of any kind (a comment written, edited or deleted, a like) and likes.
-DISCUSSION_TOTALS_SQL = """
-    SELECT drive_id, item_id, CAST(sum(live) AS BIGINT), max(last_comment), max(activity),
-           CAST(sum(likes) AS BIGINT) FROM (
-        SELECT drive_id, item_id,
-               count(*) FILTER (WHERE deleted_at IS NULL AND hidden_at IS NULL) AS live,
-               max(CASE WHEN deleted_at IS NULL AND hidden_at IS NULL THEN created_at END)
-                   AS last_comment,
-               max(CASE  -- the latest of the three times (SQLite's max(a, b, c))
-                   WHEN created_at >= coalesce(edited_at, '')
-                    AND created_at >= coalesce(deleted_at, '') THEN created_at
-                   WHEN coalesce(edited_at, '') >= coalesce(deleted_at, '') THEN edited_at
-                   ELSE deleted_at END) AS activity,
-               0 AS likes
-        FROM comments GROUP BY drive_id, item_id
-        UNION ALL
-        SELECT drive_id, item_id, 0, NULL, max(created_at), count(*)
-        FROM document_likes GROUP BY drive_id, item_id
-    ) AS totals GROUP BY drive_id, item_id"""
-
-
-def discussion_totals(conn: SocialConn) -> list[tuple[str, str, int, str | None, str, int]]:
-    """(drive_id, item_id, live comments, newest live comment's time, newest activity, likes)
-    of every document with a comment (deleted ones too) or a like. Untrimmed: for write-back,
-    which writes the total discussion where whoever sees the file sees it."""
-    return conn.execute(DISCUSSION_TOTALS_SQL).fetchall()
-
-
-# --- aggregate reads for insights (untrimmed: the caller keeps only visible documents) -----------
-
-# The one predicate saying which comments count in aggregates: live ones. Moderation's "hidden"
-# state (the admin feature) joins here, so that a hidden comment counts for nobody.
-COUNTED_COMMENT = "c.deleted_at IS NULL AND c.hidden_at IS NULL"
-
-
-def comments_since(
-    conn: SocialConn, since: str
-) -> list[tuple[str, str, str, str | None, str, str]]:
-    """(id, drive_id, item_id, parent_id, author_id, created_at) of every counted comment
-    written at or after `since`, oldest first."""
-    return conn.execute(
-        f"""SELECT c.id, c.drive_id, c.item_id, c.parent_id, c.author_id, c.created_at
-            FROM comments AS c WHERE c.created_at >= ? AND {COUNTED_COMMENT}
-            ORDER BY c.created_at, c.rowid""",
-        [since],
-    ).fetchall()
-
-
-def comment_likes_since(conn: SocialConn, since: str) -> list[tuple[str, str, str]]:
-    """(comment_id, person_id, created_at) of likes given at or after `since` on counted
-    comments."""
-    return conn.execute(
-        f"""SELECT l.comment_id, l.person_id, l.created_at
-            FROM comment_likes AS l JOIN comments AS c ON c.id = l.comment_id
-            WHERE l.created_at >= ? AND {COUNTED_COMMENT}""",
-        [since],
-    ).fetchall()
-
-
-def document_likes_since(conn: SocialConn, since: str) -> list[tuple[str, str, str, str]]:
-    """(drive_id, item_id, person_id, created_at) of document likes given at or after `since`."""
-    return conn.execute(
-        "SELECT drive_id, item_id, person_id, created_at FROM document_likes WHERE created_at >= ?",
-        [since],
-    ).fetchall()
-
-
-def mentions_since(conn: SocialConn, since: str) -> list[tuple[str, str]]:
-    """(comment_id, person_id) of the mentions in counted comments written at or after
-    `since`."""
-    return conn.execute(
-        f"""SELECT m.comment_id, m.person_id FROM mentions AS m
-            JOIN comments AS c ON c.id = m.comment_id
-            WHERE c.created_at >= ? AND {COUNTED_COMMENT}""",
-        [since],
-    ).fetchall()
-
-
-def commented_keys_of(conn: SocialConn, person_id: str) -> list[Key]:
-    """(drive_id, item_id) of every document the person wrote a counted comment on."""
-    rows = conn.execute(
-        f"SELECT DISTINCT c.drive_id, c.item_id FROM comments AS c"
-        f" WHERE c.author_id = ? AND {COUNTED_COMMENT}",
-        [person_id],
-    )
-    return [(drive_id, item_id) for drive_id, item_id in rows]
-
-
-def comments_on(conn: SocialConn, keys: list[Key]) -> list[tuple[str, str, str, str | None, str]]:
-    """(id, drive_id, item_id, parent_id, author_id) of the counted comments on those
-    documents, with no time limit (expertise evidence)."""
-    return conn.execute(
-        f"""SELECT c.id, c.drive_id, c.item_id, c.parent_id, c.author_id FROM comments AS c
-            WHERE {COUNTED_COMMENT} AND (c.drive_id, c.item_id) IN
-                (SELECT value ->> 0, value ->> 1 FROM json_each(?))""",
-        [json.dumps([list(key) for key in keys])],
-    ).fetchall()
-
-
-def likes_received(conn: SocialConn, comment_ids: list[str]) -> list[tuple[str, str]]:
-    """(comment_id, liker) of the likes on those comments."""
-    return conn.execute(
-        "SELECT comment_id, person_id FROM comment_likes"
-        " WHERE comment_id IN (SELECT value FROM json_each(?))",
-        [json.dumps(comment_ids)],
-    ).fetchall()
-
-
-def commented_keys_since(conn: SocialConn, since: str) -> list[Key]:
-    """(drive_id, item_id) of the documents with a counted comment written at or after
-    `since`."""
-    rows = conn.execute(
-        f"SELECT DISTINCT c.drive_id, c.item_id FROM comments AS c"
-        f" WHERE c.created_at >= ? AND {COUNTED_COMMENT}",
-        [since],
-    )
-    return [(drive_id, item_id) for drive_id, item_id in rows]
-
-
 # --- for the feed and notification levels (overlay_app/feed) -------------------------------------
 
 
@@ -558,43 +381,3 @@ def latest_live_comment(conn: SocialConn, drive_id: str, item_id: str) -> tuple 
         " ORDER BY created_at DESC, rowid DESC LIMIT 1",
         [drive_id, item_id],
     ).fetchone()
-
-
-def comment_likes_on_since(conn: SocialConn, since: str) -> list[tuple[str, str, str, str]]:
-    """(drive_id, item_id, person_id, created_at) of likes given at or after `since` on
-    counted comments, however old the comment (insights count a like on its document)."""
-    return conn.execute(
-        f"""SELECT c.drive_id, c.item_id, l.person_id, l.created_at
-            FROM comment_likes AS l JOIN comments AS c ON c.id = l.comment_id
-            WHERE l.created_at >= ? AND {COUNTED_COMMENT}""",
-        [since],
-    ).fetchall()
-
-
-# This store's part of insights' daily totals (insights/store_totals.py: DAY_SOURCES_SQL):
-# (drive_id, item_id, person_id, threads, replies, likes, messages, reads) of the counted
-# comments written and the likes given on the day [:a, :b).
-DAY_CONTRIBUTIONS_SQL = f"""
-    SELECT c.drive_id, c.item_id, c.author_id AS person_id,
-           CASE WHEN c.parent_id IS NULL THEN 1 ELSE 0 END AS threads,
-           CASE WHEN c.parent_id IS NULL THEN 0 ELSE 1 END AS replies,
-           0 AS likes, 0 AS messages, 0 AS reads
-      FROM comments AS c WHERE c.created_at >= :a AND c.created_at < :b AND {COUNTED_COMMENT}
-    UNION ALL
-    SELECT c.drive_id, c.item_id, l.person_id, 0, 0, 1, 0, 0
-      FROM comment_likes AS l JOIN comments AS c ON c.id = l.comment_id
-     WHERE l.created_at >= :a AND l.created_at < :b AND {COUNTED_COMMENT}
-    UNION ALL
-    SELECT drive_id, item_id, person_id, 0, 0, 1, 0, 0 FROM document_likes
-     WHERE created_at >= :a AND created_at < :b"""
-
-# (id, drive_id, item_id, author_id, created_at, first_reply_at) of the counted threads
-# started on the day [:a, :b), with their first counted reply by someone else (insights).
-DAY_THREADS_SQL = f"""
-    SELECT c.id, c.drive_id, c.item_id, c.author_id, c.created_at,
-           (SELECT min(r.created_at) FROM comments AS r
-             WHERE r.parent_id = c.id AND r.author_id != c.author_id
-               AND r.deleted_at IS NULL AND r.hidden_at IS NULL) AS first_reply_at
-      FROM comments AS c
-     WHERE c.created_at >= :a AND c.created_at < :b AND c.parent_id IS NULL
-       AND {COUNTED_COMMENT}"""

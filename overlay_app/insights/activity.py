@@ -23,7 +23,7 @@ from overlay_app import access, db
 from overlay_app.chat import access as chat_access
 from overlay_app.chat import store_insights, store_rooms
 from overlay_app.chat.store_rooms import Room
-from overlay_app.discussion import store as discussion_store
+from overlay_app.discussion import store_insights as discussion_store
 from overlay_app.identity import Person
 from overlay_app.notifications import store as notifications_store
 from overlay_app.tags import store as tags_store

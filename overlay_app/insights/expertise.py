@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from overlay_app import access, db
-from overlay_app.discussion import store as discussion_store
+from overlay_app.discussion import store_insights, store_search
 from overlay_app.identity import Person
 from overlay_app.tags import store as tags_store
 from sync import authorship, directory
@@ -62,7 +62,7 @@ def topic_keys(viewer: Person, tag: str | None, words: str | None) -> set[Key]:
                 break
         match = fts_query(words)
         if match:
-            rows = discussion_store.matching_comments(db.social(), match)
+            rows = store_search.matching_comments(db.social(), match)
             keys |= {(d, i) for d, i, _ in rows}
     return access.filter_visible(viewer, keys)
 
@@ -75,13 +75,13 @@ def evidence_on(keys: set[Key]) -> dict[str, Evidence]:
         found.setdefault(person, Evidence(person)).pieces.append(piece)
 
     ordered = sorted(keys)
-    comments = discussion_store.comments_on(db.social(), ordered)
+    comments = store_insights.comments_on(db.social(), ordered)
     authors = {cid: author for cid, _, _, _, author in comments}
     for cid, d, i, parent, author in comments:
         kind = "comment" if parent is None else "reply"
         add(author, {"kind": kind, "driveId": d, "itemId": i, "commentId": cid})
     by_comment = {cid: (d, i) for cid, d, i, _, _ in comments}
-    for cid, liker in discussion_store.likes_received(db.social(), list(authors)):
+    for cid, liker in store_insights.likes_received(db.social(), list(authors)):
         if liker != authors[cid]:
             d, i = by_comment[cid]
             add(authors[cid], {"kind": "like", "driveId": d, "itemId": i, "commentId": cid})
@@ -123,7 +123,7 @@ def profile_evidence(viewer: Person, person_id: str) -> list[dict]:
     see and discover (a profile is a feed: access.filter_discoverable), and on documents
     they commented on."""
     social = db.social()
-    candidates = set(discussion_store.commented_keys_of(social, person_id))
+    candidates = set(store_insights.commented_keys_of(social, person_id))
     candidates |= set(tags_store.tagged_documents(social))
     keys = access.filter_discoverable(viewer, candidates)
     mine = evidence_on(keys).get(person_id)

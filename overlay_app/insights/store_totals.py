@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from overlay_app.chat import store_insights
 from overlay_app.db import SocialConn
 from overlay_app.dialect import joined, milliseconds_between
-from overlay_app.discussion import store as discussion_store
+from overlay_app.discussion import store_insights as discussion_store
 from overlay_app.notifications import store as notifications_store
 
 Key = tuple[str, str]

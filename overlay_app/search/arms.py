@@ -16,7 +16,7 @@ import html
 
 from overlay_app import db
 from overlay_app.browse.listing import Key
-from overlay_app.discussion import store as discussion_store
+from overlay_app.discussion import store_search as discussion_store
 from overlay_app.discussion.rendering import snippet_without_markup
 from overlay_app.tags import store as tags_store
 from sync.search import matching_names

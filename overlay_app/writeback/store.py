@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from overlay_app.db import SocialConn
-from overlay_app.discussion.store import discussion_totals
+from overlay_app.discussion.store_writeback import discussion_totals
 from overlay_app.tags.store import tag_totals
 
 Key = tuple[str, str]  # (drive_id, item_id)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from overlay_app.db import open_social
-from overlay_app.discussion import store
+from overlay_app.discussion import store, store_search
 from overlay_app.pg import conn as pg_conn
 from overlay_app.pg import schema as pg_schema
 from overlay_app.search_sql import snippet, tsquery_text
@@ -62,16 +62,16 @@ def engines(postgres_url: str, tmp_path: Path) -> Iterator[tuple]:
 def test_both_engines_find_the_same_comments(engines, typed: str, rowids: list[int]) -> None:
     match = fts_query(typed)
     for conn in engines:
-        assert sorted(row[2] for row in store.matching_comments(conn, match)) == rowids
+        assert sorted(row[2] for row in store_search.matching_comments(conn, match)) == rowids
 
 
 @pytest.mark.parametrize("typed", ["cafe", "indemnity", "budget", "foo-bar", "markup"])
 def test_both_engines_cut_and_mark_the_same_snippets(engines, typed: str) -> None:
     match = fts_query(typed)
     lite, pg = engines
-    found = sorted(row[2] for row in store.matching_comments(lite, match))
-    assert dict(store.comment_snippets(pg, found, match, OPEN, CLOSE)) == dict(
-        store.comment_snippets(lite, found, match, OPEN, CLOSE)
+    found = sorted(row[2] for row in store_search.matching_comments(lite, match))
+    assert dict(store_search.comment_snippets(pg, found, match, OPEN, CLOSE)) == dict(
+        store_search.comment_snippets(lite, found, match, OPEN, CLOSE)
     )
 
 
