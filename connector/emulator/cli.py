@@ -104,7 +104,8 @@ def serve(
     except ValueError as err:
         raise click.ClickException(str(err)) from err
     try:
-        for path, write in ((info_file, handle.write_info), (env_file, handle.write_env)):
+        # The info file last: its presence says the emulator is ready, env file included.
+        for path, write in ((env_file, handle.write_env), (info_file, handle.write_info)):
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 write(path)
