@@ -189,14 +189,14 @@ def _muted(chosen: dict[tuple[str, str], str], a: Activity, tags: list[str]) -> 
     if levels.MUTED not in chosen.values():
         return False
     if a.room_id:
-        return levels.resolve(chosen, [(targets.CHANNEL, a.room_id)]) == levels.MUTED
-    key = targets.document_key(a.drive_id or "", a.item_id or "")
-    place = [(targets.DOCUMENT, key)]
+        return levels.resolve(chosen, levels.place_of("", "", a.room_id)) == levels.MUTED
+    drive_id, item_id = a.drive_id or "", a.item_id or ""
+    folders = []
     if any(kind == targets.FOLDER for kind, _ in chosen):  # the folders only when they count
-        above = visibility.ancestors(db.index(), a.drive_id or "", a.item_id or "")
-        place += [(targets.FOLDER, targets.document_key(a.drive_id or "", folder_id))
-                  for folder_id, _ in reversed(above)]  # fmt: skip
-    place += [(targets.TAG, tag) for tag in tags]
+        folders = [
+            folder_id for folder_id, _ in visibility.ancestors(db.index(), drive_id, item_id)
+        ]
+    place = levels.place_from(drive_id, item_id, folders, tags)
     return levels.resolve(chosen, place) == levels.MUTED
 
 

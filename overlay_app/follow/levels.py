@@ -69,10 +69,16 @@ def document_place(drive_id: str, item_id: str, conn: SocialConn | None = None) 
     its folders nearest first (the library's root last), then its tags (read on `conn`, a
     write's transaction, else this request's social store). Following any of them brings the
     document's conversations into the feed too (feed.inbox)."""
-    folders = visibility.ancestors(db.index(), drive_id, item_id)
-    place = [(DOCUMENT, document_key(drive_id, item_id))]
-    place += [(FOLDER, document_key(drive_id, folder_id)) for folder_id, _ in reversed(folders)]
+    folders = [folder_id for folder_id, _ in visibility.ancestors(db.index(), drive_id, item_id)]
     tags = tags_store.tags_of(db.social() if conn is None else conn, drive_id, item_id)
+    return place_from(drive_id, item_id, folders, tags)
+
+
+def place_from(drive_id: str, item_id: str, folders: list[str], tags: list[str]) -> store.Place:
+    """The document's place from its folders (root first, as visibility.ancestors gives them)
+    and its tags, for a caller that already has them."""
+    place = [(DOCUMENT, document_key(drive_id, item_id))]
+    place += [(FOLDER, document_key(drive_id, folder_id)) for folder_id in reversed(folders)]
     return place + [(TAG, tag) for tag in tags]
 
 
