@@ -80,26 +80,26 @@ def test_a_switch_set_on_one_node_holds_on_the_other(nodes, plaza_env, document)
 
 
 def test_terms_published_on_one_node_gate_writes_on_the_other(nodes, plaza_env, document):
-    first, second = nodes
     comments = "/api/v1/documents/{}/{}/comments".format(*document)
     author_first, author_second = (api_on(n, plaza_env, "author") for n in nodes)
     assert author_second.post(comments, json={"body": "Before"}).status_code == 201  # a yes held
-    generation = values_of(second).generation()
-    assert publish(first, plaza_env, "Be kind.") == 1
-    notice_reached(second, generation)
-    assert error_of(author_second.post(comments, json={"body": "After"})) == (
-        403, "termsNotAccepted",
-    )  # fmt: skip
+    publish_and_see_the_gate(nodes, plaza_env, "Be kind.", 1, lambda: author_second.post(
+        comments, json={"body": "After"}))  # fmt: skip
     accepted = author_first.post("/api/v1/terms/accept", json={"version": 1})
     assert accepted.get_json() == {"accepted": 1}
     # No wait: a refusal is never held, so the acceptance counts on the other node at once.
     assert author_second.post(comments, json={"body": "Accepted"}).status_code == 201
+    publish_and_see_the_gate(nodes, plaza_env, "Version two.", 2, lambda: author_second.post(
+        comments, json={"body": "Again"}))  # fmt: skip
+
+
+def publish_and_see_the_gate(nodes, env: PlazaEnv, text: str, version: int, write) -> None:
+    """Terms published on the first node refuse `write` on the second once its notice came."""
+    first, second = nodes
     generation = values_of(second).generation()
-    assert publish(first, plaza_env, "Version two.") == 2
+    assert publish(first, env, text) == version
     notice_reached(second, generation)
-    assert error_of(author_second.post(comments, json={"body": "Again"})) == (
-        403, "termsNotAccepted",
-    )  # fmt: skip
+    assert error_of(write()) == (403, "termsNotAccepted")
 
 
 def publish(node: Flask, env: PlazaEnv, text: str) -> int:

@@ -24,6 +24,17 @@ def stored_id(site, drive_id: str) -> str:
         db.close()
 
 
+def assert_subscribed_anew(env, site, scheduler, document, old: str, new_name: str) -> None:
+    """The library has a new subscription (the only one Graph holds for it), and a rename
+    made now reaches the index through it."""
+    new = stored_id(site, document[0])
+    assert new != old
+    at_graph = env.control("GET", "/subscriptions")["subscriptions"]
+    assert [s["id"] for s in at_graph if s["driveId"] == document[0]] == [new]
+    env.control("PATCH", "/items/{}/{}".format(*document), {"name": new_name})
+    assert tick_until(scheduler, lambda: name_in_index(site, document) == new_name)
+
+
 def test_a_subscription_expired_at_graph_is_made_anew_when_renewed(
     fresh_plaza_env, site, scheduler, document
 ):
@@ -44,12 +55,7 @@ def test_a_subscription_expired_at_graph_is_made_anew_when_renewed(
         freshness.ensure(db)
     finally:
         db.close()
-    new = stored_id(site, document[0])
-    assert new != old
-    at_graph = fresh_plaza_env.control("GET", "/subscriptions")["subscriptions"]
-    assert [s["id"] for s in at_graph if s["driveId"] == document[0]] == [new]
-    fresh_plaza_env.control("PATCH", "/items/{}/{}".format(*document), {"name": "Renewed.docx"})
-    assert tick_until(scheduler, lambda: name_in_index(site, document) == "Renewed.docx")
+    assert_subscribed_anew(fresh_plaza_env, site, scheduler, document, old, "Renewed.docx")
 
 
 def test_a_new_scheduler_remakes_subscriptions_graph_no_longer_holds(
@@ -63,9 +69,4 @@ def test_a_new_scheduler_remakes_subscriptions_graph_no_longer_holds(
     # The scheduler process starts again: its first tick asks Graph which subscriptions it holds.
     scheduler._freshness = Freshness(site.index_path, before.connector, before.webhook_url)
     scheduler.freshness_tick()
-    new = stored_id(site, document[0])
-    assert new != old
-    at_graph = fresh_plaza_env.control("GET", "/subscriptions")["subscriptions"]
-    assert [s["id"] for s in at_graph if s["driveId"] == document[0]] == [new]
-    fresh_plaza_env.control("PATCH", "/items/{}/{}".format(*document), {"name": "Restarted.docx"})
-    assert tick_until(scheduler, lambda: name_in_index(site, document) == "Restarted.docx")
+    assert_subscribed_anew(fresh_plaza_env, site, scheduler, document, old, "Restarted.docx")
